@@ -1,0 +1,5 @@
+"""Entry point for `python -m narrate`."""
+
+from .cli import main
+
+main()

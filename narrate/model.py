@@ -1,0 +1,149 @@
+"""Data model: frozen dataclasses passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+NARRATION = "narration"
+DIALOGUE = "dialogue"
+SegmentKind = Literal["narration", "dialogue"]
+
+Gender = Literal["male", "female", "unknown"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A contiguous span of a chapter's text, read by one voice.
+
+    `start`/`end` are Python str offsets into the chapter text (end exclusive) and
+    `text == chapter_text[start:end]`. A chapter's segments are ordered and cover the
+    whole text without gaps; dialogue spans exclude their quote marks, which belong to
+    the narration around them. `paragraph` numbers paragraphs from 0 so later stages
+    can pause at paragraph ends.
+    """
+
+    kind: SegmentKind
+    start: int
+    end: int
+    text: str
+    paragraph: int = 0
+    speaker: str | None = None
+    rule: str | None = None
+    """How the speaker was decided (e.g. "tag-name", "turn-taking"); None for narration."""
+    confidence: float | None = None
+    """0..1, how sure the attribution is; None for narration."""
+
+
+@dataclass(frozen=True)
+class Character:
+    """A speaker discovered in a text, with the other names it goes by."""
+
+    name: str
+    gender: Gender = "unknown"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Script:
+    """A chapter's text split into attributed segments, plus the characters found."""
+
+    text: str
+    segments: tuple[Segment, ...]
+    characters: tuple[Character, ...] = ()
+
+    def speakers(self) -> list[dict]:
+        """Speakers with at least one line: name, gender and number of dialogue segments."""
+        lines: dict[str, int] = {}
+        for seg in self.segments:
+            if seg.kind == DIALOGUE and seg.speaker:
+                lines[seg.speaker] = lines.get(seg.speaker, 0) + 1
+        genders = {c.name: c.gender for c in self.characters}
+        aliases = {c.name: list(c.aliases) for c in self.characters}
+        return [
+            {"name": name, "gender": genders.get(name, "unknown"), "lines": n,
+             "aliases": aliases.get(name, [])}
+            for name, n in sorted(lines.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+
+    def to_json(self) -> dict:
+        """The public `narrate script --json` shape (stable contract; fields may be added)."""
+        return {
+            "segments": [
+                {
+                    "kind": s.kind,
+                    "text": s.text,
+                    "speaker": s.speaker,
+                    "start": s.start,
+                    "end": s.end,
+                    "paragraph": s.paragraph,
+                    "rule": s.rule,
+                    "confidence": s.confidence,
+                }
+                for s in self.segments
+            ],
+            "speakers": self.speakers(),
+        }
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter of a book: its source text, title and where the body starts."""
+
+    index: int
+    """1-based position in the book."""
+    title: str
+    text: str
+    source: Path
+    subtitle: str | None = None
+    body_start: int = 0
+    """Offset in `text` after the heading lines, which are read as the title instead."""
+    slug: str = ""
+    """Safe file stem for outputs, e.g. "01-come-away-with-me"."""
+
+
+@dataclass(frozen=True)
+class Book:
+    """A book: metadata plus chapters in reading order."""
+
+    slug: str
+    title: str
+    author: str
+    chapters: tuple[Chapter, ...]
+    language: str = "en"
+    description: str = ""
+    cover: Path | None = None
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How one speaker sounds: engine name plus engine-specific voice and prosody."""
+
+    engine: str = "espeak"
+    voice: str = "en-us+m3"
+    rate: int = 175
+    """Words per minute."""
+    pitch: int = 50
+    """0..100, engine-relative (espeak: 50 is the voice's normal pitch)."""
+
+    def key(self) -> tuple:
+        return (self.engine, self.voice, self.rate, self.pitch)
+
+
+@dataclass(frozen=True)
+class VoiceMap:
+    """The cast: a narrator voice and one voice per speaker name, plus aliases."""
+
+    narrator: Voice = field(default_factory=Voice)
+    speakers: dict[str, Voice] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    """alias -> canonical speaker name (book-wide renames and merges)."""
+    default_male: Voice | None = None
+    default_female: Voice | None = None
+    default_unknown: Voice | None = None
+    source: Path | None = None
+
+    def canonical(self, speaker: str) -> str:
+        return self.aliases.get(speaker, speaker)
