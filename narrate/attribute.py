@@ -1,0 +1,284 @@
+"""Attribution stage: dialogue segments -> speakers, by a sieve of rules from surest to weakest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from .characters import (
+    FEMALE_TITLES, MALE_TITLES, discover_characters, lookup, mention_regex, name_index,
+    nearest_before,
+)
+from .model import DIALOGUE, Character, Gender, Script, Segment
+from .segment import split_text
+
+__all__ = ["attribute", "discover_characters", "script_book", "script_text"]
+
+NARRATOR = "Narrator"
+"""Speaker name for a first-person narrator's own quoted words ("I said")."""
+
+SPEECH_VERBS = (
+    "said says say saying asked asks asking replied replies replying answered answers answering "
+    "cried cries crying exclaimed exclaims whispered whispers whispering murmured murmurs muttered "
+    "mutters shouted shouts yelled yells called calls added adds continued continues began begins "
+    "observed observes remarked remarks returned returns rejoined rejoins retorted retorts inquired "
+    "inquires enquired enquires questioned questions responded responds declared declares sighed "
+    "sighs laughed laughs snapped snaps stammered stammers sobbed sobs pleaded pleads begged begs "
+    "demanded demands insisted insists suggested suggests explained explains protested protests "
+    "interrupted interrupts repeated repeats thought thinks trailed pursued resumed urged groaned "
+    "gasped breathed growled grumbled hissed screamed shrieked sang told tells admitted agreed "
+    "announced argued assented blurted called chimed concluded confessed corrected echoed "
+    "faltered joked lied mused nodded objected offered persisted prompted proceeded promised "
+    "recollected reflected reminded replied ventured volunteered wondered wailed went spoke speaks"
+).split()
+_VERB = r"(?:" + "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True)) + r")"
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
+_NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
+_PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey)\b"
+_NP = r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+(?:[a-z]+\s+){0,2}[a-z]+)"
+_SUBJ = r"(?P<subj>" + _NP + "|" + _NAME + "|" + _PRON + r")"
+_ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly))*"
+_LEAD = r"""^[\s,;:\u2014\u2013\-"'\u201c\u201d\u2018\u2019]*"""
+_TRAIL = r"""[\s"'\u201c\u201d\u2018\u2019]*$"""
+# After a quotation: `said Jess`, `Jess said`, `she asked`, `He trailed off`, `was the reply`.
+_AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + _VERB + _ADV + r"\s+" + _SUBJ)
+_AFTER_NORMAL = re.compile(_LEAD + _SUBJ + _ADV + r"\s+" + _VERB + r"\b")
+_AFTER_NOUN = re.compile(
+    _LEAD + r"(?:was|were|came)\s+(?P<subj>" + _NAME + r"|his|her|the)(?:'s|\u2019s)?\s+"
+    r"(?:\w+\s+)?(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|words|cry|exclamation)"
+)
+# Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
+_BEFORE_NORMAL = re.compile(_SUBJ + _ADV + r"\s+" + _VERB + r"\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
+_BEFORE_INVERTED = re.compile(_VERB + _ADV + r"\s+" + _SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
+# A sentence whose subject is a character: `Rory stared at him.`, `She smiled.`
+_ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + _SUBJ + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
+_SENTENCES = re.compile(r"[^.!?\u2026]+(?:[.!?\u2026]+|$)")
+_VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + _NAME + r")\s*[,!?]")
+_VOCATIVE_END = re.compile(r"[,\s](?:my\s+)?(?:dear\s+)?(" + _NAME + r")\W*$")
+_VOCATIVE_MID = re.compile(r",\s+(?:my\s+)?(?:dear\s+)?(" + _NAME + r")\s*[,!?;.]")
+
+MALE_NOUNS = frozenset("father brother son husband uncle nephew man gentleman boy lad fellow sir master king grandfather papa pupil youth".split())
+FEMALE_NOUNS = frozenset("mother sister daughter wife aunt niece woman lady girl mistress queen grandmother mamma mama maid".split())
+
+
+@dataclass(frozen=True)
+class _Decision:
+    speaker: str | None
+    rule: str
+    confidence: float
+
+
+class _Context:
+    """Who has been mentioned in narration, in order, for pronoun resolution."""
+
+    def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
+        self.index = name_index(characters)
+        self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
+        self.gender[NARRATOR] = "unknown"
+        pattern = mention_regex(self.index)
+        self.positions: list[int] = []
+        self.names: list[str] = []
+        if pattern is None:
+            return
+        for seg in segments:
+            if seg.kind == DIALOGUE:
+                continue
+            for m in pattern.finditer(text, seg.start, seg.end):
+                name = lookup(self.index, m.group())
+                if name:
+                    self.positions.append(m.start())
+                    self.names.append(name)
+
+    def recent(self, pos: int, gender: Gender | None, exclude: set[str] = frozenset()) -> str | None:
+        """The most recently mentioned character (of `gender`, if given) before `pos`."""
+        i = nearest_before(self.positions, pos)
+        steps = 0
+        while i >= 0 and steps < 200:
+            name = self.names[i]
+            if name not in exclude and (gender is None or self.gender.get(name) == gender):
+                return name
+            i -= 1
+            steps += 1
+        return None
+
+    def resolve(self, subj: str, pos: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
+        """(speaker, kind) for a tag subject; kind is "name", "pronoun", "noun" or "none"."""
+        word = subj.split()[0].lower()
+        if word in ("he", "she"):
+            return self.recent(pos, "male" if word == "he" else "female", exclude), "pronoun"
+        if subj == "I":
+            return NARRATOR, "pronoun"
+        if word in ("we", "they"):
+            return None, "none"
+        name = lookup(self.index, subj)
+        if name:
+            return name, "name"
+        words = subj.split()
+        title = words[0].rstrip(".").lower()
+        if title in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
+            return None, "none"
+        if word in ("his", "her", "the", "their", "my", "our", "this", "that"):
+            noun = words[-1].lower()
+            gender: Gender | None = "male" if noun in MALE_NOUNS else "female" if noun in FEMALE_NOUNS else None
+            if gender is None:
+                return None, "none"
+            # "her father": the speaker is not the woman it is relative to.
+            avoid = set(exclude)
+            if word in ("his", "her"):
+                owner = self.recent(pos, "male" if word == "his" else "female")
+                if owner:
+                    avoid.add(owner)
+            return self.recent(pos, gender, avoid), "noun"
+        return None, "none"
+
+
+def _tag_after(ctx: _Context, text: str, seg: Segment, after: str) -> _Decision | None:
+    for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN):
+        m = pattern.match(after)
+        if not m:
+            continue
+        subj = m.group("subj")
+        if subj.lower() in ("his", "her", "the"):
+            subj = "he" if subj.lower() == "his" else "she" if subj.lower() == "her" else subj
+        speaker, kind = ctx.resolve(subj, seg.start)
+        if speaker:
+            return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind])
+    return None
+
+
+def _tag_before(ctx: _Context, seg: Segment, before: str) -> _Decision | None:
+    # Only the last sentence of the narration before the quotation can lead into it.
+    tail = before[-200:]
+    for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
+        m = pattern.search(tail)
+        if m:
+            speaker, kind = ctx.resolve(m.group("subj"), seg.start)
+            if speaker:
+                return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05)
+    return None
+
+
+_TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
+
+
+def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool) -> _Decision | None:
+    """A character who is the subject of a narration sentence in the quote's paragraph."""
+    sentences = [(m.start(), m.group()) for m in _SENTENCES.finditer(narration)]
+    if from_end:
+        sentences.reverse()
+    for start, sentence in sentences:
+        m = _ACTION.match(sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019"))
+        if not m:
+            continue
+        speaker, kind = ctx.resolve(m.group("subj"), offset + start)
+        if speaker and kind in ("name", "pronoun"):
+            return _Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6)
+    return None
+
+
+def _vocatives(ctx: _Context, quote: str) -> set[str]:
+    found = set()
+    for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID):
+        for m in pattern.finditer(quote):
+            name = lookup(ctx.index, m.group(1))
+            if name:
+                found.add(name)
+    return found
+
+
+def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Character] | None = None) -> list[Segment]:
+    """Give every dialogue segment a speaker, the rule that chose it and a confidence."""
+    if characters is None:
+        characters = discover_characters([text])
+    ctx = _Context(text, segments, characters)
+    segs = list(segments)
+    by_para: dict[int, list[int]] = {}
+    for i, seg in enumerate(segs):
+        by_para.setdefault(seg.paragraph, []).append(i)
+    history: list[str] = []  # speakers of recent dialogue paragraphs, most recent last
+    quiet = 0  # narration-only paragraphs since the last speech
+    out = list(segs)
+    for para in sorted(by_para):
+        idxs = by_para[para]
+        quotes = [i for i in idxs if segs[i].kind == DIALOGUE]
+        if not quotes:
+            quiet += 1
+            if quiet >= 3:
+                history.clear()
+            continue
+        quiet = 0
+        decisions: dict[int, _Decision] = {}
+        for i in quotes:
+            after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
+            before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
+            d = _tag_after(ctx, text, segs[i], after) or _tag_before(ctx, segs[i], before)
+            if d:
+                decisions[i] = d
+        addressed = set().union(*(_vocatives(ctx, segs[i].text) for i in quotes))
+        para_default = _paragraph_default(ctx, segs, idxs, quotes, decisions, history, addressed)
+        for i in quotes:
+            d = decisions.get(i) or _nearest_decision(i, decisions) or para_default
+            out[i] = replace(segs[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
+        speakers = [out[i].speaker for i in quotes if out[i].speaker]
+        if speakers:
+            last = speakers[-1]
+            if not history or history[-1] != last:
+                history.append(last)
+            del history[:-6]
+    return out
+
+
+def _nearest_decision(i: int, decisions: dict[int, _Decision]) -> _Decision | None:
+    if not decisions:
+        return None
+    j = min(decisions, key=lambda k: (abs(k - i), k < i))
+    d = decisions[j]
+    return _Decision(d.speaker, d.rule + "+paragraph", d.confidence - 0.05)
+
+
+def _paragraph_default(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int],
+                       decisions: dict[int, _Decision], history: list[str], addressed: set[str]) -> _Decision:
+    if decisions:
+        return next(iter(decisions.values()))
+    first, last = quotes[0], quotes[-1]
+    lead = [segs[i] for i in idxs if i < first]
+    trail = [segs[i] for i in idxs if i > first and segs[i].kind != DIALOGUE]
+    for seg, from_end in ([(s, True) for s in lead] + [(s, False) for s in trail]):
+        d = _action_subject(ctx, seg.text, seg.start, from_end)
+        if d and d.speaker not in addressed:
+            return d
+    if len(history) >= 2 and history[-2] != history[-1] and history[-2] not in addressed:
+        return _Decision(history[-2], "turn-taking", 0.5)
+    if history:
+        other = ctx.recent(segs[first].start, None, addressed | {history[-1]})
+        if other:
+            return _Decision(other, "turn-taking", 0.4)
+        if history[-1] not in addressed:
+            return _Decision(history[-1], "continuation", 0.3)
+    fallback = ctx.recent(segs[first].start, None, addressed)
+    if fallback:
+        return _Decision(fallback, "recent-mention", 0.3)
+    return _Decision(None, "unknown", 0.0)
+
+
+def script_text(text: str, characters: Sequence[Character] | None = None) -> Script:
+    """Split and attribute one chapter; characters are discovered from it if not given."""
+    if characters is None:
+        characters = discover_characters([text])
+    segments = attribute(text, split_text(text), characters)
+    return Script(text, tuple(segments), tuple(characters))
+
+
+def script_book(texts: Sequence[str]) -> list[Script]:
+    """Script every chapter, with characters discovered across the whole book."""
+    characters = discover_characters(texts)
+    return [script_text(t, characters) for t in texts]
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        print(json.dumps(script_text(fh.read()).to_json()))

@@ -1,0 +1,188 @@
+"""Tests for the attribution stage: sample chapters exactly, each rule, characters, robustness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narrate.attribute import attribute, discover_characters, script_book, script_text
+from narrate.model import DIALOGUE, Character
+from narrate.segment import split_text
+
+TEXTS = Path(__file__).resolve().parent.parent / "texts" / "rory-and-jess"
+
+CHAPTER_ONE = [
+    ("Come away with me\u2026", "Jess"),
+    ("I want to be with you, but not here, not this place, not Stars Hollow, we have to start fresh!", "Jess"),
+    ("There's nothing to start!", "Rory"),
+    ("But your packed, your stuff is all in boxes. Your ready, and I'm ready. I'm ready for this. You can "
+     "count on me, I know you couldn't count on me before, but you can now, you can!", "Jess"),
+    ("No!", "Rory"),
+    ("Look, you know we're supposed to be together. I knew it the first time I saw you, two years ago and "
+     "you know it too, I know you do!", "Jess"),
+    ("No, no, no, no, no\u2026", "Rory"),
+    ("Don't say no just to make me stop talking or make me go away, only say no if you really don't want "
+     "to be with me\u2026", "Jess"),
+    ("Okay\u2026", "Rory"),
+    ("Okay?", "Jess"),
+    ("Where are we going?", "Rory"),
+    ("Wherever you want to go. We could just drive until we find someplace that is to our liking\u2026", "Jess"),
+    ("Sounds good.", "Rory"),
+    ("So how'd you find me?", "Rory"),
+    ("Luke, I kind of shook it out of him. He wasn't sure if it was okay, but I had to see you\u2026talk to "
+     "you, I just\u2026", "Jess"),
+    ("Thank you\u2026", "Jess"),
+    ("For what?", "Rory"),
+    ("For coming with me\u2026", "Jess"),
+]
+CHAPTER_TWO = [
+    ("Can I buy you some pie Rory?", "Jess"),
+    ("If I can have some coffee that sounds great.", "Rory"),
+]
+
+
+def read(name: str) -> str:
+    return (TEXTS / name).read_text(encoding="utf-8")
+
+
+def lines(script) -> list[tuple[str, str | None]]:
+    return [(s.text, s.speaker) for s in script.segments if s.kind == DIALOGUE]
+
+
+def speakers(text: str, characters=None) -> list[str | None]:
+    return [s.speaker for s in script_text(text, characters).segments if s.kind == DIALOGUE]
+
+
+def test_sample_chapter_one_every_quote():
+    assert lines(script_text(read("01-come-away-with-me.txt"))) == CHAPTER_ONE
+
+
+def test_sample_chapter_two_every_quote():
+    assert lines(script_text(read("02-chapter-4.txt"))) == CHAPTER_TWO
+
+
+def test_sample_book_characters_and_genders():
+    texts = [read("01-come-away-with-me.txt"), read("02-chapter-4.txt")]
+    scripts = script_book(texts)
+    assert lines(scripts[0]) == CHAPTER_ONE
+    assert lines(scripts[1]) == CHAPTER_TWO
+    genders = {c.name: c.gender for c in scripts[0].characters}
+    assert genders["Jess"] == "male"
+    assert genders["Rory"] == "female"
+    spoken = {s["name"] for s in scripts[0].speakers()}
+    assert spoken == {"Jess", "Rory"}  # Luke is mentioned inside a quote, never a speaker
+
+
+def test_every_dialogue_segment_has_rule_and_confidence():
+    script = script_text(read("01-come-away-with-me.txt"))
+    for seg in script.segments:
+        if seg.kind == DIALOGUE:
+            assert seg.rule and 0.0 < seg.confidence <= 1.0
+        else:
+            assert seg.speaker is None and seg.rule is None and seg.confidence is None
+
+
+STORY = (
+    "Anna walked in with Tom. Anna smiled at him and she sat down. Tom shook his head and he left.\n\n"
+)
+
+
+def test_tag_name_both_orders():
+    text = STORY + '"Hello," said Anna.\n\n"Hi," Tom replied.\n'
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert [(s.speaker, s.rule) for s in segs] == [("Anna", "tag-name"), ("Tom", "tag-name")]
+
+
+def test_tag_pronoun_resolves_by_gender():
+    text = STORY + '"Hello," she said.\n\n"Hi," said he.\n'
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert [(s.speaker, s.rule) for s in segs] == [("Anna", "tag-pronoun"), ("Tom", "tag-pronoun")]
+
+
+def test_tag_before_quote_and_split_quote():
+    text = STORY + 'Tom whispered "Come here." Then, "Now," said Anna, "I will."\n'
+    assert speakers(text) == ["Tom", "Anna", "Anna"]
+
+
+def test_action_subject_of_paragraph():
+    text = STORY + 'Anna stared at him. "No!"\n\n"Why not?" Tom looked away.\n'
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert [(s.speaker, s.rule) for s in segs] == [("Anna", "action-name"), ("Tom", "action-name")]
+
+
+def test_turn_taking_alternates():
+    text = STORY + '"One," said Anna.\n\n"Two," said Tom.\n\n"Three."\n\n"Four."\n'
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert [s.speaker for s in segs] == ["Anna", "Tom", "Anna", "Tom"]
+    assert segs[2].rule == "turn-taking"
+
+
+def test_relational_noun_tag():
+    text = (
+        "Emma sat with Mr. Woodhouse. Emma laughed and she rose. Mr. Woodhouse sighed; he sat.\n\n"
+        '"Poor Miss Taylor," said her father.\n'
+    )
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert segs[0].speaker == "Mr. Woodhouse"
+    assert segs[0].rule == "tag-noun"
+
+
+def test_discover_characters_aliases_and_titles():
+    text = (
+        "Emma Woodhouse, handsome and clever, was happy. Emma said little. Mr. Knightley came in; "
+        "he sat. Mr. Knightley laughed. Knightley was kind. Miss Woodhouse smiled and she sat.\n"
+    )
+    chars = {c.name: c for c in discover_characters([text])}
+    emma = next(c for c in chars.values() if "Emma" in (c.name, *c.aliases))
+    assert "Miss Woodhouse" in (emma.name, *emma.aliases)
+    assert emma.gender == "female"
+    knightley = next(c for c in chars.values() if "Knightley" in (c.name, *c.aliases))
+    assert knightley.gender == "male"
+
+
+def test_explicit_characters_are_used():
+    text = '"Hi," said Bob.\n'
+    chars = (Character("Bob", "male"),)
+    segs = attribute(text, split_text(text), chars)
+    assert [s.speaker for s in segs if s.kind == DIALOGUE] == ["Bob"]
+
+
+def test_first_person_narrator():
+    text = STORY + '"Stop," I said.\n'
+    assert speakers(text)[-1] == "Narrator"
+
+
+def test_curly_and_single_quote_variants_agree():
+    straight = STORY + '"Hello," said Anna.\n\n"Hi," Tom replied. "It\'s late."\n'
+    curly = straight.replace('"Hello,"', "\u201cHello,\u201d").replace('"Hi,"', "\u201cHi,\u201d")
+    curly = curly.replace("\"It's late.\"", "\u201cIt\u2019s late.\u201d")
+    single = curly.replace("\u201c", "\u2018").replace("\u201d", "\u2019")
+    expected = ["Anna", "Tom", "Tom"]
+    assert speakers(straight) == speakers(curly) == speakers(single) == expected
+
+
+def test_no_quotes_and_empty_text():
+    assert script_text("").segments == ()
+    script = script_text("Just narration here.\n")
+    assert all(s.kind != DIALOGUE for s in script.segments)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('AB ab said he she, .!?\n"\'\u201c\u201d\u2019\u00e9\u4e2d')), max_size=200))
+def test_property_attribute_never_crashes(text):
+    segs = script_text(text).segments
+    assert "".join(s.text for s in segs) == text
+    for s in segs:
+        if s.kind == DIALOGUE:
+            assert s.rule is not None and 0.0 <= s.confidence <= 1.0
+        else:
+            assert s.speaker is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=120), max_size=3))
+def test_property_script_book_any_unicode(texts):
+    scripts = script_book(texts)
+    assert [s.text for s in scripts] == texts
