@@ -70,15 +70,22 @@ class _Decision:
 
 
 class _Context:
-    """Who has been mentioned in narration, in order, for pronoun resolution."""
+    """Who has been mentioned and who has spoken, in order, for resolving references."""
 
     def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
         self.index = name_index(characters)
         self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
         self.gender[NARRATOR] = "unknown"
-        pattern = mention_regex(self.index)
+        self.surname: dict[str, str] = {}
+        for c in characters:
+            for form in (c.name, *c.aliases):
+                words = form.split()
+                if len(words) >= 2:
+                    self.surname.setdefault(c.name, words[-1])
+        self.speakers: list[str] = []  # distinct recent speakers, most recent last
         self.positions: list[int] = []
         self.names: list[str] = []
+        pattern = mention_regex(self.index)
         if pattern is None:
             return
         for seg in segments:
@@ -90,23 +97,53 @@ class _Context:
                     self.positions.append(m.start())
                     self.names.append(name)
 
-    def recent(self, pos: int, gender: Gender | None, exclude: set[str] = frozenset()) -> str | None:
+    def is_person(self, name: str) -> bool:
+        return self.gender.get(name, "unknown") != "unknown" or name in self.speakers
+
+    def recent(self, pos: int, gender: Gender | None, exclude: set[str] = frozenset(),
+               since: int = -1) -> str | None:
         """The most recently mentioned character (of `gender`, if given) before `pos`."""
         i = nearest_before(self.positions, pos)
         steps = 0
-        while i >= 0 and steps < 200:
+        while i >= 0 and steps < 200 and self.positions[i] >= since:
             name = self.names[i]
-            if name not in exclude and (gender is None or self.gender.get(name) == gender):
+            if name not in exclude and (gender is None or self.gender.get(name) == gender) and (
+                    gender is not None or self.is_person(name)):
                 return name
             i -= 1
             steps += 1
         return None
 
-    def resolve(self, subj: str, pos: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
+    def salient(self, pos: int, exclude: set[str], window: int = 3000) -> str | None:
+        """The person most mentioned in the narration just before `pos` (recent ones weigh more)."""
+        score: dict[str, float] = {}
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= pos - window:
+            name = self.names[i]
+            if name not in exclude and self.is_person(name):
+                score[name] = score.get(name, 0.0) + 1.0 - (pos - self.positions[i]) / (2 * window)
+            i -= 1
+        for n, name in enumerate(reversed(self.speakers[-4:])):
+            if name not in exclude:
+                score[name] = score.get(name, 0.0) + 1.5 - 0.3 * n
+        return max(score, key=score.__getitem__) if score else None
+
+    def pronoun(self, pos: int, gender: Gender, para_start: int, exclude: set[str]) -> str | None:
+        """he/she: a character of that gender named earlier in the paragraph, else a recent
+        speaker of that gender, else the last one mentioned."""
+        found = self.recent(pos, gender, exclude, since=para_start)
+        if found:
+            return found
+        for name in reversed(self.speakers[-3:]):
+            if self.gender.get(name) == gender and name not in exclude:
+                return name
+        return self.recent(pos, gender, exclude)
+
+    def resolve(self, subj: str, pos: int, para_start: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
         """(speaker, kind) for a tag subject; kind is "name", "pronoun", "noun" or "none"."""
         word = subj.split()[0].lower()
         if word in ("he", "she"):
-            return self.recent(pos, "male" if word == "he" else "female", exclude), "pronoun"
+            return self.pronoun(pos, "male" if word == "he" else "female", para_start, exclude), "pronoun"
         if subj == "I":
             return NARRATOR, "pronoun"
         if word in ("we", "they"):
@@ -115,54 +152,74 @@ class _Context:
         if name:
             return name, "name"
         words = subj.split()
-        title = words[0].rstrip(".").lower()
-        if title in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
+        if words[0].rstrip(".").lower() in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
             return None, "none"
-        if word in ("his", "her", "the", "their", "my", "our", "this", "that"):
-            noun = words[-1].lower()
-            gender: Gender | None = "male" if noun in MALE_NOUNS else "female" if noun in FEMALE_NOUNS else None
-            if gender is None:
-                return None, "none"
-            # "her father": the speaker is not the woman it is relative to.
-            avoid = set(exclude)
-            if word in ("his", "her"):
-                owner = self.recent(pos, "male" if word == "his" else "female")
-                if owner:
-                    avoid.add(owner)
-            return self.recent(pos, gender, avoid), "noun"
+        if word in _DETERMINERS:
+            return self._noun_phrase(word, words[-1].lower(), pos, para_start, exclude), "noun"
         return None, "none"
 
+    def _noun_phrase(self, det: str, noun: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
+        gender: Gender | None = "male" if noun in MALE_NOUNS else "female" if noun in FEMALE_NOUNS else None
+        if gender is None:
+            return None
+        avoid = set(exclude)
+        owner = None
+        if det in ("his", "her"):
+            owner = self.pronoun(pos, "male" if det == "his" else "female", para_start, set())
+            if owner:
+                avoid.add(owner)
+        if owner and noun in KIN_NOUNS and owner in self.surname:
+            # "her father", "his sister": family members share a surname.
+            family = {n for n, s in self.surname.items() if s == self.surname[owner]
+                      and n not in avoid and self.gender.get(n) == gender}
+            if family:
+                best = self.recent(pos, gender, avoid | (set(self.gender) - family))
+                return best or sorted(family)[0]
+        return self.recent(pos, gender, avoid)
 
-def _tag_after(ctx: _Context, text: str, seg: Segment, after: str) -> _Decision | None:
+    def spoke(self, name: str | None) -> None:
+        if not name:
+            return
+        if name in self.speakers:
+            self.speakers.remove(name)
+        self.speakers.append(name)
+
+
+_DETERMINERS = frozenset("his her the their my our this that".split())
+KIN_NOUNS = frozenset("father mother brother sister son daughter husband wife uncle aunt nephew niece "
+                      "grandfather grandmother papa mamma mama cousin".split())
+_TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
+
+
+def _tag_after(ctx: _Context, seg: Segment, after: str, para_start: int) -> _Decision | None:
     for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN):
         m = pattern.match(after)
         if not m:
             continue
         subj = m.group("subj")
-        if subj.lower() in ("his", "her", "the"):
-            subj = "he" if subj.lower() == "his" else "she" if subj.lower() == "her" else subj
-        speaker, kind = ctx.resolve(subj, seg.start)
+        if subj.lower() in ("his", "her"):
+            subj = "he" if subj.lower() == "his" else "she"
+        speaker, kind = ctx.resolve(subj, seg.start, para_start)
         if speaker:
             return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind])
+        if kind != "none":
+            return None
     return None
 
 
-def _tag_before(ctx: _Context, seg: Segment, before: str) -> _Decision | None:
+def _tag_before(ctx: _Context, seg: Segment, before: str, para_start: int) -> _Decision | None:
     # Only the last sentence of the narration before the quotation can lead into it.
     tail = before[-200:]
     for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
         m = pattern.search(tail)
         if m:
-            speaker, kind = ctx.resolve(m.group("subj"), seg.start)
+            speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
             if speaker:
                 return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05)
     return None
 
 
-_TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
-
-
-def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool) -> _Decision | None:
+def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool, para_start: int) -> _Decision | None:
     """A character who is the subject of a narration sentence in the quote's paragraph."""
     sentences = [(m.start(), m.group()) for m in _SENTENCES.finditer(narration)]
     if from_end:
@@ -171,7 +228,7 @@ def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool) 
         m = _ACTION.match(sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019"))
         if not m:
             continue
-        speaker, kind = ctx.resolve(m.group("subj"), offset + start)
+        speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)
         if speaker and kind in ("name", "pronoun"):
             return _Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6)
     return None
@@ -187,6 +244,9 @@ def _vocatives(ctx: _Context, quote: str) -> set[str]:
     return found
 
 
+_LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")
+
+
 def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Character] | None = None) -> list[Segment]:
     """Give every dialogue segment a speaker, the rule that chose it and a confidence."""
     if characters is None:
@@ -196,37 +256,49 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
     by_para: dict[int, list[int]] = {}
     for i, seg in enumerate(segs):
         by_para.setdefault(seg.paragraph, []).append(i)
-    history: list[str] = []  # speakers of recent dialogue paragraphs, most recent last
+    turns: list[str | None] = []  # speaker of each dialogue paragraph of the current exchange
+    addressed_before: set[str] = set()
     quiet = 0  # narration-only paragraphs since the last speech
+    lead_in = ""  # narration paragraph that ends with "said," or ":" and leads into the next
     out = list(segs)
     for para in sorted(by_para):
         idxs = by_para[para]
+        para_start = segs[idxs[0]].start
         quotes = [i for i in idxs if segs[i].kind == DIALOGUE]
         if not quotes:
             quiet += 1
-            if quiet >= 3:
-                history.clear()
+            if quiet >= 2 or len(segs[idxs[0]].text) > 1200:
+                turns.clear()
+                addressed_before = set()
+            body = segs[idxs[0]].text.rstrip()
+            lead_in = body if _LEAD_IN_END.search(body) else ""
             continue
         quiet = 0
         decisions: dict[int, _Decision] = {}
         for i in quotes:
             after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
             before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
-            d = _tag_after(ctx, text, segs[i], after) or _tag_before(ctx, segs[i], before)
+            if i == idxs[0] or (i == idxs[0] + 1 and not _has_word(before)):
+                before = lead_in + before
+            d = _tag_after(ctx, segs[i], after, para_start) or _tag_before(ctx, segs[i], before, para_start)
             if d:
                 decisions[i] = d
+        lead_in = ""
         addressed = set().union(*(_vocatives(ctx, segs[i].text) for i in quotes))
-        para_default = _paragraph_default(ctx, segs, idxs, quotes, decisions, history, addressed)
+        if not decisions:
+            default = _untagged(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start)
         for i in quotes:
-            d = decisions.get(i) or _nearest_decision(i, decisions) or para_default
+            d = decisions.get(i) or _nearest_decision(i, decisions) or default
             out[i] = replace(segs[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
-        speakers = [out[i].speaker for i in quotes if out[i].speaker]
-        if speakers:
-            last = speakers[-1]
-            if not history or history[-1] != last:
-                history.append(last)
-            del history[:-6]
+        last = out[quotes[-1]].speaker
+        turns.append(last)
+        ctx.spoke(last)
+        addressed_before = addressed - {last}
     return out
+
+
+def _has_word(s: str) -> bool:
+    return any(ch.isalnum() for ch in s)
 
 
 def _nearest_decision(i: int, decisions: dict[int, _Decision]) -> _Decision | None:
@@ -237,28 +309,28 @@ def _nearest_decision(i: int, decisions: dict[int, _Decision]) -> _Decision | No
     return _Decision(d.speaker, d.rule + "+paragraph", d.confidence - 0.05)
 
 
-def _paragraph_default(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int],
-                       decisions: dict[int, _Decision], history: list[str], addressed: set[str]) -> _Decision:
-    if decisions:
-        return next(iter(decisions.values()))
-    first, last = quotes[0], quotes[-1]
+def _untagged(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
+              addressed: set[str], addressed_before: set[str], para_start: int) -> _Decision:
+    """The sieve's lower rules, for a dialogue paragraph with no speech tag."""
+    first = quotes[0]
     lead = [segs[i] for i in idxs if i < first]
     trail = [segs[i] for i in idxs if i > first and segs[i].kind != DIALOGUE]
     for seg, from_end in ([(s, True) for s in lead] + [(s, False) for s in trail]):
-        d = _action_subject(ctx, seg.text, seg.start, from_end)
+        d = _action_subject(ctx, seg.text, seg.start, from_end, para_start)
         if d and d.speaker not in addressed:
             return d
-    if len(history) >= 2 and history[-2] != history[-1] and history[-2] not in addressed:
-        return _Decision(history[-2], "turn-taking", 0.5)
-    if history:
-        other = ctx.recent(segs[first].start, None, addressed | {history[-1]})
-        if other:
-            return _Decision(other, "turn-taking", 0.4)
-        if history[-1] not in addressed:
-            return _Decision(history[-1], "continuation", 0.3)
-    fallback = ctx.recent(segs[first].start, None, addressed)
-    if fallback:
-        return _Decision(fallback, "recent-mention", 0.3)
+    previous = turns[-1] if turns else None
+    reply_to = [n for n in addressed_before if n != previous and n not in addressed]
+    if previous and len(reply_to) == 1:
+        return _Decision(reply_to[0], "vocative-reply", 0.6)
+    if len(turns) >= 2 and turns[-2] and turns[-2] != previous and turns[-2] not in addressed:
+        return _Decision(turns[-2], "turn-taking", 0.55)
+    exclude = set(addressed) | ({previous} if previous else set())
+    other = ctx.salient(segs[first].start, exclude)
+    if other:
+        return _Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
+    if previous and previous not in addressed:
+        return _Decision(previous, "continuation", 0.3)
     return _Decision(None, "unknown", 0.0)
 
 
