@@ -136,3 +136,40 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_unknown_profile(files: dict[str, Path]) -> None:
     with pytest.raises(NarrateError, match="unknown check profile"):
         check_file(files["good"], "broadcast")
+
+
+def _cli():  # noqa: ANN202
+    import click
+
+    from narrate.cli_podcast import check_command
+
+    group = click.Group("narrate")
+    group.add_command(check_command)
+    return group
+
+
+def test_cli_check(files: dict[str, Path]) -> None:
+    from click.testing import CliRunner
+
+    ok = CliRunner().invoke(_cli(), ["check", "--acx", str(files["good"])])
+    assert ok.exit_code == 0, ok.output
+    assert f"{files['good']}: PASS (acx)" in ok.output
+    assert "PASS  rms" in ok.output and "dB" in ok.output
+    both = CliRunner().invoke(_cli(), ["check", "--acx", str(files["good"]), str(files["loud"])])
+    assert both.exit_code == 1
+    assert f"{files['loud']}: FAIL (acx)" in both.output
+    assert "FAIL  peak" in both.output
+    lufs = measure_file(files["good"]).integrated_lufs
+    default = CliRunner().invoke(_cli(), ["check", str(files["good"]),
+                                          "--target-lufs", f"{lufs:.1f}"])
+    assert default.exit_code == 0 and "PASS  loudness" in default.output
+
+
+def test_cli_check_errors(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    assert CliRunner().invoke(_cli(), ["check"]).exit_code == 2
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"nope")
+    result = CliRunner().invoke(_cli(), ["check", str(bad)])
+    assert isinstance(result.exception, NarrateError) and "bad.mp3" in str(result.exception)

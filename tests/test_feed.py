@@ -191,3 +191,45 @@ def test_missing_chapter_audio(book: Path) -> None:
     (book / "02-stars-hollow.mp3").unlink()
     with pytest.raises(NarrateError, match="02-stars-hollow.mp3"):
         write_feed(book, BASE)
+
+
+def _cli():  # noqa: ANN202
+    import click
+
+    from narrate.cli_podcast import COMMANDS
+
+    group = click.Group("narrate")
+    for command in COMMANDS:
+        group.add_command(command)
+    return group
+
+
+def test_cli_feed(book: Path) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), ["feed", str(book), "--base-url", BASE])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(book / "feed.xml")
+    assert (book / "feed.xml").is_file()
+    quiet = CliRunner().invoke(_cli(), ["feed", str(book), "--base-url", BASE, "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_cli_feed_errors(book: Path) -> None:
+    from click.testing import CliRunner
+
+    missing = CliRunner().invoke(_cli(), ["feed", str(book)])
+    assert missing.exit_code == 2 and "--base-url" in missing.output
+    bad = CliRunner().invoke(_cli(), ["feed", str(book), "--base-url", "ftp://x/"])
+    # NarrateError propagates to the main CLI's single error boundary.
+    assert isinstance(bad.exception, NarrateError) and "base URL" in str(bad.exception)
+
+
+@pytest.mark.parametrize("name", ["feed", "serve", "check"])
+def test_cli_help(name: str) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), [name, "--help"])
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) > 5
+    assert _cli().commands[name].get_short_help_str()

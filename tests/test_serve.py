@@ -208,3 +208,63 @@ def test_parse_range_edge_cases() -> None:
     assert parse_range("bytes=0-", 0) is False
     assert parse_range("bytes=-5", 0) is False
     assert parse_range("bytes=-", 10) is None
+
+
+def _cli():  # noqa: ANN202
+    import click
+
+    from narrate.cli_podcast import serve_command
+
+    group = click.Group("narrate")
+    group.add_command(serve_command)
+    return group
+
+
+def test_cli_serve_prints_url_and_feeds(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import narrate.serve
+
+    seen = {}
+
+    def fake_serve(root, host, port, *, allow_remote, logger, on_ready):  # noqa: ANN001, ANN202
+        # Bind for real (host checks), announce, and return instead of blocking.
+        with make_server(root, host, 0, allow_remote=allow_remote, logger=logger) as srv:
+            seen.update(root=root, port=port, url=srv.url)
+            on_ready(srv.url)
+
+    monkeypatch.setattr(narrate.serve, "serve", fake_serve)
+    result = CliRunner().invoke(_cli(), ["serve", str(site), "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert seen["port"] == 8123 and seen["root"] == site
+    assert f"at {seen['url']}" in result.output
+    assert f"{seen['url']}book/feed.xml" in result.output
+    refused = CliRunner().invoke(_cli(), ["serve", str(site), "--host", "0.0.0.0"])
+    assert isinstance(refused.exception, NarrateError)
+    allowed = CliRunner().invoke(_cli(), ["serve", str(site), "--host", "0.0.0.0",
+                                          "--allow-remote"])
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_serve_runs_until_ctrl_c(site: Path) -> None:
+    import _thread
+
+    from narrate.serve import serve
+
+    results: list[int] = []
+
+    def client(url: str) -> None:
+        def run() -> None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1][:-1]),
+                                                  timeout=5)
+                conn.request("GET", "/book/feed.xml")
+                results.append(conn.getresponse().status)
+                conn.close()
+            finally:
+                _thread.interrupt_main()  # what Ctrl-C does
+
+        threading.Thread(target=run, daemon=True).start()
+
+    serve(site, port=0, on_ready=client)  # returns once interrupted
+    assert results == [200]
