@@ -26,7 +26,7 @@ SPEECH_VERBS = (
     "inquires enquired enquires questioned questions responded responds declared declares sighed "
     "sighs laughed laughs snapped snaps stammered stammers sobbed sobs pleaded pleads begged begs "
     "demanded demands insisted insists suggested suggests explained explains protested protests "
-    "interrupted interrupts repeated repeats thought thinks trailed pursued resumed urged groaned "
+    "interrupted interrupts repeated repeats submitted presumed thought thinks trailed pursued resumed urged groaned "
     "gasped breathed growled grumbled hissed screamed shrieked sang told tells admitted agreed "
     "announced argued assented blurted called chimed concluded confessed corrected echoed "
     "faltered joked lied mused nodded objected offered persisted prompted proceeded promised "
@@ -39,14 +39,15 @@ _PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey)\b"
 _NP = r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+(?:[a-z]+\s+){0,2}[a-z]+)"
 _SUBJ = r"(?P<subj>" + _NP + "|" + _NAME + "|" + _PRON + r")"
 _ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly))*"
+_SPEECH_NOUN = r"(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|enquiry|words|cry|exclamation|farewell|speech|greeting)\b"
 _LEAD = r"""^[\s,;:\u2014\u2013\-"'\u201c\u201d\u2018\u2019]*"""
 _TRAIL = r"""[\s"'\u201c\u201d\u2018\u2019]*$"""
 # After a quotation: `said Jess`, `Jess said`, `she asked`, `He trailed off`, `was the reply`.
-_AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + _VERB + _ADV + r"\s+" + _SUBJ)
+_AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + _VERB + _ADV + r"\s+(?:the\s+(?:[a-z]+\s+){0,3}(?=[A-Z]))?" + _SUBJ)
 _AFTER_NORMAL = re.compile(_LEAD + _SUBJ + _ADV + r"\s+" + _VERB + r"\b")
 _AFTER_NOUN = re.compile(
     _LEAD + r"(?:was|were|came)\s+(?P<subj>" + _NAME + r"|his|her|the)(?:'s|\u2019s)?\s+"
-    r"(?:\w+\s+)?(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|words|cry|exclamation)"
+    r"(?:\w+\s+){0,3}?" + _SPEECH_NOUN
 )
 # Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
 _BEFORE_NORMAL = re.compile(_SUBJ + _ADV + r"\s+" + _VERB + r"\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
@@ -85,7 +86,7 @@ class _Context:
         self.speakers: list[str] = []  # distinct recent speakers, most recent last
         self.positions: list[int] = []
         self.names: list[str] = []
-        pattern = mention_regex(self.index)
+        pattern = self.pattern = mention_regex(self.index)
         if pattern is None:
             return
         for seg in segments:
@@ -209,14 +210,59 @@ def _tag_after(ctx: _Context, seg: Segment, after: str, para_start: int) -> _Dec
 
 def _tag_before(ctx: _Context, seg: Segment, before: str, para_start: int) -> _Decision | None:
     # Only the last sentence of the narration before the quotation can lead into it.
-    tail = before[-200:]
+    tail = before[-300:]
     for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
         m = pattern.search(tail)
         if m:
             speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
             if speaker:
                 return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05)
+    return _lead_in(ctx, tail, seg.start - len(tail), para_start)
+
+
+_CLAUSES = re.compile(r"[^.!?;\u2026]+(?:[.!?;\u2026]+|$)")
+_SPEECH_WORD = re.compile(r"\b" + _VERB + r"\b|\b" + _SPEECH_NOUN)
+_SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
+
+
+def _lead_in(ctx: _Context, tail: str, offset: int, para_start: int) -> _Decision | None:
+    """The subject of a clause with a speaking verb that leads into the quotation.
+
+    `Sissy dropped a curtsey to Mr. Gradgrind ..., and said in a faltering way,`,
+    `Edmund, to whom this was chiefly addressed, replied,`, `Here Anne spoke--`.
+    """
+    clauses = list(_CLAUSES.finditer(tail))
+    if not clauses:
+        return None
+    clause = clauses[-1]
+    if not _has_word(clause.group()) and len(clauses) > 1:
+        clause = clauses[-2]
+    body = clause.group()
+    verb = None
+    for verb in _SPEECH_WORD.finditer(body):
+        pass
+    if verb is None or len(body[verb.end():].split()) > 8:
+        return None
+    start = offset + clause.start()
+    candidates = []
+    if ctx.pattern is not None:
+        for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
+            candidates.append((m.start(), m.group()))
+    for m in _SUBJECT_WORD.finditer(body, 0, verb.start()):
+        candidates.append((clause.start() + m.start(), m.group()))
+    for pos, surface in sorted(candidates):
+        words = tail[max(0, pos - 15):pos].split()
+        if words and words[-1].lower() in _OBJECT_LEADS:
+            continue
+        speaker, kind = ctx.resolve(surface, offset + pos, para_start)
+        if speaker:
+            kind = "name" if kind == "name" else "pronoun"
+            return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1)
+        break
     return None
+
+
+_OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 
 
 def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool, para_start: int) -> _Decision | None:
@@ -244,6 +290,7 @@ def _vocatives(ctx: _Context, quote: str) -> set[str]:
     return found
 
 
+_ENDS_SPEAKING = re.compile(r"\b(?:" + _VERB + r"|" + _SPEECH_NOUN + r")(?:\s+[a-z]+){0,4}[.:]\s*$")
 _LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")
 
 
@@ -271,7 +318,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
                 turns.clear()
                 addressed_before = set()
             body = segs[idxs[0]].text.rstrip()
-            lead_in = body if _LEAD_IN_END.search(body) else ""
+            lead_in = body if _LEAD_IN_END.search(body) or _ENDS_SPEAKING.search(body) else ""
             continue
         quiet = 0
         decisions: dict[int, _Decision] = {}

@@ -36,7 +36,7 @@ STOP_CAPS = frozenset(
 MALE_FIRST = frozenset(
     """john james william george charles thomas henry edward robert richard joseph david michael
     peter paul mark luke matthew andrew philip frederick arthur albert alfred harry jack tom tim
-    frank fred walter ben benjamin samuel sam daniel dan jess jesse logan dean tristan christopher
+    frank fred walter ben benjamin samuel sam daniel dan jesse christopher
     chris stephen steven edmund edgar francis hugh ralph roger simon victor oliver harold louis
     ernest jim joe bob bill will willy ned ted nick tony mike steve kevin brian eric adam alan
     """.split()
@@ -44,14 +44,16 @@ MALE_FIRST = frozenset(
 FEMALE_FIRST = frozenset(
     """mary anne ann anna jane elizabeth emma catherine charlotte sarah susan margaret lucy harriet
     fanny julia maria louisa caroline isabella sophia sophie alice emily eleanor elinor marianne
-    lydia kitty kate katherine helen ellen grace rose rosie amy amelia lily laura clara rory lorelai
-    paris lane sookie rachel rebecca hannah esther ruth martha mrs jenny jennifer jessica linda
+    lydia kitty kate katherine helen ellen grace rose rosie amy amelia lily laura clara
+    rachel rebecca hannah esther ruth martha mrs jenny jennifer jessica linda
     nancy betty beth liz lizzy molly polly sally penelope olivia victoria agnes edith dorothy
     """.split()
 )
 
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
+_CLAUSE_LEADS = frozenset("and but when while as then that so because before after until if though till".split())
 _PLACE_PREPS = frozenset("in at into from near through towards toward across".split())
 _HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
 _SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
@@ -271,14 +273,14 @@ def _entity_gender(ent: _Entity) -> Gender:
         g = _title_gender(_title_of(name))
         if g != "unknown":
             return g
-    if ent.gender_votes >= 1:
-        return "male"
-    if ent.gender_votes <= -1:
-        return "female"
     for name in ent.names:
         g = _first_gender(name.split()[0])
         if g != "unknown":
             return g
+    if ent.gender_votes >= 1:
+        return "male"
+    if ent.gender_votes <= -1:
+        return "female"
     return "unknown"
 
 
@@ -289,17 +291,26 @@ def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
         runs = [(s, e, _norm(n), i) for s, e, n, i in name_runs(text) if _norm(n) in owner]
         starts = [r[0] for r in runs]
         for idx, (s, e, key, initial) in enumerate(runs):
-            if not initial:
-                continue
+            before = text[max(0, s - 15):s].split()
+            if not initial and not (before and before[-1].lower() in _CLAUSE_LEADS):
+                continue  # "asked Rory to", "with Emma": not a subject the pronouns go back to
+            if not re.match(r"[\s,]+(?:[a-z]+ly\s+)?[a-z]", text[e:e + 30]):
+                continue  # the name is not followed by its verb
             stop = starts[idx + 1] if idx + 1 < len(starts) else len(text)
             m = _SENTENCE_END.search(text, e)
             end = m.end() if m else len(text)
             m2 = _SENTENCE_END.search(text, end)
             end2 = m2.end() if m2 else len(text)
             window = text[e:min(stop, end2, e + 300)]
-            vote = len(_HE.findall(window)) - len(_SHE.findall(window))
-            vote += 0.5 * (len(_HIS.findall(window)) - len(_HER.findall(window)))
-            owner[key].gender_votes += max(-1.0, min(1.0, vote))
+            he = _HE.search(window)
+            she = _SHE.search(window)
+            if he and (not she or he.start() < she.start()):
+                owner[key].gender_votes += 1.0
+            elif she:
+                owner[key].gender_votes -= 1.0
+            else:
+                his, her = len(_HIS.findall(window)), len(_HER.findall(window))
+                owner[key].gender_votes += 0.25 * (his > her) - 0.25 * (her > his)
 
 
 def name_index(characters: Sequence[Character]) -> dict[str, str]:
