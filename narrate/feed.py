@@ -33,7 +33,6 @@ _PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # optional "published" ISO date), one minute apart, so date-sorting players keep chapter order.
 _DEFAULT_BASE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
-_IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 @dataclass(frozen=True)
