@@ -1,0 +1,191 @@
+"""Command line: parse options, call the library, turn NarrateError into one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import NarrateError
+
+
+class NarrateGroup(click.Group):
+    """The one error boundary: a library error becomes `narrate: error: ...` and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NarrateError as exc:
+            click.echo(f"narrate: error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("narrate: interrupted; finished chapters are kept, run the same command to resume",
+                       err=True)
+            ctx.exit(130)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="narrate: %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+
+
+@click.group(cls=NarrateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="narrate")
+@click.option("-v", "--verbose", count=True, help="Log more (repeat for debug detail).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """narrate: turn plain-text stories into multi-voice, tagged audiobook MP3s.
+
+    \b
+    Typical use:
+      narrate render texts/rory-and-jess        # MP3s + book.json in output/rory-and-jess/
+      narrate script texts/rory-and-jess/01-come-away-with-me.txt
+      narrate cast texts/rory-and-jess          # write voices/rory-and-jess.toml to edit
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+
+
+# -- render -----------------------------------------------------------------------------------
+
+class _ProgressDisplay:
+    """One progress bar per chapter on a terminal; one line per finished chapter otherwise."""
+
+    WIDTH = 24
+
+    def __init__(self, enabled: bool, tty: bool) -> None:
+        self.enabled = enabled
+        self.tty = tty
+        self.rows: dict[int, str] = {}
+        self.drawn = 0
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        frac = p.done / p.total if p.total else 1.0
+        filled = int(frac * self.WIDTH)
+        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED"}.get(p.status, f"{p.done}/{p.total}")
+        title = (p.title[:28] + "…") if len(p.title) > 29 else p.title
+        self.rows[p.index] = f"{p.index:>3} {title:<29} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
+        if self.tty:
+            out = []
+            if self.drawn:
+                out.append(f"\x1b[{self.drawn}F")
+            for i in sorted(self.rows):
+                out.append("\x1b[2K" + self.rows[i] + "\n")
+            self.drawn = len(self.rows)
+            click.echo("".join(out), nl=False, err=True)
+        elif p.status in ("done", "skipped"):
+            click.echo(self.rows[p.index], err=True)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="Output folder; the book goes to DIR/<book>/.")
+@click.option("--voices", "voices_path", type=click.Path(path_type=Path),
+              help="Voice map TOML (default: voices/<book>.toml if present, else an automatic cast).")
+@click.option("--chapters", metavar="SPEC", help="Chapters to render, e.g. 1,3-5 (default: all).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Chapters rendered in parallel (default: number of cores).")
+@click.option("--force", is_flag=True, help="Re-render chapters even if nothing changed.")
+@click.option("--bitrate", type=click.IntRange(32, 320), default=None, help="MP3 bit rate in kbps (default 64).")
+@click.option("--lufs", type=click.FloatRange(-40, -6), default=None,
+              help="Integrated loudness target in LUFS (default -19).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the synthesized clip cache.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.pass_context
+def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lufs, no_cache, quiet):
+    """Render SOURCE (a book folder or a .txt chapter) to one tagged MP3 per chapter.
+
+    Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
+    segment sounds). Chapters whose text, voices and settings did not change are not rendered
+    again, and an interrupted render resumes where it stopped.
+    """
+    import dataclasses
+
+    from .export import Encoding
+    from .loudness import LoudnessTarget
+    from .pipeline import RenderOptions, render_book
+
+    _setup_logging(ctx.obj["verbose"], quiet)
+    opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, chapters=chapters, force=force,
+                         use_cache=not no_cache)
+    if jobs:
+        opts = dataclasses.replace(opts, jobs=jobs)
+    if bitrate:
+        opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
+    if lufs is not None:
+        opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
+    display = _ProgressDisplay(enabled=not quiet, tty=sys.stderr.isatty())
+    result = render_book(source, opts, display)
+    if not quiet:
+        total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
+        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
+                   f"{total_ms / 60000:.1f} min of audio")
+
+
+# -- script -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("chapter", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print segments and speakers as JSON.")
+def script(chapter: Path, as_json: bool) -> None:
+    """Show who says what in CHAPTER (a .txt file): narration and attributed dialogue.
+
+    With --json prints {"segments": [{kind, text, speaker, start, end, ...}], "speakers":
+    [{name, gender, lines}]}; start/end are string offsets into the UTF-8 decoded text.
+    """
+    from .attribute import script_text
+    from .reader import read_text
+
+    text = read_text(chapter)
+    result = script_text(text)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    for seg in result.segments:
+        if seg.kind == "dialogue":
+            click.echo(f"{seg.speaker or '?':>16}: “{' '.join(seg.text.split())}”")
+    click.echo("")
+    for sp in result.speakers():
+        click.echo(f"{sp['name']} ({sp['gender']}): {sp['lines']} lines")
+
+
+# -- voices -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--engine", default="espeak", show_default=True, help="Engine whose voices to list.")
+@click.option("--lang", default=None, help="Only voices whose id starts with this, e.g. en.")
+def voices(engine: str, lang: str | None) -> None:
+    """List the voices an engine offers (espeak: base voices and the +variants that change them)."""
+    from .engines import get_engine
+
+    eng = get_engine(engine)
+    for v in eng.voices():
+        if lang and not v.id.startswith(lang):
+            continue
+        click.echo(f"{v.id:<28} {v.gender:<8} {v.name}" + (f"  ({v.description})" if v.description else ""))
+
+
+def _register_plugins() -> None:
+    from .cli_podcast import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="narrate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,86 @@
+"""Engines: the TTS engine protocol and a registry of built-in and plug-in engines."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from ..errors import EngineError
+
+if TYPE_CHECKING:  # pydub is only needed once audio is actually made
+    from pydub import AudioSegment
+
+    from ..model import Voice
+
+ENTRY_POINT_GROUP = "narrate.engines"
+
+# Built-ins are registered exactly like third-party engines: "module:Class" strings,
+# imported only when the engine is used, so `narrate --help` stays light.
+BUILTIN_ENGINES = {
+    "espeak": "narrate.engines.espeak:EspeakEngine",
+}
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice an engine offers."""
+
+    id: str
+    name: str
+    gender: str = "unknown"
+    languages: tuple[str, ...] = ()
+    description: str = ""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What every TTS engine provides. Engines return audio; they never write output files."""
+
+    name: str
+    sample_rate: int
+
+    def voices(self) -> list[VoiceInfo]:
+        """Every voice (and voice variant) this engine can speak with."""
+        ...
+
+    def check_voice(self, voice: Voice) -> None:
+        """Raise EngineError if `voice` cannot be used with this engine (unknown id, bad range)."""
+        ...
+
+    def synthesize(self, text: str, voice: Voice) -> AudioSegment:
+        """Speak `text` with `voice`; mono 16-bit audio with leading/trailing silence kept."""
+        ...
+
+    def fingerprint(self, voice: Voice) -> str:
+        """Extra cache-key material (engine version, model file hash) for `voice`."""
+        ...
+
+
+def available_engines() -> dict[str, str]:
+    """Engine name -> "module:attr" target, built-ins first, then entry points."""
+    found = dict(BUILTIN_ENGINES)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
+_instances: dict[str, Engine] = {}
+
+
+def get_engine(name: str) -> Engine:
+    """Return the (per-process, cached) engine called `name`, or raise EngineError listing the known ones."""
+    if name in _instances:
+        return _instances[name]
+    engines = available_engines()
+    if name not in engines:
+        raise EngineError(f"unknown engine {name!r} (available: {', '.join(sorted(engines))})")
+    module_name, _, attr = engines[name].partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except ImportError as exc:
+        raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from None
+    engine = factory()
+    _instances[name] = engine
+    return engine

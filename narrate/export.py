@@ -1,0 +1,145 @@
+"""Export stage: chapter audio -> MP3 (lameenc, in-process) with ID3v2.3 tags and chapter frames."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio import AudioSegment
+from .errors import ExportError
+
+MAX_CHAPTER_TITLE = 48  # ffmpeg and Apple's parser keep short CHAP titles intact
+
+
+@dataclass(frozen=True)
+class Section:
+    """A CHAP frame: a titled span of the file."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a podcast or audiobook player shows for one file."""
+
+    title: str
+    album: str
+    artist: str
+    track: int
+    track_total: int
+    subtitle: str | None = None
+    language: str = "en"
+    genre: str = "Audiobook"
+    cover: Path | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """MP3 encoder settings."""
+
+    bitrate_kbps: int = 64
+    """Constant bit rate; 64 kbps mono is transparent for synthetic speech."""
+    quality: int = 5
+    """LAME quality 0 (best, slowest) to 9; 5 costs half as much as 2 with no audible loss for speech."""
+
+
+def encode_mp3(audio: AudioSegment, enc: Encoding) -> bytes:
+    """Encode mono 16-bit audio as CBR MP3 bytes, in-process (no ffmpeg)."""
+    import lameenc
+
+    if audio.channels != 1 or audio.sample_width != 2:
+        raise ExportError("internal: expected mono 16-bit audio for MP3 encoding")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(enc.bitrate_kbps)
+    encoder.set_in_sample_rate(audio.frame_rate)
+    encoder.set_out_sample_rate(audio.frame_rate)
+    encoder.set_channels(1)
+    encoder.set_quality(enc.quality)
+    try:
+        return bytes(encoder.encode(audio.raw_data)) + bytes(encoder.flush())
+    except Exception as exc:  # lameenc raises plain RuntimeError/ValueError
+        raise ExportError(f"MP3 encoding failed: {exc}") from None
+
+
+def short_title(title: str, limit: int = MAX_CHAPTER_TITLE) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def build_tags(tags: Tags, sections: list[Section], duration_ms: int):
+    """An ID3 tag with text frames, cover and a CTOC over one CHAP per section."""
+    from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TIT3, TLAN, TLEN, TPE1,
+                             TPE2, TRCK, CTOCFlags, PictureType)
+
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags.title))
+    if tags.subtitle:
+        id3.add(TIT3(encoding=3, text=tags.subtitle))
+    id3.add(TALB(encoding=3, text=tags.album))
+    id3.add(TPE1(encoding=3, text=tags.artist))
+    id3.add(TPE2(encoding=3, text=tags.artist))
+    id3.add(TRCK(encoding=3, text=f"{tags.track}/{tags.track_total}"))
+    id3.add(TCON(encoding=3, text=tags.genre))
+    id3.add(TLEN(encoding=3, text=str(duration_ms)))
+    if tags.language:
+        id3.add(TLAN(encoding=3, text=tags.language))
+    if tags.comment:
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    if tags.cover:
+        mime = mimetypes.guess_type(tags.cover.name)[0] or "image/jpeg"
+        try:
+            data = tags.cover.read_bytes()
+        except OSError as exc:
+            raise ExportError(f"{tags.cover}: cannot read cover image ({exc.strerror})") from None
+        id3.add(APIC(encoding=3, mime=mime, type=PictureType.COVER_FRONT, desc="Cover", data=data))
+    ids = [f"chp{i}" for i in range(len(sections))]
+    id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                 child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=short_title(tags.title))]))
+    for eid, sec in zip(ids, sections, strict=True):
+        id3.add(CHAP(element_id=eid, start_time=sec.start_ms, end_time=sec.end_ms,
+                     sub_frames=[TIT2(encoding=3, text=short_title(sec.title))]))
+    return id3
+
+
+@contextmanager
+def atomic_path(final: Path):
+    """Yield a temp path beside `final`; on success it replaces `final`, on any error it vanishes."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    # mkstemp makes 0600 files; outputs are meant to be served and shared like any other file.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_atomic(final: Path, data: bytes) -> None:
+    with atomic_path(final) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
+    """Encode, tag (ID3v2.3) and atomically write one MP3; return its size in bytes."""
+    mp3 = encode_mp3(audio, enc)
+    id3 = build_tags(tags, sections, len(audio))
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(mp3)
+            # v2.3 because many players (and Windows) still ignore v2.4 frames.
+            id3.save(str(tmp), v2_version=3)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
+    return path.stat().st_size

@@ -1,0 +1,349 @@
+"""Pipeline: render_book() chains read -> script -> cast -> synthesize -> stitch -> export, in parallel."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
+from .errors import InputError
+from .export import Encoding, Section, Tags, write_atomic, write_mp3
+from .loudness import LoudnessTarget, normalize
+from .model import Book, Chapter, Script, VoiceMap
+from .plan import TITLE, Line, plan_chapter
+from .reader import load_book
+from .stitch import Pacing, stitch
+from .synth import ClipCache, default_cache_dir, synthesize_text
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "book.json"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything that shapes a render besides the book itself."""
+
+    out_dir: Path = Path("output")
+    voices_path: Path | None = None
+    """Voice map; default voices/<book>.toml when it exists, else an automatic cast."""
+    voices_dir: Path = Path("voices")
+    chapters: str | None = None
+    """Chapter selection such as "1,3-5" (1-based); None renders all."""
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    pacing: Pacing = field(default_factory=Pacing)
+    loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
+    encoding: Encoding = field(default_factory=Encoding)
+    sample_rate: int = 22050
+    cache_dir: Path | None = None
+    """Clip cache folder; None for the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
+    use_cache: bool = True
+    force: bool = False
+    """Re-render chapters even when nothing that shapes them changed."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: `done` of `total` lines of chapter `index` are synthesized."""
+
+    index: int
+    title: str
+    done: int
+    total: int
+    status: str = "rendering"
+    """"rendering", "done", "skipped" (unchanged) or "failed"."""
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class ChapterJob:
+    """A unit of parallel work: pure data in, one MP3 and its manifest entry out."""
+
+    chapter: Chapter
+    lines: tuple[Line, ...]
+    tags: Tags
+    path: Path
+    options: RenderOptions
+    fingerprint: str
+
+
+def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
+    """"1,3-5" -> [1, 3, 4, 5], checked against the number of chapters."""
+    if not spec:
+        return list(range(1, count + 1))
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo_s, hi_s = part.split("-", 1)
+                lo = int(lo_s) if lo_s.strip() else 1
+                hi = int(hi_s) if hi_s.strip() else count
+            else:
+                lo = hi = int(part)
+        except ValueError:
+            raise InputError(f"--chapters {spec!r}: expected numbers and ranges like 1,3-5") from None
+        if lo < 1 or hi > count or lo > hi:
+            raise InputError(f"--chapters {spec!r}: the book has chapters 1-{count}")
+        chosen.update(range(lo, hi + 1))
+    return sorted(chosen)
+
+
+def script_book(book: Book) -> list[Script]:
+    """Split and attribute every chapter, with characters discovered across the whole book."""
+    from .attribute import script_book as _script_book
+
+    return _script_book([c.text for c in book.chapters])
+
+
+def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
+    """The voice map in force: --voices, else voices/<book>.toml, else an automatic cast; gaps auto-cast."""
+    path = options.voices_path
+    if path is None:
+        candidate = options.voices_dir / f"{book.slug}.toml"
+        path = candidate if candidate.is_file() else None
+    existing = load_voice_map(path) if path else None
+    voices = auto_cast(speaker_stats(scripts), existing)
+    check_voices(voices)
+    return voices
+
+
+def _fingerprint(job_material: dict) -> str:
+    blob = json.dumps(job_material, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions,
+              book_dir: Path, selected: list[int]) -> list[ChapterJob]:
+    jobs = []
+    total = len(book.chapters)
+    for chapter, script in zip(book.chapters, scripts, strict=True):
+        if chapter.index not in selected:
+            continue
+        lines = tuple(plan_chapter(chapter, script, voices))
+        tags = Tags(title=chapter.title, subtitle=chapter.subtitle, album=book.title, artist=book.author,
+                    track=chapter.index, track_total=total, language=book.language, cover=book.cover,
+                    comment=f"Narrated by narrate {__version__}")
+        material = {
+            "version": __version__,
+            "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
+            "tags": dataclasses.asdict(tags),
+            "cover_mtime": book.cover.stat().st_mtime if book.cover else None,
+            "pacing": dataclasses.asdict(options.pacing),
+            "loudness": dataclasses.asdict(options.loudness),
+            "encoding": dataclasses.asdict(options.encoding),
+            "rate": options.sample_rate,
+        }
+        jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
+                               _fingerprint(material)))
+    return jobs
+
+
+def _sections(chapter: Chapter, stitched, duration_ms: int) -> list[Section]:
+    starts = [0, *stitched.scene_starts_ms]
+    titles = [chapter.title]
+    for k, start in enumerate(stitched.scene_starts_ms, start=2):
+        first = next((p.line.text for p in stitched.placed if p.start_ms >= start), "")
+        words = " ".join(first.split()[:5])
+        titles.append(f"{k}. {words}…" if words else f"Part {k}")
+    ends = [*starts[1:], duration_ms]
+    return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]
+
+
+def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
+    """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry."""
+    opts = job.options
+    cache = ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
+    clips = []
+    stats: dict = {}
+    total = len(job.lines)
+    for n, line in enumerate(job.lines, start=1):
+        clips.append(synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats))
+        if progress:
+            progress(Progress(job.chapter.index, job.chapter.title, n, total))
+    stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
+    audio = normalize(stitched.audio, opts.loudness)
+    duration_ms = len(audio)
+    sections = _sections(job.chapter, stitched, duration_ms)
+    size = write_mp3(job.path, audio, job.tags, sections, opts.encoding)
+    if cache:
+        cache.prune()
+    return {
+        "index": job.chapter.index,
+        "title": job.chapter.title,
+        "subtitle": job.chapter.subtitle,
+        "file": job.path.name,
+        "source": str(job.chapter.source),
+        "bytes": size,
+        "duration_ms": duration_ms,
+        "fingerprint": job.fingerprint,
+        "synthesized_clips": stats.get("synthesized", 0),
+        "cached_clips": stats.get("cached", 0),
+        "sections": [dataclasses.asdict(s) for s in sections],
+        "segments": [
+            {"kind": "narration" if p.line.kind == TITLE else p.line.kind,
+             "role": "title" if p.line.kind == TITLE else None,
+             "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
+             "text": p.line.text, "start_ms": p.start_ms, "end_ms": p.end_ms}
+            for p in stitched.placed
+        ],
+    }
+
+
+# -- process pool plumbing --------------------------------------------------------------------
+
+_worker_queue = None
+
+
+def _init_worker(queue) -> None:
+    global _worker_queue
+    _worker_queue = queue
+
+
+def _render_in_worker(job: ChapterJob) -> dict:
+    def report(p: Progress) -> None:
+        if _worker_queue is not None and (p.done == p.total or p.done % 5 == 0):
+            _worker_queue.put(p)
+
+    return render_chapter(job, report)
+
+
+def _run_parallel(jobs: list[ChapterJob], n_workers: int, progress: ProgressFn | None,
+                  on_done: Callable[[dict], None]) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
+    queue = ctx.Manager().Queue() if progress else None
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(queue,)) as pool:
+        pending: dict[Future, ChapterJob] = {pool.submit(_render_in_worker, j): j for j in jobs}
+        try:
+            while pending:
+                finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                _drain(queue, progress)
+                for fut in finished:
+                    job = pending.pop(fut)
+                    entry = fut.result()  # re-raises a worker's NarrateError here
+                    on_done(entry)
+                    if progress:
+                        progress(Progress(job.chapter.index, job.chapter.title, len(job.lines),
+                                          len(job.lines), "done"))
+            _drain(queue, progress)
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+def _drain(queue, progress: ProgressFn | None) -> None:
+    if queue is None or progress is None:
+        return
+    while True:
+        try:
+            item = queue.get_nowait()
+        except Exception:  # queue.Empty from a manager proxy
+            return
+        progress(item)
+
+
+# -- the whole book ---------------------------------------------------------------------------
+
+def load_manifest(book_dir: Path) -> dict:
+    path = book_dir / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        log.warning("%s is unreadable; chapters will be re-rendered", path)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> None:
+    manifest = {
+        "narrate_version": __version__,
+        "slug": book.slug,
+        "title": book.title,
+        "author": book.author,
+        "language": book.language,
+        "description": book.description,
+        "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
+        "chapters": [entries[i] for i in sorted(entries)],
+    }
+    write_atomic(book_dir / MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    book_dir: Path
+    rendered: tuple[int, ...]
+    skipped: tuple[int, ...]
+    manifest: dict
+
+
+def render_book(source: Path, options: RenderOptions | None = None,
+                progress: ProgressFn | None = None) -> RenderResult:
+    """Render a book (folder or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
+    options = options or RenderOptions()
+    book = load_book(source)
+    selected = parse_chapter_spec(options.chapters, len(book.chapters))
+    scripts = script_book(book)
+    voices = resolve_voices(book, scripts, options)
+    book_dir = options.out_dir / book.slug
+    book_dir.mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
+
+    previous = {c.get("index"): c for c in load_manifest(book_dir).get("chapters", [])
+                if isinstance(c, dict) and isinstance(c.get("index"), int)}
+    # Keep entries of chapters still in the book (a partial --chapters render keeps the rest).
+    entries = {i: e for i, e in previous.items()
+               if 1 <= i <= len(book.chapters) and (book_dir / str(e.get("file", ""))).is_file()}
+    todo, skipped = [], []
+    for job in jobs:
+        old = entries.get(job.chapter.index)
+        if (not options.force and old and old.get("fingerprint") == job.fingerprint
+                and job.path.is_file() and job.path.stat().st_size == old.get("bytes")):
+            skipped.append(job.chapter.index)
+            if progress:
+                progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "skipped"))
+        else:
+            todo.append(job)
+    if book.cover:
+        dest = book_dir / f"cover{book.cover.suffix.lower()}"
+        if not dest.is_file() or dest.read_bytes() != book.cover.read_bytes():
+            write_atomic(dest, book.cover.read_bytes())
+
+    def on_done(entry: dict) -> None:
+        entries[entry["index"]] = entry
+        # Written after every chapter so an interrupted render keeps what it finished.
+        _write_manifest(book, book_dir, entries)
+
+    n_workers = max(1, min(options.jobs, len(todo)))
+    if n_workers > 1:
+        _run_parallel(todo, n_workers, progress, on_done)
+    else:
+        for job in todo:
+            on_done(render_chapter(job, progress))
+            if progress:
+                progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "done"))
+    _write_manifest(book, book_dir, entries)
+    _remove_stale(book_dir, entries)
+    return RenderResult(book_dir, tuple(j.chapter.index for j in todo), tuple(skipped),
+                        load_manifest(book_dir))
+
+
+def _remove_stale(book_dir: Path, entries: dict[int, dict]) -> None:
+    """Delete leftovers of interrupted writes (.part files); never touch other files."""
+    for leftover in book_dir.glob(".*.part"):
+        leftover.unlink(missing_ok=True)

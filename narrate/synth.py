@@ -1,0 +1,157 @@
+"""Synthesis stage: text + voice -> trimmed, levelled sentence clips, through a content-addressed cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio import AudioSegment, conform, level, trim
+from .engines import get_engine
+from .model import Voice
+
+log = logging.getLogger(__name__)
+
+# Bump when trimming/levelling changes, so cached clips made the old way are not reused.
+CLIP_FORMAT = "clip-v1"
+CLIP_LEVEL_DBFS = -20.0
+DEFAULT_CACHE_BYTES = 2 * 1024**3
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=\S)")
+_DASHES = re.compile(r"\s*(?:--+|—|–)\s*")
+
+
+def speakable(text: str) -> str:
+    """Normalize text for a TTS engine: no quote marks or markup, single spaces."""
+    t = text.replace("_", " ")
+    t = _DASHES.sub(", ", t)
+    t = re.sub(r"[\"“”«»„]", " ", t)
+    # Quote-like single marks at word edges (not apostrophes inside words like "don't").
+    t = re.sub(r"(?<!\w)['‘’]|['‘’](?!\w)", " ", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    t = re.sub(r"^[,;:\s]+", "", t)
+    return t
+
+
+def sentences(text: str) -> list[str]:
+    """Split one segment's text into sentences to synthesize (and pause between) separately."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in (speakable(x) for x in parts) if re.search(r"\w", p)]
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("NARRATE_CACHE_DIR"):
+        return Path(os.environ["NARRATE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "narrate" / "clips"
+
+
+@dataclass
+class ClipCache:
+    """Synthesized clips on disk, addressed by a hash of everything that shapes them."""
+
+    root: Path
+    max_bytes: int = DEFAULT_CACHE_BYTES
+
+    @staticmethod
+    def key(voice: Voice, text: str, fingerprint: str) -> str:
+        material = "\x1f".join([CLIP_FORMAT, fingerprint, *map(str, voice.key()), text])
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.wav"
+
+    def get(self, key: str) -> AudioSegment | None:
+        path = self._path(key)
+        try:
+            with wave.open(str(path), "rb") as w:
+                data = w.readframes(w.getnframes())
+                audio = AudioSegment(data=data, sample_width=w.getsampwidth(),
+                                     frame_rate=w.getframerate(), channels=w.getnchannels())
+        except (FileNotFoundError, EOFError, wave.Error):
+            return None
+        except OSError as exc:
+            log.warning("cache read failed for %s: %s", path, exc)
+            return None
+        return audio
+
+    def put(self, key: str, audio: AudioSegment) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh, wave.open(fh, "wb") as w:
+                w.setnchannels(audio.channels)
+                w.setsampwidth(audio.sample_width)
+                w.setframerate(audio.frame_rate)
+                w.writeframes(audio.raw_data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            # A full or read-only cache must not stop a render; it only makes the next one slower.
+            log.warning("cache write failed for %s: %s", path, exc)
+
+    def files(self) -> list[Path]:
+        return list(self.root.glob("??/*.wav")) if self.root.exists() else []
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.files())
+
+    def prune(self) -> int:
+        """Delete least recently used clips until the cache fits `max_bytes`; return files removed."""
+        entries = []
+        for p in self.files():
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            entries.append((st.st_atime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        removed = 0
+        for _, size, p in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            p.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+        return removed
+
+    def clear(self) -> int:
+        files = self.files()
+        for p in files:
+            p.unlink(missing_ok=True)
+        for tmp in self.root.glob("??/*.tmp") if self.root.exists() else []:
+            tmp.unlink(missing_ok=True)
+        return len(files)
+
+
+def synthesize_text(text: str, voice: Voice, frame_rate: int, cache: ClipCache | None = None,
+                    stats: dict | None = None) -> list[AudioSegment]:
+    """One clip per sentence of `text`, trimmed of engine silence and levelled to a common RMS."""
+    engine = get_engine(voice.engine)
+    fingerprint = engine.fingerprint(voice)
+    clips = []
+    for sentence in sentences(text):
+        key = ClipCache.key(voice, sentence, fingerprint)
+        clip = cache.get(key) if cache else None
+        if clip is None:
+            raw = engine.synthesize(sentence, voice)
+            clip = trim(conform(raw, raw.frame_rate))
+            if len(clip) == 0:
+                # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
+                log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
+            else:
+                clip = level(clip, CLIP_LEVEL_DBFS)
+            if cache:
+                cache.put(key, clip)
+            if stats is not None:
+                stats["synthesized"] = stats.get("synthesized", 0) + 1
+        elif stats is not None:
+            stats["cached"] = stats.get("cached", 0) + 1
+        if len(clip):
+            clips.append(conform(clip, frame_rate))
+    return clips
