@@ -84,6 +84,8 @@ class _Context:
                 if len(words) >= 2:
                     self.surname.setdefault(c.name, words[-1])
         self.speakers: list[str] = []  # distinct recent speakers, most recent last
+        self.previous: str | None = None  # speaker of the previous turn in this exchange
+        self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.positions: list[int] = []
         self.names: list[str] = []
         pattern = self.pattern = mention_regex(self.index)
@@ -129,15 +131,36 @@ class _Context:
                 score[name] = score.get(name, 0.0) + 1.5 - 0.3 * n
         return max(score, key=score.__getitem__) if score else None
 
-    def pronoun(self, pos: int, gender: Gender, para_start: int, exclude: set[str]) -> str | None:
-        """he/she: a character of that gender named earlier in the paragraph, else a recent
-        speaker of that gender, else the last one mentioned."""
-        found = self.recent(pos, gender, exclude, since=para_start)
+    def _fits(self, name: str, gender: Gender | None, exclude: set[str]) -> bool:
+        if name in exclude:
+            return False
+        g = self.gender.get(name, "unknown")
+        return g == gender or (g == "unknown" and name in self.speakers)
+
+    def pronoun(self, pos: int, gender: Gender, para_start: int, exclude: set[str],
+                owner: bool = False) -> str | None:
+        """he/she: a character of that gender named earlier in the paragraph; else, as a new
+        turn usually changes speaker, the person the last quote addressed or another recent
+        speaker of that gender; else the last one mentioned."""
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= para_start:
+            if self._fits(self.names[i], gender, exclude):
+                return self.names[i]
+            i -= 1
+        prev = self.previous
+        if owner and prev and self._fits(prev, gender, exclude):
+            return prev  # "added her husband": her = whoever just spoke
+        for name in sorted(self.addressed_prev):
+            if self._fits(name, gender, exclude | {prev}):
+                return name
+        found = self.recent(pos, gender, exclude | {prev})
         if found:
             return found
-        for name in reversed(self.speakers[-3:]):
-            if self.gender.get(name) == gender and name not in exclude:
+        for name in reversed(self.speakers[-4:]):
+            if self._fits(name, gender, exclude | {prev}):
                 return name
+        if prev and self._fits(prev, gender, exclude):
+            return prev
         return self.recent(pos, gender, exclude)
 
     def resolve(self, subj: str, pos: int, para_start: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
@@ -166,7 +189,7 @@ class _Context:
         avoid = set(exclude)
         owner = None
         if det in ("his", "her"):
-            owner = self.pronoun(pos, "male" if det == "his" else "female", para_start, set())
+            owner = self.pronoun(pos, "male" if det == "his" else "female", para_start, set(), owner=True)
             if owner:
                 avoid.add(owner)
         if owner and noun in KIN_NOUNS and owner in self.surname:
@@ -176,7 +199,12 @@ class _Context:
             if family:
                 best = self.recent(pos, gender, avoid | (set(self.gender) - family))
                 return best or sorted(family)[0]
-        return self.recent(pos, gender, avoid)
+        found = self.recent(pos, gender, avoid | {self.previous})
+        for name in reversed(self.speakers[-4:]):
+            if name != self.previous and self._fits(name, gender, avoid) and (
+                    found is None or self.gender.get(found) != gender):
+                return name
+        return found or self.recent(pos, gender, avoid)
 
     def spoke(self, name: str | None) -> None:
         if not name:
@@ -306,6 +334,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
     turns: list[str | None] = []  # speaker of each dialogue paragraph of the current exchange
     addressed_before: set[str] = set()
     quiet = 0  # narration-only paragraphs since the last speech
+    lead_start = 0
     lead_in = ""  # narration paragraph that ends with "said," or ":" and leads into the next
     out = list(segs)
     for para in sorted(by_para):
@@ -317,17 +346,21 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
             if quiet >= 2 or len(segs[idxs[0]].text) > 1200:
                 turns.clear()
                 addressed_before = set()
+                ctx.previous, ctx.addressed_prev = None, set()
             body = segs[idxs[0]].text.rstrip()
             lead_in = body if _LEAD_IN_END.search(body) or _ENDS_SPEAKING.search(body) else ""
+            lead_start = para_start
             continue
         quiet = 0
         decisions: dict[int, _Decision] = {}
         for i in quotes:
             after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
             before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
-            if i == idxs[0] or (i == idxs[0] + 1 and not _has_word(before)):
+            start = para_start
+            if lead_in and (i == idxs[0] or (i == idxs[0] + 1 and not _has_word(before))):
                 before = lead_in + before
-            d = _tag_after(ctx, segs[i], after, para_start) or _tag_before(ctx, segs[i], before, para_start)
+                start = lead_start
+            d = _tag_after(ctx, segs[i], after, para_start) or _tag_before(ctx, segs[i], before, start)
             if d:
                 decisions[i] = d
         lead_in = ""
@@ -341,6 +374,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
         turns.append(last)
         ctx.spoke(last)
         addressed_before = addressed - {last}
+        ctx.previous, ctx.addressed_prev = last, addressed_before
     return out
 
 

@@ -53,7 +53,8 @@ FEMALE_FIRST = frozenset(
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
-_CLAUSE_LEADS = frozenset("and but when while as then that so because before after until if though till".split())
+_CLAUSE_LEADS = frozenset("""and but when while as then that so because before after until if though till said
+    cried replied returned asked answered observed added exclaimed rejoined continued whispered""".split())
 _PLACE_PREPS = frozenset("in at into from near through towards toward across".split())
 _HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
 _SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
@@ -160,7 +161,10 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             w = m.group()
             if w.islower():
                 lower_words[w] += 1
+        spoken = _dialogue_mask(text)
         for start, _end, surface, initial in name_runs(text):
+            if spoken(start):
+                continue  # names said inside quotations are vocatives or hearsay, not evidence
             key = _norm(surface)
             if key.lower() in STOP_CAPS or key.lower() in TITLES:
                 continue
@@ -193,6 +197,20 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         aliases = tuple(sorted((display.get(n, n) for n in ent.names if n != name), key=lambda a: (-ent.names[_norm(a)], a)))
         out.append(Character(display.get(name, name), _entity_gender(ent), aliases))
     return tuple(out)
+
+
+def _dialogue_mask(text: str):
+    """A predicate: is this offset inside a quotation?"""
+    from .segment import split_text  # local: segment does not depend on this module
+
+    spans = [(s.start, s.end) for s in split_text(text) if s.kind == "dialogue"]
+    starts = [a for a, _ in spans]
+
+    def inside(pos: int) -> bool:
+        i = bisect_left(starts, pos + 1) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+    return inside
 
 
 def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
