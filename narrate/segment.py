@@ -19,6 +19,8 @@ _RIGHT_BOUNDARY = ")]}>,.;:!?\u2014\u2013-\u2026/" + QUOTE_MARKS
 _ELISIONS = frozenset(
     "tis twas twill twere twould em till til cause cos n ere im er un ave ow".split()
 )
+# Words cut short at their end in dialect spelling (o' winder, th' mill, goin' home).
+_TRAILING_ELISIONS = frozenset("o th an wi fro t ol i".split())
 # Clause punctuation that ends spoken words; a quoted phrase without it, embedded in a
 # sentence after a plain word, is a title or scare quote ("a 'let's go' kind of guy").
 _SPEECH_END = ",.;:!?\u2026\u2014\u2013-"
@@ -28,6 +30,7 @@ _SPEECH_LEADS = frozenset(
     thought thinks sang sighed screamed begged pleaded demanded went""".split()
 )
 
+_HYPOTHETICAL = re.compile(r"[,\s]*(?:would|might|could|will)\s+(?:sound|look|read|seem)\b")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _PARA_SEP_BLANK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _PARA_SEP_LINE = re.compile(r"\n\s*")
@@ -80,7 +83,8 @@ def _role(text: str, i: int, mark: str, depth: int, single: bool) -> str:
             if word in _ELISIONS:
                 return "skip"  # 'Tis, 'em
         if (prev.isalnum() and nxt.isspace() and i + 2 < len(text)
-                and (text[i + 2].islower() or text[i + 2].isdigit())):
+                and (text[i + 2].islower() or text[i + 2].isdigit())
+                and (prev in "sS" or _trailing_word(text, i) in _TRAILING_ELISIONS)):
             return "skip"  # plural possessive or elision: days' journey, o' winder
     left = not prev or prev.isspace() or prev in _LEFT_BOUNDARY
     right = not nxt or nxt.isspace() or nxt in _RIGHT_BOUNDARY
@@ -97,6 +101,13 @@ def _role(text: str, i: int, mark: str, depth: int, single: bool) -> str:
     if can_close and not can_open:
         return "close" if depth > 0 else "skip"
     return "close" if depth > 0 else "open"
+
+
+def _trailing_word(text: str, i: int) -> str:
+    j = i
+    while j > 0 and i - j < 8 and text[j - 1].isalpha():
+        j -= 1
+    return text[j:i].lower()
 
 
 def _leading_word(text: str, i: int) -> str:
@@ -136,6 +147,8 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
     inner = text[qs:qe]
     if not _WORD_RE.search(inner):
         return False
+    if _HYPOTHETICAL.match(text, qe + 1):
+        return False  # a sentence imagined, not said: "..." would sound extremely well
     stripped = inner.rstrip()
     if stripped and stripped[-1] in _SPEECH_END:
         return True

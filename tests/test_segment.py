@@ -110,6 +110,15 @@ def test_scare_quotes_and_titles_are_narration():
     assert dialogue('Her gentle "How do you do?" pleased him.') == ["How do you do?"]
 
 
+def test_single_style_scare_quote_closes_before_lowercase_word():
+    text = "\u2018Hi,\u2019 said he. His inquiries after \u2018poor Isabella\u2019 and her children; then he said, \u2018Good.\u2019\n"
+    assert dialogue(text) == ["Hi,", "Good."]
+
+
+def test_imagined_sentence_is_narration():
+    assert dialogue('"I have let my house to Admiral Croft," would sound extremely well.') == []
+
+
 def test_dash_closed_quote():
     assert dialogue('"Oh! no, no"--cried Emma--"not at all."') == ["Oh! no, no", "not at all."]
 
