@@ -199,12 +199,10 @@ class _Context:
             if family:
                 best = self.recent(pos, gender, avoid | (set(self.gender) - family))
                 return best or sorted(family)[0]
-        found = self.recent(pos, gender, avoid | {self.previous})
-        for name in reversed(self.speakers[-4:]):
-            if name != self.previous and self._fits(name, gender, avoid) and (
-                    found is None or self.gender.get(found) != gender):
-                return name
-        return found or self.recent(pos, gender, avoid)
+        for name in reversed(self.speakers[-3:]):
+            if name != self.previous and self._fits(name, gender, avoid):
+                return name  # "returned the excellent young man": the other party of the exchange
+        return self.recent(pos, gender, avoid | {self.previous}) or self.recent(pos, gender, avoid)
 
     def spoke(self, name: str | None) -> None:
         if not name:
@@ -290,14 +288,20 @@ def _lead_in(ctx: _Context, tail: str, offset: int, para_start: int) -> _Decisio
     return None
 
 
+_SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 
 
-def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool, para_start: int) -> _Decision | None:
+def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool, para_start: int,
+                    last_only: bool = False) -> _Decision | None:
     """A character who is the subject of a narration sentence in the quote's paragraph."""
-    sentences = [(m.start(), m.group()) for m in _SENTENCES.finditer(narration)]
+    sentences = [(m.start(), m.group()) for m in _SENTENCES.finditer(narration) if _has_word(m.group())]
     if from_end:
         sentences.reverse()
+    if last_only:
+        sentences = sentences[:1]
+        if sentences and _SILENT.search(sentences[0][1]):
+            return None  # "Fanny coloured, and said nothing."
     for start, sentence in sentences:
         m = _ACTION.match(sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019"))
         if not m:
@@ -335,6 +339,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
     addressed_before: set[str] = set()
     quiet = 0  # narration-only paragraphs since the last speech
     lead_start = 0
+    prev_narration: Segment | None = None  # the narration-only paragraph just before
     lead_in = ""  # narration paragraph that ends with "said," or ":" and leads into the next
     out = list(segs)
     for para in sorted(by_para):
@@ -347,6 +352,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
                 turns.clear()
                 addressed_before = set()
                 ctx.previous, ctx.addressed_prev = None, set()
+            prev_narration = segs[idxs[0]]
             body = segs[idxs[0]].text.rstrip()
             lead_in = body if _LEAD_IN_END.search(body) or _ENDS_SPEAKING.search(body) else ""
             lead_start = para_start
@@ -366,7 +372,9 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
         lead_in = ""
         addressed = set().union(*(_vocatives(ctx, segs[i].text) for i in quotes))
         if not decisions:
-            default = _untagged(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start)
+            default = _untagged(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start,
+                                prev_narration)
+        prev_narration = None
         for i in quotes:
             d = decisions.get(i) or _nearest_decision(i, decisions) or default
             out[i] = replace(segs[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
@@ -391,7 +399,8 @@ def _nearest_decision(i: int, decisions: dict[int, _Decision]) -> _Decision | No
 
 
 def _untagged(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
-              addressed: set[str], addressed_before: set[str], para_start: int) -> _Decision:
+              addressed: set[str], addressed_before: set[str], para_start: int,
+              prev_narration: Segment | None) -> _Decision:
     """The sieve's lower rules, for a dialogue paragraph with no speech tag."""
     first = quotes[0]
     lead = [segs[i] for i in idxs if i < first]
@@ -400,6 +409,12 @@ def _untagged(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[
         d = _action_subject(ctx, seg.text, seg.start, from_end, para_start)
         if d and d.speaker not in addressed:
             return d
+    if prev_narration is not None and not any(_has_word(s.text) for s in lead):
+        # "Mr. Sleary emptied his glass and recalled the ladies." then an untagged speech.
+        d = _action_subject(ctx, prev_narration.text, prev_narration.start, True, prev_narration.start,
+                            last_only=True)
+        if d and d.speaker not in addressed:
+            return _Decision(d.speaker, "action-previous", d.confidence - 0.15)
     previous = turns[-1] if turns else None
     reply_to = [n for n in addressed_before if n != previous and n not in addressed]
     if previous and len(reply_to) == 1:

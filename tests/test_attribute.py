@@ -186,3 +186,21 @@ def test_property_attribute_never_crashes(text):
 def test_property_script_book_any_unicode(texts):
     scripts = script_book(texts)
     assert [s.text for s in scripts] == texts
+
+
+def test_vocative_reply_goes_to_the_person_addressed():
+    text = STORY + '"Tom, are you there?" said Anna.\n\n"I am."\n'
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert (segs[1].speaker, segs[1].rule) == ("Tom", "vocative-reply")
+
+
+def test_subject_of_previous_narration_paragraph_speaks():
+    text = STORY + '"One," said Anna.\n\nTom emptied his glass and stood up.\n\n"Two."\n'
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert (segs[1].speaker, segs[1].rule) == ("Tom", "action-previous")
+
+
+def test_lead_in_clause_with_interruption():
+    text = STORY + "Anna, to whom this was chiefly addressed, replied,\n\n\"Perhaps.\"\n"
+    segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert segs[0].speaker == "Anna" and segs[0].rule.startswith("tag-")
