@@ -84,6 +84,7 @@ class _Context:
                 if len(words) >= 2:
                     self.surname.setdefault(c.name, words[-1])
         self.speakers: list[str] = []  # distinct recent speakers, most recent last
+        self.exchange: list[str | None] = []  # speakers of the current exchange, in order
         self.previous: str | None = None  # speaker of the previous turn in this exchange
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.positions: list[int] = []
@@ -153,6 +154,9 @@ class _Context:
         for name in sorted(self.addressed_prev):
             if self._fits(name, gender, exclude | {prev}):
                 return name
+        for name in reversed(self.exchange[-4:]):
+            if name and self.gender.get(name) == gender and name not in exclude | {prev}:
+                return name  # the other party of this exchange
         found = self.recent(pos, gender, exclude | {prev})
         if found:
             return found
@@ -335,7 +339,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
     by_para: dict[int, list[int]] = {}
     for i, seg in enumerate(segs):
         by_para.setdefault(seg.paragraph, []).append(i)
-    turns: list[str | None] = []  # speaker of each dialogue paragraph of the current exchange
+    turns: list[str | None] = ctx.exchange  # speaker of each dialogue paragraph of the current exchange
     addressed_before: set[str] = set()
     quiet = 0  # narration-only paragraphs since the last speech
     lead_start = 0
