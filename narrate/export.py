@@ -12,7 +12,14 @@ from pathlib import Path
 from .audio import AudioSegment
 from .errors import ExportError
 
-MAX_CHAPTER_TITLE = 48  # ffmpeg and Apple's parser keep short CHAP titles intact
+MAX_CHAPTER_TITLE = 48
+# LAME's encoder delay (576) plus the decoder's (529). lameenc writes no gapless-playback
+# header, so players sound these samples before the first stitched one; timelines shift by it.
+MP3_DELAY_SAMPLES = 1105
+
+
+def mp3_delay_ms(frame_rate: int) -> int:
+    return round(MP3_DELAY_SAMPLES * 1000 / frame_rate)  # ffmpeg and Apple's parser keep short CHAP titles intact
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def write_atomic(final: Path, data: bytes) -> None:
 def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
     """Encode, tag (ID3v2.3) and atomically write one MP3; return its size in bytes."""
     mp3 = encode_mp3(audio, enc)
-    id3 = build_tags(tags, sections, len(audio))
+    id3 = build_tags(tags, sections, len(audio) + mp3_delay_ms(audio.frame_rate))
     try:
         with atomic_path(path) as tmp:
             tmp.write_bytes(mp3)

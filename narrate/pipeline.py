@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from .errors import InputError
-from .export import Encoding, Section, Tags, write_atomic, write_mp3
+from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_mp3
 from .loudness import LoudnessTarget, normalize
 from .model import Book, Chapter, Script, VoiceMap
 from .plan import TITLE, Line, plan_chapter
@@ -149,11 +149,11 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
     return jobs
 
 
-def _sections(chapter: Chapter, stitched, duration_ms: int) -> list[Section]:
-    starts = [0, *stitched.scene_starts_ms]
+def _sections(chapter: Chapter, stitched, duration_ms: int, delay_ms: int) -> list[Section]:
+    starts = [0, *(s + delay_ms for s in stitched.scene_starts_ms)]
     titles = [chapter.title]
-    for k, start in enumerate(stitched.scene_starts_ms, start=2):
-        first = next((p.line.text for p in stitched.placed if p.start_ms >= start), "")
+    for k, start in enumerate(starts[1:], start=2):
+        first = next((p.line.text for p in stitched.placed if p.start_ms + delay_ms >= start), "")
         words = " ".join(first.split()[:5])
         titles.append(f"{k}. {words}…" if words else f"Part {k}")
     ends = [*starts[1:], duration_ms]
@@ -173,8 +173,9 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
             progress(Progress(job.chapter.index, job.chapter.title, n, total))
     stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
     audio = normalize(stitched.audio, opts.loudness)
-    duration_ms = len(audio)
-    sections = _sections(job.chapter, stitched, duration_ms)
+    delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
+    duration_ms = len(audio) + delay
+    sections = _sections(job.chapter, stitched, duration_ms, delay)
     size = write_mp3(job.path, audio, job.tags, sections, opts.encoding)
     if cache:
         cache.prune()
@@ -194,7 +195,7 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
             {"kind": "narration" if p.line.kind == TITLE else p.line.kind,
              "role": "title" if p.line.kind == TITLE else None,
              "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
-             "text": p.line.text, "start_ms": p.start_ms, "end_ms": p.end_ms}
+             "text": p.line.text, "start_ms": p.start_ms + delay, "end_ms": p.end_ms + delay}
             for p in stitched.placed
         ],
     }

@@ -1,0 +1,30 @@
+"""Shared fixtures: an isolated clip cache and one render of the sample book for the whole session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_BOOK = ROOT / "texts" / "rory-and-jess"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    # Tests never read or fill the user's real cache.
+    os.environ["NARRATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("clip-cache"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def rendered_sample(tmp_path_factory):
+    """The sample book rendered once with default settings: (book_dir, manifest)."""
+    from narrate.pipeline import RenderOptions, render_book
+
+    out = tmp_path_factory.mktemp("render")
+    result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=out, voices_dir=out / "no-voices"))
+    manifest = json.loads((result.book_dir / "book.json").read_text(encoding="utf-8"))
+    return result.book_dir, manifest

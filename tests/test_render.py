@@ -1,0 +1,155 @@
+"""End to end: the sample book renders to playable, tagged MP3s whose voices differ as cast."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3
+
+from audio_probe import decode_mp3, f0_median, rms_db, silent_runs_ms, slice_ms
+from conftest import SAMPLE_BOOK
+
+import numpy as np
+
+
+def chapter(manifest, title):
+    return next(c for c in manifest["chapters"] if c["title"] == title)
+
+
+def test_every_sample_chapter_has_a_playable_mp3(rendered_sample):
+    book_dir, manifest = rendered_sample
+    assert manifest["title"] == "Rory and Jess"
+    assert [c["index"] for c in manifest["chapters"]] == [1, 2]
+    for ch in manifest["chapters"]:
+        path = book_dir / ch["file"]
+        x, rate = decode_mp3(path)
+        assert rate == 22050
+        decoded_ms = len(x) * 1000 / rate
+        # The manifest duration is the stitched audio's; decoding adds at most an MP3 frame or two.
+        assert abs(decoded_ms - ch["duration_ms"]) < 120
+        assert ch["duration_ms"] > 60_000
+        info = MP3(path).info
+        assert info.channels == 1 and info.bitrate == 64000
+        assert ch["bytes"] == path.stat().st_size
+
+
+def test_tags_read_back(rendered_sample):
+    book_dir, manifest = rendered_sample
+    for ch in manifest["chapters"]:
+        tags = ID3(book_dir / ch["file"])
+        assert tags.version[:2] == (2, 3)
+        assert str(tags["TIT2"]) == ch["title"]
+        assert str(tags["TALB"]) == "Rory and Jess"
+        assert str(tags["TPE1"]).startswith("Anonymous")
+        assert str(tags["TRCK"]) == f"{ch['index']}/2"
+        assert str(tags["TCON"]) == "Audiobook"
+        assert int(str(tags["TLEN"])) == ch["duration_ms"]
+        (toc,) = tags.getall("CTOC")
+        assert toc.flags & 0x01 and toc.flags & 0x02  # ordered, top-level
+        assert str(toc.sub_frames["TIT2"]) == ch["title"]
+        chaps = {c.element_id: c for c in tags.getall("CHAP")}
+        assert list(toc.child_element_ids) == sorted(chaps)
+        first = chaps[toc.child_element_ids[0]]
+        last = chaps[toc.child_element_ids[-1]]
+        assert first.start_time == 0 and last.end_time == ch["duration_ms"]
+        assert str(first.sub_frames["TIT2"]) == ch["title"]
+    ch4 = ID3(book_dir / chapter(manifest, "Chapter 4")["file"])
+    assert str(ch4["TIT3"]) == "Rory and Jess belong together"
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
+def test_ffprobe_lists_chapters(rendered_sample):
+    book_dir, manifest = rendered_sample
+    for ch in manifest["chapters"]:
+        out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", str(book_dir / ch["file"])],
+                             capture_output=True, text=True, check=True).stdout
+        assert "[CHAPTER]" in out and f"title={ch['title']}" in out
+
+
+def test_manifest_segments_are_ordered_and_cover_the_dialogue(rendered_sample):
+    _, manifest = rendered_sample
+    ch = chapter(manifest, "Come away with me")
+    segs = ch["segments"]
+    assert segs[0]["role"] == "title" and segs[0]["text"] == "Come away with me"
+    for a, b in zip(segs, segs[1:]):
+        assert a["start_ms"] < a["end_ms"] <= b["start_ms"]
+    assert segs[-1]["end_ms"] < ch["duration_ms"]
+    speakers = [s["speaker"] for s in segs if s["kind"] == "dialogue"]
+    assert speakers.count("Jess") == 10 and speakers.count("Rory") == 8
+    for s in segs:
+        assert set(s) >= {"kind", "speaker", "voice", "text", "start_ms", "end_ms"}
+        assert (s["speaker"] is None) == (s["kind"] == "narration")
+
+
+def test_segment_times_match_the_audio(rendered_sample):
+    """Each segment is sound where book.json says, and the gaps between segments are silent."""
+    book_dir, manifest = rendered_sample
+    ch = chapter(manifest, "Come away with me")
+    x, rate = decode_mp3(book_dir / ch["file"])
+    for a, b in zip(ch["segments"], ch["segments"][1:]):
+        inside = slice_ms(x, rate, a["start_ms"] + 30, a["end_ms"] - 30)
+        assert rms_db(inside) > -40, a["text"]
+        gap = slice_ms(x, rate, a["end_ms"] + 40, b["start_ms"] - 40)
+        if gap.size:
+            assert np.abs(gap.astype(np.int32)).max() < 0.02 * 32768
+
+
+def test_pauses_head_and_tail(rendered_sample):
+    book_dir, manifest = rendered_sample
+    ch = chapter(manifest, "Come away with me")
+    x, rate = decode_mp3(book_dir / ch["file"])
+    runs = silent_runs_ms(x, rate, min_ms=100)
+    assert runs[0][0] == 0 and runs[0][1] >= 500  # room tone before the title
+    assert runs[-1][1] >= ch["duration_ms"] - 150 and runs[-1][1] - runs[-1][0] >= 1500
+    # After the title, a longer pause than between two sentences.
+    segs = ch["segments"]
+    assert segs[1]["start_ms"] - segs[0]["end_ms"] >= 1000
+
+
+def test_jess_rory_and_narrator_differ_in_pitch(rendered_sample):
+    book_dir, manifest = rendered_sample
+    ch = chapter(manifest, "Come away with me")
+    x, rate = decode_mp3(book_dir / ch["file"])
+
+    def pitch_of(pred):
+        parts = [slice_ms(x, rate, s["start_ms"], s["end_ms"]) for s in ch["segments"] if pred(s)]
+        return f0_median(np.concatenate(parts), rate)
+
+    jess = pitch_of(lambda s: s["speaker"] == "Jess")
+    rory = pitch_of(lambda s: s["speaker"] == "Rory")
+    narrator = pitch_of(lambda s: s["kind"] == "narration")
+    assert rory > jess * 1.5, (jess, rory)      # Rory sounds female, Jess male
+    assert rory > 150 and jess < 120
+    assert abs(narrator - jess) / jess > 0.15, (narrator, jess)
+    assert abs(narrator - rory) / rory > 0.25, (narrator, rory)
+
+
+def test_voices_and_loudness_are_even(rendered_sample):
+    from narrate.loudness import integrated_lufs, peak_dbfs
+
+    book_dir, manifest = rendered_sample
+    for ch in manifest["chapters"]:
+        x, rate = decode_mp3(book_dir / ch["file"])
+        assert abs(integrated_lufs(x, rate) - (-19.0)) <= 1.0
+        assert peak_dbfs(x) <= -1.5
+    ch = chapter(manifest, "Come away with me")
+    x, rate = decode_mp3(book_dir / ch["file"])
+    levels = {}
+    for who in ("Jess", "Rory", None):
+        parts = [slice_ms(x, rate, s["start_ms"], s["end_ms"]) for s in ch["segments"]
+                 if s["speaker"] == who and s.get("role") != "title"]
+        levels[who] = integrated_lufs(np.concatenate(parts), rate)
+    assert max(levels.values()) - min(levels.values()) <= 1.5, levels
+
+
+def test_rerender_without_changes_renders_nothing(rendered_sample, tmp_path):
+    from narrate.pipeline import RenderOptions, render_book
+
+    book_dir, manifest = rendered_sample
+    before = {p.name: p.stat().st_mtime_ns for p in book_dir.glob("*.mp3")}
+    result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=book_dir.parent, voices_dir=tmp_path))
+    assert result.rendered == () and result.skipped == (1, 2)
+    assert {p.name: p.stat().st_mtime_ns for p in book_dir.glob("*.mp3")} == before
