@@ -34,6 +34,7 @@ def speakable(text: str) -> str:
     # Quote-like single marks at word edges (not apostrophes inside words like "don't").
     t = re.sub(r"(?<!\w)['‘’]|['‘’](?!\w)", " ", t)
     t = re.sub(r"\s+", " ", t).strip()
+    t = re.sub(r"\s+([,.;:!?…])", r"\1", t)
     t = re.sub(r"^[,;:\s]+", "", t)
     return t
 

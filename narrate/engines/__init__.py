@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import EngineError
@@ -58,15 +59,23 @@ class Engine(Protocol):
         ...
 
 
-def available_engines() -> dict[str, str]:
-    """Engine name -> "module:attr" target, built-ins first, then entry points."""
-    found = dict(BUILTIN_ENGINES)
+_registered: dict[str, str | Callable[[], Engine]] = {}
+_instances: dict[str, Engine] = {}
+
+
+def register_engine(name: str, target: str | Callable[[], Engine]) -> None:
+    """Register an engine at run time: a "module:attr" string or a zero-argument factory."""
+    _registered[name] = target
+    _instances.pop(name, None)
+
+
+def available_engines() -> dict[str, str | Callable[[], Engine]]:
+    """Engine name -> "module:attr" target (or factory): built-ins, registered, then entry points."""
+    found: dict = dict(BUILTIN_ENGINES)
+    found.update(_registered)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep.value)
     return found
-
-
-_instances: dict[str, Engine] = {}
 
 
 def get_engine(name: str) -> Engine:
@@ -76,11 +85,15 @@ def get_engine(name: str) -> Engine:
     engines = available_engines()
     if name not in engines:
         raise EngineError(f"unknown engine {name!r} (available: {', '.join(sorted(engines))})")
-    module_name, _, attr = engines[name].partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), attr)
-    except ImportError as exc:
-        raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from None
+    target = engines[name]
+    if callable(target):
+        factory = target
+    else:
+        module_name, _, attr = target.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except ImportError as exc:
+            raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from None
     engine = factory()
     _instances[name] = engine
     return engine
