@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import EngineError, VoiceMapError
-from .model import Script, Voice, VoiceMap
+from .model import DIALOGUE, Script, Voice, VoiceMap
 
 VOICE_KEYS = {"engine", "voice", "rate", "pitch"}
 SPEAKER_KEYS = VOICE_KEYS | {"gender", "aliases"}
@@ -43,16 +43,26 @@ def speaker_stats(scripts: Iterable[Script]) -> dict[str, dict]:
     return dict(sorted(stats.items(), key=lambda kv: (-kv[1]["lines"], kv[0])))
 
 
+def _identity(voice: Voice) -> tuple[str, str]:
+    """What makes two voices sound like the same person: engine and voice id (not rate or pitch)."""
+    return (voice.engine, voice.voice)
+
+
 def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> VoiceMap:
     """Deterministic cast: main speakers get distinct voices by gender, minor ones share a pool.
 
-    Speakers already in `existing` keep their voices, and new speakers avoid the voices
-    that existing main speakers use.
+    Speakers already in `existing` keep their voices, and new main speakers avoid the voice
+    ids (engine + voice, whatever the rate or pitch) of the narrator and of every speaker
+    already cast. Speakers of unknown gender alternate between the male and female pools.
     """
     base = existing or VoiceMap(narrator=NARRATOR)
     speakers = dict(base.speakers)
-    taken = {v.key() for v in speakers.values()}
+    taken = {_identity(base.narrator)} | {_identity(v) for v in speakers.values()}
     used = {"male": 0, "female": 0}
+    for name in speakers:
+        gender = stats.get(name, {}).get("gender")
+        if gender in used:
+            used[gender] += 1
     minor_used = {"male": 0, "female": 0}
     for name, info in stats.items():
         if name in speakers or base.canonical(name) != name:
@@ -61,7 +71,7 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> Voice
             ("male" if used["male"] <= used["female"] else "female")
         if info["lines"] >= MAIN_MIN_LINES:
             pool = MAIN_VOICES[gender]
-            free = [v for v in pool if v.key() not in taken]
+            free = [v for v in pool if _identity(v) not in taken]
             voice = free[0] if free else pool[used[gender] % len(pool)]
             used[gender] += 1
         else:
@@ -69,30 +79,78 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> Voice
             voice = pool[minor_used[gender] % len(pool)]
             minor_used[gender] += 1
         speakers[name] = voice
-        taken.add(voice.key())
+        taken.add(_identity(voice))
     return dataclasses.replace(base, speakers=speakers,
                                default_male=base.default_male or MINOR_VOICES["male"][0],
                                default_female=base.default_female or MINOR_VOICES["female"][0],
                                default_unknown=base.default_unknown or MINOR_VOICES["male"][1])
 
 
+def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
+    """The canonical speaker `name` refers to (exact, alias, then case-insensitive), or VoiceMapError listing them."""
+    known = list(dict.fromkeys([*voices.speakers, *(voices.canonical(n) for n in stats)]))
+    canonical = voices.canonical(name)
+    if canonical in known:
+        return canonical
+    folded = {n.casefold(): n for n in [*known, *voices.aliases]}
+    if name.casefold() in folded:
+        return voices.canonical(folded[name.casefold()])
+    listing = ", ".join(sorted(known)) or "none found"
+    raise VoiceMapError(f"unknown speaker {name!r} (known speakers: {listing})")
+
+
+def speaker_lines(scripts: Iterable[Script], voices: VoiceMap, speaker: str | None,
+                  body_starts: Iterable[int] = (), max_words: int = 25, max_lines: int = 3) -> list[str]:
+    """The first lines `speaker` says in the book (None: the first narration), enough for a few seconds.
+
+    `body_starts` gives each chapter's `body_start`, so headings are not taken for narration.
+    """
+    out: list[str] = []
+    words = 0
+    starts = list(body_starts)
+    for n, script in enumerate(scripts):
+        skip = starts[n] if n < len(starts) else 0
+        for seg in script.segments:
+            if seg.end <= skip:
+                continue
+            who = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
+            if seg.kind == DIALOGUE and speaker is None:
+                continue
+            if speaker is not None and who != speaker:
+                continue
+            text = " ".join(seg.text.split())
+            if not any(ch.isalpha() for ch in text):
+                continue
+            out.append(text)
+            words += len(text.split())
+            if words >= max_words or len(out) >= max_lines:
+                return out
+    return out
+
+
 # -- reading ---------------------------------------------------------------------------------
+
+def _check_values(values: dict, where: str) -> None:
+    """Type- and range-check voice fields; the message names the key, the range and what was found."""
+    for key in ("engine", "voice"):
+        if key in values and (not isinstance(values[key], str) or not values[key].strip()):
+            raise VoiceMapError(f"{where}: {key} must be a non-empty string, found {values[key]!r}")
+    for key, lo, hi in (("rate", 20, 1000), ("pitch", 0, 100)):
+        if key in values:
+            v = values[key]
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise VoiceMapError(f"{where}: {key} must be a whole number from {lo} to {hi}, found {v!r}")
+
 
 def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str]) -> Voice:
     for key in table:
         if key not in allowed:
             raise VoiceMapError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(allowed))})")
-    merged = {**defaults, **{k: v for k, v in table.items() if k in VOICE_KEYS}}
+    own = {k: v for k, v in table.items() if k in VOICE_KEYS}
+    _check_values(own, where)
+    merged = {**defaults, **own}
     if "voice" not in merged:
         raise VoiceMapError(f"{where}: missing key 'voice'")
-    for key in ("engine", "voice"):
-        if key in merged and (not isinstance(merged[key], str) or not merged[key].strip()):
-            raise VoiceMapError(f"{where}: {key} must be a non-empty string, found {merged[key]!r}")
-    for key, lo, hi in (("rate", 20, 1000), ("pitch", 0, 100)):
-        if key in merged:
-            v = merged[key]
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise VoiceMapError(f"{where}: {key} must be a whole number from {lo} to {hi}, found {v!r}")
     fields = {k: merged[k] for k in VOICE_KEYS if k in merged}
     return Voice(**{**dataclasses.asdict(Voice()), **fields})
 
@@ -108,6 +166,7 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     for key in defaults:
         if key not in VOICE_KEYS - {"voice"}:
             raise VoiceMapError(f"{path}: [defaults]: unknown key {key!r} (expected engine, rate, pitch)")
+    _check_values(defaults, f"{path}: [defaults]")
     narrator_t = data.get("narrator")
     if narrator_t is None:
         narrator = NARRATOR
@@ -132,16 +191,19 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
         if not isinstance(names, list) or not all(isinstance(a, str) and a.strip() for a in names):
             raise VoiceMapError(f"{where}: aliases must be a list of names, found {names!r}")
         for alias in names:
+            if alias == name:
+                raise VoiceMapError(f"{where}: aliases: {alias!r} is the speaker's own name")
             if alias in aliases and aliases[alias] != name:
                 raise VoiceMapError(f"{where}: alias {alias!r} is already an alias of {aliases[alias]!r}")
             aliases[alias] = name
-    for alias in aliases:
+    for alias, owner in aliases.items():
         if alias in speakers:
-            raise VoiceMapError(f"{path}: {alias!r} is both a speaker table and an alias of {aliases[alias]!r}")
+            raise VoiceMapError(f"{path}: {alias!r} is both a speaker table and an alias of {owner!r}")
     return VoiceMap(narrator=narrator, speakers=speakers, aliases=aliases, source=path)
 
 
 def load_voice_map(path: Path) -> VoiceMap:
+    """Read and validate a voice map TOML file (VoiceMapError naming the file on any problem)."""
     import tomlkit
     from tomlkit.exceptions import ParseError
 
@@ -184,6 +246,8 @@ def _voice_table(voice: Voice, gender: str | None = None, aliases: list[str] | N
         t.add("gender", gender)
     if aliases is not None:
         t.add("aliases", aliases)
+    # A blank line after the table, so a table the user wrote after [speakers] stays apart.
+    t.add(tomlkit.nl())
     return t
 
 
