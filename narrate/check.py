@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from narrate.errors import InputError, NarrateError
+from narrate.mp3frames import iter_frames
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,6 @@ _SILENCE_CAP_DB = -40.0
 """...but never louder than this, so a file without pauses does not read as all room tone."""
 _OVERSAMPLE = 4
 _PEAK_CHUNK = 1 << 18
-
-# MPEG audio Layer III frame header tables, for telling CBR from VBR without an Info/Xing tag.
-_L3_KBPS = {
-    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-}
-_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
 
 @dataclass(frozen=True)
 class Measurements:
@@ -196,25 +189,10 @@ def _mp3_format(path: Path) -> tuple[float, str]:
 
 def _frame_bitrates(data: bytes) -> set[int]:
     """Bitrates (kbps) of all MPEG Layer III frames; empty if the stream cannot be walked."""
-    pos = 0
-    if data[:3] == b"ID3" and len(data) >= 10:
-        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
-        pos = 10 + size + (10 if data[5] & 0x10 else 0)
-    rates: set[int] = set()
-    while pos + 4 <= len(data):
-        b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
-        version, layer = (b1 >> 3) & 3, (b1 >> 1) & 3
-        if data[pos] != 0xFF or b1 & 0xE0 != 0xE0 or version == 1 or layer != 1:
-            break  # end of frames (ID3v1/APE tag, junk) or not Layer III
-        kbps = _L3_KBPS[1 if version == 3 else 2][b2 >> 4] if b2 >> 4 != 15 else 0
-        rate_index = (b2 >> 2) & 3
-        if not kbps or rate_index == 3:
-            return set()  # free-format or invalid: cannot tell
-        sample_rate = _RATES[version][rate_index]
-        per_frame = 144 if version == 3 else 72
-        pos += per_frame * kbps * 1000 // sample_rate + ((b2 >> 1) & 1)
-        rates.add(kbps)
-    return rates
+    try:
+        return {frame.kbps for frame in iter_frames(data)}
+    except ValueError:
+        return set()  # free-format or invalid: cannot tell
 
 
 def _decode(path: Path) -> tuple[np.ndarray, int]:

@@ -1,0 +1,54 @@
+"""MP3 frame walking: find Layer III frames without decoding, to join or inspect files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# MPEG audio Layer III header tables (version bits 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5).
+_L3_KBPS = {
+    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+@dataclass(frozen=True)
+class Frame:
+    offset: int
+    length: int
+    kbps: int
+    sample_rate: int
+    samples: int
+    """PCM samples per channel this frame decodes to (1152 for MPEG-1, 576 otherwise)."""
+
+
+def audio_start(data: bytes) -> int:
+    """Offset of the first byte after a leading ID3v2 tag (0 when there is none)."""
+    if data[:3] == b"ID3" and len(data) >= 10:
+        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        return 10 + size + (10 if data[5] & 0x10 else 0)
+    return 0
+
+
+def iter_frames(data: bytes) -> Iterator[Frame]:
+    """Layer III frames from the start of the audio until the first thing that is not one.
+
+    Stops quietly at trailing tags or junk; raises ValueError on free-format or invalid
+    headers, which cannot be walked.
+    """
+    pos = audio_start(data)
+    while pos + 4 <= len(data):
+        b1, b2 = data[pos + 1], data[pos + 2]
+        version, layer = (b1 >> 3) & 3, (b1 >> 1) & 3
+        if data[pos] != 0xFF or b1 & 0xE0 != 0xE0 or version == 1 or layer != 1:
+            return
+        index, rate_index = b2 >> 4, (b2 >> 2) & 3
+        if index in (0, 15) or rate_index == 3:
+            raise ValueError(f"unwalkable MP3 frame header at byte {pos}")
+        kbps = _L3_KBPS[1 if version == 3 else 2][index]
+        rate = _RATES[version][rate_index]
+        per_frame = 144 if version == 3 else 72
+        length = per_frame * kbps * 1000 // rate + ((b2 >> 1) & 1)
+        yield Frame(pos, length, kbps, rate, 1152 if version == 3 else 576)
+        pos += length
