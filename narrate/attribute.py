@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from .characters import (
@@ -132,6 +132,13 @@ class _Context:
                 score[name] = score.get(name, 0.0) + 1.5 - 0.3 * n
         return max(score, key=score.__getitem__) if score else None
 
+    def ranked(self, pos: int, exclude: set[str], window: int = 3000) -> list[str]:
+        """Like `salient`, every candidate, best first."""
+        best = self.salient(pos, exclude, window)
+        if best is None:
+            return []
+        return [best, *self.ranked(pos, exclude | {best}, window)][:4]
+
     def _fits(self, name: str, gender: Gender | None, exclude: set[str]) -> bool:
         if name in exclude:
             return False
@@ -183,7 +190,8 @@ class _Context:
         if words[0].rstrip(".").lower() in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
             return None, "none"
         if word in _DETERMINERS:
-            return self._noun_phrase(word, words[-1].lower(), pos, para_start, exclude), "noun"
+            nouns = [w for w in words[1:] if not w.lower().endswith("ly")] or words
+            return self._noun_phrase(word, nouns[-1].lower(), pos, para_start, exclude), "noun"
         return None, "none"
 
     def _noun_phrase(self, det: str, noun: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
@@ -402,36 +410,72 @@ def _nearest_decision(i: int, decisions: dict[int, _Decision]) -> _Decision | No
     return _Decision(d.speaker, d.rule + "+paragraph", d.confidence - 0.05)
 
 
+_PARENT_VOCATIVE = re.compile(r"(?:^|[,;!?]\s*|\b(?:dear|dearest)\s+)(papa|mamma|mama|father|mother)\s*[,;.!?\-]",
+                              re.IGNORECASE)
+
+
+def _kin_addressee(ctx: _Context, quote: str, previous: str | None) -> str | None:
+    """The parent a quotation addresses as "papa"/"mamma": the last speaker of that gender."""
+    m = _PARENT_VOCATIVE.search(quote)
+    if not m:
+        return None
+    gender = "male" if m.group(1).lower() in ("papa", "father") else "female"
+    if previous and ctx.gender.get(previous) == gender:
+        return previous
+    return next((n for n in reversed(ctx.speakers) if ctx.gender.get(n) == gender), None)
+
+
 def _untagged(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
               addressed: set[str], addressed_before: set[str], para_start: int,
               prev_narration: Segment | None) -> _Decision:
-    """The sieve's lower rules, for a dialogue paragraph with no speech tag."""
+    """The sieve's lower rules, for a dialogue paragraph with no speech tag.
+
+    A child says "papa" to a parent who shares the child's surname: when the quotation
+    addresses a parent, candidates of another family are passed over.
+    """
+    previous = turns[-1] if turns else None
+    parent = _kin_addressee(ctx, " ".join(segs[i].text for i in quotes), previous)
+    family = ctx.surname.get(parent) if parent else None
+    first_choice = None
+    for d in _untagged_candidates(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start,
+                                  prev_narration):
+        first_choice = first_choice or d
+        if parent is None:
+            return d
+        if d.speaker == parent:
+            continue
+        if family is None or ctx.surname.get(d.speaker) == family:
+            return d
+    return first_choice or _Decision(None, "unknown", 0.0)
+
+
+def _untagged_candidates(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int],
+                         turns: list[str | None], addressed: set[str], addressed_before: set[str],
+                         para_start: int, prev_narration: Segment | None) -> Iterator[_Decision]:
     first = quotes[0]
     lead = [segs[i] for i in idxs if i < first]
     trail = [segs[i] for i in idxs if i > first and segs[i].kind != DIALOGUE]
     for seg, from_end in ([(s, True) for s in lead] + [(s, False) for s in trail]):
         d = _action_subject(ctx, seg.text, seg.start, from_end, para_start)
         if d and d.speaker not in addressed:
-            return d
+            yield d
     if prev_narration is not None and not any(_has_word(s.text) for s in lead):
         # "Mr. Sleary emptied his glass and recalled the ladies." then an untagged speech.
         d = _action_subject(ctx, prev_narration.text, prev_narration.start, True, prev_narration.start,
                             last_only=True)
         if d and d.speaker not in addressed:
-            return _Decision(d.speaker, "action-previous", d.confidence - 0.15)
+            yield _Decision(d.speaker, "action-previous", d.confidence - 0.15)
     previous = turns[-1] if turns else None
     reply_to = [n for n in addressed_before if n != previous and n not in addressed]
     if previous and len(reply_to) == 1:
-        return _Decision(reply_to[0], "vocative-reply", 0.6)
+        yield _Decision(reply_to[0], "vocative-reply", 0.6)
     if len(turns) >= 2 and turns[-2] and turns[-2] != previous and turns[-2] not in addressed:
-        return _Decision(turns[-2], "turn-taking", 0.55)
+        yield _Decision(turns[-2], "turn-taking", 0.55)
     exclude = set(addressed) | ({previous} if previous else set())
-    other = ctx.salient(segs[first].start, exclude)
-    if other:
-        return _Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
+    for other in ctx.ranked(segs[first].start, exclude):
+        yield _Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
     if previous and previous not in addressed:
-        return _Decision(previous, "continuation", 0.3)
-    return _Decision(None, "unknown", 0.0)
+        yield _Decision(previous, "continuation", 0.3)
 
 
 def script_text(text: str, characters: Sequence[Character] | None = None) -> Script:
