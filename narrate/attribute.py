@@ -54,7 +54,8 @@ _BEFORE_NORMAL = re.compile(_SUBJ + _ADV + r"\s+" + _VERB + r"\b[^.!?\"\u201c\u2
 _BEFORE_INVERTED = re.compile(_VERB + _ADV + r"\s+" + _SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
 # A sentence whose subject is a character: `Rory stared at him.`, `She smiled.`
 _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + _SUBJ + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
-_SENTENCES = re.compile(r"[^.!?\u2026]+(?:[.!?\u2026]+|$)")
+_ABBREV_DOT = r"(?:(?<=\bMr)|(?<=\bMrs)|(?<=\bMs)|(?<=\bDr)|(?<=\bSt))\."  # "Mr." ends no sentence
+_SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + _ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + _NAME + r")\s*[,!?]")
 _VOCATIVE_END = re.compile(r"[,\s](?:my\s+)?(?:dear\s+)?(" + _NAME + r")\W*$")
 _VOCATIVE_MID = re.compile(r",\s+(?:my\s+)?(?:dear\s+)?(" + _NAME + r")\s*[,!?;.]")
@@ -258,7 +259,7 @@ def _tag_before(ctx: _Context, seg: Segment, before: str, para_start: int) -> _D
     return _lead_in(ctx, tail, seg.start - len(tail), para_start)
 
 
-_CLAUSES = re.compile(r"[^.!?;\u2026]+(?:[.!?;\u2026]+|$)")
+_CLAUSES = re.compile(r"(?:[^.!?;\u2026]|" + _ABBREV_DOT + r")+(?:[.!?;\u2026]+|$)")
 _SPEECH_WORD = re.compile(r"\b" + _VERB + r"\b|\b" + _SPEECH_NOUN)
 _SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
 
