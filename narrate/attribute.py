@@ -88,6 +88,7 @@ class _Context:
         self.exchange: list[str | None] = []  # speakers of the current exchange, in order
         self.previous: str | None = None  # speaker of the previous turn in this exchange
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
+        self.narrated_turn = False  # a short narration paragraph without names came after the last speech
         self.positions: list[int] = []
         self.names: list[str] = []
         pattern = self.pattern = mention_regex(self.index)
@@ -159,6 +160,8 @@ class _Context:
         prev = self.previous
         if owner and prev and self._fits(prev, gender, exclude):
             return prev  # "added her husband": her = whoever just spoke
+        if self.narrated_turn and prev and self._fits(prev, gender, exclude):
+            return prev  # "She assured him that she had not." was the other's turn: he speaks again
         for name in sorted(self.addressed_prev):
             if self._fits(name, gender, exclude | {prev}):
                 return name
@@ -367,6 +370,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
                 ctx.previous, ctx.addressed_prev = None, set()
             prev_narration = segs[idxs[0]]
             body = segs[idxs[0]].text.rstrip()
+            ctx.narrated_turn = quiet == 1 and len(body) < 400 and not (ctx.pattern and ctx.pattern.search(body))
             lead_in = body if _LEAD_IN_END.search(body) or _ENDS_SPEAKING.search(body) else ""
             lead_start = para_start
             continue
@@ -396,6 +400,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
         ctx.spoke(last)
         addressed_before = addressed - {last}
         ctx.previous, ctx.addressed_prev = last, addressed_before
+        ctx.narrated_turn = False
     return out
 
 
