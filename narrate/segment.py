@@ -149,6 +149,8 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
         return False
     if _HYPOTHETICAL.match(text, qe + 1):
         return False  # a sentence imagined, not said: "..." would sound extremely well
+    if _mentions_words(text[max(para_start, qs - 300):max(para_start, qs - 1)]):
+        return False  # "... no word but flirtation could describe. "X and Y flirted."": words quoted as an example
     stripped = inner.rstrip()
     if stripped and stripped[-1] in _SPEECH_END:
         return True
@@ -159,6 +161,21 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
         return True  # starts a sentence or follows a comma/colon: speech
     m = _LAST_WORD.search(before)
     return bool(m and m.group(1).lower() in _SPEECH_LEADS)
+
+
+_WORDS_NOUN = re.compile(r"\b(?:word|words|phrase|expression|term|describe|described|written|wrote)\b")
+_SPEECH_VERB_RE = re.compile(r"\b(?:" + "|".join(sorted(_SPEECH_LEADS)) + r"|spoke|replied|answered|exclaimed)\b")
+
+
+def _mentions_words(before: str) -> bool:
+    """Does the sentence just before a quotation (ended by a full stop) talk about words, not speech?"""
+    before = before.rstrip()
+    if not before.endswith("."):
+        return False
+    body = before[:-1]
+    cut = max(body.rfind("."), body.rfind("!"), body.rfind("?"), body.rfind('"'))
+    sentence = body[cut + 1:]
+    return bool(_WORDS_NOUN.search(sentence)) and not _SPEECH_VERB_RE.search(sentence)
 
 
 def split_text(text: str) -> list[Segment]:

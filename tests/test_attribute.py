@@ -204,3 +204,26 @@ def test_lead_in_clause_with_interruption():
     text = STORY + "Anna, to whom this was chiefly addressed, replied,\n\n\"Perhaps.\"\n"
     segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
     assert segs[0].speaker == "Anna" and segs[0].rule.startswith("tag-")
+
+
+def test_parent_vocative_picks_the_child_in_the_family():
+    text = ('Mr. Hale sat by the fire. Miss Grey had gone. Miss Grey was married now, and '
+            'Margaret Hale was alone with him. Miss Grey! Miss Grey!\n\n'
+            '"Poor Miss Grey!" said Mr. Hale.\n\n'
+            '"I cannot agree with you, papa; she is happy."\n\n'
+            '"Happy! I do not think so, my dear."\n')
+    assert speakers(text) == ["Mr. Hale", "Margaret Hale", "Mr. Hale"]
+
+
+def test_title_dot_does_not_end_the_lead_in():
+    text = ('Some laughed. Mrs. Lane said a great deal; Mr.\nKnox\'s answer was the most distinct.\n\n'
+            '"Is that wise?"\n\n"Oh! no," cried Mrs. Lane.\n')
+    assert speakers(text)[0] == "Mr. Knox"
+
+
+def test_short_narrated_reply_keeps_he_on_the_previous_speaker():
+    text = ('Mr. Ross came in. Captain Hale bowed to Anne and sat down.\n\n'
+            '"I have hardly seen you," said Captain Hale.\n\n'
+            'She assured him that she had not suffered.\n\n'
+            '"It was a frightful day," said he.\n')
+    assert speakers(text) == ["Captain Hale", "Captain Hale"]

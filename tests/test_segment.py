@@ -139,3 +139,10 @@ def test_huge_single_paragraph_is_fast():
     text = ('He said "hello there, friend" and left. ' * 25000) + '"unclosed'
     segs = split_text(text)
     assert segs[-1].end == len(text)
+
+
+def test_sentence_quoted_as_an_example_of_words_is_narration():
+    text = ('They looked as no word but flirtation could describe. "Mr. Hale and Miss Bell flirted '
+            'together." They knew it.\n\n"Come," he said in a few words. "We go."\n')
+    kinds = [(s.kind, s.text) for s in split_text(text) if s.kind == DIALOGUE]
+    assert kinds == [(DIALOGUE, "Come,"), (DIALOGUE, "We go.")]
