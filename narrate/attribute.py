@@ -6,17 +6,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from .characters import (
-    FEMALE_TITLES, MALE_TITLES, discover_characters, lookup, mention_regex, name_index,
-    nearest_before,
-)
-from .model import DIALOGUE, Character, Gender, Script, Segment
+from .characters import discover_characters, lookup
+from .discourse import NARRATOR, Context
+from .model import DIALOGUE, Character, Script, Segment
 from .segment import split_text
 
-__all__ = ["attribute", "discover_characters", "script_book", "script_text"]
-
-NARRATOR = "Narrator"
-"""Speaker name for a first-person narrator's own quoted words ("I said")."""
+__all__ = ["NARRATOR", "attribute", "discover_characters", "script_book", "script_text"]
 
 SPEECH_VERBS = (
     "said says say saying asked asks asking replied replies replying answered answers answering "
@@ -60,8 +55,6 @@ _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + _NAME 
 _VOCATIVE_END = re.compile(r"[,\s](?:my\s+)?(?:dear\s+)?(" + _NAME + r")\W*$")
 _VOCATIVE_MID = re.compile(r",\s+(?:my\s+)?(?:dear\s+)?(" + _NAME + r")\s*[,!?;.]")
 
-MALE_NOUNS = frozenset("father brother son husband uncle nephew man gentleman boy lad fellow sir master king grandfather papa pupil youth".split())
-FEMALE_NOUNS = frozenset("mother sister daughter wife aunt niece woman lady girl mistress queen grandmother mamma mama maid".split())
 
 
 @dataclass(frozen=True)
@@ -71,170 +64,10 @@ class _Decision:
     confidence: float
 
 
-class _Context:
-    """Who has been mentioned and who has spoken, in order, for resolving references."""
-
-    def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
-        self.index = name_index(characters)
-        self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
-        self.gender[NARRATOR] = "unknown"
-        self.surname: dict[str, str] = {}
-        for c in characters:
-            for form in (c.name, *c.aliases):
-                words = form.split()
-                if len(words) >= 2:
-                    self.surname.setdefault(c.name, words[-1])
-        self.speakers: list[str] = []  # distinct recent speakers, most recent last
-        self.exchange: list[str | None] = []  # speakers of the current exchange, in order
-        self.previous: str | None = None  # speaker of the previous turn in this exchange
-        self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
-        self.narrated_turn = False  # a short narration paragraph without names came after the last speech
-        self.positions: list[int] = []
-        self.names: list[str] = []
-        pattern = self.pattern = mention_regex(self.index)
-        if pattern is None:
-            return
-        for seg in segments:
-            if seg.kind == DIALOGUE:
-                continue
-            for m in pattern.finditer(text, seg.start, seg.end):
-                name = lookup(self.index, m.group())
-                if name:
-                    self.positions.append(m.start())
-                    self.names.append(name)
-
-    def is_person(self, name: str) -> bool:
-        return self.gender.get(name, "unknown") != "unknown" or name in self.speakers
-
-    def recent(self, pos: int, gender: Gender | None, exclude: set[str] = frozenset(),
-               since: int = -1) -> str | None:
-        """The most recently mentioned character (of `gender`, if given) before `pos`."""
-        i = nearest_before(self.positions, pos)
-        steps = 0
-        while i >= 0 and steps < 200 and self.positions[i] >= since:
-            name = self.names[i]
-            if name not in exclude and (gender is None or self.gender.get(name) == gender) and (
-                    gender is not None or self.is_person(name)):
-                return name
-            i -= 1
-            steps += 1
-        return None
-
-    def salient(self, pos: int, exclude: set[str], window: int = 3000) -> str | None:
-        """The person most mentioned in the narration just before `pos` (recent ones weigh more)."""
-        score: dict[str, float] = {}
-        i = nearest_before(self.positions, pos)
-        while i >= 0 and self.positions[i] >= pos - window:
-            name = self.names[i]
-            if name not in exclude and self.is_person(name):
-                score[name] = score.get(name, 0.0) + 1.0 - (pos - self.positions[i]) / (2 * window)
-            i -= 1
-        for n, name in enumerate(reversed(self.speakers[-4:])):
-            if name not in exclude:
-                score[name] = score.get(name, 0.0) + 1.5 - 0.3 * n
-        return max(score, key=score.__getitem__) if score else None
-
-    def ranked(self, pos: int, exclude: set[str], window: int = 3000) -> list[str]:
-        """Like `salient`, every candidate, best first."""
-        best = self.salient(pos, exclude, window)
-        if best is None:
-            return []
-        return [best, *self.ranked(pos, exclude | {best}, window)][:4]
-
-    def _fits(self, name: str, gender: Gender | None, exclude: set[str]) -> bool:
-        if name in exclude:
-            return False
-        g = self.gender.get(name, "unknown")
-        return g == gender or (g == "unknown" and name in self.speakers)
-
-    def pronoun(self, pos: int, gender: Gender, para_start: int, exclude: set[str],
-                owner: bool = False) -> str | None:
-        """he/she: a character of that gender named earlier in the paragraph; else, as a new
-        turn usually changes speaker, the person the last quote addressed or another recent
-        speaker of that gender; else the last one mentioned."""
-        i = nearest_before(self.positions, pos)
-        while i >= 0 and self.positions[i] >= para_start:
-            if self._fits(self.names[i], gender, exclude):
-                return self.names[i]
-            i -= 1
-        prev = self.previous
-        if owner and prev and self._fits(prev, gender, exclude):
-            return prev  # "added her husband": her = whoever just spoke
-        if self.narrated_turn and prev and self._fits(prev, gender, exclude):
-            return prev  # "She assured him that she had not." was the other's turn: he speaks again
-        for name in sorted(self.addressed_prev):
-            if self._fits(name, gender, exclude | {prev}):
-                return name
-        for name in reversed(self.exchange[-4:]):
-            if name and self.gender.get(name) == gender and name not in exclude | {prev}:
-                return name  # the other party of this exchange
-        found = self.recent(pos, gender, exclude | {prev})
-        if found:
-            return found
-        for name in reversed(self.speakers[-4:]):
-            if self._fits(name, gender, exclude | {prev}):
-                return name
-        if prev and self._fits(prev, gender, exclude):
-            return prev
-        return self.recent(pos, gender, exclude)
-
-    def resolve(self, subj: str, pos: int, para_start: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
-        """(speaker, kind) for a tag subject; kind is "name", "pronoun", "noun" or "none"."""
-        word = subj.split()[0].lower()
-        if word in ("he", "she"):
-            return self.pronoun(pos, "male" if word == "he" else "female", para_start, exclude), "pronoun"
-        if subj == "I":
-            return NARRATOR, "pronoun"
-        if word in ("we", "they"):
-            return None, "none"
-        name = lookup(self.index, subj)
-        if name:
-            return name, "name"
-        words = subj.split()
-        if words[0].rstrip(".").lower() in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
-            return None, "none"
-        if word in _DETERMINERS:
-            nouns = [w for w in words[1:] if not w.lower().endswith("ly")] or words
-            return self._noun_phrase(word, nouns[-1].lower(), pos, para_start, exclude), "noun"
-        return None, "none"
-
-    def _noun_phrase(self, det: str, noun: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
-        gender: Gender | None = "male" if noun in MALE_NOUNS else "female" if noun in FEMALE_NOUNS else None
-        if gender is None:
-            return None
-        avoid = set(exclude)
-        owner = None
-        if det in ("his", "her"):
-            owner = self.pronoun(pos, "male" if det == "his" else "female", para_start, set(), owner=True)
-            if owner:
-                avoid.add(owner)
-        if owner and noun in KIN_NOUNS and owner in self.surname:
-            # "her father", "his sister": family members share a surname.
-            family = {n for n, s in self.surname.items() if s == self.surname[owner]
-                      and n not in avoid and self.gender.get(n) == gender}
-            if family:
-                best = self.recent(pos, gender, avoid | (set(self.gender) - family))
-                return best or sorted(family)[0]
-        for name in reversed(self.speakers[-3:]):
-            if name != self.previous and self._fits(name, gender, avoid):
-                return name  # "returned the excellent young man": the other party of the exchange
-        return self.recent(pos, gender, avoid | {self.previous}) or self.recent(pos, gender, avoid)
-
-    def spoke(self, name: str | None) -> None:
-        if not name:
-            return
-        if name in self.speakers:
-            self.speakers.remove(name)
-        self.speakers.append(name)
-
-
-_DETERMINERS = frozenset("his her the their my our this that".split())
-KIN_NOUNS = frozenset("father mother brother sister son daughter husband wife uncle aunt nephew niece "
-                      "grandfather grandmother papa mamma mama cousin".split())
 _TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
 
 
-def _tag_after(ctx: _Context, seg: Segment, after: str, para_start: int) -> _Decision | None:
+def _tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> _Decision | None:
     for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN):
         m = pattern.match(after)
         if not m:
@@ -250,7 +83,7 @@ def _tag_after(ctx: _Context, seg: Segment, after: str, para_start: int) -> _Dec
     return None
 
 
-def _tag_before(ctx: _Context, seg: Segment, before: str, para_start: int) -> _Decision | None:
+def _tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> _Decision | None:
     # Only the last sentence of the narration before the quotation can lead into it.
     tail = before[-300:]
     for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
@@ -267,7 +100,7 @@ _SPEECH_WORD = re.compile(r"\b" + _VERB + r"\b|\b" + _SPEECH_NOUN)
 _SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
 
 
-def _lead_in(ctx: _Context, tail: str, offset: int, para_start: int) -> _Decision | None:
+def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> _Decision | None:
     """The subject of a clause with a speaking verb that leads into the quotation.
 
     `Sissy dropped a curtsey to Mr. Gradgrind ..., and said in a faltering way,`,
@@ -285,7 +118,6 @@ def _lead_in(ctx: _Context, tail: str, offset: int, para_start: int) -> _Decisio
         pass
     if verb is None or len(body[verb.end():].split()) > 8:
         return None
-    start = offset + clause.start()
     candidates = []
     if ctx.pattern is not None:
         for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
@@ -308,7 +140,7 @@ _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|an
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 
 
-def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool, para_start: int,
+def _action_subject(ctx: Context, narration: str, offset: int, from_end: bool, para_start: int,
                     last_only: bool = False) -> _Decision | None:
     """A character who is the subject of a narration sentence in the quote's paragraph."""
     sentences = [(m.start(), m.group()) for m in _SENTENCES.finditer(narration) if _has_word(m.group())]
@@ -328,7 +160,7 @@ def _action_subject(ctx: _Context, narration: str, offset: int, from_end: bool, 
     return None
 
 
-def _vocatives(ctx: _Context, quote: str) -> set[str]:
+def _vocatives(ctx: Context, quote: str) -> set[str]:
     found = set()
     for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID):
         for m in pattern.finditer(quote):
@@ -346,7 +178,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
     """Give every dialogue segment a speaker, the rule that chose it and a confidence."""
     if characters is None:
         characters = discover_characters([text])
-    ctx = _Context(text, segments, characters)
+    ctx = Context(text, segments, characters)
     segs = list(segments)
     by_para: dict[int, list[int]] = {}
     for i, seg in enumerate(segs):
@@ -420,7 +252,7 @@ _PARENT_VOCATIVE = re.compile(r"(?:^|[,;!?]\s*|\b(?:dear|dearest)\s+)(papa|mamma
                               re.IGNORECASE)
 
 
-def _kin_addressee(ctx: _Context, quote: str, previous: str | None) -> str | None:
+def _kin_addressee(ctx: Context, quote: str, previous: str | None) -> str | None:
     """The parent a quotation addresses as "papa"/"mamma": the last speaker of that gender."""
     m = _PARENT_VOCATIVE.search(quote)
     if not m:
@@ -431,7 +263,7 @@ def _kin_addressee(ctx: _Context, quote: str, previous: str | None) -> str | Non
     return next((n for n in reversed(ctx.speakers) if ctx.gender.get(n) == gender), None)
 
 
-def _untagged(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
+def _untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
               addressed: set[str], addressed_before: set[str], para_start: int,
               prev_narration: Segment | None) -> _Decision:
     """The sieve's lower rules, for a dialogue paragraph with no speech tag.
@@ -455,7 +287,7 @@ def _untagged(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[
     return first_choice or _Decision(None, "unknown", 0.0)
 
 
-def _untagged_candidates(ctx: _Context, segs: list[Segment], idxs: list[int], quotes: list[int],
+def _untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int],
                          turns: list[str | None], addressed: set[str], addressed_before: set[str],
                          para_start: int, prev_narration: Segment | None) -> Iterator[_Decision]:
     first = quotes[0]

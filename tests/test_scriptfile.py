@@ -12,7 +12,13 @@ import pytest
 from narrate.attribute import script_text
 from narrate.errors import InputError
 from narrate.model import DIALOGUE, NARRATION
-from narrate.scriptfile import USER_RULE, load_script, merge_corrections, save_script, script_to_file_data
+from narrate.scriptfile import (
+    USER_RULE,
+    load_script,
+    merge_corrections,
+    save_script,
+    script_to_file_data,
+)
 
 TEXT = ('"Good morning, Anne," said Mr. Bell.\n\n'
         '"Good morning," said Anne. "Is it raining?"\n\n'
