@@ -96,10 +96,17 @@ class _ProgressDisplay:
 @click.option("--bitrate", type=click.IntRange(32, 320), default=None, help="MP3 bit rate in kbps (default 64).")
 @click.option("--lufs", type=click.FloatRange(-40, -6), default=None,
               help="Integrated loudness target in LUFS (default -19).")
+@click.option("--acx", is_flag=True,
+              help="ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS -20 dB, peaks under -3 dB, room tone.")
+@click.option("--single-file", is_flag=True, help="Also write the whole book as one MP3 with a chapter mark per chapter.")
+@click.option("--format", "fmt", type=click.Choice(["mp3", "m4b"]), default="mp3", show_default=True,
+              help="m4b also writes the whole book as an M4B audiobook with chapters (needs ffmpeg).")
+@click.option("--base-url", metavar="URL", help="Also write feed.xml for podcast players, with files under URL.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the synthesized clip cache.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
-def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lufs, no_cache, quiet):
+def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
+           base_url, no_cache, quiet):
     """Render SOURCE (a book folder or a .txt chapter) to one tagged MP3 per chapter.
 
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
@@ -114,7 +121,8 @@ def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lu
 
     _setup_logging(ctx.obj["verbose"], quiet)
     opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, chapters=chapters, force=force,
-                         use_cache=not no_cache)
+                         use_cache=not no_cache, acx=acx, single_file=single_file, m4b=fmt == "m4b",
+                         base_url=base_url)
     if jobs:
         opts = dataclasses.replace(opts, jobs=jobs)
     if bitrate:

@@ -115,6 +115,9 @@ class Book:
     description: str = ""
     cover: Path | None = None
     source: Path | None = None
+    pacing: dict = field(default_factory=dict)
+    """Pause lengths from book.toml [pacing] (validated by the stitch stage)."""
+    settings_file: Path | None = None
 
 
 @dataclass(frozen=True)

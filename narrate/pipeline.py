@@ -18,7 +18,7 @@ from .errors import InputError
 from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_mp3
 from .loudness import LoudnessTarget, normalize
 from .model import Book, Chapter, Script, VoiceMap
-from .plan import TITLE, Line, plan_chapter
+from .plan import NARRATOR_SPEAKER, TITLE, Line, plan_chapter
 from .reader import load_book
 from .stitch import Pacing, stitch
 from .synth import ClipCache, default_cache_dir, synthesize_text
@@ -39,7 +39,8 @@ class RenderOptions:
     chapters: str | None = None
     """Chapter selection such as "1,3-5" (1-based); None renders all."""
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    pacing: Pacing = field(default_factory=Pacing)
+    pacing: Pacing | None = None
+    """Pauses; None for the book's [pacing] in book.toml over the defaults."""
     loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
     encoding: Encoding = field(default_factory=Encoding)
     sample_rate: int = 22050
@@ -48,6 +49,25 @@ class RenderOptions:
     use_cache: bool = True
     force: bool = False
     """Re-render chapters even when nothing that shapes them changed."""
+    base_url: str | None = None
+    """When set, also write the podcast feed (feed.xml) with enclosures under this URL."""
+    single_file: bool = False
+    """Also write the whole book as one MP3 with a chapter mark per chapter."""
+    m4b: bool = False
+    """Also write the whole book as an .m4b audiobook (needs ffmpeg)."""
+    acx: bool = False
+    """Apply the ACX preset (see acx_options) on top of the other settings."""
+
+
+def acx_options(options: RenderOptions) -> RenderOptions:
+    """The ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS about -20 dB, peaks under -3 dB."""
+    pacing = options.pacing or Pacing()
+    return dataclasses.replace(
+        options, acx=False, sample_rate=44100, encoding=Encoding(bitrate_kbps=192, quality=options.encoding.quality),
+        loudness=LoudnessTarget(lufs=None, rms_db=-20.0, peak_db=-3.5),
+        # ACX asks for 0.5-1 s of room tone at the head and 1-5 s at the tail.
+        pacing=dataclasses.replace(pacing, head_ms=min(max(pacing.head_ms, 600), 900),
+                                   tail_ms=min(max(pacing.tail_ms, 1500), 4500)))
 
 
 @dataclass(frozen=True)
@@ -113,7 +133,9 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
         candidate = options.voices_dir / f"{book.slug}.toml"
         path = candidate if candidate.is_file() else None
     existing = load_voice_map(path) if path else None
-    voices = auto_cast(speaker_stats(scripts), existing)
+    stats = speaker_stats(scripts)
+    stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
+    voices = auto_cast(stats, existing)
     check_voices(voices)
     return voices
 
@@ -298,6 +320,13 @@ def render_book(source: Path, options: RenderOptions | None = None,
     """Render a book (folder or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
     options = options or RenderOptions()
     book = load_book(source)
+    if options.pacing is None:
+        try:
+            options = dataclasses.replace(options, pacing=Pacing.from_dict(book.pacing, "[pacing]"))
+        except ValueError as exc:
+            raise InputError(f"{book.settings_file}: {exc}") from None
+    if options.acx:
+        options = acx_options(options)
     selected = parse_chapter_spec(options.chapters, len(book.chapters))
     scripts = script_book(book)
     voices = resolve_voices(book, scripts, options)
@@ -340,8 +369,32 @@ def render_book(source: Path, options: RenderOptions | None = None,
                 progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "done"))
     _write_manifest(book, book_dir, entries)
     _remove_stale(book_dir, entries)
+    if options.single_file or options.m4b:
+        _export_whole_book(book, book_dir, entries, options)
+    if options.base_url:
+        from .feed import write_feed
+
+        write_feed(book_dir, options.base_url)
     return RenderResult(book_dir, tuple(j.chapter.index for j in todo), tuple(skipped),
                         load_manifest(book_dir))
+
+
+def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], options: RenderOptions) -> None:
+    from .bookfile import ChapterFile, join_mp3, make_m4b
+
+    missing = [c.index for c in book.chapters if c.index not in entries]
+    if missing:
+        raise InputError(f"{book.source}: whole-book output needs every chapter rendered; "
+                         f"missing chapter(s) {', '.join(map(str, missing))}")
+    files = [ChapterFile(entries[i]["title"], book_dir / entries[i]["file"]) for i in sorted(entries)]
+    tags = Tags(title=book.title, album=book.title, artist=book.author, track=1, track_total=1,
+                language=book.language, cover=book.cover, comment=f"Narrated by narrate {__version__}")
+    single = book_dir / f"{book.slug}.mp3"
+    sections = join_mp3(files, single, tags)
+    if options.m4b:
+        make_m4b(single, sections, book_dir / f"{book.slug}.m4b", tags, options.encoding.bitrate_kbps)
+        if not options.single_file:
+            single.unlink(missing_ok=True)
 
 
 def _remove_stale(book_dir: Path, entries: dict[int, dict]) -> None:

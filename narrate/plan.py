@@ -12,6 +12,7 @@ _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+
 _WORD = re.compile(r"\w")
 
 TITLE = "title"
+NARRATOR_SPEAKER = "Narrator"  # attribution's name for a first-person narrator
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,12 @@ def is_scene_break(text: str) -> bool:
 def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) -> Voice:
     """The voice for a speaker: its own entry, else its gender's default, else the narrator."""
     if speaker is None:
-        return voices.narrator
+        return voices.narrator  # an unattributed quote
     name = voices.canonical(speaker)
     if name in voices.speakers:
         return voices.speakers[name]
+    if name == NARRATOR_SPEAKER:
+        return voices.narrator  # a first-person narrator speaks in the narration voice
     gender = genders.get(name, "unknown")
     fallback = {"male": voices.default_male, "female": voices.default_female}.get(gender)
     return fallback or voices.default_unknown or voices.narrator

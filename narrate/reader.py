@@ -11,7 +11,7 @@ from .errors import InputError
 from .model import Book, Chapter
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
-BOOK_KEYS = {"title", "author", "language", "cover", "description"}
+BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
 
 # "Chapter 4", "CHAPTER IV", "Chapter 12: The Road", "Prologue", "Epilogue".
 _HEADING = re.compile(
@@ -124,6 +124,10 @@ def _read_book_toml(path: Path) -> dict:
         raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r} "
                          f"(expected one of {', '.join(sorted(BOOK_KEYS))})")
     for key, value in data.items():
+        if key == "pacing":
+            if not isinstance(value, dict):
+                raise InputError(f"{path}: [pacing] must be a table of pause lengths in ms")
+            continue
         if not isinstance(value, str):
             raise InputError(f"{path}: key {key!r} must be a string, found {type(value).__name__}")
     return data
@@ -175,4 +179,6 @@ def load_book(source: Path) -> Book:
         chapters=chapters,
         cover=cover,
         source=source,
+        pacing=dict(meta.get("pacing", {})),
+        settings_file=toml_path if toml_path.exists() else None,
     )
