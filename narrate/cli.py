@@ -88,7 +88,9 @@ class _ProgressDisplay:
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="Output folder; the book goes to DIR/<book>/.")
 @click.option("--voices", "voices_path", type=click.Path(path_type=Path),
-              help="Voice map TOML (default: voices/<book>.toml if present, else an automatic cast).")
+              help="Voice map TOML (default: DIR/<book>.toml in --voices-dir if present, else an automatic cast).")
+@click.option("--voices-dir", type=click.Path(path_type=Path), default=Path("voices"), show_default=True,
+              help="Folder of voice maps named <book>.toml.")
 @click.option("--chapters", metavar="SPEC", help="Chapters to render, e.g. 1,3-5 (default: all).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Chapters rendered in parallel (default: number of cores).")
@@ -105,7 +107,7 @@ class _ProgressDisplay:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the synthesized clip cache.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
-def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
+def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
            base_url, no_cache, quiet):
     """Render SOURCE (a book folder or a .txt chapter) to one tagged MP3 per chapter.
 
@@ -120,7 +122,7 @@ def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lu
     from .pipeline import RenderOptions, render_book
 
     _setup_logging(ctx.obj["verbose"], quiet)
-    opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, chapters=chapters, force=force,
+    opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, acx=acx, single_file=single_file, m4b=fmt == "m4b",
                          base_url=base_url)
     if jobs:
@@ -140,18 +142,37 @@ def render(ctx, source, out_dir, voices_path, chapters, jobs, force, bitrate, lu
 # -- script -----------------------------------------------------------------------------------
 
 @cli.command()
-@click.argument("chapter", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print segments and speakers as JSON.")
-def script(chapter: Path, as_json: bool) -> None:
-    """Show who says what in CHAPTER (a .txt file): narration and attributed dialogue.
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print segments and speakers as JSON (chapter files).")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="For a book folder: write editable scripts to DIR/<book>/script/.")
+@click.option("--force", is_flag=True, help="Overwrite edited scripts instead of keeping the corrections.")
+def script(source: Path, as_json: bool, out_dir: Path, force: bool) -> None:
+    """Show who says what in SOURCE: narration and attributed dialogue.
 
-    With --json prints {"segments": [{kind, text, speaker, start, end, ...}], "speakers":
-    [{name, gender, lines}]}; start/end are string offsets into the UTF-8 decoded text.
+    For a chapter file, prints each quote with its speaker; with --json prints
+    {"segments": [{kind, text, speaker, start, end, rule, confidence, ...}], "speakers":
+    [{name, gender, lines}]}, where start/end are string offsets into the UTF-8 decoded text.
+
+    For a book folder, characters are discovered across the whole book and an editable
+    script per chapter is written to DIR/<book>/script/NN-title.json. Change a line's
+    "speaker" (or "kind") there and `narrate render` uses it; only the changed lines are
+    synthesized again. Re-running `narrate script` keeps your corrections unless --force.
     """
-    from .attribute import script_text
     from .reader import read_text
 
-    text = read_text(chapter)
+    if source.is_dir():
+        from .pipeline import write_scripts
+        from .reader import load_book
+
+        book = load_book(source)
+        for chapter, path, result in write_scripts(book, out_dir, force=force):
+            speakers = ", ".join(f"{sp['name']} {sp['lines']}" for sp in result.speakers()) or "no dialogue"
+            click.echo(f"{path}: {chapter.title} ({speakers})")
+        return
+    from .attribute import script_text
+
+    text = read_text(source)
     result = script_text(text)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
@@ -181,9 +202,9 @@ def voices(engine: str, lang: str | None) -> None:
 
 
 def _register_plugins() -> None:
-    from .cli_podcast import COMMANDS
+    from . import cli_cast, cli_podcast
 
-    for command in COMMANDS:
+    for command in (*cli_cast.COMMANDS, *cli_podcast.COMMANDS):
         cli.add_command(command)
 
 

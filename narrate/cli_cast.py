@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -210,19 +209,10 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
 # -- cache ------------------------------------------------------------------------------------
 
 def cache_limit_bytes() -> int:
-    """The clip cache size limit: NARRATE_CACHE_MAX_MB if set, else the library default."""
-    from .synth import DEFAULT_CACHE_BYTES
+    """The clip cache size limit (NARRATE_CACHE_MAX_MB, else the library default)."""
+    from .synth import default_cache_bytes
 
-    raw = os.environ.get(CACHE_MAX_ENV, "").strip()
-    if not raw:
-        return DEFAULT_CACHE_BYTES
-    try:
-        mb = float(raw)
-    except ValueError:
-        raise NarrateError(f"{CACHE_MAX_ENV}={raw!r}: expected a size in megabytes, e.g. 500") from None
-    if mb < 0:
-        raise NarrateError(f"{CACHE_MAX_ENV}={raw!r}: expected a size in megabytes, e.g. 500")
-    return int(mb * 1024 * 1024)
+    return default_cache_bytes()
 
 
 def _cache():

@@ -119,11 +119,49 @@ def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
     return sorted(chosen)
 
 
-def script_book(book: Book) -> list[Script]:
-    """Split and attribute every chapter, with characters discovered across the whole book."""
+SCRIPT_DIR = "script"
+
+
+def script_path(book_dir: Path, chapter: Chapter) -> Path:
+    """Where `narrate script BOOK` keeps a chapter's editable script."""
+    return book_dir / SCRIPT_DIR / f"{chapter.slug}.json"
+
+
+def script_book(book: Book, book_dir: Path | None = None) -> list[Script]:
+    """Split and attribute every chapter (characters discovered across the whole book).
+
+    When `book_dir` holds an edited script for a chapter, that script is used instead, so a
+    user's corrections decide who speaks.
+    """
     from .attribute import script_book as _script_book
 
-    return _script_book([c.text for c in book.chapters])
+    scripts = _script_book([c.text for c in book.chapters])
+    if book_dir is None:
+        return scripts
+    from .scriptfile import load_script
+
+    out = []
+    for chapter, auto in zip(book.chapters, scripts, strict=True):
+        path = script_path(book_dir, chapter)
+        out.append(load_script(path, chapter.text) if path.is_file() else auto)
+    return out
+
+
+def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:
+    """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`."""
+    from .attribute import script_book as _script_book
+    from .scriptfile import load_script, merge_corrections, save_script
+
+    book_dir = out_dir / book.slug
+    written = []
+    for chapter, auto in zip(book.chapters, _script_book([c.text for c in book.chapters]), strict=True):
+        path = script_path(book_dir, chapter)
+        script = auto
+        if path.is_file() and not force:
+            script = merge_corrections(load_script(path, chapter.text), auto)
+        save_script(path, script, chapter.title, str(chapter.source), auto=auto)
+        written.append((chapter, path, script))
+    return written
 
 
 def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
@@ -328,9 +366,9 @@ def render_book(source: Path, options: RenderOptions | None = None,
     if options.acx:
         options = acx_options(options)
     selected = parse_chapter_spec(options.chapters, len(book.chapters))
-    scripts = script_book(book)
-    voices = resolve_voices(book, scripts, options)
     book_dir = options.out_dir / book.slug
+    scripts = script_book(book, book_dir)
+    voices = resolve_voices(book, scripts, options)
     book_dir.mkdir(parents=True, exist_ok=True)
     jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
 

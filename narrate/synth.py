@@ -8,11 +8,12 @@ import os
 import re
 import tempfile
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio import AudioSegment, conform, level, trim
 from .engines import get_engine
+from .errors import NarrateError
 from .model import Voice
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,23 @@ def sentences(text: str) -> list[str]:
     return [p for p in (speakable(x) for x in parts) if re.search(r"\w", p)]
 
 
+CACHE_MAX_ENV = "NARRATE_CACHE_MAX_MB"
+
+
+def default_cache_bytes() -> int:
+    """The clip cache size limit: NARRATE_CACHE_MAX_MB if set, else DEFAULT_CACHE_BYTES."""
+    raw = os.environ.get(CACHE_MAX_ENV, "").strip()
+    if not raw:
+        return DEFAULT_CACHE_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1
+    if mb < 0:
+        raise NarrateError(f"{CACHE_MAX_ENV}={raw!r}: expected a size in megabytes, e.g. 500")
+    return int(mb * 1024 * 1024)
+
+
 def default_cache_dir() -> Path:
     if os.environ.get("NARRATE_CACHE_DIR"):
         return Path(os.environ["NARRATE_CACHE_DIR"])
@@ -57,7 +75,7 @@ class ClipCache:
     """Synthesized clips on disk, addressed by a hash of everything that shapes them."""
 
     root: Path
-    max_bytes: int = DEFAULT_CACHE_BYTES
+    max_bytes: int = field(default_factory=default_cache_bytes)
 
     @staticmethod
     def key(voice: Voice, text: str, fingerprint: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -153,3 +154,38 @@ def test_rerender_without_changes_renders_nothing(rendered_sample, tmp_path):
     result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=book_dir.parent, voices_dir=tmp_path))
     assert result.rendered == () and result.skipped == (1, 2)
     assert {p.name: p.stat().st_mtime_ns for p in book_dir.glob("*.mp3")} == before
+
+
+def test_a_corrected_script_changes_the_render(rendered_sample, tmp_path):
+    """`narrate script BOOK` writes editable scripts; a corrected speaker is what render uses."""
+    from click.testing import CliRunner
+
+    from narrate.cli import cli
+    from narrate.pipeline import RenderOptions, render_book
+
+    opts = RenderOptions(out_dir=tmp_path, voices_dir=tmp_path / "none", jobs=1)
+    render_book(SAMPLE_BOOK, opts)
+    res = CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK), "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "rory-and-jess" / "script" / "02-chapter-4.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    line = next(s for s in data["segments"] if s["text"].startswith("If I can have some coffee"))
+    assert line["speaker"] == "Rory"
+    line["speaker"] = "Jess"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+    result = render_book(SAMPLE_BOOK, opts)
+    assert result.rendered == (2,) and result.skipped == (1,)
+    ch = result.manifest["chapters"][1]
+    seg = next(s for s in ch["segments"] if s["text"].startswith("If I can have some coffee"))
+    jess_voice = next(s["voice"] for s in ch["segments"] if s["speaker"] == "Jess")
+    assert seg["speaker"] == "Jess" and seg["voice"] == jess_voice
+    assert ch["synthesized_clips"] == 1  # only the corrected line was synthesized again
+
+    # Re-running `narrate script` keeps the correction; --force drops it.
+    CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK), "-o", str(tmp_path)])
+    again = json.loads(path.read_text(encoding="utf-8"))
+    assert next(s for s in again["segments"] if s["start"] == line["start"])["speaker"] == "Jess"
+    CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK), "-o", str(tmp_path), "--force"])
+    forced = json.loads(path.read_text(encoding="utf-8"))
+    assert next(s for s in forced["segments"] if s["start"] == line["start"])["speaker"] == "Rory"
