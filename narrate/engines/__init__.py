@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "narrate.engines"
 # imported only when the engine is used, so `narrate --help` stays light.
 BUILTIN_ENGINES = {
     "espeak": "narrate.engines.espeak:EspeakEngine",
+    "piper": "narrate.engines.piper:PiperEngine",
 }
 
 
