@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from .characters import discover_characters, lookup
+from .characters import discover_characters, learn_genders, lookup
 from .discourse import NARRATOR, Context
 from .model import DIALOGUE, Character, Script, Segment
 from .segment import split_text
@@ -62,6 +62,13 @@ class _Decision:
     speaker: str | None
     rule: str
     confidence: float
+    pronoun: str | None = None
+    """"he"/"she" when the speaker was found through that pronoun (evidence of gender)."""
+
+
+def _pronoun_of(subj: str) -> str | None:
+    word = subj.split()[0].lower() if subj.split() else ""
+    return word if word in ("he", "she") else None
 
 
 _TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
@@ -77,7 +84,7 @@ def _tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> _Deci
             subj = "he" if subj.lower() == "his" else "she"
         speaker, kind = ctx.resolve(subj, seg.start, para_start)
         if speaker:
-            return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind])
+            return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind], _pronoun_of(subj))
         if kind != "none":
             return None
     return None
@@ -91,7 +98,7 @@ def _tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> _De
         if m:
             speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
             if speaker:
-                return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05)
+                return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05, _pronoun_of(m.group("subj")))
     return _lead_in(ctx, tail, seg.start - len(tail), para_start)
 
 
@@ -131,7 +138,7 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> _Decision
         speaker, kind = ctx.resolve(surface, offset + pos, para_start)
         if speaker:
             kind = "name" if kind == "name" else "pronoun"
-            return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1)
+            return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1, _pronoun_of(surface))
         break
     return None
 
@@ -156,7 +163,7 @@ def _action_subject(ctx: Context, narration: str, offset: int, from_end: bool, p
             continue
         speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)
         if speaker and kind in ("name", "pronoun"):
-            return _Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6)
+            return _Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, _pronoun_of(m.group("subj")))
     return None
 
 
@@ -178,6 +185,28 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
     """Give every dialogue segment a speaker, the rule that chose it and a confidence."""
     if characters is None:
         characters = discover_characters([text])
+    return _attribute(text, segments, characters)[0]
+
+
+_OBJECT_PRONOUN = {"he": re.compile(r"\bhim\b", re.IGNORECASE), "she": re.compile(r"\bher\b", re.IGNORECASE)}
+
+
+def _gender_vote(ctx: Context, d: _Decision, narration: str, votes: dict[str, float]) -> None:
+    """A speaker found through "he"/"she" is evidence of that speaker's gender, unless the
+    paragraph also has that pronoun as an object ("Jess looked at her. ... she said"): then the
+    pronoun may have been matched to the wrong person of unknown gender."""
+    if not d.speaker or not d.pronoun or d.speaker == NARRATOR or ctx.gender.get(d.speaker) != "unknown":
+        return
+    if _OBJECT_PRONOUN[d.pronoun].search(narration):
+        return
+    weight = 1.0 if d.rule.startswith("tag-") else 0.5
+    votes[d.speaker] = votes.get(d.speaker, 0.0) + (weight if d.pronoun == "he" else -weight)
+
+
+def _attribute(text: str, segments: Sequence[Segment],
+               characters: Sequence[Character]) -> tuple[list[Segment], dict[str, float]]:
+    """`attribute`, plus gender votes (> 0 male) for speakers of unknown gender."""
+    votes: dict[str, float] = {}
     ctx = Context(text, segments, characters)
     segs = list(segments)
     by_para: dict[int, list[int]] = {}
@@ -224,6 +253,9 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
             default = _untagged(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start,
                                 prev_narration)
         prev_narration = None
+        narration = " ".join(segs[i].text for i in idxs if segs[i].kind != DIALOGUE)
+        for d in list({id(d): d for d in decisions.values()}.values()) if decisions else [default]:
+            _gender_vote(ctx, d, narration, votes)
         for i in quotes:
             d = decisions.get(i) or _nearest_decision(i, decisions) or default
             out[i] = replace(segs[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
@@ -233,7 +265,7 @@ def attribute(text: str, segments: Sequence[Segment], characters: Sequence[Chara
         addressed_before = addressed - {last}
         ctx.previous, ctx.addressed_prev = last, addressed_before
         ctx.narrated_turn = False
-    return out
+    return out, votes
 
 
 def _has_word(s: str) -> bool:
@@ -320,14 +352,29 @@ def script_text(text: str, characters: Sequence[Character] | None = None) -> Scr
     """Split and attribute one chapter; characters are discovered from it if not given."""
     if characters is None:
         characters = discover_characters([text])
-    segments = attribute(text, split_text(text), characters)
-    return Script(text, tuple(segments), tuple(characters))
+    return script_book([text], characters)[0]
 
 
-def script_book(texts: Sequence[str]) -> list[Script]:
-    """Script every chapter, with characters discovered across the whole book."""
-    characters = discover_characters(texts)
-    return [script_text(t, characters) for t in texts]
+def script_book(texts: Sequence[str], characters: Sequence[Character] | None = None) -> list[Script]:
+    """Script every chapter, with characters discovered across the whole book.
+
+    Speakers whose gender the text alone left unknown learn it from the pronouns that
+    attribution matched to them ("Okay..." She said.); the chapters are then attributed again,
+    as "he"/"she" tags resolve better once genders are known.
+    """
+    if characters is None:
+        characters = discover_characters(texts)
+    splits = [split_text(t) for t in texts]
+    runs = [_attribute(t, segs, characters) for t, segs in zip(texts, splits)]
+    votes: dict[str, float] = {}
+    for _, chapter_votes in runs:
+        for name, v in chapter_votes.items():
+            votes[name] = votes.get(name, 0.0) + v
+    learned = learn_genders(characters, votes)
+    if learned != tuple(characters):
+        characters = learned
+        runs = [_attribute(t, segs, characters) for t, segs in zip(texts, splits)]
+    return [Script(t, tuple(segs), tuple(characters)) for t, (segs, _) in zip(texts, runs)]
 
 
 if __name__ == "__main__":

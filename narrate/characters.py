@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import Character, Gender
 
@@ -60,6 +60,10 @@ _HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
 _SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
 _HIS = re.compile(r"\bhis\b", re.IGNORECASE)
 _HER = re.compile(r"\bher\b", re.IGNORECASE)
+_HIM = re.compile(r"\bhim\b", re.IGNORECASE)
+# "her" as an object: before punctuation, a preposition or an adverb ("at her sideways"), not a noun.
+_HER_OBJECT = re.compile(r"\bher\b(?=\s*(?:[^\w\s]|$|(?:and|but|or|to|with|in|on|at|as|for|from|again|back|"
+                         r"away|up|down|out|off|that|so|too|[a-z]+ly|[a-z]+ways)\b))", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?\u2026]['\"\u201d\u2019]?\s")
 
 
@@ -320,15 +324,30 @@ def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
             m2 = _SENTENCE_END.search(text, end)
             end2 = m2.end() if m2 else len(text)
             window = text[e:min(stop, end2, e + 300)]
+            own = text[e:min(stop, end, e + 300)]
             he = _HE.search(window)
             she = _SHE.search(window)
             if he and (not she or he.start() < she.start()):
-                owner[key].gender_votes += 1.0
+                if not _HIM.search(own):  # "Rory threw the words at him. He had left": he is him
+                    owner[key].gender_votes += 1.0
             elif she:
-                owner[key].gender_votes -= 1.0
+                if not _HER_OBJECT.search(own):  # "Jess looked at her. She smiled."
+                    owner[key].gender_votes -= 1.0
             else:
                 his, her = len(_HIS.findall(window)), len(_HER.findall(window))
                 owner[key].gender_votes += 0.25 * (his > her) - 0.25 * (her > his)
+
+
+def learn_genders(characters: Sequence[Character], votes: dict[str, float]) -> tuple[Character, ...]:
+    """Characters with a gender filled in where it was unknown and the votes (> 0 male,
+    < 0 female) are clear: at least two, all but a few of them one way."""
+    out = []
+    for c in characters:
+        v = votes.get(c.name, 0.0)
+        if c.gender == "unknown" and abs(v) >= 1.5:
+            c = replace(c, gender="male" if v > 0 else "female")
+        out.append(c)
+    return tuple(out)
 
 
 def name_index(characters: Sequence[Character]) -> dict[str, str]:

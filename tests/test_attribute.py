@@ -227,3 +227,19 @@ def test_short_narrated_reply_keeps_he_on_the_previous_speaker():
             'She assured him that she had not suffered.\n\n'
             '"It was a frightful day," said he.\n')
     assert speakers(text) == ["Captain Hale", "Captain Hale"]
+
+
+def test_gender_learned_from_pronoun_tags_in_one_chapter():
+    text = ('Pat and Robin met at the gate.\n\n"Where are you going?" Pat asked.\n\n"Out," Robin said.\n\n"Alone?" she asked.\n\n'
+            '"Yes," he said.\n\n"Why?" she asked.\n\n"Because," he said.\n')
+    script = script_text(text)
+    assert [s.speaker for s in script.segments if s.kind == DIALOGUE] == ["Pat", "Robin"] * 3
+    assert {c.name: c.gender for c in script.characters} == {"Pat": "female", "Robin": "male"}
+
+
+def test_object_pronoun_is_not_gender_evidence():
+    # "at her" is someone else: Kit is not female for it, and "He" after "at him" is him.
+    text = ('Kit looked at her sideways. She smiled.\n\nKit threw a stone at him. He ducked.\n\n'
+            'Kit stood up. He left.\n\nKit sat down. He sighed.\n\n"Go," Kit said.\n')
+    genders = {c.name: c.gender for c in script_text(text).characters}
+    assert genders["Kit"] == "male"
