@@ -55,6 +55,17 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
 _CLAUSE_LEADS = frozenset("""and but when while as then that so because before after until if though till said
     cried replied returned asked answered observed added exclaimed rejoined continued whispered""".split())
+# A capitalised word right after or before one of these verbs in narration is a speaker's name,
+# even when it is also a word ("said Will", "May asked") or named only once ("said Higgins").
+_TAG_VERBS = r"(?:said|asked|replied|answered|cried|exclaimed|whispered|shouted|called|added|returned|observed|remarked|muttered|murmured|agreed|admitted|insisted|continued|began|sighed|laughed)"
+_TAG_SUBJ = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.? |[A-Z][a-z]+ )?[A-Z][a-z]+"
+_TAG_NAME = re.compile(r"(?:^|[\"\u201d\u2019',\u2014]\s*)" + _TAG_VERBS + r"\s+(?:(?P<the>the)\s+)?(?P<a>" + _TAG_SUBJ + r")\b"
+                       r"|(?:^|[\"\u201d\u2019,\u2014]\s*)(?P<b>" + _TAG_SUBJ + r")\s+" + _TAG_VERBS + r"\b",
+                       re.MULTILINE)
+_NOT_NAMES = frozenset("""i he she it we they you the a an this that these those his her their my our your who what
+    which then there here now so but and or yet well oh ah no yes somebody someone nobody everyone everybody one""".split())
+# Titles used alone as a name after "the": "said the Captain".
+_BARE_TITLES = frozenset("captain colonel major general admiral doctor professor judge sergeant".split())
 _PLACE_PREPS = frozenset("in at into from near through towards toward across".split())
 _HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
 _SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
@@ -78,8 +89,10 @@ def _split_possessive(word: str) -> str:
     return word
 
 
-def name_runs(text: str) -> list[tuple[int, int, str, bool]]:
-    """Runs of capitalised words that may be names: (start, end, surface, sentence_initial)."""
+def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list[tuple[int, int, str, bool]]:
+    """Runs of capitalised words that may be names: (start, end, surface, sentence_initial).
+
+    A word in `names` is kept even if it is usually a function word ("May", "Will")."""
     runs: list[tuple[int, int, str, bool]] = []
     run: list[tuple[int, int, str]] = []
 
@@ -93,7 +106,7 @@ def name_runs(text: str) -> list[tuple[int, int, str, bool]]:
         initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'"
         words = [w for _, _, w in run]
         # Drop leading function words ("But Emma", "Poor Miss Taylor").
-        while words and words[0].lower() in STOP_CAPS and words[0].lower() not in TITLES:
+        while words and words[0].lower() in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
             run.pop(0)
             words.pop(0)
             initial = False
@@ -160,17 +173,30 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     place: Counter = Counter()
     display: dict[str, str] = {}
     lower_words: Counter = Counter()
-    for text in texts:
+    tagged: set[str] = set()
+    masks = [_dialogue_mask(text) for text in texts]
+    for text, spoken in zip(texts, masks):
         for m in _WORD.finditer(text):
             w = m.group()
             if w.islower():
                 lower_words[w] += 1
-        spoken = _dialogue_mask(text)
-        for start, _end, surface, initial in name_runs(text):
+        for m in _TAG_NAME.finditer(text):
+            name = m.group("a") or m.group("b")
+            if spoken(m.start("a") if m.group("a") else m.start("b")) or name.split()[0].lower() in _NOT_NAMES:
+                continue
+            if m.group("the"):
+                if name.lower() in _BARE_TITLES:  # "said the Captain"
+                    tagged.add(name)
+                continue
+            key = _norm(name)
+            if key.split()[0].lower() not in TITLES or len(key.split()) > 1:
+                tagged.add(key)
+    for text, spoken in zip(texts, masks):
+        for start, _end, surface, initial in name_runs(text, tagged):
             if spoken(start):
                 continue  # names said inside quotations are vocatives or hearsay, not evidence
             key = _norm(surface)
-            if key.lower() in STOP_CAPS or key.lower() in TITLES:
+            if (key.lower() in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
                 continue
             counts[key] += 1
             display.setdefault(key, surface)
@@ -180,10 +206,20 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             if before and before[-1].lower() in _PLACE_PREPS:
                 place[key] += 1
     parts = {w for key in counts if len(key.split()) > 1 for w in key.split()[-2:]}
+
+    def initial_only(key: str) -> bool:
+        return mid[key] == 0
+
     keep = []
     for key, n in counts.items():
         words = key.split()
         titled = _title_of(key) is not None
+        if key in tagged:
+            keep.append(key)  # the subject of a speech tag is a person
+            continue
+        if n == 1 and len(words) == 1 and not initial_only(key) and _first_gender(key) != "unknown":
+            keep.append(key)  # a known given name, mentioned once ("I had not seen Martha")
+            continue
         if not titled and len(words) == 1 and lower_words[key.lower()] > n // 3:
             continue  # an ordinary word, capitalised ("Hope", "Will")
         if not titled and mid[key] == 0 and key not in parts and lower_words[key.lower()]:
@@ -261,6 +297,11 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
             if len(pool) == 1:
                 union(pool[0], k)
     for k in singles:
+        if k.lower() in TITLES:
+            same = [t for t in titled if t.split()[0].rstrip(".") == k]
+            if len(same) == 1:
+                union(same[0], k)  # "the Captain" is the chapter's only Captain
+            continue
         firsts = by_first.get(k, [])
         if len(firsts) == 1:
             union(firsts[0], k)
@@ -292,7 +333,7 @@ def _first_gender(first: str) -> Gender:
 
 def _entity_gender(ent: _Entity) -> Gender:
     for name in ent.names:
-        g = _title_gender(_title_of(name))
+        g = _title_gender(_title_of(name) or name.lower())  # "Mr. Hale", "the Captain"
         if g != "unknown":
             return g
     for name in ent.names:
@@ -310,7 +351,7 @@ def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
     """Pronouns in the sentence after a sentence-initial name vote on that name's gender."""
     owner = {n: e for e in entities for n in e.names}
     for text in texts:
-        runs = [(s, e, _norm(n), i) for s, e, n, i in name_runs(text) if _norm(n) in owner]
+        runs = [(s, e, _norm(n), i) for s, e, n, i in name_runs(text, set(owner)) if _norm(n) in owner]
         starts = [r[0] for r in runs]
         for idx, (s, e, key, initial) in enumerate(runs):
             before = text[max(0, s - 15):s].split()

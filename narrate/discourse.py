@@ -95,8 +95,8 @@ class Context:
         return [best, *self.ranked(pos, exclude | {best}, window)][:4]
 
     def _fits(self, name: str, gender: Gender | None, exclude: set[str]) -> bool:
-        if name in exclude:
-            return False
+        if name in exclude or name == NARRATOR:
+            return False  # the first-person narrator is "I", never "he" or "she"
         g = self.gender.get(name, "unknown")
         return g == gender or (g == "unknown" and name in self.speakers)
 

@@ -243,3 +243,80 @@ def test_object_pronoun_is_not_gender_evidence():
             'Kit stood up. He left.\n\nKit sat down. He sighed.\n\n"Go," Kit said.\n')
     genders = {c.name: c.gender for c in script_text(text).characters}
     assert genders["Kit"] == "male"
+
+
+# Generalisation: short passages in styles the sample chapters and the dev corpus lack.
+
+def test_first_person_narrator_and_a_named_visitor():
+    text = ('I had not seen Martha for ten years when she knocked at my door.\n\n'
+            '"You look tired," she said.\n\n'
+            '"I am tired," I said. "The train was late."\n\n'
+            'She laughed and took off her coat. "Trains are always late."\n\n'
+            '"Not in my day," I answered.\n')
+    assert speakers(text) == ["Martha", "Narrator", "Narrator", "Martha", "Narrator"]
+
+
+def test_em_dash_tags_inside_a_split_quote():
+    text = ('Tom and Becky stood at the mouth of the cave. Becky was frightened.\n\n'
+            '"We must go back"\u2014said Tom\u2014"before the candle dies."\n\n'
+            '"I can\'t"\u2014Becky sobbed. "My legs won\'t move."\n\n'
+            '"Then I\'ll carry you," said Tom.\n')
+    assert speakers(text) == ["Tom", "Tom", "Becky", "Becky", "Tom"]
+
+
+def test_british_single_quotes_with_apostrophes():
+    text = ('Mrs Hobbs put the kettle on. Her nephew Alfie sat at the table, reading the paper.\n\n'
+            '\u2018Where\u2019s your brother?\u2019 asked Mrs Hobbs.\n\n'
+            '\u2018Gone to the shops,\u2019 said Alfie. \u2018He\u2019ll be back by four o\u2019clock.\u2019\n\n'
+            '\u2018Four o\u2019clock! He said that yesterday.\u2019\n\n'
+            '\u2018He did,\u2019 Alfie admitted. \u2018But the boys\u2019 bikes were broken.\u2019\n\n'
+            'Mrs Hobbs sighed. \u2018That boy\u2019ll be the death of me.\u2019\n')
+    script = script_text(text)
+    assert lines(script) == [
+        ("Where\u2019s your brother?", "Mrs Hobbs"), ("Gone to the shops,", "Alfie"),
+        ("He\u2019ll be back by four o\u2019clock.", "Alfie"), ("Four o\u2019clock! He said that yesterday.", "Mrs Hobbs"),
+        ("He did,", "Alfie"), ("But the boys\u2019 bikes were broken.", "Alfie"),
+        ("That boy\u2019ll be the death of me.", "Mrs Hobbs")]
+
+
+def test_speakers_named_like_words():
+    text = ('May walked into the kitchen. Will was already at the stove, and Hope sat by the window.\n\n'
+            '"Is breakfast ready?" asked May.\n\n'
+            '"Almost," said Will. "I will need another minute."\n\n'
+            '"You said that ten minutes ago," said Hope.\n\n'
+            '"I hope you burn it," May said, laughing.\n')
+    assert speakers(text) == ["May", "Will", "Will", "Hope", "May"]
+
+
+def test_three_speakers_by_tags_and_actions():
+    text = ('Anna, Boris and Clara sat around the fire.\n\n'
+            '"It is cold tonight," said Anna.\n\n"Colder than last winter," Boris agreed.\n\n'
+            '"Nonsense," said Clara. "Last winter was far worse."\n\n'
+            'Boris shook his head. "You always forget."\n\n'
+            '"I never forget anything," Clara said.\n\n"Children, stop it," said Anna.\n')
+    assert speakers(text) == ["Anna", "Boris", "Clara", "Clara", "Boris", "Clara", "Anna"]
+
+
+def test_titles_and_a_bare_title_as_a_name():
+    text = ('Dr. Watson sat by the window while Holmes filled his pipe. Aunt Polly had sent a letter that '
+            'morning, and the Captain had come to deliver it.\n\n'
+            '"You have read it, I suppose?" said Dr. Watson.\n\n'
+            '"I have," said the Captain. "It concerns the boy."\n\n'
+            'Aunt Polly\'s letter lay open on the table. Holmes picked it up.\n\n'
+            '"She writes a fine hand," Holmes observed.\n\n'
+            '"Aunt Polly always did," said the Captain.\n')
+    script = script_text(text)
+    assert [s.speaker for s in script.segments if s.kind == DIALOGUE] == [
+        "Dr. Watson", "Captain", "Captain", "Holmes", "Captain"]
+    assert {c.name: c.gender for c in script.characters}["Captain"] == "male"
+
+
+def test_the_captain_is_the_only_captain_named():
+    text = ('Captain Hale came aboard at noon. Mary Hale was waiting on the deck with the purser.\n\n'
+            '"You are late," said Mary.\n\n"The tide," said the Captain. "It would not wait for me."\n')
+    assert speakers(text) == ["Mary Hale", "Captain Hale", "Captain Hale"]
+
+
+def test_a_name_said_once_in_a_tag_is_a_speaker():
+    text = STORY + '"Tickets, please," said Higgins.\n'
+    assert speakers(text)[-1] == "Higgins"
