@@ -151,6 +151,15 @@ def test_speakers_by_number_or_name(piper, voice_dir):
         piper.resolve(f"{JOE}#1")
 
 
+def test_relative_paths_can_be_rebased_on_the_voice_map_folder(voice_dir, tmp_path):
+    from narrate.engines.piper import rebase_model_path
+
+    assert rebase_model_path("sub/multi.onnx#bob", voice_dir) == f"{voice_dir / 'sub' / 'multi.onnx'}#bob"
+    assert rebase_model_path("sub/multi.onnx", voice_dir) == str(voice_dir / "sub" / "multi.onnx")
+    for unchanged in (JOE, "elsewhere/x.onnx", str(voice_dir / "sub" / "multi.onnx")):
+        assert rebase_model_path(unchanged, voice_dir) == unchanged
+
+
 def test_fingerprint_follows_the_model_file(piper, joe_files, tmp_path, monkeypatch):
     from narrate.engines import piper as module
 

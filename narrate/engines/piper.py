@@ -10,7 +10,8 @@ Voice syntax (the ``voice`` field of a voice map entry with ``engine = "piper"``
 ``<model>`` is either
 
 * a path to a ``.onnx`` file (its config ``<file>.onnx.json`` must sit next to it); a relative
-  path is tried against the current directory, then against each folder in ``NARRATE_PIPER_VOICES``;
+  path is tried against the current directory, then against each folder in ``NARRATE_PIPER_VOICES``
+  (``rebase_model_path`` lets a voice map loader anchor such paths at the map's own folder instead);
 * or a voice name, the model's file stem such as ``en_US-joe-medium``, found in the folders named by
   ``NARRATE_PIPER_VOICES`` (``os.pathsep``-separated, searched recursively) or in installed voice
   packages: any installed distribution whose name contains both "piper" and "voice"
@@ -184,6 +185,21 @@ def _import_piper():
     except ImportError as exc:
         raise EngineError(f"piper-tts could not be loaded ({exc}): {INSTALL_HINT}") from None
     return piper, onnxruntime
+
+
+def rebase_model_path(spec: str, base: Path) -> str:
+    """`spec` with a relative .onnx path made absolute against `base` (a voice map's folder), if it exists there.
+
+    Voice names, absolute paths and paths not found under `base` come back unchanged, so they are
+    still looked up against the current directory and NARRATE_PIPER_VOICES.
+    """
+    m = _SPEAKER_RE.match(spec)
+    model, suffix = (m["model"], f"#{m['speaker']}") if m and not spec.endswith(".onnx") else (spec, "")
+    p = Path(model).expanduser()
+    looks_like_path = model.endswith(".onnx") or "/" in model or os.sep in model
+    if not looks_like_path or p.is_absolute() or not (base / p).is_file():
+        return spec
+    return f"{(base / p).absolute()}{suffix}"
 
 
 class PiperEngine:
