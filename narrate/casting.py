@@ -142,7 +142,8 @@ def _check_values(values: dict, where: str) -> None:
                 raise VoiceMapError(f"{where}: {key} must be a whole number from {lo} to {hi}, found {v!r}")
 
 
-def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str]) -> Voice:
+def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str],
+                      base: Path | None = None) -> Voice:
     for key in table:
         if key not in allowed:
             raise VoiceMapError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(allowed))})")
@@ -152,6 +153,11 @@ def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str]
     if "voice" not in merged:
         raise VoiceMapError(f"{where}: missing key 'voice'")
     fields = {k: merged[k] for k in VOICE_KEYS if k in merged}
+    if fields.get("engine") == "piper" and base is not None:
+        # A model path in a voice map is relative to the map, wherever render runs from.
+        from .engines.piper import rebase_model_path
+
+        fields["voice"] = rebase_model_path(fields["voice"], base)
     return Voice(**{**dataclasses.asdict(Voice()), **fields})
 
 
@@ -173,7 +179,7 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     elif not isinstance(narrator_t, dict):
         raise VoiceMapError(f"{path}: [narrator] must be a table")
     else:
-        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, VOICE_KEYS)
+        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, VOICE_KEYS, path.parent)
     speakers: dict[str, Voice] = {}
     aliases: dict[str, str] = {}
     table = data.get("speakers", {})
@@ -183,7 +189,7 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
         where = f"{path}: [speakers.\"{name}\"]"
         if not isinstance(entry, dict):
             raise VoiceMapError(f"{where}: must be a table with voice, rate, pitch")
-        speakers[name] = _voice_from_table(entry, where, defaults, SPEAKER_KEYS)
+        speakers[name] = _voice_from_table(entry, where, defaults, SPEAKER_KEYS, path.parent)
         gender = entry.get("gender", "unknown")
         if gender not in GENDERS:
             raise VoiceMapError(f"{where}: gender must be male, female or unknown, found {gender!r}")
