@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .audio import AudioSegment
 from .errors import ExportError
 
@@ -57,22 +59,34 @@ class Encoding:
     """LAME quality 0 (best, slowest) to 9; 5 costs half as much as 2 with no audible loss for speech."""
 
 
-def encode_mp3(audio: AudioSegment, enc: Encoding) -> bytes:
-    """Encode mono 16-bit audio as CBR MP3 bytes, in-process (no ffmpeg)."""
+ENCODE_CHUNK = 1 << 20  # samples handed to LAME at a time: no second copy of the chapter
+
+
+def encode_pcm(x: np.ndarray, frame_rate: int, enc: Encoding) -> bytes:
+    """Encode mono int16 samples as CBR MP3 bytes, in-process (no ffmpeg)."""
     import lameenc
 
-    if audio.channels != 1 or audio.sample_width != 2:
-        raise ExportError("internal: expected mono 16-bit audio for MP3 encoding")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(enc.bitrate_kbps)
-    encoder.set_in_sample_rate(audio.frame_rate)
-    encoder.set_out_sample_rate(audio.frame_rate)
+    encoder.set_in_sample_rate(frame_rate)
+    encoder.set_out_sample_rate(frame_rate)
     encoder.set_channels(1)
     encoder.set_quality(enc.quality)
+    out = bytearray()
     try:
-        return bytes(encoder.encode(audio.raw_data)) + bytes(encoder.flush())
+        for start in range(0, x.size, ENCODE_CHUNK):
+            out += encoder.encode(x[start:start + ENCODE_CHUNK].tobytes())
+        out += encoder.flush()
     except Exception as exc:  # lameenc raises plain RuntimeError/ValueError
         raise ExportError(f"MP3 encoding failed: {exc}") from None
+    return bytes(out)
+
+
+def encode_mp3(audio: AudioSegment, enc: Encoding) -> bytes:
+    """Encode a mono 16-bit pydub value as CBR MP3 bytes."""
+    if audio.channels != 1 or audio.sample_width != 2:
+        raise ExportError("internal: expected mono 16-bit audio for MP3 encoding")
+    return encode_pcm(np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, enc)
 
 
 def short_title(title: str, limit: int = MAX_CHAPTER_TITLE) -> str:
@@ -139,9 +153,15 @@ def write_atomic(final: Path, data: bytes) -> None:
 
 
 def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
-    """Encode, tag (ID3v2.3) and atomically write one MP3; return its size in bytes."""
-    mp3 = encode_mp3(audio, enc)
-    id3 = build_tags(tags, sections, len(audio) + mp3_delay_ms(audio.frame_rate))
+    """Encode, tag (ID3v2.3) and atomically write one MP3 from a pydub value; return its size."""
+    return write_pcm_mp3(path, np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, tags, sections, enc)
+
+
+def write_pcm_mp3(path: Path, x: np.ndarray, frame_rate: int, tags: Tags, sections: list[Section],
+                  enc: Encoding) -> int:
+    """Encode int16 samples, tag (ID3v2.3) and atomically write one MP3; return its size in bytes."""
+    mp3 = encode_pcm(x, frame_rate, enc)
+    id3 = build_tags(tags, sections, round(x.size * 1000 / frame_rate) + mp3_delay_ms(frame_rate))
     try:
         with atomic_path(path) as tmp:
             tmp.write_bytes(mp3)

@@ -109,8 +109,13 @@ def rms_dbfs_total(x: np.ndarray) -> float:
     """
     if not x.size:
         return -math.inf
-    y = x.astype(np.float32) * (1 / FULL_SCALE) if x.dtype == np.int16 else x
-    ms = float(np.einsum("i,i->", y, y, dtype=np.float64)) / y.size
+    total = 0.0
+    for start in range(0, x.size, CHUNK):
+        y = x[start:start + CHUNK].astype(np.float32)
+        if x.dtype == np.int16:
+            y *= 1 / FULL_SCALE
+        total += float(np.einsum("i,i->", y, y, dtype=np.float64))
+    ms = total / x.size
     return 10 * math.log10(ms) if ms > 0 else -math.inf
 
 
@@ -137,32 +142,35 @@ class LoudnessTarget:
     """Sample peak ceiling in dBFS."""
 
 
-def normalize(audio: AudioSegment, target: LoudnessTarget) -> AudioSegment:
-    """Gain to the target loudness (or RMS) and limit peaks under the ceiling.
+def normalize_samples(x: np.ndarray, rate: int, target: LoudnessTarget) -> np.ndarray:
+    """Gain int16 samples to the target loudness (or RMS) and limit peaks, in place, chunk by chunk.
 
     Gain is linear, so one measurement gives the exact gain; the limiter then lowers the
-    loudness a little, so it is measured once more and corrected (at most twice in all).
+    loudness a little, so it is measured once more and corrected (two passes at most).
+    Memory stays at one chunk of floats beside the samples.
     """
-    x = samples(audio).astype(np.float32)
     if not x.size or not np.any(x):
-        return audio
-    x *= 1 / FULL_SCALE
+        return x
     # MP3 encoding overshoots sample peaks by up to ~0.5 dB, so the limiter aims lower.
     ceiling = 10 ** ((target.peak_db - MP3_PEAK_MARGIN_DB) / 20)
-
-    def level_now() -> float:
-        if target.lufs is not None:
-            return integrated_lufs(x, audio.frame_rate)
-        return rms_dbfs_total(x)
-
     goal = target.lufs if target.lufs is not None else target.rms_db
     for _ in range(2):
-        current = level_now()
+        current = integrated_lufs(x, rate) if target.lufs is not None else rms_dbfs_total(x)
         if not math.isfinite(current) or abs(goal - current) < 0.05:
             break
-        x *= np.float32(10 ** ((goal - current) / 20))
-        limit(x, ceiling)
-    x *= FULL_SCALE
-    np.rint(x, out=x)
-    np.clip(x, -32768, 32767, out=x)
-    return from_samples(x.astype(np.int16), audio.frame_rate)
+        gain = np.float32(10 ** ((goal - current) / 20) / FULL_SCALE)
+        for start in range(0, x.size, CHUNK):
+            part = x[start:start + CHUNK].astype(np.float32)
+            part *= gain
+            limit(part, ceiling)
+            part *= FULL_SCALE
+            np.rint(part, out=part)
+            np.clip(part, -32768, 32767, out=part)
+            x[start:start + CHUNK] = part
+    return x
+
+
+def normalize(audio: AudioSegment, target: LoudnessTarget) -> AudioSegment:
+    """normalize_samples for a pydub value (returns a new value)."""
+    x = samples(audio)
+    return from_samples(normalize_samples(x, audio.frame_rate, target), audio.frame_rate)

@@ -15,8 +15,8 @@ from pathlib import Path
 from . import __version__
 from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from .errors import InputError
-from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_mp3
-from .loudness import LoudnessTarget, normalize
+from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_pcm_mp3
+from .loudness import LoudnessTarget, normalize_samples
 from .model import Book, Chapter, Script, VoiceMap
 from .plan import NARRATOR_SPEAKER, TITLE, Line, plan_chapter
 from .reader import load_book
@@ -232,11 +232,12 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, n, total))
     stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
-    audio = normalize(stitched.audio, opts.loudness)
+    del clips  # the stitched samples hold the chapter now
+    normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
     delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
-    duration_ms = len(audio) + delay
+    duration_ms = stitched.duration_ms + delay
     sections = _sections(job.chapter, stitched, duration_ms, delay)
-    size = write_mp3(job.path, audio, job.tags, sections, opts.encoding)
+    size = write_pcm_mp3(job.path, stitched.samples, opts.sample_rate, job.tags, sections, opts.encoding)
     if cache:
         cache.prune()
     return {

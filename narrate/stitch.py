@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from .audio import AudioSegment, silence
+import numpy as np
+
+from .audio import AudioSegment, from_samples
 from .plan import TITLE, Line
 
 
@@ -56,43 +58,60 @@ class Placed:
 
 @dataclass(frozen=True)
 class Stitched:
-    audio: AudioSegment
+    """A stitched chapter: mono int16 samples, and where each line and scene sounds in them."""
+
+    samples: np.ndarray
+    frame_rate: int
     placed: tuple[Placed, ...]
     scene_starts_ms: tuple[int, ...]
     """Start of each section after a scene break (where a new CHAP begins)."""
+
+    @property
+    def duration_ms(self) -> int:
+        return _ms(self.samples.size, self.frame_rate)
+
+    @property
+    def audio(self) -> AudioSegment:
+        """The samples as a pydub value (a copy; for small chapters and tests)."""
+        return from_samples(self.samples, self.frame_rate)
 
 
 def _ms(frames: int, rate: int) -> int:
     return round(frames * 1000 / rate)
 
 
+def _frames(ms: int, rate: int) -> int:
+    return int(rate * ms / 1000)
+
+
 def stitch(lines: list[Line], clips: list[list[AudioSegment]], pacing: Pacing, frame_rate: int) -> Stitched:
-    """Join each line's sentence clips with the pacing's pauses; times come from the joined frames."""
-    parts: list[bytes] = []
+    """Join each line's sentence clips with the pacing's pauses; times come from the joined frames.
+
+    The chapter is written into one preallocated array (pauses are its zeros), so stitching
+    costs one chapter of memory, not two.
+    """
+    # First pass: where everything goes, in frames.
+    layout: list[tuple[int, AudioSegment]] = []
+    placed, scene_starts = [], []
     frames = 0
-    placed = []
-    scene_starts = []
-
-    def add(audio: AudioSegment) -> None:
-        nonlocal frames
-        parts.append(audio.raw_data)
-        frames += int(audio.frame_count())
-
     for line, line_clips in zip(lines, clips, strict=True):
         if not line_clips:
             continue
         pause = pacing.before(line)
-        if pause:
-            add(silence(pause, frame_rate))
+        frames += _frames(pause, frame_rate)
         if line.pause_before == "scene":
             # The section starts in the middle of the pause, so a skip lands just before the words.
             scene_starts.append(_ms(frames, frame_rate) - pause // 2)
         start = frames
         for j, clip in enumerate(line_clips):
             if j:
-                add(silence(pacing.sentence_ms, frame_rate))
-            add(clip)
+                frames += _frames(pacing.sentence_ms, frame_rate)
+            layout.append((frames, clip))
+            frames += int(clip.frame_count())
         placed.append(Placed(line, _ms(start, frame_rate), _ms(frames, frame_rate)))
-    add(silence(pacing.tail_ms, frame_rate))
-    audio = AudioSegment(data=b"".join(parts), sample_width=2, frame_rate=frame_rate, channels=1)
-    return Stitched(audio, tuple(placed), tuple(scene_starts))
+    frames += _frames(pacing.tail_ms, frame_rate)
+    out = np.zeros(frames, dtype=np.int16)
+    for at, clip in layout:
+        data = np.frombuffer(clip.raw_data, dtype=np.int16)
+        out[at:at + data.size] = data
+    return Stitched(out, frame_rate, tuple(placed), tuple(scene_starts))
