@@ -398,6 +398,9 @@ def render_book(source: Path, options: RenderOptions | None = None,
         # Written after every chapter so an interrupted render keeps what it finished.
         _write_manifest(book, book_dir, entries)
 
+    # Longest chapters first: with chapters as the unit of parallel work, this keeps every
+    # core busy until the end instead of leaving one long chapter running alone.
+    todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
     n_workers = max(1, min(options.jobs, len(todo)))
     if n_workers > 1:
         _run_parallel(todo, n_workers, progress, on_done)
