@@ -79,7 +79,7 @@ class _ProgressDisplay:
                 out.append("\x1b[2K" + self.rows[i] + "\n")
             self.drawn = len(self.rows)
             click.echo("".join(out), nl=False, err=True)
-        elif p.status in ("done", "skipped"):
+        elif p.status in ("done", "skipped", "failed"):
             click.echo(self.rows[p.index], err=True)
 
 
@@ -104,11 +104,14 @@ class _ProgressDisplay:
 @click.option("--format", "fmt", type=click.Choice(["mp3", "m4b"]), default="mp3", show_default=True,
               help="m4b also writes the whole book as an M4B audiobook with chapters (needs ffmpeg).")
 @click.option("--base-url", metavar="URL", help="Also write feed.xml for podcast players, with files under URL.")
+@click.option("--on-engine-error", type=click.Choice(["fail", "narrator"]), default="fail", show_default=True,
+              help="A line the engine cannot say: fail its chapter (others still render), or read it "
+                   "with the narrator's voice and warn.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the synthesized clip cache.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
-           base_url, no_cache, quiet):
+           base_url, on_engine_error, no_cache, quiet):
     """Render SOURCE (a book folder or a .txt chapter) to one tagged MP3 per chapter.
 
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
@@ -124,7 +127,7 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
     _setup_logging(ctx.obj["verbose"], quiet)
     opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, acx=acx, single_file=single_file, m4b=fmt == "m4b",
-                         base_url=base_url)
+                         base_url=base_url, on_engine_error=on_engine_error)
     if jobs:
         opts = dataclasses.replace(opts, jobs=jobs)
     if bitrate:

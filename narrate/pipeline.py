@@ -8,13 +8,13 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
-from .errors import InputError
+from .errors import EngineError, InputError, NarrateError
 from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_pcm_mp3
 from .loudness import LoudnessTarget, normalize_samples
 from .model import Book, Chapter, Script, VoiceMap
@@ -57,6 +57,12 @@ class RenderOptions:
     """Also write the whole book as an .m4b audiobook (needs ffmpeg)."""
     acx: bool = False
     """Apply the ACX preset (see acx_options) on top of the other settings."""
+    on_engine_error: str = "fail"
+    """"fail": a line the engine cannot say fails its chapter (others still render);
+    "narrator": say it with the narrator's voice instead, with a warning."""
+    executor: Callable[[int], Executor] | None = field(default=None, compare=False)
+    """Factory for the executor that runs chapter jobs, given the worker count. None: a local
+    process pool. Chapter jobs are picklable pure data, so e.g. a Dask or Ray executor fits."""
 
 
 def acx_options(options: RenderOptions) -> RenderOptions:
@@ -227,8 +233,15 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
     clips = []
     stats: dict = {}
     total = len(job.lines)
+    narrator = job.lines[0].voice  # the title is always read by the narrator
     for n, line in enumerate(job.lines, start=1):
-        clips.append(synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats))
+        try:
+            clips.append(synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats))
+        except EngineError as exc:
+            if opts.on_engine_error != "narrator" or line.voice == narrator:
+                raise EngineError(f"{job.chapter.source}: {exc}") from None
+            log.warning("%s: %s; read with the narrator's voice instead", job.chapter.source, exc)
+            clips.append(synthesize_text(line.text, narrator, opts.sample_rate, cache, stats))
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, n, total))
     stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
@@ -280,31 +293,52 @@ def _render_in_worker(job: ChapterJob) -> dict:
     return render_chapter(job, report)
 
 
-def _run_parallel(jobs: list[ChapterJob], n_workers: int, progress: ProgressFn | None,
-                  on_done: Callable[[dict], None]) -> None:
-    import multiprocessing as mp
+def _run_jobs(jobs: list[ChapterJob], n_workers: int, options: RenderOptions, progress: ProgressFn | None,
+              on_done: Callable[[dict], None]) -> list[tuple[ChapterJob, NarrateError]]:
+    """Render every job; a failed chapter is reported and the others go on. Returns the failures."""
+    failures: list[tuple[ChapterJob, NarrateError]] = []
 
-    ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
-    queue = ctx.Manager().Queue() if progress else None
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(queue,)) as pool:
-        pending: dict[Future, ChapterJob] = {pool.submit(_render_in_worker, j): j for j in jobs}
+    def finish(job: ChapterJob, get_entry: Callable[[], dict]) -> None:
+        try:
+            entry = get_entry()
+        except NarrateError as exc:
+            failures.append((job, exc))
+            status = "failed"
+        else:
+            on_done(entry)
+            status = "done"
+        if progress:
+            progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), status))
+
+    if n_workers == 1 and options.executor is None:
+        for job in jobs:
+            finish(job, lambda job=job: render_chapter(job, progress))
+        return failures
+
+    queue, executor = None, None
+    if options.executor is not None:
+        executor = options.executor(n_workers)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
+        queue = ctx.Manager().Queue() if progress else None
+        executor = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                                       initargs=(queue,))
+    with executor:
+        pending: dict[Future, ChapterJob] = {executor.submit(_render_in_worker, j): j for j in jobs}
         try:
             while pending:
                 finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 _drain(queue, progress)
                 for fut in finished:
-                    job = pending.pop(fut)
-                    entry = fut.result()  # re-raises a worker's NarrateError here
-                    on_done(entry)
-                    if progress:
-                        progress(Progress(job.chapter.index, job.chapter.title, len(job.lines),
-                                          len(job.lines), "done"))
+                    finish(pending.pop(fut), fut.result)
             _drain(queue, progress)
         except BaseException:
             for fut in pending:
                 fut.cancel()
             raise
+    return failures
 
 
 def _drain(queue, progress: ProgressFn | None) -> None:
@@ -402,15 +436,14 @@ def render_book(source: Path, options: RenderOptions | None = None,
     # core busy until the end instead of leaving one long chapter running alone.
     todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
     n_workers = max(1, min(options.jobs, len(todo)))
-    if n_workers > 1:
-        _run_parallel(todo, n_workers, progress, on_done)
-    else:
-        for job in todo:
-            on_done(render_chapter(job, progress))
-            if progress:
-                progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "done"))
+    failures = _run_jobs(todo, n_workers, options, progress, on_done)
     _write_manifest(book, book_dir, entries)
     _remove_stale(book_dir, entries)
+    if failures:
+        first = failures[0][1]
+        done = len(todo) - len(failures)
+        raise type(first)(f"{first} ({len(failures)} chapter(s) failed; {done} rendered and kept; "
+                          "fix it and run again to finish)")
     if options.single_file or options.m4b:
         _export_whole_book(book, book_dir, entries, options)
     if options.base_url:
