@@ -450,7 +450,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
         from .feed import write_feed
 
         write_feed(book_dir, options.base_url)
-    return RenderResult(book_dir, tuple(j.chapter.index for j in todo), tuple(skipped),
+    return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
                         load_manifest(book_dir))
 
 
