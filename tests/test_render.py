@@ -189,3 +189,17 @@ def test_a_corrected_script_changes_the_render(rendered_sample, tmp_path):
     CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK), "-o", str(tmp_path), "--force"])
     forced = json.loads(path.read_text(encoding="utf-8"))
     assert next(s for s in forced["segments"] if s["start"] == line["start"])["speaker"] == "Rory"
+
+
+def test_voice_map_aliases_merge_speakers_book_wide(rendered_sample, tmp_path):
+    """An alias in the voice map merges a speaker into another for the whole book."""
+    from narrate.pipeline import RenderOptions, render_book
+
+    vm = tmp_path / "v.toml"
+    vm.write_text('[speakers."Jess"]\nvoice = "en-us+m3"\nrate = 175\npitch = 28\naliases = ["Rory"]\n',
+                  encoding="utf-8")
+    result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=tmp_path / "o", voices_path=vm))
+    for ch in result.manifest["chapters"]:
+        speakers = {s["speaker"] for s in ch["segments"] if s["kind"] == "dialogue"}
+        assert speakers == {"Jess"}
+        assert {s["voice"] for s in ch["segments"] if s["kind"] == "dialogue"} == {"en-us+m3"}
