@@ -17,11 +17,11 @@ from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from .errors import EngineError, InputError, NarrateError
 from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_pcm_mp3
 from .loudness import LoudnessTarget, normalize_samples
-from .model import Book, Chapter, Script, VoiceMap
+from .model import Book, Chapter, Script, Voice, VoiceMap
 from .plan import NARRATOR_SPEAKER, TITLE, Line, plan_chapter
 from .reader import load_book
 from .stitch import Pacing, stitch
-from .synth import ClipCache, default_cache_dir, synthesize_text
+from .synth import ClipCache, default_cache_dir, sentences, synthesize_text
 
 log = logging.getLogger(__name__)
 
@@ -226,24 +226,53 @@ def _sections(chapter: Chapter, stitched, duration_ms: int, delay_ms: int) -> li
     return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]
 
 
-def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
-    """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry."""
+def _synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, stats: dict | None = None):
+    """One line's sentence clips, falling back to the narrator's voice if the options say so."""
+    cache = ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
+    stats = {} if stats is None else stats
+    try:
+        clips = synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats)
+    except EngineError as exc:
+        if opts.on_engine_error != "narrator" or line.voice == narrator:
+            raise EngineError(f"{source}: {exc}") from None
+        log.warning("%s: %s; read with the narrator's voice instead", source, exc)
+        clips = synthesize_text(line.text, narrator, opts.sample_rate, cache, stats)
+    return clips, stats
+
+
+def render_chapter(job: ChapterJob, progress: ProgressFn | None = None, synth_pool: Executor | None = None) -> dict:
+    """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry.
+
+    With `synth_pool`, the lines are synthesized in parallel there (used when a book has
+    fewer chapters than cores, e.g. one chapter with a slow neural voice).
+    """
     opts = job.options
     cache = ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
-    clips = []
     stats: dict = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator
-    for n, line in enumerate(job.lines, start=1):
-        try:
-            clips.append(synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats))
-        except EngineError as exc:
-            if opts.on_engine_error != "narrator" or line.voice == narrator:
-                raise EngineError(f"{job.chapter.source}: {exc}") from None
-            log.warning("%s: %s; read with the narrator's voice instead", job.chapter.source, exc)
-            clips.append(synthesize_text(line.text, narrator, opts.sample_rate, cache, stats))
-        if progress:
-            progress(Progress(job.chapter.index, job.chapter.title, n, total))
+    source = job.chapter.source
+    if synth_pool is not None:
+        # Sentences, not lines, are the unit here: a few long paragraphs would not balance.
+        futures = [[synth_pool.submit(_synth_line, dataclasses.replace(line, text=sentence), narrator, source, opts)
+                    for sentence in sentences(line.text)] for line in job.lines]
+        clips = []
+        for n, line_futures in enumerate(futures, start=1):
+            line_clips = []
+            for fut in line_futures:
+                sentence_clips, sentence_stats = fut.result()
+                line_clips.extend(sentence_clips)
+                for key, value in sentence_stats.items():
+                    stats[key] = stats.get(key, 0) + value
+            clips.append(line_clips)
+            if progress:
+                progress(Progress(job.chapter.index, job.chapter.title, n, total))
+    else:
+        clips = []
+        for n, line in enumerate(job.lines, start=1):
+            clips.append(_synth_line(line, narrator, source, opts, stats)[0])
+            if progress:
+                progress(Progress(job.chapter.index, job.chapter.title, n, total))
     stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
     del clips  # the stitched samples hold the chapter now
     normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
@@ -310,6 +339,14 @@ def _run_jobs(jobs: list[ChapterJob], n_workers: int, options: RenderOptions, pr
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), status))
 
+    if (len(jobs) == 1 and options.jobs > 1 and options.executor is None
+            and sum(len(sentences(line.text)) for line in jobs[0].lines) >= 24):
+        # One chapter and several cores: parallelize its lines instead of chapters.
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=options.jobs, mp_context=mp.get_context("spawn")) as pool:
+            finish(jobs[0], lambda: render_chapter(jobs[0], progress, synth_pool=pool))
+        return failures
     if n_workers == 1 and options.executor is None:
         for job in jobs:
             finish(job, lambda job=job: render_chapter(job, progress))

@@ -203,3 +203,16 @@ def test_voice_map_aliases_merge_speakers_book_wide(rendered_sample, tmp_path):
         speakers = {s["speaker"] for s in ch["segments"] if s["kind"] == "dialogue"}
         assert speakers == {"Jess"}
         assert {s["voice"] for s in ch["segments"] if s["kind"] == "dialogue"} == {"en-us+m3"}
+
+
+def test_one_chapter_on_several_cores_synthesizes_sentences_in_parallel(rendered_sample, tmp_path):
+    """A single chapter is split by sentence across cores; the result is the same as one core's."""
+    from narrate.pipeline import RenderOptions, render_book
+
+    src = SAMPLE_BOOK / "02-chapter-4.txt"
+    one = render_book(src, RenderOptions(out_dir=tmp_path / "one", jobs=1, voices_dir=tmp_path))
+    two = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, voices_dir=tmp_path))
+    a, b = one.manifest["chapters"][0], two.manifest["chapters"][0]
+    assert a["duration_ms"] == b["duration_ms"]
+    assert [(s["start_ms"], s["end_ms"], s["voice"]) for s in a["segments"]] == \
+        [(s["start_ms"], s["end_ms"], s["voice"]) for s in b["segments"]]
