@@ -155,12 +155,11 @@ def script_book(book: Book, book_dir: Path | None = None) -> list[Script]:
 
 def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:
     """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`."""
-    from .attribute import script_book as _script_book
     from .scriptfile import load_script, merge_corrections, save_script
 
     book_dir = out_dir / book.slug
     written = []
-    for chapter, auto in zip(book.chapters, _script_book([c.text for c in book.chapters]), strict=True):
+    for chapter, auto in zip(book.chapters, script_book(book), strict=True):
         path = script_path(book_dir, chapter)
         script = auto
         if path.is_file() and not force:
@@ -226,9 +225,13 @@ def _sections(chapter: Chapter, stitched, duration_ms: int, delay_ms: int) -> li
     return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]
 
 
+def _clip_cache(opts: RenderOptions) -> ClipCache | None:
+    return ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
+
+
 def _synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, stats: dict | None = None):
     """One line's sentence clips, falling back to the narrator's voice if the options say so."""
-    cache = ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
+    cache = _clip_cache(opts)
     stats = {} if stats is None else stats
     try:
         clips = synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats)
@@ -243,11 +246,10 @@ def _synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None, synth_pool: Executor | None = None) -> dict:
     """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry.
 
-    With `synth_pool`, the lines are synthesized in parallel there (used when a book has
-    fewer chapters than cores, e.g. one chapter with a slow neural voice).
+    With `synth_pool`, the sentences are synthesized in parallel there (used when a render
+    has a single chapter, e.g. one chapter with a slow neural voice).
     """
     opts = job.options
-    cache = ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
     stats: dict = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator
@@ -280,6 +282,7 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None, synth_po
     duration_ms = stitched.duration_ms + delay
     sections = _sections(job.chapter, stitched, duration_ms, delay)
     size = write_pcm_mp3(job.path, stitched.samples, opts.sample_rate, job.tags, sections, opts.encoding)
+    cache = _clip_cache(opts)
     if cache:
         cache.prune()
     return {
@@ -461,8 +464,9 @@ def render_book(source: Path, options: RenderOptions | None = None,
             todo.append(job)
     if book.cover:
         dest = book_dir / f"cover{book.cover.suffix.lower()}"
-        if not dest.is_file() or dest.read_bytes() != book.cover.read_bytes():
-            write_atomic(dest, book.cover.read_bytes())
+        cover = book.cover.read_bytes()
+        if not dest.is_file() or dest.read_bytes() != cover:
+            write_atomic(dest, cover)
 
     def on_done(entry: dict) -> None:
         entries[entry["index"]] = entry
@@ -475,7 +479,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
     n_workers = max(1, min(options.jobs, len(todo)))
     failures = _run_jobs(todo, n_workers, options, progress, on_done)
     _write_manifest(book, book_dir, entries)
-    _remove_stale(book_dir, entries)
+    _remove_stale(book_dir)
     if failures:
         first = failures[0][1]
         done = len(todo) - len(failures)
@@ -509,7 +513,7 @@ def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], opt
             single.unlink(missing_ok=True)
 
 
-def _remove_stale(book_dir: Path, entries: dict[int, dict]) -> None:
+def _remove_stale(book_dir: Path) -> None:
     """Delete leftovers of interrupted writes (.part files); never touch other files."""
     for leftover in book_dir.glob(".*.part"):
         leftover.unlink(missing_ok=True)
