@@ -68,7 +68,8 @@ class _ProgressDisplay:
             return
         frac = p.done / p.total if p.total else 1.0
         filled = int(frac * self.WIDTH)
-        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED"}.get(p.status, f"{p.done}/{p.total}")
+        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED",
+                 "encoding": "encoding"}.get(p.status, f"{p.done}/{p.total}")
         title = (p.title[:28] + "…") if len(p.title) > 29 else p.title
         self.rows[p.index] = f"{p.index:>3} {title:<29} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
         if self.tty:

@@ -6,101 +6,29 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
-from .errors import EngineError, InputError, NarrateError
-from .export import Encoding, Section, Tags, mp3_delay_ms, write_atomic, write_pcm_mp3
-from .loudness import LoudnessTarget, normalize_samples
-from .model import Book, Chapter, Script, Voice, VoiceMap
-from .plan import NARRATOR_SPEAKER, TITLE, Line, plan_chapter
+from .errors import InputError
+from .export import Tags, write_atomic
+from .job import ChapterJob, Progress, ProgressFn
+from .model import Book, Chapter, Script, VoiceMap
+from .options import RenderOptions, acx_options
+from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
+from .plan import NARRATOR_SPEAKER, plan_chapter
 from .reader import load_book
-from .stitch import Pacing, stitch
-from .synth import ClipCache, default_cache_dir, sentences, synthesize_text
+from .stitch import Pacing
+from .synth import default_cache_dir
+
+__all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "load_manifest",
+           "parse_chapter_spec", "render_book", "resolve_voices", "script_book", "write_scripts"]
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "book.json"
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Everything that shapes a render besides the book itself."""
-
-    out_dir: Path = Path("output")
-    voices_path: Path | None = None
-    """Voice map; default voices/<book>.toml when it exists, else an automatic cast."""
-    voices_dir: Path = Path("voices")
-    chapters: str | None = None
-    """Chapter selection such as "1,3-5" (1-based); None renders all."""
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    pacing: Pacing | None = None
-    """Pauses; None for the book's [pacing] in book.toml over the defaults."""
-    loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
-    encoding: Encoding = field(default_factory=Encoding)
-    sample_rate: int = 22050
-    cache_dir: Path | None = None
-    """Clip cache folder; None for the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
-    use_cache: bool = True
-    force: bool = False
-    """Re-render chapters even when nothing that shapes them changed."""
-    base_url: str | None = None
-    """When set, also write the podcast feed (feed.xml) with enclosures under this URL."""
-    single_file: bool = False
-    """Also write the whole book as one MP3 with a chapter mark per chapter."""
-    m4b: bool = False
-    """Also write the whole book as an .m4b audiobook (needs ffmpeg)."""
-    acx: bool = False
-    """Apply the ACX preset (see acx_options) on top of the other settings."""
-    on_engine_error: str = "fail"
-    """"fail": a line the engine cannot say fails its chapter (others still render);
-    "narrator": say it with the narrator's voice instead, with a warning."""
-    executor: Callable[[int], Executor] | None = field(default=None, compare=False)
-    """Factory for the executor that runs chapter jobs, given the worker count. None: a local
-    process pool. Chapter jobs are picklable pure data, so e.g. a Dask or Ray executor fits."""
-
-
-def acx_options(options: RenderOptions) -> RenderOptions:
-    """The ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS about -20 dB, peaks under -3 dB."""
-    pacing = options.pacing or Pacing()
-    return dataclasses.replace(
-        options, acx=False, sample_rate=44100, encoding=Encoding(bitrate_kbps=192, quality=options.encoding.quality),
-        loudness=LoudnessTarget(lufs=None, rms_db=-20.0, peak_db=-3.5),
-        # ACX asks for 0.5-1 s of room tone at the head and 1-5 s at the tail.
-        pacing=dataclasses.replace(pacing, head_ms=min(max(pacing.head_ms, 600), 900),
-                                   tail_ms=min(max(pacing.tail_ms, 1500), 4500)))
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A progress report: `done` of `total` lines of chapter `index` are synthesized."""
-
-    index: int
-    title: str
-    done: int
-    total: int
-    status: str = "rendering"
-    """"rendering", "done", "skipped" (unchanged) or "failed"."""
-
-
-ProgressFn = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class ChapterJob:
-    """A unit of parallel work: pure data in, one MP3 and its manifest entry out."""
-
-    chapter: Chapter
-    lines: tuple[Line, ...]
-    tags: Tags
-    path: Path
-    options: RenderOptions
-    fingerprint: str
 
 
 def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
@@ -192,6 +120,7 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
               book_dir: Path, selected: list[int]) -> list[ChapterJob]:
     jobs = []
     total = len(book.chapters)
+    cache_dir = (options.cache_dir or default_cache_dir()) if options.use_cache else None
     for chapter, script in zip(book.chapters, scripts, strict=True):
         if chapter.index not in selected:
             continue
@@ -210,186 +139,8 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
             "rate": options.sample_rate,
         }
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
-                               _fingerprint(material)))
+                               _fingerprint(material), cache_dir=cache_dir))
     return jobs
-
-
-def _sections(chapter: Chapter, stitched, duration_ms: int, delay_ms: int) -> list[Section]:
-    starts = [0, *(s + delay_ms for s in stitched.scene_starts_ms)]
-    titles = [chapter.title]
-    for k, start in enumerate(starts[1:], start=2):
-        first = next((p.line.text for p in stitched.placed if p.start_ms + delay_ms >= start), "")
-        words = " ".join(first.split()[:5])
-        titles.append(f"{k}. {words}…" if words else f"Part {k}")
-    ends = [*starts[1:], duration_ms]
-    return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]
-
-
-def _clip_cache(opts: RenderOptions) -> ClipCache | None:
-    return ClipCache(opts.cache_dir or default_cache_dir()) if opts.use_cache else None
-
-
-def _synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, stats: dict | None = None):
-    """One line's sentence clips, falling back to the narrator's voice if the options say so."""
-    cache = _clip_cache(opts)
-    stats = {} if stats is None else stats
-    try:
-        clips = synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats)
-    except EngineError as exc:
-        if opts.on_engine_error != "narrator" or line.voice == narrator:
-            raise EngineError(f"{source}: {exc}") from None
-        log.warning("%s: %s; read with the narrator's voice instead", source, exc)
-        clips = synthesize_text(line.text, narrator, opts.sample_rate, cache, stats)
-    return clips, stats
-
-
-def render_chapter(job: ChapterJob, progress: ProgressFn | None = None, synth_pool: Executor | None = None) -> dict:
-    """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry.
-
-    With `synth_pool`, the sentences are synthesized in parallel there (used when a render
-    has a single chapter, e.g. one chapter with a slow neural voice).
-    """
-    opts = job.options
-    stats: dict = {}
-    total = len(job.lines)
-    narrator = job.lines[0].voice  # the title is always read by the narrator
-    source = job.chapter.source
-    if synth_pool is not None:
-        # Sentences, not lines, are the unit here: a few long paragraphs would not balance.
-        futures = [[synth_pool.submit(_synth_line, dataclasses.replace(line, text=sentence), narrator, source, opts)
-                    for sentence in sentences(line.text)] for line in job.lines]
-        clips = []
-        for n, line_futures in enumerate(futures, start=1):
-            line_clips = []
-            for fut in line_futures:
-                sentence_clips, sentence_stats = fut.result()
-                line_clips.extend(sentence_clips)
-                for key, value in sentence_stats.items():
-                    stats[key] = stats.get(key, 0) + value
-            clips.append(line_clips)
-            if progress:
-                progress(Progress(job.chapter.index, job.chapter.title, n, total))
-    else:
-        clips = []
-        for n, line in enumerate(job.lines, start=1):
-            clips.append(_synth_line(line, narrator, source, opts, stats)[0])
-            if progress:
-                progress(Progress(job.chapter.index, job.chapter.title, n, total))
-    stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
-    del clips  # the stitched samples hold the chapter now
-    normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
-    delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
-    duration_ms = stitched.duration_ms + delay
-    sections = _sections(job.chapter, stitched, duration_ms, delay)
-    size = write_pcm_mp3(job.path, stitched.samples, opts.sample_rate, job.tags, sections, opts.encoding)
-    cache = _clip_cache(opts)
-    if cache:
-        cache.prune()
-    return {
-        "index": job.chapter.index,
-        "title": job.chapter.title,
-        "subtitle": job.chapter.subtitle,
-        "file": job.path.name,
-        "source": str(job.chapter.source),
-        "bytes": size,
-        "duration_ms": duration_ms,
-        "fingerprint": job.fingerprint,
-        "synthesized_clips": stats.get("synthesized", 0),
-        "cached_clips": stats.get("cached", 0),
-        "sections": [dataclasses.asdict(s) for s in sections],
-        "segments": [
-            {"kind": "narration" if p.line.kind == TITLE else p.line.kind,
-             "role": "title" if p.line.kind == TITLE else None,
-             "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
-             "text": p.line.text, "start_ms": p.start_ms + delay, "end_ms": p.end_ms + delay}
-            for p in stitched.placed
-        ],
-    }
-
-
-# -- process pool plumbing --------------------------------------------------------------------
-
-_worker_queue = None
-
-
-def _init_worker(queue) -> None:
-    global _worker_queue
-    _worker_queue = queue
-
-
-def _render_in_worker(job: ChapterJob) -> dict:
-    def report(p: Progress) -> None:
-        if _worker_queue is not None and (p.done == p.total or p.done % 5 == 0):
-            _worker_queue.put(p)
-
-    return render_chapter(job, report)
-
-
-def _run_jobs(jobs: list[ChapterJob], n_workers: int, options: RenderOptions, progress: ProgressFn | None,
-              on_done: Callable[[dict], None]) -> list[tuple[ChapterJob, NarrateError]]:
-    """Render every job; a failed chapter is reported and the others go on. Returns the failures."""
-    failures: list[tuple[ChapterJob, NarrateError]] = []
-
-    def finish(job: ChapterJob, get_entry: Callable[[], dict]) -> None:
-        try:
-            entry = get_entry()
-        except NarrateError as exc:
-            failures.append((job, exc))
-            status = "failed"
-        else:
-            on_done(entry)
-            status = "done"
-        if progress:
-            progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), status))
-
-    if (len(jobs) == 1 and options.jobs > 1 and options.executor is None
-            and sum(len(sentences(line.text)) for line in jobs[0].lines) >= 24):
-        # One chapter and several cores: parallelize its lines instead of chapters.
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(max_workers=options.jobs, mp_context=mp.get_context("spawn")) as pool:
-            finish(jobs[0], lambda: render_chapter(jobs[0], progress, synth_pool=pool))
-        return failures
-    if n_workers == 1 and options.executor is None:
-        for job in jobs:
-            finish(job, lambda job=job: render_chapter(job, progress))
-        return failures
-
-    queue, executor = None, None
-    if options.executor is not None:
-        executor = options.executor(n_workers)
-    else:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
-        queue = ctx.Manager().Queue() if progress else None
-        executor = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                                       initargs=(queue,))
-    with executor:
-        pending: dict[Future, ChapterJob] = {executor.submit(_render_in_worker, j): j for j in jobs}
-        try:
-            while pending:
-                finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                _drain(queue, progress)
-                for fut in finished:
-                    finish(pending.pop(fut), fut.result)
-            _drain(queue, progress)
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    return failures
-
-
-def _drain(queue, progress: ProgressFn | None) -> None:
-    if queue is None or progress is None:
-        return
-    while True:
-        try:
-            item = queue.get_nowait()
-        except Exception:  # queue.Empty from a manager proxy
-            return
-        progress(item)
 
 
 # -- the whole book ---------------------------------------------------------------------------
@@ -476,8 +227,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
     # Longest chapters first: with chapters as the unit of parallel work, this keeps every
     # core busy until the end instead of leaving one long chapter running alone.
     todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
-    n_workers = max(1, min(options.jobs, len(todo)))
-    failures = _run_jobs(todo, n_workers, options, progress, on_done)
+    failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
     _write_manifest(book, book_dir, entries)
     _remove_stale(book_dir)
     if failures:
@@ -514,6 +264,9 @@ def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], opt
 
 
 def _remove_stale(book_dir: Path) -> None:
-    """Delete leftovers of interrupted writes (.part files); never touch other files."""
+    """Delete leftovers of interrupted renders (.part files, private clip caches); never touch other files."""
     for leftover in book_dir.glob(".*.part"):
         leftover.unlink(missing_ok=True)
+    for leftover in book_dir.glob(f"{PRIVATE_CACHE_PREFIX}*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)

@@ -85,6 +85,9 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.wav"
 
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def get(self, key: str) -> AudioSegment | None:
         path = self._path(key)
         try:
@@ -148,29 +151,36 @@ class ClipCache:
         return len(files)
 
 
+def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = None,
+                        stats: dict | None = None) -> AudioSegment:
+    """One sentence (as `sentences()` splits it) as a trimmed, levelled clip at the engine's rate."""
+    engine = get_engine(voice.engine)
+    key = ClipCache.key(voice, sentence, engine.fingerprint(voice))
+    clip = cache.get(key) if cache else None
+    if clip is not None:
+        if stats is not None:
+            stats["cached"] = stats.get("cached", 0) + 1
+        return clip
+    raw = engine.synthesize(sentence, voice)
+    clip = trim(conform(raw, raw.frame_rate))
+    if len(clip) == 0:
+        # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
+        log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
+    else:
+        clip = level(clip, CLIP_LEVEL_DBFS)
+    if cache:
+        cache.put(key, clip)
+    if stats is not None:
+        stats["synthesized"] = stats.get("synthesized", 0) + 1
+    return clip
+
+
 def synthesize_text(text: str, voice: Voice, frame_rate: int, cache: ClipCache | None = None,
                     stats: dict | None = None) -> list[AudioSegment]:
-    """One clip per sentence of `text`, trimmed of engine silence and levelled to a common RMS."""
-    engine = get_engine(voice.engine)
-    fingerprint = engine.fingerprint(voice)
+    """One clip per sentence of `text` at `frame_rate`, trimmed of engine silence and levelled."""
     clips = []
     for sentence in sentences(text):
-        key = ClipCache.key(voice, sentence, fingerprint)
-        clip = cache.get(key) if cache else None
-        if clip is None:
-            raw = engine.synthesize(sentence, voice)
-            clip = trim(conform(raw, raw.frame_rate))
-            if len(clip) == 0:
-                # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
-                log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
-            else:
-                clip = level(clip, CLIP_LEVEL_DBFS)
-            if cache:
-                cache.put(key, clip)
-            if stats is not None:
-                stats["synthesized"] = stats.get("synthesized", 0) + 1
-        elif stats is not None:
-            stats["cached"] = stats.get("cached", 0) + 1
+        clip = synthesize_sentence(sentence, voice, cache, stats)
         if len(clip):
             clips.append(conform(clip, frame_rate))
     return clips

@@ -59,6 +59,9 @@ class Engine(Protocol):
         """Extra cache-key material (engine version, model file hash) for `voice`."""
         ...
 
+    # Optional: `fast = True` says synthesis is much cheaper than encoding (espeak-ng), so a render
+    # parallelizes whole chapters only; engines without it get sentences spread across cores.
+
 
 _registered: dict[str, str | Callable[[], Engine]] = {}
 _instances: dict[str, Engine] = {}

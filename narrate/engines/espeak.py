@@ -34,6 +34,8 @@ class EspeakEngine:
     """espeak-ng via pyttsx3. One espeak instance per process (espeak cannot be re-initialised)."""
 
     name = "espeak"
+    fast = True
+    """Synthesis is far quicker than MP3 encoding, so chapters are enough parallel work."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

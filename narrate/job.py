@@ -1,0 +1,120 @@
+"""Chapter jobs: the unit of parallel work, rendering one chapter to a tagged MP3 and its manifest entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EngineError
+from .export import Section, Tags, mp3_delay_ms, write_pcm_mp3
+from .loudness import normalize_samples
+from .model import Chapter, Voice
+from .options import RenderOptions
+from .plan import TITLE, Line
+from .stitch import Stitched, stitch
+from .synth import ClipCache, synthesize_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: `done` of `total` lines of chapter `index` are synthesized."""
+
+    index: int
+    title: str
+    done: int
+    total: int
+    status: str = "rendering"
+    """"rendering", "encoding" (all lines synthesized; stitching, levelling and writing the MP3),
+    "done", "skipped" (unchanged) or "failed"."""
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class ChapterJob:
+    """A unit of parallel work: pure data in, one MP3 and its manifest entry out."""
+
+    chapter: Chapter
+    lines: tuple[Line, ...]
+    tags: Tags
+    path: Path
+    options: RenderOptions
+    fingerprint: str
+    cache_dir: Path | None = None
+    """Clip cache to read and fill; None synthesizes every clip afresh."""
+    prune_cache: bool = True
+    """Trim the cache to its size limit afterwards (not for a render's private cache)."""
+
+
+def _sections(chapter: Chapter, stitched: Stitched, duration_ms: int, delay_ms: int) -> list[Section]:
+    starts = [0, *(s + delay_ms for s in stitched.scene_starts_ms)]
+    titles = [chapter.title]
+    for k, start in enumerate(starts[1:], start=2):
+        first = next((p.line.text for p in stitched.placed if p.start_ms + delay_ms >= start), "")
+        words = " ".join(first.split()[:5])
+        titles.append(f"{k}. {words}…" if words else f"Part {k}")
+    ends = [*starts[1:], duration_ms]
+    return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]
+
+
+def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, cache: ClipCache | None,
+               stats: dict):
+    """One line's sentence clips, falling back to the narrator's voice if the options say so."""
+    try:
+        return synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats)
+    except EngineError as exc:
+        if opts.on_engine_error != "narrator" or line.voice == narrator:
+            raise EngineError(f"{source}: {exc}") from None
+        log.warning("%s: %s; read with the narrator's voice instead", source, exc)
+        return synthesize_text(line.text, narrator, opts.sample_rate, cache, stats)
+
+
+def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
+    """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry."""
+    opts = job.options
+    cache = ClipCache(job.cache_dir) if job.cache_dir else None
+    stats: dict = {}
+    total = len(job.lines)
+    narrator = job.lines[0].voice  # the title is always read by the narrator
+    clips = []
+    for n, line in enumerate(job.lines, start=1):
+        clips.append(synth_line(line, narrator, job.chapter.source, opts, cache, stats))
+        if progress:
+            progress(Progress(job.chapter.index, job.chapter.title, n, total))
+    if progress:
+        progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
+    stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
+    del clips  # the stitched samples hold the chapter now
+    normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
+    delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
+    duration_ms = stitched.duration_ms + delay
+    sections = _sections(job.chapter, stitched, duration_ms, delay)
+    size = write_pcm_mp3(job.path, stitched.samples, opts.sample_rate, job.tags, sections, opts.encoding)
+    if cache and job.prune_cache:
+        cache.prune()
+    return {
+        "index": job.chapter.index,
+        "title": job.chapter.title,
+        "subtitle": job.chapter.subtitle,
+        "file": job.path.name,
+        "source": str(job.chapter.source),
+        "bytes": size,
+        "duration_ms": duration_ms,
+        "fingerprint": job.fingerprint,
+        "synthesized_clips": stats.get("synthesized", 0),
+        "cached_clips": stats.get("cached", 0),
+        "sections": [dataclasses.asdict(s) for s in sections],
+        "segments": [
+            {"kind": "narration" if p.line.kind == TITLE else p.line.kind,
+             "role": "title" if p.line.kind == TITLE else None,
+             "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
+             "text": p.line.text, "start_ms": p.start_ms + delay, "end_ms": p.end_ms + delay}
+            for p in stitched.placed
+        ],
+    }
