@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("piper")
 
 import numpy as np  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
 
 from audio_probe import decode_mp3, f0_median, slice_ms  # noqa: E402
 from narrate.audio import samples  # noqa: E402
@@ -116,6 +117,23 @@ def test_each_speaker_has_its_own_cache_key(piper):
                ((keys["low"], 0), (keys["mid"], 1), (keys["high"], 2), (keys["3"], 3)))
     # Only the speaker differs: same model and config hashes.
     assert len({k.split("/speaker:")[0] for k in keys.values()}) == 1
+
+
+def test_voices_lists_every_speaker(monkeypatch):
+    from narrate.cli import cli
+
+    monkeypatch.setenv("NARRATE_PIPER_VOICES", str(TONE_DIR))
+    res = CliRunner().invoke(cli, ["voices", "--engine", "piper"])
+    assert res.exit_code == 0, res.output
+    lines = {line.split()[0]: line for line in res.output.splitlines() if line.strip()}
+    assert "4 speakers" in lines["en_US-tone-multi"]
+    for speaker, sid in [*NAMES.items(), ("3", 3)]:
+        assert f"speaker {sid}" in lines[f"en_US-tone-multi#{speaker}"]
+    # Every listed speaker is one the engine accepts (a single-speaker model lists none).
+    piper = get_engine("piper")
+    for voice_id in lines:
+        if "#" in voice_id:
+            piper.check_voice(Voice("piper", voice_id))
 
 
 TWO_VOICES = """The Orchard
