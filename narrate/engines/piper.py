@@ -295,7 +295,11 @@ class PiperEngine:
             desc = f"{m.sample_rate} Hz, {m.origin}"
             out.append(VoiceInfo(id=m.name, name=m.name, languages=(m.language,),
                                  description=f"{desc}, {m.num_speakers} speakers" if m.num_speakers > 1 else desc))
-            for speaker, sid in sorted(m.speakers.items(), key=lambda kv: kv[1]):
+            # A speaker the config's speaker_id_map does not name is still there, by number.
+            named = set(m.speakers.values())
+            sids = range(m.num_speakers) if m.num_speakers > 1 else range(0)
+            numbered = [(str(sid), sid) for sid in sids if sid not in named]
+            for speaker, sid in sorted([*m.speakers.items(), *numbered], key=lambda kv: kv[1]):
                 out.append(VoiceInfo(id=f"{m.name}#{speaker}", name=f"{m.name} speaker {sid}",
                                      languages=(m.language,), description=f"{m.name}#{sid}"))
         return out
