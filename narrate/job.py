@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audio import AudioSegment
 from .errors import EngineError
 from .export import Section, Tags, mp3_delay_ms, write_pcm_mp3
 from .loudness import normalize_samples
@@ -64,15 +65,17 @@ def _sections(chapter: Chapter, stitched: Stitched, duration_ms: int, delay_ms: 
 
 
 def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, cache: ClipCache | None,
-               stats: dict):
-    """One line's sentence clips, falling back to the narrator's voice if the options say so."""
+               stats: dict) -> tuple[list[AudioSegment], Line]:
+    """One line's sentence clips and the line as spoken: with the narrator's voice if its own failed
+    and the options allow that fallback."""
     try:
-        return synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats)
+        return synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats), line
     except EngineError as exc:
         if opts.on_engine_error != "narrator" or line.voice == narrator:
             raise EngineError(f"{source}: {exc}") from None
         log.warning("%s: %s; read with the narrator's voice instead", source, exc)
-        return synthesize_text(line.text, narrator, opts.sample_rate, cache, stats)
+        clips = synthesize_text(line.text, narrator, opts.sample_rate, cache, stats)
+        return clips, dataclasses.replace(line, voice=narrator)
 
 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
@@ -82,14 +85,16 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
     stats: dict = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator
-    clips = []
+    clips, spoken = [], []
     for n, line in enumerate(job.lines, start=1):
-        clips.append(synth_line(line, narrator, job.chapter.source, opts, cache, stats))
+        line_clips, as_spoken = synth_line(line, narrator, job.chapter.source, opts, cache, stats)
+        clips.append(line_clips)
+        spoken.append(as_spoken)  # book.json names the voice actually heard
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, n, total))
     if progress:
         progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
-    stitched = stitch(list(job.lines), clips, opts.pacing, opts.sample_rate)
+    stitched = stitch(spoken, clips, opts.pacing, opts.sample_rate)
     del clips  # the stitched samples hold the chapter now
     normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
     delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3

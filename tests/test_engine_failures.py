@@ -56,6 +56,8 @@ def test_narrator_fallback_renders_with_a_warning(book, tmp_path, caplog):
     assert "read with the narrator's voice instead" in caplog.text
     seg = next(s for s in result.manifest["chapters"][0]["segments"] if "KABOOM" in s["text"])
     assert seg["speaker"] == "Mo"
+    narrator = result.manifest["chapters"][0]["segments"][0]
+    assert (seg["engine"], seg["voice"]) == (narrator["engine"], narrator["voice"]) != ("broken", "low")
 
 
 def test_any_executor_can_run_the_chapter_jobs(tmp_path):
