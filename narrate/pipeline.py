@@ -21,7 +21,7 @@ from .model import Book, Chapter, Script, Voice, VoiceMap
 from .plan import NARRATOR_SPEAKER, TITLE, Line, plan_chapter
 from .reader import load_book
 from .stitch import Pacing, stitch
-from .synth import ClipCache, default_cache_dir, sentences, synthesize_text
+from .synth import CLIP_FORMAT, ClipCache, default_cache_dir, sentences, synthesize_text
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,8 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
                     comment=f"Narrated by narrate {__version__}")
         material = {
             "version": __version__,
+            # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
+            "clip_format": CLIP_FORMAT,
             "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
             "tags": dataclasses.asdict(tags),
             "cover_mtime": book.cover.stat().st_mtime if book.cover else None,

@@ -19,7 +19,8 @@ from .model import Voice
 
 log = logging.getLogger(__name__)
 
-# Bump when trimming/levelling changes, so cached clips made the old way are not reused.
+# Bump when trimming/levelling changes, so cached clips made the old way are not reused
+# (and chapters rendered from them are rendered again: it is part of their fingerprint).
 CLIP_FORMAT = "clip-v2"
 # Clips are levelled by K-weighted loudness, which is what a listener compares between voices
 # (equal RMS is not equal loudness: espeak is brighter than neural voices). The chapter is
