@@ -1,8 +1,7 @@
-"""Audio values: pydub import, numpy conversions, trimming and levelling of clips."""
+"""Audio values: pydub import, numpy conversions, conforming and trimming of clips."""
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -12,7 +11,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
 
-__all__ = ["AudioSegment", "from_samples", "level", "rms_dbfs", "samples", "silence", "trim"]
+__all__ = ["AudioSegment", "from_samples", "samples", "silence", "trim"]
 
 FULL_SCALE = 32768.0
 
@@ -56,24 +55,3 @@ def trim(audio: AudioSegment, threshold: float = 0.01, margin_ms: int = 15) -> A
     a = max(0, loud[0] - margin)
     b = min(x.size, loud[-1] + 1 + margin)
     return from_samples(x[a:b], audio.frame_rate)
-
-
-def rms_dbfs(audio: AudioSegment, frame_ms: int = 20, gate: float = 0.02) -> float:
-    """RMS level in dBFS over the frames that carry sound (pauses are not counted)."""
-    x = samples(audio).astype(np.float64) / FULL_SCALE
-    n = max(1, int(audio.frame_rate * frame_ms / 1000))
-    usable = x[: x.size - x.size % n].reshape(-1, n) if x.size >= n else x.reshape(1, -1)
-    if usable.size == 0:
-        return -math.inf
-    frame_rms = np.sqrt((usable ** 2).mean(axis=1))
-    voiced = frame_rms[frame_rms > gate * frame_rms.max()] if frame_rms.max() > 0 else frame_rms
-    power = float((voiced ** 2).mean()) if voiced.size else 0.0
-    return 10 * math.log10(power) if power > 0 else -math.inf
-
-
-def level(audio: AudioSegment, target_dbfs: float) -> AudioSegment:
-    """Gain `audio` so its voiced RMS is `target_dbfs` (evens out voices and sentences)."""
-    current = rms_dbfs(audio)
-    if not math.isfinite(current):
-        return audio
-    return audio.apply_gain(target_dbfs - current)

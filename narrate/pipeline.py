@@ -21,7 +21,7 @@ from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import NARRATOR_SPEAKER, plan_chapter
 from .reader import load_book
 from .stitch import Pacing
-from .synth import default_cache_dir
+from .synth import CLIP_FORMAT, default_cache_dir
 
 __all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "load_manifest",
            "parse_chapter_spec", "render_book", "resolve_voices", "script_book", "write_scripts"]
@@ -130,6 +130,8 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
                     comment=f"Narrated by narrate {__version__}")
         material = {
             "version": __version__,
+            # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
+            "clip_format": CLIP_FORMAT,
             "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
             "tags": dataclasses.asdict(tags),
             "cover_mtime": book.cover.stat().st_mtime if book.cover else None,

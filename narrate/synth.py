@@ -11,16 +11,24 @@ import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio import AudioSegment, conform, level, trim
+from .audio import AudioSegment, conform, trim
 from .engines import get_engine
 from .errors import NarrateError
+from .loudness import level_clip
 from .model import Voice
 
 log = logging.getLogger(__name__)
 
-# Bump when trimming/levelling changes, so cached clips made the old way are not reused.
-CLIP_FORMAT = "clip-v1"
-CLIP_LEVEL_DBFS = -20.0
+# Bump when trimming/levelling changes, so cached clips made the old way are not reused
+# (and chapters rendered from them are rendered again: it is part of their fingerprint).
+CLIP_FORMAT = "clip-v2"
+# Clips are levelled by K-weighted loudness, which is what a listener compares between voices
+# (equal RMS is not equal loudness: espeak is brighter than neural voices). The chapter is
+# normalized and limited afterwards, so this level only has to be the same for every clip and
+# leave int16 headroom: speech peaks reach ~21 dB above this loudness (piper), so -24 keeps
+# them under the -1 dBFS cap, which only a rare peaky clip meets (it then stays a little quiet).
+CLIP_LEVEL_LUFS = -24.0
+CLIP_PEAK_DBFS = -1.0
 DEFAULT_CACHE_BYTES = 2 * 1024**3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=\S)")
@@ -167,7 +175,9 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
         # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
         log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
     else:
-        clip = level(clip, CLIP_LEVEL_DBFS)
+        clip, short_db = level_clip(clip, CLIP_LEVEL_LUFS, CLIP_PEAK_DBFS)
+        if short_db > 0:
+            log.info("%s: %r left %.1f dB quiet so its peaks do not clip", voice.engine, sentence[:40], short_db)
     if cache:
         cache.put(key, clip)
     if stats is not None:

@@ -239,4 +239,6 @@ def test_mixed_cast_renders_one_book(joe_files, tmp_path, monkeypatch):
 
     narrator = lufs(lambda s: s["engine"] == "piper")
     anna = lufs(lambda s: s["engine"] == "espeak")
-    assert abs(narrator - anna) <= 1.5, (narrator, anna)
+    # Clips are levelled by K-weighted loudness: 0.4-0.5 LU apart here (levelled by RMS,
+    # the brighter espeak voice was 0.9-1.2 LU louder).
+    assert abs(narrator - anna) <= 0.75, (narrator, anna)

@@ -156,6 +156,20 @@ def test_rerender_without_changes_renders_nothing(rendered_sample, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in book_dir.glob("*.mp3")} == before
 
 
+def test_a_new_clip_format_renders_the_chapter_again(tmp_path, monkeypatch):
+    """When clips are made a new way (CLIP_FORMAT bumped), an unchanged chapter is rendered again, not skipped."""
+    from narrate import pipeline
+    from narrate.pipeline import RenderOptions, render_book
+
+    src = tmp_path / "tiny.txt"
+    src.write_text("The Gate\n\nShe pushed the gate and went in.\n", encoding="utf-8")
+    opts = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "none", jobs=1)
+    assert render_book(src, opts).rendered == (1,)
+    assert render_book(src, opts).skipped == (1,)
+    monkeypatch.setattr(pipeline, "CLIP_FORMAT", "clip-test")
+    assert render_book(src, opts).rendered == (1,)
+
+
 def test_a_corrected_script_changes_the_render(rendered_sample, tmp_path):
     """`narrate script BOOK` writes editable scripts; a corrected speaker is what render uses."""
     from click.testing import CliRunner
