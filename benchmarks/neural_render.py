@@ -55,6 +55,24 @@ def write_book(root: Path) -> Path:
     return book
 
 
+def _synthesize_share(voice: Voice, parts: list[str]) -> None:
+    engine = get_engine("piper")
+    for s in parts:
+        engine.synthesize(s, voice)
+
+
+def raw_parallel(voice: Voice, parts: list[str], jobs: int) -> float:
+    """Wall seconds for raw piper synthesis of `parts` dealt out over `jobs` fresh processes
+    (start-up and model loading included, as a render pays them too): this machine's floor."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(_synthesize_share, [voice] * jobs, [parts[k::jobs] for k in range(jobs)]))
+    return time.perf_counter() - start
+
+
 def render(book: Path, root: Path, name: str, voices: Path, jobs: int) -> tuple[float, float]:
     """(wall seconds, audio seconds) of one render from an empty cache."""
     start = time.perf_counter()
@@ -91,6 +109,9 @@ def main() -> int:
         print(f"book: {len(SIZES)} chapters ({'+'.join(map(str, SIZES))} x {len(TEXT.split())} words), "
               f"{len(parts)} sentences; cpus {os.cpu_count()}, jobs {args.jobs}")
         print(f"reference: raw piper synthesis of the same sentences, one process: {reference:.1f} s")
+        floor = raw_parallel(voice, parts, args.jobs)
+        print(f"raw piper synthesis dealt over {args.jobs} processes: {floor:.1f} s = {floor / reference:.2f} x "
+              f"reference (what {args.jobs} cores give this machine)")
 
         one, audio = render(book, root, "one", voices, 1)
         real = narrate.parallel.worth_presynthesizing
@@ -104,7 +125,8 @@ def main() -> int:
         for label, wall in (("one core", one), ("chapters", chapters), ("sentences", spread)):
             print(f"{label:<10} {wall:6.1f} s  = {wall / reference:.2f} x reference  "
                   f"({audio / wall:.1f} audio-s per s)")
-        print(f"sentences / chapters: {spread / chapters:.2f}; sentences speed-up over one core: {one / spread:.2f}x")
+        print(f"sentences / chapters: {spread / chapters:.2f}; sentences / raw parallel floor: {spread / floor:.2f}; "
+              f"speed-up over one core: {one / spread:.2f}x")
     return 0
 
 
