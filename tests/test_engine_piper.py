@@ -242,3 +242,29 @@ def test_mixed_cast_renders_one_book(joe_files, tmp_path, monkeypatch):
     # Clips are levelled by K-weighted loudness: 0.4-0.5 LU apart here (levelled by RMS,
     # the brighter espeak voice was 0.9-1.2 LU louder).
     assert abs(narrator - anna) <= 0.75, (narrator, anna)
+
+
+def test_sample_chapter_with_a_piper_narrator_and_espeak_characters(joe_files, tmp_path, monkeypatch):
+    """The issue's acceptance: a sample chapter, piper narrator, espeak characters, from the shipped voice map."""
+    from conftest import ROOT, SAMPLE_BOOK
+    from narrate.loudness import integrated_lufs
+    from narrate.pipeline import RenderOptions, render_book
+
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=tmp_path / "out", chapters="2",
+                                                    voices_path=ROOT / "voices" / "rory-and-jess-piper.toml"))
+    (ch,) = result.manifest["chapters"]
+    segs = ch["segments"]
+    assert {s["engine"] for s in segs if s["kind"] == "narration"} == {"piper"}
+    assert {s["speaker"]: s["engine"] for s in segs if s["kind"] == "dialogue"} == {"Rory": "espeak", "Jess": "espeak"}
+    x, rate = decode_mp3(result.book_dir / ch["file"])
+    assert abs(len(x) / rate * 1000 - ch["duration_ms"]) < 100
+
+    def part(pred) -> np.ndarray:
+        return np.concatenate([slice_ms(x, rate, s["start_ms"], s["end_ms"]) for s in segs if pred(s)])
+
+    rory, jess = part(lambda s: s["speaker"] == "Rory"), part(lambda s: s["speaker"] == "Jess")
+    assert f0_median(rory, rate) > 1.5 * f0_median(jess, rate)
+    narration = part(lambda s: s["engine"] == "piper")
+    dialogue = part(lambda s: s["kind"] == "dialogue")
+    assert abs(integrated_lufs(narration, rate) - integrated_lufs(dialogue, rate)) <= 1.0
