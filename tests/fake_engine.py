@@ -39,3 +39,16 @@ class FakeEngine:
         # 50 ms of engine silence at each end, which the synth stage must trim away.
         pad = np.zeros(int(RATE * 0.05))
         return from_samples(np.concatenate([pad, tone, pad]), RATE)
+
+
+class BrokenEngine(FakeEngine):
+    """The fake engine, except that it cannot say the word KABOOM (for engine-failure tests)."""
+
+    name = "broken"
+
+    def synthesize(self, text, voice):
+        from narrate.errors import EngineError
+
+        if "KABOOM" in text:
+            raise EngineError(f"cannot say {text[:20]!r}")
+        return super().synthesize(text, voice)

@@ -7,21 +7,10 @@ import logging
 
 import pytest
 
-from fake_engine import FakeEngine
+from fake_engine import BrokenEngine
 from narrate.engines import register_engine
 from narrate.errors import EngineError
 from narrate.pipeline import RenderOptions, render_book
-
-
-class BrokenEngine(FakeEngine):
-    """Says everything except the word KABOOM."""
-
-    name = "broken"
-
-    def synthesize(self, text, voice):
-        if "KABOOM" in text:
-            raise EngineError(f"cannot say {text[:20]!r}")
-        return super().synthesize(text, voice)
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE_BOOK
-from fake_engine import FakeEngine
+from fake_engine import BrokenEngine, FakeEngine
 from narrate.engines import register_engine
 from narrate.errors import EngineError
 from narrate.export import Tags
@@ -25,22 +25,11 @@ LOW = Voice("fake", "low")
 HIGH = Voice("fake", "high")
 
 
-class FlakyEngine(FakeEngine):
-    """The fake engine, except that it cannot say the word KABOOM."""
-
-    name = "flaky"
-
-    def synthesize(self, text, voice):
-        if "KABOOM" in text:
-            raise EngineError(f"cannot say {text[:20]!r}")
-        return super().synthesize(text, voice)
-
-
 @pytest.fixture()
 def fake():
     engine = FakeEngine()
     register_engine("fake", lambda: engine)
-    register_engine("flaky", FlakyEngine)
+    register_engine("broken", BrokenEngine)
     return engine
 
 
@@ -110,8 +99,8 @@ def test_presynthesis_fills_the_cache_and_reports_lines(fake, tmp_path):
 
 def test_a_clip_that_fails_is_left_to_its_chapter(fake, tmp_path):
     cache = ClipCache(tmp_path / "cache")
-    flaky = Voice("flaky", "low")
-    jobs = [make_job(1, [("Fine words. KABOOM words.", flaky)], tmp_path, cache.root)]
+    broken = Voice("broken", "low")
+    jobs = [make_job(1, [("Fine words. KABOOM words.", broken)], tmp_path, cache.root)]
     plan = plan_sentences(jobs, cache)
     with ThreadPoolExecutor(2) as pool:
         credit = presynthesize(plan, jobs, pool, 2, cache.root, None)
