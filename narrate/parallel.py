@@ -243,6 +243,10 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
                                                                              prefix=PRIVATE_CACHE_PREFIX)))
         plan = plan_sentences(jobs, ClipCache(cache_dir))
         presynth = worth_presynthesizing(plan, len(jobs), workers)
+        if not presynth and len(jobs) == 1:
+            # One chapter and nothing worth spreading: starting worker processes would cost more.
+            finish(jobs[0], lambda: render_chapter(jobs[0], progress))
+            return failures
         n_workers = workers if presynth else min(workers, len(jobs))
         ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
         queue = ctx.Manager().Queue() if progress else None

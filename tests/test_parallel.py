@@ -156,3 +156,24 @@ def test_a_neural_book_spreads_its_sentences_over_every_core(tmp_path, caplog):
         rendering = [p.done for p in mine if p.status == "rendering"]
         assert rendering == sorted(rendering) and rendering[-1] == lines
     assert len(ClipCache(tmp_path / "cache").files()) == 9
+
+
+class QuickEngine(FakeEngine):
+    name = "quick"
+    fast = True
+
+
+def test_one_short_chapter_renders_in_process(tmp_path):
+    """Nothing worth spreading and one chapter: no worker processes (they would not even know this engine)."""
+    from narrate.pipeline import RenderOptions, render_book
+
+    register_engine("quick", QuickEngine)
+    src = tmp_path / "one.txt"
+    src.write_text('"Hello there," said Lee. It was late.\n', encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator]\nengine = "quick"\nvoice = "low"\n\n[speakers.Lee]\nengine = "quick"\nvoice = "high"\n',
+                  encoding="utf-8")
+    result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2,
+                                            cache_dir=tmp_path / "cache"))
+    assert result.rendered == (1,)
+    assert {s["engine"] for s in result.manifest["chapters"][0]["segments"]} == {"quick"}
