@@ -142,7 +142,8 @@ def _slug(name: str) -> str:
               help="Try this voice instead of the voice map's, e.g. en-us+f2 (SOURCE then optional).")
 @click.option("--engine", default="espeak", show_default=True, help="Engine for --voice.")
 @click.option("--rate", type=click.IntRange(20, 1000), default=None, help="Words per minute for --voice.")
-@click.option("--pitch", type=click.IntRange(0, 100), default=None, help="Pitch for --voice: 50 is the voice's own (espeak 0-99, piper 0-100).")
+@click.option("--pitch", type=click.IntRange(0, 100), default=None,
+              help="Pitch for --voice: 50 is the voice's own (espeak 0-99, piper 0-100).")
 def preview_command(source, speaker, text, out_path, play, voices_path, voices_dir, voice_id, engine,
                     rate, pitch) -> None:
     """Render a few seconds of one speaker's voice to a file, and optionally play it.
