@@ -94,7 +94,8 @@ class _ProgressDisplay:
               help="Folder of voice maps named <book>.toml.")
 @click.option("--chapters", metavar="SPEC", help="Chapters to render, e.g. 1,3-5 (default: all).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
-              help="Chapters rendered in parallel (default: number of cores).")
+              help="Worker processes (default: number of cores). Chapters render in parallel; with a neural "
+                   "voice, or fewer chapters than workers, sentences are spread over them first.")
 @click.option("--force", is_flag=True, help="Re-render chapters even if nothing changed.")
 @click.option("--bitrate", type=click.IntRange(32, 320), default=None, help="MP3 bit rate in kbps (default 64).")
 @click.option("--lufs", type=click.FloatRange(-40, -6), default=None,
