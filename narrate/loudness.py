@@ -98,7 +98,8 @@ def integrated_lufs(x: np.ndarray, rate: int) -> float:
 # words stay in, as they do in BS.1770, while longer pauses at commas drop out. (With 20 ms
 # frames, a neural voice that leaves more air between words came out ~0.3 LU quieter than espeak.)
 CLIP_FRAME_S = 0.1
-CLIP_GATE_DB = -34.0  # frames this far below the clip's loudest frame are pauses, not speech
+CLIP_GATE_DB = -34.0
+MAX_CLIP_GAIN_DB = 30.0  # frames this far below the clip's loudest frame are pauses, not speech
 
 
 @lru_cache(maxsize=8)
@@ -117,8 +118,8 @@ def clip_lufs(x: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: 
     hold only a few; so the clip is K-weighted as BS.1770 prescribes and its mean square
     taken over the `frame_s` frames within `gate_db` of its loudest frame. On a long steady
     signal it agrees with `integrated_lufs`. A clip shorter than a frame is one frame.
-    int16 input is full scale 32768; float input is full scale 1.0. Empty or silent clips
-    are -inf.
+    int16 input is full scale 32768; float input is full scale 1.0. Empty clips, and clips
+    whose loudest frame is under the -70 LUFS absolute gate, are -inf.
     """
     from scipy.signal import sosfilt
 
@@ -141,7 +142,8 @@ def clip_lufs(x: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: 
     energy = np.add.reduceat(y * y, starts)
     power = energy / lengths
     loudest = float(power.max())
-    if loudest <= 0:
+    # Below BS.1770's absolute gate nothing is heard: DC, filter residue, a stray sample.
+    if loudest <= 0 or -0.691 + 10 * math.log10(loudest) < ABSOLUTE_GATE:
         return -math.inf
     voiced = power >= loudest * 10 ** (gate_db / 10)
     return -0.691 + 10 * math.log10(float(energy[voiced].sum() / lengths[voiced].sum()))
@@ -159,7 +161,9 @@ def level_clip(audio: AudioSegment, target_lufs: float, peak_db: float) -> tuple
         return audio, 0.0
     gain = target_lufs - current
     # Gaining up a peaky clip could clip int16; one clip a little quieter is the lesser harm.
-    room = peak_db - peak_dbfs(x)
+    # And no clip is raised more than MAX_CLIP_GAIN_DB: that much quieter is not speech to
+    # bring forward but noise (a click, hum) that would become a thump.
+    room = min(peak_db - peak_dbfs(x), MAX_CLIP_GAIN_DB)
     short = max(0.0, gain - room)
     gain -= short
     return audio.apply_gain(gain), short

@@ -55,10 +55,10 @@ def test_silence_is_left_alone():
     assert samples(normalize(silent, LoudnessTarget())).max() == 0
 
 
-def sine(rate, hz, seconds, dbfs):
+def sine(rate, hz, seconds, dbfs, phase=0.0):
     """A sine whose peak is `dbfs` full scale, as float samples."""
     t = np.arange(int(rate * seconds)) / rate
-    return 10 ** (dbfs / 20) * np.sin(2 * np.pi * hz * t)
+    return 10 ** (dbfs / 20) * np.sin(2 * np.pi * hz * t + phase)
 
 
 def rms_matched(x, dbfs):
@@ -140,12 +140,25 @@ def test_silent_empty_and_tiny_clips(n):
     assert clip_lufs(samples(silent), rate) == -math.inf
     out, short = level_clip(silent, -24.0, -1.0)
     assert samples(out).tolist() == [0] * n and short == 0.0
-    if n:
-        # Shorter than a 20 ms frame (or one sample): still measured, and levelled.
-        tiny = from_samples(sine(rate, 1000, n / rate, -30.0) * 32768 + 300, rate)
+    if n >= 5:
+        # Shorter than a 100 ms frame: still measured, and levelled.
+        tiny = from_samples(sine(rate, 1000, n / rate, -30.0, phase=np.pi / 2) * 32768, rate)
         assert math.isfinite(clip_lufs(samples(tiny), rate))
         out, _ = level_clip(tiny, -24.0, -1.0)
         assert peak_dbfs(samples(out)) <= -1.0 + 0.01
+
+
+@pytest.mark.parametrize("x, max_gain_db", [
+    (np.full(4000, 1000), 0.0),
+    (np.array([300]), 0.0),
+    (np.round(33 * np.sin(np.arange(4000) / 3)), 30.0),
+], ids=["dc", "one-sample", "a-60-dBFS-whisper"])
+def test_nothing_audible_is_not_raised_into_a_thump(x, max_gain_db):
+    rate = 22050
+    x = x.astype(np.int16)
+    out, _ = level_clip(from_samples(x, rate), -24.0, -1.0)
+    # DC and a lone sample are under the absolute gate: untouched. A far-off whisper gains at most 30 dB.
+    assert peak_dbfs(samples(out)) <= peak_dbfs(x) + max_gain_db + 0.01
 
 
 def test_a_dc_offset_does_not_ring_into_the_level():
