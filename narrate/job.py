@@ -16,7 +16,7 @@ from .model import Chapter, Voice
 from .options import RenderOptions
 from .plan import TITLE, Line
 from .stitch import Stitched, stitch
-from .synth import ClipCache, synthesize_text
+from .synth import ClipCache, default_cache_dir, synthesize_text
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,19 @@ class ChapterJob:
     options: RenderOptions
     fingerprint: str
     cache_dir: Path | None = None
-    """Clip cache to read and fill; None synthesizes every clip afresh."""
+    """Clip cache to read and fill. None: the options' (their cache_dir, else the user cache of
+    the machine the job runs on), or no cache when the options say use_cache=False."""
     prune_cache: bool = True
-    """Trim the cache to its size limit afterwards (not for a render's private cache)."""
+    """Trim the cache to its size limit afterwards (not while other jobs still need its clips)."""
+
+
+def job_cache(job: ChapterJob) -> ClipCache | None:
+    """The clip cache a job reads and fills, if any."""
+    if job.cache_dir is not None:
+        return ClipCache(job.cache_dir)
+    if not job.options.use_cache:
+        return None
+    return ClipCache(job.options.cache_dir or default_cache_dir())
 
 
 def _sections(chapter: Chapter, stitched: Stitched, duration_ms: int, delay_ms: int) -> list[Section]:
@@ -81,7 +91,7 @@ def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, c
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
     """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry."""
     opts = job.options
-    cache = ClipCache(job.cache_dir) if job.cache_dir else None
+    cache = job_cache(job)
     stats: dict = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator

@@ -7,15 +7,16 @@ import dataclasses
 import logging
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .engines import get_engine
+from .engines import get_engine, loadable_anywhere
 from .errors import EngineError, NarrateError
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .model import Voice
-from .synth import ClipCache, sentences, synthesize_sentence
+from .synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class SentencePlan:
     """Some clip needs an engine that is not fast (a neural voice)."""
 
     def lines_done(self, job: int) -> int:
+        """How many lines of job number `job` have every clip they need."""
         return sum(1 for n in self.remaining[job] if n == 0)
 
 
@@ -69,6 +71,7 @@ def plan_sentences(jobs: list[ChapterJob], cache: ClipCache) -> SentencePlan:
                 key = ClipCache.key(voice, sentence, fingerprints[voice.key()])
                 if key not in plan.todo:
                     if key in cache:
+                        cache.touch(key)  # needed by this render: the last clips pruning may take
                         continue
                     plan.todo[key] = (voice, sentence)
                     plan.first_needed_by[key] = j
@@ -92,10 +95,12 @@ def worth_presynthesizing(plan: SentencePlan, n_jobs: int, workers: int) -> bool
 
 
 def _batches(plan: SentencePlan, workers: int) -> list[list[str]]:
-    total = sum(len(sentence) for _, sentence in plan.todo.values())
-    size = min(BATCH_CHARS[1], max(BATCH_CHARS[0], total // (workers * 16)))
+    """The keys of `plan.todo` in runs of about the same amount of text, one run per task."""
     if plan.slow:
         size = BATCH_CHARS[0]
+    else:
+        total = sum(len(sentence) for _, sentence in plan.todo.values())
+        size = min(BATCH_CHARS[1], max(BATCH_CHARS[0], total // (workers * 16)))
     batches: list[list[str]] = [[]]
     chars = 0
     for key, (_, sentence) in plan.todo.items():
@@ -115,9 +120,12 @@ def synthesize_batch(items: list[tuple[Voice, str]], cache_dir: Path) -> list[in
     """
     cache = ClipCache(cache_dir)
     failed = []
+    fingerprints: dict[tuple, str] = {}
     for n, (voice, sentence) in enumerate(items):
         try:
-            synthesize_sentence(sentence, voice, cache)
+            if voice.key() not in fingerprints:
+                fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
+            synthesize_sentence(sentence, voice, cache, fingerprint=fingerprints[voice.key()])
         except EngineError as exc:
             log.debug("pre-synthesis of %r failed: %s", sentence[:40], exc)
             failed.append(n)
@@ -138,23 +146,24 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
 
     for j in range(len(jobs)):
         report(j)
+    cache = ClipCache(cache_dir)
     credit = {j: 0 for j in range(len(jobs))}
     pending: dict[Future, list[str]] = {}
     for keys in _batches(plan, workers):
         pending[pool.submit(synthesize_batch, [plan.todo[k] for k in keys], cache_dir)] = keys
     try:
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in as_completed(pending):
+            keys = pending.pop(fut)
+            failed = {keys[n] for n in fut.result()}
             changed: set[int] = set()
-            for fut in finished:
-                keys = pending.pop(fut)
-                failed = {keys[n] for n in fut.result()}
-                for key in keys:
-                    if key not in failed:
-                        credit[plan.first_needed_by[key]] += 1
-                    for j, i in plan.users[key]:
-                        plan.remaining[j][i] -= 1
-                        changed.add(j)
+            for key in keys:
+                # Credit only clips the chapters will find: not failures, not clips the cache
+                # could not store (a full disk); the chapter job makes and counts those itself.
+                if key not in failed and key in cache:
+                    credit[plan.first_needed_by[key]] += 1
+                for j, i in plan.users[key]:
+                    plan.remaining[j][i] -= 1
+                    changed.add(j)
             for j in sorted(changed):
                 report(j)
     except BaseException:
@@ -169,7 +178,7 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
 _worker_queue = None
 
 
-def _init_worker(queue) -> None:
+def _init_worker(queue: Any) -> None:
     global _worker_queue
     _worker_queue = queue
 
@@ -184,7 +193,8 @@ def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
     return render_chapter(job, report)
 
 
-def _drain(queue, progress: ProgressFn | None) -> None:
+def _drain(queue: Any, progress: ProgressFn | None) -> None:
+    """Pass on the progress reports workers have queued (`queue` is a multiprocessing manager proxy)."""
     if queue is None or progress is None:
         return
     while True:
@@ -229,18 +239,25 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
         with executor(max(1, min(workers, len(jobs)))) as pool:
             _run_chapters(pool, jobs, None, progress, finish, {})
         return failures
-    if workers < 2 or not jobs:
+    local_only = sorted({line.voice.engine for job in jobs for line in job.lines
+                         if not loadable_anywhere(line.voice.engine)})
+    if local_only and workers > 1:
+        log.info("engine(s) %s registered in this process only: chapters render here, one at a time",
+                 ", ".join(local_only))
+    if workers < 2 or len(jobs) == 0 or local_only:
         for job in jobs:
             finish(job, lambda job=job: render_chapter(job, progress))
         return failures
 
     import multiprocessing as mp
 
+    options = jobs[0].options
     with contextlib.ExitStack() as stack:
-        cache_dir = jobs[0].cache_dir
-        if cache_dir is None:
-            cache_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=scratch_dir,
-                                                                             prefix=PRIVATE_CACHE_PREFIX)))
+        if options.use_cache:
+            cache_dir, private = options.cache_dir or default_cache_dir(), False
+        else:
+            cache_dir, private = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(dir=scratch_dir, prefix=PRIVATE_CACHE_PREFIX))), True
         plan = plan_sentences(jobs, ClipCache(cache_dir))
         presynth = worth_presynthesizing(plan, len(jobs), workers)
         if not presynth and len(jobs) == 1:
@@ -255,18 +272,19 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             credit: dict[int, int] = {}
             if presynth:
                 log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
-                credit = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress)
-                # The chapters find their clips cached; a private cache must survive until they end.
-                jobs = [dataclasses.replace(job, cache_dir=cache_dir,
-                                            prune_cache=job.prune_cache and job.cache_dir is not None)
-                        for job in jobs]
-                credit = {jobs[j].chapter.index: n for j, n in credit.items()}
+                by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress)
+                credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
+                # Every chapter reads its clips from this cache, so none may prune it until all are done.
+                jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
             _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth)
+        if presynth and not private:
+            ClipCache(cache_dir).prune()
     return failures
 
 
-def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue, progress: ProgressFn | None, finish,
-                  credit: dict[int, int], line_progress: bool = True) -> None:
+def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,
+                  finish: Callable[..., None], credit: dict[int, int], line_progress: bool = True) -> None:
+    """Submit every chapter job to `pool` and `finish` each as it ends, relaying worker progress."""
     pending: dict[Future, ChapterJob] = {pool.submit(_render_in_worker, j, line_progress): j for j in jobs}
     try:
         while pending:

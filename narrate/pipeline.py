@@ -14,17 +14,17 @@ from . import __version__
 from .casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from .errors import InputError
 from .export import Tags, write_atomic
-from .job import ChapterJob, Progress, ProgressFn
+from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .model import Book, Chapter, Script, VoiceMap
 from .options import RenderOptions, acx_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import NARRATOR_SPEAKER, plan_chapter
 from .reader import load_book
 from .stitch import Pacing
-from .synth import CLIP_FORMAT, default_cache_dir
+from .synth import CLIP_FORMAT
 
 __all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "load_manifest",
-           "parse_chapter_spec", "render_book", "resolve_voices", "script_book", "write_scripts"]
+           "parse_chapter_spec", "render_book", "render_chapter", "resolve_voices", "script_book", "write_scripts"]
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,6 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
               book_dir: Path, selected: list[int]) -> list[ChapterJob]:
     jobs = []
     total = len(book.chapters)
-    cache_dir = (options.cache_dir or default_cache_dir()) if options.use_cache else None
     for chapter, script in zip(book.chapters, scripts, strict=True):
         if chapter.index not in selected:
             continue
@@ -141,7 +140,7 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
             "rate": options.sample_rate,
         }
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
-                               _fingerprint(material), cache_dir=cache_dir))
+                               _fingerprint(material)))
     return jobs
 
 

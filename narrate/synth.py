@@ -96,6 +96,13 @@ class ClipCache:
     def __contains__(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def touch(self, key: str) -> None:
+        """Mark a clip as just used, so pruning (least recently used first) keeps it."""
+        try:
+            os.utime(self._path(key))
+        except OSError:
+            pass
+
     def get(self, key: str) -> AudioSegment | None:
         path = self._path(key)
         try:
@@ -160,10 +167,15 @@ class ClipCache:
 
 
 def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = None,
-                        stats: dict | None = None) -> AudioSegment:
-    """One sentence (as `sentences()` splits it) as a trimmed, levelled clip at the engine's rate."""
+                        stats: dict | None = None, fingerprint: str | None = None) -> AudioSegment:
+    """One sentence (as `sentences()` splits it) as a trimmed, levelled clip at the engine's rate.
+
+    `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it.
+    """
     engine = get_engine(voice.engine)
-    key = ClipCache.key(voice, sentence, engine.fingerprint(voice))
+    if fingerprint is None:
+        fingerprint = engine.fingerprint(voice)
+    key = ClipCache.key(voice, sentence, fingerprint)
     clip = cache.get(key) if cache else None
     if clip is not None:
         if stats is not None:
@@ -188,9 +200,10 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
 def synthesize_text(text: str, voice: Voice, frame_rate: int, cache: ClipCache | None = None,
                     stats: dict | None = None) -> list[AudioSegment]:
     """One clip per sentence of `text` at `frame_rate`, trimmed of engine silence and levelled."""
+    fingerprint = get_engine(voice.engine).fingerprint(voice)  # once: piper's looks up package metadata
     clips = []
     for sentence in sentences(text):
-        clip = synthesize_sentence(sentence, voice, cache, stats)
+        clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint)
         if len(clip):
             clips.append(conform(clip, frame_rate))
     return clips

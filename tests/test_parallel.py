@@ -177,3 +177,43 @@ def test_one_short_chapter_renders_in_process(tmp_path):
                                             cache_dir=tmp_path / "cache"))
     assert result.rendered == (1,)
     assert {s["engine"] for s in result.manifest["chapters"][0]["segments"]} == {"quick"}
+
+
+def test_an_engine_registered_in_this_process_renders_here(tmp_path, caplog):
+    """Spawned workers cannot see a register_engine() engine: such a book renders in this process."""
+    from narrate.pipeline import RenderOptions, render_book
+
+    register_engine("fake", FakeEngine)
+    src = tmp_path / "book"
+    src.mkdir()
+    for n in (1, 2):
+        (src / f"{n:02d}.txt").write_text(f'"Hello number {n}," said Lee. It was late. The end.\n', encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator]\nengine = "fake"\nvoice = "low"\n\n[speakers.Lee]\nengine = "fake"\nvoice = "high"\n',
+                  encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="narrate.parallel"):
+        result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2,
+                                                cache_dir=tmp_path / "cache"))
+    assert result.rendered == (1, 2)
+    assert "registered in this process only" in caplog.text
+
+
+def test_a_full_cache_is_pruned_once_after_every_chapter_has_its_clips(tmp_path, monkeypatch):
+    """With the cache over its limit, pre-synthesized clips stay until all chapters are encoded."""
+    pytest.importorskip("piper")
+    from narrate.pipeline import RenderOptions, render_book
+
+    tone = Path(__file__).resolve().parent / "data" / "tone-voice" / "en_US-tone-multi.onnx"
+    monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "0")
+    src = tmp_path / "book"
+    src.mkdir()
+    for n in (1, 2, 3):
+        (src / f"{n:02d}.txt").write_text(" ".join(f"Line {w} of part {n}." for w in ("one", "two", "three")) + "\n",
+                                          encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text(f'[narrator]\nengine = "piper"\nvoice = "{tone}#1"\n', encoding="utf-8")
+    cache = tmp_path / "cache"
+    result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2, cache_dir=cache))
+    counts = [(c["synthesized_clips"], c["cached_clips"]) for c in result.manifest["chapters"]]
+    assert counts == [(4, 0)] * 3  # the title and three sentences each, every one made once
+    assert ClipCache(cache).files() == []  # and then the 0 MB limit applies

@@ -82,6 +82,16 @@ def available_engines() -> dict[str, str | Callable[[], Engine]]:
     return found
 
 
+def loadable_anywhere(name: str) -> bool:
+    """Whether a fresh Python process (a spawned render worker) finds engine `name` too.
+
+    Built-ins and entry points: yes. Engines given to register_engine live in this process only.
+    """
+    if name in _registered:
+        return False
+    return name in BUILTIN_ENGINES or any(ep.name == name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
 def get_engine(name: str) -> Engine:
     """Return the (per-process, cached) engine called `name`, or raise EngineError listing the known ones."""
     if name in _instances:
