@@ -109,7 +109,9 @@ class _ProgressDisplay:
 @click.option("--on-engine-error", type=click.Choice(["fail", "narrator"]), default="fail", show_default=True,
               help="A line the engine cannot say: fail its chapter (others still render), or read it "
                    "with the narrator's voice and warn.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the synthesized clip cache.")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the synthesized clip cache (a render that spreads sentences over "
+                   "workers keeps its clips in a temporary folder in the output until it ends).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
