@@ -21,3 +21,7 @@ class EngineError(NarrateError):
 
 class ExportError(NarrateError):
     """Audio could not be encoded, tagged or written."""
+
+
+class RenderError(NarrateError):
+    """A render could not go on for a reason outside the book (a worker process died)."""

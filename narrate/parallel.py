@@ -8,12 +8,13 @@ import logging
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .engines import get_engine, loadable_anywhere
-from .errors import EngineError, NarrateError
+from .errors import EngineError, NarrateError, RenderError
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .model import Voice
 from .synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
@@ -266,17 +267,23 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             return failures
         n_workers = workers if presynth else min(workers, len(jobs))
         ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
-        queue = ctx.Manager().Queue() if progress else None
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(queue,)) as pool:
-            credit: dict[int, int] = {}
-            if presynth:
-                log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
-                by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress)
-                credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-                # Every chapter reads its clips from this cache, so none may prune it until all are done.
-                jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
-            _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth)
+        try:
+            queue = ctx.Manager().Queue() if progress else None
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(queue,)) as pool:
+                credit: dict[int, int] = {}
+                if presynth:
+                    log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
+                    by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress)
+                    credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
+                    # Every chapter reads its clips from this cache, so none may prune it until all are done.
+                    jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
+                _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth)
+        except (BrokenProcessPool, EOFError, ConnectionError):
+            # A worker or the progress queue's manager process died (the OOM killer, a crash in an
+            # engine's native code, a kill): nothing to fix in the book.
+            raise RenderError("a worker process stopped unexpectedly (killed, or out of memory?); finished "
+                              "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
         if presynth and not private:
             ClipCache(cache_dir).prune()
     return failures

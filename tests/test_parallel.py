@@ -217,3 +217,61 @@ def test_a_full_cache_is_pruned_once_after_every_chapter_has_its_clips(tmp_path,
     counts = [(c["synthesized_clips"], c["cached_clips"]) for c in result.manifest["chapters"]]
     assert counts == [(4, 0)] * 3  # the title and three sentences each, every one made once
     assert ClipCache(cache).files() == []  # and then the 0 MB limit applies
+
+
+def _spawned_workers(parent: int) -> list[int]:
+    """Pids of multiprocessing workers whose parent is `parent` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("victim", ["first", "last"])
+def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
+    """The OOM killer or a crash takes a helper process: one line and a non-zero exit, not a traceback.
+
+    The first process the render spawns serves the progress queue; the last is a pool worker.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("piper")
+    src = tmp_path / "book"
+    src.mkdir()
+    for n in (1, 2):
+        (src / f"{n:02d}.txt").write_text(" ".join(f"Sentence {k} of part {n} is here." for k in range(15)) + "\n",
+                                          encoding="utf-8")
+    tone = Path(__file__).resolve().parent / "data" / "tone-voice" / "en_US-tone-multi.onnx"
+    vm = tmp_path / "v.toml"
+    vm.write_text(f'[narrator]\nengine = "piper"\nvoice = "{tone}"\n', encoding="utf-8")
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "narrate.cli", "render", str(src), "-o", str(tmp_path / "out"),
+                             "--voices", str(vm), "-j", "2", "-q"], stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    wanted = 1 if victim == "first" else 3  # the queue's manager, then two pool workers
+    while len(workers) < wanted and proc.poll() is None and time.monotonic() < deadline:
+        workers = _spawned_workers(proc.pid)
+        time.sleep(0.02)
+    if len(workers) < wanted:
+        proc.kill()
+        pytest.skip("the render ended before its processes could be caught")
+    os.kill(max(workers) if victim == "last" else min(workers), signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert "worker process stopped unexpectedly" in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not list((tmp_path / "out" / "book").glob(".*"))  # no temp files, no private cache left
