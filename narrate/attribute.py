@@ -304,11 +304,17 @@ def _untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[i
     addresses a parent, candidates of another family are passed over.
     """
     previous = turns[-1] if turns else None
-    parent = _kin_addressee(ctx, " ".join(segs[i].text for i in quotes), previous)
+    spoken = " ".join(segs[i].text for i in quotes)
+    parent = _kin_addressee(ctx, spoken, previous)
     family = ctx.surname.get(parent) if parent else None
+    named = _named_in(ctx, spoken) - addressed
     first_choice = None
+    deferred = []
     for d in _untagged_candidates(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start,
                                   prev_narration):
+        if d.speaker in named:
+            deferred.append(d)  # people do not talk about themselves by name: "Edmund wants her to go."
+            continue
         first_choice = first_choice or d
         if parent is None:
             return d
@@ -316,7 +322,14 @@ def _untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[i
             continue
         if family is None or ctx.surname.get(d.speaker) == family:
             return d
-    return first_choice or _Decision(None, "unknown", 0.0)
+    return first_choice or (deferred[0] if deferred else _Decision(None, "unknown", 0.0))
+
+
+def _named_in(ctx: Context, quote: str) -> set[str]:
+    """The characters a quotation names (as vocatives or in the third person)."""
+    if ctx.pattern is None:
+        return set()
+    return {name for name in (lookup(ctx.index, m.group()) for m in ctx.pattern.finditer(quote)) if name}
 
 
 def _untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int],

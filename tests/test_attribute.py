@@ -320,3 +320,9 @@ def test_the_captain_is_the_only_captain_named():
 def test_a_name_said_once_in_a_tag_is_a_speaker():
     text = STORY + '"Tickets, please," said Higgins.\n'
     assert speakers(text)[-1] == "Higgins"
+
+
+def test_untagged_speaker_does_not_name_themself():
+    text = ('Tom, Anna and Kate sat by the fire.\n\n"One," said Tom.\n\n"Two," said Kate.\n\n'
+            '"Tom is tired. Shall we go?"\n')
+    assert speakers(text) == ["Tom", "Kate", "Anna"]
