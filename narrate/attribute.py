@@ -265,6 +265,12 @@ def _attribute(text: str, segments: Sequence[Segment],
         addressed_before = addressed - {last}
         ctx.previous, ctx.addressed_prev = last, addressed_before
         ctx.narrated_turn = False
+        tail = segs[idxs[-1]]
+        if tail.kind != DIALOGUE and _LEAD_IN_END.search(tail.text.rstrip()) and _SPEECH_WORD.search(
+                tail.text.rsplit(";", 1)[-1]):
+            # `... was his daughter's; but Sir Walter's remark was, soon afterwards--` leads into
+            # the quotation that opens the next paragraph.
+            lead_in, lead_start = tail.text.rstrip(), tail.start
     return out, votes
 
 

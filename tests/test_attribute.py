@@ -326,3 +326,10 @@ def test_untagged_speaker_does_not_name_themself():
     text = ('Tom, Anna and Kate sat by the fire.\n\n"One," said Tom.\n\n"Two," said Kate.\n\n'
             '"Tom is tired. Shall we go?"\n')
     assert speakers(text) == ["Tom", "Kate", "Anna"]
+
+
+def test_lead_in_at_the_end_of_a_speech_paragraph():
+    text = ('Tom, Anna and Kate sat by the fire.\n\n"It is late," said Kate.\n\n"Is it?" said Anna.\n\n'
+            '"Yes," was Kate\'s answer; but Tom\'s remark was, after a while--\n\n'
+            '"Not yet."\n')
+    assert speakers(text) == ["Kate", "Anna", "Kate", "Tom"]
