@@ -45,7 +45,8 @@ _AFTER_NOUN = re.compile(
     r"(?:\w+\s+){0,3}?" + _SPEECH_NOUN
 )
 # Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
-_BEFORE_NORMAL = re.compile(_SUBJ + _ADV + r"\s+" + _VERB + r"\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
+_INFINITIVE = r"(?:to\s+(?:add|say|reply|answer|ask|observe|remark|exclaim|inquire|enquire|whisper|murmur|speak))"
+_BEFORE_NORMAL = re.compile(_SUBJ + _ADV + r"\s+(?:" + _VERB + "|" + _INFINITIVE + r")\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
 _BEFORE_INVERTED = re.compile(_VERB + _ADV + r"\s+" + _SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
 # A sentence whose subject is a character: `Rory stared at him.`, `She smiled.`
 _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + _SUBJ + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
@@ -93,12 +94,17 @@ def _tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> _Deci
 def _tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> _Decision | None:
     # Only the last sentence of the narration before the quotation can lead into it.
     tail = before[-300:]
-    for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
-        m = pattern.search(tail)
-        if m:
-            speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
-            if speaker:
-                return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05, _pronoun_of(m.group("subj")))
+    # The clause nearest the quotation first: in `He told the whole; and she had only to add,`
+    # the speaker is "she", not "He".
+    semi = tail.rfind(";")
+    tails = [tail[semi + 1:], tail] if semi >= 0 and _has_word(tail[semi + 1:]) else [tail]
+    for part in tails:
+        for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
+            m = pattern.search(part)
+            if m:
+                speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
+                if speaker:
+                    return _Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05, _pronoun_of(m.group("subj")))
     return _lead_in(ctx, tail, seg.start - len(tail), para_start)
 
 

@@ -322,6 +322,12 @@ def test_a_name_said_once_in_a_tag_is_a_speaker():
     assert speakers(text)[-1] == "Higgins"
 
 
+def test_tag_in_the_clause_nearest_the_quote():
+    text = ('Tom came in with Anna.\n\n"Where were you?" said Tom.\n\n'
+            'He told the whole story; and she had only to add, "It was raining."\n')
+    assert speakers(text) == ["Tom", "Anna"]
+
+
 def test_untagged_speaker_does_not_name_themself():
     text = ('Tom, Anna and Kate sat by the fire.\n\n"One," said Tom.\n\n"Two," said Kate.\n\n'
             '"Tom is tired. Shall we go?"\n')
