@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .audio import AudioSegment
 from .errors import EngineError
-from .export import Section, Tags, mp3_delay_ms, write_pcm_mp3
+from .export import Section, Tags, mp3_delay_ms, mp3_loudness_loss, write_pcm_mp3
 from .loudness import normalize_samples
 from .model import Chapter, Voice
 from .options import RenderOptions
@@ -19,6 +19,9 @@ from .stitch import Stitched, stitch
 from .synth import ClipCache, default_cache_dir, synthesize_text
 
 log = logging.getLogger(__name__)
+
+MIN_LOSS_LU = 0.1  # smaller encoder losses are left alone (measurement noise)
+MAX_LOSS_LU = 2.0  # a bigger one means a measurement gone wrong, not an encoder
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,12 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
     stitched = stitch(spoken, clips, opts.pacing, opts.sample_rate)
     del clips  # the stitched samples hold the chapter now
     normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
+    if opts.loudness.lufs is not None:
+        # Aim above the target by what the encoder will take off, so the MP3 itself measures on target.
+        loss = mp3_loudness_loss(stitched.samples, opts.sample_rate, opts.encoding)
+        if loss > MIN_LOSS_LU:
+            aim = dataclasses.replace(opts.loudness, lufs=opts.loudness.lufs + min(loss, MAX_LOSS_LU))
+            normalize_samples(stitched.samples, opts.sample_rate, aim)
     delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
     duration_ms = stitched.duration_ms + delay
     sections = _sections(job.chapter, stitched, duration_ms, delay)

@@ -165,3 +165,14 @@ def test_a_dc_offset_does_not_ring_into_the_level():
     rate = 22050
     x = sine(rate, 1000, 0.2, -20.0)  # short, where a start-up transient would weigh most
     assert clip_lufs(x + 0.3, rate) == pytest.approx(clip_lufs(x, rate), abs=0.05)
+
+
+def test_the_mp3_encoders_loudness_loss_is_measured_on_the_chapter():
+    from narrate.engines import get_engine
+    from narrate.export import Encoding, mp3_loudness_loss
+    from narrate.model import Voice
+
+    speech = samples(get_engine("espeak").synthesize("The quick brown fox jumps over the lazy dog. " * 8, Voice()))
+    loss = mp3_loudness_loss(speech, 22050, Encoding(bitrate_kbps=64))
+    assert 0.1 < loss < 1.5  # measured ~0.45 LU on espeak speech at 22.05 kHz
+    assert mp3_loudness_loss(np.zeros(22050 * 60, dtype=np.int16), 22050, Encoding()) == 0.0
