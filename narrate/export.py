@@ -87,7 +87,7 @@ def encode_pcm(x: np.ndarray, frame_rate: int, enc: Encoding) -> bytes:
 # LAME's output measures quieter than its input (espeak speech at 22.05 kHz: ~0.45 LU, at 64 kbps as
 # at 160), enough to miss a loudness target; it depends on the sound, so it is measured on a few
 # excerpts of the chapter itself.
-LOSS_EXCERPT_S = 15.0
+LOSS_EXCERPT_S = 10.0
 LOSS_EXCERPTS = 3
 
 

@@ -109,13 +109,15 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
     stitched = stitch(spoken, clips, opts.pacing, opts.sample_rate)
     del clips  # the stitched samples hold the chapter now
-    normalize_samples(stitched.samples, opts.sample_rate, opts.loudness)
-    if opts.loudness.lufs is not None:
-        # Aim above the target by what the encoder will take off, so the MP3 itself measures on target.
+    aim = opts.loudness
+    if aim.lufs is not None:
+        # Aim above the target by what the encoder will take off, so the MP3 itself measures on
+        # target. The loss hardly depends on level (0.437 LU before normalizing, 0.436 after, on
+        # a test chapter), so it is measured first and the chapter is gained once.
         loss = mp3_loudness_loss(stitched.samples, opts.sample_rate, opts.encoding)
         if loss > MIN_LOSS_LU:
-            aim = dataclasses.replace(opts.loudness, lufs=opts.loudness.lufs + min(loss, MAX_LOSS_LU))
-            normalize_samples(stitched.samples, opts.sample_rate, aim)
+            aim = dataclasses.replace(aim, lufs=aim.lufs + min(loss, MAX_LOSS_LU))
+    normalize_samples(stitched.samples, opts.sample_rate, aim)
     delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
     duration_ms = stitched.duration_ms + delay
     sections = _sections(job.chapter, stitched, duration_ms, delay)
