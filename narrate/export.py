@@ -14,6 +14,7 @@ import numpy as np
 
 from .audio import AudioSegment
 from .errors import ExportError
+from .loudness import integrated_lufs
 
 MAX_CHAPTER_TITLE = 48
 # LAME's encoder delay (576) plus the decoder's (529). lameenc writes no gapless-playback
@@ -93,8 +94,6 @@ LOSS_EXCERPTS = 3
 def mp3_loudness_loss(x: np.ndarray, frame_rate: int, enc: Encoding) -> float:
     """How many LU quieter mono int16 samples `x` will measure once encoded with `enc` (0.0 if unmeasurable)."""
     import miniaudio
-
-    from .loudness import integrated_lufs
 
     n = int(LOSS_EXCERPT_S * frame_rate)
     if x.size <= n * LOSS_EXCERPTS:

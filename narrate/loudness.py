@@ -98,8 +98,8 @@ def integrated_lufs(x: np.ndarray, rate: int) -> float:
 # words stay in, as they do in BS.1770, while longer pauses at commas drop out. (With 20 ms
 # frames, a neural voice that leaves more air between words came out ~0.3 LU quieter than espeak.)
 CLIP_FRAME_S = 0.1
-CLIP_GATE_DB = -34.0
-MAX_CLIP_GAIN_DB = 30.0  # frames this far below the clip's loudest frame are pauses, not speech
+CLIP_GATE_DB = -34.0  # frames this far below the clip's loudest frame are pauses, not speech
+MAX_CLIP_GAIN_DB = 30.0  # see level_clip
 
 
 @lru_cache(maxsize=8)
