@@ -47,10 +47,12 @@ class SentencePlan:
     """cache key -> (job number, line number) of every occurrence."""
     remaining: list[list[int]] = field(default_factory=list)
     """Per job, per line: sentences not yet in the cache."""
-    first_needed_by: dict[str, int] = field(default_factory=dict)
-    """cache key -> the job credited with synthesizing it (the others find it cached)."""
     slow: bool = False
     """Some clip needs an engine that is not fast (a neural voice)."""
+
+    def first_needed_by(self, key: str) -> int:
+        """The job credited with synthesizing clip `key` (the others find it cached)."""
+        return self.users[key][0][0]
 
     def lines_done(self, job: int) -> int:
         """How many lines of job number `job` have every clip they need."""
@@ -75,7 +77,6 @@ def plan_sentences(jobs: list[ChapterJob], cache: ClipCache) -> SentencePlan:
                         cache.touch(key)  # needed by this render: the last clips pruning may take
                         continue
                     plan.todo[key] = (voice, sentence)
-                    plan.first_needed_by[key] = j
                     plan.slow = plan.slow or not _is_fast(voice.engine)
                 plan.users.setdefault(key, []).append((j, i))
                 missing += 1
@@ -161,7 +162,7 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
                 # Credit only clips the chapters will find: not failures, not clips the cache
                 # could not store (a full disk); the chapter job makes and counts those itself.
                 if key not in failed and key in cache:
-                    credit[plan.first_needed_by[key]] += 1
+                    credit[plan.first_needed_by(key)] += 1
                 for j, i in plan.users[key]:
                     plan.remaining[j][i] -= 1
                     changed.add(j)
@@ -240,8 +241,8 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
         with executor(max(1, min(workers, len(jobs)))) as pool:
             _run_chapters(pool, jobs, None, progress, finish, {})
         return failures
-    local_only = sorted({line.voice.engine for job in jobs for line in job.lines
-                         if not loadable_anywhere(line.voice.engine)})
+    engines = {line.voice.engine for job in jobs for line in job.lines}
+    local_only = sorted(name for name in engines if not loadable_anywhere(name))  # once per engine
     if local_only and workers > 1:
         log.info("engine(s) %s registered in this process only: chapters render here, one at a time",
                  ", ".join(local_only))

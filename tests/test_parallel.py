@@ -55,7 +55,7 @@ def test_plan_lists_each_missing_clip_once(fake, tmp_path):
     assert plan.remaining == [[1, 1, 1], [1, 1, 1]]
     low_key = next(k for k, v in plan.todo.items() if v == (LOW, "One two."))
     assert plan.users[low_key] == [(0, 1), (0, 2), (1, 2)]
-    assert plan.first_needed_by[low_key] == 0
+    assert plan.first_needed_by(low_key) == 0
     assert plan.slow  # the fake engine does not claim to be fast
 
 
