@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,8 +25,8 @@ MAIN_VOICES = {
                Voice("espeak", "en-us+f4", 180, 70), Voice("espeak", "en-gb-x-rp+f1", 170, 52)),
 }
 MINOR_VOICES = {
-    "male": (Voice("espeak", "en-us+m5", 170, 44), Voice("espeak", "en-gb+m6", 175, 34)),
-    "female": (Voice("espeak", "en-us+f5", 170, 62), Voice("espeak", "en-gb+f1", 175, 50)),
+    "male": (Voice("espeak", "en-us+m5", 170, 44), Voice("espeak", "en+m6", 175, 34)),
+    "female": (Voice("espeak", "en-us+f5", 170, 62), Voice("espeak", "en+f1", 175, 50)),
 }
 MAIN_MIN_LINES = 3
 """A speaker with fewer dialogue lines in the whole book shares the small minor pool."""
@@ -41,6 +42,24 @@ def speaker_stats(scripts: Iterable[Script]) -> dict[str, dict]:
             if entry["gender"] == "unknown":
                 entry["gender"] = sp["gender"]
     return dict(sorted(stats.items(), key=lambda kv: (-kv[1]["lines"], kv[0])))
+
+
+@functools.cache
+def speakable(voice: Voice) -> bool:
+    """Whether the voice's engine is installed and accepts the voice (cached per process)."""
+    from .engines import get_engine
+
+    try:
+        get_engine(voice.engine).check_voice(voice)
+    except EngineError:
+        return False
+    return True
+
+
+def _pool(voices: Iterable[Voice], fallback: Voice) -> tuple[Voice, ...]:
+    """The voices of a built-in pool the engine can speak (espeak-ng data differs between
+    builds), or the fallback alone: a cast must never name a voice that cannot render."""
+    return tuple(v for v in voices if speakable(v)) or (fallback,)
 
 
 def _identity(voice: Voice) -> tuple[str, str]:
@@ -64,26 +83,28 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> Voice
         if gender in used:
             used[gender] += 1
     minor_used = {"male": 0, "female": 0}
+    main_pools = {g: _pool(vs, base.narrator) for g, vs in MAIN_VOICES.items()}
+    minor_pools = {g: _pool(vs, base.narrator) for g, vs in MINOR_VOICES.items()}
     for name, info in stats.items():
         if name in speakers or base.canonical(name) != name:
             continue
         gender = info["gender"] if info["gender"] in ("male", "female") else \
             ("male" if used["male"] <= used["female"] else "female")
         if info["lines"] >= MAIN_MIN_LINES:
-            pool = MAIN_VOICES[gender]
+            pool = main_pools[gender]
             free = [v for v in pool if _identity(v) not in taken]
             voice = free[0] if free else pool[used[gender] % len(pool)]
             used[gender] += 1
         else:
-            pool = MINOR_VOICES[gender]
+            pool = minor_pools[gender]
             voice = pool[minor_used[gender] % len(pool)]
             minor_used[gender] += 1
         speakers[name] = voice
         taken.add(_identity(voice))
     return dataclasses.replace(base, speakers=speakers,
-                               default_male=base.default_male or MINOR_VOICES["male"][0],
-                               default_female=base.default_female or MINOR_VOICES["female"][0],
-                               default_unknown=base.default_unknown or MINOR_VOICES["male"][1])
+                               default_male=base.default_male or minor_pools["male"][0],
+                               default_female=base.default_female or minor_pools["female"][0],
+                               default_unknown=base.default_unknown or minor_pools["male"][-1])
 
 
 def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:

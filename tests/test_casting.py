@@ -192,6 +192,54 @@ def ident(v: Voice) -> tuple[str, str]:
     return (v.engine, v.voice)
 
 
+def builtin_voices() -> list[Voice]:
+    return [NARRATOR, *(v for pool in (MAIN_VOICES, MINOR_VOICES) for vs in pool.values() for v in vs)]
+
+
+def test_every_builtin_voice_is_one_espeak_selects_by_its_own_id() -> None:
+    from narrate.engines import get_engine
+
+    espeak = get_engine("espeak")
+    for voice in builtin_voices():
+        espeak.check_voice(voice)
+        # Its own id, not a language tag that only narrate resolves ("en-gb" is the voice "en").
+        assert espeak.resolve(voice) == voice.voice
+        clip = espeak.synthesize("Where are we going tonight?", voice)
+        assert len(clip) > 800 and clip.max > 3000, voice
+
+
+def test_auto_cast_skips_a_voice_the_engine_refuses(monkeypatch) -> None:
+    import narrate.casting as casting
+
+    missing = Voice("espeak", "en-gb-x-nowhere+m6", 175, 34)  # e.g. an espeak-ng build without it
+    monkeypatch.setitem(casting.MINOR_VOICES, "male", (missing, *MINOR_VOICES["male"]))
+    monkeypatch.setitem(casting.MAIN_VOICES, "female", (missing,))
+    stats = {"Sam": {"gender": "male", "lines": 1}, "Kim": {"gender": "unknown", "lines": 1},
+             "Ann": {"gender": "female", "lines": 5}, "Lou": {"gender": "male", "lines": 2}}
+    cast = auto_cast(stats)
+    used = [*cast.speakers.values(), cast.default_male, cast.default_female, cast.default_unknown]
+    assert missing not in used
+    assert cast.speakers["Ann"] == NARRATOR  # a pool with nothing speakable falls back to the narrator
+    check_voices(cast)
+
+
+def test_a_book_of_minor_and_unknown_speakers_renders_with_the_default_cast(tmp_path: Path) -> None:
+    # Issue 14, item 0: the minor pool and the unknown-gender default named "en-gb", which the
+    # wheel's espeak-ng does not select, so this failed with "unknown espeak voice 'en-gb'".
+    from click.testing import CliRunner
+
+    from narrate.cli import cli
+
+    (tmp_path / "ch.txt").write_text('"Where are we going?" asked Sam.\n\n"Home," said Alex.\n\n'
+                                     '"Why?" asked Kim.\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(tmp_path / "ch.txt"), "-o", str(tmp_path / "out"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "out" / "ch" / "book.json").read_text(encoding="utf-8"))
+    said = {s["speaker"]: s["voice"] for s in manifest["chapters"][0]["segments"] if s["kind"] == "dialogue"}
+    assert set(said) == {"Sam", "Alex", "Kim"}
+    assert set(said.values()) <= {v.voice for v in builtin_voices()}
+
+
 def test_auto_cast_is_deterministic() -> None:
     a = auto_cast(STATS)
     assert a == auto_cast(dict(STATS)) == auto_cast(json.loads(json.dumps(STATS)))

@@ -117,12 +117,39 @@ class EspeakEngine:
                                  languages=("en-us",), description=f"any voice + {var}"))
         return out
 
+    @cached_property
+    def _base_ids(self) -> dict[str, str]:
+        """Every name a base voice answers to (id, display name, language tag), casefolded -> its id.
+
+        espeak-ng selects a voice only by its id or name: "en-gb" is the language tag of the voice
+        "en" and SetVoiceByName("en-gb") fails, although it is what people (and voice maps written
+        by narrate before 0.1.1) write. Ids and names win over language tags.
+        """
+        out: dict[str, str] = {}
+        for v in self._base_voices:
+            for lang in v.languages:
+                out.setdefault(lang.casefold(), v.id)
+        for v in self._base_voices:
+            out[v.name.casefold()] = v.id
+        for v in self._base_voices:
+            out[v.id.casefold()] = v.id
+        return out
+
+    def _base_id(self, base: str) -> str | None:
+        return self._base_ids.get(base.casefold())
+
+    def resolve(self, voice: Voice) -> str:
+        """The voice string espeak-ng selects for `voice.voice`: the base voice's id plus the variant."""
+        self.check_voice(voice)
+        m = _VOICE_RE.match(voice.voice)
+        base = self._base_id(m["base"])
+        return f"{base}+{m['variant']}" if m["variant"] else base
+
     def check_voice(self, voice: Voice) -> None:
         m = _VOICE_RE.match(voice.voice or "")
         if not m:
             raise EngineError(f"malformed espeak voice {voice.voice!r} (expected e.g. 'en-us+f3')")
-        ids = {v.id for v in self._base_voices} | {v.name for v in self._base_voices}
-        if m["base"] not in ids:
+        if self._base_id(m["base"]) is None:
             raise EngineError(f"unknown espeak voice {m['base']!r} (see `narrate voices`)")
         if m["variant"] and m["variant"] not in self._variants:
             raise EngineError(f"unknown espeak variant {m['variant']!r} in {voice.voice!r} "
@@ -149,7 +176,7 @@ class EspeakEngine:
         if not text.strip():
             return AudioSegment.silent(duration=0, frame_rate=self.sample_rate)
         self._tts()
-        self.check_voice(voice)
+        selected = self.resolve(voice)
         es = self._espeak
         with self._lock:
             self._chunks = []
@@ -157,7 +184,7 @@ class EspeakEngine:
             # keeps one file per loop; we call the same espeak binding directly, in order.
             es.cSetSynthCallback(self._callback)
             try:
-                if es.SetVoiceByName(voice.voice.encode("utf-8")) != 0:
+                if es.SetVoiceByName(selected.encode("utf-8")) != 0:
                     raise EngineError(f"espeak cannot select voice {voice.voice!r}")
                 es.SetParameter(es.RATE, voice.rate, 0)
                 es.SetParameter(es.PITCH, voice.pitch, 0)
