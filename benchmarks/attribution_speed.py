@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from narrate.attribute import script_text  # noqa: E402
+from narrate.attribution.attribute import script_text  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "dev-corpus"
 

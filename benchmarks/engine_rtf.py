@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from narrate.engines import get_engine  # noqa: E402
 from narrate.errors import EngineError  # noqa: E402
 from narrate.model import Voice  # noqa: E402
-from narrate.synth import sentences  # noqa: E402
+from narrate.voices.engines import get_engine  # noqa: E402
+from narrate.voices.synth import sentences  # noqa: E402
 
 TEXT = (
     "The lane ran down from the church to the river, and in the early morning it was always empty. "

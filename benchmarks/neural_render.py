@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engine_rtf import TEXT  # noqa: E402
 
-import narrate.parallel  # noqa: E402
-from narrate.engines import get_engine  # noqa: E402
+import narrate.render.parallel  # noqa: E402
 from narrate.errors import EngineError  # noqa: E402
 from narrate.model import Voice  # noqa: E402
-from narrate.pipeline import RenderOptions, render_book  # noqa: E402
-from narrate.synth import sentences  # noqa: E402
+from narrate.render.pipeline import RenderOptions, render_book  # noqa: E402
+from narrate.voices.engines import get_engine  # noqa: E402
+from narrate.voices.synth import sentences  # noqa: E402
 
 SIZES = (1, 1, 3)
 # Every copy of the passage gets its own opening words, so no sentence repeats: a repeated
@@ -114,12 +114,12 @@ def main() -> int:
               f"reference (what {args.jobs} cores give this machine)")
 
         one, audio = render(book, root, "one", voices, 1)
-        real = narrate.parallel.worth_presynthesizing
-        narrate.parallel.worth_presynthesizing = lambda *a: False
+        real = narrate.render.parallel.worth_presynthesizing
+        narrate.render.parallel.worth_presynthesizing = lambda *a: False
         try:
             chapters, _ = render(book, root, "chapters", voices, args.jobs)
         finally:
-            narrate.parallel.worth_presynthesizing = real
+            narrate.render.parallel.worth_presynthesizing = real
         spread, _ = render(book, root, "sentences", voices, args.jobs)
         print(f"audio: {audio:.1f} s")
         for label, wall in (("one core", one), ("chapters", chapters), ("sentences", spread)):

@@ -26,10 +26,10 @@ SAMPLES = sorted((ROOT / "texts" / "rory-and-jess").glob("*.txt"))
 REFERENCE = r'''
 import sys, time, re, json
 from pathlib import Path
-from narrate.engines import get_engine
+from narrate.voices.engines import get_engine
 from narrate.model import Voice
-from narrate.audio import AudioSegment
-from narrate.export import Encoding, encode_mp3
+from narrate.audio.values import AudioSegment
+from narrate.audio.export import Encoding, encode_mp3
 engine = get_engine("espeak")
 voice = Voice()
 total_ms = 0

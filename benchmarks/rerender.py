@@ -79,9 +79,9 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="narrate-rerender-"))
     os.environ["NARRATE_CACHE_DIR"] = str(tmp / "cache")
-    from narrate.casting import load_voice_map, speaker_stats, update_voice_map_file
-    from narrate.pipeline import RenderOptions, render_book, script_book
-    from narrate.reader import load_book
+    from narrate.render.pipeline import RenderOptions, render_book, script_book
+    from narrate.text.reader import load_book
+    from narrate.voices.casting import load_voice_map, speaker_stats, update_voice_map_file
 
     try:
         src = build_book(tmp / "rerender-bench")

@@ -1,5 +1,5 @@
 """Entry point for `python -m narrate`."""
 
-from .cli import main
+from .cli.main import main
 
 main()

@@ -12,6 +12,11 @@ SegmentKind = Literal["narration", "dialogue"]
 
 Gender = Literal["male", "female", "unknown"]
 
+NARRATOR_SPEAKER = "Narrator"
+"""The speaker of a first-person narrator's lines: read in the narrator's voice, never a character."""
+TITLE = "title"
+"""The kind of a planned Line that reads the chapter title."""
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -150,3 +155,19 @@ class VoiceMap:
 
     def canonical(self, speaker: str) -> str:
         return self.aliases.get(speaker, speaker)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing to say: a segment (or the chapter title) with its voice and the pause before it."""
+
+    kind: str
+    """"narration", "dialogue" or "title"."""
+    text: str
+    voice: Voice
+    speaker: str | None
+    paragraph: int
+    pause_before: str
+    """"head", "segment", "paragraph", "speaker", "scene" or "title" — resolved to ms by the stitcher."""
+    segment_index: int | None = None
+    """Index into the script's segments (None for the title)."""

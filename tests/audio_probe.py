@@ -20,22 +20,31 @@ def decode_mp3(path: Path) -> tuple[np.ndarray, int]:
 
 
 def f0_median(x: np.ndarray, rate: int, lo_hz: float = 60, hi_hz: float = 450) -> float:
-    """Median fundamental frequency (Hz) over voiced 40 ms frames, by autocorrelation."""
+    """Median fundamental frequency (Hz) of the voiced 40 ms frames of `x` (10 ms apart), by autocorrelation.
+
+    A frame counts when its level is within 14 dB of the loudest frame and its autocorrelation at
+    the best lag is over half its energy (clearly periodic).
+    """
+    n, hop = int(0.04 * rate), int(0.01 * rate)
+    lo_lag, hi_lag = int(rate / hi_hz), int(rate / lo_hz)
     x = x.astype(np.float64)
-    n = int(0.04 * rate)
-    peak = np.abs(x).max() if x.size else 0
-    pitches = []
-    for i in range(0, len(x) - n, n):
-        fr = x[i:i + n]
-        if np.sqrt((fr ** 2).mean()) < 0.05 * peak:
+    frames = [x[i:i + n] for i in range(0, len(x) - n, hop)]
+    if not frames:
+        return math.nan
+    loudest = max(np.sqrt(np.mean(f ** 2)) for f in frames)
+    f0s = []
+    for f in frames:
+        if np.sqrt(np.mean(f ** 2)) < 0.2 * loudest:
             continue
-        fr = fr - fr.mean()
-        ac = np.correlate(fr, fr, "full")[n - 1:]
-        lo, hi = int(rate / hi_hz), int(rate / lo_hz)
-        k = lo + int(np.argmax(ac[lo:hi]))
-        if ac[0] > 0 and ac[k] > 0.3 * ac[0]:
-            pitches.append(rate / k)
-    return float(np.median(pitches)) if pitches else math.nan
+        f = f - f.mean()
+        spec = np.fft.rfft(f, 2 * n)
+        ac = np.fft.irfft(spec * np.conj(spec))[:n]
+        if ac[0] <= 0:
+            continue
+        lag = lo_lag + int(np.argmax(ac[lo_lag:hi_lag]))
+        if ac[lag] / ac[0] > 0.5:
+            f0s.append(rate / lag)
+    return float(np.median(f0s)) if f0s else math.nan
 
 
 def rms_db(x: np.ndarray) -> float:

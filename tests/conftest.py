@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_BOOK = ROOT / "texts" / "rory-and-jess"
+DATA = Path(__file__).resolve().parent / "data"
+THREE_ROOMS = DATA / "three-rooms"
+"""A small three-chapter book: Jess (5 lines) and Rory (5) in every chapter, Luke (1) only in chapter 2."""
+
+
+def copy_book(book: Path, dest: Path) -> Path:
+    """A private copy of a fixture book, for tests that render or edit it."""
+    shutil.copytree(book, dest, dirs_exist_ok=True)
+    return dest
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,7 +32,7 @@ def _isolated_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def rendered_sample(tmp_path_factory):
     """The sample book rendered once with default settings: (book_dir, manifest)."""
-    from narrate.pipeline import RenderOptions, render_book
+    from narrate.render.pipeline import RenderOptions, render_book
 
     out = tmp_path_factory.mktemp("render")
     result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=out, voices_dir=out / "no-voices"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from narrate.audio import from_samples
-from narrate.engines import VoiceInfo
+from narrate.audio.values import from_samples
+from narrate.voices.engines import VoiceInfo
 
 WORD_MS = 100
 RATE = 22050

@@ -1,0 +1,423 @@
+"""Character discovery for attribution: names, titles, aliases and gender from raw text."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ..model import Character, Gender
+
+MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
+FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
+NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend".split())
+TITLES = MALE_TITLES | FEMALE_TITLES | NEUTRAL_TITLES
+# Titles that go with a given name ("Sir Walter", "Lady Catherine") rather than a surname.
+GIVEN_NAME_TITLES = frozenset("sir lady dame lord".split())
+
+# Capitalised words that are not names even when they recur mid-sentence.
+STOP_CAPS = frozenset(
+    """i i'm i'll i've i'd a an the and but or nor so yet for if then than when while where whence
+    what who whom whose which why how that this these those there here he she it we they you me him
+    her us them my mine your yours his hers its our ours their theirs no not yes oh ah aye nay well
+    now just only still even perhaps indeed surely certainly very quite all any each every some
+    many much more most one two three four five six seven eight nine ten first second third last
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december god heaven lord christmas easter english french
+    chapter volume book part end after before at by in on of to from with without into upon as
+    about over under again also because though although unless until till since do does did don't
+    can't won't is was are were be been being have has had let let's may might must shall should will
+    would could ok okay dear poor good great old young little sir madam ma'am mamma papa mama
+    mother father hello goodbye thank thanks please why what's that's it's there's here's
+    """.split()
+)
+MALE_FIRST = frozenset(
+    """john james william george charles thomas henry edward robert richard joseph david michael
+    peter paul mark luke matthew andrew philip frederick arthur albert alfred harry jack tom tim
+    frank fred walter ben benjamin samuel sam daniel dan jesse christopher
+    chris stephen steven edmund edgar francis hugh ralph roger simon victor oliver harold louis
+    ernest jim joe bob bill will willy ned ted nick tony mike steve kevin brian eric adam alan
+    """.split()
+)
+FEMALE_FIRST = frozenset(
+    """mary anne ann anna jane elizabeth emma catherine charlotte sarah susan margaret lucy harriet
+    fanny julia maria louisa caroline isabella sophia sophie alice emily eleanor elinor marianne
+    lydia kitty kate katherine helen ellen grace rose rosie amy amelia lily laura clara
+    rachel rebecca hannah esther ruth martha mrs jenny jennifer jessica linda
+    nancy betty beth liz lizzy molly polly sally penelope olivia victoria agnes edith dorothy
+    """.split()
+)
+
+_HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
+_CLAUSE_LEADS = frozenset("""and but when while as then that so because before after until if though till said
+    cried replied returned asked answered observed added exclaimed rejoined continued whispered""".split())
+# A capitalised word right after or before one of these verbs in narration is a speaker's name,
+# even when it is also a word ("said Will", "May asked") or named only once ("said Higgins").
+_TAG_VERBS = r"(?:said|asked|replied|answered|cried|exclaimed|whispered|shouted|called|added|returned|observed|remarked|muttered|murmured|agreed|admitted|insisted|continued|began|sighed|laughed)"
+_TAG_SUBJ = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.? |[A-Z][a-z]+ )?[A-Z][a-z]+"
+_TAG_NAME = re.compile(r"(?:^|[\"\u201d\u2019',\u2014]\s*)" + _TAG_VERBS + r"\s+(?:(?P<the>the)\s+)?(?P<a>" + _TAG_SUBJ + r")\b"
+                       r"|(?:^|[\"\u201d\u2019,\u2014]\s*)(?P<b>" + _TAG_SUBJ + r")\s+" + _TAG_VERBS + r"\b",
+                       re.MULTILINE)
+_NOT_NAMES = frozenset("""i he she it we they you the a an this that these those his her their my our your who what
+    which then there here now so but and or yet well oh ah no yes somebody someone nobody everyone everybody one""".split())
+# Titles used alone as a name after "the": "said the Captain".
+_BARE_TITLES = frozenset("captain colonel major general admiral doctor professor judge sergeant".split())
+_PLACE_PREPS = frozenset("in at into from near through towards toward across".split())
+_HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
+_SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
+_HIS = re.compile(r"\bhis\b", re.IGNORECASE)
+_HER = re.compile(r"\bher\b", re.IGNORECASE)
+_HIM = re.compile(r"\bhim\b", re.IGNORECASE)
+# "her" as an object: before punctuation, a preposition or an adverb ("at her sideways"), not a noun.
+_HER_OBJECT = re.compile(r"\bher\b(?=\s*(?:[^\w\s]|$|(?:and|but|or|to|with|in|on|at|as|for|from|again|back|"
+                         r"away|up|down|out|off|that|so|too|[a-z]+ly|[a-z]+ways)\b))", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?\u2026]['\"\u201d\u2019]?\s")
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper() or (len(word) == 1 and word.isupper() and word != "I")
+
+
+def _split_possessive(word: str) -> str:
+    for suffix in ("'s", "\u2019s", "'", "\u2019"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
+            return word[: -len(suffix)]
+    return word
+
+
+def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list[tuple[int, int, str, bool]]:
+    """Runs of capitalised words that may be names: (start, end, surface, sentence_initial).
+
+    A word in `names` is kept even if it is usually a function word ("May", "Will")."""
+    runs: list[tuple[int, int, str, bool]] = []
+    run: list[tuple[int, int, str]] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        start = run[0][0]
+        j = start - 1
+        while j >= 0 and text[j] in " \t\n\"'\u201c\u2018(":
+            j -= 1
+        initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'"
+        words = [w for _, _, w in run]
+        # Drop leading function words ("But Emma", "Poor Miss Taylor").
+        while words and words[0].lower() in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
+            run.pop(0)
+            words.pop(0)
+            initial = False
+        if words:
+            words[-1] = _split_possessive(words[-1])
+            end = run[-1][0] + len(words[-1])
+            runs.append((run[0][0], end, " ".join(text[run[0][0]:end].split()), initial))
+        run.clear()
+
+    for m in _WORD.finditer(text):
+        w = m.group()
+        if _is_cap(w) or (w.lower() in TITLES and w[:1].isupper()):
+            if run:
+                gap = text[run[-1][1]:m.start()]
+                prev = run[-1][2]
+                ok_gap = gap.isspace() and gap.count("\n") <= 1 or (
+                    gap.startswith(".") and gap[1:].isspace() and prev.lower() in TITLES)
+                if not ok_gap or _split_possessive(prev) != prev:
+                    flush()
+            run.append((m.start(), m.end(), w))
+        else:
+            flush()
+    flush()
+    return runs
+
+
+@dataclass
+class _Entity:
+    names: Counter
+    gender_votes: float = 0.0  # > 0 male, < 0 female
+
+    @property
+    def name(self) -> str:
+        # The longest frequent form is the most specific canonical name.
+        best = max(self.names.items(), key=lambda kv: (kv[1] >= 2 or len(self.names) == 1, len(kv[0].split()), kv[1]))
+        return best[0]
+
+
+def _title_of(name: str) -> str | None:
+    first = name.split()[0].rstrip(".").lower()
+    return first if first in TITLES and len(name.split()) > 1 else None
+
+
+def _title_gender(title: str | None) -> Gender:
+    if title in MALE_TITLES:
+        return "male"
+    if title in FEMALE_TITLES:
+        return "female"
+    return "unknown"
+
+
+def _norm(name: str) -> str:
+    """Surface form with one space and no dot after the title, for matching."""
+    parts = name.split()
+    if parts and parts[0].rstrip(".").lower() in TITLES:
+        parts[0] = parts[0].rstrip(".")
+    return " ".join(parts)
+
+
+def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
+    """Find the named people across all texts, merge their aliases and guess their gender."""
+    counts: Counter = Counter()
+    mid: Counter = Counter()
+    place: Counter = Counter()
+    display: dict[str, str] = {}
+    lower_words: Counter = Counter()
+    tagged: set[str] = set()
+    masks = [_dialogue_mask(text) for text in texts]
+    for text, spoken in zip(texts, masks):
+        for m in _WORD.finditer(text):
+            w = m.group()
+            if w.islower():
+                lower_words[w] += 1
+        for m in _TAG_NAME.finditer(text):
+            name = m.group("a") or m.group("b")
+            if spoken(m.start("a") if m.group("a") else m.start("b")) or name.split()[0].lower() in _NOT_NAMES:
+                continue
+            if m.group("the"):
+                if name.lower() in _BARE_TITLES:  # "said the Captain"
+                    tagged.add(name)
+                continue
+            key = _norm(name)
+            if key.split()[0].lower() not in TITLES or len(key.split()) > 1:
+                tagged.add(key)
+    for text, spoken in zip(texts, masks):
+        for start, _end, surface, initial in name_runs(text, tagged):
+            if spoken(start):
+                continue  # names said inside quotations are vocatives or hearsay, not evidence
+            key = _norm(surface)
+            if (key.lower() in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
+                continue
+            counts[key] += 1
+            display.setdefault(key, surface)
+            if not initial:
+                mid[key] += 1
+            before = text[max(0, start - 12):start].split()
+            if before and before[-1].lower() in _PLACE_PREPS:
+                place[key] += 1
+    parts = {w for key in counts if len(key.split()) > 1 for w in key.split()[-2:]}
+
+    def initial_only(key: str) -> bool:
+        return mid[key] == 0
+
+    keep = []
+    for key, n in counts.items():
+        words = key.split()
+        titled = _title_of(key) is not None
+        if key in tagged:
+            keep.append(key)  # the subject of a speech tag is a person
+            continue
+        if n == 1 and len(words) == 1 and not initial_only(key) and _first_gender(key) != "unknown":
+            keep.append(key)  # a known given name, mentioned once ("I had not seen Martha")
+            continue
+        if not titled and len(words) == 1 and lower_words[key.lower()] > n // 3:
+            continue  # an ordinary word, capitalised ("Hope", "Will")
+        if not titled and mid[key] == 0 and key not in parts and lower_words[key.lower()]:
+            continue  # only ever starts sentences: "Well", "Perhaps"
+        if n < 2 and not titled and len(words) == 1 and key not in parts:
+            continue
+        if place[key] * 2 > n and not titled:
+            continue
+        keep.append(key)
+    entities = _merge(keep, counts)
+    _vote_gender(entities, texts)
+    out = []
+    for ent in sorted(entities, key=lambda e: -sum(e.names.values())):
+        name = ent.name
+        aliases = tuple(sorted((display.get(n, n) for n in ent.names if n != name), key=lambda a: (-ent.names[_norm(a)], a)))
+        out.append(Character(display.get(name, name), _entity_gender(ent), aliases))
+    return tuple(out)
+
+
+def _dialogue_mask(text: str):
+    """A predicate: is this offset inside a quotation?"""
+    from ..text.segment import split_text  # local: segment does not depend on this module
+
+    spans = [(s.start, s.end) for s in split_text(text) if s.kind == "dialogue"]
+    starts = [a for a, _ in spans]
+
+    def inside(pos: int) -> bool:
+        i = bisect_left(starts, pos + 1) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+    return inside
+
+
+def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
+    """Group surface forms that name the same person (Emma / Emma Woodhouse / Miss Woodhouse)."""
+    parent = {k: k for k in keys}
+
+    def find(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+
+    full = [k for k in keys if _title_of(k) is None and len(k.split()) >= 2]
+    titled = [k for k in keys if _title_of(k) is not None]
+    singles = [k for k in keys if _title_of(k) is None and len(k.split()) == 1]
+    by_first: dict[str, list[str]] = defaultdict(list)
+    by_last: dict[str, list[str]] = defaultdict(list)
+    for k in full:
+        by_first[k.split()[0]].append(k)
+        by_last[k.split()[-1]].append(k)
+    titled_set = set(titled)
+    for k in titled:
+        title, rest = k.split()[0], k.split()[1:]
+        rest_s = " ".join(rest)
+        if rest_s in by_first.get(rest[0], []) or rest_s in full:
+            union(rest_s, k)  # "Mr Frank Churchill" ~ "Frank Churchill"
+            continue
+        if len(rest) == 1:
+            tl = title.lower()
+            pool = by_first.get(rest[0], []) if tl in GIVEN_NAME_TITLES else []
+            longer = [t for t in titled if t != k and t.split()[0] == title and t.split()[1] == rest[0]]
+            if len(longer) == 1:
+                union(longer[0], k)  # "Sir Walter" ~ "Sir Walter Elliot"
+                continue
+            if tl not in GIVEN_NAME_TITLES or not pool:
+                g = _title_gender(tl)
+                pool = [f for f in by_last.get(rest[0], []) if _first_gender(f.split()[0]) in (g, "unknown")
+                        and not any(t.split()[1:] == f.split() and t.split()[0] != title for t in titled_set)]
+            if len(pool) == 1:
+                union(pool[0], k)
+    for k in singles:
+        if k.lower() in TITLES:
+            same = [t for t in titled if t.split()[0].rstrip(".") == k]
+            if len(same) == 1:
+                union(same[0], k)  # "the Captain" is the chapter's only Captain
+            continue
+        firsts = by_first.get(k, [])
+        if len(firsts) == 1:
+            union(firsts[0], k)
+            continue
+        with_last = [t for t in titled if t.split()[-1] == k]
+        with_last += [f for f in by_last.get(k, []) if f not in with_last]
+        if with_last:
+            best = max(with_last, key=lambda t: counts[t])
+            if counts[best] >= 2 * max([counts[t] for t in with_last if t != best] or [0]) or len(with_last) == 1:
+                union(best, k)
+            continue
+        given = [t for t in titled if t.split()[0].rstrip(".").lower() in GIVEN_NAME_TITLES and t.split()[1] == k]
+        if len(given) == 1:
+            union(given[0], k)
+    groups: dict[str, Counter] = defaultdict(Counter)
+    for k in keys:
+        groups[find(k)][k] = counts[k]
+    return [_Entity(c) for c in groups.values()]
+
+
+def _first_gender(first: str) -> Gender:
+    low = first.lower()
+    if low in MALE_FIRST:
+        return "male"
+    if low in FEMALE_FIRST:
+        return "female"
+    return "unknown"
+
+
+def _entity_gender(ent: _Entity) -> Gender:
+    for name in ent.names:
+        g = _title_gender(_title_of(name) or name.lower())  # "Mr. Hale", "the Captain"
+        if g != "unknown":
+            return g
+    for name in ent.names:
+        g = _first_gender(name.split()[0])
+        if g != "unknown":
+            return g
+    if ent.gender_votes >= 1:
+        return "male"
+    if ent.gender_votes <= -1:
+        return "female"
+    return "unknown"
+
+
+def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
+    """Pronouns in the sentence after a sentence-initial name vote on that name's gender."""
+    owner = {n: e for e in entities for n in e.names}
+    for text in texts:
+        runs = [(s, e, _norm(n), i) for s, e, n, i in name_runs(text, set(owner)) if _norm(n) in owner]
+        starts = [r[0] for r in runs]
+        for idx, (s, e, key, initial) in enumerate(runs):
+            before = text[max(0, s - 15):s].split()
+            if not initial and not (before and before[-1].lower() in _CLAUSE_LEADS):
+                continue  # "asked Rory to", "with Emma": not a subject the pronouns go back to
+            if not re.match(r"[\s,]+(?:[a-z]+ly\s+)?[a-z]", text[e:e + 30]):
+                continue  # the name is not followed by its verb
+            stop = starts[idx + 1] if idx + 1 < len(starts) else len(text)
+            m = _SENTENCE_END.search(text, e)
+            end = m.end() if m else len(text)
+            m2 = _SENTENCE_END.search(text, end)
+            end2 = m2.end() if m2 else len(text)
+            window = text[e:min(stop, end2, e + 300)]
+            own = text[e:min(stop, end, e + 300)]
+            he = _HE.search(window)
+            she = _SHE.search(window)
+            if he and (not she or he.start() < she.start()):
+                if not _HIM.search(own):  # "Rory threw the words at him. He had left": he is him
+                    owner[key].gender_votes += 1.0
+            elif she:
+                if not _HER_OBJECT.search(own):  # "Jess looked at her. She smiled."
+                    owner[key].gender_votes -= 1.0
+            else:
+                his, her = len(_HIS.findall(window)), len(_HER.findall(window))
+                owner[key].gender_votes += 0.25 * (his > her) - 0.25 * (her > his)
+
+
+def learn_genders(characters: Sequence[Character], votes: dict[str, float]) -> tuple[Character, ...]:
+    """Characters with a gender filled in where it was unknown and the votes (> 0 male,
+    < 0 female) are clear: at least two, all but a few of them one way."""
+    out = []
+    for c in characters:
+        v = votes.get(c.name, 0.0)
+        if c.gender == "unknown" and abs(v) >= 1.5:
+            c = replace(c, gender="male" if v > 0 else "female")
+        out.append(c)
+    return tuple(out)
+
+
+def name_index(characters: Sequence[Character]) -> dict[str, str]:
+    """Every normalised surface form (name or alias) -> canonical character name."""
+    index: dict[str, str] = {}
+    for c in characters:
+        for form in (c.name, *c.aliases):
+            index.setdefault(_norm(form), c.name)
+    return index
+
+
+def mention_regex(index: dict[str, str]) -> re.Pattern[str] | None:
+    """A regex finding any known name form in text (longest first, dots/spaces flexible)."""
+    if not index:
+        return None
+    parts = []
+    for form in sorted(index, key=len, reverse=True):
+        words = form.split()
+        pat = r"\.?\s+".join(re.escape(w) for w in words)
+        parts.append(pat)
+    return re.compile(r"(?<![\w'\u2019])(?:" + "|".join(parts) + r")(?![\w])")
+
+
+def lookup(index: dict[str, str], surface: str) -> str | None:
+    """Canonical name for a surface form (possessive and dots tolerated), or None."""
+    key = _norm(_split_possessive(" ".join(surface.split())))
+    return index.get(key)
+
+
+def nearest_before(positions: list[int], pos: int) -> int:
+    """Index of the last position < pos, or -1."""
+    return bisect_left(positions, pos) - 1

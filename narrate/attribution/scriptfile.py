@@ -1,0 +1,246 @@
+"""Script files: a chapter's attributed segments as editable JSON, read back and merged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import InputError
+from ..model import DIALOGUE, NARRATION, Character, Script, Segment
+
+__all__ = ["FORMAT", "USER_RULE", "load_script", "merge_corrections", "save_script", "script_to_file_data"]
+
+FORMAT = "narrate-script/1"
+USER_RULE = "user"
+"""The rule of a segment whose speaker or kind a person corrected by hand."""
+
+_HELP = ('Edit "speaker" (any name; a new name is a new character) or "kind" ("dialogue" or "narration"). '
+         'Leave "start", "end", "text" and the "auto_" fields alone: they tie each line to the chapter text.')
+_GENDERS = ("male", "female", "unknown")
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 of the chapter text, to notice when the text under a script has changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def script_to_file_data(script: Script, chapter_title: str, source: str, auto: Script | None = None) -> dict:
+    """The file's content as plain data. `auto` is the automatic script a corrected one came from;
+    it supplies `auto_speaker`/`auto_kind` for segments with rule "user" (otherwise they are null)."""
+    auto_by_span = {(s.start, s.end): s for s in auto.segments} if auto else {}
+    segments = []
+    for seg in script.segments:
+        guess = auto_by_span.get((seg.start, seg.end)) or (seg if seg.rule != USER_RULE else None)
+        segments.append({
+            "speaker": seg.speaker, "kind": seg.kind, "start": seg.start, "end": seg.end,
+            "paragraph": seg.paragraph, "rule": seg.rule, "confidence": seg.confidence,
+            "auto_speaker": guess.speaker if guess else None, "auto_kind": guess.kind if guess else None,
+            "text": seg.text,
+        })
+    return {
+        "format": FORMAT,
+        "chapter": chapter_title,
+        "source": source,
+        "text_sha256": text_digest(script.text),
+        "help": _HELP,
+        "characters": [{"name": c.name, "gender": c.gender, "aliases": list(c.aliases)} for c in script.characters],
+        "segments": segments,
+    }
+
+
+def _dumps(data: dict) -> str:
+    """JSON with one line per character and per segment, so a speaker is one word to change."""
+    out = ["{"]
+    keys = list(data)
+    for n, key in enumerate(keys):
+        comma = "," if n < len(keys) - 1 else ""
+        value = data[key]
+        if isinstance(value, list):
+            items = [" " + json.dumps(v, ensure_ascii=False) for v in value]
+            body = ",\n".join(items)
+            out.append(f" {json.dumps(key)}: [\n{body}\n ]{comma}" if items else f" {json.dumps(key)}: []{comma}")
+        else:
+            out.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{comma}")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def save_script(path: Path, script: Script, title: str, source: str, auto: Script | None = None) -> None:
+    """Write the editable script file atomically (temporary file + rename), mode 0644."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = _dumps(script_to_file_data(script, title, source, auto))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _segment_lines(raw: str) -> list[int]:
+    """1-based line number of each segment object, when the file keeps one segment per line."""
+    lines = raw.splitlines()
+    out: list[int] = []
+    inside = False
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith('"segments"'):
+            inside = True
+        elif inside and stripped.startswith("{"):
+            out.append(number)
+        elif inside and stripped.startswith("]"):
+            break
+    return out
+
+
+def load_script(path: Path, text: str) -> Script:
+    """Read a (possibly hand-corrected) script file back, checked against the chapter `text`.
+
+    A segment whose speaker or kind differs from its `auto_speaker`/`auto_kind` (or whose rule is
+    already "user") gets rule "user" and confidence 1.0. Raises InputError naming the file, the
+    segment and the key for anything malformed, and when the chapter text has changed.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read script file: {exc}") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise InputError(f'{path}: not a narrate script file (expected an object with a "segments" list)')
+    if data.get("format", FORMAT) != FORMAT:
+        raise InputError(f'{path}: "format" is {data.get("format")!r}, expected {FORMAT!r}')
+    digest = data.get("text_sha256")
+    if digest is not None and digest != text_digest(text):
+        raise InputError(f"{path}: the chapter text changed since this script was written; "
+                         "re-run `narrate script --force` (hand corrections in it will be lost)")
+    characters = _load_characters(path, data.get("characters", []))
+    line_of = _segment_lines(raw)
+    segments: list[Segment] = []
+    cursor = 0
+    for n, item in enumerate(data["segments"]):
+        where = f"{path}: segment {n}" + (f" (line {line_of[n]})" if n < len(line_of) else "")
+        seg = _load_segment(where, item, text)
+        if seg.start != cursor:
+            raise _changed(where, "start", f"segments must follow each other without gaps; expected {cursor}, "
+                                            f"found {seg.start}", digest is None)
+        cursor = seg.end
+        segments.append(seg)
+    if cursor != len(text):
+        where = f"{path}: segment {len(segments) - 1}" if segments else str(path)
+        raise _changed(where, "end", f"segments end at {cursor} but the chapter has {len(text)} characters",
+                       digest is None)
+    known = {c.name for c in characters}
+    for seg in segments:
+        if seg.speaker and seg.speaker not in known:
+            characters.append(Character(seg.speaker))  # a new name typed by the user
+            known.add(seg.speaker)
+    return Script(text, tuple(segments), tuple(characters))
+
+
+def _changed(where: str, key: str, detail: str, maybe_text: bool) -> InputError:
+    hint = ("; if the chapter text changed, re-run `narrate script --force`" if maybe_text
+            else "; only \"speaker\" and \"kind\" may be edited")
+    return InputError(f'{where}: "{key}": {detail}{hint}')
+
+
+def _load_characters(path: Path, items: object) -> list[Character]:
+    if not isinstance(items, list):
+        raise InputError(f'{path}: "characters": expected a list, found {type(items).__name__}')
+    out = []
+    for n, item in enumerate(items):
+        where = f"{path}: character {n}"
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: expected an object, found {type(item).__name__}")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f'{where}: "name": expected a non-empty string, found {name!r}')
+        gender = item.get("gender", "unknown")
+        if gender not in _GENDERS:
+            raise InputError(f'{where}: "gender": expected one of {", ".join(_GENDERS)}, found {gender!r}')
+        aliases = item.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise InputError(f'{where}: "aliases": expected a list of strings, found {aliases!r}')
+        out.append(Character(name.strip(), gender, tuple(aliases)))
+    return out
+
+
+def _load_segment(where: str, item: object, text: str) -> Segment:
+    if not isinstance(item, dict):
+        raise InputError(f"{where}: expected an object, found {type(item).__name__}")
+    for key in ("start", "end", "paragraph"):
+        value = item.get(key, 0 if key == "paragraph" else None)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InputError(f'{where}: "{key}": expected a non-negative integer, found {value!r}')
+    start, end = item["start"], item["end"]
+    if end < start or end > len(text):
+        raise _changed(where, "end", f"{end} is outside the chapter (0..{len(text)}) or before start", True)
+    seg_text = item.get("text")
+    if not isinstance(seg_text, str):
+        raise InputError(f'{where}: "text": expected a string, found {seg_text!r}')
+    if text[start:end] != seg_text:
+        raise _changed(where, "text", f"does not match the chapter text at {start}..{end}", True)
+    kind = item.get("kind")
+    if kind not in (DIALOGUE, NARRATION):
+        raise InputError(f'{where}: "kind": expected "dialogue" or "narration", found {kind!r}')
+    speaker = item.get("speaker")
+    if speaker is not None and not isinstance(speaker, str):
+        raise InputError(f'{where}: "speaker": expected a name or null, found {speaker!r}')
+    speaker = (" ".join(speaker.split()) or None) if speaker else None
+    rule = item.get("rule")
+    if rule is not None and not isinstance(rule, str):
+        raise InputError(f'{where}: "rule": expected a string or null, found {rule!r}')
+    confidence = item.get("confidence")
+    if confidence is not None and (not isinstance(confidence, (int, float)) or isinstance(confidence, bool)):
+        raise InputError(f'{where}: "confidence": expected a number or null, found {confidence!r}')
+    if kind == NARRATION:
+        speaker = None
+    corrected = rule == USER_RULE
+    if "auto_kind" in item or "auto_speaker" in item:
+        corrected = corrected or kind != item.get("auto_kind") or speaker != item.get("auto_speaker")
+    if corrected:
+        rule, confidence = USER_RULE, 1.0
+    elif kind == NARRATION:
+        rule, confidence = None, None
+    return Segment(kind, start, end, seg_text, item.get("paragraph", 0), speaker, rule, confidence)
+
+
+def merge_corrections(old: Script, new_auto: Script) -> Script:
+    """`new_auto` with the user's corrections from `old` (rule "user", same offsets) kept.
+
+    Characters named only by surviving corrections are carried over from `old`. If the
+    chapter text differs, no segment can be matched and `new_auto` is returned unchanged.
+    """
+    if old.text != new_auto.text:
+        return new_auto
+    corrected = {(s.start, s.end): s for s in old.segments if s.rule == USER_RULE}
+    if not corrected:
+        return new_auto
+    segments = []
+    for seg in new_auto.segments:
+        user = corrected.get((seg.start, seg.end))
+        if user is not None:
+            seg = replace(seg, kind=user.kind, speaker=user.speaker, rule=USER_RULE, confidence=1.0)
+        segments.append(seg)
+    characters = list(new_auto.characters)
+    known = {c.name for c in characters}
+    old_chars = {c.name: c for c in old.characters}
+    for seg in segments:
+        if seg.rule == USER_RULE and seg.speaker and seg.speaker not in known:
+            characters.append(old_chars.get(seg.speaker, Character(seg.speaker)))
+            known.add(seg.speaker)
+    return Script(new_auto.text, tuple(segments), tuple(characters))

@@ -1,0 +1,272 @@
+"""Check: measure an MP3's loudness, peaks, noise floor and format against ACX or default rules."""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, NarrateError
+from .mp3frames import iter_frames
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("default", "acx")
+DEFAULT_TARGET_LUFS = -19.0
+
+_BLOCK_S = 0.01
+"""Resolution of the windowed measurements (noise floor, room tone)."""
+_NOISE_WINDOW_S = 0.5
+_SILENCE_DB = -50.0
+"""Blocks quieter than this (or than noise floor + 10 dB, if louder) count as room tone..."""
+_SILENCE_CAP_DB = -40.0
+"""...but never louder than this, so a file without pauses does not read as all room tone."""
+_OVERSAMPLE = 4
+_PEAK_CHUNK = 1 << 18
+
+@dataclass(frozen=True)
+class Measurements:
+    """What was measured in one file; levels in dBFS (LUFS for loudness), times in seconds."""
+
+    duration_s: float
+    sample_rate: int
+    channels: int
+    bitrate_kbps: float
+    bitrate_mode: str
+    """"CBR", "VBR", "ABR" or "unknown"."""
+    integrated_lufs: float
+    """ITU-R BS.1770 integrated loudness; -inf for silence or files under 0.4 s."""
+    rms_db: float
+    """RMS over the whole file (ACX style: a full-scale sine reads -3 dB)."""
+    peak_db: float
+    """True-peak estimate: the sample peak of the signal oversampled 4x."""
+    sample_peak_db: float
+    noise_floor_db: float
+    """RMS of the quietest 0.5 s window."""
+    head_s: float
+    """Leading room tone (near-silence) before the first sound."""
+    tail_s: float
+    """Trailing room tone after the last sound."""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule applied to one measurement."""
+
+    name: str
+    passed: bool
+    measured: float | str
+    requirement: str
+    unit: str = ""
+
+    def measured_text(self) -> str:
+        """The measured value for people, e.g. "-20.3 dB" or "CBR"."""
+        if isinstance(self.measured, str):
+            return self.measured
+        value = "-inf" if self.measured == -math.inf else f"{self.measured:.{_digits(self.unit)}f}"
+        return f"{value} {self.unit}".rstrip()
+
+
+def _digits(unit: str) -> int:
+    return {"Hz": 0, "kbps": 0}.get(unit, 2 if unit == "s" else 1)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The rules applied to one file, with everything that was measured."""
+
+    path: Path
+    profile: str
+    measurements: Measurements
+    rules: tuple[RuleResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(rule.passed for rule in self.rules)
+
+    @property
+    def failures(self) -> tuple[RuleResult, ...]:
+        return tuple(rule for rule in self.rules if not rule.passed)
+
+
+def check_file(path: Path, profile: str = "default", *,
+               target_lufs: float = DEFAULT_TARGET_LUFS) -> CheckReport:
+    """Measure an MP3 and apply a profile's rules ("acx" or "default")."""
+    if profile not in PROFILES:
+        raise NarrateError(f"unknown check profile {profile!r}; choose from {', '.join(PROFILES)}")
+    path = Path(path)
+    measured = measure_file(path)
+    rules = acx_rules(measured) if profile == "acx" else default_rules(measured, target_lufs)
+    return CheckReport(path=path, profile=profile, measurements=measured, rules=rules)
+
+
+def acx_rules(m: Measurements) -> tuple[RuleResult, ...]:
+    """ACX submission requirements (audible.com/ACX audio submission requirements)."""
+    cbr_ok = m.bitrate_mode == "CBR" and m.bitrate_kbps >= 192
+    return (
+        RuleResult("rms", -23 <= m.rms_db <= -18, m.rms_db, "between -23 and -18 dB", "dB"),
+        RuleResult("peak", m.peak_db <= -3, m.peak_db, "at most -3 dB", "dB"),
+        RuleResult("noise floor", m.noise_floor_db <= -60, m.noise_floor_db, "at most -60 dB", "dB"),
+        RuleResult("sample rate", m.sample_rate == 44100, float(m.sample_rate), "44100 Hz", "Hz"),
+        RuleResult("bitrate", cbr_ok, f"{m.bitrate_kbps:.0f} kbps {m.bitrate_mode}",
+                   "192 kbps or higher, CBR"),
+        RuleResult("head room tone", 0.5 <= m.head_s <= 1.0, m.head_s, "0.5 to 1 s", "s"),
+        RuleResult("tail room tone", 1.0 <= m.tail_s <= 5.0, m.tail_s, "1 to 5 s", "s"),
+        RuleResult("length", m.duration_s <= 120 * 60, m.duration_s / 60, "at most 120 min", "min"),
+    )
+
+
+def default_rules(m: Measurements, target_lufs: float = DEFAULT_TARGET_LUFS,
+                  tolerance_lu: float = 1.0, max_peak_db: float = -1.5) -> tuple[RuleResult, ...]:
+    """narrate's own target: integrated loudness near `target_lufs`, true peak below -1.5 dB."""
+    loud_ok = abs(m.integrated_lufs - target_lufs) <= tolerance_lu
+    return (
+        RuleResult("loudness", loud_ok, m.integrated_lufs,
+                   f"{target_lufs:g} ± {tolerance_lu:g} LUFS", "LUFS"),
+        RuleResult("peak", m.peak_db <= max_peak_db, m.peak_db, f"at most {max_peak_db:g} dB", "dB"),
+    )
+
+
+def measure_file(path: Path) -> Measurements:
+    """Decode an MP3 in-process and measure it; InputError if it is not a readable MP3."""
+    path = Path(path)
+    bitrate_kbps, mode = _mp3_format(path)
+    samples, rate = _decode(path)
+    channels = samples.shape[1]
+    energy, block = _block_energy(samples, rate)
+    total = float(np.sum(np.square(samples, dtype=np.float64)))
+    rms_db = _db_power(total / max(1, samples.size))
+    noise_floor_db = _noise_floor(energy, block * channels, rms_db)
+    head_s, tail_s = _room_tone(energy, block * channels, noise_floor_db, len(samples) / rate)
+    sample_peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    return Measurements(
+        duration_s=len(samples) / rate,
+        sample_rate=rate,
+        channels=channels,
+        bitrate_kbps=bitrate_kbps,
+        bitrate_mode=mode,
+        integrated_lufs=_loudness(samples, rate),
+        rms_db=rms_db,
+        peak_db=_db_amplitude(max(sample_peak, _true_peak(samples))),
+        sample_peak_db=_db_amplitude(sample_peak),
+        noise_floor_db=noise_floor_db,
+        head_s=head_s,
+        tail_s=tail_s,
+    )
+
+
+def _db_power(power: float) -> float:
+    return 10 * math.log10(power) if power > 0 else -math.inf
+
+
+def _db_amplitude(amplitude: float) -> float:
+    return 20 * math.log10(amplitude) if amplitude > 0 else -math.inf
+
+
+def _mp3_format(path: Path) -> tuple[float, str]:
+    """Bitrate in kbps and CBR/VBR/ABR, from mutagen, confirmed by walking the frame headers."""
+    import mutagen.mp3
+
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        info = mutagen.mp3.MP3(path).info
+    except (mutagen.MutagenError, OSError) as exc:
+        raise InputError(f"{path}: not a readable MP3 file ({exc})") from exc
+    mode = {mutagen.mp3.BitrateMode.CBR: "CBR", mutagen.mp3.BitrateMode.VBR: "VBR",
+            mutagen.mp3.BitrateMode.ABR: "ABR"}.get(info.bitrate_mode, "unknown")
+    rates = _frame_bitrates(path.read_bytes())
+    if len(rates) == 1 and mode in ("unknown", "CBR"):
+        return float(next(iter(rates))), "CBR"
+    if len(rates) > 1:
+        return info.bitrate / 1000, "ABR" if mode == "ABR" else "VBR"
+    return info.bitrate / 1000, mode
+
+
+def _frame_bitrates(data: bytes) -> set[int]:
+    """Bitrates (kbps) of all MPEG Layer III frames; empty if the stream cannot be walked."""
+    try:
+        return {frame.kbps for frame in iter_frames(data)}
+    except ValueError:
+        return set()  # free-format or invalid: cannot tell
+
+
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    """The whole file as float32 samples shaped (frames, channels), at its own sample rate."""
+    import miniaudio
+
+    try:
+        info = miniaudio.get_file_info(str(path))
+        decoded = miniaudio.decode_file(str(path), output_format=miniaudio.SampleFormat.FLOAT32,
+                                        nchannels=info.nchannels, sample_rate=info.sample_rate)
+    except miniaudio.MiniaudioError as exc:
+        raise InputError(f"{path}: cannot decode audio ({exc})") from exc
+    samples = np.asarray(decoded.samples, dtype=np.float32).reshape(-1, decoded.nchannels)
+    if not samples.size:
+        raise InputError(f"{path}: contains no audio")
+    return samples, decoded.sample_rate
+
+
+def _block_energy(samples: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+    """Sum of squares per 10 ms block (all channels), and the block length in frames."""
+    block = max(1, round(rate * _BLOCK_S))
+    n = len(samples) // block * block
+    squares = np.square(samples[:n].reshape(-1, block * samples.shape[1]))
+    return np.sum(squares, axis=1, dtype=np.float64), block
+
+
+def _noise_floor(energy: np.ndarray, block_values: int, fallback_db: float) -> float:
+    width = round(_NOISE_WINDOW_S / _BLOCK_S)
+    if len(energy) < width:
+        return fallback_db
+    sums = np.cumsum(np.concatenate(([0.0], energy)))
+    windows = (sums[width:] - sums[:-width]) / (width * block_values)
+    return _db_power(float(np.min(np.maximum(windows, 0.0))))
+
+
+def _room_tone(energy: np.ndarray, block_values: int, noise_floor_db: float,
+               duration_s: float) -> tuple[float, float]:
+    threshold_db = min(max(_SILENCE_DB, noise_floor_db + 10), _SILENCE_CAP_DB)
+    threshold = 10 ** (threshold_db / 10) * block_values
+    loud = np.flatnonzero(energy > threshold)
+    if not len(loud):
+        return duration_s, duration_s
+    head = loud[0] * _BLOCK_S
+    tail = max(0.0, duration_s - (loud[-1] + 1) * _BLOCK_S)
+    return float(head), float(tail)
+
+
+def _loudness(samples: np.ndarray, rate: int) -> float:
+    try:
+        import pyloudnorm
+    except ImportError as exc:
+        raise NarrateError("loudness checks need pyloudnorm: pip install pyloudnorm") from exc
+    data = samples[:, 0] if samples.shape[1] == 1 else samples
+    if len(data) <= 0.4 * rate:
+        return -math.inf  # BS.1770 gating needs at least one 400 ms block
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        value = float(pyloudnorm.Meter(rate).integrated_loudness(data))
+    return value if math.isfinite(value) else -math.inf
+
+
+def _true_peak(samples: np.ndarray) -> float:
+    """Peak of the 4x oversampled signal, chunk by chunk to bound memory on long files."""
+    from scipy.signal import resample_poly
+
+    pad = 64
+    peak = 0.0
+    for ch in range(samples.shape[1]):
+        x = samples[:, ch]
+        for start in range(0, len(x), _PEAK_CHUNK):
+            lo, hi = max(0, start - pad), min(len(x), start + _PEAK_CHUNK + pad)
+            up = resample_poly(x[lo:hi], _OVERSAMPLE, 1)
+            # Drop the filter's edge effects; the overlap covers those samples from the neighbours.
+            inner = up[(start - lo) * _OVERSAMPLE:(min(len(x), start + _PEAK_CHUNK) - lo) * _OVERSAMPLE]
+            if inner.size:
+                peak = max(peak, float(np.max(np.abs(inner))))
+    return peak

@@ -1,0 +1,221 @@
+"""Export stage: chapter audio -> MP3 (lameenc, in-process) with ID3v2.3 tags and chapter frames."""
+
+from __future__ import annotations
+
+import math
+import mimetypes
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ExportError
+from .loudness import integrated_lufs
+from .values import AudioSegment
+
+MAX_CHAPTER_TITLE = 48
+# LAME's encoder delay (576) plus the decoder's (529). lameenc writes no gapless-playback
+# header, so players sound these samples before the first stitched one; timelines shift by it.
+MP3_DELAY_SAMPLES = 1105
+
+
+def mp3_delay_ms(frame_rate: int) -> int:
+    return round(MP3_DELAY_SAMPLES * 1000 / frame_rate)  # ffmpeg and Apple's parser keep short CHAP titles intact
+
+
+@dataclass(frozen=True)
+class Section:
+    """A CHAP frame: a titled span of the file."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a podcast or audiobook player shows for one file."""
+
+    title: str
+    album: str
+    artist: str
+    track: int
+    track_total: int
+    subtitle: str | None = None
+    language: str = "en"
+    genre: str = "Audiobook"
+    cover: Path | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """MP3 encoder settings."""
+
+    bitrate_kbps: int = 64
+    """Constant bit rate; 64 kbps mono is transparent for synthetic speech."""
+    quality: int = 5
+    """LAME quality 0 (best, slowest) to 9; 5 costs half as much as 2 with no audible loss for speech."""
+
+
+ENCODE_CHUNK = 1 << 20  # samples handed to LAME at a time: no second copy of the chapter
+
+
+def encode_pcm(x: np.ndarray, frame_rate: int, enc: Encoding) -> bytes:
+    """Encode mono int16 samples as CBR MP3 bytes, in-process (no ffmpeg)."""
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(enc.bitrate_kbps)
+    encoder.set_in_sample_rate(frame_rate)
+    encoder.set_out_sample_rate(frame_rate)
+    encoder.set_channels(1)
+    encoder.set_quality(enc.quality)
+    out = bytearray()
+    try:
+        for start in range(0, x.size, ENCODE_CHUNK):
+            out += encoder.encode(x[start:start + ENCODE_CHUNK].tobytes())
+        out += encoder.flush()
+    except Exception as exc:  # lameenc raises plain RuntimeError/ValueError
+        raise ExportError(f"MP3 encoding failed: {exc}") from None
+    return bytes(out)
+
+
+# LAME's output measures quieter than its input (espeak speech at 22.05 kHz: ~0.45 LU, at 64 kbps as
+# at 160), enough to miss a loudness target; it depends on the sound, so it is measured on a few
+# excerpts of the chapter itself.
+LOSS_EXCERPT_S = 10.0
+LOSS_EXCERPTS = 3
+
+
+def mp3_loudness_loss(x: np.ndarray, frame_rate: int, enc: Encoding) -> float:
+    """How many LU quieter mono int16 samples `x` will measure once encoded with `enc` (0.0 if unmeasurable)."""
+    import miniaudio
+
+    n = int(LOSS_EXCERPT_S * frame_rate)
+    if x.size <= n * LOSS_EXCERPTS:
+        windows = [x]
+    else:
+        windows = [x[int((k + 0.5) * x.size / LOSS_EXCERPTS) - n // 2:][:n] for k in range(LOSS_EXCERPTS)]
+    before, after = [], []
+    for w in windows:
+        try:
+            decoded = miniaudio.mp3_read_s16(encode_pcm(w, frame_rate, enc))
+        except miniaudio.MiniaudioError:
+            return 0.0
+        # Skip the encoder's and decoder's delay so both sides hold the same stretch of sound.
+        y = np.frombuffer(decoded.samples, dtype=np.int16)[MP3_DELAY_SAMPLES:MP3_DELAY_SAMPLES + w.size]
+        before.append(w[:y.size])
+        after.append(y)
+    pcm = integrated_lufs(np.concatenate(before), frame_rate)
+    mp3 = integrated_lufs(np.concatenate(after), frame_rate)
+    return pcm - mp3 if math.isfinite(pcm) and math.isfinite(mp3) else 0.0
+
+
+def encode_mp3(audio: AudioSegment, enc: Encoding) -> bytes:
+    """Encode a mono 16-bit pydub value as CBR MP3 bytes."""
+    if audio.channels != 1 or audio.sample_width != 2:
+        raise ExportError("internal: expected mono 16-bit audio for MP3 encoding")
+    return encode_pcm(np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, enc)
+
+
+def short_title(title: str, limit: int = MAX_CHAPTER_TITLE) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def build_tags(tags: Tags, sections: list[Section], duration_ms: int):
+    """An ID3 tag with text frames, cover and a CTOC over one CHAP per section."""
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        COMM,
+        CTOC,
+        ID3,
+        TALB,
+        TCON,
+        TIT2,
+        TIT3,
+        TLAN,
+        TLEN,
+        TPE1,
+        TPE2,
+        TRCK,
+        CTOCFlags,
+        PictureType,
+    )
+
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags.title))
+    if tags.subtitle:
+        id3.add(TIT3(encoding=3, text=tags.subtitle))
+    id3.add(TALB(encoding=3, text=tags.album))
+    id3.add(TPE1(encoding=3, text=tags.artist))
+    id3.add(TPE2(encoding=3, text=tags.artist))
+    id3.add(TRCK(encoding=3, text=f"{tags.track}/{tags.track_total}"))
+    id3.add(TCON(encoding=3, text=tags.genre))
+    id3.add(TLEN(encoding=3, text=str(duration_ms)))
+    if tags.language:
+        id3.add(TLAN(encoding=3, text=tags.language))
+    if tags.comment:
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    if tags.cover:
+        mime = mimetypes.guess_type(tags.cover.name)[0] or "image/jpeg"
+        try:
+            data = tags.cover.read_bytes()
+        except OSError as exc:
+            raise ExportError(f"{tags.cover}: cannot read cover image ({exc.strerror})") from None
+        id3.add(APIC(encoding=3, mime=mime, type=PictureType.COVER_FRONT, desc="Cover", data=data))
+    ids = [f"chp{i}" for i in range(len(sections))]
+    id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                 child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=short_title(tags.title))]))
+    for eid, sec in zip(ids, sections, strict=True):
+        id3.add(CHAP(element_id=eid, start_time=sec.start_ms, end_time=sec.end_ms,
+                     sub_frames=[TIT2(encoding=3, text=short_title(sec.title))]))
+    return id3
+
+
+@contextmanager
+def atomic_path(final: Path):
+    """Yield a temp path beside `final`; on success it replaces `final`, on any error it vanishes."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    # mkstemp makes 0600 files; outputs are meant to be served and shared like any other file.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_atomic(final: Path, data: bytes) -> None:
+    with atomic_path(final) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
+    """Encode, tag (ID3v2.3) and atomically write one MP3 from a pydub value; return its size."""
+    return write_pcm_mp3(path, np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, tags, sections, enc)
+
+
+def write_pcm_mp3(path: Path, x: np.ndarray, frame_rate: int, tags: Tags, sections: list[Section],
+                  enc: Encoding) -> int:
+    """Encode int16 samples, tag (ID3v2.3) and atomically write one MP3; return its size in bytes."""
+    mp3 = encode_pcm(x, frame_rate, enc)
+    id3 = build_tags(tags, sections, round(x.size * 1000 / frame_rate) + mp3_delay_ms(frame_rate))
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(mp3)
+            # v2.3 because many players (and Windows) still ignore v2.4 frames.
+            id3.save(str(tmp), v2_version=3)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
+    return path.stat().st_size

@@ -1,0 +1,117 @@
+"""Stitching stage: sentence clips + pauses -> one chapter's audio and a timeline measured on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..model import TITLE, Line
+from .values import AudioSegment, from_samples
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Pauses in milliseconds. Configurable per book (book.toml [pacing]) or on the command line."""
+
+    sentence_ms: int = 280
+    """Between sentences of one segment."""
+    segment_ms: int = 220
+    """Between segments of one paragraph (narration and a quote inside it)."""
+    paragraph_ms: int = 700
+    """At the end of a paragraph."""
+    speaker_ms: int = 850
+    """When the voice changes between paragraphs (a new speaker takes the turn)."""
+    scene_ms: int = 2000
+    """At a scene break ("* * *")."""
+    title_ms: int = 1200
+    """After the chapter title."""
+    head_ms: int = 700
+    """Room tone before the title."""
+    tail_ms: int = 2000
+    """Room tone after the last word."""
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "pacing") -> Pacing:
+        known = {f.name for f in fields(cls)}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(known))})")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 60000:
+                raise ValueError(f"{where}: {key} must be an integer number of ms from 0 to 60000, found {value!r}")
+        return cls(**data)
+
+    def before(self, line: Line) -> int:
+        return {"head": self.head_ms, TITLE: self.title_ms, "segment": self.segment_ms,
+                "paragraph": self.paragraph_ms, "speaker": self.speaker_ms,
+                "scene": self.scene_ms}[line.pause_before]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a line sounds in the stitched chapter."""
+
+    line: Line
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Stitched:
+    """A stitched chapter: mono int16 samples, and where each line and scene sounds in them."""
+
+    samples: np.ndarray
+    frame_rate: int
+    placed: tuple[Placed, ...]
+    scene_starts_ms: tuple[int, ...]
+    """Start of each section after a scene break (where a new CHAP begins)."""
+
+    @property
+    def duration_ms(self) -> int:
+        return _ms(self.samples.size, self.frame_rate)
+
+    @property
+    def audio(self) -> AudioSegment:
+        """The samples as a pydub value (a copy; for small chapters and tests)."""
+        return from_samples(self.samples, self.frame_rate)
+
+
+def _ms(frames: int, rate: int) -> int:
+    return round(frames * 1000 / rate)
+
+
+def _frames(ms: int, rate: int) -> int:
+    return int(rate * ms / 1000)
+
+
+def stitch(lines: list[Line], clips: list[list[AudioSegment]], pacing: Pacing, frame_rate: int) -> Stitched:
+    """Join each line's sentence clips with the pacing's pauses; times come from the joined frames.
+
+    The chapter is written into one preallocated array (pauses are its zeros), so stitching
+    costs one chapter of memory, not two.
+    """
+    # First pass: where everything goes, in frames.
+    layout: list[tuple[int, AudioSegment]] = []
+    placed, scene_starts = [], []
+    frames = 0
+    for line, line_clips in zip(lines, clips, strict=True):
+        if not line_clips:
+            continue
+        pause = pacing.before(line)
+        frames += _frames(pause, frame_rate)
+        if line.pause_before == "scene":
+            # The section starts in the middle of the pause, so a skip lands just before the words.
+            scene_starts.append(_ms(frames, frame_rate) - pause // 2)
+        start = frames
+        for j, clip in enumerate(line_clips):
+            if j:
+                frames += _frames(pacing.sentence_ms, frame_rate)
+            layout.append((frames, clip))
+            frames += int(clip.frame_count())
+        placed.append(Placed(line, _ms(start, frame_rate), _ms(frames, frame_rate)))
+    frames += _frames(pacing.tail_ms, frame_rate)
+    out = np.zeros(frames, dtype=np.int16)
+    for at, clip in layout:
+        data = np.frombuffer(clip.raw_data, dtype=np.int16)
+        out[at:at + data.size] = data
+    return Stitched(out, frame_rate, tuple(placed), tuple(scene_starts))

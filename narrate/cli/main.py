@@ -1,0 +1,227 @@
+"""Command line: parse options, call the library, turn NarrateError into one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .._version import __version__
+from ..errors import NarrateError
+
+
+class NarrateGroup(click.Group):
+    """The one error boundary: a library error becomes `narrate: error: ...` and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NarrateError as exc:
+            click.echo(f"narrate: error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("narrate: interrupted; finished chapters are kept, run the same command to resume",
+                       err=True)
+            ctx.exit(130)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="narrate: %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+
+
+@click.group(cls=NarrateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="narrate")
+@click.option("-v", "--verbose", count=True, help="Log more (repeat for debug detail).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """narrate: turn plain-text stories into multi-voice, tagged audiobook MP3s.
+
+    \b
+    Typical use:
+      narrate render texts/rory-and-jess        # MP3s + book.json in output/rory-and-jess/
+      narrate script texts/rory-and-jess/01-come-away-with-me.txt
+      narrate cast texts/rory-and-jess          # write voices/rory-and-jess.toml to edit
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+
+
+# -- render -----------------------------------------------------------------------------------
+
+class _ProgressDisplay:
+    """One progress bar per chapter on a terminal; one line per finished chapter otherwise."""
+
+    WIDTH = 24
+
+    def __init__(self, enabled: bool, tty: bool) -> None:
+        self.enabled = enabled
+        self.tty = tty
+        self.rows: dict[int, str] = {}
+        self.drawn = 0
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        frac = p.done / p.total if p.total else 1.0
+        filled = int(frac * self.WIDTH)
+        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED",
+                 "encoding": "encoding"}.get(p.status, f"{p.done}/{p.total}")
+        title = (p.title[:28] + "…") if len(p.title) > 29 else p.title
+        self.rows[p.index] = f"{p.index:>3} {title:<29} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
+        if self.tty:
+            out = []
+            if self.drawn:
+                out.append(f"\x1b[{self.drawn}F")
+            for i in sorted(self.rows):
+                out.append("\x1b[2K" + self.rows[i] + "\n")
+            self.drawn = len(self.rows)
+            click.echo("".join(out), nl=False, err=True)
+        elif p.status in ("done", "skipped", "failed"):
+            click.echo(self.rows[p.index], err=True)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="Output folder; the book goes to DIR/<book>/.")
+@click.option("--voices", "voices_path", type=click.Path(path_type=Path),
+              help="Voice map TOML (default: DIR/<book>.toml in --voices-dir if present, else an automatic cast).")
+@click.option("--voices-dir", type=click.Path(path_type=Path), default=Path("voices"), show_default=True,
+              help="Folder of voice maps named <book>.toml.")
+@click.option("--chapters", metavar="SPEC", help="Chapters to render, e.g. 1,3-5 (default: all).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: number of cores). Chapters render in parallel; with a neural "
+                   "voice, or fewer chapters than workers, sentences are spread over them first.")
+@click.option("--force", is_flag=True, help="Re-render chapters even if nothing changed.")
+@click.option("--bitrate", type=click.IntRange(32, 320), default=None, help="MP3 bit rate in kbps (default 64).")
+@click.option("--lufs", type=click.FloatRange(-40, -6), default=None,
+              help="Integrated loudness target in LUFS (default -19).")
+@click.option("--acx", is_flag=True,
+              help="ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS -20 dB, peaks under -3 dB, room tone.")
+@click.option("--single-file", is_flag=True, help="Also write the whole book as one MP3 with a chapter mark per chapter.")
+@click.option("--format", "fmt", type=click.Choice(["mp3", "m4b"]), default="mp3", show_default=True,
+              help="m4b also writes the whole book as an M4B audiobook with chapters (needs ffmpeg).")
+@click.option("--base-url", metavar="URL", help="Also write feed.xml for podcast players, with files under URL.")
+@click.option("--on-engine-error", type=click.Choice(["fail", "narrator"]), default="fail", show_default=True,
+              help="A line the engine cannot say: fail its chapter (others still render), or read it "
+                   "with the narrator's voice and warn.")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the synthesized clip cache (a render that spreads sentences over "
+                   "workers keeps its clips in a temporary folder in the output until it ends).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.pass_context
+def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
+           base_url, on_engine_error, no_cache, quiet):
+    """Render SOURCE (a book folder or a .txt chapter) to one tagged MP3 per chapter.
+
+    Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
+    segment sounds). Chapters whose text, voices and settings did not change are not rendered
+    again, and an interrupted render resumes where it stopped.
+    """
+    import dataclasses
+
+    from ..audio.export import Encoding
+    from ..audio.loudness import LoudnessTarget
+    from ..render.pipeline import RenderOptions, render_book
+
+    _setup_logging(ctx.obj["verbose"], quiet)
+    opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
+                         use_cache=not no_cache, acx=acx, single_file=single_file, m4b=fmt == "m4b",
+                         base_url=base_url, on_engine_error=on_engine_error)
+    if jobs:
+        opts = dataclasses.replace(opts, jobs=jobs)
+    if bitrate:
+        opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
+    if lufs is not None:
+        opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
+    display = _ProgressDisplay(enabled=not quiet, tty=sys.stderr.isatty())
+    result = render_book(source, opts, display)
+    if not quiet:
+        total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
+        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
+                   f"{total_ms / 60000:.1f} min of audio")
+
+
+# -- script -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print segments and speakers as JSON (chapter files).")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="For a book folder: write editable scripts to DIR/<book>/script/.")
+@click.option("--force", is_flag=True, help="Overwrite edited scripts instead of keeping the corrections.")
+def script(source: Path, as_json: bool, out_dir: Path, force: bool) -> None:
+    """Show who says what in SOURCE: narration and attributed dialogue.
+
+    For a chapter file, prints each quote with its speaker; with --json prints
+    {"segments": [{kind, text, speaker, start, end, rule, confidence, ...}], "speakers":
+    [{name, gender, lines}]}, where start/end are string offsets into the UTF-8 decoded text.
+
+    For a book folder, characters are discovered across the whole book and an editable
+    script per chapter is written to DIR/<book>/script/NN-title.json. Change a line's
+    "speaker" (or "kind") there and `narrate render` uses it; only the changed lines are
+    synthesized again. Re-running `narrate script` keeps your corrections unless --force.
+    """
+    from ..text.reader import read_text
+
+    if source.is_dir():
+        from ..render.pipeline import write_scripts
+        from ..text.reader import load_book
+
+        book = load_book(source)
+        for chapter, path, result in write_scripts(book, out_dir, force=force):
+            speakers = ", ".join(f"{sp['name']} {sp['lines']}" for sp in result.speakers()) or "no dialogue"
+            click.echo(f"{path}: {chapter.title} ({speakers})")
+        return
+    from ..attribution.attribute import script_text
+
+    text = read_text(source)
+    result = script_text(text)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    for seg in result.segments:
+        if seg.kind == "dialogue":
+            click.echo(f"{seg.speaker or '?':>16}: “{' '.join(seg.text.split())}”")
+    click.echo("")
+    for sp in result.speakers():
+        click.echo(f"{sp['name']} ({sp['gender']}): {sp['lines']} lines")
+
+
+# -- voices -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--engine", default="espeak", show_default=True, help="Engine whose voices to list.")
+@click.option("--lang", default=None, help="Only voices whose id starts with this, e.g. en.")
+def voices(engine: str, lang: str | None) -> None:
+    """List the voices an engine offers (espeak: base voices and the +variants that change them)."""
+    from ..voices.engines import get_engine
+
+    eng = get_engine(engine)
+    for v in eng.voices():
+        if lang and not v.id.startswith(lang):
+            continue
+        click.echo(f"{v.id:<28} {v.gender:<8} {v.name}" + (f"  ({v.description})" if v.description else ""))
+
+
+def _register_plugins() -> None:
+    from . import cast, podcast
+
+    for command in (*cast.COMMANDS, *podcast.COMMANDS):
+        cli.add_command(command)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="narrate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,373 @@
+"""Podcast feed: a rendered book folder -> feed.xml, JSON chapters and WebVTT transcripts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlsplit
+
+from ..errors import ExportError, InputError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "book.json"
+FEED = "feed.xml"
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+# The Podcasting 2.0 spec names https://podcastindex.org/namespace/1.0 as canonical and requires
+# clients to treat its original GitHub URI as identical. podcastparser (gPodder, <= 0.6.11) only
+# knows the GitHub spelling, feedparser matches on the prefix, so the GitHub URI works everywhere.
+PODCAST_NS = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
+# Namespace for the channel's podcast:guid (UUIDv5 of the feed URL), fixed by the Podcasting 2.0 spec.
+_PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+# Books carry no publication date yet; episodes are dated from this base (or the manifest's
+# optional "published" ISO date), one minute apart, so date-sorting players keep chapter order.
+_DEFAULT_BASE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+
+@dataclass(frozen=True)
+class ManifestSection:
+    """A titled span of a chapter file (becomes one JSON chapter marker)."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class ManifestSegment:
+    """A spoken span of a chapter file (becomes one transcript cue)."""
+
+    kind: str
+    speaker: str | None
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class ManifestChapter:
+    """One chapter MP3 as recorded in book.json."""
+
+    index: int
+    title: str
+    subtitle: str | None
+    file: str
+    duration_ms: int
+    sections: tuple[ManifestSection, ...]
+    segments: tuple[ManifestSegment, ...]
+
+    @property
+    def stem(self) -> str:
+        """File name without extension, the prefix of the chapter's side files."""
+        return PurePosixPath(self.file).stem
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parts of book.json the feed needs."""
+
+    slug: str
+    title: str
+    author: str
+    language: str
+    description: str
+    cover: str | None
+    published: datetime | None
+    chapters: tuple[ManifestChapter, ...]
+
+
+def load_manifest(book_dir: Path) -> Manifest:
+    """Read and validate `book_dir/book.json`; raise InputError naming the file and the problem."""
+    path = Path(book_dir) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: not found (is this a rendered book folder?)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from exc
+    try:
+        return _parse_manifest(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{path}: malformed manifest: {_describe(exc)}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    return str(exc)
+
+
+def _str(obj: dict, key: str, where: str, optional: bool = False) -> str | None:
+    value = obj.get(key) if optional else obj[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{where}{key}: expected a string, found {type(value).__name__}")
+    return value
+
+
+def _int(obj: dict, key: str, where: str) -> int:
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}{key}: expected a non-negative integer, found {value!r}")
+    return value
+
+
+def _relative_file(name: str, where: str) -> str:
+    parts = PurePosixPath(name).parts
+    if not parts or name.startswith("/") or "\\" in name or ".." in parts:
+        raise ValueError(f"{where}: {name!r} is not a file name inside the book folder")
+    return name
+
+
+def _parse_manifest(data: object) -> Manifest:
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object at the top level")
+    chapters_data = data["chapters"]
+    if not isinstance(chapters_data, list) or not chapters_data:
+        raise ValueError("chapters: expected a non-empty list")
+    chapters = tuple(_parse_chapter(c, n) for n, c in enumerate(chapters_data))
+    indexes = [c.index for c in chapters]
+    if len(set(indexes)) != len(indexes):
+        raise ValueError("chapters: duplicate chapter index")
+    cover = _str(data, "cover", "", optional=True)
+    published_text = _str(data, "published", "", optional=True)
+    published = None
+    if published_text:
+        published = datetime.fromisoformat(published_text)
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=timezone.utc)
+    return Manifest(
+        slug=_str(data, "slug", ""),
+        title=_str(data, "title", ""),
+        author=_str(data, "author", "", optional=True) or "",
+        language=_str(data, "language", "", optional=True) or "en",
+        description=_str(data, "description", "", optional=True) or "",
+        cover=_relative_file(cover, "cover") if cover else None,
+        published=published,
+        chapters=tuple(sorted(chapters, key=lambda c: c.index)),
+    )
+
+
+def _parse_chapter(data: object, n: int) -> ManifestChapter:
+    where = f"chapters[{n}]."
+    if not isinstance(data, dict):
+        raise TypeError(f"chapters[{n}]: expected an object")
+    sections = tuple(
+        ManifestSection(
+            title=_str(s, "title", f"{where}sections[{i}]."),
+            start_ms=_int(s, "start_ms", f"{where}sections[{i}]."),
+            end_ms=_int(s, "end_ms", f"{where}sections[{i}]."),
+        )
+        for i, s in enumerate(data.get("sections") or [])
+    )
+    segments = tuple(
+        ManifestSegment(
+            kind=_str(s, "kind", f"{where}segments[{i}]."),
+            speaker=_str(s, "speaker", f"{where}segments[{i}].", optional=True),
+            text=_str(s, "text", f"{where}segments[{i}]."),
+            start_ms=_int(s, "start_ms", f"{where}segments[{i}]."),
+            end_ms=_int(s, "end_ms", f"{where}segments[{i}]."),
+        )
+        for i, s in enumerate(data.get("segments") or [])
+    )
+    return ManifestChapter(
+        index=_int(data, "index", where),
+        title=_str(data, "title", where),
+        subtitle=_str(data, "subtitle", where, optional=True),
+        file=_relative_file(_str(data, "file", where), f"{where}file"),
+        duration_ms=_int(data, "duration_ms", where),
+        sections=sections,
+        segments=segments,
+    )
+
+
+def _check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"base URL {base_url!r}: expected an http:// or https:// URL with a host")
+    if parts.query or parts.fragment:
+        raise InputError(f"base URL {base_url!r}: must not have a query or fragment")
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def _url(base: str, name: str) -> str:
+    return base + quote(name, safe="/")
+
+
+def chapters_json(chapter: ManifestChapter) -> dict:
+    """The Podcasting 2.0 JSON chapters document (version 1.2.0) for one chapter file."""
+    sections = chapter.sections or (ManifestSection(chapter.title, 0, chapter.duration_ms),)
+    return {
+        "version": "1.2.0",
+        "chapters": [{"startTime": s.start_ms / 1000, "title": s.title} for s in sections],
+    }
+
+
+def _vtt_time(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def _vtt_escape(text: str) -> str:
+    # Cue text is HTML-like: &, < and > must be escaped; a blank line would end the cue.
+    text = " ".join(text.split())
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def transcript_vtt(chapter: ManifestChapter) -> str:
+    """A WebVTT transcript with one cue per segment that has words, voiced by its speaker."""
+    lines = ["WEBVTT", ""]
+    for seg in chapter.segments:
+        text = _vtt_escape(seg.text)
+        if not text:
+            continue
+        speaker = seg.speaker if seg.kind == "dialogue" and seg.speaker else "Narrator"
+        end_ms = max(seg.end_ms, seg.start_ms + 1)  # a cue must end after it starts
+        lines += [f"{_vtt_time(seg.start_ms)} --> {_vtt_time(end_ms)}",
+                  f"<v {_vtt_escape(speaker)}>{text}", ""]
+    return "\n".join(lines)
+
+
+def _duration(ms: int) -> str:
+    hours, rest = divmod(round(ms / 1000), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, /, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _it(name: str) -> str:
+    return f"{{{ITUNES_NS}}}{name}"
+
+
+def _pc(name: str) -> str:
+    return f"{{{PODCAST_NS}}}{name}"
+
+
+def build_feed(manifest: Manifest, book_dir: Path, base_url: str, now: datetime) -> ET.Element:
+    """The RSS 2.0 element tree for a book; enclosure lengths are read from the files on disk."""
+    base = _check_base_url(base_url)
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", manifest.title)
+    _sub(channel, "link", base)
+    description = manifest.description or (
+        f"{manifest.title} by {manifest.author}" if manifest.author else manifest.title)
+    _sub(channel, "description", description)
+    _sub(channel, "language", manifest.language)
+    _sub(channel, "generator", "narrate")
+    _sub(channel, "lastBuildDate", format_datetime(now.astimezone(timezone.utc), usegmt=True))
+    feed_url = _url(base, FEED)
+    _sub(channel, f"{{{ATOM_NS}}}link", href=feed_url, rel="self", type="application/rss+xml")
+    if manifest.author:
+        _sub(channel, _it("author"), manifest.author)
+    _sub(channel, _it("summary"), description)
+    if manifest.cover:
+        cover_path = book_dir / manifest.cover
+        if not cover_path.is_file():
+            raise InputError(f"{book_dir / MANIFEST}: cover {manifest.cover!r} not found in {book_dir}")
+        cover_url = _url(base, manifest.cover)
+        _sub(channel, _it("image"), href=cover_url)
+        image = _sub(channel, "image")
+        _sub(image, "url", cover_url)
+        _sub(image, "title", manifest.title)
+        _sub(image, "link", base)
+    category = _sub(channel, _it("category"), text="Arts")
+    _sub(category, _it("category"), text="Books")
+    _sub(channel, _it("explicit"), "false")
+    _sub(channel, _it("type"), "serial")
+    guid_source = feed_url.split("://", 1)[1].rstrip("/")
+    _sub(channel, _pc("guid"), str(uuid.uuid5(_PODCAST_GUID_NS, guid_source)))
+    base_date = manifest.published or _DEFAULT_BASE_DATE
+    for chapter in manifest.chapters:
+        _add_item(channel, manifest, chapter, book_dir, base, base_date)
+    return rss
+
+
+def _add_item(channel: ET.Element, manifest: Manifest, chapter: ManifestChapter,
+              book_dir: Path, base: str, base_date: datetime) -> None:
+    audio = book_dir / chapter.file
+    try:
+        size = audio.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{audio}: chapter {chapter.index} audio is missing: {exc.strerror}") from exc
+    item = _sub(channel, "item")
+    _sub(item, "title", chapter.title)
+    _sub(item, "description", chapter.subtitle or f"Chapter {chapter.index} of {manifest.title}")
+    # Stable across re-renders: depends only on the book slug and chapter number.
+    _sub(item, "guid", f"urn:narrate:{manifest.slug}:chapter:{chapter.index}", isPermaLink="false")
+    published = base_date + timedelta(minutes=chapter.index)
+    _sub(item, "pubDate", format_datetime(published.astimezone(timezone.utc), usegmt=True))
+    _sub(item, "enclosure", url=_url(base, chapter.file), length=str(size), type="audio/mpeg")
+    _sub(item, _it("title"), chapter.title)
+    _sub(item, _it("duration"), _duration(chapter.duration_ms))
+    _sub(item, _it("episode"), str(chapter.index))
+    _sub(item, _it("episodeType"), "full")
+    _sub(item, _it("explicit"), "false")
+    _sub(item, _pc("chapters"), url=_url(base, chapter.stem + ".chapters.json"),
+         type="application/json+chapters")
+    _sub(item, _pc("transcript"), url=_url(base, chapter.stem + ".vtt"), type="text/vtt",
+         language=manifest.language, rel="captions")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a web server may run as another user
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) -> Path:
+    """Write feed.xml plus per-chapter JSON chapters and VTT transcripts into `book_dir`.
+
+    `base_url` is the http(s) URL at which `book_dir` itself is served; `now` (default: the
+    current time) only sets lastBuildDate. Returns the path of feed.xml.
+    """
+    book_dir = Path(book_dir)
+    manifest = load_manifest(book_dir)
+    _check_base_url(base_url)
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    rss = build_feed(manifest, book_dir, base_url, now)
+    for chapter in manifest.chapters:
+        doc = json.dumps(chapters_json(chapter), ensure_ascii=False, indent=2) + "\n"
+        _write_atomic(book_dir / f"{chapter.stem}.chapters.json", doc.encode("utf-8"))
+        _write_atomic(book_dir / f"{chapter.stem}.vtt", transcript_vtt(chapter).encode("utf-8"))
+    for prefix, uri in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("atom", ATOM_NS)):
+        ET.register_namespace(prefix, uri)
+    ET.indent(rss)
+    xml = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    path = book_dir / FEED
+    _write_atomic(path, xml + b"\n")
+    log.info("wrote %s (%d episodes)", path, len(manifest.chapters))
+    return path

@@ -1,0 +1,245 @@
+"""Serve: the output folder over HTTP with byte ranges, for podcast players on the local network."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import mimetypes
+import re
+import socket
+from collections.abc import Callable
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..errors import InputError, NarrateError
+
+log = logging.getLogger(__name__)
+
+Logger = Callable[[str], None]
+
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".json": "application/json",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".txt": "text/plain; charset=utf-8",
+    ".m4b": "audio/mp4",
+}
+INDEX = "feed.xml"
+_CHUNK = 64 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class NarrateHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server bound to one root folder; quiet unless given a logger."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], root: Path, logger: Logger | None) -> None:
+        self.root = root
+        self.logger = logger
+        super().__init__(address, _Handler)
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use, e.g. http://127.0.0.1:8000/."""
+        host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}/"
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 (stdlib signature)
+        # Players drop connections while seeking; never print tracebacks to stderr.
+        log.debug("error while serving %s", client_address, exc_info=True)
+
+
+class _NarrateHTTPServer6(NarrateHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def _content_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CONTENT_TYPES:
+        return CONTENT_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+    """Resolve a Range header against a file size.
+
+    Returns (first, last) inclusive for a satisfiable single range, None to send the whole
+    file (no header, or a header we ignore as allowed by RFC 9110: malformed or multi-range),
+    and False when the range cannot be satisfied (416).
+    """
+    if not header:
+        return None
+    m = _RANGE.match(header.strip())
+    if not m:
+        return None
+    first_text, last_text = m.groups()
+    if not first_text:
+        if not last_text:
+            return None
+        suffix = int(last_text)
+        if suffix == 0 or size == 0:
+            return False
+        return max(0, size - suffix), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if last_text and last < first:
+        return None
+    if first >= size:
+        return False
+    return first, min(last, size - 1)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: NarrateHTTPServer
+    server_version = "narrate"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
+        if self.server.logger is not None:
+            self.server.logger(f"{self.address_string()} {format % args}")
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _resolve(self) -> Path | None:
+        """The file a request path names inside the root, or None (-> 404)."""
+        raw = urlsplit(self.path).path
+        text = unquote(raw, errors="strict") if "%" in raw else raw
+        if "\x00" in text or "\\" in text:
+            return None
+        parts = [p for p in text.split("/") if p]
+        # No dot-files (temp files of atomic writes), no "." or ".." segments at all.
+        if any(p.startswith(".") for p in parts):
+            return None
+        path = self._inside_root(self.server.root.joinpath(*parts))
+        if path is not None and path.is_dir():
+            path = self._inside_root(path / INDEX)
+        elif text.endswith("/"):  # "file.mp3/" names a folder that does not exist
+            return None
+        return path if path is not None and path.is_file() else None
+
+    def _inside_root(self, path: Path) -> Path | None:
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        # After resolving symlinks the file must still lie inside the root.
+        return resolved if resolved.is_relative_to(self.server.root) else None
+
+    def _serve(self, body: bool) -> None:
+        try:
+            path = self._resolve()
+        except UnicodeDecodeError:
+            path = None
+        if path is None:
+            self._error(HTTPStatus.NOT_FOUND)
+            return
+        try:
+            f = path.open("rb")
+        except OSError:
+            self._error(HTTPStatus.NOT_FOUND)
+            return
+        with f:
+            stat = path.stat()
+            size = stat.st_size
+            wanted = parse_range(self.headers.get("Range"), size)
+            if wanted is False:
+                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if wanted is None:
+                first, last = 0, size - 1
+                self.send_response(HTTPStatus.OK)
+            else:
+                first, last = wanted
+                self.send_response(HTTPStatus.PARTIAL_CONTENT)
+                self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+            length = max(0, last - first + 1)
+            self.send_header("Content-Type", _content_type(path))
+            self.send_header("Content-Length", str(length))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Last-Modified", formatdate(stat.st_mtime, usegmt=True))
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            if body:
+                self._copy(f, first, length)
+
+    def _copy(self, f, first: int, length: int) -> None:  # noqa: ANN001 (binary file)
+        f.seek(first)
+        remaining = length
+        try:
+            while remaining > 0:
+                chunk = f.read(min(_CHUNK, remaining))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                remaining -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _error(self, status: HTTPStatus) -> None:
+        body = f"{status.value} {status.phrase}\n".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, *,
+                allow_remote: bool = False, logger: Logger | None = None) -> NarrateHTTPServer:
+    """Bind (but do not start) a server for `root`; port 0 picks a free port.
+
+    Refuses a non-loopback `host` unless `allow_remote` is set. Requests are not logged unless
+    `logger` is given; it receives one line per request.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder")
+    if not allow_remote and not _is_loopback(host):
+        raise NarrateError(f"refusing to serve on {host!r}: not a loopback address; "
+                           "allow remote access explicitly (--allow-remote)")
+    server_class = _NarrateHTTPServer6 if ":" in host else NarrateHTTPServer
+    try:
+        return server_class((host, port), root.resolve(), logger)
+    except OSError as exc:
+        raise NarrateError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, *, allow_remote: bool = False,
+          logger: Logger | None = None, on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve `root` until interrupted (Ctrl-C); `on_ready` receives the base URL once listening."""
+    with make_server(root, host, port, allow_remote=allow_remote, logger=logger) as server:
+        if on_ready is not None:
+            on_ready(server.url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,64 @@
+"""Render options: everything that shapes a render besides the book itself, and the ACX preset."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audio.export import Encoding
+from ..audio.loudness import LoudnessTarget
+from ..audio.stitch import Pacing
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything that shapes a render besides the book itself."""
+
+    out_dir: Path = Path("output")
+    voices_path: Path | None = None
+    """Voice map; default voices/<book>.toml when it exists, else an automatic cast."""
+    voices_dir: Path = Path("voices")
+    chapters: str | None = None
+    """Chapter selection such as "1,3-5" (1-based); None renders all."""
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    pacing: Pacing | None = None
+    """Pauses; None for the book's [pacing] in book.toml over the defaults."""
+    loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
+    encoding: Encoding = field(default_factory=Encoding)
+    sample_rate: int = 22050
+    cache_dir: Path | None = None
+    """Clip cache folder; None for the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
+    use_cache: bool = True
+    force: bool = False
+    """Re-render chapters even when nothing that shapes them changed."""
+    base_url: str | None = None
+    """When set, also write the podcast feed (feed.xml) with enclosures under this URL."""
+    single_file: bool = False
+    """Also write the whole book as one MP3 with a chapter mark per chapter."""
+    m4b: bool = False
+    """Also write the whole book as an .m4b audiobook (needs ffmpeg)."""
+    acx: bool = False
+    """Apply the ACX preset (see acx_options) on top of the other settings."""
+    on_engine_error: str = "fail"
+    """"fail": a line the engine cannot say fails its chapter (others still render);
+    "narrator": say it with the narrator's voice instead, with a warning."""
+    executor: Callable[[int], Executor] | None = field(default=None, compare=False)
+    """Factory for the executor that runs chapter jobs, given the worker count. None: a local
+    process pool. Chapter jobs are picklable pure data, so e.g. a Dask or Ray executor fits.
+    With an executor of your own, chapters are the only unit of parallel work: the sentence-level
+    pre-synthesis pass (see parallel.py) needs workers that share this machine's clip cache."""
+
+
+def acx_options(options: RenderOptions) -> RenderOptions:
+    """The ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS about -20 dB, peaks under -3 dB."""
+    pacing = options.pacing or Pacing()
+    return dataclasses.replace(
+        options, acx=False, sample_rate=44100, encoding=Encoding(bitrate_kbps=192, quality=options.encoding.quality),
+        loudness=LoudnessTarget(lufs=None, rms_db=-20.0, peak_db=-3.5),
+        # ACX asks for 0.5-1 s of room tone at the head and 1-5 s at the tail.
+        pacing=dataclasses.replace(pacing, head_ms=min(max(pacing.head_ms, 600), 900),
+                                   tail_ms=min(max(pacing.tail_ms, 1500), 4500)))

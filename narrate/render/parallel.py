@@ -1,0 +1,308 @@
+"""Parallel rendering: sentences synthesized across all cores, then chapter jobs on a process pool."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineError, NarrateError, RenderError
+from ..model import Voice
+from ..voices.engines import get_engine, loadable_anywhere
+from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
+from .job import ChapterJob, Progress, ProgressFn, render_chapter
+
+log = logging.getLogger(__name__)
+
+# Below this many new sentences, a fast engine's pre-synthesis pass costs more (worker start-up,
+# clips written and read back) than it saves.
+MIN_FAST_SENTENCES = 24
+# Work per pre-synthesis task, in characters: large enough that inter-process overhead is small
+# next to a fast engine's synthesis, small enough that a slow engine's tasks balance across cores.
+BATCH_CHARS = (200, 5000)
+PRIVATE_CACHE_PREFIX = ".clips-"
+
+
+def _is_fast(engine_name: str) -> bool:
+    """Whether an engine synthesizes so fast that chapters are enough parallel work (espeak-ng)."""
+    return bool(getattr(get_engine(engine_name), "fast", False))
+
+
+# -- sentence pre-synthesis -------------------------------------------------------------------
+
+@dataclass
+class SentencePlan:
+    """Which sentence clips a render still has to make, and which lines of which job need each."""
+
+    todo: dict[str, tuple[Voice, str]] = field(default_factory=dict)
+    """cache key -> (voice, sentence), in first-needed order."""
+    users: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """cache key -> (job number, line number) of every occurrence."""
+    remaining: list[list[int]] = field(default_factory=list)
+    """Per job, per line: sentences not yet in the cache."""
+    slow: bool = False
+    """Some clip needs an engine that is not fast (a neural voice)."""
+
+    def first_needed_by(self, key: str) -> int:
+        """The job credited with synthesizing clip `key` (the others find it cached)."""
+        return self.users[key][0][0]
+
+    def lines_done(self, job: int) -> int:
+        """How many lines of job number `job` have every clip they need."""
+        return sum(1 for n in self.remaining[job] if n == 0)
+
+
+def plan_sentences(jobs: list[ChapterJob], cache: ClipCache) -> SentencePlan:
+    """Find every sentence of `jobs` whose clip is not in `cache` (each distinct clip once)."""
+    plan = SentencePlan()
+    fingerprints: dict[tuple, str] = {}
+    for j, job in enumerate(jobs):
+        per_line = []
+        for i, line in enumerate(job.lines):
+            voice = line.voice
+            if voice.key() not in fingerprints:
+                fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
+            missing = 0
+            for sentence in sentences(line.text):
+                key = ClipCache.key(voice, sentence, fingerprints[voice.key()])
+                if key not in plan.todo:
+                    if key in cache:
+                        cache.touch(key)  # needed by this render: the last clips pruning may take
+                        continue
+                    plan.todo[key] = (voice, sentence)
+                    plan.slow = plan.slow or not _is_fast(voice.engine)
+                plan.users.setdefault(key, []).append((j, i))
+                missing += 1
+            per_line.append(missing)
+        plan.remaining.append(per_line)
+    return plan
+
+
+def worth_presynthesizing(plan: SentencePlan, n_jobs: int, workers: int) -> bool:
+    """Spread sentences over the cores when chapters alone would leave cores idle or synthesis is slow."""
+    if workers < 2 or not plan.todo:
+        return False
+    if plan.slow:
+        # Neural synthesis dominates the render: sentence-sized work keeps every core busy
+        # until the end instead of waiting on the longest chapter.
+        return len(plan.todo) >= 2
+    return n_jobs < workers and len(plan.todo) >= MIN_FAST_SENTENCES
+
+
+def _batches(plan: SentencePlan, workers: int) -> list[list[str]]:
+    """The keys of `plan.todo` in runs of about the same amount of text, one run per task."""
+    if plan.slow:
+        size = BATCH_CHARS[0]
+    else:
+        total = sum(len(sentence) for _, sentence in plan.todo.values())
+        size = min(BATCH_CHARS[1], max(BATCH_CHARS[0], total // (workers * 16)))
+    batches: list[list[str]] = [[]]
+    chars = 0
+    for key, (_, sentence) in plan.todo.items():
+        if chars >= size:
+            batches.append([])
+            chars = 0
+        batches[-1].append(key)
+        chars += len(sentence)
+    return batches
+
+
+def synthesize_batch(items: list[tuple[Voice, str]], cache_dir: Path) -> list[int]:
+    """Synthesize sentences into the cache at `cache_dir`; return the positions that failed.
+
+    A failure is not raised here: the chapter job meets the same sentence again and fails or
+    falls back to the narrator's voice, as the render options say.
+    """
+    cache = ClipCache(cache_dir)
+    failed = []
+    fingerprints: dict[tuple, str] = {}
+    for n, (voice, sentence) in enumerate(items):
+        try:
+            if voice.key() not in fingerprints:
+                fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
+            synthesize_sentence(sentence, voice, cache, fingerprint=fingerprints[voice.key()])
+        except EngineError as exc:
+            log.debug("pre-synthesis of %r failed: %s", sentence[:40], exc)
+            failed.append(n)
+    return failed
+
+
+def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, workers: int, cache_dir: Path,
+                  progress: ProgressFn | None) -> dict[int, int]:
+    """Fill the cache with every clip `plan` lists, sentences spread over `pool`.
+
+    Reports each job's lines as they become ready; returns how many clips each job is credited
+    with synthesizing (for its manifest entry, since the chapter job itself then finds them cached).
+    """
+    def report(j: int) -> None:
+        if progress:
+            job = jobs[j]
+            progress(Progress(job.chapter.index, job.chapter.title, plan.lines_done(j), len(job.lines)))
+
+    for j in range(len(jobs)):
+        report(j)
+    cache = ClipCache(cache_dir)
+    credit = {j: 0 for j in range(len(jobs))}
+    pending: dict[Future, list[str]] = {}
+    for keys in _batches(plan, workers):
+        pending[pool.submit(synthesize_batch, [plan.todo[k] for k in keys], cache_dir)] = keys
+    try:
+        for fut in as_completed(pending):
+            keys = pending.pop(fut)
+            failed = {keys[n] for n in fut.result()}
+            changed: set[int] = set()
+            for key in keys:
+                # Credit only clips the chapters will find: not failures, not clips the cache
+                # could not store (a full disk); the chapter job makes and counts those itself.
+                if key not in failed and key in cache:
+                    credit[plan.first_needed_by(key)] += 1
+                for j, i in plan.users[key]:
+                    plan.remaining[j][i] -= 1
+                    changed.add(j)
+            for j in sorted(changed):
+                report(j)
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        raise
+    return credit
+
+
+# -- chapter jobs -----------------------------------------------------------------------------
+
+_worker_queue = None
+
+
+def _init_worker(queue: Any) -> None:
+    global _worker_queue
+    _worker_queue = queue
+
+
+def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
+    def report(p: Progress) -> None:
+        if _worker_queue is None or (p.status == "rendering" and not line_progress):
+            return
+        if p.status != "rendering" or p.done == p.total or p.done % 5 == 0:
+            _worker_queue.put(p)
+
+    return render_chapter(job, report)
+
+
+def _drain(queue: Any, progress: ProgressFn | None) -> None:
+    """Pass on the progress reports workers have queued (`queue` is a multiprocessing manager proxy)."""
+    if queue is None or progress is None:
+        return
+    while True:
+        try:
+            item = queue.get_nowait()
+        except Exception:  # queue.Empty from a manager proxy
+            return
+        progress(item)
+
+
+Failures = list[tuple[ChapterJob, NarrateError]]
+
+
+def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Executor] | None,
+             progress: ProgressFn | None, on_done: Callable[[dict], None], scratch_dir: Path) -> Failures:
+    """Render every job on up to `workers` cores; a failed chapter is reported, the others go on.
+
+    With the local process pool, clips that are not cached yet are first synthesized sentence by
+    sentence across every worker (when a slow neural engine speaks, or when there are fewer
+    chapters than cores), so no core waits on the longest chapter; the chapter jobs then stitch
+    and encode from the cache. `scratch_dir` holds a private cache for that when the jobs have
+    none (--no-cache); it is removed afterwards.
+    """
+    failures: Failures = []
+
+    def finish(job: ChapterJob, get_entry: Callable[[], dict], credit: int = 0) -> None:
+        try:
+            entry = get_entry()
+        except NarrateError as exc:
+            failures.append((job, exc))
+            status = "failed"
+        else:
+            if credit:
+                entry["synthesized_clips"] += credit
+                entry["cached_clips"] = max(0, entry["cached_clips"] - credit)
+            on_done(entry)
+            status = "done"
+        if progress:
+            progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), status))
+
+    if executor is not None:
+        with executor(max(1, min(workers, len(jobs)))) as pool:
+            _run_chapters(pool, jobs, None, progress, finish, {})
+        return failures
+    engines = {line.voice.engine for job in jobs for line in job.lines}
+    local_only = sorted(name for name in engines if not loadable_anywhere(name))  # once per engine
+    if local_only and workers > 1:
+        log.info("engine(s) %s registered in this process only: chapters render here, one at a time",
+                 ", ".join(local_only))
+    if workers < 2 or len(jobs) == 0 or local_only:
+        for job in jobs:
+            finish(job, lambda job=job: render_chapter(job, progress))
+        return failures
+
+    import multiprocessing as mp
+
+    options = jobs[0].options
+    with contextlib.ExitStack() as stack:
+        if options.use_cache:
+            cache_dir, private = options.cache_dir or default_cache_dir(), False
+        else:
+            cache_dir, private = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(dir=scratch_dir, prefix=PRIVATE_CACHE_PREFIX))), True
+        plan = plan_sentences(jobs, ClipCache(cache_dir))
+        presynth = worth_presynthesizing(plan, len(jobs), workers)
+        if not presynth and len(jobs) == 1:
+            # One chapter and nothing worth spreading: starting worker processes would cost more.
+            finish(jobs[0], lambda: render_chapter(jobs[0], progress))
+            return failures
+        n_workers = workers if presynth else min(workers, len(jobs))
+        ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
+        try:
+            queue = ctx.Manager().Queue() if progress else None
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(queue,)) as pool:
+                credit: dict[int, int] = {}
+                if presynth:
+                    log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
+                    by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress)
+                    credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
+                    # Every chapter reads its clips from this cache, so none may prune it until all are done.
+                    jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
+                _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth)
+        except (BrokenProcessPool, EOFError, ConnectionError):
+            # A worker or the progress queue's manager process died (the OOM killer, a crash in an
+            # engine's native code, a kill): nothing to fix in the book.
+            raise RenderError("a worker process stopped unexpectedly (killed, or out of memory?); finished "
+                              "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
+        if presynth and not private:
+            ClipCache(cache_dir).prune()
+    return failures
+
+
+def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,
+                  finish: Callable[..., None], credit: dict[int, int], line_progress: bool = True) -> None:
+    """Submit every chapter job to `pool` and `finish` each as it ends, relaying worker progress."""
+    pending: dict[Future, ChapterJob] = {pool.submit(_render_in_worker, j, line_progress): j for j in jobs}
+    try:
+        while pending:
+            finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            _drain(queue, progress)
+            for fut in finished:
+                job = pending.pop(fut)
+                finish(job, fut.result, credit.get(job.chapter.index, 0))
+        _drain(queue, progress)
+    except BaseException:
+        for fut in pending:
+            fut.cancel()
+        raise

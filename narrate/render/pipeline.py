@@ -1,0 +1,273 @@
+"""Pipeline: render_book() chains read -> script -> cast -> synthesize -> stitch -> export, in parallel."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._version import __version__
+from ..audio.export import Tags, write_atomic
+from ..audio.stitch import Pacing
+from ..errors import InputError
+from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
+from ..text.reader import load_book
+from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats
+from ..voices.synth import CLIP_FORMAT
+from .job import ChapterJob, Progress, ProgressFn, render_chapter
+from .options import RenderOptions, acx_options
+from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
+from .plan import plan_chapter
+
+__all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "load_manifest",
+           "parse_chapter_spec", "render_book", "render_chapter", "resolve_voices", "script_book", "write_scripts"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "book.json"
+
+
+def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
+    """"1,3-5" -> [1, 3, 4, 5], checked against the number of chapters."""
+    if not spec:
+        return list(range(1, count + 1))
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo_s, hi_s = part.split("-", 1)
+                lo = int(lo_s) if lo_s.strip() else 1
+                hi = int(hi_s) if hi_s.strip() else count
+            else:
+                lo = hi = int(part)
+        except ValueError:
+            raise InputError(f"--chapters {spec!r}: expected numbers and ranges like 1,3-5") from None
+        if lo < 1 or hi > count or lo > hi:
+            raise InputError(f"--chapters {spec!r}: the book has chapters 1-{count}")
+        chosen.update(range(lo, hi + 1))
+    return sorted(chosen)
+
+
+SCRIPT_DIR = "script"
+
+
+def script_path(book_dir: Path, chapter: Chapter) -> Path:
+    """Where `narrate script BOOK` keeps a chapter's editable script."""
+    return book_dir / SCRIPT_DIR / f"{chapter.slug}.json"
+
+
+def script_book(book: Book, book_dir: Path | None = None) -> list[Script]:
+    """Split and attribute every chapter (characters discovered across the whole book).
+
+    When `book_dir` holds an edited script for a chapter, that script is used instead, so a
+    user's corrections decide who speaks.
+    """
+    from ..attribution.attribute import script_book as _script_book
+
+    scripts = _script_book([c.text for c in book.chapters])
+    if book_dir is None:
+        return scripts
+    from ..attribution.scriptfile import load_script
+
+    out = []
+    for chapter, auto in zip(book.chapters, scripts, strict=True):
+        path = script_path(book_dir, chapter)
+        out.append(load_script(path, chapter.text) if path.is_file() else auto)
+    return out
+
+
+def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:
+    """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`."""
+    from ..attribution.scriptfile import load_script, merge_corrections, save_script
+
+    book_dir = out_dir / book.slug
+    written = []
+    for chapter, auto in zip(book.chapters, script_book(book), strict=True):
+        path = script_path(book_dir, chapter)
+        script = auto
+        if path.is_file() and not force:
+            script = merge_corrections(load_script(path, chapter.text), auto)
+        save_script(path, script, chapter.title, str(chapter.source), auto=auto)
+        written.append((chapter, path, script))
+    return written
+
+
+def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
+    """The voice map in force: --voices, else voices/<book>.toml, else an automatic cast; gaps auto-cast."""
+    path = options.voices_path
+    if path is None:
+        candidate = options.voices_dir / f"{book.slug}.toml"
+        path = candidate if candidate.is_file() else None
+    existing = load_voice_map(path) if path else None
+    stats = speaker_stats(scripts)
+    stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
+    voices = auto_cast(stats, existing)
+    check_voices(voices)
+    return voices
+
+
+def _fingerprint(job_material: dict) -> str:
+    blob = json.dumps(job_material, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions,
+              book_dir: Path, selected: list[int]) -> list[ChapterJob]:
+    jobs = []
+    total = len(book.chapters)
+    for chapter, script in zip(book.chapters, scripts, strict=True):
+        if chapter.index not in selected:
+            continue
+        lines = tuple(plan_chapter(chapter, script, voices))
+        tags = Tags(title=chapter.title, subtitle=chapter.subtitle, album=book.title, artist=book.author,
+                    track=chapter.index, track_total=total, language=book.language, cover=book.cover,
+                    comment=f"Narrated by narrate {__version__}")
+        material = {
+            "version": __version__,
+            # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
+            "clip_format": CLIP_FORMAT,
+            "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
+            "tags": dataclasses.asdict(tags),
+            "cover_mtime": book.cover.stat().st_mtime if book.cover else None,
+            "pacing": dataclasses.asdict(options.pacing),
+            "loudness": dataclasses.asdict(options.loudness),
+            "encoding": dataclasses.asdict(options.encoding),
+            "rate": options.sample_rate,
+        }
+        jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
+                               _fingerprint(material)))
+    return jobs
+
+
+# -- the whole book ---------------------------------------------------------------------------
+
+def load_manifest(book_dir: Path) -> dict:
+    path = book_dir / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        log.warning("%s is unreadable; chapters will be re-rendered", path)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> None:
+    manifest = {
+        "narrate_version": __version__,
+        "slug": book.slug,
+        "title": book.title,
+        "author": book.author,
+        "language": book.language,
+        "description": book.description,
+        "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
+        "chapters": [entries[i] for i in sorted(entries)],
+    }
+    write_atomic(book_dir / MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    book_dir: Path
+    rendered: tuple[int, ...]
+    skipped: tuple[int, ...]
+    manifest: dict
+
+
+def render_book(source: Path, options: RenderOptions | None = None,
+                progress: ProgressFn | None = None) -> RenderResult:
+    """Render a book (folder or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
+    options = options or RenderOptions()
+    book = load_book(source)
+    if options.pacing is None:
+        try:
+            options = dataclasses.replace(options, pacing=Pacing.from_dict(book.pacing, "[pacing]"))
+        except ValueError as exc:
+            raise InputError(f"{book.settings_file}: {exc}") from None
+    if options.acx:
+        options = acx_options(options)
+    selected = parse_chapter_spec(options.chapters, len(book.chapters))
+    book_dir = options.out_dir / book.slug
+    scripts = script_book(book, book_dir)
+    voices = resolve_voices(book, scripts, options)
+    book_dir.mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
+
+    previous = {c.get("index"): c for c in load_manifest(book_dir).get("chapters", [])
+                if isinstance(c, dict) and isinstance(c.get("index"), int)}
+    # Keep entries of chapters still in the book (a partial --chapters render keeps the rest).
+    entries = {i: e for i, e in previous.items()
+               if 1 <= i <= len(book.chapters) and (book_dir / str(e.get("file", ""))).is_file()}
+    todo, skipped = [], []
+    for job in jobs:
+        old = entries.get(job.chapter.index)
+        if (not options.force and old and old.get("fingerprint") == job.fingerprint
+                and job.path.is_file() and job.path.stat().st_size == old.get("bytes")):
+            skipped.append(job.chapter.index)
+            if progress:
+                progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "skipped"))
+        else:
+            todo.append(job)
+    if book.cover:
+        dest = book_dir / f"cover{book.cover.suffix.lower()}"
+        cover = book.cover.read_bytes()
+        if not dest.is_file() or dest.read_bytes() != cover:
+            write_atomic(dest, cover)
+
+    def on_done(entry: dict) -> None:
+        entries[entry["index"]] = entry
+        # Written after every chapter so an interrupted render keeps what it finished.
+        _write_manifest(book, book_dir, entries)
+
+    # Longest chapters first: with chapters as the unit of parallel work, this keeps every
+    # core busy until the end instead of leaving one long chapter running alone.
+    todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
+    failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
+    _write_manifest(book, book_dir, entries)
+    _remove_stale(book_dir)
+    if failures:
+        first = failures[0][1]
+        done = len(todo) - len(failures)
+        raise type(first)(f"{first} ({len(failures)} chapter(s) failed; {done} rendered and kept; "
+                          "fix it and run again to finish)")
+    if options.single_file or options.m4b:
+        _export_whole_book(book, book_dir, entries, options)
+    if options.base_url:
+        from ..publish.feed import write_feed
+
+        write_feed(book_dir, options.base_url)
+    return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
+                        load_manifest(book_dir))
+
+
+def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], options: RenderOptions) -> None:
+    from ..publish.bookfile import ChapterFile, join_mp3, make_m4b
+
+    missing = [c.index for c in book.chapters if c.index not in entries]
+    if missing:
+        raise InputError(f"{book.source}: whole-book output needs every chapter rendered; "
+                         f"missing chapter(s) {', '.join(map(str, missing))}")
+    files = [ChapterFile(entries[i]["title"], book_dir / entries[i]["file"]) for i in sorted(entries)]
+    tags = Tags(title=book.title, album=book.title, artist=book.author, track=1, track_total=1,
+                language=book.language, cover=book.cover, comment=f"Narrated by narrate {__version__}")
+    single = book_dir / f"{book.slug}.mp3"
+    sections = join_mp3(files, single, tags)
+    if options.m4b:
+        make_m4b(single, sections, book_dir / f"{book.slug}.m4b", tags, options.encoding.bitrate_kbps)
+        if not options.single_file:
+            single.unlink(missing_ok=True)
+
+
+def _remove_stale(book_dir: Path) -> None:
+    """Delete leftovers of interrupted renders (.part files, private clip caches); never touch other files."""
+    for leftover in book_dir.glob(".*.part"):
+        leftover.unlink(missing_ok=True)
+    for leftover in book_dir.glob(f"{PRIVATE_CACHE_PREFIX}*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)

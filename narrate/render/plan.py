@@ -1,0 +1,63 @@
+"""Planning stage: an attributed script + a voice map -> the ordered lines to speak and where to pause."""
+
+from __future__ import annotations
+
+import re
+
+from ..model import DIALOGUE, NARRATOR_SPEAKER, TITLE, Chapter, Line, Script, Voice, VoiceMap
+
+# A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
+_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
+_WORD = re.compile(r"\w")
+
+
+
+def is_scene_break(text: str) -> bool:
+    return bool(_SCENE_BREAK.match(text)) and text.strip() != ""
+
+
+def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) -> Voice:
+    """The voice for a speaker: its own entry, else its gender's default, else the narrator."""
+    if speaker is None:
+        return voices.narrator  # an unattributed quote
+    name = voices.canonical(speaker)
+    if name in voices.speakers:
+        return voices.speakers[name]
+    if name == NARRATOR_SPEAKER:
+        return voices.narrator  # a first-person narrator speaks in the narration voice
+    gender = genders.get(name, "unknown")
+    fallback = {"male": voices.default_male, "female": voices.default_female}.get(gender)
+    return fallback or voices.default_unknown or voices.narrator
+
+
+def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap) -> list[Line]:
+    """Lines in reading order: the title first, then every segment with words after the heading."""
+    genders = {c.name: c.gender for c in script.characters}
+    title_text = chapter.title + (f". {chapter.subtitle}" if chapter.subtitle else "")
+    lines = [Line(TITLE, title_text, voices.narrator, None, -1, "head")]
+    prev_para, prev_voice_owner = -1, None
+    pending_scene = False
+    for i, seg in enumerate(script.segments):
+        if seg.end <= chapter.body_start:
+            continue
+        text = seg.text if seg.start >= chapter.body_start else seg.text[chapter.body_start - seg.start:]
+        if seg.kind != DIALOGUE and is_scene_break(text):
+            pending_scene = True
+            continue
+        if not _WORD.search(text):
+            continue
+        speaker = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
+        owner = speaker if seg.kind == DIALOGUE else None
+        if len(lines) == 1:
+            pause = TITLE
+        elif pending_scene:
+            pause = "scene"
+        elif seg.paragraph != prev_para:
+            pause = "speaker" if owner != prev_voice_owner else "paragraph"
+        else:
+            pause = "segment"
+        lines.append(Line(seg.kind, text, voice_for(speaker, voices, genders) if seg.kind == DIALOGUE
+                          else voices.narrator, speaker, seg.paragraph, pause, i))
+        pending_scene = False
+        prev_para, prev_voice_owner = seg.paragraph, owner
+    return lines

@@ -1,0 +1,184 @@
+"""Reading stage: a text file or a book folder -> Book (chapters, metadata, cover)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from pathlib import Path
+
+from ..errors import InputError
+from ..model import Book, Chapter
+
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
+
+# "Chapter 4", "CHAPTER IV", "Chapter 12: The Road", "Prologue", "Epilogue".
+_HEADING = re.compile(
+    r"^\s*(?:(?:chapter|part|book)\s+(?:\d+|[ivxlcdm]+|[a-z]+-?[a-z]*)\b.*|prologue|epilogue)\s*$",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Decode a text file's bytes as UTF-8 (BOM allowed), or raise a clear InputError."""
+    if not data.strip():
+        raise InputError(f"{path}: file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # A UTF-16 BOM is unambiguous: decode it rather than reject it.
+        try:
+            return _normalize(data.decode("utf-16"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: invalid UTF-16 text ({exc.reason})") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    # Windows and old-Mac line endings become \n so paragraph detection is uniform.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: Path) -> str:
+    """Read a chapter file; raise InputError naming the file for every unreadable case."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a text file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    text = decode_text(data, path)
+    if not _WORD.search(text):
+        raise InputError(f"{path}: has no words to read")
+    return text
+
+
+def slugify(name: str, fallback: str = "untitled") -> str:
+    """A safe, lowercase file stem: letters, digits and dashes only."""
+    norm = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
+    return slug[:60].strip("-") or fallback
+
+
+def title_from_stem(stem: str) -> str:
+    """'01-come-away-with-me' -> 'Come away with me'."""
+    words = re.sub(r"^\d+[\s._-]*", "", stem)
+    words = re.sub(r"[_-]+", " ", words).strip()
+    return (words[:1].upper() + words[1:]) if words else stem
+
+
+def split_heading(text: str) -> tuple[str | None, str | None, int]:
+    """Find a chapter heading ("Chapter 4") and an optional subtitle line after it.
+
+    Returns (heading, subtitle, body_start). The subtitle is a short line without
+    closing punctuation directly after the heading, e.g. "Rory and Jess belong together".
+    """
+    lines = list(re.finditer(r"[^\n]*\n?", text))
+    nonblank = [m for m in lines if m.group().strip()]
+    if not nonblank or not _HEADING.match(nonblank[0].group().strip()):
+        return None, None, 0
+    head = nonblank[0]
+    heading = head.group().strip()
+    body_start = head.end()
+    subtitle = None
+    if len(nonblank) > 2:
+        cand = nonblank[1].group().strip()
+        if len(cand) <= 80 and not re.search(r"[.!?\"'”’…:;,]$", cand) and '"' not in cand:
+            subtitle = cand
+            body_start = nonblank[1].end()
+    # Skip the blank lines after the heading block.
+    while body_start < len(text) and text[body_start] in " \t\n":
+        body_start += 1
+    return heading, subtitle, body_start
+
+
+def load_chapter(path: Path, index: int) -> Chapter:
+    text = read_text(path)
+    heading, subtitle, body_start = split_heading(text)
+    if body_start >= len(text) or not _WORD.search(text[body_start:]):
+        raise InputError(f"{path}: chapter has a heading but no words to read")
+    title = heading or title_from_stem(path.stem)
+    slug = f"{index:02d}-{slugify(title_from_stem(path.stem), f'chapter-{index}')}"
+    return Chapter(index=index, title=title, text=text, source=path, subtitle=subtitle,
+                   body_start=body_start, slug=slug)
+
+
+def _read_book_toml(path: Path) -> dict:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: invalid TOML ({exc})") from None
+    unknown = set(data) - BOOK_KEYS
+    if unknown:
+        raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r} "
+                         f"(expected one of {', '.join(sorted(BOOK_KEYS))})")
+    for key, value in data.items():
+        if key == "pacing":
+            if not isinstance(value, dict):
+                raise InputError(f"{path}: [pacing] must be a table of pause lengths in ms")
+            continue
+        if not isinstance(value, str):
+            raise InputError(f"{path}: key {key!r} must be a string, found {type(value).__name__}")
+    return data
+
+
+def chapter_files(folder: Path) -> list[Path]:
+    """Text files of a book folder in name order (natural: 2 before 10); others ignored."""
+    files = [p for p in folder.iterdir()
+             if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
+             and p.name.lower() not in {"readme.md", "readme.txt"}]
+
+    def natural(p: Path) -> list:
+        return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
+
+    return sorted(files, key=natural)
+
+
+def load_book(source: Path) -> Book:
+    """Load a book folder (chapters + optional book.toml) or a single .txt chapter."""
+    source = Path(source)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
+    if source.is_file():
+        chapter = load_chapter(source, 1)
+        return Book(slug=slugify(source.stem, "book"), title=title_from_stem(source.stem),
+                    author="Unknown", chapters=(chapter,), source=source)
+    meta: dict = {}
+    toml_path = source / "book.toml"
+    if toml_path.exists():
+        meta = _read_book_toml(toml_path)
+    files = chapter_files(source)
+    if not files:
+        raise InputError(f"{source}: no chapter text files (*.txt) in this folder")
+    chapters = tuple(load_chapter(p, i) for i, p in enumerate(files, start=1))
+    cover = None
+    if meta.get("cover"):
+        cover = (source / meta["cover"]).resolve()
+        if not cover.is_file():
+            raise InputError(f"{toml_path}: cover image {meta['cover']!r} not found")
+        if cover.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
+            raise InputError(f"{toml_path}: cover must be a .jpg or .png image")
+    name = source.resolve().name
+    return Book(
+        slug=slugify(name, "book"),
+        title=meta.get("title") or title_from_stem(name),
+        author=meta.get("author") or "Unknown",
+        language=meta.get("language") or "en",
+        description=meta.get("description") or "",
+        chapters=chapters,
+        cover=cover,
+        source=source,
+        pacing=dict(meta.get("pacing", {})),
+        settings_file=toml_path if toml_path.exists() else None,
+    )

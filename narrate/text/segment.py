@@ -1,0 +1,198 @@
+"""Segmentation stage: chapter text -> ordered narration/dialogue segments with offsets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..model import DIALOGUE, NARRATION, Segment
+
+DOUBLE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
+SINGLE_MARKS = "'\u2018\u2019\u201a"
+QUOTE_MARKS = DOUBLE_MARKS + SINGLE_MARKS
+# Curly marks say which way they face; straight ones are judged by their neighbours.
+_OPEN_HINT = "\u201c\u201e\u00ab\u2018\u201a"
+_CLOSE_HINT = "\u201d\u00bb\u2019"
+_LEFT_BOUNDARY = "([{<\u2014\u2013-/" + QUOTE_MARKS
+_RIGHT_BOUNDARY = ")]}>,.;:!?\u2014\u2013-\u2026/" + QUOTE_MARKS
+# Words that start with an apostrophe in old or dialect spelling ('Tis, 'em, 'till).
+_ELISIONS = frozenset(
+    "tis twas twill twere twould em till til cause cos n ere im er un ave ow".split()
+)
+# Words cut short at their end in dialect spelling (o' winder, th' mill, goin' home).
+_TRAILING_ELISIONS = frozenset("o th an wi fro t ol i".split())
+# Clause punctuation that ends spoken words; a quoted phrase without it, embedded in a
+# sentence after a plain word, is a title or scare quote ("a 'let's go' kind of guy").
+_SPEECH_END = ",.;:!?\u2026\u2014\u2013-"
+_SPEECH_LEADS = frozenset(
+    """said says say saying asked asks cried cries whispered whispers replied replies answered
+    answers exclaimed shouted yelled called muttered murmured added began continued repeated
+    thought thinks sang sighed screamed begged pleaded demanded went""".split()
+)
+
+_HYPOTHETICAL = re.compile(r"[,\s]*(?:would|might|could|will)\s+(?:sound|look|read|seem)\b")
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_PARA_SEP_BLANK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_PARA_SEP_LINE = re.compile(r"\n\s*")
+_DOUBLE_RE = re.compile("[" + re.escape(DOUBLE_MARKS) + "]")
+_SINGLE_RE = re.compile("[" + re.escape(SINGLE_MARKS) + "]")
+_WORD_RE = re.compile(r"\w")
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph; each includes the whitespace that follows it.
+
+    Paragraphs are separated by blank lines, or by single newlines when the text has no
+    blank line at all (one paragraph per line).
+    """
+    if not text:
+        return []
+    sep = _PARA_SEP_BLANK if _BLANK_LINE.search(text) else _PARA_SEP_LINE
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in sep.finditer(text):
+        if m.end() == len(text) or m.start() == 0:
+            continue  # trailing or leading whitespace belongs to the edge paragraph
+        spans.append((start, m.end()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def dialogue_style(text: str) -> str:
+    """"double" or "single": which quote marks this text uses for speech."""
+    doubles = len(_DOUBLE_RE.findall(text))
+    single_opens = 0
+    for m in _SINGLE_RE.finditer(text):
+        i = m.start()
+        if _role(text, i, m.group(), 0, single=True) == "open":
+            single_opens += 1
+    return "single" if single_opens >= 2 and single_opens > doubles else "double"
+
+
+def _role(text: str, i: int, mark: str, depth: int, single: bool) -> str:
+    """'open', 'close' or 'skip' for the quote mark at text[i], given the nesting depth."""
+    prev = text[i - 1] if i > 0 else ""
+    nxt = text[i + 1] if i + 1 < len(text) else ""
+    if single:
+        if prev.isalnum() and nxt.isalnum():
+            return "skip"  # don't, that'h, Joth'phine
+        if mark != "\u2018" and (not prev or prev.isspace() or prev in _LEFT_BOUNDARY):
+            word = _leading_word(text, i + 1)
+            if word in _ELISIONS:
+                return "skip"  # 'Tis, 'em
+        if (prev.isalnum() and nxt.isspace() and i + 2 < len(text)
+                and (text[i + 2].islower() or text[i + 2].isdigit())
+                and (prev in "sS" or _trailing_word(text, i) in _TRAILING_ELISIONS)):
+            return "skip"  # plural possessive or elision: days' journey, o' winder
+    left = not prev or prev.isspace() or prev in _LEFT_BOUNDARY
+    right = not nxt or nxt.isspace() or nxt in _RIGHT_BOUNDARY
+    can_open = bool(nxt) and not nxt.isspace() and left and nxt not in ",.;:!?)"
+    can_close = bool(prev) and (not prev.isspace() or depth > 0) and right
+    if mark in _OPEN_HINT and not (can_close and not can_open and depth > 0):
+        return "open"
+    if mark in _CLOSE_HINT:
+        if single and depth == 0:
+            return "skip"  # an apostrophe outside any quotation
+        return "close" if depth > 0 or not can_open else "open"
+    if can_open and not can_close:
+        return "open"
+    if can_close and not can_open:
+        return "close" if depth > 0 else "skip"
+    return "close" if depth > 0 else "open"
+
+
+def _trailing_word(text: str, i: int) -> str:
+    j = i
+    while j > 0 and i - j < 8 and text[j - 1].isalpha():
+        j -= 1
+    return text[j:i].lower()
+
+
+def _leading_word(text: str, i: int) -> str:
+    j = i
+    while j < len(text) and j - i < 8 and text[j].isalpha():
+        j += 1
+    return text[i:j].lower()
+
+
+def quote_spans(text: str, start: int, end: int, style: str) -> Iterator[tuple[int, int]]:
+    """Spans (excluding marks) of top-level quotations inside one paragraph.
+
+    Nested quotations, in the other or the same mark family, stay inside the outer span.
+    A quotation still open at the paragraph's end runs to the end of the paragraph
+    (multi-paragraph speeches omit the closing mark).
+    """
+    single = style == "single"
+    marks = _SINGLE_RE if single else _DOUBLE_RE
+    depth = 0
+    opened = start
+    for m in marks.finditer(text, start, end):
+        role = _role(text, m.start(), m.group(), depth, single)
+        if role == "open":
+            if depth == 0:
+                opened = m.end()
+            depth += 1
+        elif role == "close" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                yield opened, m.start()
+    if depth > 0:
+        yield opened, end
+
+
+def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
+    """False for quoted titles, scare quotes and empty marks; True for spoken words."""
+    inner = text[qs:qe]
+    if not _WORD_RE.search(inner):
+        return False
+    if _HYPOTHETICAL.match(text, qe + 1):
+        return False  # a sentence imagined, not said: "..." would sound extremely well
+    if _mentions_words(text[max(para_start, qs - 300):max(para_start, qs - 1)]):
+        return False  # "... no word but flirtation could describe. "X and Y flirted."": words quoted as an example
+    stripped = inner.rstrip()
+    if stripped and stripped[-1] in _SPEECH_END:
+        return True
+    if qe - qs > 80 or inner.count(" ") > 9:
+        return True
+    before = text[max(para_start, qs - 40):qs - 1].rstrip()
+    if not before or not before[-1].isalnum():
+        return True  # starts a sentence or follows a comma/colon: speech
+    m = _LAST_WORD.search(before)
+    return bool(m and m.group(1).lower() in _SPEECH_LEADS)
+
+
+_WORDS_NOUN = re.compile(r"\b(?:word|words|phrase|expression|term|describe|described|written|wrote)\b")
+_SPEECH_VERB_RE = re.compile(r"\b(?:" + "|".join(sorted(_SPEECH_LEADS)) + r"|spoke|replied|answered|exclaimed)\b")
+
+
+def _mentions_words(before: str) -> bool:
+    """Does the sentence just before a quotation (ended by a full stop) talk about words, not speech?"""
+    before = before.rstrip()
+    if not before.endswith("."):
+        return False
+    body = before[:-1]
+    cut = max(body.rfind("."), body.rfind("!"), body.rfind("?"), body.rfind('"'))
+    sentence = body[cut + 1:]
+    return bool(_WORDS_NOUN.search(sentence)) and not _SPEECH_VERB_RE.search(sentence)
+
+
+def split_text(text: str) -> list[Segment]:
+    """Split a chapter into contiguous narration and dialogue segments covering all of it."""
+    style = dialogue_style(text)
+    out: list[Segment] = []
+    for number, (ps, pe) in enumerate(paragraphs(text)):
+        cursor = ps
+        for qs, qe in quote_spans(text, ps, pe, style):
+            if not _is_speech(text, ps, qs, qe):
+                continue
+            if qs > cursor:
+                out.append(Segment(NARRATION, cursor, qs, text[cursor:qs], number))
+            # An unclosed quotation keeps the paragraph's trailing whitespace.
+            qend = pe if qe == pe else qe
+            out.append(Segment(DIALOGUE, qs, qend, text[qs:qend], number))
+            cursor = qend
+        if cursor < pe:
+            out.append(Segment(NARRATION, cursor, pe, text[cursor:pe], number))
+    return out

@@ -1,0 +1,313 @@
+"""Casting stage: speakers -> VoiceMap; load, validate, merge and save voices/*.toml."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import EngineError, VoiceMapError
+from ..model import DIALOGUE, Script, Voice, VoiceMap
+
+VOICE_KEYS = {"engine", "voice", "rate", "pitch"}
+SPEAKER_KEYS = VOICE_KEYS | {"gender", "aliases"}
+TOP_KEYS = {"narrator", "speakers", "defaults"}
+GENDERS = {"male", "female", "unknown"}
+
+# Voices chosen to be far apart in pitch and timbre: the narrator sits between the male and
+# female characters (~115 Hz vs ~80-100 Hz and ~170-210 Hz) and uses a British base voice.
+NARRATOR = Voice("espeak", "en-gb-x-rp+m2", 165, 62)
+MAIN_VOICES = {
+    "male": (Voice("espeak", "en-us+m3", 175, 28), Voice("espeak", "en+m1", 170, 40),
+             Voice("espeak", "en-gb-scotland+m4", 170, 36), Voice("espeak", "en-us+m7", 180, 20)),
+    "female": (Voice("espeak", "en-us+f3", 175, 58), Voice("espeak", "en+f2", 170, 46),
+               Voice("espeak", "en-us+f4", 180, 70), Voice("espeak", "en-gb-x-rp+f1", 170, 52)),
+}
+MINOR_VOICES = {
+    "male": (Voice("espeak", "en-us+m5", 170, 44), Voice("espeak", "en+m6", 175, 34)),
+    "female": (Voice("espeak", "en-us+f5", 170, 62), Voice("espeak", "en+f1", 175, 50)),
+}
+MAIN_MIN_LINES = 3
+"""A speaker with fewer dialogue lines in the whole book shares the small minor pool."""
+
+
+def speaker_stats(scripts: Iterable[Script]) -> dict[str, dict]:
+    """name -> {"gender", "lines"} over a whole book, most lines first."""
+    stats: dict[str, dict] = {}
+    for script in scripts:
+        for sp in script.speakers():
+            entry = stats.setdefault(sp["name"], {"gender": sp["gender"], "lines": 0})
+            entry["lines"] += sp["lines"]
+            if entry["gender"] == "unknown":
+                entry["gender"] = sp["gender"]
+    return dict(sorted(stats.items(), key=lambda kv: (-kv[1]["lines"], kv[0])))
+
+
+@functools.cache
+def speakable(voice: Voice) -> bool:
+    """Whether the voice's engine is installed and accepts the voice (cached per process)."""
+    from .engines import get_engine
+
+    try:
+        get_engine(voice.engine).check_voice(voice)
+    except EngineError:
+        return False
+    return True
+
+
+def _pool(voices: Iterable[Voice], fallback: Voice) -> tuple[Voice, ...]:
+    """The voices of a built-in pool the engine can speak (espeak-ng data differs between
+    builds), or the fallback alone: a cast must never name a voice that cannot render."""
+    return tuple(v for v in voices if speakable(v)) or (fallback,)
+
+
+def _identity(voice: Voice) -> tuple[str, str]:
+    """What makes two voices sound like the same person: engine and voice id (not rate or pitch)."""
+    return (voice.engine, voice.voice)
+
+
+def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> VoiceMap:
+    """Deterministic cast: main speakers get distinct voices by gender, minor ones share a pool.
+
+    Speakers already in `existing` keep their voices, and new main speakers avoid the voice
+    ids (engine + voice, whatever the rate or pitch) of the narrator and of every speaker
+    already cast. Speakers of unknown gender alternate between the male and female pools.
+    """
+    base = existing or VoiceMap(narrator=NARRATOR)
+    speakers = dict(base.speakers)
+    taken = {_identity(base.narrator)} | {_identity(v) for v in speakers.values()}
+    used = {"male": 0, "female": 0}
+    for name in speakers:
+        gender = stats.get(name, {}).get("gender")
+        if gender in used:
+            used[gender] += 1
+    minor_used = {"male": 0, "female": 0}
+    main_pools = {g: _pool(vs, base.narrator) for g, vs in MAIN_VOICES.items()}
+    minor_pools = {g: _pool(vs, base.narrator) for g, vs in MINOR_VOICES.items()}
+    for name, info in stats.items():
+        if name in speakers or base.canonical(name) != name:
+            continue
+        gender = info["gender"] if info["gender"] in ("male", "female") else \
+            ("male" if used["male"] <= used["female"] else "female")
+        if info["lines"] >= MAIN_MIN_LINES:
+            pool = main_pools[gender]
+            free = [v for v in pool if _identity(v) not in taken]
+            voice = free[0] if free else pool[used[gender] % len(pool)]
+            used[gender] += 1
+        else:
+            pool = minor_pools[gender]
+            voice = pool[minor_used[gender] % len(pool)]
+            minor_used[gender] += 1
+        speakers[name] = voice
+        taken.add(_identity(voice))
+    return dataclasses.replace(base, speakers=speakers,
+                               default_male=base.default_male or minor_pools["male"][0],
+                               default_female=base.default_female or minor_pools["female"][0],
+                               default_unknown=base.default_unknown or minor_pools["male"][-1])
+
+
+def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
+    """The canonical speaker `name` refers to (exact, alias, then case-insensitive), or VoiceMapError listing them."""
+    known = list(dict.fromkeys([*voices.speakers, *(voices.canonical(n) for n in stats)]))
+    canonical = voices.canonical(name)
+    if canonical in known:
+        return canonical
+    folded = {n.casefold(): n for n in [*known, *voices.aliases]}
+    if name.casefold() in folded:
+        return voices.canonical(folded[name.casefold()])
+    listing = ", ".join(sorted(known)) or "none found"
+    raise VoiceMapError(f"unknown speaker {name!r} (known speakers: {listing})")
+
+
+def speaker_lines(scripts: Iterable[Script], voices: VoiceMap, speaker: str | None,
+                  body_starts: Iterable[int] = (), max_words: int = 25, max_lines: int = 3) -> list[str]:
+    """The first lines `speaker` says in the book (None: the first narration), enough for a few seconds.
+
+    `body_starts` gives each chapter's `body_start`, so headings are not taken for narration.
+    """
+    out: list[str] = []
+    words = 0
+    starts = list(body_starts)
+    for n, script in enumerate(scripts):
+        skip = starts[n] if n < len(starts) else 0
+        for seg in script.segments:
+            if seg.end <= skip:
+                continue
+            who = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
+            if seg.kind == DIALOGUE and speaker is None:
+                continue
+            if speaker is not None and who != speaker:
+                continue
+            text = " ".join(seg.text.split())
+            if not any(ch.isalpha() for ch in text):
+                continue
+            out.append(text)
+            words += len(text.split())
+            if words >= max_words or len(out) >= max_lines:
+                return out
+    return out
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def _check_values(values: dict, where: str) -> None:
+    """Type- and range-check voice fields; the message names the key, the range and what was found."""
+    for key in ("engine", "voice"):
+        if key in values and (not isinstance(values[key], str) or not values[key].strip()):
+            raise VoiceMapError(f"{where}: {key} must be a non-empty string, found {values[key]!r}")
+    for key, lo, hi in (("rate", 20, 1000), ("pitch", 0, 100)):
+        if key in values:
+            v = values[key]
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise VoiceMapError(f"{where}: {key} must be a whole number from {lo} to {hi}, found {v!r}")
+
+
+def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str],
+                      base: Path | None = None) -> Voice:
+    for key in table:
+        if key not in allowed:
+            raise VoiceMapError(f"{where}: unknown key {key!r} (expected one of {', '.join(sorted(allowed))})")
+    own = {k: v for k, v in table.items() if k in VOICE_KEYS}
+    _check_values(own, where)
+    merged = {**defaults, **own}
+    if "voice" not in merged:
+        raise VoiceMapError(f"{where}: missing key 'voice'")
+    fields = {k: merged[k] for k in VOICE_KEYS if k in merged}
+    if fields.get("engine") == "piper" and base is not None:
+        # A model path in a voice map is relative to the map, wherever render runs from.
+        from .engines.piper import rebase_model_path
+
+        fields["voice"] = rebase_model_path(fields["voice"], base)
+    return Voice(**{**dataclasses.asdict(Voice()), **fields})
+
+
+def parse_voice_map(data: dict, path: Path) -> VoiceMap:
+    """Validate a voice map's plain data; every error names the file, the table and the key."""
+    for key in data:
+        if key not in TOP_KEYS:
+            raise VoiceMapError(f"{path}: unknown table [{key}] (expected [narrator], [speakers.\"Name\"], [defaults])")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise VoiceMapError(f"{path}: [defaults] must be a table")
+    for key in defaults:
+        if key not in VOICE_KEYS - {"voice"}:
+            raise VoiceMapError(f"{path}: [defaults]: unknown key {key!r} (expected engine, rate, pitch)")
+    _check_values(defaults, f"{path}: [defaults]")
+    narrator_t = data.get("narrator")
+    if narrator_t is None:
+        narrator = NARRATOR
+    elif not isinstance(narrator_t, dict):
+        raise VoiceMapError(f"{path}: [narrator] must be a table")
+    else:
+        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, VOICE_KEYS, path.parent)
+    speakers: dict[str, Voice] = {}
+    aliases: dict[str, str] = {}
+    table = data.get("speakers", {})
+    if not isinstance(table, dict):
+        raise VoiceMapError(f"{path}: [speakers] must be a table of [speakers.\"Name\"] tables")
+    for name, entry in table.items():
+        where = f"{path}: [speakers.\"{name}\"]"
+        if not isinstance(entry, dict):
+            raise VoiceMapError(f"{where}: must be a table with voice, rate, pitch")
+        speakers[name] = _voice_from_table(entry, where, defaults, SPEAKER_KEYS, path.parent)
+        gender = entry.get("gender", "unknown")
+        if gender not in GENDERS:
+            raise VoiceMapError(f"{where}: gender must be male, female or unknown, found {gender!r}")
+        names = entry.get("aliases", [])
+        if not isinstance(names, list) or not all(isinstance(a, str) and a.strip() for a in names):
+            raise VoiceMapError(f"{where}: aliases must be a list of names, found {names!r}")
+        for alias in names:
+            if alias == name:
+                raise VoiceMapError(f"{where}: aliases: {alias!r} is the speaker's own name")
+            if alias in aliases and aliases[alias] != name:
+                raise VoiceMapError(f"{where}: alias {alias!r} is already an alias of {aliases[alias]!r}")
+            aliases[alias] = name
+    for alias, owner in aliases.items():
+        if alias in speakers:
+            raise VoiceMapError(f"{path}: {alias!r} is both a speaker table and an alias of {owner!r}")
+    return VoiceMap(narrator=narrator, speakers=speakers, aliases=aliases, source=path)
+
+
+def load_voice_map(path: Path) -> VoiceMap:
+    """Read and validate a voice map TOML file (VoiceMapError naming the file on any problem)."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    path = Path(path)
+    if not path.is_file():
+        raise VoiceMapError(f"{path}: voice map not found")
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise VoiceMapError(f"{path}: not valid UTF-8 text") from None
+    except ParseError as exc:
+        raise VoiceMapError(f"{path}: invalid TOML ({exc})") from None
+    return parse_voice_map(doc.unwrap(), path)
+
+
+def check_voices(voices: VoiceMap) -> None:
+    """Ask each engine whether it can speak each voice; name the file and table on failure."""
+    from .engines import get_engine
+
+    where = f"{voices.source}: " if voices.source else ""
+    entries = [("[narrator]", voices.narrator)] + [(f'[speakers."{n}"]', v) for n, v in voices.speakers.items()]
+    for table, voice in entries:
+        try:
+            get_engine(voice.engine).check_voice(voice)
+        except EngineError as exc:
+            raise VoiceMapError(f"{where}{table}: {exc}") from None
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def _voice_table(voice: Voice, gender: str | None = None, aliases: list[str] | None = None):
+    import tomlkit
+
+    t = tomlkit.table()
+    t.add("engine", voice.engine)
+    t.add("voice", voice.voice)
+    t.add("rate", voice.rate)
+    t.add("pitch", voice.pitch)
+    if gender:
+        t.add("gender", gender)
+    if aliases is not None:
+        t.add("aliases", aliases)
+    # A blank line after the table, so a table the user wrote after [speakers] stays apart.
+    t.add(tomlkit.nl())
+    return t
+
+
+def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_run: bool = False) -> tuple[VoiceMap, list[str]]:
+    """Add entries for new speakers to `path` (created if missing), keeping every user edit.
+
+    Returns the resulting voice map and the names that were added.
+    """
+    import tomlkit
+
+    from ..audio.export import write_atomic
+
+    path = Path(path)
+    if path.exists():
+        existing = load_voice_map(path)
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    else:
+        existing = VoiceMap(narrator=NARRATOR, source=path)
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment(f'narrate voice map for "{title}".'))
+        doc.add(tomlkit.comment("Edit voice, rate (words per minute) and pitch (0-99), then run `narrate render` again."))
+        doc.add(tomlkit.comment("`narrate voices` lists espeak voices; add a variant with +, e.g. en-us+f2."))
+        doc.add(tomlkit.comment("aliases: other names of the same speaker, merged into this voice book-wide."))
+        doc.add(tomlkit.nl())
+        doc.add("narrator", _voice_table(NARRATOR))
+    cast = auto_cast(stats, existing)
+    added = [n for n in cast.speakers if n not in existing.speakers]
+    if added:
+        if "speakers" not in doc:
+            doc.add(tomlkit.nl())
+            doc.add("speakers", tomlkit.table(is_super_table=True))
+        for name in added:
+            doc["speakers"][name] = _voice_table(cast.speakers[name], stats[name]["gender"], [])
+    if not dry_run and (added or not path.exists()):
+        write_atomic(path, tomlkit.dumps(doc).encode("utf-8"))
+    return dataclasses.replace(cast, source=path), added

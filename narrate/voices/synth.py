@@ -1,0 +1,209 @@
+"""Synthesis stage: text + voice -> trimmed, levelled sentence clips, through a content-addressed cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audio.loudness import level_clip
+from ..audio.values import AudioSegment, conform, trim
+from ..errors import NarrateError
+from ..model import Voice
+from .engines import get_engine
+
+log = logging.getLogger(__name__)
+
+# Bump when trimming/levelling changes, so cached clips made the old way are not reused
+# (and chapters rendered from them are rendered again: it is part of their fingerprint).
+CLIP_FORMAT = "clip-v2"
+# Clips are levelled by K-weighted loudness, which is what a listener compares between voices
+# (equal RMS is not equal loudness: espeak is brighter than neural voices). The chapter is
+# normalized and limited afterwards, so this level only has to be the same for every clip and
+# leave int16 headroom: speech peaks reach ~21 dB above this loudness (piper), so -24 keeps
+# them under the -1 dBFS cap, which only a rare peaky clip meets (it then stays a little quiet).
+CLIP_LEVEL_LUFS = -24.0
+CLIP_PEAK_DBFS = -1.0
+DEFAULT_CACHE_BYTES = 2 * 1024**3
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=\S)")
+_DASHES = re.compile(r"\s*(?:--+|—|–)\s*")
+
+
+def speakable(text: str) -> str:
+    """Normalize text for a TTS engine: no quote marks or markup, single spaces."""
+    t = text.replace("_", " ")
+    t = _DASHES.sub(", ", t)
+    t = re.sub(r"[\"“”«»„]", " ", t)
+    # Quote-like single marks at word edges (not apostrophes inside words like "don't").
+    t = re.sub(r"(?<!\w)['‘’]|['‘’](?!\w)", " ", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    t = re.sub(r"\s+([,.;:!?…])", r"\1", t)
+    t = re.sub(r"^[,;:\s]+", "", t)
+    return t
+
+
+def sentences(text: str) -> list[str]:
+    """Split one segment's text into sentences to synthesize (and pause between) separately."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in (speakable(x) for x in parts) if re.search(r"\w", p)]
+
+
+CACHE_MAX_ENV = "NARRATE_CACHE_MAX_MB"
+
+
+def default_cache_bytes() -> int:
+    """The clip cache size limit: NARRATE_CACHE_MAX_MB if set, else DEFAULT_CACHE_BYTES."""
+    raw = os.environ.get(CACHE_MAX_ENV, "").strip()
+    if not raw:
+        return DEFAULT_CACHE_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1
+    if mb < 0:
+        raise NarrateError(f"{CACHE_MAX_ENV}={raw!r}: expected a size in megabytes, e.g. 500")
+    return int(mb * 1024 * 1024)
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("NARRATE_CACHE_DIR"):
+        return Path(os.environ["NARRATE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "narrate" / "clips"
+
+
+@dataclass
+class ClipCache:
+    """Synthesized clips on disk, addressed by a hash of everything that shapes them."""
+
+    root: Path
+    max_bytes: int = field(default_factory=default_cache_bytes)
+
+    @staticmethod
+    def key(voice: Voice, text: str, fingerprint: str) -> str:
+        material = "\x1f".join([CLIP_FORMAT, fingerprint, *map(str, voice.key()), text])
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.wav"
+
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def touch(self, key: str) -> None:
+        """Mark a clip as just used, so pruning (least recently used first) keeps it."""
+        try:
+            os.utime(self._path(key))
+        except OSError:
+            pass
+
+    def get(self, key: str) -> AudioSegment | None:
+        path = self._path(key)
+        try:
+            with wave.open(str(path), "rb") as w:
+                data = w.readframes(w.getnframes())
+                audio = AudioSegment(data=data, sample_width=w.getsampwidth(),
+                                     frame_rate=w.getframerate(), channels=w.getnchannels())
+        except (FileNotFoundError, EOFError, wave.Error):
+            return None
+        except OSError as exc:
+            log.warning("cache read failed for %s: %s", path, exc)
+            return None
+        return audio
+
+    def put(self, key: str, audio: AudioSegment) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh, wave.open(fh, "wb") as w:
+                w.setnchannels(audio.channels)
+                w.setsampwidth(audio.sample_width)
+                w.setframerate(audio.frame_rate)
+                w.writeframes(audio.raw_data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            # A full or read-only cache must not stop a render; it only makes the next one slower.
+            log.warning("cache write failed for %s: %s", path, exc)
+
+    def files(self) -> list[Path]:
+        return list(self.root.glob("??/*.wav")) if self.root.exists() else []
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.files())
+
+    def prune(self) -> int:
+        """Delete least recently used clips until the cache fits `max_bytes`; return files removed."""
+        entries = []
+        for p in self.files():
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            entries.append((st.st_atime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        removed = 0
+        for _, size, p in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            p.unlink(missing_ok=True)
+            total -= size
+            removed += 1
+        return removed
+
+    def clear(self) -> int:
+        files = self.files()
+        for p in files:
+            p.unlink(missing_ok=True)
+        for tmp in self.root.glob("??/*.tmp") if self.root.exists() else []:
+            tmp.unlink(missing_ok=True)
+        return len(files)
+
+
+def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = None,
+                        stats: dict | None = None, fingerprint: str | None = None) -> AudioSegment:
+    """One sentence (as `sentences()` splits it) as a trimmed, levelled clip at the engine's rate.
+
+    `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it.
+    """
+    engine = get_engine(voice.engine)
+    if fingerprint is None:
+        fingerprint = engine.fingerprint(voice)
+    key = ClipCache.key(voice, sentence, fingerprint)
+    clip = cache.get(key) if cache else None
+    if clip is not None:
+        if stats is not None:
+            stats["cached"] = stats.get("cached", 0) + 1
+        return clip
+    raw = engine.synthesize(sentence, voice)
+    clip = trim(conform(raw, raw.frame_rate))
+    if len(clip) == 0:
+        # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
+        log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
+    else:
+        clip, short_db = level_clip(clip, CLIP_LEVEL_LUFS, CLIP_PEAK_DBFS)
+        if short_db > 0:
+            log.info("%s: %r left %.1f dB quiet so its peaks do not clip", voice.engine, sentence[:40], short_db)
+    if cache:
+        cache.put(key, clip)
+    if stats is not None:
+        stats["synthesized"] = stats.get("synthesized", 0) + 1
+    return clip
+
+
+def synthesize_text(text: str, voice: Voice, frame_rate: int, cache: ClipCache | None = None,
+                    stats: dict | None = None) -> list[AudioSegment]:
+    """One clip per sentence of `text` at `frame_rate`, trimmed of engine silence and levelled."""
+    fingerprint = get_engine(voice.engine).fingerprint(voice)  # once: piper's looks up package metadata
+    clips = []
+    for sentence in sentences(text):
+        clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint)
+        if len(clip):
+            clips.append(conform(clip, frame_rate))
+    return clips

@@ -1,0 +1,198 @@
+"""Tests for editable script files: save, hand-edit, load, validation errors, merging corrections."""
+
+from __future__ import annotations
+
+import json
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from narrate.attribution.attribute import script_text
+from narrate.attribution.scriptfile import (
+    USER_RULE,
+    load_script,
+    merge_corrections,
+    save_script,
+    script_to_file_data,
+)
+from narrate.errors import InputError
+from narrate.model import DIALOGUE, NARRATION
+
+TEXT = ('"Good morning, Anne," said Mr. Bell.\n\n'
+        '"Good morning," said Anne. "Is it raining?"\n\n'
+        'He looked out of the window.\n\n'
+        '"Not yet."\n')
+
+
+@pytest.fixture
+def script():
+    return script_text(TEXT)
+
+
+def write(tmp_path: Path, script, auto=None) -> Path:
+    path = tmp_path / "script" / "01-morning.json"
+    save_script(path, script, "Morning", "texts/morning/01.txt", auto)
+    return path
+
+
+def edit(path: Path, index: int, **changes) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["segments"][index].update(changes)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def dialogue_index(script, n: int) -> int:
+    return [i for i, s in enumerate(script.segments) if s.kind == DIALOGUE][n]
+
+
+def test_file_data_lists_every_segment_in_order(script):
+    data = script_to_file_data(script, "Morning", "src.txt")
+    assert data["chapter"] == "Morning" and data["source"] == "src.txt"
+    assert [(d["start"], d["end"], d["text"], d["kind"], d["speaker"]) for d in data["segments"]] == [
+        (s.start, s.end, s.text, s.kind, s.speaker) for s in script.segments]
+    assert all(d["auto_speaker"] == d["speaker"] and d["auto_kind"] == d["kind"] for d in data["segments"])
+    assert {c["name"] for c in data["characters"]} == {c.name for c in script.characters} >= {"Mr. Bell"}
+    first = data["segments"][dialogue_index(script, 0)]
+    assert first["rule"] and first["confidence"] is not None
+
+
+def test_save_is_one_line_per_segment_mode_0644_and_no_temp_left(tmp_path, script):
+    path = write(tmp_path, script)
+    raw = path.read_text(encoding="utf-8")
+    seg_lines = [line for line in raw.splitlines() if line.startswith(' {"speaker"')]
+    assert len(seg_lines) == len(script.segments)
+    assert seg_lines[dialogue_index(script, 0)].startswith(' {"speaker": "Mr. Bell", "kind": "dialogue"')
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_round_trip_is_identical(tmp_path, script):
+    loaded = load_script(write(tmp_path, script), TEXT)
+    assert loaded.segments == script.segments
+    assert loaded.characters == script.characters
+    assert loaded.text == TEXT
+
+
+def test_changed_speaker_is_marked_user_and_new_name_becomes_character(tmp_path, script):
+    path = write(tmp_path, script)
+    i = dialogue_index(script, 3)
+    edit(path, i, speaker="The Gardener")
+    loaded = load_script(path, TEXT)
+    seg = loaded.segments[i]
+    assert (seg.speaker, seg.rule, seg.confidence) == ("The Gardener", USER_RULE, 1.0)
+    assert any(c.name == "The Gardener" and c.gender == "unknown" for c in loaded.characters)
+    others = [s for j, s in enumerate(loaded.segments) if j != i]
+    assert others == [s for j, s in enumerate(script.segments) if j != i]
+
+
+def test_gender_from_the_characters_list(tmp_path, script):
+    path = write(tmp_path, script)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["characters"].append({"name": "Gardener", "gender": "male", "aliases": []})
+    data["segments"][dialogue_index(script, 3)]["speaker"] = "Gardener"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_script(path, TEXT)
+    assert [c.gender for c in loaded.characters if c.name == "Gardener"] == ["male"]
+
+
+def test_kind_can_change_both_ways(tmp_path, script):
+    path = write(tmp_path, script)
+    d = dialogue_index(script, 3)
+    n = next(i for i, s in enumerate(script.segments) if s.kind == NARRATION and "window" in s.text)
+    edit(path, d, kind="narration")
+    edit(path, n, kind="dialogue", speaker="Mr. Bell")
+    loaded = load_script(path, TEXT)
+    assert (loaded.segments[d].kind, loaded.segments[d].speaker, loaded.segments[d].rule) == (NARRATION, None, USER_RULE)
+    assert (loaded.segments[n].kind, loaded.segments[n].speaker, loaded.segments[n].rule) == (DIALOGUE, "Mr. Bell", USER_RULE)
+
+
+def test_changed_chapter_text_says_rerun_with_force(tmp_path, script):
+    path = write(tmp_path, script)
+    with pytest.raises(InputError, match=r"01-morning\.json.*text changed.*--force"):
+        load_script(path, TEXT.replace("raining", "snowing"))
+
+
+def test_edited_segment_text_names_segment_line_and_key(tmp_path, script):
+    path = write(tmp_path, script)
+    raw = path.read_text(encoding="utf-8").replace('"text": "Not yet."', '"text": "Not now."')
+    path.write_text(raw, encoding="utf-8")
+    last = len(script.segments) - 2
+    line = next(n for n, l in enumerate(raw.splitlines(), 1) if "Not now." in l)
+    with pytest.raises(InputError, match=rf'01-morning\.json: segment {last} \(line {line}\): "text"'):
+        load_script(path, TEXT)
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("kind", "song", r'"kind": expected "dialogue" or "narration"'),
+    ("speaker", 3, r'"speaker": expected a name or null'),
+    ("start", -1, r'"start": expected a non-negative integer'),
+    ("confidence", "high", r'"confidence": expected a number'),
+])
+def test_bad_values_name_segment_and_key(tmp_path, script, key, value, expected):
+    path = write(tmp_path, script)
+    edit(path, 1, **{key: value})
+    with pytest.raises(InputError, match=r"01-morning\.json: segment 1.*" + expected):
+        load_script(path, TEXT)
+
+
+def test_bad_character_gender(tmp_path, script):
+    path = write(tmp_path, script)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["characters"][0]["gender"] = "robot"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match=r'character 0: "gender"'):
+        load_script(path, TEXT)
+
+
+def test_malformed_json_names_file_and_line(tmp_path, script):
+    path = write(tmp_path, script)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].rstrip(",")  # a missing comma, as hand edits do
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError, match=r"01-morning\.json: line \d+: not valid JSON"):
+        load_script(path, TEXT)
+
+
+def test_not_a_script_and_missing_file(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(InputError, match="not a narrate script"):
+        load_script(path, TEXT)
+    with pytest.raises(InputError, match="cannot read"):
+        load_script(tmp_path / "missing.json", TEXT)
+
+
+def test_gap_between_segments_is_rejected(tmp_path, script):
+    path = write(tmp_path, script)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["segments"][1]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match=r'segment 1.*"start".*without gaps'):
+        load_script(path, TEXT)
+
+
+def test_merge_keeps_user_corrections_and_takes_new_automatic_speakers(tmp_path, script):
+    path = write(tmp_path, script)
+    d = dialogue_index(script, 3)
+    edit(path, d, speaker="The Gardener")
+    old = load_script(path, TEXT)
+    # A newer attributor changes another line's guess: the uncorrected line follows it.
+    other = dialogue_index(script, 0)
+    new_auto = replace(script, segments=tuple(
+        replace(s, speaker="Anne") if i == other else s for i, s in enumerate(script.segments)))
+    merged = merge_corrections(old, new_auto)
+    assert merged.segments[d].speaker == "The Gardener" and merged.segments[d].rule == USER_RULE
+    assert merged.segments[other].speaker == "Anne"
+    assert any(c.name == "The Gardener" for c in merged.characters)
+    # Saved with the automatic script, the file still shows what narrate guessed.
+    save_script(path, merged, "Morning", "src", auto=new_auto)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["segments"][d]["auto_speaker"] == script.segments[d].speaker
+    assert load_script(path, TEXT).segments == merged.segments
+
+
+def test_merge_with_changed_text_returns_the_new_script(script):
+    other = script_text(TEXT.replace("raining", "snowing"))
+    assert merge_corrections(script, other) is other

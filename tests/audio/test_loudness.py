@@ -1,0 +1,186 @@
+"""Loudness: BS.1770 measurement agrees with pyloudnorm; clips level by loudness; normalization hits target and ceiling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from narrate.audio.loudness import (
+    LoudnessTarget,
+    clip_lufs,
+    integrated_lufs,
+    level_clip,
+    limit,
+    normalize,
+    peak_dbfs,
+    rms_dbfs_total,
+)
+from narrate.audio.values import from_samples, samples
+
+
+def speechlike(rate, seconds=20, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(rate * seconds) / rate
+    bursts = (np.sin(2 * np.pi * 0.7 * t) > 0).astype(float)  # talk, pause, talk...
+    return rng.standard_normal(t.size) * 0.08 * bursts * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+
+
+@pytest.mark.parametrize("rate", [22050, 44100])
+def test_matches_pyloudnorm(rate):
+    pyln = pytest.importorskip("pyloudnorm")
+    x = speechlike(rate)
+    assert integrated_lufs(x, rate) == pytest.approx(pyln.Meter(rate).integrated_loudness(x), abs=0.01)
+
+
+@pytest.mark.parametrize("target", [-19.0, -23.0, -16.0])
+def test_normalize_reaches_target_under_ceiling(target):
+    rate = 22050
+    x = speechlike(rate) * 32768
+    x[rate * 5] = 32000  # a spike the limiter must catch
+    out = samples(normalize(from_samples(x, rate), LoudnessTarget(lufs=target, peak_db=-1.5)))
+    assert integrated_lufs(out, rate) == pytest.approx(target, abs=0.2)
+    assert peak_dbfs(out) <= -1.5 - 0.5  # margin left for MP3 overshoot
+
+
+def test_rms_target_for_acx():
+    rate = 44100
+    out = samples(normalize(from_samples(speechlike(rate) * 32768, rate),
+                            LoudnessTarget(lufs=None, rms_db=-20.0, peak_db=-3.5)))
+    assert rms_dbfs_total(out) == pytest.approx(-20.0, abs=0.3)
+    assert peak_dbfs(out) <= -3.5
+
+
+def test_limiter_is_soft_and_bounded():
+    y = np.linspace(-2, 2, 1001).astype(np.float32)
+    limit(y, 0.5)
+    assert np.abs(y).max() <= 0.5 and np.all(np.diff(y) >= 0)  # monotonic, no foldover
+
+
+def test_silence_is_left_alone():
+    silent = from_samples(np.zeros(22050), 22050)
+    assert samples(normalize(silent, LoudnessTarget())).max() == 0
+
+
+def sine(rate, hz, seconds, dbfs, phase=0.0):
+    """A sine whose peak is `dbfs` full scale, as float samples."""
+    t = np.arange(int(rate * seconds)) / rate
+    return 10 ** (dbfs / 20) * np.sin(2 * np.pi * hz * t + phase)
+
+
+def rms_matched(x, dbfs):
+    return x * 10 ** (dbfs / 20) / np.sqrt(np.mean(x ** 2))
+
+
+@pytest.mark.parametrize("rate", [16000, 22050, 44100, 48000])
+def test_clip_loudness_of_a_steady_sine_is_its_integrated_loudness(rate):
+    x = sine(rate, 1000, 5, -20.0)
+    # BS.1770: K-weighting is +0.69 dB at 1 kHz, cancelled by the -0.691 offset, and the mean
+    # square of a -20 dBFS-peak sine is 3 dB below its peak: about -23.0 LUFS.
+    assert clip_lufs(x, rate) == pytest.approx(-23.0, abs=0.1)
+    assert clip_lufs(x, rate) == pytest.approx(integrated_lufs(x, rate), abs=0.05)
+    as_int16 = np.round(x * 32768).astype(np.int16)
+    assert clip_lufs(as_int16, rate) == pytest.approx(clip_lufs(x, rate), abs=0.01)
+
+
+def test_clip_loudness_agrees_with_pyloudnorm_on_steady_noise():
+    pyln = pytest.importorskip("pyloudnorm")
+    rate = 22050
+    x = rms_matched(np.random.default_rng(1).standard_normal(rate * 6), -24.0)
+    assert clip_lufs(x, rate) == pytest.approx(pyln.Meter(rate).integrated_loudness(x), abs=0.1)
+
+
+def test_clip_loudness_ignores_pauses_but_integrated_blocks_cannot_measure_a_short_clip():
+    rate = 22050
+    word = sine(rate, 500, 0.3, -12.0) * np.hanning(int(rate * 0.3))  # a word swells and fades
+    gap = np.zeros(int(rate * 0.6))
+    spoken = np.concatenate([word, gap, word, gap, word])
+    assert clip_lufs(spoken, rate) == pytest.approx(clip_lufs(word, rate), abs=0.3)
+    # Counting the pauses (1.2 s of 2.1 s) would have made it read ~3.7 dB quieter.
+    assert clip_lufs(spoken, rate, gate_db=-math.inf) < clip_lufs(word, rate) - 3
+    assert integrated_lufs(word, rate) == -math.inf  # shorter than one 400 ms block
+    assert math.isfinite(clip_lufs(word, rate))
+
+
+def test_equal_rms_is_not_equal_loudness():
+    """A bright (espeak-like) and a dark (neural-voice-like) signal at one RMS differ in loudness."""
+    from scipy.signal import butter, sosfilt
+
+    rate = 22050
+    noise = np.random.default_rng(2).standard_normal(rate * 3)
+    bright = rms_matched(sosfilt(butter(4, 2000, "highpass", fs=rate, output="sos"), noise), -20.0)
+    dark = rms_matched(sosfilt(butter(4, 300, "lowpass", fs=rate, output="sos"), noise), -20.0)
+    # K-weighting lifts the top by ~4 dB and takes off the bottom: the bright one reads louder.
+    assert clip_lufs(bright, rate) - clip_lufs(dark, rate) > 3.0
+    # Equal loudness afterwards, measured the BS.1770 way, though the RMS now differs.
+    lev_bright, _ = level_clip(from_samples(bright * 32768, rate), -24.0, -1.0)
+    lev_dark, _ = level_clip(from_samples(dark * 32768, rate), -24.0, -1.0)
+    a, b = samples(lev_bright), samples(lev_dark)
+    assert integrated_lufs(a, rate) == pytest.approx(integrated_lufs(b, rate), abs=0.2)
+    assert rms_dbfs_total(b) - rms_dbfs_total(a) > 3.0
+
+
+def test_level_clip_reaches_the_target():
+    rate = 22050
+    clip = from_samples(speechlike(rate, seconds=3) * 0.2 * 32768, rate)
+    out, short = level_clip(clip, -24.0, -1.0)
+    assert short == 0.0
+    assert clip_lufs(samples(out), rate) == pytest.approx(-24.0, abs=0.05)
+
+
+def test_level_clip_caps_gain_so_peaks_do_not_clip():
+    rate = 22050
+    # Quiet overall but with one loud click: the loudness target would need ~+20 dB.
+    x = sine(rate, 300, 1.0, -40.0)
+    x[rate // 2] = 10 ** (-6 / 20)
+    out, short = level_clip(from_samples(x * 32768, rate), -20.0, -1.0)
+    y = samples(out)
+    assert peak_dbfs(y) <= -1.0 + 0.01 and np.abs(y.astype(np.int32)).max() < 32767
+    assert short > 10  # it stays quieter than asked, and says by how much
+    assert clip_lufs(y, rate) == pytest.approx(-20.0 - short, abs=0.1)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 200])
+def test_silent_empty_and_tiny_clips(n):
+    rate = 22050
+    silent = from_samples(np.zeros(n), rate)
+    assert clip_lufs(samples(silent), rate) == -math.inf
+    out, short = level_clip(silent, -24.0, -1.0)
+    assert samples(out).tolist() == [0] * n and short == 0.0
+    if n >= 5:
+        # Shorter than a 100 ms frame: still measured, and levelled.
+        tiny = from_samples(sine(rate, 1000, n / rate, -30.0, phase=np.pi / 2) * 32768, rate)
+        assert math.isfinite(clip_lufs(samples(tiny), rate))
+        out, _ = level_clip(tiny, -24.0, -1.0)
+        assert peak_dbfs(samples(out)) <= -1.0 + 0.01
+
+
+@pytest.mark.parametrize("x, max_gain_db", [
+    (np.full(4000, 1000), 0.0),
+    (np.array([300]), 0.0),
+    (np.round(33 * np.sin(np.arange(4000) / 3)), 30.0),
+], ids=["dc", "one-sample", "a-60-dBFS-whisper"])
+def test_nothing_audible_is_not_raised_into_a_thump(x, max_gain_db):
+    rate = 22050
+    x = x.astype(np.int16)
+    out, _ = level_clip(from_samples(x, rate), -24.0, -1.0)
+    # DC and a lone sample are under the absolute gate: untouched. A far-off whisper gains at most 30 dB.
+    assert peak_dbfs(samples(out)) <= peak_dbfs(x) + max_gain_db + 0.01
+
+
+def test_a_dc_offset_does_not_ring_into_the_level():
+    rate = 22050
+    x = sine(rate, 1000, 0.2, -20.0)  # short, where a start-up transient would weigh most
+    assert clip_lufs(x + 0.3, rate) == pytest.approx(clip_lufs(x, rate), abs=0.05)
+
+
+def test_the_mp3_encoders_loudness_loss_is_measured_on_the_chapter():
+    from narrate.audio.export import Encoding, mp3_loudness_loss
+    from narrate.model import Voice
+    from narrate.voices.engines import get_engine
+
+    speech = samples(get_engine("espeak").synthesize("The quick brown fox jumps over the lazy dog. " * 8, Voice()))
+    loss = mp3_loudness_loss(speech, 22050, Encoding(bitrate_kbps=64))
+    assert 0.1 < loss < 1.5  # measured ~0.45 LU on espeak speech at 22.05 kHz
+    assert mp3_loudness_loss(np.zeros(22050 * 60, dtype=np.int16), 22050, Encoding()) == 0.0

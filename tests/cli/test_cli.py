@@ -1,0 +1,125 @@
+"""The command line: help everywhere, the script JSON contract, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE_BOOK
+
+from narrate.cli.main import cli
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0 and "render" in result.output
+    for path, cmd in all_commands(cli):
+        assert cmd.help, f"{path} has no help text"
+        res = runner.invoke(cli, [*path, "--help"])
+        assert res.exit_code == 0, path
+        assert "Usage:" in res.output
+
+
+def test_script_json_contract():
+    path = SAMPLE_BOOK / "01-come-away-with-me.txt"
+    res = CliRunner().invoke(cli, ["script", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    text = path.read_text(encoding="utf-8")
+    segs = data["segments"]
+    assert segs[0]["start"] == 0 and segs[-1]["end"] == len(text)
+    for s in segs:
+        assert {"kind", "text", "speaker", "start", "end"} <= set(s)
+        assert text[s["start"]:s["end"]] == s["text"]
+        assert (s["speaker"] is None) == (s["kind"] == "narration")
+    assert {sp["name"]: (sp["gender"], sp["lines"]) for sp in data["speakers"]} == {
+        "Jess": ("male", 10), "Rory": ("female", 8)}
+
+
+def test_script_plain_output_lists_speakers():
+    res = CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK / "02-chapter-4.txt")])
+    assert res.exit_code == 0
+    assert "Jess: “Can I buy you some pie Rory?”" in res.output
+
+
+BAD_INPUTS = {
+    "empty.txt": b"",
+    "blank.txt": b"   \n\n  \n",
+    "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+    "latin1.txt": "Caf\xe9 au lait, said Zo\xeb.".encode("latin-1"),
+    "nowords.txt": b"... !!! ---\n\n* * *\n",
+    "heading-only.txt": b"Chapter 1\n\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("command", ["render", "script"])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, name, command):
+    if command == "script" and name == "heading-only.txt":
+        pytest.skip("a lone heading is text to script; only rendering needs a body")
+    src = tmp_path / name
+    src.write_bytes(BAD_INPUTS[name])
+    out = tmp_path / "out"
+    args = [command, str(src)] + (["-o", str(out)] if command == "render" else [])
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 1
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1, res.output
+    assert lines[0].startswith("narrate: error: ") and name in lines[0]
+    assert "Traceback" not in res.output
+    assert not out.exists() or not any(out.rglob("*.mp3"))
+
+
+def test_missing_path(tmp_path):
+    res = CliRunner().invoke(cli, ["render", str(tmp_path / "nope"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "no such file or folder" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_voice_names_file_and_table(tmp_path):
+    vm = tmp_path / "v.toml"
+    vm.write_text('[speakers."Jess"]\nvoice = "en-us+zz9"\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--voices", str(vm)])
+    assert res.exit_code == 1
+    assert str(vm) in res.output and '[speakers."Jess"]' in res.output and "zz9" in res.output
+    assert not any((tmp_path / "o").rglob("*.mp3"))
+
+
+def test_unknown_engine(tmp_path):
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator]\nengine = "nosuch"\nvoice = "x"\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--voices", str(vm)])
+    assert res.exit_code == 1 and "unknown engine 'nosuch'" in res.output and "espeak" in res.output
+
+
+def test_malformed_voice_map(tmp_path):
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator\nvoice = 3\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--voices", str(vm)])
+    assert res.exit_code == 1 and "invalid TOML" in res.output and str(vm) in res.output
+
+
+def test_bad_chapter_spec(tmp_path):
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--chapters", "5"])
+    assert res.exit_code == 1 and "chapters 1-2" in res.output
+
+
+def test_render_single_file_chapter_quiet(tmp_path):
+    src = tmp_path / "short-story.txt"
+    src.write_text('"Hello," said Anna. "Hi," Tom replied.\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(src), "-o", str(tmp_path / "o"), "--quiet", "-j", "1"])
+    assert res.exit_code == 0, res.output
+    assert res.output == ""
+    manifest = json.loads((tmp_path / "o" / "short-story" / "book.json").read_text())
+    assert manifest["chapters"][0]["file"] == "01-short-story.mp3"
+    assert (tmp_path / "o" / "short-story" / "01-short-story.mp3").stat().st_size > 1000

@@ -1,0 +1,226 @@
+"""Tests for narrate.cli.cast: cast, preview and cache commands through click's CliRunner."""
+
+from __future__ import annotations
+
+import os
+import stat
+import wave
+from pathlib import Path
+
+import click
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import THREE_ROOMS, copy_book
+
+from narrate.cli.cast import COMMANDS
+from narrate.cli.main import NarrateGroup
+from narrate.voices.casting import load_voice_map
+
+
+@click.group(cls=NarrateGroup)
+def cli() -> None:
+    """Test group holding the commands narrate.cli.main registers."""
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work in tmp_path with a private clip cache and the book copied to tmp_path/three-rooms."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NARRATE_CACHE_MAX_MB", raising=False)
+    copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+@pytest.mark.parametrize("command", [["cast"], ["preview"], ["cache"], ["cache", "info"], ["cache", "clear"],
+                                     ["cache", "prune"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    body = result.output.split("Options:")[0]
+    assert len(body.split("\n", 2)[-1].strip()) > 20, result.output
+
+
+# -- cast -------------------------------------------------------------------------------------
+
+def test_cast_dry_run_writes_nothing(env: Path) -> None:
+    result = run("cast", "three-rooms", "--dry-run")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:5]}
+    assert rows["Jess"][2] == "5" and rows["Rory"][1:3] == ["female", "5"] and rows["Luke"][2] == "1"
+    assert "dry run" in result.output
+    assert not (env / "voices").exists()
+
+
+def test_cast_writes_then_keeps_edits(env: Path) -> None:
+    result = run("cast", "three-rooms")
+    assert result.exit_code == 0, result.output
+    path = env / "voices" / "three-rooms.toml"
+    assert f"wrote {Path('voices') / 'three-rooms.toml'}" in result.output
+    vm = load_voice_map(path)
+    assert set(vm.speakers) == {"Jess", "Rory", "Luke"}
+    assert len({vm.speakers[n].voice for n in ("Jess", "Rory")} | {vm.narrator.voice}) == 3
+
+    text = path.read_text(encoding="utf-8").replace("[speakers.Luke]", "# the diner owner\n[speakers.Luke]")
+    text = text.replace('voice = "en-us+m5"', 'voice = "en-us+m7"  # gruffer')
+    path.write_text(text, encoding="utf-8")
+    result = run("cast", "three-rooms")
+    assert result.exit_code == 0 and "up to date" in result.output
+    assert path.read_text(encoding="utf-8") == text
+    assert "en-us+m7" in result.output.split("Luke", 1)[1].splitlines()[0]
+
+
+def test_cast_with_explicit_file_and_voices_dir(env: Path) -> None:
+    assert run("cast", "three-rooms", "--voices-dir", "maps").exit_code == 0
+    assert (env / "maps" / "three-rooms.toml").is_file()
+    assert run("cast", "three-rooms", "--voices", "elsewhere/mine.toml").exit_code == 0
+    assert load_voice_map(env / "elsewhere" / "mine.toml").speakers.keys() == {"Jess", "Rory", "Luke"}
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[narrator]\nvoice = "en-us"\nspeed = 2\n', "[narrator]: unknown key 'speed'"),
+    ('[speakers."Jess"]\nvoice = "xx-nope"\n', '[speakers."Jess"]: unknown espeak voice'),
+])
+def test_cast_reports_a_bad_voice_map_as_one_line(env: Path, content: str, message: str) -> None:
+    path = env / "voices" / "three-rooms.toml"
+    path.parent.mkdir()
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["cast", "three-rooms"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"narrate: error: {Path('voices') / 'three-rooms.toml'}: ")
+    assert message in result.output
+
+
+def test_cast_missing_book_is_an_error(env: Path) -> None:
+    result = CliRunner().invoke(cli, ["cast", "nope"])
+    assert result.exit_code == 1 and "narrate: error: nope" in result.output
+
+
+# -- preview ----------------------------------------------------------------------------------
+
+def test_preview_speaker_first_lines_and_text(env: Path) -> None:
+    result = run("preview", "three-rooms", "--speaker", "luke", "-o", "luke.wav")
+    assert result.exit_code == 0, result.output
+    assert "luke.wav" in result.output and "Luke" in result.output
+    assert 1.0 < wav_seconds(env / "luke.wav") < 6.0
+    long = run("preview", "three-rooms", "--speaker", "Luke", "-o", "long.wav",
+               "--text", "This is a much longer sentence, said slowly and carefully, to hear the voice well.")
+    assert long.exit_code == 0, long.output
+    assert wav_seconds(env / "long.wav") > wav_seconds(env / "luke.wav") + 1.0
+    # Default file name; the narrator without --speaker; no leftovers of the atomic write.
+    assert run("preview", "three-rooms").exit_code == 0
+    assert (env / "preview-narrator.wav").is_file()
+    assert not list(env.glob(".*.part"))
+
+
+def test_preview_follows_the_voice_map(env: Path) -> None:
+    assert run("cast", "three-rooms").exit_code == 0
+    path = env / "voices" / "three-rooms.toml"
+    voice = load_voice_map(path).speakers["Rory"].voice
+    result = run("preview", "three-rooms", "--speaker", "Rory", "-o", "a.wav")
+    assert f"({voice}," in result.output
+    text = path.read_text(encoding="utf-8").replace(f'voice = "{voice}"', 'voice = "en-us+f1"')
+    path.write_text(text, encoding="utf-8")
+    result = run("preview", "three-rooms", "--speaker", "Rory", "-o", "b.wav")
+    assert "en-us+f1" in result.output
+
+
+def test_preview_unknown_speaker_lists_the_known_ones(env: Path) -> None:
+    result = CliRunner().invoke(cli, ["preview", "three-rooms", "--speaker", "Bob"])
+    assert result.exit_code == 1
+    assert "unknown speaker 'Bob' (known speakers: Jess, Luke, Rory)" in result.output
+    assert not list(env.glob("*.wav"))
+
+
+def test_preview_a_voice_without_a_book_as_mp3(env: Path) -> None:
+    import miniaudio
+
+    result = run("preview", "--voice", "en-us+f2", "--rate", "150", "--pitch", "70", "-o", "try.mp3")
+    assert result.exit_code == 0, result.output
+    snd = miniaudio.decode_file(str(env / "try.mp3"), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1)
+    x = np.frombuffer(snd.samples, dtype=np.int16)
+    assert 1.5 < len(x) / snd.sample_rate < 8 and np.abs(x).max() > 3000
+    from mutagen.id3 import ID3
+
+    assert "en-us+f2" in str(ID3(str(env / "try.mp3"))["TIT2"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["preview"], "give a SOURCE book, or --voice"),
+    (["preview", "three-rooms", "--rate", "150"], "--rate and --pitch go with --voice"),
+    (["preview", "--voice", "en-us", "-o", "x.ogg"], ".wav or .mp3"),
+    (["preview", "--voice", "en-us", "--pitch", "300"], "--pitch"),
+])
+def test_preview_bad_options_exit_2(env: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_preview_unknown_voice_is_an_error(env: Path) -> None:
+    result = CliRunner().invoke(cli, ["preview", "--voice", "xx-nope"])
+    assert result.exit_code == 1 and "unknown espeak voice 'xx-nope'" in result.output
+
+
+def _fake_player(folder: Path, name: str, code: int) -> None:
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(f'#!/bin/sh\necho "$@" > "{folder}/played"\necho "device busy" >&2\nexit {code}\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+def test_preview_play_is_never_required(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(env / "empty-bin"))
+    result = CliRunner().invoke(cli, ["preview", "--voice", "en-us", "--play", "-o", "p.wav"])
+    assert result.exit_code == 0, result.output
+    assert "no audio player found" in result.output and (env / "p.wav").is_file()
+
+
+def test_preview_play_uses_a_player(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = env / "bin"
+    _fake_player(bin_dir, "aplay", 0)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = CliRunner().invoke(cli, ["preview", "--voice", "en-us", "--play", "-o", "p.wav"])
+    assert result.exit_code == 0, result.output
+    assert (bin_dir / "played").read_text().split() == ["-q", "p.wav"]
+    # A player that fails is reported with its message, and the file stays.
+    (bin_dir / "aplay").unlink()
+    _fake_player(bin_dir, "paplay", 3)
+    result = CliRunner().invoke(cli, ["preview", "--voice", "en-us", "--play", "-o", "p.wav"])
+    assert result.exit_code == 1
+    assert "paplay could not play p.wav (exit 3: device busy)" in result.output
+    assert (env / "p.wav").is_file()
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+def test_cache_info_prune_and_clear(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run("cache", "info")
+    assert result.exit_code == 0 and "clips:    0" in result.output and str(env / "cache") in result.output
+    assert "2048.0 MB limit" in result.output
+    run("preview", "--voice", "en-us", "--text", "One. Two. Three.", "-o", "x.wav")
+    assert "clips:    3" in run("cache", "info").output
+    monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "0.5")
+    assert "0.5 MB limit" in run("cache", "info").output
+    assert "removed 0 clip(s)" in run("cache", "prune").output  # 3 short clips fit in 0.5 MB
+    assert "removed 3 clip(s)" in run("cache", "prune", "--max-mb", "0").output
+    run("preview", "--voice", "en-us", "--text", "One. Two. Three.", "-o", "x.wav")
+    assert "removed 3 clip(s)" in run("cache", "clear").output
+    assert "clips:    0" in run("cache", "info").output
+    monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "lots")
+    result = CliRunner().invoke(cli, ["cache", "info"])
+    assert result.exit_code == 1 and "NARRATE_CACHE_MAX_MB='lots'" in result.output

@@ -1,0 +1,206 @@
+"""Whole-book outputs and presets: single MP3, M4B, ACX, book.toml pacing, feed on render."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from audio_probe import decode_mp3
+from click.testing import CliRunner
+from mutagen.id3 import ID3
+
+from narrate.cli.main import cli
+
+BOOK_TOML = '''title = "Two Short Scenes"
+author = "Test Author"
+
+[pacing]
+scene_ms = 3000
+paragraph_ms = 900
+'''
+CH1 = '''Chapter 1
+
+"Are you coming?" asked Mara.
+
+"In a minute," Tom said. He put on his coat.
+
+* * *
+
+Later, they walked to the harbour. "Look at the boats," said Mara.
+'''
+CH2 = '''Chapter 2
+
+The rain had stopped. "We should go home," Tom said quietly.
+
+"Not yet," Mara answered.
+'''
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    src = tmp_path_factory.mktemp("src") / "two-scenes"
+    src.mkdir()
+    (src / "book.toml").write_text(BOOK_TOML, encoding="utf-8")
+    (src / "01.txt").write_text(CH1, encoding="utf-8")
+    (src / "02.txt").write_text(CH2, encoding="utf-8")
+    return src
+
+
+@pytest.fixture(scope="module")
+def rendered(book, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    res = CliRunner().invoke(cli, ["render", str(book), "-o", str(out), "--single-file", "--format", "m4b",
+                                   "--base-url", "http://127.0.0.1:8765/two-scenes/", "-q"])
+    assert res.exit_code == 0, res.output
+    book_dir = out / "two-scenes"
+    return book_dir, json.loads((book_dir / "book.json").read_text())
+
+
+def test_scene_break_makes_a_chapter_mark_and_book_pacing_applies(rendered):
+    book_dir, manifest = rendered
+    ch1 = manifest["chapters"][0]
+    assert [s["title"] for s in ch1["sections"]][0] == "Chapter 1"
+    assert len(ch1["sections"]) == 2 and ch1["sections"][1]["title"].startswith("2. Later")
+    tags = ID3(book_dir / ch1["file"])
+    assert len(tags.getall("CHAP")) == 2
+    segs = ch1["segments"]
+    later = next(s for s in segs if s["text"].startswith("Later"))
+    before = segs[segs.index(later) - 1]
+    assert later["start_ms"] - before["end_ms"] == 3000  # scene_ms from book.toml
+    assert ch1["sections"][1]["start_ms"] == later["start_ms"] - 1500
+
+
+def test_single_file_has_one_chapter_mark_per_chapter(rendered):
+    book_dir, manifest = rendered
+    whole = book_dir / "two-scenes.mp3"
+    tags = ID3(whole)
+    chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    assert [str(c.sub_frames["TIT2"]) for c in chaps] == ["Chapter 1", "Chapter 2"]
+    assert str(tags["TALB"]) == "Two Short Scenes"
+    x, rate = decode_mp3(whole)
+    total_ms = len(x) * 1000 / rate
+    assert chaps[0].start_time == 0 and abs(chaps[-1].end_time - total_ms) < 60
+    # Chapter 2 starts where chapter 1's audio ends (within an MP3 frame).
+    ch1_ms = len(decode_mp3(book_dir / manifest["chapters"][0]["file"])[0]) * 1000 / rate
+    assert abs(chaps[1].start_time - ch1_ms) < 60
+
+
+def ffmpeg_exe():
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_chapters(path):
+    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path), "-f", "ffmetadata", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [line.split("=", 1)[1] for line in out.splitlines() if line.startswith("title=")][1:]
+
+
+def test_m4b_has_chapters(rendered):
+    book_dir, _ = rendered
+    m4b = book_dir / "two-scenes.m4b"
+    assert m4b.stat().st_size > 10_000
+    assert ffmpeg_chapters(m4b) == ["Chapter 1", "Chapter 2"]
+
+
+def test_ffmpeg_reads_the_chapter_frames(rendered):
+    book_dir, manifest = rendered
+    assert ffmpeg_chapters(book_dir / manifest["chapters"][0]["file"])[:2] == ["Chapter 1", "2. Later, they walked to the…"]
+
+
+def test_feed_written_on_render(rendered):
+    import podcastparser
+
+    book_dir, manifest = rendered
+    with open(book_dir / "feed.xml", "rb") as fh:
+        feed = podcastparser.parse("http://127.0.0.1:8765/two-scenes/feed.xml", fh)
+    titles = [e["title"] for e in sorted(feed["episodes"], key=lambda e: e["published"])]
+    assert titles == ["Chapter 1", "Chapter 2"]
+
+
+def test_m4b_without_ffmpeg_is_a_clear_error(monkeypatch):
+    import builtins
+
+    from narrate.errors import ExportError
+    from narrate.publish import bookfile
+
+    monkeypatch.setattr(bookfile.shutil, "which", lambda name: None)
+    real_import = builtins.__import__
+
+    def no_imageio(name, *args, **kwargs):
+        if name == "imageio_ffmpeg":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_imageio)
+    with pytest.raises(ExportError, match=r"pip install 'narrate\[m4b\]'"):
+        bookfile.find_ffmpeg()
+
+
+def test_acx_preset_passes_narrate_check(book, tmp_path):
+    res = CliRunner().invoke(cli, ["render", str(book), "-o", str(tmp_path), "--acx", "-q", "--chapters", "2"])
+    assert res.exit_code == 0, res.output
+    mp3 = next((tmp_path / "two-scenes").glob("02-*.mp3"))
+    ok = CliRunner().invoke(cli, ["check", "--acx", str(mp3)])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_bad_pacing_names_book_toml(book, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(book, bad)
+    (bad / "book.toml").write_text('title = "x"\n[pacing]\nscene = 3\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(bad), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "book.toml" in res.output and "unknown key 'scene'" in res.output
+
+
+def test_podcast_client_subscribes_over_http(book, tmp_path):
+    """Render with --base-url, serve the output, and consume it as a podcast client would."""
+    import threading
+    import urllib.request
+
+    import feedparser
+    import podcastparser
+
+    from narrate.publish.serve import make_server
+
+    server = make_server(tmp_path, "127.0.0.1", 0)
+    port = server.server_address[1]
+    base = f"http://127.0.0.1:{port}/two-scenes/"
+    res = CliRunner().invoke(cli, ["render", str(book), "-o", str(tmp_path), "--base-url", base, "-q"])
+    assert res.exit_code == 0, res.output
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(base + "feed.xml", timeout=10) as r:
+            body = r.read()
+        feed = podcastparser.parse(base + "feed.xml", __import__("io").BytesIO(body))
+        episodes = sorted(feed["episodes"], key=lambda e: e["published"])
+        assert [e["title"] for e in episodes] == ["Chapter 1", "Chapter 2"]
+        parsed = feedparser.parse(body)
+        assert parsed.feed.title == "Two Short Scenes" and len(parsed.entries) == 2
+        ep = episodes[0]
+        enclosure = ep["enclosures"][0]
+        size = (tmp_path / "two-scenes" / enclosure["url"].rsplit("/", 1)[1]).stat().st_size
+        assert enclosure["file_size"] == size
+        req = urllib.request.Request(enclosure["url"], headers={"Range": "bytes=100-1099"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 206 and len(r.read()) == 1000
+            assert r.headers["Content-Range"] == f"bytes 100-1099/{size}"
+        with urllib.request.urlopen(ep["chapters_json_url"] if "chapters_json_url" in ep
+                                    else base + enclosure["url"].rsplit("/", 1)[1].replace(".mp3", ".chapters.json"),
+                                    timeout=10) as r:
+            chapters = json.loads(r.read())
+        assert chapters["version"] == "1.2.0" and chapters["chapters"][0]["title"] == "Chapter 1"
+        transcript_url = next(t["url"] for t in ep.get("transcripts", [])) if ep.get("transcripts") else \
+            base + enclosure["url"].rsplit("/", 1)[1].replace(".mp3", ".vtt")
+        with urllib.request.urlopen(transcript_url, timeout=10) as r:
+            vtt = r.read().decode()
+        assert vtt.startswith("WEBVTT") and "<v Mara>" in vtt and "<v Tom>" in vtt
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,235 @@
+"""Tests for narrate.publish.feed: feed.xml read back by podcastparser and feedparser, chapters JSON, VTT."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+from podcast_fixtures import make_book
+
+from narrate.errors import NarrateError
+from narrate.publish.feed import ITUNES_NS, PODCAST_NS, write_feed
+
+BASE = "https://example.org/books/rory-and-jess/"
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return make_book(tmp_path)
+
+
+def _podcastparser(path: Path) -> dict:
+    return podcastparser.parse(BASE + "feed.xml", io.BytesIO(path.read_bytes()))
+
+
+def test_feed_parses_with_podcastparser(book: Path) -> None:
+    feed = write_feed(book, BASE, now=NOW)
+    assert feed == book / "feed.xml"
+    parsed = _podcastparser(feed)
+    assert parsed["title"] == "Rory and Jess"
+    assert parsed["type"] == "serial"
+    assert parsed["cover_url"] == BASE + "cover.jpg"
+    assert parsed["itunes_author"] == "A. Writer"
+    assert parsed["language"] == "en"
+    assert parsed["explicit"] is False
+    assert "Arts" in parsed["itunes_categories"][0]
+    episodes = sorted(parsed["episodes"], key=lambda e: e["published"])
+    assert [e["title"] for e in episodes] == ["Come away with me", "Stars & <Hollow>"]
+    assert [e["number"] for e in episodes] == [1, 2]
+    assert [e["total_time"] for e in episodes] == [2, 2]  # 1.5 s rounds to 2 (HH:MM:SS)
+    for episode, name in zip(episodes, ["01-come-away-with-me", "02-stars-hollow"]):
+        (enclosure,) = episode["enclosures"]
+        assert enclosure["url"] == BASE + name + ".mp3"
+        assert enclosure["file_size"] == (book / f"{name}.mp3").stat().st_size
+        assert enclosure["mime_type"] == "audio/mpeg"
+        assert episode["chapters_json_url"] == BASE + name + ".chapters.json"
+        assert episode["transcript_url"] == BASE + name + ".vtt"
+        assert episode["type"] == "full"
+        assert episode["explicit"] is False
+
+
+def test_feed_parses_with_feedparser(book: Path) -> None:
+    parsed = feedparser.parse(write_feed(book, BASE, now=NOW).read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == "Rory and Jess"
+    assert parsed.feed.author == "A. Writer"
+    assert parsed.feed.image.href == BASE + "cover.jpg"
+    assert not parsed.feed.itunes_explicit  # feedparser maps only yes/clean; "false" -> None
+    titles = [e.title for e in parsed.entries]
+    assert titles == ["Come away with me", "Stars & <Hollow>"]
+    dates = [e.published_parsed for e in parsed.entries]
+    assert dates == sorted(dates) and len(set(dates)) == 2
+    for entry in parsed.entries:
+        (enc,) = entry.enclosures
+        assert int(enc.length) == (book / Path(enc.href).name).stat().st_size
+        assert enc.type == "audio/mpeg"
+        assert entry.itunes_duration == "00:00:02"
+        assert entry.podcast_chapters["type"] == "application/json+chapters"
+        assert entry.podcast_transcript["url"].endswith(".vtt")
+        assert entry.guidislink is False
+
+
+def test_feed_raw_xml_details(book: Path) -> None:
+    root = ET.parse(write_feed(book, BASE, now=NOW)).getroot()
+    channel = root.find("channel")
+    assert channel.findtext(f"{{{ITUNES_NS}}}explicit") == "false"
+    assert channel.find(f"{{{ITUNES_NS}}}category").get("text") == "Arts"
+    assert channel.find(f"{{{PODCAST_NS}}}guid") is not None
+    items = channel.findall("item")
+    assert [i.findtext(f"{{{ITUNES_NS}}}episodeType") for i in items] == ["full", "full"]
+    assert items[0].find("guid").get("isPermaLink") == "false"
+    assert channel.findtext("lastBuildDate") == "Wed, 01 May 2024 12:00:00 GMT"
+
+
+def test_guids_and_dates_are_stable_across_rerenders(book: Path) -> None:
+    def ids() -> list[tuple[str, str]]:
+        root = ET.parse(write_feed(book, BASE)).getroot()
+        return [(i.findtext("guid"), i.findtext("pubDate")) for i in root.iter("item")]
+
+    first = ids()
+    # Re-render: the audio changes size, the guids and dates must not.
+    mp3 = book / "01-come-away-with-me.mp3"
+    mp3.write_bytes(mp3.read_bytes() * 2)
+    assert ids() == first
+    assert len({g for g, _ in first}) == 2
+
+
+def test_enclosure_url_is_quoted(tmp_path: Path) -> None:
+    book = make_book(tmp_path)
+    manifest = json.loads((book / "book.json").read_text())
+    (book / "01-come-away-with-me.mp3").rename(book / "01 café.mp3")
+    manifest["chapters"][0]["file"] = "01 café.mp3"
+    (book / "book.json").write_text(json.dumps(manifest))
+    parsed = feedparser.parse(write_feed(book, BASE).read_bytes())
+    assert parsed.entries[0].enclosures[0].href == BASE + "01%20caf%C3%A9.mp3"
+    assert (book / "01 café.chapters.json").is_file()
+
+
+def test_chapters_json(book: Path) -> None:
+    write_feed(book, BASE)
+    doc = json.loads((book / "01-come-away-with-me.chapters.json").read_text(encoding="utf-8"))
+    assert doc["version"] == "1.2.0"
+    assert doc["chapters"] == [{"startTime": 0.0, "title": "Come away with me"},
+                               {"startTime": 0.5, "title": "Later"}]
+    assert all(isinstance(c["startTime"], float) for c in doc["chapters"])
+
+
+_CUE_TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})\.(\d{3}) --> (\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
+
+
+def _ms(h: str, m: str, s: str, ms: str) -> int:
+    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(ms)
+
+
+def test_vtt_transcript(book: Path) -> None:
+    write_feed(book, BASE)
+    text = (book / "02-stars-hollow.vtt").read_text(encoding="utf-8")
+    assert text.startswith("WEBVTT\n\n")
+    blocks = [b for b in text.split("\n\n")[1:] if b.strip()]
+    cues = []
+    for block in blocks:
+        timing, payload = block.strip("\n").split("\n")
+        m = _CUE_TIME.match(timing)
+        assert m, timing
+        start, end = _ms(*m.groups()[:4]), _ms(*m.groups()[4:])
+        assert end > start
+        cues.append((start, end, payload))
+    assert [c[:2] for c in cues] == [(0, 400), (400, 900), (900, 2000)]  # blank segment dropped
+    assert cues[0][2] == "<v Narrator>Stars &amp; &lt;Hollow&gt;"
+    assert cues[1][2] == "<v Narrator>She said, quietly:"
+    assert cues[2][2] == "<v Jess>Come away with me."
+
+
+def test_no_cover_no_image(tmp_path: Path) -> None:
+    book = make_book(tmp_path, cover=False)
+    parsed = _podcastparser(write_feed(book, BASE))
+    assert not parsed.get("cover_url")
+    assert len(parsed["episodes"]) == 2
+
+
+def test_no_temp_files_left(book: Path) -> None:
+    write_feed(book, BASE)
+    assert not [p.name for p in book.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/", "example.org/books", "https://", "/books/"])
+def test_bad_base_url(book: Path, url: str) -> None:
+    with pytest.raises(NarrateError, match="base URL"):
+        write_feed(book, url)
+    assert not (book / "feed.xml").exists()
+
+
+def test_missing_manifest(tmp_path: Path) -> None:
+    with pytest.raises(NarrateError, match=r"book\.json: not found"):
+        write_feed(tmp_path, BASE)
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "not valid JSON"),
+    ('{"slug": "x", "title": "X"}', "missing key 'chapters'"),
+    ('{"slug": "x", "title": "X", "chapters": [{"index": 1, "title": "A", "file": "a.mp3", '
+     '"duration_ms": -5}]}', "duration_ms"),
+    ('{"slug": "x", "title": "X", "chapters": [{"index": 1, "title": "A", '
+     '"file": "../a.mp3", "duration_ms": 5}]}', "inside the book folder"),
+])
+def test_malformed_manifest(tmp_path: Path, content: str, problem: str) -> None:
+    (tmp_path / "book.json").write_text(content)
+    with pytest.raises(NarrateError, match=re.escape(problem)) as info:
+        write_feed(tmp_path, BASE)
+    assert "book.json" in str(info.value)
+
+
+def test_missing_chapter_audio(book: Path) -> None:
+    (book / "02-stars-hollow.mp3").unlink()
+    with pytest.raises(NarrateError, match="02-stars-hollow.mp3"):
+        write_feed(book, BASE)
+
+
+def _cli():  # noqa: ANN202
+    import click
+
+    from narrate.cli.podcast import COMMANDS
+
+    group = click.Group("narrate")
+    for command in COMMANDS:
+        group.add_command(command)
+    return group
+
+
+def test_cli_feed(book: Path) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), ["feed", str(book), "--base-url", BASE])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(book / "feed.xml")
+    assert (book / "feed.xml").is_file()
+    quiet = CliRunner().invoke(_cli(), ["feed", str(book), "--base-url", BASE, "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_cli_feed_errors(book: Path) -> None:
+    from click.testing import CliRunner
+
+    missing = CliRunner().invoke(_cli(), ["feed", str(book)])
+    assert missing.exit_code == 2 and "--base-url" in missing.output
+    bad = CliRunner().invoke(_cli(), ["feed", str(book), "--base-url", "ftp://x/"])
+    # NarrateError propagates to the main CLI's single error boundary.
+    assert isinstance(bad.exception, NarrateError) and "base URL" in str(bad.exception)
+
+
+@pytest.mark.parametrize("name", ["feed", "serve", "check"])
+def test_cli_help(name: str) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), [name, "--help"])
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) > 5
+    assert _cli().commands[name].get_short_help_str()

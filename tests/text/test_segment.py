@@ -1,0 +1,147 @@
+"""Tests for the segmentation stage: quotes, paragraphs, offsets, typographic variants."""
+
+from __future__ import annotations
+
+from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narrate.model import DIALOGUE, NARRATION
+from narrate.text.segment import paragraphs, split_text
+
+TEXTS = ROOT / "texts" / "rory-and-jess"
+QUOTES = "\"'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb\u201a"
+
+
+def dialogue(text: str) -> list[str]:
+    return [s.text for s in split_text(text) if s.kind == DIALOGUE]
+
+
+def check_cover(text: str) -> None:
+    segs = split_text(text)
+    if not text:
+        assert segs == []
+        return
+    assert segs[0].start == 0
+    assert segs[-1].end == len(text)
+    for a, b in zip(segs, segs[1:]):
+        assert a.end == b.start
+        assert a.paragraph <= b.paragraph
+    for s in segs:
+        assert 0 <= s.start < s.end <= len(text)
+        assert s.text == text[s.start:s.end]
+        assert s.kind in (NARRATION, DIALOGUE)
+        assert s.speaker is None and s.rule is None and s.confidence is None
+        if s.kind == DIALOGUE:
+            # The marks themselves belong to the narration around the quotation: a dialogue
+            # span starts right after an opening mark and ends right before a closing one
+            # (or at the end of its paragraph, for an unclosed quotation).
+            assert s.start > 0 and text[s.start - 1] in QUOTES
+            closed = s.end < len(text) and text[s.end] in QUOTES
+            assert closed or s is segs[-1] or segs[segs.index(s) + 1].paragraph != s.paragraph
+
+
+def test_sample_chapter_one_quotes():
+    text = (TEXTS / "01-come-away-with-me.txt").read_text(encoding="utf-8")
+    found = dialogue(text)
+    assert len(found) == 18
+    assert found[0] == "Come away with me\u2026"
+    assert found[-1] == "For coming with me\u2026"
+    # Title and scare quote stay narration; so does the single-quoted remembered line.
+    joined = "\n".join(found)
+    assert "Last weeks fights" not in joined
+    assert "let's see where the road takes us" not in joined
+    assert "His words echoed" not in joined
+    assert not any(q.startswith("I know you couldn't count") for q in found)
+    check_cover(text)
+
+
+def test_sample_chapter_two_quotes():
+    text = (TEXTS / "02-chapter-4.txt").read_text(encoding="utf-8")
+    assert dialogue(text) == ["Can I buy you some pie Rory?", "If I can have some coffee that sounds great."]
+    check_cover(text)
+
+
+def test_paragraphs_blank_lines_and_single_newlines():
+    assert paragraphs("a\nb\n\nc\n") == [(0, 5), (5, 7)]
+    assert paragraphs("a\nb\nc") == [(0, 2), (2, 4), (4, 5)]
+    segs = split_text('"Hi," she said.\n\n"Bye."\n')
+    assert [s.paragraph for s in segs if s.kind == DIALOGUE] == [0, 1]
+    assert segs[-1].text.endswith("\n")
+
+
+def test_split_by_tag_gives_two_quotes():
+    assert dialogue('"Yes," said Emma, "I do."') == ["Yes,", "I do."]
+
+
+def test_curly_quotes_and_nested_single():
+    text = "\u201cShe said \u2018poor Miss Taylor\u2019 again,\u201d he sighed. \u201cIt\u2019s true.\u201d"
+    assert dialogue(text) == ["She said \u2018poor Miss Taylor\u2019 again,", "It\u2019s true."]
+
+
+def test_british_single_quotes_with_apostrophes():
+    text = (
+        "\u2018\u2019Tis very odd,\u2019 said Emma. \u2018Three days\u2019 journey, and he said "
+        "\u201cno\u201d to me.\u2019\n\n\u2018Don\u2019t sit by th\u2019 winder,\u2019 he said.\n\n"
+        "\u2018Yes.\u2019 \u2018No.\u2019\n"
+    )
+    found = dialogue(text)
+    assert found[0] == "\u2019Tis very odd,"
+    assert found[1] == "Three days\u2019 journey, and he said \u201cno\u201d to me."
+    assert found[2] == "Don\u2019t sit by th\u2019 winder,"
+    assert found[3:] == ["Yes.", "No."]
+
+
+def test_nested_double_quotes_inside_speech():
+    text = '"We agreed, "No. Never." And then he said "My darling;" and "My love!"" said Sleary.'
+    assert dialogue(text) == ['We agreed, "No. Never." And then he said "My darling;" and "My love!"']
+
+
+def test_unclosed_multi_paragraph_quote():
+    text = '"First paragraph of a long speech.\n\n"Second paragraph," he said.\n'
+    found = dialogue(text)
+    assert found[0].startswith("First paragraph of a long speech.")
+    assert found[1] == "Second paragraph,"
+
+
+def test_scare_quotes_and_titles_are_narration():
+    assert dialogue('He was a "let\'s see" kind of guy. We watched "Casablanca" again.') == []
+    assert dialogue('Her gentle "How do you do?" pleased him.') == ["How do you do?"]
+
+
+def test_single_style_scare_quote_closes_before_lowercase_word():
+    text = "\u2018Hi,\u2019 said he. His inquiries after \u2018poor Isabella\u2019 and her children; then he said, \u2018Good.\u2019\n"
+    assert dialogue(text) == ["Hi,", "Good."]
+
+
+def test_imagined_sentence_is_narration():
+    assert dialogue('"I have let my house to Admiral Croft," would sound extremely well.') == []
+
+
+def test_dash_closed_quote():
+    assert dialogue('"Oh! no, no"--cried Emma--"not at all."') == ["Oh! no, no", "not at all."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab ,.!?\n\n-'\"\u201c\u201d\u2018\u2019\u2026\u00e9\u4e2d\U0001f600")), max_size=200))
+def test_property_segments_cover_text(text):
+    check_cover(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_property_any_unicode(text):
+    check_cover(text)
+
+
+def test_huge_single_paragraph_is_fast():
+    text = ('He said "hello there, friend" and left. ' * 25000) + '"unclosed'
+    segs = split_text(text)
+    assert segs[-1].end == len(text)
+
+
+def test_sentence_quoted_as_an_example_of_words_is_narration():
+    text = ('They looked as no word but flirtation could describe. "Mr. Hale and Miss Bell flirted '
+            'together." They knew it.\n\n"Come," he said in a few words. "We go."\n')
+    kinds = [(s.kind, s.text) for s in split_text(text) if s.kind == DIALOGUE]
+    assert kinds == [(DIALOGUE, "Come,"), (DIALOGUE, "We go.")]
