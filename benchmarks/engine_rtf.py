@@ -3,7 +3,7 @@
 Run from the repository root: `python benchmarks/engine_rtf.py [--voice en_US-joe-medium] [--repeat 1]`.
 The text is about 50 seconds of speech at 175 wpm (186 words), synthesized sentence by sentence as the synthesis
 stage does. Model loading is timed apart (one warm-up sentence) and left out of the factor. piper is
-skipped with a message when `narrate[piper]` or the voice is not installed. Lower is faster; the last
+skipped with a message when `narrate-audiobook[piper]` or the voice is not installed. Lower is faster; the last
 line is the piper/espeak ratio measured in this process.
 """
 

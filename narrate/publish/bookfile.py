@@ -70,7 +70,7 @@ def find_ffmpeg() -> str:
         import imageio_ffmpeg
     except ImportError:
         raise ExportError("M4B output needs ffmpeg: install it on the system, or "
-                          "pip install 'narrate[m4b]' (ships an ffmpeg binary)") from None
+                          "pip install 'narrate-audiobook[m4b]' (ships an ffmpeg binary)") from None
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 

@@ -138,7 +138,7 @@ def test_m4b_without_ffmpeg_is_a_clear_error(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_imageio)
-    with pytest.raises(ExportError, match=r"pip install 'narrate\[m4b\]'"):
+    with pytest.raises(ExportError, match=r"pip install 'narrate-audiobook\[m4b\]'"):
         bookfile.find_ffmpeg()
 
 

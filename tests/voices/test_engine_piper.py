@@ -106,7 +106,7 @@ def test_missing_extra_names_the_install_command(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(module.importlib.util, "find_spec",
                         lambda name, *a: None if name == "piper" else real(name, *a))
-    with pytest.raises(EngineError, match=r"pip install 'narrate\[piper\]'"):
+    with pytest.raises(EngineError, match=r"pip install 'narrate-audiobook\[piper\]'"):
         module.PiperEngine().check_voice(Voice("piper", JOE))
 
 

@@ -61,5 +61,5 @@ def test_a_piper_voice_map_without_the_extra_is_one_clear_line(tmp_path):
     res = run(["render", str(SAMPLE_BOOK / "02-chapter-4.txt"), "-o", "out", "--voices", str(vm)], tmp_path)
     assert res.returncode != 0
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'narrate[piper]'" in lines[0], res.stderr
+    assert len(lines) == 1 and "pip install 'narrate-audiobook[piper]'" in lines[0], res.stderr
     assert not (tmp_path / "out" / "02-chapter-4" / "book.json").exists()

