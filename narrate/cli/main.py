@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -22,10 +25,38 @@ class NarrateGroup(click.Group):
         except NarrateError as exc:
             click.echo(f"narrate: error: {exc}", err=True)
             ctx.exit(1)
-        except KeyboardInterrupt:
-            click.echo("narrate: interrupted; finished chapters are kept, run the same command to resume",
-                       err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            try:
+                click.echo("narrate: interrupted; finished chapters are kept, run the same command to resume",
+                           err=True)
+            except OSError:  # a hung-up terminal
+                pass
+            ctx.exit(128 + getattr(exc, "signum", signal.SIGINT))
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal (SIGTERM, SIGHUP) taken as Ctrl-C is: workers stopped, finished chapters recorded."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """While a render runs, SIGTERM and SIGHUP raise Stopped, so it ends in order rather than mid-write."""
+    def stop(signum: int, frame) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -139,7 +170,8 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
     if lufs is not None:
         opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
     display = _ProgressDisplay(enabled=not quiet, tty=sys.stderr.isatty())
-    result = render_book(source, opts, display)
+    with _stop_signals_interrupt():
+        result = render_book(source, opts, display)
     if not quiet:
         total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
         click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {len(result.skipped)} unchanged, "

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import logging
+import os
+import signal
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 from typing import Any
 
@@ -175,13 +182,102 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
     return credit
 
 
+# -- worker processes -------------------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+STOP_GRACE_S = 5.0
+"""How long a worker asked to stop (SIGTERM) may take before it is killed."""
+
+
+class _WorkerProcess(SpawnProcess):
+    """A pool worker process (spawned: espeak state must never be shared by a forked child)."""
+
+
+class _WorkerContext(SpawnContext):
+    """The spawn context, remembering every worker it starts so that an interrupted render can stop them."""
+
+    def __init__(self) -> None:
+        self.started: list[_WorkerProcess] = []
+
+    def Process(self, *args: Any, **kwargs: Any) -> _WorkerProcess:  # noqa: N802 (multiprocessing's name)
+        process = _WorkerProcess(*args, **kwargs)
+        self.started.append(process)
+        return process
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this worker as soon as the render that started it ends, however it ends (even kill -9).
+
+    Otherwise an orphaned worker finishes its chapter and writes an MP3 that book.json never lists.
+    """
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name="narrate-parent-watch", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _stop_workers(processes: list[_WorkerProcess]) -> None:
+    """Stop workers now (SIGTERM, then SIGKILL), without waiting for their chapters.
+
+    A render that says it stopped must not have a worker write a chapter afterwards.
+    """
+    alive = [p for p in processes if p.is_alive()]
+    for p in alive:
+        p.terminate()
+    for p in alive:
+        p.join(STOP_GRACE_S)
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
+@contextlib.contextmanager
+def _worker_pool(n_workers: int):
+    """A process pool whose workers end with this process, its progress queue, and a `stop` that ends them now.
+
+    On any exception (Ctrl-C, a stop signal turned into one, a worker that died) the workers are
+    stopped at once instead of being waited for.
+    """
+    ctx = _WorkerContext()
+    queue = ctx.Queue()
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(queue, os.getpid()))
+
+    def stop() -> None:
+        _stop_workers(ctx.started)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    try:
+        yield pool, queue, stop
+    except BaseException:
+        stop()
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        queue.close()
+
+
 # -- chapter jobs -----------------------------------------------------------------------------
 
 _worker_queue = None
 
 
-def _init_worker(queue: Any) -> None:
+def _init_worker(queue: Any, parent_pid: int) -> None:
     global _worker_queue
+    _die_with_parent(parent_pid)
     _worker_queue = queue
 
 
@@ -196,13 +292,13 @@ def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
 
 
 def _drain(queue: Any, progress: ProgressFn | None) -> None:
-    """Pass on the progress reports workers have queued (`queue` is a multiprocessing manager proxy)."""
+    """Pass on the progress reports workers have queued (`queue` is a multiprocessing queue)."""
     if queue is None or progress is None:
         return
     while True:
         try:
             item = queue.get_nowait()
-        except Exception:  # queue.Empty from a manager proxy
+        except Exception:  # queue.Empty, or a queue closed under us
             return
         progress(item)
 
@@ -251,8 +347,6 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             finish(job, lambda job=job: render_chapter(job, progress))
         return failures
 
-    import multiprocessing as mp
-
     options = jobs[0].options
     with contextlib.ExitStack() as stack:
         if options.use_cache:
@@ -267,11 +361,8 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             finish(jobs[0], lambda: render_chapter(jobs[0], progress))
             return failures
         n_workers = workers if presynth else min(workers, len(jobs))
-        ctx = mp.get_context("spawn")  # espeak state must never be shared by a forked child
         try:
-            queue = ctx.Manager().Queue() if progress else None
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(queue,)) as pool:
+            with _worker_pool(n_workers) as (pool, queue, stop):
                 credit: dict[int, int] = {}
                 if presynth:
                     log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
@@ -279,10 +370,10 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
                     credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
                     # Every chapter reads its clips from this cache, so none may prune it until all are done.
                     jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
-                _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth)
+                _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth, stop=stop)
         except (BrokenProcessPool, EOFError, ConnectionError):
-            # A worker or the progress queue's manager process died (the OOM killer, a crash in an
-            # engine's native code, a kill): nothing to fix in the book.
+            # A worker process died (the OOM killer, a crash in an engine's native code, a kill):
+            # nothing to fix in the book.
             raise RenderError("a worker process stopped unexpectedly (killed, or out of memory?); finished "
                               "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
         if presynth and not private:
@@ -291,8 +382,13 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
 
 
 def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,
-                  finish: Callable[..., None], credit: dict[int, int], line_progress: bool = True) -> None:
-    """Submit every chapter job to `pool` and `finish` each as it ends, relaying worker progress."""
+                  finish: Callable[..., None], credit: dict[int, int], line_progress: bool = True,
+                  stop: Callable[[], None] | None = None) -> None:
+    """Submit every chapter job to `pool` and `finish` each as it ends, relaying worker progress.
+
+    When interrupted, `stop` ends the workers at once; chapters that were written by then are
+    still finished (recorded in book.json), so no MP3 is left that the manifest does not list.
+    """
     pending: dict[Future, ChapterJob] = {pool.submit(_render_in_worker, j, line_progress): j for j in jobs}
     try:
         while pending:
@@ -305,4 +401,9 @@ def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: 
     except BaseException:
         for fut in pending:
             fut.cancel()
+        if stop is not None:
+            stop()
+            for fut, job in pending.items():
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    finish(job, fut.result, credit.get(job.chapter.index, 0))
         raise

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -237,10 +243,8 @@ def _spawned_workers(parent: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("victim", ["first", "last"])
 def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
-    """The OOM killer or a crash takes a helper process: one line and a non-zero exit, not a traceback.
-
-    The first process the render spawns serves the progress queue; the last is a pool worker.
-    """
+    """The OOM killer or a crash takes a worker, the first or the last one started: one line and a
+    non-zero exit, not a traceback."""
     import os
     import signal
     import subprocess
@@ -261,7 +265,7 @@ def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
                              "--voices", str(vm), "-j", "2", "-q"], stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 60
     workers: list[int] = []
-    wanted = 1 if victim == "first" else 3  # the queue's manager, then two pool workers
+    wanted = 1 if victim == "first" else 2
     while len(workers) < wanted and proc.poll() is None and time.monotonic() < deadline:
         workers = _spawned_workers(proc.pid)
         time.sleep(0.02)
@@ -274,3 +278,69 @@ def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
     assert "worker process stopped unexpectedly" in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert not list((tmp_path / "out" / "book").glob(".*"))  # no temp files, no private cache left
+
+
+def _session(sid: int) -> list[tuple[int, bytes]]:
+    """(pid, command line) of the live processes of session `sid` (zombies waiting to be reaped are not alive)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _, _, session = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:4]
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if int(session) == sid and state != "Z":
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def _long_book(folder: Path, chapters: int = 3) -> Path:
+    """Chapters long enough (espeak: a second or two each) to be caught in the middle."""
+    folder.mkdir()
+    for n in range(1, chapters + 1):
+        (folder / f"{n:02d}.txt").write_text(
+            " ".join(f"Sentence {k} of chapter {n} goes on for a while." for k in range(30)) + "\n", encoding="utf-8")
+    return folder
+
+
+def _start_render_and_catch_it_working(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
+    """A render in a session of its own (as `setsid narrate render ...`), once its workers are synthesizing."""
+    src = _long_book(tmp_path / "book")
+    cache = tmp_path / "cache"
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(cache))
+    proc = subprocess.Popen([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "out"),
+                             "-j", "2", *extra], stdout=subprocess.DEVNULL, stderr=(tmp_path / "err").open("w"),
+                            env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = [pid for pid, cmd in _session(proc.pid) if b"spawn_main" in cmd]
+        if len(workers) == 2 and len(list(cache.glob("??/*.wav"))) >= 3:
+            return proc, tmp_path / "out" / "book"
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail("the render was not caught with its workers synthesizing")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL],
+                         ids=lambda s: s.name)
+def test_workers_end_with_their_render(tmp_path, sig):
+    """A render stopped by any signal, even kill -9, takes its workers with it: none lives on to write a
+    chapter that book.json never lists. A signal it can catch stops it in order, with one line."""
+    proc, book_dir = _start_render_and_catch_it_working(tmp_path)
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while _session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session(proc.pid) == []
+    # Nobody is left to write: every MP3 there is, book.json lists.
+    manifest = book_dir / "book.json"
+    listed = {c["file"] for c in json.loads(manifest.read_text())["chapters"]} if manifest.exists() else set()
+    assert {p.name for p in book_dir.glob("*.mp3")} <= listed
+    if sig != signal.SIGKILL:
+        err = (tmp_path / "err").read_text()
+        assert proc.returncode == 128 + sig, err
+        assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
