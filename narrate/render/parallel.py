@@ -189,8 +189,32 @@ STOP_GRACE_S = 5.0
 """How long a worker asked to stop (SIGTERM) may take before it is killed."""
 
 
+# Signals a terminal sends to its whole foreground process group (Ctrl-C, a closed window). Workers
+# leave them to the parent, which stops the pool in order; a worker's own KeyboardInterrupt would
+# print a traceback or, inside espeak's callback, be lost while the worker writes on.
+TERMINAL_SIGNALS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
 class _WorkerProcess(SpawnProcess):
     """A pool worker process (spawned: espeak state must never be shared by a forked child)."""
+
+    def start(self) -> None:
+        # A blocked signal stays blocked through fork and exec, so a Ctrl-C while the worker
+        # boots waits (and is dropped) until _init_worker ignores it, instead of killing it midway.
+        if not hasattr(signal, "pthread_sigmask"):
+            return super().start()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, TERMINAL_SIGNALS)
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _ignore_terminal_signals() -> None:
+    for sig in TERMINAL_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, TERMINAL_SIGNALS)
 
 
 class _WorkerContext(SpawnContext):
@@ -277,6 +301,7 @@ _worker_queue = None
 
 def _init_worker(queue: Any, parent_pid: int) -> None:
     global _worker_queue
+    _ignore_terminal_signals()
     _die_with_parent(parent_pid)
     _worker_queue = queue
 

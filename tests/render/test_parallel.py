@@ -332,10 +332,7 @@ def test_workers_end_with_their_render(tmp_path, sig):
     proc, book_dir = _start_render_and_catch_it_working(tmp_path)
     os.kill(proc.pid, sig)
     proc.wait(timeout=60)
-    deadline = time.monotonic() + 15
-    while _session(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _session(proc.pid) == []
+    _wait_for_the_session_to_end(proc.pid)
     # Nobody is left to write: every MP3 there is, book.json lists.
     manifest = book_dir / "book.json"
     listed = {c["file"] for c in json.loads(manifest.read_text())["chapters"]} if manifest.exists() else set()
@@ -344,3 +341,38 @@ def test_workers_end_with_their_render(tmp_path, sig):
         err = (tmp_path / "err").read_text()
         assert proc.returncode == 128 + sig, err
         assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
+
+
+def _wait_for_the_session_to_end(sid: int) -> None:
+    deadline = time.monotonic() + 15
+    while _session(sid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session(sid) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_leave_ctrl_c_to_the_render(tmp_path):
+    """SIGINT reaching a worker (a terminal sends it to every process of the group) is the parent's to act
+    on: the worker neither dies with a traceback, nor prints "Exception ignored", nor fails its chapter."""
+    proc, book_dir = _start_render_and_catch_it_working(tmp_path, "-q")
+    for pid, cmd in _session(proc.pid):
+        if b"spawn_main" in cmd:
+            os.kill(pid, signal.SIGINT)
+    assert proc.wait(timeout=120) == 0, (tmp_path / "err").read_text()
+    assert (tmp_path / "err").read_text() == ""
+    assert len(json.loads((book_dir / "book.json").read_text())["chapters"]) == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_on_a_terminal_stops_everything_with_one_line(tmp_path):
+    """Ctrl-C on a terminal signals the whole process group: one line, exit 130, and no chapter is written
+    after that line (book.json lists every MP3 there is once all processes are gone)."""
+    proc, book_dir = _start_render_and_catch_it_working(tmp_path)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    _wait_for_the_session_to_end(proc.pid)
+    err = (tmp_path / "err").read_text()
+    assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
+    manifest = book_dir / "book.json"
+    listed = {c["file"] for c in json.loads(manifest.read_text())["chapters"]} if manifest.exists() else set()
+    assert {p.name for p in book_dir.glob("*.mp3")} <= listed

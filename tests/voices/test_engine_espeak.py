@@ -122,3 +122,30 @@ def test_a_language_tag_selects_its_voice(espeak):
     assert abs(f0_median(samples(tagged), 22050) - f0_median(samples(named), 22050)) < 5
     with pytest.raises(EngineError, match="unknown espeak voice 'en-zz'"):
         espeak.check_voice(Voice(voice="en-zz+m6"))
+
+
+def test_ctrl_c_during_synthesis_is_raised_not_lost_in_the_callback(espeak, monkeypatch):
+    """A Ctrl-C that lands while espeak is calling back into Python interrupts the synthesis; it is
+    not printed as "Exception ignored on calling ctypes callback" and swallowed."""
+    import os
+    import signal
+    import sys
+
+    espeak.synthesize("Warm up.", Voice())  # loads the wheel's espeak-ng, which the binding needs
+    _espeak = espeak._espeak
+    sent = []
+
+    def on_audio(wav, numsamples, events):
+        if not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C right now
+        return espeak._on_audio(wav, numsamples, events)
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    monkeypatch.setattr(espeak, "_callback", _espeak.t_espeak_callback(on_audio))
+    with pytest.raises(KeyboardInterrupt):
+        espeak.synthesize("One two three four five six.", Voice())
+    assert sent and unraisable == []
+    monkeypatch.undo()
+    assert len(espeak.synthesize("Still working.", Voice())) > 500  # and the engine goes on

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import re
+import signal
 import threading
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -20,6 +23,37 @@ log = logging.getLogger(__name__)
 _VOICE_RE = re.compile(r"^(?P<base>[^+\s]+)(?:\+(?P<variant>[^+\s]+))?$")
 RATE_RANGE = (80, 450)
 PITCH_RANGE = (0, 99)
+
+
+# Ctrl-C and the stop signals the CLI turns into KeyboardInterrupt. Raised inside espeak's ctypes
+# callback, that exception is printed ("Exception ignored on calling ctypes callback") and lost.
+_HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Note those signals while espeak calls into Python, and run their handlers once it has returned.
+
+    Blocking them would not do: another thread may receive the signal, and Python still runs the
+    handler in the main thread, inside the callback.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Python handlers run in the main thread only
+        return
+    caught: list[int] = []
+    previous = {}
+    for sig in _HELD_SIGNALS:
+        handler = signal.getsignal(sig)
+        if callable(handler):  # SIG_DFL and SIG_IGN never raise in Python: left alone (as in workers)
+            previous[sig] = handler
+            signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in caught:
+            previous[signum](signum, None)
 
 
 _FEMALE_NAMED_VARIANTS = {"alicia", "andrea", "anika", "anikarobot", "annie", "aunty", "belinda",
@@ -189,8 +223,9 @@ class EspeakEngine:
                 es.SetParameter(es.RATE, voice.rate, 0)
                 es.SetParameter(es.PITCH, voice.pitch, 0)
                 es.SetParameter(es.VOLUME, 100, 0)
-                es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8)
-                es.Synchronize()
+                with _signals_held():
+                    es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8)
+                    es.Synchronize()
             except (ctypes.ArgumentError, OSError) as exc:
                 raise EngineError(f"espeak failed on {text[:40]!r}: {exc}") from None
             chunks, self._chunks = self._chunks, []
