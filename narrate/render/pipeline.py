@@ -19,6 +19,7 @@ from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from ..voices.synth import CLIP_FORMAT
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
+from .lock import book_lock
 from .options import RenderOptions, acx_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import plan_chapter
@@ -197,6 +198,13 @@ def render_book(source: Path, options: RenderOptions | None = None,
     scripts = script_book(book, book_dir)
     voices = resolve_voices(book, scripts, options)
     book_dir.mkdir(parents=True, exist_ok=True)
+    with book_lock(book_dir):
+        return _render_locked(book, scripts, voices, options, book_dir, selected, progress)
+
+
+def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions, book_dir: Path,
+                   selected: list[int], progress: ProgressFn | None) -> RenderResult:
+    """The part of render_book that writes into `book_dir`, which no other render may write into meanwhile."""
     jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
 
     previous = {c.get("index"): c for c in load_manifest(book_dir).get("chapters", [])
