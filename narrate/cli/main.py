@@ -59,9 +59,29 @@ def _stop_signals_interrupt() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+class _SayOnce(logging.Filter):
+    """Lets each distinct warning or error through once: a cache that cannot be written says so once,
+    not once per clip and worker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="narrate: %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_SayOnce())
 
 
 @click.group(cls=NarrateGroup, context_settings={"help_option_names": ["-h", "--help"]})

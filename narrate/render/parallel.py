@@ -276,8 +276,9 @@ def _worker_pool(n_workers: int):
     """
     ctx = _WorkerContext()
     queue = ctx.Queue()
+    levels = (logging.getLogger().getEffectiveLevel(), logging.getLogger("narrate").getEffectiveLevel())
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(queue, os.getpid()))
+                               initargs=(queue, os.getpid(), levels))
 
     def stop() -> None:
         _stop_workers(ctx.started)
@@ -299,10 +300,25 @@ def _worker_pool(n_workers: int):
 _worker_queue = None
 
 
-def _init_worker(queue: Any, parent_pid: int) -> None:
+def _log_to_parent(queue: Any, levels: tuple[int, int]) -> None:
+    """Send this worker's log records to the parent, which shows them as it shows its own (format,
+    --quiet, a warning said once), at the parent's levels (root, then narrate)."""
+    from logging.handlers import QueueHandler
+
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+    # With a handler in place, a library's bare logging.debug() no longer sets up a format of its own.
+    root.addHandler(QueueHandler(queue))
+    root.setLevel(levels[0])
+    logging.getLogger("narrate").setLevel(levels[1])
+
+
+def _init_worker(queue: Any, parent_pid: int, levels: tuple[int, int]) -> None:
     global _worker_queue
     _ignore_terminal_signals()
     _die_with_parent(parent_pid)
+    _log_to_parent(queue, levels)
     _worker_queue = queue
 
 
@@ -317,15 +333,18 @@ def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
 
 
 def _drain(queue: Any, progress: ProgressFn | None) -> None:
-    """Pass on the progress reports workers have queued (`queue` is a multiprocessing queue)."""
-    if queue is None or progress is None:
+    """Pass on the progress reports and log records workers have queued (a multiprocessing queue)."""
+    if queue is None:
         return
     while True:
         try:
             item = queue.get_nowait()
         except Exception:  # queue.Empty, or a queue closed under us
             return
-        progress(item)
+        if isinstance(item, logging.LogRecord):
+            logging.getLogger(item.name).handle(item)
+        elif progress is not None:
+            progress(item)
 
 
 Failures = list[tuple[ChapterJob, NarrateError]]

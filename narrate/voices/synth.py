@@ -113,7 +113,9 @@ class ClipCache:
         except (FileNotFoundError, EOFError, wave.Error):
             return None
         except OSError as exc:
-            log.warning("cache read failed for %s: %s", path, exc)
+            # Said the same way for every clip, so it can be said once (a cache folder that is a file).
+            log.warning("clip cache %s cannot be read (%s); clips are synthesized again", self.root,
+                        exc.strerror or exc)
             return None
         return audio
 
@@ -130,7 +132,8 @@ class ClipCache:
             os.replace(tmp, path)
         except OSError as exc:
             # A full or read-only cache must not stop a render; it only makes the next one slower.
-            log.warning("cache write failed for %s: %s", path, exc)
+            log.warning("clip cache %s cannot be written (%s); clips are not kept for the next render", self.root,
+                        exc.strerror or exc)
 
     def files(self) -> list[Path]:
         return list(self.root.glob("??/*.wav")) if self.root.exists() else []

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SAMPLE_BOOK
+from conftest import DATA, SAMPLE_BOOK, THREE_ROOMS
 from fake_engine import BrokenEngine, FakeEngine
 
 from narrate.audio.export import Tags
@@ -376,3 +376,23 @@ def test_ctrl_c_on_a_terminal_stops_everything_with_one_line(tmp_path):
     manifest = book_dir / "book.json"
     listed = {c["file"] for c in json.loads(manifest.read_text())["chapters"]} if manifest.exists() else set()
     assert {p.name for p in book_dir.glob("*.mp3")} <= listed
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "default"])
+def test_workers_log_as_the_command_line_says(tmp_path, quiet):
+    """Workers use the CLI's level and format, and a warning every clip repeats is said once: with a
+    cache "folder" that is a file, --quiet prints nothing, otherwise one line for reading and one for writing."""
+    cache = tmp_path / "cache"
+    cache.write_text("not a folder")
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(cache))
+    res = subprocess.run([sys.executable, "-m", "narrate", "render", str(THREE_ROOMS), "-o", str(tmp_path / "out"),
+                          "-j", "2", *(["-q"] if quiet else [])], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    if quiet:
+        assert res.stderr == ""
+        return
+    warnings = [line for line in res.stderr.splitlines() if "WARNING" in line]
+    assert warnings == [f"narrate: WARNING: clip cache {cache} cannot be read (Not a directory); clips are "
+                        "synthesized again",
+                        f"narrate: WARNING: clip cache {cache} cannot be written (Not a directory); clips are not "
+                        "kept for the next render"]
