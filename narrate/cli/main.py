@@ -103,38 +103,6 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 # -- render -----------------------------------------------------------------------------------
 
-class _ProgressDisplay:
-    """One progress bar per chapter on a terminal; one line per finished chapter otherwise."""
-
-    WIDTH = 24
-
-    def __init__(self, enabled: bool, tty: bool) -> None:
-        self.enabled = enabled
-        self.tty = tty
-        self.rows: dict[int, str] = {}
-        self.drawn = 0
-
-    def __call__(self, p) -> None:
-        if not self.enabled:
-            return
-        frac = p.done / p.total if p.total else 1.0
-        filled = int(frac * self.WIDTH)
-        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED",
-                 "encoding": "encoding"}.get(p.status, f"{p.done}/{p.total}")
-        title = (p.title[:28] + "…") if len(p.title) > 29 else p.title
-        self.rows[p.index] = f"{p.index:>3} {title:<29} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
-        if self.tty:
-            out = []
-            if self.drawn:
-                out.append(f"\x1b[{self.drawn}F")
-            for i in sorted(self.rows):
-                out.append("\x1b[2K" + self.rows[i] + "\n")
-            self.drawn = len(self.rows)
-            click.echo("".join(out), nl=False, err=True)
-        elif p.status in ("done", "skipped", "failed"):
-            click.echo(self.rows[p.index], err=True)
-
-
 @cli.command()
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
@@ -178,6 +146,7 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
     from ..audio.export import Encoding
     from ..audio.loudness import LoudnessTarget
     from ..render.pipeline import RenderOptions, render_book
+    from .progress import ProgressDisplay, is_terminal
 
     _setup_logging(ctx.obj["verbose"], quiet)
     opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
@@ -189,9 +158,16 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
         opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
     if lufs is not None:
         opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
-    display = _ProgressDisplay(enabled=not quiet, tty=sys.stderr.isatty())
-    with _stop_signals_interrupt():
-        result = render_book(source, opts, display)
+    display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
+    if display.enabled and display.tty:
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(display.log_stream())  # log lines go above the live block
+    try:
+        with _stop_signals_interrupt():
+            result = render_book(source, opts, display)
+    finally:
+        display.close()
     if not quiet:
         total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
         click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {len(result.skipped)} unchanged, "

@@ -32,8 +32,9 @@ class Progress:
     done: int
     total: int
     status: str = "rendering"
-    """"rendering", "encoding" (all lines synthesized; stitching, levelling and writing the MP3),
-    "done", "skipped" (unchanged) or "failed"."""
+    """"queued" (to be rendered; reported for every such chapter before any starts), "rendering",
+    "encoding" (all lines synthesized; stitching, levelling and writing the MP3), "done",
+    "skipped" (unchanged) or "failed"."""
 
 
 ProgressFn = Callable[[Progress], None]

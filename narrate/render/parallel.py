@@ -361,6 +361,9 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
     none (--no-cache); it is removed afterwards.
     """
     failures: Failures = []
+    if progress:
+        for job in jobs:
+            progress(Progress(job.chapter.index, job.chapter.title, 0, len(job.lines), "queued"))
 
     def finish(job: ChapterJob, get_entry: Callable[[], dict], credit: int = 0) -> None:
         try:
