@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -142,11 +142,12 @@ def synthesize_batch(items: list[tuple[Voice, str]], cache_dir: Path) -> list[in
 
 
 def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, workers: int, cache_dir: Path,
-                  progress: ProgressFn | None) -> dict[int, int]:
+                  progress: ProgressFn | None, queue: Any = None) -> dict[int, int]:
     """Fill the cache with every clip `plan` lists, sentences spread over `pool`.
 
     Reports each job's lines as they become ready; returns how many clips each job is credited
     with synthesizing (for its manifest entry, since the chapter job itself then finds them cached).
+    Log records the workers put on `queue` are passed on meanwhile.
     """
     def report(j: int) -> None:
         if progress:
@@ -161,20 +162,23 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
     for keys in _batches(plan, workers):
         pending[pool.submit(synthesize_batch, [plan.todo[k] for k in keys], cache_dir)] = keys
     try:
-        for fut in as_completed(pending):
-            keys = pending.pop(fut)
-            failed = {keys[n] for n in fut.result()}
-            changed: set[int] = set()
-            for key in keys:
-                # Credit only clips the chapters will find: not failures, not clips the cache
-                # could not store (a full disk); the chapter job makes and counts those itself.
-                if key not in failed and key in cache:
-                    credit[plan.first_needed_by(key)] += 1
-                for j, i in plan.users[key]:
-                    plan.remaining[j][i] -= 1
-                    changed.add(j)
-            for j in sorted(changed):
-                report(j)
+        while pending:
+            finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            _drain(queue, progress)
+            for fut in finished:
+                keys = pending.pop(fut)
+                failed = {keys[n] for n in fut.result()}
+                changed: set[int] = set()
+                for key in keys:
+                    # Credit only clips the chapters will find: not failures, not clips the cache
+                    # could not store (a full disk); the chapter job makes and counts those itself.
+                    if key not in failed and key in cache:
+                        credit[plan.first_needed_by(key)] += 1
+                    for j, i in plan.users[key]:
+                        plan.remaining[j][i] -= 1
+                        changed.add(j)
+                for j in sorted(changed):
+                    report(j)
     except BaseException:
         for fut in pending:
             fut.cancel()
@@ -413,7 +417,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
                 credit: dict[int, int] = {}
                 if presynth:
                     log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
-                    by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress)
+                    by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress, queue)
                     credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
                     # Every chapter reads its clips from this cache, so none may prune it until all are done.
                     jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
