@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import logging
-import os
-import signal
-import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +18,7 @@ from ..model import Voice
 from ..voices.engines import get_engine, loadable_anywhere
 from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
+from .workers import parent_queue, worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -186,152 +180,16 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
     return credit
 
 
-# -- worker processes -------------------------------------------------------------------------
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-STOP_GRACE_S = 5.0
-"""How long a worker asked to stop (SIGTERM) may take before it is killed."""
-
-
-# Signals a terminal sends to its whole foreground process group (Ctrl-C, a closed window). Workers
-# leave them to the parent, which stops the pool in order; a worker's own KeyboardInterrupt would
-# print a traceback or, inside espeak's callback, be lost while the worker writes on.
-TERMINAL_SIGNALS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGHUP") if hasattr(signal, name))
-
-
-class _WorkerProcess(SpawnProcess):
-    """A pool worker process (spawned: espeak state must never be shared by a forked child)."""
-
-    def start(self) -> None:
-        # A blocked signal stays blocked through fork and exec, so a Ctrl-C while the worker
-        # boots waits (and is dropped) until _init_worker ignores it, instead of killing it midway.
-        if not hasattr(signal, "pthread_sigmask"):
-            return super().start()
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, TERMINAL_SIGNALS)
-        try:
-            super().start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _ignore_terminal_signals() -> None:
-    for sig in TERMINAL_SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, TERMINAL_SIGNALS)
-
-
-class _WorkerContext(SpawnContext):
-    """The spawn context, remembering every worker it starts so that an interrupted render can stop them."""
-
-    def __init__(self) -> None:
-        self.started: list[_WorkerProcess] = []
-
-    def Process(self, *args: Any, **kwargs: Any) -> _WorkerProcess:  # noqa: N802 (multiprocessing's name)
-        process = _WorkerProcess(*args, **kwargs)
-        self.started.append(process)
-        return process
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while os.getppid() == parent_pid:
-        time.sleep(0.5)
-    os._exit(1)
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """End this worker as soon as the render that started it ends, however it ends (even kill -9).
-
-    Otherwise an orphaned worker finishes its chapter and writes an MP3 that book.json never lists.
-    """
-    armed = False
-    if sys.platform.startswith("linux"):
-        try:
-            armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            armed = False
-    if not armed:
-        threading.Thread(target=_watch_parent, args=(parent_pid,), name="narrate-parent-watch", daemon=True).start()
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
-        os._exit(1)
-
-
-def _stop_workers(processes: list[_WorkerProcess]) -> None:
-    """Stop workers now (SIGTERM, then SIGKILL), without waiting for their chapters.
-
-    A render that says it stopped must not have a worker write a chapter afterwards.
-    """
-    alive = [p for p in processes if p.is_alive()]
-    for p in alive:
-        p.terminate()
-    for p in alive:
-        p.join(STOP_GRACE_S)
-        if p.is_alive():
-            p.kill()
-            p.join()
-
-
-@contextlib.contextmanager
-def _worker_pool(n_workers: int):
-    """A process pool whose workers end with this process, its progress queue, and a `stop` that ends them now.
-
-    On any exception (Ctrl-C, a stop signal turned into one, a worker that died) the workers are
-    stopped at once instead of being waited for.
-    """
-    ctx = _WorkerContext()
-    queue = ctx.Queue()
-    levels = (logging.getLogger().getEffectiveLevel(), logging.getLogger("narrate").getEffectiveLevel())
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(queue, os.getpid(), levels))
-
-    def stop() -> None:
-        _stop_workers(ctx.started)
-        pool.shutdown(wait=True, cancel_futures=True)
-
-    try:
-        yield pool, queue, stop
-    except BaseException:
-        stop()
-        raise
-    else:
-        pool.shutdown(wait=True)
-    finally:
-        queue.close()
-
-
 # -- chapter jobs -----------------------------------------------------------------------------
 
-_worker_queue = None
-
-
-def _log_to_parent(queue: Any, levels: tuple[int, int]) -> None:
-    """Send this worker's log records to the parent, which shows them as it shows its own (format,
-    --quiet, a warning said once), at the parent's levels (root, then narrate)."""
-    from logging.handlers import QueueHandler
-
-    root = logging.getLogger()
-    for handler in root.handlers[:]:
-        root.removeHandler(handler)
-    # With a handler in place, a library's bare logging.debug() no longer sets up a format of its own.
-    root.addHandler(QueueHandler(queue))
-    root.setLevel(levels[0])
-    logging.getLogger("narrate").setLevel(levels[1])
-
-
-def _init_worker(queue: Any, parent_pid: int, levels: tuple[int, int]) -> None:
-    global _worker_queue
-    _ignore_terminal_signals()
-    _die_with_parent(parent_pid)
-    _log_to_parent(queue, levels)
-    _worker_queue = queue
-
-
 def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
+    queue = parent_queue()
+
     def report(p: Progress) -> None:
-        if _worker_queue is None or (p.status == "rendering" and not line_progress):
+        if queue is None or (p.status == "rendering" and not line_progress):
             return
         if p.status != "rendering" or p.done == p.total or p.done % 5 == 0:
-            _worker_queue.put(p)
+            queue.put(p)
 
     return render_chapter(job, report)
 
@@ -413,7 +271,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             return failures
         n_workers = workers if presynth else min(workers, len(jobs))
         try:
-            with _worker_pool(n_workers) as (pool, queue, stop):
+            with worker_pool(n_workers) as (pool, queue, stop):
                 credit: dict[int, int] = {}
                 if presynth:
                     log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)

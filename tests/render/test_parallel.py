@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SAMPLE_BOOK, THREE_ROOMS
+from conftest import DATA, SAMPLE_BOOK
 from fake_engine import BrokenEngine, FakeEngine
 
 from narrate.audio.export import Tags
@@ -278,121 +272,3 @@ def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
     assert "worker process stopped unexpectedly" in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert not list((tmp_path / "out" / "book").glob(".*"))  # no temp files, no private cache left
-
-
-def _session(sid: int) -> list[tuple[int, bytes]]:
-    """(pid, command line) of the live processes of session `sid` (zombies waiting to be reaped are not alive)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            state, _, _, session = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:4]
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError):
-            continue
-        if int(session) == sid and state != "Z":
-            found.append((int(entry.name), cmdline))
-    return found
-
-
-def _long_book(folder: Path, chapters: int = 3) -> Path:
-    """Chapters long enough (espeak: a second or two each) to be caught in the middle."""
-    folder.mkdir()
-    for n in range(1, chapters + 1):
-        (folder / f"{n:02d}.txt").write_text(
-            " ".join(f"Sentence {k} of chapter {n} goes on for a while." for k in range(30)) + "\n", encoding="utf-8")
-    return folder
-
-
-def _start_render_and_catch_it_working(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
-    """A render in a session of its own (as `setsid narrate render ...`), once its workers are synthesizing."""
-    src = _long_book(tmp_path / "book")
-    cache = tmp_path / "cache"
-    env = dict(os.environ, NARRATE_CACHE_DIR=str(cache))
-    proc = subprocess.Popen([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "out"),
-                             "-j", "2", *extra], stdout=subprocess.DEVNULL, stderr=(tmp_path / "err").open("w"),
-                            env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        workers = [pid for pid, cmd in _session(proc.pid) if b"spawn_main" in cmd]
-        if len(workers) == 2 and len(list(cache.glob("??/*.wav"))) >= 3:
-            return proc, tmp_path / "out" / "book"
-        time.sleep(0.02)
-    proc.kill()
-    pytest.fail("the render was not caught with its workers synthesizing")
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL],
-                         ids=lambda s: s.name)
-def test_workers_end_with_their_render(tmp_path, sig):
-    """A render stopped by any signal, even kill -9, takes its workers with it: none lives on to write a
-    chapter that book.json never lists. A signal it can catch stops it in order, with one line."""
-    proc, book_dir = _start_render_and_catch_it_working(tmp_path)
-    os.kill(proc.pid, sig)
-    proc.wait(timeout=60)
-    _wait_for_the_session_to_end(proc.pid)
-    # Nobody is left to write: every MP3 there is, book.json lists.
-    manifest = book_dir / "book.json"
-    listed = {c["file"] for c in json.loads(manifest.read_text())["chapters"]} if manifest.exists() else set()
-    assert {p.name for p in book_dir.glob("*.mp3")} <= listed
-    if sig != signal.SIGKILL:
-        err = (tmp_path / "err").read_text()
-        assert proc.returncode == 128 + sig, err
-        assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
-
-
-def _wait_for_the_session_to_end(sid: int) -> None:
-    deadline = time.monotonic() + 15
-    while _session(sid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _session(sid) == []
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_workers_leave_ctrl_c_to_the_render(tmp_path):
-    """SIGINT reaching a worker (a terminal sends it to every process of the group) is the parent's to act
-    on: the worker neither dies with a traceback, nor prints "Exception ignored", nor fails its chapter."""
-    proc, book_dir = _start_render_and_catch_it_working(tmp_path, "-q")
-    for pid, cmd in _session(proc.pid):
-        if b"spawn_main" in cmd:
-            os.kill(pid, signal.SIGINT)
-    assert proc.wait(timeout=120) == 0, (tmp_path / "err").read_text()
-    assert (tmp_path / "err").read_text() == ""
-    assert len(json.loads((book_dir / "book.json").read_text())["chapters"]) == 3
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_ctrl_c_on_a_terminal_stops_everything_with_one_line(tmp_path):
-    """Ctrl-C on a terminal signals the whole process group: one line, exit 130, and no chapter is written
-    after that line (book.json lists every MP3 there is once all processes are gone)."""
-    proc, book_dir = _start_render_and_catch_it_working(tmp_path)
-    os.killpg(proc.pid, signal.SIGINT)
-    assert proc.wait(timeout=60) == 130
-    _wait_for_the_session_to_end(proc.pid)
-    err = (tmp_path / "err").read_text()
-    assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
-    manifest = book_dir / "book.json"
-    listed = {c["file"] for c in json.loads(manifest.read_text())["chapters"]} if manifest.exists() else set()
-    assert {p.name for p in book_dir.glob("*.mp3")} <= listed
-
-
-@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "default"])
-def test_workers_log_as_the_command_line_says(tmp_path, quiet):
-    """Workers use the CLI's level and format, and a warning every clip repeats is said once: with a
-    cache "folder" that is a file, --quiet prints nothing, otherwise one line for reading and one for writing."""
-    cache = tmp_path / "cache"
-    cache.write_text("not a folder")
-    env = dict(os.environ, NARRATE_CACHE_DIR=str(cache))
-    res = subprocess.run([sys.executable, "-m", "narrate", "render", str(THREE_ROOMS), "-o", str(tmp_path / "out"),
-                          "-j", "2", *(["-q"] if quiet else [])], env=env, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    if quiet:
-        assert res.stderr == ""
-        return
-    warnings = [line for line in res.stderr.splitlines() if "WARNING" in line]
-    assert warnings == [f"narrate: WARNING: clip cache {cache} cannot be read (Not a directory); clips are "
-                        "synthesized again",
-                        f"narrate: WARNING: clip cache {cache} cannot be written (Not a directory); clips are not "
-                        "kept for the next render"]
