@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import ExportError, InputError
 from ..model import DIALOGUE, NARRATION, Character, Script, Segment
 
 __all__ = ["FORMAT", "USER_RULE", "load_script", "merge_corrections", "save_script", "script_to_file_data"]
@@ -72,8 +72,15 @@ def _dumps(data: dict) -> str:
 def save_script(path: Path, script: Script, title: str, source: str, auto: Script | None = None) -> None:
     """Write the editable script file atomically (temporary file + rename), mode 0644."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     content = _dumps(script_to_file_data(script, title, source, auto))
+    try:
+        _write_text(path, content)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write script file ({exc.strerror or exc})") from None
+
+
+def _write_text(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._version import __version__
-from ..audio.export import Tags, write_atomic
+from ..audio.export import Tags, ensure_folder, write_atomic
 from ..audio.stitch import Pacing
 from ..errors import InputError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
@@ -86,6 +86,7 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     from ..attribution.scriptfile import load_script, merge_corrections, save_script
 
     book_dir = out_dir / book.slug
+    ensure_folder(book_dir / SCRIPT_DIR)
     written = []
     for chapter, auto in zip(book.chapters, script_book(book), strict=True):
         path = script_path(book_dir, chapter)
@@ -196,7 +197,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
     book_dir = options.out_dir / book.slug
     scripts = script_book(book, book_dir)
     voices = resolve_voices(book, scripts, options)
-    book_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(book_dir)
     jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
 
     previous = {c.get("index"): c for c in load_manifest(book_dir).get("chapters", [])

@@ -12,6 +12,8 @@ from ..model import Book, Chapter
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
+MAX_STREAM_BYTES = 256 * 2**20
+"""The most read from a source that is not a regular file (a pipe, /dev/stdin, a device)."""
 
 # "Chapter 4", "CHAPTER IV", "Chapter 12: The Road", "Prologue", "Epilogue".
 _HEADING = re.compile(
@@ -47,17 +49,30 @@ def _normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes; a pipe, process substitution or device is read once, up to MAX_STREAM_BYTES."""
+    try:
+        if path.is_file():
+            return path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_STREAM_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_STREAM_BYTES:
+        # /dev/zero or an endless pipe would otherwise fill memory.
+        raise InputError(f"{path}: more than {MAX_STREAM_BYTES // 2**20} MB from a pipe or device; "
+                         "save it to a file first")
+    return data
+
+
 def read_text(path: Path) -> str:
-    """Read a chapter file; raise InputError naming the file for every unreadable case."""
+    """Read a chapter file (or a pipe, read once); raise InputError naming the file for every unreadable case."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a text file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    data = _read_bytes(path)
     text = decode_text(data, path)
     if not _WORD.search(text):
         raise InputError(f"{path}: has no words to read")
@@ -115,8 +130,12 @@ def load_chapter(path: Path, index: int) -> Chapter:
 
 
 def _read_book_toml(path: Path) -> dict:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected the book's settings file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
     unknown = set(data) - BOOK_KEYS
@@ -135,7 +154,11 @@ def _read_book_toml(path: Path) -> dict:
 
 def chapter_files(folder: Path) -> list[Path]:
     """Text files of a book folder in name order (natural: 2 before 10); others ignored."""
-    files = [p for p in folder.iterdir()
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot read folder ({exc.strerror or exc})") from None
+    files = [p for p in entries
              if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
              and p.name.lower() not in {"readme.md", "readme.txt"}]
 
@@ -150,7 +173,8 @@ def load_book(source: Path) -> Book:
     source = Path(source)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
-    if source.is_file():
+    if not source.is_dir():
+        # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
         chapter = load_chapter(source, 1)
         return Book(slug=slugify(source.stem, "book"), title=title_from_stem(source.stem),
                     author="Unknown", chapters=(chapter,), source=source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -231,19 +232,23 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
 
 def load_voice_map(path: Path) -> VoiceMap:
     """Read and validate a voice map TOML file (VoiceMapError naming the file on any problem)."""
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise VoiceMapError(f"{path}: is a folder, expected a voice map file")
+    if not path.exists():
         raise VoiceMapError(f"{path}: voice map not found")
     try:
-        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise VoiceMapError(f"{path}: not valid UTF-8 text") from None
-    except ParseError as exc:
+    except OSError as exc:
+        raise VoiceMapError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        # tomllib, not tomlkit: it reports every error, a duplicate key included, with its line.
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise VoiceMapError(f"{path}: invalid TOML ({exc})") from None
-    return parse_voice_map(doc.unwrap(), path)
+    return parse_voice_map(data, path)
 
 
 def check_voices(voices: VoiceMap) -> None:
@@ -284,13 +289,17 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
     Returns the resulting voice map and the names that were added.
     """
     import tomlkit
+    from tomlkit.exceptions import TOMLKitError
 
     from ..audio.export import write_atomic
 
     path = Path(path)
     if path.exists():
         existing = load_voice_map(path)
-        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        try:
+            doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        except (TOMLKitError, OSError, UnicodeDecodeError) as exc:
+            raise VoiceMapError(f"{path}: cannot read for editing ({exc})") from None
     else:
         existing = VoiceMap(narrator=NARRATOR, source=path)
         doc = tomlkit.document()
