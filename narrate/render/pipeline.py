@@ -185,6 +185,10 @@ def render_book(source: Path, options: RenderOptions | None = None,
                 progress: ProgressFn | None = None) -> RenderResult:
     """Render a book (folder or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
     options = options or RenderOptions()
+    if options.base_url:
+        from ..publish.feed import check_base_url
+
+        check_base_url(options.base_url)  # before the render, not after it
     book = load_book(source)
     if options.pacing is None:
         try:
