@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 import unicodedata
+from collections.abc import Collection
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Book, Chapter
 
-TEXT_SUFFIXES = (".txt", ".text", ".md")
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt",)
+"""Chapter files of a book folder; a single file given as the source may have any name."""
+NOT_CHAPTERS = {"readme.txt"}
+BOOK_TOML = "book.toml"
 BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
 MAX_STREAM_BYTES = 256 * 2**20
 """The most read from a source that is not a regular file (a pipe, /dev/stdin, a device)."""
@@ -152,15 +159,26 @@ def _read_book_toml(path: Path) -> dict:
     return data
 
 
-def chapter_files(folder: Path) -> list[Path]:
-    """Text files of a book folder in name order (natural: 2 before 10); others ignored."""
+def chapter_files(folder: Path, expected: Collection[str] = (BOOK_TOML,)) -> list[Path]:
+    """The .txt files of a book folder in name order (natural: 2 before 10).
+
+    Other files (notes.md, a README) are not chapters; they are logged at info level, except
+    the `expected` ones (book.toml, the cover) and hidden files.
+    """
     try:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise InputError(f"{folder}: cannot read folder ({exc.strerror or exc})") from None
-    files = [p for p in entries
-             if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
-             and p.name.lower() not in {"readme.md", "readme.txt"}]
+    files, skipped = [], []
+    for p in entries:
+        if p.name.startswith(".") or not p.is_file():
+            continue
+        if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() not in NOT_CHAPTERS:
+            files.append(p)
+        elif p.name not in expected:
+            skipped.append(p.name)
+    if skipped:
+        log.info("%s: not chapters (only .txt files are), skipped: %s", folder, ", ".join(sorted(skipped)))
 
     def natural(p: Path) -> list:
         return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
@@ -179,10 +197,10 @@ def load_book(source: Path) -> Book:
         return Book(slug=slugify(source.stem, "book"), title=title_from_stem(source.stem),
                     author="Unknown", chapters=(chapter,), source=source)
     meta: dict = {}
-    toml_path = source / "book.toml"
+    toml_path = source / BOOK_TOML
     if toml_path.exists():
         meta = _read_book_toml(toml_path)
-    files = chapter_files(source)
+    files = chapter_files(source, {BOOK_TOML, Path(str(meta.get("cover", ""))).name})
     if not files:
         raise InputError(f"{source}: no chapter text files (*.txt) in this folder")
     chapters = tuple(load_chapter(p, i) for i, p in enumerate(files, start=1))
