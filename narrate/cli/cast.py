@@ -48,7 +48,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     """
     from ..render.pipeline import script_book
     from ..text.reader import load_book
-    from ..voices.casting import check_voices, speaker_stats, update_voice_map_file
+    from ..voices.casting import check_voices, speaker_stats, update_voice_map_file, warn_unused_speakers
 
     book = load_book(source)
     stats = speaker_stats(script_book(book))
@@ -56,6 +56,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     existed = path.is_file()
     cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run)
     check_voices(cast)
+    warn_unused_speakers(cast, stats)
 
     def describe(voice) -> str:
         return f"{voice.voice} rate {voice.rate} pitch {voice.pitch}" + \

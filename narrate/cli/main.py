@@ -63,6 +63,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    # Every command logs warnings (a voice-map typo, a script-file key) as `narrate: WARNING: ...`.
+    _setup_logging(verbose, quiet=False)
 
 
 # -- render -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..audio.stitch import Pacing
 from ..errors import InputError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
-from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats
+from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
 from ..voices.synth import CLIP_FORMAT
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .options import RenderOptions, acx_options
@@ -106,6 +106,8 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
         path = candidate if candidate.is_file() else None
     existing = load_voice_map(path) if path else None
     stats = speaker_stats(scripts)
+    if existing is not None:
+        warn_unused_speakers(existing, stats)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
     voices = auto_cast(stats, existing)
     check_voices(voices)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
+import logging
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import EngineError, VoiceMapError
 from ..model import DIALOGUE, Script, Voice, VoiceMap
+
+log = logging.getLogger(__name__)
 
 VOICE_KEYS = {"engine", "voice", "rate", "pitch"}
 SPEAKER_KEYS = VOICE_KEYS | {"gender", "aliases"}
@@ -119,6 +123,28 @@ def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
         return voices.canonical(folded[name.casefold()])
     listing = ", ".join(sorted(known)) or "none found"
     raise VoiceMapError(f"unknown speaker {name!r} (known speakers: {listing})")
+
+
+def unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> list[tuple[str, str | None]]:
+    """Speaker tables of a voice map that name nobody in the book, each with the closest speaker
+    who does speak (or None): `[speakers."Rorry"]` is a typo for "Rory", and its voice goes unused."""
+    heard = set(stats)
+    used = heard | {voices.canonical(name) for name in heard}
+    unused = []
+    for name in voices.speakers:
+        if name not in used:
+            close = difflib.get_close_matches(name, sorted(heard), n=1, cutoff=0.6) or \
+                difflib.get_close_matches(name.casefold(), sorted(heard, key=str.casefold), n=1, cutoff=0.6)
+            unused.append((name, close[0] if close else None))
+    return unused
+
+
+def warn_unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> None:
+    """Log a warning for each voice-map speaker table that names nobody in the book."""
+    where = f"{voices.source}: " if voices.source else ""
+    for name, close in unused_speakers(voices, stats):
+        hint = f'; did you mean "{close}"?' if close else " (its voice is not used)"
+        log.warning('%s[speakers."%s"]: no speaker of that name in the book%s', where, name, hint)
 
 
 def speaker_lines(scripts: Iterable[Script], voices: VoiceMap, speaker: str | None,
