@@ -200,6 +200,18 @@ def ensure_folder(path: Path) -> None:
         raise ExportError(f"{path}: cannot write in this folder ({_why(exc, path)})") from None
 
 
+def check_output_file(path: Path) -> None:
+    """Check that a file the user named can be written: its folder exists (it is not created,
+    so a typo in a path does not make folders) and `path` is not a folder; ExportError if not."""
+    parent = path.parent
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder, expected a file name")
+    if not parent.is_dir():
+        blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else f"folder {parent} does not exist"
+        raise ExportError(f"{path}: cannot write ({why})")
+
+
 @contextmanager
 def atomic_path(final: Path):
     """Yield a temp path beside `final`; on success it replaces `final`, on any error it vanishes.

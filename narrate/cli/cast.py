@@ -156,6 +156,7 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
     """
     import dataclasses
 
+    from ..audio.export import check_output_file
     from ..audio.values import silence
     from ..model import Voice
     from ..render.pipeline import RenderOptions, resolve_voices, script_book
@@ -191,6 +192,7 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
     out_path = out_path or Path(f"preview-{_slug(name or 'narrator')}.wav")
     if out_path.suffix.lower() not in (".wav", ".mp3"):
         raise click.BadParameter("expected a .wav or .mp3 file name", param_hint="'-o' / '--out'")
+    check_output_file(out_path)  # before synthesizing, which is the slow part
     clips = synthesize_text(text, voice, PREVIEW_RATE, ClipCache(default_cache_dir()))
     if not clips:
         raise NarrateError(f"{voice.voice} produced no sound for {text[:40]!r}")

@@ -47,7 +47,9 @@ def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
                 lo = hi = int(part)
         except ValueError:
             raise InputError(f"--chapters {spec!r}: expected numbers and ranges like 1,3-5") from None
-        if lo < 1 or hi > count or lo > hi:
+        if lo > hi:
+            raise InputError(f"--chapters {spec!r}: the range {part} is reversed; write {hi}-{lo}")
+        if lo < 1 or hi > count:
             raise InputError(f"--chapters {spec!r}: the book has chapters 1-{count}")
         chosen.update(range(lo, hi + 1))
     return sorted(chosen)

@@ -19,6 +19,9 @@ TEXT_SUFFIXES = (".txt",)
 NOT_CHAPTERS = {"readme.txt"}
 BOOK_TOML = "book.toml"
 BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
+IMAGE_KINDS = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
+"""Magic numbers of the cover images ID3 players show."""
+IMAGE_MAGIC = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 MAX_STREAM_BYTES = 256 * 2**20
 """The most read from a source that is not a regular file (a pipe, /dev/stdin, a device)."""
 
@@ -186,6 +189,22 @@ def chapter_files(folder: Path, expected: Collection[str] = (BOOK_TOML,)) -> lis
     return sorted(files, key=natural)
 
 
+def _check_cover(cover: Path, named: str, toml_path: Path) -> None:
+    """The cover's bytes must be the image its name says: players show nothing for anything else."""
+    try:
+        with cover.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"{toml_path}: cover image {named!r}: cannot read ({exc.strerror or exc})") from None
+    kind = next((k for k, magic in IMAGE_KINDS.items() if head.startswith(magic)), None)
+    expected = IMAGE_MAGIC[cover.suffix.lower()]
+    if kind is None:
+        raise InputError(f"{toml_path}: cover image {named!r} is not a JPEG or PNG image")
+    if kind != expected:
+        raise InputError(f"{toml_path}: cover image {named!r} is a {kind} image; "
+                         f"name it {'.png' if kind == 'PNG' else '.jpg'}")
+
+
 def load_book(source: Path) -> Book:
     """Load a book folder (chapters + optional book.toml) or a single .txt chapter."""
     source = Path(source)
@@ -209,8 +228,9 @@ def load_book(source: Path) -> Book:
         cover = (source / meta["cover"]).resolve()
         if not cover.is_file():
             raise InputError(f"{toml_path}: cover image {meta['cover']!r} not found")
-        if cover.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
+        if cover.suffix.lower() not in IMAGE_MAGIC:
             raise InputError(f"{toml_path}: cover must be a .jpg or .png image")
+        _check_cover(cover, meta["cover"], toml_path)
     name = source.resolve().name
     return Book(
         slug=slugify(name, "book"),

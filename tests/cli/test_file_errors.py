@@ -199,3 +199,43 @@ def test_a_voice_map_with_a_duplicate_key_is_one_line(tmp_path, chapter):
     vm.write_text('[speakers."Sam"]\nvoice = "en-us"\n[speakers."Sam"]\nvoice = "en"\n', encoding="utf-8")
     res = CliRunner().invoke(cli, ["cast", str(chapter), "--voices", str(vm)])
     assert "line 3" in one_error_line(res, str(vm))
+
+
+# -- preview and cover files ------------------------------------------------------------------
+
+@pytest.mark.parametrize("where, problem", [
+    ("missing/dir/x.wav", "folder {tmp}/missing/dir does not exist"),
+    ("afile/x.wav", "{tmp}/afile is a file, not a folder"),
+])
+def test_preview_into_a_folder_that_does_not_exist_is_one_line(tmp_path, where, problem):
+    (tmp_path / "afile").write_text("")
+    out = tmp_path / where
+    res = CliRunner().invoke(cli, ["preview", "--voice", "en-us", "--text", "Hi.", "-o", str(out)])
+    line = one_error_line(res, str(out))
+    assert line.endswith(f"cannot write ({problem.format(tmp=tmp_path)})")
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("name, data, problem", [
+    ("cover.jpg", b"not an image at all", "is not a JPEG or PNG image"),
+    ("cover.png", b"\xff\xd8\xff\xe0 a JPEG", "is a JPEG image; name it .jpg"),
+    ("cover.jpg", b"", "is not a JPEG or PNG image"),
+])
+def test_a_cover_that_is_not_its_image_is_one_line_naming_book_toml(tmp_path, name, data, problem):
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    (book / name).write_bytes(data)
+    with open(book / "book.toml", "a", encoding="utf-8") as fh:
+        fh.write(f'cover = "{name}"\n')
+    line = one_error_line(render(str(book), "-o", str(tmp_path / "o")), str(book / "book.toml"), name)
+    assert line.endswith(problem)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_real_png_cover_is_accepted(tmp_path):
+    from narrate.text.reader import load_book
+
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    (book / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with open(book / "book.toml", "a", encoding="utf-8") as fh:
+        fh.write('cover = "cover.png"\n')
+    assert load_book(book).cover == (book / "cover.png").resolve()
