@@ -34,7 +34,8 @@ def feed_command(book_dir: Path, base_url: str, quiet: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
 @click.option("--allow-remote", is_flag=True,
-              help="Allow listening on a non-loopback address, so other devices can connect.")
+              help="Allow listening on a non-loopback address, so other devices can connect, and "
+                   "answering requests for any Host name (otherwise only localhost names).")
 @click.option("-v", "--verbose", is_flag=True, help="Log each request to stderr.")
 def serve_command(output_dir: Path, host: str, port: int, allow_remote: bool,
                   verbose: bool) -> None:
