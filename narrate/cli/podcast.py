@@ -69,8 +69,8 @@ def check_command(files: tuple[Path, ...], acx: bool, target_lufs: float) -> Non
     """Check MP3 files for loudness, peaks and format.
 
     Prints each rule as PASS or FAIL with the measured value; exits with status 1 if any
-    rule fails or any file cannot be read (the other files are still checked). Without --acx: integrated loudness within 1 LU of --target-lufs and peak at
-    most -1.5 dBFS.
+    rule fails or any file cannot be read (the other files are still checked). Without
+    --acx: integrated loudness within 1 LU of --target-lufs and peak at most -1.5 dBFS.
     """
     from ..audio.check import check_file
     from ..errors import NarrateError
