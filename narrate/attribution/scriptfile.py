@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import ExportError, InputError
 from ..model import DIALOGUE, NARRATION, Character, Script, Segment
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FORMAT", "USER_RULE", "load_script", "merge_corrections", "save_script", "script_to_file_data"]
 
@@ -21,6 +25,11 @@ USER_RULE = "user"
 _HELP = ('Edit "speaker" (any name; a new name is a new character) or "kind" ("dialogue" or "narration"). '
          'Leave "start", "end", "text" and the "auto_" fields alone: they tie each line to the chapter text.')
 _GENDERS = ("male", "female", "unknown")
+# The keys a script file holds; any other is reported (a typo such as "speakr" loses a correction).
+FILE_KEYS = ("format", "chapter", "source", "text_sha256", "help", "characters", "segments")
+SEGMENT_KEYS = ("speaker", "kind", "start", "end", "paragraph", "rule", "confidence", "auto_speaker", "auto_kind",
+                "text")
+CHARACTER_KEYS = ("name", "gender", "aliases")
 
 
 def text_digest(text: str) -> str:
@@ -72,8 +81,15 @@ def _dumps(data: dict) -> str:
 def save_script(path: Path, script: Script, title: str, source: str, auto: Script | None = None) -> None:
     """Write the editable script file atomically (temporary file + rename), mode 0644."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     content = _dumps(script_to_file_data(script, title, source, auto))
+    try:
+        _write_text(path, content)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write script file ({exc.strerror or exc})") from None
+
+
+def _write_text(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -128,6 +144,7 @@ def load_script(path: Path, text: str) -> Script:
     if digest is not None and digest != text_digest(text):
         raise InputError(f"{path}: the chapter text changed since this script was written; "
                          "re-run `narrate script --force` (hand corrections in it will be lost)")
+    _warn_unknown_keys(str(path), data, FILE_KEYS)
     characters = _load_characters(path, data.get("characters", []))
     line_of = _segment_lines(raw)
     segments: list[Segment] = []
@@ -152,6 +169,14 @@ def load_script(path: Path, text: str) -> Script:
     return Script(text, tuple(segments), tuple(characters))
 
 
+def _warn_unknown_keys(where: str, item: dict, known: tuple[str, ...]) -> None:
+    for key in item:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            log.warning('%s: unknown key "%s" ignored%s', where, key, hint)
+
+
 def _changed(where: str, key: str, detail: str, maybe_text: bool) -> InputError:
     hint = ("; if the chapter text changed, re-run `narrate script --force`" if maybe_text
             else "; only \"speaker\" and \"kind\" may be edited")
@@ -166,6 +191,7 @@ def _load_characters(path: Path, items: object) -> list[Character]:
         where = f"{path}: character {n}"
         if not isinstance(item, dict):
             raise InputError(f"{where}: expected an object, found {type(item).__name__}")
+        _warn_unknown_keys(where, item, CHARACTER_KEYS)
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             raise InputError(f'{where}: "name": expected a non-empty string, found {name!r}')
@@ -182,6 +208,7 @@ def _load_characters(path: Path, items: object) -> list[Character]:
 def _load_segment(where: str, item: object, text: str) -> Segment:
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object, found {type(item).__name__}")
+    _warn_unknown_keys(where, item, SEGMENT_KEYS)
     for key in ("start", "end", "paragraph"):
         value = item.get(key, 0 if key == "paragraph" else None)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -178,20 +178,63 @@ def build_tags(tags: Tags, sections: list[Section], duration_ms: int):
     return id3
 
 
+def _why(exc: OSError, path: Path) -> str:
+    """What went wrong, for people: a file standing where a folder is needed is named."""
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):
+        for parent in (path, *path.parents):
+            if parent.exists() and not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+    return exc.strerror or str(exc)
+
+
+def ensure_folder(path: Path) -> None:
+    """Create the output folder `path` (and its parents) and check a file can be written in it.
+
+    Raises ExportError naming the folder, so a read-only or misnamed output fails before any work.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".narrate-probe-"):
+            pass
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write in this folder ({_why(exc, path)})") from None
+
+
+def check_output_file(path: Path) -> None:
+    """Check that a file the user named can be written: its folder exists (it is not created,
+    so a typo in a path does not make folders) and `path` is not a folder; ExportError if not."""
+    parent = path.parent
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder, expected a file name")
+    if not parent.is_dir():
+        blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else f"folder {parent} does not exist"
+        raise ExportError(f"{path}: cannot write ({why})")
+
+
 @contextmanager
 def atomic_path(final: Path):
-    """Yield a temp path beside `final`; on success it replaces `final`, on any error it vanishes."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    # mkstemp makes 0600 files; outputs are meant to be served and shared like any other file.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+    """Yield a temp path beside `final`; on success it replaces `final`, on any error it vanishes.
+
+    Any OSError (a read-only folder, a file where a folder should be, a full disk) becomes an
+    ExportError naming `final`.
+    """
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
+        os.close(fd)
+    except OSError as exc:
+        raise ExportError(f"{final}: cannot write ({_why(exc, final.parent)})") from None
+    tmp_path = Path(tmp)
+    try:
+        # mkstemp makes 0600 files; outputs are meant to be served and shared like any other file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         yield tmp_path
         os.replace(tmp_path, final)
+    except OSError as exc:
+        raise ExportError(f"{final}: cannot write ({_why(exc, final)})") from None
     finally:
         tmp_path.unlink(missing_ok=True)
 

@@ -48,7 +48,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     """
     from ..render.pipeline import script_book
     from ..text.reader import load_book
-    from ..voices.casting import check_voices, speaker_stats, update_voice_map_file
+    from ..voices.casting import check_voices, speaker_stats, update_voice_map_file, warn_unused_speakers
 
     book = load_book(source)
     stats = speaker_stats(script_book(book))
@@ -56,6 +56,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     existed = path.is_file()
     cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run)
     check_voices(cast)
+    warn_unused_speakers(cast, stats)
 
     def describe(voice) -> str:
         return f"{voice.voice} rate {voice.rate} pitch {voice.pitch}" + \
@@ -155,6 +156,7 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
     """
     import dataclasses
 
+    from ..audio.export import check_output_file
     from ..audio.values import silence
     from ..model import Voice
     from ..render.pipeline import RenderOptions, resolve_voices, script_book
@@ -190,6 +192,7 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
     out_path = out_path or Path(f"preview-{_slug(name or 'narrator')}.wav")
     if out_path.suffix.lower() not in (".wav", ".mp3"):
         raise click.BadParameter("expected a .wav or .mp3 file name", param_hint="'-o' / '--out'")
+    check_output_file(out_path)  # before synthesizing, which is the slow part
     clips = synthesize_text(text, voice, PREVIEW_RATE, ClipCache(default_cache_dir()))
     if not clips:
         raise NarrateError(f"{voice.voice} produced no sound for {text[:40]!r}")

@@ -16,6 +16,15 @@ from .._version import __version__
 from ..errors import NarrateError
 
 
+def describe_os_error(exc: OSError) -> str:
+    """One line for a file-system error the library did not name itself: the file and the problem."""
+    where = exc.filename if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    why = exc.strerror or str(exc)
+    return f"{where}: {why}" if where != "" else why
+
+
 class NarrateGroup(click.Group):
     """The one error boundary: a library error becomes `narrate: error: ...` and exit 1."""
 
@@ -24,6 +33,12 @@ class NarrateGroup(click.Group):
             return super().invoke(ctx)
         except NarrateError as exc:
             click.echo(f"narrate: error: {exc}", err=True)
+            ctx.exit(1)
+        except OSError as exc:
+            # The library names the file for the errors it expects; this catches the rest (a
+            # read-only or vanished folder met somewhere unforeseen) as one line, not a traceback.
+            logging.getLogger(__name__).debug("file-system error", exc_info=True)
+            click.echo(f"narrate: error: {describe_os_error(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt as exc:
             try:
@@ -99,6 +114,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    # Every command logs warnings (a voice-map typo, a script-file key) as `narrate: WARNING: ...`.
+    _setup_logging(verbose, quiet=False)
 
 
 # -- render -----------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def feed_command(book_dir: Path, base_url: str, quiet: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
 @click.option("--allow-remote", is_flag=True,
-              help="Allow listening on a non-loopback address, so other devices can connect.")
+              help="Allow listening on a non-loopback address, so other devices can connect, and "
+                   "answering requests for any Host name (otherwise only localhost names).")
 @click.option("-v", "--verbose", is_flag=True, help="Log each request to stderr.")
 def serve_command(output_dir: Path, host: str, port: int, allow_remote: bool,
                   verbose: bool) -> None:
@@ -68,14 +69,22 @@ def check_command(files: tuple[Path, ...], acx: bool, target_lufs: float) -> Non
     """Check MP3 files for loudness, peaks and format.
 
     Prints each rule as PASS or FAIL with the measured value; exits with status 1 if any
-    rule fails. Without --acx: integrated loudness within 1 LU of --target-lufs and peak at
-    most -1.5 dBFS.
+    rule fails or any file cannot be read (the other files are still checked). Without
+    --acx: integrated loudness within 1 LU of --target-lufs and peak at most -1.5 dBFS.
     """
     from ..audio.check import check_file
+    from ..errors import NarrateError
 
     failed = False
+    unreadable: list[Path] = []
     for path in files:
-        report = check_file(path, "acx" if acx else "default", target_lufs=target_lufs)
+        try:
+            report = check_file(path, "acx" if acx else "default", target_lufs=target_lufs)
+        except NarrateError as exc:
+            # One unreadable file must not hide the verdicts on the others; it fails the run at the end.
+            unreadable.append(path)
+            click.echo(f"{path}: ERROR\n  {exc}")
+            continue
         verdict = "PASS" if report.passed else "FAIL"
         click.echo(f"{path}: {verdict} ({report.profile})")
         for rule in report.rules:
@@ -83,6 +92,9 @@ def check_command(files: tuple[Path, ...], acx: bool, target_lufs: float) -> Non
             click.echo(f"  {mark}  {rule.name:<15} {rule.measured_text():>14}   "
                        f"({rule.requirement})")
         failed = failed or not report.passed
+    if unreadable:
+        raise NarrateError(f"{len(unreadable)} of {len(files)} file(s) could not be checked: "
+                           + ", ".join(map(str, unreadable)))
     if failed:
         click.get_current_context().exit(1)
 

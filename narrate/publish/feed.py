@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import uuid
 import xml.etree.ElementTree as ET
@@ -32,6 +33,10 @@ _PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # Books carry no publication date yet; episodes are dated from this base (or the manifest's
 # optional "published" ISO date), one minute apart, so date-sorting players keep chapter order.
 _DEFAULT_BASE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+# XML 1.0 Char: tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF; anything else is illegal.
+_XML_ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters RFC 3986 allows in a URL (unreserved, reserved), plus % when it starts %XX.
+_URL_BAD_CHAR = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
 
 
 
@@ -195,13 +200,29 @@ def _parse_chapter(data: object, n: int) -> ManifestChapter:
     )
 
 
-def _check_base_url(base_url: str) -> str:
+def check_base_url(base_url: str) -> str:
+    """Validate the URL a book folder is served at; return it ending in "/" (InputError if unusable).
+
+    It must be http(s) with a host and a valid port, and written as a URL is: no spaces, control
+    or non-ASCII characters (percent-encode them, e.g. %20), every % followed by two hex digits.
+    """
+    bad = _URL_BAD_CHAR.search(base_url)
+    if bad:
+        char = bad.group()
+        hint = "percent-encode it, e.g. %20 for a space" if char != "%" else "a % must be followed by two hex digits"
+        raise InputError(f"base URL {base_url!r}: {char!r} at position {bad.start() + 1} is not allowed "
+                         f"in a URL ({hint})")
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"base URL {base_url!r}: expected an http:// or https:// URL with a host")
+    try:
+        parts.port
+    except ValueError:
+        raise InputError(f"base URL {base_url!r}: the port must be a number from 0 to 65535") from None
     if parts.query or parts.fragment:
         raise InputError(f"base URL {base_url!r}: must not have a query or fragment")
     return base_url if base_url.endswith("/") else base_url + "/"
+
 
 
 def _url(base: str, name: str) -> str:
@@ -250,10 +271,17 @@ def _duration(ms: int) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (controls, lone surrogates, U+FFFE/FFFF),
+    which book.toml or a chapter may hold but would make feed.xml ill-formed."""
+    return _XML_ILLEGAL.sub(lambda m: " " if m.group().isspace() else "", text)
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, /, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, attrs)
+    # Every string reaching the feed passes here, so none can make it ill-formed.
+    el = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 
@@ -267,7 +295,7 @@ def _pc(name: str) -> str:
 
 def build_feed(manifest: Manifest, book_dir: Path, base_url: str, now: datetime) -> ET.Element:
     """The RSS 2.0 element tree for a book; enclosure lengths are read from the files on disk."""
-    base = _check_base_url(base_url)
+    base = check_base_url(base_url)
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")
     _sub(channel, "title", manifest.title)
@@ -354,7 +382,7 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     """
     book_dir = Path(book_dir)
     manifest = load_manifest(book_dir)
-    _check_base_url(base_url)
+    check_base_url(base_url)
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import mimetypes
+import os
 import re
 import socket
+import threading
+import time
 from collections.abc import Callable
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,16 +39,61 @@ INDEX = "feed.xml"
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
+IDLE_TIMEOUT_S = 15.0
+"""A connection that sends nothing (or reads nothing) for this long is closed, freeing its thread."""
+MAX_THREADS = 32
+"""Connections served at once; more wait in the listen backlog until a thread is free."""
+LISTEN_BACKLOG = 256
+"""Connections the kernel queues before accepting (socketserver's 5 made 200 clients wait ~1 s)."""
+
 
 class NarrateHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server bound to one root folder; quiet unless given a logger."""
+    """A threading HTTP server bound to one root folder; quiet unless given a logger.
+
+    At most `max_threads` connections are served at once, an idle connection is closed after
+    `idle_timeout_s`, and unless `allow_remote`, requests must name a loopback Host (so a web page
+    cannot reach the server through DNS rebinding).
+    """
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: tuple[str, int], root: Path, logger: Logger | None) -> None:
+    def __init__(self, address: tuple[str, int], root: Path, logger: Logger | None, *,
+                 allow_remote: bool = False, idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 max_threads: int = MAX_THREADS) -> None:
         self.root = root
         self.logger = logger
+        self.check_host = not allow_remote
+        self.idle_timeout_s = idle_timeout_s
+        self._slots = threading.BoundedSemaphore(max_threads)
+        self._closing = threading.Event()
         super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address) -> None:  # noqa: ANN001 (stdlib signature)
+        # Wait for a free thread; meanwhile further connections queue in the listen backlog.
+        while not self._slots.acquire(timeout=0.1):
+            if self._closing.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except Exception:  # the thread did not start (a Ctrl-C may land after it did: not released twice)
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:  # noqa: ANN001 (stdlib signature)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._closing.set()
+        super().shutdown()
+
+    def server_close(self) -> None:
+        self._closing.set()
+        super().server_close()
 
     @property
     def url(self) -> str:
@@ -100,10 +148,58 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     return first, min(last, size - 1)
 
 
+def loopback_host(header: str | None) -> bool:
+    """Whether a Host header names this machine: localhost, *.localhost or a loopback address.
+
+    No header at all is accepted: browsers, the only DNS-rebinding vector, always send one.
+    """
+    if header is None:
+        return True
+    host = header.strip().lower()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    host = host.rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def etag(stat: os.stat_result) -> str:
+    """A strong entity tag: changes whenever the file is replaced or rewritten."""
+    return f'"{stat.st_ino:x}-{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+
+
+def if_range_matches(header: str, stat: os.stat_result, now: float | None = None) -> bool:
+    """Whether an If-Range validator still names the file, so its Range may be honoured (RFC 9110 13.1.5).
+
+    An entity tag must match ours exactly (a weak tag never does); a date must equal Last-Modified
+    and be strong: the file last changed at least a second before `now`.
+    """
+    value = header.strip()
+    if value.startswith(('"', "W/")):
+        return value == etag(stat)
+    try:
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return False
+    now = time.time() if now is None else now
+    return int(date.timestamp()) == int(stat.st_mtime) and stat.st_mtime <= now - 1
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: NarrateHTTPServer
     server_version = "narrate"
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        # The socket timeout closes a connection that stays idle (or stops reading) too long.
+        self.timeout = self.server.idle_timeout_s
+        super().setup()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
         if self.server.logger is not None:
@@ -141,6 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
         return resolved if resolved.is_relative_to(self.server.root) else None
 
     def _serve(self, body: bool) -> None:
+        if self.server.check_host and not loopback_host(self.headers.get("Host")):
+            self._error(HTTPStatus.FORBIDDEN, "Host not allowed: this server answers only to localhost "
+                                              "(start it with --allow-remote to serve other names)")
+            return
         try:
             path = self._resolve()
         except UnicodeDecodeError:
@@ -156,7 +256,11 @@ class _Handler(BaseHTTPRequestHandler):
         with f:
             stat = path.stat()
             size = stat.st_size
-            wanted = parse_range(self.headers.get("Range"), size)
+            if_range = self.headers.get("If-Range")
+            if if_range is not None and not if_range_matches(if_range, stat):
+                wanted = None  # the client's copy is stale: send the whole current file
+            else:
+                wanted = parse_range(self.headers.get("Range"), size)
             if wanted is False:
                 self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                 self.send_header("Content-Range", f"bytes */{size}")
@@ -176,6 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(length))
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Last-Modified", formatdate(stat.st_mtime, usegmt=True))
+            self.send_header("ETag", etag(stat))
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             if body:
@@ -191,11 +296,11 @@ class _Handler(BaseHTTPRequestHandler):
                     break
                 self.wfile.write(chunk)
                 remaining -= len(chunk)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
 
-    def _error(self, status: HTTPStatus) -> None:
-        body = f"{status.value} {status.phrase}\n".encode()
+    def _error(self, status: HTTPStatus, detail: str = "") -> None:
+        body = f"{status.value} {status.phrase}{': ' + detail if detail else ''}\n".encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -214,11 +319,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, *,
-                allow_remote: bool = False, logger: Logger | None = None) -> NarrateHTTPServer:
+                allow_remote: bool = False, logger: Logger | None = None,
+                idle_timeout_s: float = IDLE_TIMEOUT_S, max_threads: int = MAX_THREADS) -> NarrateHTTPServer:
     """Bind (but do not start) a server for `root`; port 0 picks a free port.
 
-    Refuses a non-loopback `host` unless `allow_remote` is set. Requests are not logged unless
-    `logger` is given; it receives one line per request.
+    Refuses a non-loopback `host`, and requests naming a Host other than this machine, unless
+    `allow_remote` is set. Requests are not logged unless `logger` is given; it receives one
+    line per request.
     """
     root = Path(root)
     if not root.is_dir():
@@ -228,7 +335,8 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, *,
                            "allow remote access explicitly (--allow-remote)")
     server_class = _NarrateHTTPServer6 if ":" in host else NarrateHTTPServer
     try:
-        return server_class((host, port), root.resolve(), logger)
+        return server_class((host, port), root.resolve(), logger, allow_remote=allow_remote,
+                            idle_timeout_s=idle_timeout_s, max_threads=max_threads)
     except OSError as exc:
         raise NarrateError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 

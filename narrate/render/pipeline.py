@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._version import __version__
-from ..audio.export import Tags, write_atomic
+from ..audio.export import Tags, ensure_folder, write_atomic
 from ..audio.stitch import Pacing
 from ..errors import InputError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
-from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats
+from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
 from ..voices.synth import CLIP_FORMAT
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
@@ -48,7 +48,9 @@ def parse_chapter_spec(spec: str | None, count: int) -> list[int]:
                 lo = hi = int(part)
         except ValueError:
             raise InputError(f"--chapters {spec!r}: expected numbers and ranges like 1,3-5") from None
-        if lo < 1 or hi > count or lo > hi:
+        if lo > hi:
+            raise InputError(f"--chapters {spec!r}: the range {part} is reversed; write {hi}-{lo}")
+        if lo < 1 or hi > count:
             raise InputError(f"--chapters {spec!r}: the book has chapters 1-{count}")
         chosen.update(range(lo, hi + 1))
     return sorted(chosen)
@@ -87,6 +89,7 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     from ..attribution.scriptfile import load_script, merge_corrections, save_script
 
     book_dir = out_dir / book.slug
+    ensure_folder(book_dir / SCRIPT_DIR)
     written = []
     for chapter, auto in zip(book.chapters, script_book(book), strict=True):
         path = script_path(book_dir, chapter)
@@ -106,6 +109,8 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
         path = candidate if candidate.is_file() else None
     existing = load_voice_map(path) if path else None
     stats = speaker_stats(scripts)
+    if existing is not None:
+        warn_unused_speakers(existing, stats)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
     voices = auto_cast(stats, existing)
     check_voices(voices)
@@ -185,6 +190,10 @@ def render_book(source: Path, options: RenderOptions | None = None,
                 progress: ProgressFn | None = None) -> RenderResult:
     """Render a book (folder or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
     options = options or RenderOptions()
+    if options.base_url:
+        from ..publish.feed import check_base_url
+
+        check_base_url(options.base_url)  # before the render, not after it
     book = load_book(source)
     if options.pacing is None:
         try:
@@ -197,7 +206,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
     book_dir = options.out_dir / book.slug
     scripts = script_book(book, book_dir)
     voices = resolve_voices(book, scripts, options)
-    book_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(book_dir)
     with book_lock(book_dir):
         return _render_locked(book, scripts, voices, options, book_dir, selected, progress)
 

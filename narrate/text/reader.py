@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 import unicodedata
+from collections.abc import Collection
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Book, Chapter
 
-TEXT_SUFFIXES = (".txt", ".text", ".md")
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt",)
+"""Chapter files of a book folder; a single file given as the source may have any name."""
+NOT_CHAPTERS = {"readme.txt"}
+BOOK_TOML = "book.toml"
 BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
+IMAGE_KINDS = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
+"""Magic numbers of the cover images ID3 players show."""
+IMAGE_MAGIC = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+MAX_STREAM_BYTES = 256 * 2**20
+"""The most read from a source that is not a regular file (a pipe, /dev/stdin, a device)."""
 
 # "Chapter 4", "CHAPTER IV", "Chapter 12: The Road", "Prologue", "Epilogue".
 _HEADING = re.compile(
@@ -47,17 +59,30 @@ def _normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes; a pipe, process substitution or device is read once, up to MAX_STREAM_BYTES."""
+    try:
+        if path.is_file():
+            return path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_STREAM_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_STREAM_BYTES:
+        # /dev/zero or an endless pipe would otherwise fill memory.
+        raise InputError(f"{path}: more than {MAX_STREAM_BYTES // 2**20} MB from a pipe or device; "
+                         "save it to a file first")
+    return data
+
+
 def read_text(path: Path) -> str:
-    """Read a chapter file; raise InputError naming the file for every unreadable case."""
+    """Read a chapter file (or a pipe, read once); raise InputError naming the file for every unreadable case."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a text file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    data = _read_bytes(path)
     text = decode_text(data, path)
     if not _WORD.search(text):
         raise InputError(f"{path}: has no words to read")
@@ -115,8 +140,12 @@ def load_chapter(path: Path, index: int) -> Chapter:
 
 
 def _read_book_toml(path: Path) -> dict:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected the book's settings file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
     unknown = set(data) - BOOK_KEYS
@@ -133,11 +162,26 @@ def _read_book_toml(path: Path) -> dict:
     return data
 
 
-def chapter_files(folder: Path) -> list[Path]:
-    """Text files of a book folder in name order (natural: 2 before 10); others ignored."""
-    files = [p for p in folder.iterdir()
-             if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
-             and p.name.lower() not in {"readme.md", "readme.txt"}]
+def chapter_files(folder: Path, expected: Collection[str] = (BOOK_TOML,)) -> list[Path]:
+    """The .txt files of a book folder in name order (natural: 2 before 10).
+
+    Other files (notes.md, a README) are not chapters; they are logged at info level, except
+    the `expected` ones (book.toml, the cover) and hidden files.
+    """
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot read folder ({exc.strerror or exc})") from None
+    files, skipped = [], []
+    for p in entries:
+        if p.name.startswith(".") or not p.is_file():
+            continue
+        if p.suffix.lower() in TEXT_SUFFIXES and p.name.lower() not in NOT_CHAPTERS:
+            files.append(p)
+        elif p.name not in expected:
+            skipped.append(p.name)
+    if skipped:
+        log.info("%s: not chapters (only .txt files are), skipped: %s", folder, ", ".join(sorted(skipped)))
 
     def natural(p: Path) -> list:
         return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
@@ -145,20 +189,37 @@ def chapter_files(folder: Path) -> list[Path]:
     return sorted(files, key=natural)
 
 
+def _check_cover(cover: Path, named: str, toml_path: Path) -> None:
+    """The cover's bytes must be the image its name says: players show nothing for anything else."""
+    try:
+        with cover.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"{toml_path}: cover image {named!r}: cannot read ({exc.strerror or exc})") from None
+    kind = next((k for k, magic in IMAGE_KINDS.items() if head.startswith(magic)), None)
+    expected = IMAGE_MAGIC[cover.suffix.lower()]
+    if kind is None:
+        raise InputError(f"{toml_path}: cover image {named!r} is not a JPEG or PNG image")
+    if kind != expected:
+        raise InputError(f"{toml_path}: cover image {named!r} is a {kind} image; "
+                         f"name it {'.png' if kind == 'PNG' else '.jpg'}")
+
+
 def load_book(source: Path) -> Book:
     """Load a book folder (chapters + optional book.toml) or a single .txt chapter."""
     source = Path(source)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
-    if source.is_file():
+    if not source.is_dir():
+        # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
         chapter = load_chapter(source, 1)
         return Book(slug=slugify(source.stem, "book"), title=title_from_stem(source.stem),
                     author="Unknown", chapters=(chapter,), source=source)
     meta: dict = {}
-    toml_path = source / "book.toml"
+    toml_path = source / BOOK_TOML
     if toml_path.exists():
         meta = _read_book_toml(toml_path)
-    files = chapter_files(source)
+    files = chapter_files(source, {BOOK_TOML, Path(str(meta.get("cover", ""))).name})
     if not files:
         raise InputError(f"{source}: no chapter text files (*.txt) in this folder")
     chapters = tuple(load_chapter(p, i) for i, p in enumerate(files, start=1))
@@ -167,8 +228,9 @@ def load_book(source: Path) -> Book:
         cover = (source / meta["cover"]).resolve()
         if not cover.is_file():
             raise InputError(f"{toml_path}: cover image {meta['cover']!r} not found")
-        if cover.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
+        if cover.suffix.lower() not in IMAGE_MAGIC:
             raise InputError(f"{toml_path}: cover must be a .jpg or .png image")
+        _check_cover(cover, meta["cover"], toml_path)
     name = source.resolve().name
     return Book(
         slug=slugify(name, "book"),

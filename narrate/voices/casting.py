@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
+import logging
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import EngineError, VoiceMapError
 from ..model import DIALOGUE, Script, Voice, VoiceMap
+
+log = logging.getLogger(__name__)
 
 VOICE_KEYS = {"engine", "voice", "rate", "pitch"}
 SPEAKER_KEYS = VOICE_KEYS | {"gender", "aliases"}
@@ -118,6 +123,28 @@ def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
         return voices.canonical(folded[name.casefold()])
     listing = ", ".join(sorted(known)) or "none found"
     raise VoiceMapError(f"unknown speaker {name!r} (known speakers: {listing})")
+
+
+def unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> list[tuple[str, str | None]]:
+    """Speaker tables of a voice map that name nobody in the book, each with the closest speaker
+    who does speak (or None): `[speakers."Rorry"]` is a typo for "Rory", and its voice goes unused."""
+    heard = set(stats)
+    used = heard | {voices.canonical(name) for name in heard}
+    unused = []
+    for name in voices.speakers:
+        if name not in used:
+            close = difflib.get_close_matches(name, sorted(heard), n=1, cutoff=0.6) or \
+                difflib.get_close_matches(name.casefold(), sorted(heard, key=str.casefold), n=1, cutoff=0.6)
+            unused.append((name, close[0] if close else None))
+    return unused
+
+
+def warn_unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> None:
+    """Log a warning for each voice-map speaker table that names nobody in the book."""
+    where = f"{voices.source}: " if voices.source else ""
+    for name, close in unused_speakers(voices, stats):
+        hint = f'; did you mean "{close}"?' if close else " (its voice is not used)"
+        log.warning('%s[speakers."%s"]: no speaker of that name in the book%s', where, name, hint)
 
 
 def speaker_lines(scripts: Iterable[Script], voices: VoiceMap, speaker: str | None,
@@ -231,19 +258,23 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
 
 def load_voice_map(path: Path) -> VoiceMap:
     """Read and validate a voice map TOML file (VoiceMapError naming the file on any problem)."""
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise VoiceMapError(f"{path}: is a folder, expected a voice map file")
+    if not path.exists():
         raise VoiceMapError(f"{path}: voice map not found")
     try:
-        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise VoiceMapError(f"{path}: not valid UTF-8 text") from None
-    except ParseError as exc:
+    except OSError as exc:
+        raise VoiceMapError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        # tomllib, not tomlkit: it reports every error, a duplicate key included, with its line.
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise VoiceMapError(f"{path}: invalid TOML ({exc})") from None
-    return parse_voice_map(doc.unwrap(), path)
+    return parse_voice_map(data, path)
 
 
 def check_voices(voices: VoiceMap) -> None:
@@ -284,13 +315,17 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
     Returns the resulting voice map and the names that were added.
     """
     import tomlkit
+    from tomlkit.exceptions import TOMLKitError
 
     from ..audio.export import write_atomic
 
     path = Path(path)
     if path.exists():
         existing = load_voice_map(path)
-        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        try:
+            doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        except (TOMLKitError, OSError, UnicodeDecodeError) as exc:
+            raise VoiceMapError(f"{path}: cannot read for editing ({exc})") from None
     else:
         existing = VoiceMap(narrator=NARRATOR, source=path)
         doc = tomlkit.document()

@@ -196,3 +196,29 @@ def test_merge_keeps_user_corrections_and_takes_new_automatic_speakers(tmp_path,
 def test_merge_with_changed_text_returns_the_new_script(script):
     other = script_text(TEXT.replace("raining", "snowing"))
     assert merge_corrections(script, other) is other
+
+
+def test_unknown_keys_are_reported_with_file_place_and_closest_key(tmp_path, script, caplog):
+    import logging
+
+    path = write(tmp_path, script)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["segments"][1]["speakr"] = "Anne"  # a typo: the correction would be lost without a word
+    data["characters"][0]["genre"] = "female"
+    data["note"] = "mine"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="narrate.attribution.scriptfile"):
+        load_script(path, TEXT)
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f'{path}: unknown key "note" ignored' in messages
+    assert f'{path}: segment 1 (line 33): unknown key "speakr" ignored; did you mean "speaker"?' in messages
+    assert f'{path}: character 0: unknown key "genre" ignored; did you mean "gender"?' in messages
+    assert len(messages) == 3
+
+
+def test_a_file_as_saved_has_no_unknown_keys(tmp_path, script, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="narrate.attribution.scriptfile"):
+        load_script(write(tmp_path, script), TEXT)
+    assert not caplog.records

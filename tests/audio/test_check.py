@@ -173,3 +173,19 @@ def test_cli_check_errors(tmp_path: Path) -> None:
     bad.write_bytes(b"nope")
     result = CliRunner().invoke(_cli(), ["check", str(bad)])
     assert isinstance(result.exception, NarrateError) and "bad.mp3" in str(result.exception)
+
+
+def test_cli_check_goes_on_past_an_unreadable_file(files: dict[str, Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"nope")
+    missing = tmp_path / "missing.mp3"
+    result = CliRunner().invoke(cli, ["check", str(bad), str(files["good"]), str(missing), "--acx"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{bad}: ERROR" in result.output and f"{missing}: ERROR" in result.output
+    assert f"{files['good']}: PASS (acx)" in result.output  # checked although a file before it was bad
+    assert result.output.strip().splitlines()[-1] == \
+        f"narrate: error: 2 of 3 file(s) could not be checked: {bad}, {missing}"

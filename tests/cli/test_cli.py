@@ -123,3 +123,28 @@ def test_render_single_file_chapter_quiet(tmp_path):
     manifest = json.loads((tmp_path / "o" / "short-story" / "book.json").read_text())
     assert manifest["chapters"][0]["file"] == "01-short-story.mp3"
     assert (tmp_path / "o" / "short-story" / "01-short-story.mp3").stat().st_size > 1000
+
+
+def test_readme_script_json_example_matches_the_real_output():
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```json\n", 1)[1].split("```", 1)[0]
+    shown = [(m["kind"], int(m["start"]), int(m["end"])) for m in re.finditer(
+        r'"kind": "(?P<kind>\w+)".*?"start": (?P<start>\d+), "end": (?P<end>\d+)', example, re.S)]
+    res = CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK / "01-come-away-with-me.txt"), "--json"])
+    real = [(s["kind"], s["start"], s["end"]) for s in json.loads(res.output)["segments"]]
+    assert shown == real[:len(shown)] and len(shown) == 3
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("2-1", "--chapters '2-1': the range 2-1 is reversed; write 1-2"),
+    ("1,2-1", "--chapters '1,2-1': the range 2-1 is reversed; write 1-2"),
+    ("0", "--chapters '0': the book has chapters 1-2"),
+    ("1-3", "--chapters '1-3': the book has chapters 1-2"),
+])
+def test_chapter_spec_errors_say_what_is_wrong(tmp_path, spec, message):
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--chapters", spec])
+    assert res.exit_code == 1 and res.output.strip() == f"narrate: error: {message}"

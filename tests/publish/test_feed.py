@@ -160,11 +160,71 @@ def test_no_temp_files_left(book: Path) -> None:
     assert not [p.name for p in book.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/", "example.org/books", "https://", "/books/"])
+@pytest.mark.parametrize("url", ["ftp://example.org/", "example.org/books", "https://", "/books/",
+                                 "http://example.org/my book/", "http://example.org/a\tb/", "http:///books/",
+                                 "http://example.org:99999/", "http://example.org/100%/", "http://example.org/é/",
+                                 "http://exa mple.org/", 'http://example.org/"x"/'])
 def test_bad_base_url(book: Path, url: str) -> None:
     with pytest.raises(NarrateError, match="base URL"):
         write_feed(book, url)
     assert not (book / "feed.xml").exists()
+
+
+def test_percent_encoded_base_url_is_kept(book: Path) -> None:
+    base = "http://127.0.0.1:8000/my%20book/"
+    root = ET.parse(write_feed(book, base)).getroot()
+    assert root.find("channel/link").text == base
+    assert root.find("channel/item/enclosure").get("url") == base + "01-come-away-with-me.mp3"
+
+
+def test_characters_xml_forbids_never_reach_the_feed(book: Path) -> None:
+    manifest = json.loads((book / "book.json").read_text(encoding="utf-8"))
+    manifest["title"] = "Bad\u0001Title"
+    manifest["author"] = "A.\u000cWriter"
+    manifest["language"] = "en\u0002"
+    manifest["chapters"][0]["title"] = "Lone \ud800 surrogate \uffff"
+    manifest["chapters"][1]["subtitle"] = "Sub\u001btitle"
+    (book / "book.json").write_text(json.dumps(manifest), encoding="utf-8")  # ensure_ascii: escapes survive
+    # ElementTree's expat parser is strict: an ill-formed document raises ParseError.
+    root = ET.parse(write_feed(book, BASE, now=NOW)).getroot()
+    channel = root.find("channel")
+    assert channel.find("title").text == "BadTitle"
+    assert channel.find(f"{{{ITUNES_NS}}}author").text == "A. Writer"
+    assert channel.find("language").text == "en"
+    titles = [item.find("title").text for item in channel.findall("item")]
+    assert titles == ["Lone  surrogate ", "Stars & <Hollow>"]
+    assert channel.findall("item")[1].find("description").text == "Subtitle"
+    assert not feedparser.parse((book / "feed.xml").read_bytes()).bozo
+
+
+def test_render_with_a_control_character_in_book_toml_writes_a_well_formed_feed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+
+    src = tmp_path / "bad-book"
+    src.mkdir()
+    (src / "01-one.txt").write_text('"Hi," said Ann.\n', encoding="utf-8")
+    (src / "book.toml").write_text('title = "Bad\\u0001Title"\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(src), "-o", str(tmp_path / "o"), "-q", "-j", "1",
+                                   "--base-url", "http://127.0.0.1:8000/bad-book/"])
+    assert res.exit_code == 0, res.output
+    root = ET.parse(tmp_path / "o" / "bad-book" / "feed.xml").getroot()
+    assert root.find("channel/title").text == "BadTitle"
+
+
+def test_render_refuses_a_bad_base_url_before_rendering(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+
+    src = tmp_path / "one.txt"
+    src.write_text('"Hi," said Ann.\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["render", str(src), "-o", str(tmp_path / "o"), "-q", "-j", "1",
+                                   "--base-url", "http://127.0.0.1:8000/my book/"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.startswith("narrate: error: base URL") and "%20" in res.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_manifest(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,3 +269,138 @@ def test_serve_runs_until_ctrl_c(site: Path) -> None:
 
     serve(site, port=0, on_ready=client)  # returns once interrupted
     assert results == [200]
+
+
+# -- hardening: idle clients, bounded threads, backlog, Host names, If-Range ------------------
+
+@pytest.fixture
+def start(site: Path):
+    """Start servers on `site` with the given options; all are stopped after the test."""
+    running = []
+
+    def start_server(**options) -> NarrateHTTPServer:
+        srv = make_server(site, options.pop("host", "127.0.0.1"), 0, **options)
+        thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        running.append((srv, thread))
+        return srv
+
+    yield start_server
+    for srv, thread in running:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def _raw_get(srv: NarrateHTTPServer, path: str = "/book/feed.xml") -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", srv.server_address[1]), timeout=5)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    return sock
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def test_an_idle_connection_is_closed(start) -> None:
+    srv = start(idle_timeout_s=0.2)
+    with socket.create_connection(("127.0.0.1", srv.server_address[1]), timeout=10) as idle:
+        assert idle.recv(1) == b""  # the server hung up; without a timeout recv would wait 10 s and fail
+
+
+def test_connections_served_at_once_are_bounded(start) -> None:
+    srv = start(max_threads=2, idle_timeout_s=30)
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", srv.server_address[1]), timeout=5) for _ in range(2)]
+    waiting = _raw_get(srv)
+    try:
+        waiting.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            waiting.recv(1)  # both threads are held by idle clients
+        assert threading.active_count() <= before + 2
+        idle[0].close()  # a thread frees up and serves the waiting client
+        waiting.settimeout(5)
+        assert _read_all(waiting).startswith(b"HTTP/1.1 200")
+    finally:
+        waiting.close()
+        for sock in idle:
+            sock.close()
+
+
+def test_the_listen_backlog_holds_many_clients(site: Path) -> None:
+    srv = make_server(site, "127.0.0.1", 0)  # listening, not accepting: the kernel queues them
+    clients = []
+    try:
+        for _ in range(200):
+            # A full backlog drops the handshake, and connect() would time out here.
+            clients.append(socket.create_connection(("127.0.0.1", srv.server_address[1]), timeout=2))
+    finally:
+        for sock in clients:
+            sock.close()
+        srv.server_close()
+    assert len(clients) == 200
+
+
+@pytest.mark.parametrize("host, allowed", [
+    ("127.0.0.1:8000", True), ("localhost", True), ("LOCALHOST:1", True), ("[::1]:8000", True),
+    ("127.0.0.2", True), ("book.localhost:8000", True), ("localhost.", True),
+    ("evil.example", False), ("evil.example:8000", False), ("192.168.1.5:8000", False),
+    ("localhost.evil.example", False), ("[::ffff:8.8.8.8]", False), ("", False),
+])
+def test_loopback_host(host: str, allowed: bool) -> None:
+    from narrate.publish.serve import loopback_host
+
+    assert loopback_host(host) is allowed
+
+
+def test_a_foreign_host_name_is_refused_unless_remote_is_allowed(start) -> None:
+    local = start()
+    status, _, body = request(local, "/book/feed.xml", headers={"Host": "rebind.evil.example:8000"})
+    assert status == 403 and b"<rss/>" not in body and b"--allow-remote" in body
+    assert request(local, "/book/feed.xml", headers={"Host": f"localhost:{local.server_address[1]}"})[0] == 200
+    assert request(local, "/book/feed.xml")[0] == 200  # http.client sends 127.0.0.1:port
+    remote = start(host="127.0.0.1", allow_remote=True)
+    status, _, body = request(remote, "/book/feed.xml", headers={"Host": "my-laptop.lan:8000"})
+    assert status == 200 and body == b"<rss/>"
+
+
+def test_if_range_with_the_current_etag_gets_the_range(server: NarrateHTTPServer) -> None:
+    _, headers, _ = request(server, "/book/01-a.mp3", method="HEAD")
+    tag = headers["etag"]
+    status, _, body = request(server, "/book/01-a.mp3", headers={"Range": "bytes=0-9", "If-Range": tag})
+    assert status == 206 and body == AUDIO[:10]
+
+
+@pytest.mark.parametrize("validator", ['"stale-tag"', 'W/"weak"', "Mon, 01 Jan 2001 00:00:00 GMT", "garbage"])
+def test_if_range_that_does_not_match_gets_the_whole_file(server: NarrateHTTPServer, validator: str) -> None:
+    status, headers, body = request(server, "/book/01-a.mp3", headers={"Range": "bytes=0-9", "If-Range": validator})
+    assert status == 200 and body == AUDIO and "content-range" not in headers
+
+
+def test_if_range_after_the_file_changed_gets_the_new_file(server: NarrateHTTPServer, site: Path) -> None:
+    path = site / "book" / "01-a.mp3"
+    os.utime(path, (1_600_000_000, 1_600_000_000))
+    _, headers, _ = request(server, "/book/01-a.mp3", method="HEAD")
+    old_tag, old_date = headers["etag"], headers["last-modified"]
+    for validator in (old_tag, old_date):  # unchanged: the range is honoured
+        status, _, body = request(server, "/book/01-a.mp3", headers={"Range": "bytes=5-9", "If-Range": validator})
+        assert status == 206 and body == AUDIO[5:10]
+    new = AUDIO[::-1]
+    path.write_bytes(new)  # re-rendered: same size, new content
+    for validator in (old_tag, old_date):
+        status, _, body = request(server, "/book/01-a.mp3", headers={"Range": "bytes=5-9", "If-Range": validator})
+        assert status == 200 and body == new
+
+
+def test_if_range_date_of_a_file_changed_this_second_is_not_strong(server: NarrateHTTPServer, site: Path) -> None:
+    from email.utils import formatdate
+
+    from narrate.publish.serve import if_range_matches
+
+    stat = (site / "book" / "01-a.mp3").stat()
+    date = formatdate(stat.st_mtime, usegmt=True)
+    assert not if_range_matches(date, stat, now=stat.st_mtime + 0.5)
+    assert if_range_matches(date, stat, now=stat.st_mtime + 2)

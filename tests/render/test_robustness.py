@@ -112,3 +112,23 @@ def test_kill_9_then_render_again_resumes(tmp_path):
     assert leftovers == []
     for c in manifest["chapters"]:
         assert (out / "killbook" / c["file"]).stat().st_size == c["bytes"]
+
+
+def test_only_txt_files_are_chapters_and_the_others_are_logged(tmp_path, caplog):
+    import logging
+
+    src = tmp_path / "book"
+    src.mkdir()
+    (src / "01-one.txt").write_text('"Hi," said Ann.\n', encoding="utf-8")
+    (src / "02-two.TXT").write_text("It rained.\n", encoding="utf-8")
+    for name in ("notes.md", "CHANGELOG.md", "draft.text", "README.txt"):
+        (src / name).write_text("Not a chapter, though it has words.\n", encoding="utf-8")
+    (src / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    (src / "book.toml").write_text('title = "B"\ncover = "cover.png"\n', encoding="utf-8")
+    (src / ".hidden.txt").write_text("Hidden.\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="narrate.text.reader"):
+        book = load_book(src)
+    assert [c.source.name for c in book.chapters] == ["01-one.txt", "02-two.TXT"]
+    (record,) = [r for r in caplog.records if "not chapters" in r.getMessage()]
+    assert record.levelno == logging.INFO
+    assert record.getMessage().endswith("skipped: CHANGELOG.md, README.txt, draft.text, notes.md")

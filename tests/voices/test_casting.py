@@ -464,3 +464,38 @@ def test_changing_one_speaker_changes_only_that_speaker(rendered) -> None:
             assert f_new < f_old * 0.9, (old["text"], f_old, f_new)
         else:
             assert similar(old, new), (old["chapter"], old["text"])
+
+
+# -- speaker tables that name nobody ----------------------------------------------------------
+
+def test_unused_speakers_name_the_closest_speaker(tmp_path: Path) -> None:
+    from narrate.voices.casting import unused_speakers
+
+    voices = _parse(tmp_path, '[speakers."Rorry"]\nvoice = "en-us"\n[speakers."jess"]\nvoice = "en-us"\n'
+                              '[speakers."Lorelai"]\nvoice = "en-us"\naliases = ["Rory"]\n'
+                              '[speakers."Zebedee"]\nvoice = "en-us"\n')
+    stats = {"Rory": {"gender": "female", "lines": 5}, "Jess": {"gender": "male", "lines": 5}}
+    # Lorelai is used through her alias; Rorry and jess are typos; Zebedee is like nobody.
+    assert unused_speakers(voices, stats) == [("Rorry", "Rory"), ("jess", "Jess"), ("Zebedee", None)]
+
+
+def test_render_and_cast_warn_about_a_speaker_the_book_lacks(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+    from narrate.render.pipeline import RenderOptions, resolve_voices, script_book
+    from narrate.text.reader import load_book
+
+    book = load_book(write_book(tmp_path / "three-rooms"))
+    vm = tmp_path / "v.toml"
+    vm.write_text('[speakers."Rorry"]\nvoice = "en-us+f2"\n', encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="narrate.voices.casting"):
+        resolve_voices(book, script_book(book), RenderOptions(voices_path=vm))
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert message == f'{vm}: [speakers."Rorry"]: no speaker of that name in the book; did you mean "Rory"?'
+    res = CliRunner().invoke(cli, ["cast", str(tmp_path / "three-rooms"), "--voices", str(vm), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert f'narrate: WARNING: {vm}: [speakers."Rorry"]: no speaker of that name in the book; did you mean "Rory"?' \
+        in res.output
