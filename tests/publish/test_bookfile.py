@@ -87,6 +87,29 @@ def test_single_file_has_one_chapter_mark_per_chapter(rendered):
     assert abs(chaps[1].start_time - ch1_ms) < 60
 
 
+def test_whole_book_chapter_frames_are_stored_in_time_order(tmp_path):
+    """Players list CHAP frames as stored: the joined book's must follow the timeline (issue 14, item 6)."""
+    from podcast_fixtures import encode_mp3, sine
+
+    from narrate.audio.export import Tags
+    from narrate.publish.bookfile import ChapterFile, join_mp3
+
+    titles = ["The longest chapter title of them all", "Two", "Chapter three, medium", "4", "Five"]
+    files = []
+    for k, title in enumerate(titles):
+        path = tmp_path / f"{k:02d}.mp3"
+        path.write_bytes(encode_mp3(sine(0.5 + 0.1 * k)))
+        files.append(ChapterFile(title, path))
+    dest = tmp_path / "book.mp3"
+    sections = join_mp3(files, dest, Tags(title="Book", album="Book", artist="A", track=1, track_total=1))
+    chaps = ID3(dest).getall("CHAP")  # in file order
+    assert [c.start_time for c in chaps] == [s.start_ms for s in sections]
+    assert [c.start_time for c in chaps] == sorted(c.start_time for c in chaps)
+    assert [str(c.sub_frames["TIT2"]) for c in chaps] == titles
+    (toc,) = ID3(dest).getall("CTOC")
+    assert list(toc.child_element_ids) == [c.element_id for c in chaps]
+
+
 def ffmpeg_exe():
     found = shutil.which("ffmpeg")
     if found:
