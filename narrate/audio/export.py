@@ -239,6 +239,28 @@ def write_atomic(final: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def retag_mp3(source: Path, dest: Path, tags: Tags, sections: list[Section], duration_ms: int) -> int:
+    """Write `source`'s audio frames, untouched, to `dest` (atomically) under a new ID3 tag; return its size.
+
+    `dest` may be `source`. Tags are not audio: a new track total, title or cover needs no re-encoding.
+    """
+    from .mp3frames import audio_start
+
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{source}: cannot read ({exc.strerror})") from None
+    id3 = build_tags(tags, sections, duration_ms)
+    try:
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(data[audio_start(data):])
+            del data
+            save_id3(id3, tmp)
+    except OSError as exc:
+        raise ExportError(f"{dest}: cannot write ({exc.strerror})") from None
+    return dest.stat().st_size
+
+
 def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
     """Encode, tag (ID3v2.3) and atomically write one MP3 from a pydub value; return its size."""
     return write_pcm_mp3(path, np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, tags, sections, enc)

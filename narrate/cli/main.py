@@ -68,7 +68,7 @@ class _ProgressDisplay:
             return
         frac = p.done / p.total if p.total else 1.0
         filled = int(frac * self.WIDTH)
-        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED",
+        label = {"done": "done", "skipped": "unchanged", "failed": "FAILED", "retagged": "re-tagged",
                  "encoding": "encoding"}.get(p.status, f"{p.done}/{p.total}")
         title = (p.title[:28] + "…") if len(p.title) > 29 else p.title
         self.rows[p.index] = f"{p.index:>3} {title:<29} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {label}"
@@ -80,7 +80,7 @@ class _ProgressDisplay:
                 out.append("\x1b[2K" + self.rows[i] + "\n")
             self.drawn = len(self.rows)
             click.echo("".join(out), nl=False, err=True)
-        elif p.status in ("done", "skipped", "failed"):
+        elif p.status in ("done", "skipped", "retagged", "failed"):
             click.echo(self.rows[p.index], err=True)
 
 
@@ -142,7 +142,8 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
     result = render_book(source, opts, display)
     if not quiet:
         total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
-        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
+        retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
+        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} unchanged, "
                    f"{total_ms / 60000:.1f} min of audio")
 
 

@@ -33,7 +33,7 @@ class Progress:
     total: int
     status: str = "rendering"
     """"rendering", "encoding" (all lines synthesized; stitching, levelling and writing the MP3),
-    "done", "skipped" (unchanged) or "failed"."""
+    "done", "skipped" (unchanged), "retagged" (same audio, new tags) or "failed"."""
 
 
 ProgressFn = Callable[[Progress], None]
@@ -49,11 +49,14 @@ class ChapterJob:
     path: Path
     options: RenderOptions
     fingerprint: str
+    """What shapes the chapter's samples: lines, voices, pacing, levels, encoding (not its tags)."""
     cache_dir: Path | None = None
     """Clip cache to read and fill. None: the options' (their cache_dir, else the user cache of
     the machine the job runs on), or no cache when the options say use_cache=False."""
     prune_cache: bool = True
     """Trim the cache to its size limit afterwards (not while other jobs still need its clips)."""
+    tags_fingerprint: str = ""
+    """What the ID3 tag holds besides the audio's own timeline (track n/total, book title, cover...)."""
 
 
 def job_cache(job: ChapterJob) -> ClipCache | None:
@@ -132,6 +135,7 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         "bytes": size,
         "duration_ms": duration_ms,
         "fingerprint": job.fingerprint,
+        "tags_fingerprint": job.tags_fingerprint,
         "synthesized_clips": stats.get("synthesized", 0),
         "cached_clips": stats.get("cached", 0),
         "sections": [dataclasses.asdict(s) for s in sections],

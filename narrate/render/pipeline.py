@@ -18,6 +18,7 @@ from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from ..voices.synth import CLIP_FORMAT
+from .incremental import Plan, apply_retags, listed_entries, plan_render
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .options import RenderOptions, acx_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
@@ -111,36 +112,40 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     return voices
 
 
+AUDIO_FORMAT = "audio-1"
+"""Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
+encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
+
+
 def _fingerprint(job_material: dict) -> str:
     blob = json.dumps(job_material, sort_keys=True, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
 def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions,
-              book_dir: Path, selected: list[int]) -> list[ChapterJob]:
+              book_dir: Path) -> list[ChapterJob]:
+    """A job for every chapter, with two fingerprints: what shapes its audio, and what its tag holds."""
     jobs = []
     total = len(book.chapters)
+    cover_digest = hashlib.sha256(book.cover.read_bytes()).hexdigest() if book.cover else None
     for chapter, script in zip(book.chapters, scripts, strict=True):
-        if chapter.index not in selected:
-            continue
         lines = tuple(plan_chapter(chapter, script, voices))
         tags = Tags(title=chapter.title, subtitle=chapter.subtitle, album=book.title, artist=book.author,
                     track=chapter.index, track_total=total, language=book.language, cover=book.cover,
                     comment=f"Narrated by narrate {__version__}")
-        material = {
-            "version": __version__,
+        audio = {
+            "audio_format": AUDIO_FORMAT,
             # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
             "clip_format": CLIP_FORMAT,
             "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
-            "tags": dataclasses.asdict(tags),
-            "cover_mtime": book.cover.stat().st_mtime if book.cover else None,
             "pacing": dataclasses.asdict(options.pacing),
             "loudness": dataclasses.asdict(options.loudness),
             "encoding": dataclasses.asdict(options.encoding),
             "rate": options.sample_rate,
         }
+        tag_material = {"tags": dataclasses.asdict(tags), "cover_sha256": cover_digest}
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
-                               _fingerprint(material)))
+                               _fingerprint(audio), tags_fingerprint=_fingerprint(tag_material)))
     return jobs
 
 
@@ -169,7 +174,11 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> Non
         "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
         "chapters": [entries[i] for i in sorted(entries)],
     }
-    write_atomic(book_dir / MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomic(book_dir / MANIFEST, _manifest_json(manifest))
+
+
+def _manifest_json(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,8 @@ class RenderResult:
     rendered: tuple[int, ...]
     skipped: tuple[int, ...]
     manifest: dict
+    retagged: tuple[int, ...] = ()
+    """Chapters whose audio was kept and only the ID3 tag rewritten (e.g. a new track total or cover)."""
 
 
 def render_book(source: Path, options: RenderOptions | None = None,
@@ -197,28 +208,22 @@ def render_book(source: Path, options: RenderOptions | None = None,
     scripts = script_book(book, book_dir)
     voices = resolve_voices(book, scripts, options)
     book_dir.mkdir(parents=True, exist_ok=True)
-    jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
+    jobs = plan_jobs(book, scripts, voices, options, book_dir)
 
-    previous = {c.get("index"): c for c in load_manifest(book_dir).get("chapters", [])
-                if isinstance(c, dict) and isinstance(c.get("index"), int)}
-    # Keep entries of chapters still in the book (a partial --chapters render keeps the rest).
-    entries = {i: e for i, e in previous.items()
-               if 1 <= i <= len(book.chapters) and (book_dir / str(e.get("file", ""))).is_file()}
-    todo, skipped = [], []
-    for job in jobs:
-        old = entries.get(job.chapter.index)
-        if (not options.force and old and old.get("fingerprint") == job.fingerprint
-                and job.path.is_file() and job.path.stat().st_size == old.get("bytes")):
-            skipped.append(job.chapter.index)
-            if progress:
+    manifest = load_manifest(book_dir)
+    plan = plan_render(jobs, selected, manifest, book_dir, options.force)
+    skipped = sorted(i for i in plan.skip if i in selected)
+    if progress:
+        for job in jobs:
+            if job.chapter.index in skipped:
                 progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "skipped"))
-        else:
-            todo.append(job)
     if book.cover:
         dest = book_dir / f"cover{book.cover.suffix.lower()}"
         cover = book.cover.read_bytes()
         if not dest.is_file() or dest.read_bytes() != cover:
             write_atomic(dest, cover)
+    entries = _retag_and_tidy(book, book_dir, manifest, plan, progress)
+    todo = list(plan.encode)
 
     def on_done(entry: dict) -> None:
         entries[entry["index"]] = entry
@@ -243,7 +248,20 @@ def render_book(source: Path, options: RenderOptions | None = None,
 
         write_feed(book_dir, options.base_url)
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
-                        load_manifest(book_dir))
+                        load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
+
+
+def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan,
+                    progress: ProgressFn | None) -> dict[int, dict]:
+    """Re-tag what only needs new tags and write book.json for what is kept; return its entries by index."""
+    # Files about to be replaced leave book.json first: it never names a file whose audio changed.
+    listed = listed_entries(manifest)
+    if any(e["file"] in plan.rewritten for e in listed):
+        write_atomic(book_dir / MANIFEST, _manifest_json(
+            dict(manifest, chapters=[e for e in listed if e["file"] not in plan.rewritten])))
+    entries = {**plan.keep, **plan.skip, **apply_retags(plan, book_dir, progress)}
+    _write_manifest(book, book_dir, entries)
+    return entries
 
 
 def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], options: RenderOptions) -> None:
