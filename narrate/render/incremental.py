@@ -1,4 +1,4 @@
-"""Incremental renders: which chapters to encode, re-tag or keep."""
+"""Incremental renders: which chapters to encode, re-tag or keep, and the outputs of chapters gone from the book."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from .job import ChapterJob, Progress, ProgressFn
 
 log = logging.getLogger(__name__)
 
+FEED_SIDECARS = (".chapters.json", ".vtt")
+"""What `narrate feed` writes beside each chapter MP3 (same stem): stale once the chapter is gone."""
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a render does with each chapter, decided from book.json and the files it names."""
@@ -25,6 +29,8 @@ class Plan:
     encode: tuple[ChapterJob, ...] = ()
     keep: dict[int, dict] = field(default_factory=dict)
     """Entries of chapters outside --chapters that need rendering: kept as they are until selected."""
+    orphans: tuple[str, ...] = ()
+    """Chapter files book.json lists that belong to no chapter of the book any more."""
 
     @property
     def rewritten(self) -> set[str]:
@@ -96,7 +102,9 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
             encode.append(job)
         elif own is not None:
             keep[index] = own
-    return Plan(skip, tuple(retag), tuple(encode), keep)
+    current = {job.path.name for job in jobs}
+    orphans = sorted({e["file"] for e in entries} - current)
+    return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans))
 
 
 def _snapshot(path: Path) -> Path:
@@ -138,3 +146,18 @@ def apply_retags(plan: Plan, book_dir: Path, progress: ProgressFn | None = None)
         for snap in snapshots.values():
             snap.unlink(missing_ok=True)
     return done
+
+
+def remove_orphans(book_dir: Path, names: tuple[str, ...]) -> None:
+    """Delete chapter files of chapters no longer in the book, and the feed files made from them.
+
+    Only names book.json listed as chapter files are given here: nothing else in the folder
+    (and never a script file a user edited) is touched.
+    """
+    for name in names:
+        path = book_dir / name
+        stem = path.name[: -len(".mp3")]
+        for victim in (path, *(book_dir / (stem + suffix) for suffix in FEED_SIDECARS)):
+            if victim.is_file():
+                victim.unlink()
+                log.info("%s: removed (its chapter is no longer in the book)", victim)

@@ -18,7 +18,7 @@ from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats
 from ..voices.synth import CLIP_FORMAT
-from .incremental import Plan, apply_retags, listed_entries, plan_render
+from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .options import RenderOptions, acx_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
@@ -253,13 +253,15 @@ def render_book(source: Path, options: RenderOptions | None = None,
 
 def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan,
                     progress: ProgressFn | None) -> dict[int, dict]:
-    """Re-tag what only needs new tags and write book.json for what is kept; return its entries by index."""
+    """Re-tag what only needs new tags, remove files of chapters gone from the book, and write
+    book.json for what is kept; return its entries by chapter index."""
     # Files about to be replaced leave book.json first: it never names a file whose audio changed.
     listed = listed_entries(manifest)
     if any(e["file"] in plan.rewritten for e in listed):
         write_atomic(book_dir / MANIFEST, _manifest_json(
             dict(manifest, chapters=[e for e in listed if e["file"] not in plan.rewritten])))
     entries = {**plan.keep, **plan.skip, **apply_retags(plan, book_dir, progress)}
+    remove_orphans(book_dir, plan.orphans)
     _write_manifest(book, book_dir, entries)
     return entries
 

@@ -99,6 +99,7 @@ def test_a_chapter_inserted_in_front_renumbers_the_others_without_encoding(tmp_p
     assert result.rendered == (1,) and result.retagged == (2, 3)
     assert audio_of(book_dir / "02-part.mp3") == one
     assert audio_of(book_dir / "03-part.mp3") == two
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == ["01-opening.mp3", "02-part.mp3", "03-part.mp3"]
     assert [(c["index"], c["title"], c["file"]) for c in result.manifest["chapters"]] == [
         (1, "Prologue", "01-opening.mp3"), (2, "Chapter One", "02-part.mp3"), (3, "Chapter Two", "03-part.mp3")]
     assert str(ID3(book_dir / "02-part.mp3")["TIT2"]) == "Chapter One"
@@ -106,3 +107,46 @@ def test_a_chapter_inserted_in_front_renumbers_the_others_without_encoding(tmp_p
     assert not list(book_dir.glob(".*"))  # no snapshot or temp file left
     on_disk = json.loads((book_dir / "book.json").read_text(encoding="utf-8"))
     assert on_disk["chapters"] == result.manifest["chapters"]
+
+
+def test_files_of_deleted_or_renamed_chapters_are_removed_and_nothing_else(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    book_dir = first.book_dir
+    # Files narrate made for chapter 2 (its MP3 and feed files), and files it did not make.
+    (book_dir / "02-the-diner.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    (book_dir / "02-the-diner.chapters.json").write_text("{}", encoding="utf-8")
+    (book_dir / "notes.mp3").write_bytes(b"mine")
+    (book_dir / "02-the-diner-mine.txt").write_text("mine", encoding="utf-8")
+    scripts = book_dir / "script"
+    scripts.mkdir()
+    (scripts / "02-the-diner.json").write_text("{}", encoding="utf-8")
+
+    (book / "02-the-diner.txt").rename(book / "02-the-cafe.txt")  # renamed: a new file name
+    result = render_book(book, opts(tmp_path))
+    assert result.skipped == (1,) and result.retagged == (2,)  # same text, same audio
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == ["01-the-porch.mp3", "02-the-cafe.mp3", "notes.mp3"]
+    assert not (book_dir / "02-the-diner.vtt").exists() and not (book_dir / "02-the-diner.chapters.json").exists()
+    assert (book_dir / "02-the-diner-mine.txt").exists() and (scripts / "02-the-diner.json").exists()
+
+    (book / "02-the-cafe.txt").unlink()  # deleted
+    result = render_book(book, opts(tmp_path))
+    assert [c["file"] for c in result.manifest["chapters"]] == ["01-the-porch.mp3"]
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == ["01-the-porch.mp3", "notes.mp3"]
+    assert str(ID3(book_dir / "01-the-porch.mp3")["TRCK"]) == "1/1"
+
+
+def test_a_partial_render_removes_gone_chapters_too(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    (book / "02-the-diner.txt").unlink()
+    render_book(book, opts(tmp_path, chapters="1"))
+    assert sorted(p.name for p in first.book_dir.glob("*.mp3")) == ["01-the-porch.mp3"]
+
+
+def test_without_book_json_nothing_is_removed(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    book_dir = first.book_dir
+    (book / "02-the-diner.txt").unlink()
+    (book_dir / "book.json").unlink()  # narrate no longer knows which files it made
+    render_book(book, opts(tmp_path))
+    assert (book_dir / "02-the-diner.mp3").exists()
+    assert [c["file"] for c in json.loads((book_dir / "book.json").read_text())["chapters"]] == ["01-the-porch.mp3"]
