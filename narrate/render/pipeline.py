@@ -21,6 +21,7 @@ from ..voices.synth import CLIP_FORMAT
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .options import RenderOptions, acx_options
+from . import wholebook
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import plan_chapter
 
@@ -163,7 +164,7 @@ def load_manifest(book_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> None:
+def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_book: dict | None = None) -> None:
     manifest = {
         "narrate_version": __version__,
         "slug": book.slug,
@@ -174,6 +175,8 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> Non
         "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
         "chapters": [entries[i] for i in sorted(entries)],
     }
+    if whole_book:
+        manifest[wholebook.KEY] = whole_book
     write_atomic(book_dir / MANIFEST, _manifest_json(manifest))
 
 
@@ -222,27 +225,30 @@ def render_book(source: Path, options: RenderOptions | None = None,
         cover = book.cover.read_bytes()
         if not dest.is_file() or dest.read_bytes() != cover:
             write_atomic(dest, cover)
-    entries = _retag_and_tidy(book, book_dir, manifest, plan, progress)
+    whole = manifest.get(wholebook.KEY)
+    whole = whole if isinstance(whole, dict) else {}
+    entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress)
     todo = list(plan.encode)
 
     def on_done(entry: dict) -> None:
         entries[entry["index"]] = entry
         # Written after every chapter so an interrupted render keeps what it finished.
-        _write_manifest(book, book_dir, entries)
+        _write_manifest(book, book_dir, entries, whole)
 
     # Longest chapters first: with chapters as the unit of parallel work, this keeps every
     # core busy until the end instead of leaving one long chapter running alone.
     todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
     failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
-    _write_manifest(book, book_dir, entries)
+    _write_manifest(book, book_dir, entries, whole)
     _remove_stale(book_dir)
     if failures:
         first = failures[0][1]
         done = len(todo) - len(failures)
         raise type(first)(f"{first} ({len(failures)} chapter(s) failed; {done} rendered and kept; "
                           "fix it and run again to finish)")
-    if options.single_file or options.m4b:
-        _export_whole_book(book, book_dir, entries, options)
+    updated = wholebook.update_whole_book(book, book_dir, entries, options, whole)
+    if updated != whole:
+        _write_manifest(book, book_dir, entries, updated)
     if options.base_url:
         from ..publish.feed import write_feed
 
@@ -251,7 +257,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
                         load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
 
 
-def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan,
+def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whole: dict,
                     progress: ProgressFn | None) -> dict[int, dict]:
     """Re-tag what only needs new tags, remove files of chapters gone from the book, and write
     book.json for what is kept; return its entries by chapter index."""
@@ -262,26 +268,8 @@ def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan,
             dict(manifest, chapters=[e for e in listed if e["file"] not in plan.rewritten])))
     entries = {**plan.keep, **plan.skip, **apply_retags(plan, book_dir, progress)}
     remove_orphans(book_dir, plan.orphans)
-    _write_manifest(book, book_dir, entries)
+    _write_manifest(book, book_dir, entries, whole)
     return entries
-
-
-def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], options: RenderOptions) -> None:
-    from ..publish.bookfile import ChapterFile, join_mp3, make_m4b
-
-    missing = [c.index for c in book.chapters if c.index not in entries]
-    if missing:
-        raise InputError(f"{book.source}: whole-book output needs every chapter rendered; "
-                         f"missing chapter(s) {', '.join(map(str, missing))}")
-    files = [ChapterFile(entries[i]["title"], book_dir / entries[i]["file"]) for i in sorted(entries)]
-    tags = Tags(title=book.title, album=book.title, artist=book.author, track=1, track_total=1,
-                language=book.language, cover=book.cover, comment=f"Narrated by narrate {__version__}")
-    single = book_dir / f"{book.slug}.mp3"
-    sections = join_mp3(files, single, tags)
-    if options.m4b:
-        make_m4b(single, sections, book_dir / f"{book.slug}.m4b", tags, options.encoding.bitrate_kbps)
-        if not options.single_file:
-            single.unlink(missing_ok=True)
 
 
 def _remove_stale(book_dir: Path) -> None:

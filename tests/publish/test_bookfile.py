@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import shutil
 import subprocess
 
@@ -108,6 +110,45 @@ def test_whole_book_chapter_frames_are_stored_in_time_order(tmp_path):
     assert [str(c.sub_frames["TIT2"]) for c in chaps] == titles
     (toc,) = ID3(dest).getall("CTOC")
     assert list(toc.child_element_ids) == [c.element_id for c in chaps]
+
+
+def test_m4b_after_single_file_keeps_the_mp3_and_transcodes_only_when_needed(book, tmp_path, monkeypatch, caplog):
+    """Issue 14, item 7: --format m4b deleted the whole-book MP3 and transcoded on every render."""
+    from narrate.publish import bookfile
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    src = shutil.copytree(book, tmp_path / "two-scenes")
+    base = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "none", jobs=1)
+    book_dir = tmp_path / "out" / "two-scenes"
+    mp3, m4b = book_dir / "two-scenes.mp3", book_dir / "two-scenes.m4b"
+    render_book(src, dataclasses.replace(base, single_file=True))
+    joined = mp3.read_bytes()
+    manifest = render_book(src, dataclasses.replace(base, m4b=True)).manifest
+    assert mp3.read_bytes() == joined and m4b.stat().st_size > 10_000
+    assert set(manifest["whole_book"]) == {"mp3", "m4b"}
+    assert manifest["whole_book"]["m4b"]["bytes"] == m4b.stat().st_size
+
+    def no_ffmpeg(args):
+        raise AssertionError("transcoded although nothing changed")
+
+    monkeypatch.setattr(bookfile, "run_ffmpeg", no_ffmpeg)
+    made = m4b.stat().st_mtime_ns
+    render_book(src, dataclasses.replace(base, m4b=True))
+    render_book(src, dataclasses.replace(base, m4b=True, single_file=True))
+    assert m4b.stat().st_mtime_ns == made and mp3.read_bytes() == joined
+    monkeypatch.undo()
+
+    # A chapter changes: the MP3 asked for again is made again; the M4B not asked for is out of
+    # date and goes rather than disagree with the chapters.
+    (src / "02.txt").write_text(CH2 + "\nThey went home at last.\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="narrate"):
+        manifest = render_book(src, dataclasses.replace(base, single_file=True)).manifest
+    assert mp3.read_bytes() != joined and not m4b.exists()
+    assert set(manifest["whole_book"]) == {"mp3"}
+    assert "two-scenes.m4b: removed, out of date" in caplog.text
+    # Without the flag, an up-to-date whole-book MP3 is kept.
+    render_book(src, base)
+    assert mp3.exists()
 
 
 def ffmpeg_exe():
