@@ -171,6 +171,8 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool) -> None:
 
     if source.is_dir():
         from ..render.pipeline import write_scripts
+
+        _setup_logging((click.get_current_context().find_root().obj or {}).get("verbose", 0), False)
         from ..text.reader import load_book
 
         book = load_book(source)

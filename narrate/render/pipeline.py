@@ -67,25 +67,43 @@ def script_book(book: Book, book_dir: Path | None = None) -> list[Script]:
     """Split and attribute every chapter (characters discovered across the whole book).
 
     When `book_dir` holds an edited script for a chapter, that script is used instead, so a
-    user's corrections decide who speaks.
+    user's corrections decide who speaks. If the chapter text changed since the script was
+    written, its corrections are carried over to the new text; those that fit no line of it are
+    logged as warnings (naming the file and line) and not used.
     """
     from ..attribution.attribute import script_book as _script_book
 
     scripts = _script_book([c.text for c in book.chapters])
     if book_dir is None:
         return scripts
-    from ..attribution.scriptfile import load_script
+    from ..attribution.scriptfile import carry_corrections, read_script_file
 
     out = []
     for chapter, auto in zip(book.chapters, scripts, strict=True):
         path = script_path(book_dir, chapter)
-        out.append(load_script(path, chapter.text) if path.is_file() else auto)
+        if not path.is_file():
+            out.append(auto)
+            continue
+        edited = read_script_file(path)
+        if edited.script.text == chapter.text:
+            out.append(edited.script)
+            continue
+        merged, lost = carry_corrections(edited.script, auto)
+        log.info("%s: the chapter text changed; corrections carried over to it "
+                 "(`narrate script` updates the file)", path)
+        for index in lost:
+            log.warning("%s fits no line of the changed chapter text; it is not used", edited.describe(index))
+        out.append(merged)
     return out
 
 
 def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:
-    """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`."""
-    from ..attribution.scriptfile import load_script, merge_corrections, save_script
+    """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`.
+
+    Corrections follow an edited chapter text to their lines. When some fit no line of it, they
+    are logged as warnings and the previous file is kept beside the new one as `<name>.bak`.
+    """
+    from ..attribution.scriptfile import carry_corrections, read_script_file, save_script
 
     book_dir = out_dir / book.slug
     written = []
@@ -93,10 +111,27 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
         path = script_path(book_dir, chapter)
         script = auto
         if path.is_file() and not force:
-            script = merge_corrections(load_script(path, chapter.text), auto)
+            edited = read_script_file(path)
+            script, lost = carry_corrections(edited.script, auto)
+            if lost:
+                kept = _backup(path)
+                for index in lost:
+                    log.warning("%s fits no line of the changed chapter text; the previous file is kept as %s",
+                                edited.describe(index), kept)
         save_script(path, script, chapter.title, str(chapter.source), auto=auto)
         written.append((chapter, path, script))
     return written
+
+
+def _backup(path: Path) -> Path:
+    """Copy `path` to a free `<name>.bak[.N]` beside it, so corrections that could not be carried over stay on disk."""
+    dest = path.with_name(path.name + ".bak")
+    n = 1
+    while dest.exists():
+        dest = path.with_name(f"{path.name}.bak.{n}")
+        n += 1
+    write_atomic(dest, path.read_bytes())
+    return dest
 
 
 def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
