@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..audio.export import Section, Tags, mp3_delay_ms, mp3_loudness_loss, write_pcm_mp3
 from ..audio.loudness import normalize_samples
-from ..audio.stitch import Stitched, stitch
+from ..audio.stitch import Stitched, add_room_tone, stitch
 from ..audio.values import AudioSegment
 from ..errors import EngineError
 from ..model import TITLE, Chapter, Line, Voice
@@ -120,6 +120,8 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         if loss > MIN_LOSS_LU:
             aim = dataclasses.replace(aim, lufs=aim.lufs + min(loss, MAX_LOSS_LU))
     normalize_samples(stitched.samples, opts.sample_rate, aim)
+    if opts.room_tone_db is not None:
+        add_room_tone(stitched.samples, opts.room_tone_db)  # after levelling: its level is absolute
     delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
     duration_ms = stitched.duration_ms + delay
     sections = _sections(job.chapter, stitched, duration_ms, delay)

@@ -178,6 +178,7 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
             "loudness": dataclasses.asdict(options.loudness),
             "encoding": dataclasses.asdict(options.encoding),
             "rate": options.sample_rate,
+            "room_tone_db": options.room_tone_db,
         }
         tag_material = {"tags": dataclasses.asdict(tags), "cover_sha256": cover_digest}
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,

@@ -8,6 +8,7 @@ import logging
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 from audio_probe import decode_mp3
 from click.testing import CliRunner
@@ -212,6 +213,29 @@ def test_acx_preset_passes_narrate_check(book, tmp_path):
     mp3 = next((tmp_path / "two-scenes").glob("02-*.mp3"))
     ok = CliRunner().invoke(cli, ["check", "--acx", str(mp3)])
     assert ok.exit_code == 0, ok.output
+    assert "PASS  room tone" in ok.output
+
+
+def test_acx_pauses_hold_a_constant_room_tone(book, tmp_path):
+    """Head, tail and pauses of an ACX chapter are a steady noise floor, not digital silence (item 11)."""
+    from audio_probe import rms_db, slice_ms
+
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    result = render_book(book, RenderOptions(out_dir=tmp_path, voices_dir=tmp_path, jobs=1, acx=True, chapters="2"))
+    ch = result.manifest["chapters"][0]
+    x, rate = decode_mp3(result.book_dir / ch["file"])
+    segs = ch["segments"]
+    quiet = [(0, segs[0]["start_ms"]), (segs[-1]["end_ms"], ch["duration_ms"])]
+    quiet += [(a["end_ms"], b["start_ms"]) for a, b in zip(segs, segs[1:]) if b["start_ms"] - a["end_ms"] >= 600]
+    assert len(quiet) >= 4
+    levels = []
+    for start, end in quiet:
+        gap = slice_ms(x, rate, start + 150, end - 150)  # clear of the words' own fade
+        levels.append(rms_db(gap))
+        assert np.mean(gap == 0) < 0.2, (start, end)  # noise, not runs of zeros
+    assert all(-90 <= level <= -60 for level in levels), levels
+    assert max(levels) - min(levels) < 3, levels  # constant
 
 
 def test_bad_pacing_names_book_toml(book, tmp_path):
