@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ExportError, InputError
@@ -16,7 +16,8 @@ from ..model import DIALOGUE, NARRATION, Character, Script, Segment
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMAT", "USER_RULE", "load_script", "merge_corrections", "save_script", "script_to_file_data"]
+__all__ = ["FORMAT", "USER_RULE", "ScriptFile", "carry_corrections", "load_script", "merge_corrections",
+           "read_script_file", "save_script", "script_to_file_data"]
 
 FORMAT = "narrate-script/1"
 USER_RULE = "user"
@@ -120,14 +121,8 @@ def _segment_lines(raw: str) -> list[int]:
     return out
 
 
-def load_script(path: Path, text: str) -> Script:
-    """Read a (possibly hand-corrected) script file back, checked against the chapter `text`.
-
-    A segment whose speaker or kind differs from its `auto_speaker`/`auto_kind` (or whose rule is
-    already "user") gets rule "user" and confidence 1.0. Raises InputError naming the file, the
-    segment and the key for anything malformed, and when the chapter text has changed.
-    """
-    path = Path(path)
+def _read(path: Path) -> tuple[str, dict]:
+    """The file's raw text and its JSON, checked to be a narrate script of this format."""
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -140,11 +135,67 @@ def load_script(path: Path, text: str) -> Script:
         raise InputError(f'{path}: not a narrate script file (expected an object with a "segments" list)')
     if data.get("format", FORMAT) != FORMAT:
         raise InputError(f'{path}: "format" is {data.get("format")!r}, expected {FORMAT!r}')
+    return raw, data
+
+
+def load_script(path: Path, text: str) -> Script:
+    """Read a (possibly hand-corrected) script file back, checked against the chapter `text`.
+
+    A segment whose speaker or kind differs from its `auto_speaker`/`auto_kind` (or whose rule is
+    already "user") gets rule "user" and confidence 1.0. Raises InputError naming the file, the
+    segment and the key for anything malformed, and when the chapter text has changed (see
+    read_script_file and carry_corrections for a script whose chapter was edited since).
+    """
+    path = Path(path)
+    raw, data = _read(path)
     digest = data.get("text_sha256")
     if digest is not None and digest != text_digest(text):
         raise InputError(f"{path}: the chapter text changed since this script was written; "
-                         "re-run `narrate script --force` (hand corrections in it will be lost)")
+                         "run `narrate script` to carry its corrections over to the new text")
+    return _parse(path, raw, data, text)
+
+
+@dataclass(frozen=True)
+class ScriptFile:
+    """A script file read against the chapter text it was written for."""
+
+    path: Path
+    script: Script
+    lines: tuple[int, ...]
+    """1-based line of each segment in the file (empty when the file is not one segment per line)."""
+
+    def describe(self, index: int) -> str:
+        """'FILE: segment N (line L): the correction (speaker "X") of “text”', for messages."""
+        seg = self.script.segments[index]
+        line = f" (line {self.lines[index]})" if index < len(self.lines) else ""
+        what = f'speaker "{seg.speaker}"' if seg.kind == DIALOGUE and seg.speaker else f'kind "{seg.kind}"'
+        text = " ".join(seg.text.split())
+        text = text if len(text) <= 60 else text[:59] + "…"
+        return f"{self.path}: segment {index}{line}: the correction ({what}) of “{text}”"
+
+
+def read_script_file(path: Path) -> ScriptFile:
+    """Read a script file against its own text (its segments' texts, end to end), whatever the
+    chapter says now; InputError if the file is malformed or its "text" fields were edited."""
+    path = Path(path)
+    raw, data = _read(path)
+    pieces = []
+    for n, item in enumerate(data["segments"]):
+        piece = item.get("text") if isinstance(item, dict) else None
+        if not isinstance(piece, str):
+            raise InputError(f'{path}: segment {n}: "text": expected a string, found {piece!r}')
+        pieces.append(piece)
+    text = "".join(pieces)
+    digest = data.get("text_sha256")
+    if digest is not None and digest != text_digest(text):
+        raise InputError(f'{path}: the segments\' "text" was edited (together they no longer give the text the '
+                         'script was written for); only "speaker" and "kind" may be edited')
+    return ScriptFile(path, _parse(path, raw, data, text), tuple(_segment_lines(raw)))
+
+
+def _parse(path: Path, raw: str, data: dict, text: str) -> Script:
     _warn_unknown_keys(str(path), data, FILE_KEYS)
+    digest = data.get("text_sha256")
     characters = _load_characters(path, data.get("characters", []))
     line_of = _segment_lines(raw)
     segments: list[Segment] = []
@@ -246,23 +297,31 @@ def _load_segment(where: str, item: object, text: str) -> Segment:
     return Segment(kind, start, end, seg_text, item.get("paragraph", 0), speaker, rule, confidence)
 
 
-def merge_corrections(old: Script, new_auto: Script) -> Script:
-    """`new_auto` with the user's corrections from `old` (rule "user", same offsets) kept.
+NEAR = 0.75
+"""How alike (difflib ratio, whitespace ignored) a changed line must be to its old self to keep a correction."""
 
-    Characters named only by surviving corrections are carried over from `old`. If the
-    chapter text differs, no segment can be matched and `new_auto` is returned unchanged.
+
+def merge_corrections(old: Script, new_auto: Script) -> Script:
+    """`new_auto` with the user's corrections from `old` carried over (see carry_corrections)."""
+    return carry_corrections(old, new_auto)[0]
+
+
+def carry_corrections(old: Script, new_auto: Script) -> tuple[Script, tuple[int, ...]]:
+    """`new_auto` with the user's corrections (rule "user") from `old`, and the indices (in
+    `old.segments`) of corrections that fit no line of `new_auto`.
+
+    Lines are aligned by their text, so a correction survives an edit elsewhere in the chapter,
+    a segment moved by inserted or deleted text, and a small edit of its own line (a fixed typo).
+    Characters named only by surviving corrections are carried over from `old`.
     """
-    if old.text != new_auto.text:
-        return new_auto
-    corrected = {(s.start, s.end): s for s in old.segments if s.rule == USER_RULE}
+    corrected = [i for i, s in enumerate(old.segments) if s.rule == USER_RULE]
     if not corrected:
-        return new_auto
-    segments = []
-    for seg in new_auto.segments:
-        user = corrected.get((seg.start, seg.end))
-        if user is not None:
-            seg = replace(seg, kind=user.kind, speaker=user.speaker, rule=USER_RULE, confidence=1.0)
-        segments.append(seg)
+        return new_auto, ()
+    placed = _align(old.segments, new_auto.segments, corrected)
+    segments = list(new_auto.segments)
+    for i, j in placed.items():
+        user = old.segments[i]
+        segments[j] = replace(segments[j], kind=user.kind, speaker=user.speaker, rule=USER_RULE, confidence=1.0)
     characters = list(new_auto.characters)
     known = {c.name for c in characters}
     old_chars = {c.name: c for c in old.characters}
@@ -270,4 +329,35 @@ def merge_corrections(old: Script, new_auto: Script) -> Script:
         if seg.rule == USER_RULE and seg.speaker and seg.speaker not in known:
             characters.append(old_chars.get(seg.speaker, Character(seg.speaker)))
             known.add(seg.speaker)
-    return Script(new_auto.text, tuple(segments), tuple(characters))
+    lost = tuple(i for i in corrected if i not in placed)
+    return Script(new_auto.text, tuple(segments), tuple(characters)), lost
+
+
+def _align(old: tuple[Segment, ...], new: tuple[Segment, ...], wanted: list[int]) -> dict[int, int]:
+    """Old segment index -> new segment index, for each of `wanted` that has a counterpart."""
+    a = [" ".join(s.text.split()) for s in old]
+    b = [" ".join(s.text.split()) for s in new]
+    wanted_set = set(wanted)
+    placed: dict[int, int] = {}
+    # autojunk off: in a long chapter, a line said often ("Yes.") must still align.
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            placed.update({i: j1 + i - i1 for i in range(i1, i2) if i in wanted_set})
+        elif tag == "replace":
+            free = list(range(j1, j2))
+            for i in (i for i in range(i1, i2) if i in wanted_set):
+                j = _nearest(a[i], b, free)
+                if j is not None:
+                    placed[i] = j
+                    free.remove(j)
+    return placed
+
+
+def _nearest(line: str, new: list[str], candidates: list[int]) -> int | None:
+    best, best_ratio = None, NEAR
+    for j in candidates:
+        m = difflib.SequenceMatcher(None, line, new[j], autojunk=False)
+        if m.real_quick_ratio() >= best_ratio and m.quick_ratio() >= best_ratio and m.ratio() >= best_ratio:
+            best, best_ratio = j, m.ratio()
+    return best

@@ -25,6 +25,9 @@ _SILENCE_DB = -50.0
 """Blocks quieter than this (or than noise floor + 10 dB, if louder) count as room tone..."""
 _SILENCE_CAP_DB = -40.0
 """...but never louder than this, so a file without pauses does not read as all room tone."""
+DIGITAL_SILENCE_DB = -100.0
+"""A noise floor this low is digital silence (16-bit quantization noise alone is about -101 dB):
+ACX asks for the room's own tone in pauses, not gaps of nothing."""
 _OVERSAMPLE = 4
 _PEAK_CHUNK = 1 << 18
 
@@ -111,6 +114,8 @@ def acx_rules(m: Measurements) -> tuple[RuleResult, ...]:
         RuleResult("rms", -23 <= m.rms_db <= -18, m.rms_db, "between -23 and -18 dB", "dB"),
         RuleResult("peak", m.peak_db <= -3, m.peak_db, "at most -3 dB", "dB"),
         RuleResult("noise floor", m.noise_floor_db <= -60, m.noise_floor_db, "at most -60 dB", "dB"),
+        RuleResult("room tone", m.noise_floor_db > DIGITAL_SILENCE_DB, m.noise_floor_db,
+                   f"above {DIGITAL_SILENCE_DB:g} dB: room noise, not digital silence", "dB"),
         RuleResult("sample rate", m.sample_rate == 44100, float(m.sample_rate), "44100 Hz", "Hz"),
         RuleResult("bitrate", cbr_ok, f"{m.bitrate_kbps:.0f} kbps {m.bitrate_mode}",
                    "192 kbps or higher, CBR"),

@@ -169,6 +169,7 @@ def build_tags(tags: Tags, sections: list[Section], duration_ms: int):
         except OSError as exc:
             raise ExportError(f"{tags.cover}: cannot read cover image ({exc.strerror})") from None
         id3.add(APIC(encoding=3, mime=mime, type=PictureType.COVER_FRONT, desc="Cover", data=data))
+    sections = sorted(sections, key=lambda sec: sec.start_ms)
     ids = [f"chp{i}" for i in range(len(sections))]
     id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                  child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=short_title(tags.title))]))
@@ -212,6 +213,43 @@ def check_output_file(path: Path) -> None:
         raise ExportError(f"{path}: cannot write ({why})")
 
 
+def save_id3(id3, path: Path) -> None:
+    """Save an ID3v2.3 tag into `path` (a temporary file: the save is not atomic), CHAP frames in time order.
+
+    v2.3 because many players (and Windows) still ignore v2.4 frames. mutagen stores frames
+    sorted by size (quodlibet/mutagen#506), and players list chapter frames as stored.
+    """
+    id3.save(str(path), v2_version=3)
+    _order_chapter_frames(path)
+
+
+def _order_chapter_frames(path: Path) -> None:
+    """Rewrite the CHAP frames of the file's ID3v2.3 tag in start-time order, in the slots they held."""
+    with open(path, "r+b") as fh:
+        header = fh.read(10)
+        if header[:3] != b"ID3" or header[3] != 3 or header[5] & 0xC0:
+            return  # not a v2.3 tag as mutagen writes it (no unsynchronisation, no extended header)
+        size = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
+        body = fh.read(size)
+        frames: list[bytes] = []
+        pos = 0
+        while pos + 10 <= len(body) and body[pos:pos + 4] != b"\0\0\0\0":
+            length = 10 + int.from_bytes(body[pos + 4:pos + 8], "big")
+            frames.append(body[pos:pos + length])
+            pos += length
+        chaps = [f for f in frames if f[:4] == b"CHAP"]
+
+        def start_ms(frame: bytes) -> int:
+            at = frame.index(b"\0", 10) + 1  # after the element id
+            return int.from_bytes(frame[at:at + 4], "big")
+
+        timeline = iter(sorted(chaps, key=start_ms))
+        ordered = b"".join(next(timeline) if f[:4] == b"CHAP" else f for f in frames)
+        if ordered != body[:pos]:
+            fh.seek(10)
+            fh.write(ordered)
+
+
 @contextmanager
 def atomic_path(final: Path):
     """Yield a temp path beside `final`; on success it replaces `final`, on any error it vanishes.
@@ -244,6 +282,28 @@ def write_atomic(final: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def retag_mp3(source: Path, dest: Path, tags: Tags, sections: list[Section], duration_ms: int) -> int:
+    """Write `source`'s audio frames, untouched, to `dest` (atomically) under a new ID3 tag; return its size.
+
+    `dest` may be `source`. Tags are not audio: a new track total, title or cover needs no re-encoding.
+    """
+    from .mp3frames import audio_start
+
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{source}: cannot read ({exc.strerror})") from None
+    id3 = build_tags(tags, sections, duration_ms)
+    try:
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(data[audio_start(data):])
+            del data
+            save_id3(id3, tmp)
+    except OSError as exc:
+        raise ExportError(f"{dest}: cannot write ({exc.strerror})") from None
+    return dest.stat().st_size
+
+
 def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
     """Encode, tag (ID3v2.3) and atomically write one MP3 from a pydub value; return its size."""
     return write_pcm_mp3(path, np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, tags, sections, enc)
@@ -257,8 +317,7 @@ def write_pcm_mp3(path: Path, x: np.ndarray, frame_rate: int, tags: Tags, sectio
     try:
         with atomic_path(path) as tmp:
             tmp.write_bytes(mp3)
-            # v2.3 because many players (and Windows) still ignore v2.4 frames.
-            id3.save(str(tmp), v2_version=3)
+            save_id3(id3, tmp)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror})") from None
     return path.stat().st_size

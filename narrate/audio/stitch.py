@@ -76,6 +76,36 @@ class Stitched:
         return from_samples(self.samples, self.frame_rate)
 
 
+ROOM_TONE_TILE = 1 << 16
+"""Samples of noise generated once and repeated: a constant floor without a chapter-sized noise array."""
+ROOM_TONE_CHUNK = 1 << 20
+
+
+def room_tone(level_db: float, n: int = ROOM_TONE_TILE) -> np.ndarray:
+    """`n` samples of soft (1/f, "pink") noise at `level_db` dBFS RMS, the same every time."""
+    rng = np.random.default_rng(0x726F6F6D)  # fixed: a render is repeatable
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    # Pink above n/256 bins (86 Hz at 22.05 kHz), flat below: a deep rumble would make the
+    # floor swell and fade from one second to the next.
+    spectrum /= np.sqrt(np.maximum(np.arange(spectrum.size), n // 256))
+    spectrum[0] = 0.0  # no DC offset
+    noise = np.fft.irfft(spectrum, n)  # periodic, so repeated tiles join without a click
+    return noise * (32768 * 10 ** (level_db / 20) / np.sqrt(np.mean(noise ** 2)))
+
+
+def add_room_tone(x: np.ndarray, level_db: float) -> None:
+    """Add a constant noise floor at `level_db` dBFS RMS to int16 samples `x`, in place.
+
+    ACX asks for room tone in the head, tail and pauses: digital silence sounds like a drop-out
+    and is flagged. The floor runs under the speech too, as in a real room.
+    """
+    tile = room_tone(level_db)
+    for start in range(0, x.size, ROOM_TONE_CHUNK):
+        part = x[start:start + ROOM_TONE_CHUNK]
+        noise = np.resize(np.roll(tile, -(start % tile.size)), part.size)
+        part[:] = np.clip(np.rint(part + noise), -32768, 32767)
+
+
 def _ms(frames: int, rate: int) -> int:
     return round(frames * 1000 / rate)
 

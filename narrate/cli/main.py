@@ -187,7 +187,8 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
         display.close()
     if not quiet:
         total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
-        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
+        retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
+        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} unchanged, "
                    f"{total_ms / 60000:.1f} min of audio")
 
 
@@ -215,6 +216,8 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool) -> None:
 
     if source.is_dir():
         from ..render.pipeline import write_scripts
+
+        _setup_logging((click.get_current_context().find_root().obj or {}).get("verbose", 0), False)
         from ..text.reader import load_book
 
         book = load_book(source)

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 RUNNING = ("rendering", "encoding")
 FINISHED = ("done", "failed")
-LABELS = {"done": "done", "skipped": "unchanged", "failed": "FAILED", "encoding": "encoding"}
+KEPT = ("skipped", "retagged")  # the audio was kept: unchanged, or only its tags rewritten
+LABELS = {"done": "done", "skipped": "unchanged", "retagged": "re-tagged", "failed": "FAILED", "encoding": "encoding"}
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -57,7 +58,7 @@ class ProgressDisplay:
             return
         self.latest[p.index] = p
         if not self.tty:
-            if p.status in (*FINISHED, "skipped"):
+            if p.status in (*FINISHED, *KEPT):
                 self._write(self.row(p) + "\n")
             return
         if p.status in FINISHED:
@@ -74,7 +75,7 @@ class ProgressDisplay:
 
     def book_row(self) -> str:
         """The whole book: lines spoken of the chapters to render, chapters finished, unchanged, failed."""
-        todo = [p for p in self.latest.values() if p.status != "skipped"]
+        todo = [p for p in self.latest.values() if p.status not in KEPT]
         lines = sum(p.total for p in todo)
         done = sum(p.total if p.status in (*FINISHED, "encoding") else p.done for p in todo)
         finished = sum(p.status in FINISHED for p in todo)

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audio.export import Section, Tags, atomic_path, build_tags
+from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
 from ..audio.mp3frames import iter_frames
 from ..errors import ExportError
 
@@ -57,7 +57,7 @@ def join_mp3(chapters: list[ChapterFile], dest: Path, tags: Tags) -> list[Sectio
                 sections.append(Section(ch.title, round(position * 1000 / rate), round((position + n) * 1000 / rate)))
                 position += n
         duration_ms = round(position * 1000 / rate) if rate else 0
-        build_tags(tags, sections, duration_ms).save(str(tmp), v2_version=3)
+        save_id3(build_tags(tags, sections, duration_ms), tmp)
     return sections
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..audio.export import Section, Tags, mp3_delay_ms, mp3_loudness_loss, write_pcm_mp3
 from ..audio.loudness import normalize_samples
-from ..audio.stitch import Stitched, stitch
+from ..audio.stitch import Stitched, add_room_tone, stitch
 from ..audio.values import AudioSegment
 from ..errors import EngineError
 from ..model import TITLE, Chapter, Line, Voice
@@ -34,7 +34,7 @@ class Progress:
     status: str = "rendering"
     """"queued" (to be rendered; reported for every such chapter before any starts), "rendering",
     "encoding" (all lines synthesized; stitching, levelling and writing the MP3), "done",
-    "skipped" (unchanged) or "failed"."""
+    "skipped" (unchanged), "retagged" (same audio, new tags) or "failed"."""
 
 
 ProgressFn = Callable[[Progress], None]
@@ -50,11 +50,14 @@ class ChapterJob:
     path: Path
     options: RenderOptions
     fingerprint: str
+    """What shapes the chapter's samples: lines, voices, pacing, levels, encoding (not its tags)."""
     cache_dir: Path | None = None
     """Clip cache to read and fill. None: the options' (their cache_dir, else the user cache of
     the machine the job runs on), or no cache when the options say use_cache=False."""
     prune_cache: bool = True
     """Trim the cache to its size limit afterwards (not while other jobs still need its clips)."""
+    tags_fingerprint: str = ""
+    """What the ID3 tag holds besides the audio's own timeline (track n/total, book title, cover...)."""
 
 
 def job_cache(job: ChapterJob) -> ClipCache | None:
@@ -118,6 +121,8 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         if loss > MIN_LOSS_LU:
             aim = dataclasses.replace(aim, lufs=aim.lufs + min(loss, MAX_LOSS_LU))
     normalize_samples(stitched.samples, opts.sample_rate, aim)
+    if opts.room_tone_db is not None:
+        add_room_tone(stitched.samples, opts.room_tone_db)  # after levelling: its level is absolute
     delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
     duration_ms = stitched.duration_ms + delay
     sections = _sections(job.chapter, stitched, duration_ms, delay)
@@ -133,6 +138,7 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         "bytes": size,
         "duration_ms": duration_ms,
         "fingerprint": job.fingerprint,
+        "tags_fingerprint": job.tags_fingerprint,
         "synthesized_clips": stats.get("synthesized", 0),
         "cached_clips": stats.get("cached", 0),
         "sections": [dataclasses.asdict(s) for s in sections],

@@ -43,6 +43,9 @@ class RenderOptions:
     """Also write the whole book as an .m4b audiobook (needs ffmpeg)."""
     acx: bool = False
     """Apply the ACX preset (see acx_options) on top of the other settings."""
+    room_tone_db: float | None = None
+    """A constant noise floor under each chapter, in dBFS RMS (the ACX preset's room tone);
+    None: pauses are digital silence."""
     on_engine_error: str = "fail"
     """"fail": a line the engine cannot say fails its chapter (others still render);
     "narrator": say it with the narrator's voice instead, with a warning."""
@@ -53,12 +56,17 @@ class RenderOptions:
     pre-synthesis pass (see parallel.py) needs workers that share this machine's clip cache."""
 
 
+ACX_ROOM_TONE_DB = -75.0
+
+
 def acx_options(options: RenderOptions) -> RenderOptions:
-    """The ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS about -20 dB, peaks under -3 dB."""
+    """The ACX audiobook preset: 44.1 kHz, 192 kbps CBR, RMS about -20 dB, peaks under -3 dB, room tone."""
     pacing = options.pacing or Pacing()
     return dataclasses.replace(
         options, acx=False, sample_rate=44100, encoding=Encoding(bitrate_kbps=192, quality=options.encoding.quality),
         loudness=LoudnessTarget(lufs=None, rms_db=-20.0, peak_db=-3.5),
+        # ACX rejects digital silence: a floor well under its -60 dB limit, well over 16-bit quantization.
+        room_tone_db=ACX_ROOM_TONE_DB if options.room_tone_db is None else options.room_tone_db,
         # ACX asks for 0.5-1 s of room tone at the head and 1-5 s at the tail.
         pacing=dataclasses.replace(pacing, head_ms=min(max(pacing.head_ms, 600), 900),
                                    tail_ms=min(max(pacing.tail_ms, 1500), 4500)))

@@ -18,9 +18,11 @@ from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
 from ..voices.synth import CLIP_FORMAT
+from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
 from .options import RenderOptions, acx_options
+from . import wholebook
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import plan_chapter
 
@@ -68,25 +70,43 @@ def script_book(book: Book, book_dir: Path | None = None) -> list[Script]:
     """Split and attribute every chapter (characters discovered across the whole book).
 
     When `book_dir` holds an edited script for a chapter, that script is used instead, so a
-    user's corrections decide who speaks.
+    user's corrections decide who speaks. If the chapter text changed since the script was
+    written, its corrections are carried over to the new text; those that fit no line of it are
+    logged as warnings (naming the file and line) and not used.
     """
     from ..attribution.attribute import script_book as _script_book
 
     scripts = _script_book([c.text for c in book.chapters])
     if book_dir is None:
         return scripts
-    from ..attribution.scriptfile import load_script
+    from ..attribution.scriptfile import carry_corrections, read_script_file
 
     out = []
     for chapter, auto in zip(book.chapters, scripts, strict=True):
         path = script_path(book_dir, chapter)
-        out.append(load_script(path, chapter.text) if path.is_file() else auto)
+        if not path.is_file():
+            out.append(auto)
+            continue
+        edited = read_script_file(path)
+        if edited.script.text == chapter.text:
+            out.append(edited.script)
+            continue
+        merged, lost = carry_corrections(edited.script, auto)
+        log.info("%s: the chapter text changed; corrections carried over to it "
+                 "(`narrate script` updates the file)", path)
+        for index in lost:
+            log.warning("%s fits no line of the changed chapter text; it is not used", edited.describe(index))
+        out.append(merged)
     return out
 
 
 def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:
-    """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`."""
-    from ..attribution.scriptfile import load_script, merge_corrections, save_script
+    """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`.
+
+    Corrections follow an edited chapter text to their lines. When some fit no line of it, they
+    are logged as warnings and the previous file is kept beside the new one as `<name>.bak`.
+    """
+    from ..attribution.scriptfile import carry_corrections, read_script_file, save_script
 
     book_dir = out_dir / book.slug
     ensure_folder(book_dir / SCRIPT_DIR)
@@ -95,10 +115,27 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
         path = script_path(book_dir, chapter)
         script = auto
         if path.is_file() and not force:
-            script = merge_corrections(load_script(path, chapter.text), auto)
+            edited = read_script_file(path)
+            script, lost = carry_corrections(edited.script, auto)
+            if lost:
+                kept = _backup(path)
+                for index in lost:
+                    log.warning("%s fits no line of the changed chapter text; the previous file is kept as %s",
+                                edited.describe(index), kept)
         save_script(path, script, chapter.title, str(chapter.source), auto=auto)
         written.append((chapter, path, script))
     return written
+
+
+def _backup(path: Path) -> Path:
+    """Copy `path` to a free `<name>.bak[.N]` beside it, so corrections that could not be carried over stay on disk."""
+    dest = path.with_name(path.name + ".bak")
+    n = 1
+    while dest.exists():
+        dest = path.with_name(f"{path.name}.bak.{n}")
+        n += 1
+    write_atomic(dest, path.read_bytes())
+    return dest
 
 
 def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
@@ -117,36 +154,41 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     return voices
 
 
+AUDIO_FORMAT = "audio-1"
+"""Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
+encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
+
+
 def _fingerprint(job_material: dict) -> str:
     blob = json.dumps(job_material, sort_keys=True, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
 def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions,
-              book_dir: Path, selected: list[int]) -> list[ChapterJob]:
+              book_dir: Path) -> list[ChapterJob]:
+    """A job for every chapter, with two fingerprints: what shapes its audio, and what its tag holds."""
     jobs = []
     total = len(book.chapters)
+    cover_digest = hashlib.sha256(book.cover.read_bytes()).hexdigest() if book.cover else None
     for chapter, script in zip(book.chapters, scripts, strict=True):
-        if chapter.index not in selected:
-            continue
         lines = tuple(plan_chapter(chapter, script, voices))
         tags = Tags(title=chapter.title, subtitle=chapter.subtitle, album=book.title, artist=book.author,
                     track=chapter.index, track_total=total, language=book.language, cover=book.cover,
                     comment=f"Narrated by narrate {__version__}")
-        material = {
-            "version": __version__,
+        audio = {
+            "audio_format": AUDIO_FORMAT,
             # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
             "clip_format": CLIP_FORMAT,
             "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
-            "tags": dataclasses.asdict(tags),
-            "cover_mtime": book.cover.stat().st_mtime if book.cover else None,
             "pacing": dataclasses.asdict(options.pacing),
             "loudness": dataclasses.asdict(options.loudness),
             "encoding": dataclasses.asdict(options.encoding),
             "rate": options.sample_rate,
+            "room_tone_db": options.room_tone_db,
         }
+        tag_material = {"tags": dataclasses.asdict(tags), "cover_sha256": cover_digest}
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
-                               _fingerprint(material)))
+                               _fingerprint(audio), tags_fingerprint=_fingerprint(tag_material)))
     return jobs
 
 
@@ -164,7 +206,7 @@ def load_manifest(book_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> None:
+def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_book: dict | None = None) -> None:
     manifest = {
         "narrate_version": __version__,
         "slug": book.slug,
@@ -175,7 +217,13 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict]) -> Non
         "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
         "chapters": [entries[i] for i in sorted(entries)],
     }
-    write_atomic(book_dir / MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    if whole_book:
+        manifest[wholebook.KEY] = whole_book
+    write_atomic(book_dir / MANIFEST, _manifest_json(manifest))
+
+
+def _manifest_json(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -184,6 +232,8 @@ class RenderResult:
     rendered: tuple[int, ...]
     skipped: tuple[int, ...]
     manifest: dict
+    retagged: tuple[int, ...] = ()
+    """Chapters whose audio was kept and only the ID3 tag rewritten (e.g. a new track total or cover)."""
 
 
 def render_book(source: Path, options: RenderOptions | None = None,
@@ -214,71 +264,65 @@ def render_book(source: Path, options: RenderOptions | None = None,
 def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions, book_dir: Path,
                    selected: list[int], progress: ProgressFn | None) -> RenderResult:
     """The part of render_book that writes into `book_dir`, which no other render may write into meanwhile."""
-    jobs = plan_jobs(book, scripts, voices, options, book_dir, selected)
+    jobs = plan_jobs(book, scripts, voices, options, book_dir)
 
-    previous = {c.get("index"): c for c in load_manifest(book_dir).get("chapters", [])
-                if isinstance(c, dict) and isinstance(c.get("index"), int)}
-    # Keep entries of chapters still in the book (a partial --chapters render keeps the rest).
-    entries = {i: e for i, e in previous.items()
-               if 1 <= i <= len(book.chapters) and (book_dir / str(e.get("file", ""))).is_file()}
-    todo, skipped = [], []
-    for job in jobs:
-        old = entries.get(job.chapter.index)
-        if (not options.force and old and old.get("fingerprint") == job.fingerprint
-                and job.path.is_file() and job.path.stat().st_size == old.get("bytes")):
-            skipped.append(job.chapter.index)
-            if progress:
+    manifest = load_manifest(book_dir)
+    plan = plan_render(jobs, selected, manifest, book_dir, options.force)
+    skipped = sorted(i for i in plan.skip if i in selected)
+    if progress:
+        for job in jobs:
+            if job.chapter.index in skipped:
                 progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "skipped"))
-        else:
-            todo.append(job)
     if book.cover:
         dest = book_dir / f"cover{book.cover.suffix.lower()}"
         cover = book.cover.read_bytes()
         if not dest.is_file() or dest.read_bytes() != cover:
             write_atomic(dest, cover)
+    whole = manifest.get(wholebook.KEY)
+    whole = whole if isinstance(whole, dict) else {}
+    entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress)
+    todo = list(plan.encode)
 
     def on_done(entry: dict) -> None:
         entries[entry["index"]] = entry
         # Written after every chapter so an interrupted render keeps what it finished.
-        _write_manifest(book, book_dir, entries)
+        _write_manifest(book, book_dir, entries, whole)
 
     # Longest chapters first: with chapters as the unit of parallel work, this keeps every
     # core busy until the end instead of leaving one long chapter running alone.
     todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
     failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
-    _write_manifest(book, book_dir, entries)
+    _write_manifest(book, book_dir, entries, whole)
     _remove_stale(book_dir)
     if failures:
         first = failures[0][1]
         done = len(todo) - len(failures)
         raise type(first)(f"{first} ({len(failures)} chapter(s) failed; {done} rendered and kept; "
                           "fix it and run again to finish)")
-    if options.single_file or options.m4b:
-        _export_whole_book(book, book_dir, entries, options)
+    updated = wholebook.update_whole_book(book, book_dir, entries, options, whole)
+    if updated != whole:
+        _write_manifest(book, book_dir, entries, updated)
     if options.base_url:
         from ..publish.feed import write_feed
 
         write_feed(book_dir, options.base_url)
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
-                        load_manifest(book_dir))
+                        load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
 
 
-def _export_whole_book(book: Book, book_dir: Path, entries: dict[int, dict], options: RenderOptions) -> None:
-    from ..publish.bookfile import ChapterFile, join_mp3, make_m4b
-
-    missing = [c.index for c in book.chapters if c.index not in entries]
-    if missing:
-        raise InputError(f"{book.source}: whole-book output needs every chapter rendered; "
-                         f"missing chapter(s) {', '.join(map(str, missing))}")
-    files = [ChapterFile(entries[i]["title"], book_dir / entries[i]["file"]) for i in sorted(entries)]
-    tags = Tags(title=book.title, album=book.title, artist=book.author, track=1, track_total=1,
-                language=book.language, cover=book.cover, comment=f"Narrated by narrate {__version__}")
-    single = book_dir / f"{book.slug}.mp3"
-    sections = join_mp3(files, single, tags)
-    if options.m4b:
-        make_m4b(single, sections, book_dir / f"{book.slug}.m4b", tags, options.encoding.bitrate_kbps)
-        if not options.single_file:
-            single.unlink(missing_ok=True)
+def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whole: dict,
+                    progress: ProgressFn | None) -> dict[int, dict]:
+    """Re-tag what only needs new tags, remove files of chapters gone from the book, and write
+    book.json for what is kept; return its entries by chapter index."""
+    # Files about to be replaced leave book.json first: it never names a file whose audio changed.
+    listed = listed_entries(manifest)
+    if any(e["file"] in plan.rewritten for e in listed):
+        write_atomic(book_dir / MANIFEST, _manifest_json(
+            dict(manifest, chapters=[e for e in listed if e["file"] not in plan.rewritten])))
+    entries = {**plan.keep, **plan.skip, **apply_retags(plan, book_dir, progress)}
+    remove_orphans(book_dir, plan.orphans)
+    _write_manifest(book, book_dir, entries, whole)
+    return entries
 
 
 def _remove_stale(book_dir: Path) -> None:

@@ -12,8 +12,10 @@ import pytest
 from narrate.attribution.attribute import script_text
 from narrate.attribution.scriptfile import (
     USER_RULE,
+    carry_corrections,
     load_script,
     merge_corrections,
+    read_script_file,
     save_script,
     script_to_file_data,
 )
@@ -108,9 +110,9 @@ def test_kind_can_change_both_ways(tmp_path, script):
     assert (loaded.segments[n].kind, loaded.segments[n].speaker, loaded.segments[n].rule) == (DIALOGUE, "Mr. Bell", USER_RULE)
 
 
-def test_changed_chapter_text_says_rerun_with_force(tmp_path, script):
+def test_changed_chapter_text_says_run_script_to_carry_corrections(tmp_path, script):
     path = write(tmp_path, script)
-    with pytest.raises(InputError, match=r"01-morning\.json.*text changed.*--force"):
+    with pytest.raises(InputError, match=r"01-morning\.json.*text changed.*`narrate script` to carry"):
         load_script(path, TEXT.replace("raining", "snowing"))
 
 
@@ -222,3 +224,55 @@ def test_a_file_as_saved_has_no_unknown_keys(tmp_path, script, caplog):
     with caplog.at_level(logging.WARNING, logger="narrate.attribution.scriptfile"):
         load_script(write(tmp_path, script), TEXT)
     assert not caplog.records
+
+
+def corrected_file(tmp_path, script, text_of_line: str, speaker: str) -> Path:
+    path = write(tmp_path, script)
+    edit(path, next(i for i, s in enumerate(script.segments) if s.text == text_of_line), speaker=speaker)
+    return path
+
+
+def speaker_of(script, text: str) -> tuple[str | None, str | None]:
+    seg = next(s for s in script.segments if s.text == text)
+    return seg.speaker, seg.rule
+
+
+def test_corrections_follow_an_edit_elsewhere_in_the_chapter(tmp_path, script):
+    """Issue 14, item 5: a typo fixed anywhere in the chapter used to make every correction unusable."""
+    path = corrected_file(tmp_path, script, "Not yet.", "The Gardener")
+    new_text = "It was a grey day.\n\n" + TEXT.replace("out of the window", "out of the kitchen window")
+    edited = read_script_file(path)
+    assert edited.script.text == TEXT
+    merged, lost = carry_corrections(edited.script, script_text(new_text))
+    assert lost == ()
+    assert speaker_of(merged, "Not yet.") == ("The Gardener", USER_RULE)
+    assert merged.text == new_text and any(c.name == "The Gardener" for c in merged.characters)
+    assert sum(s.rule == USER_RULE for s in merged.segments) == 1
+
+
+def test_a_line_nearly_unchanged_keeps_its_correction_a_rewritten_one_is_reported(tmp_path):
+    old_text = TEXT.replace("Is it raining?", "Is it rainning outside?")
+    old = script_text(old_text)
+    path = corrected_file(tmp_path, old, "Not yet.", "The Gardener")
+    i = next(i for i, s in enumerate(old.segments) if s.text == "Is it rainning outside?")
+    edit(path, i, speaker="Mr. Bell")
+    edited = read_script_file(path)
+    # The typo in the corrected line is fixed; the other corrected line is rewritten.
+    new = script_text(old_text.replace("rainning", "raining").replace('"Not yet."', '"Ask me tomorrow, Anne."'))
+    merged, lost = carry_corrections(edited.script, new)
+    assert speaker_of(merged, "Is it raining outside?") == ("Mr. Bell", USER_RULE)
+    assert [edited.script.segments[n].text for n in lost] == ["Not yet."]
+    message = edited.describe(lost[0])
+    prefix = f"{path}: segment {lost[0]} (line "
+    assert message.startswith(prefix) and message.endswith('): the correction (speaker "The Gardener") of “Not yet.”')
+    line = int(message[len(prefix):].split(")")[0])
+    segment_object = path.read_text(encoding="utf-8").splitlines()[line - 1:]
+    assert segment_object[0].strip() == "{" and '"Not yet."' in "".join(segment_object[:segment_object.index("  }")])
+
+
+def test_a_script_file_whose_text_fields_were_edited_is_refused(tmp_path, script):
+    path = write(tmp_path, script)
+    raw = path.read_text(encoding="utf-8").replace('"text": "Not yet."', '"text": "Not now."')
+    path.write_text(raw, encoding="utf-8")
+    with pytest.raises(InputError, match=r'01-morning\.json: the segments\' "text" was edited'):
+        read_script_file(path)

@@ -69,8 +69,21 @@ def test_acx_pass(files: dict[str, Path]) -> None:
     assert m.head_s == pytest.approx(0.7, abs=0.1)
     assert m.tail_s == pytest.approx(2.0, abs=0.3)
     assert m.duration_s == pytest.approx(5.7, abs=0.1)
-    assert set(rules(report)) == {"rms", "peak", "noise floor", "sample rate", "bitrate",
+    assert set(rules(report)) == {"rms", "peak", "noise floor", "room tone", "sample rate", "bitrate",
                                   "head room tone", "tail room tone", "length"}
+
+
+def test_acx_flags_digital_silence(tmp_path: Path) -> None:
+    """Pauses of nothing at all (-inf dB) are not room tone: ACX rejects them (issue 14, item 11)."""
+    rng = np.random.default_rng(7)
+    sig = np.concatenate([np.zeros(int(0.7 * RATE)), speech_like(3.0, rng), np.zeros(2 * RATE)])
+    path = tmp_path / "gated.mp3"
+    path.write_bytes(encode_mp3(sig * 10 ** (-21 / 20) / np.sqrt(np.mean(sig ** 2)), rate=RATE, kbps=192))
+    by_name = rules(check_file(path, "acx"))
+    assert by_name["noise floor"].passed and by_name["noise floor"].measured == -math.inf
+    assert not by_name["room tone"].passed
+    assert by_name["room tone"].measured_text() == "-inf dB"
+    assert [name for name, rule in by_name.items() if not rule.passed] == ["room tone"]
 
 
 def test_acx_too_loud_fails_rms_and_peak(files: dict[str, Path]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fake_engine import FakeEngine
 
@@ -97,3 +98,21 @@ def test_pacing_from_dict_validates():
         Pacing.from_dict({"scene": 3})
     with pytest.raises(ValueError, match="paragraph_ms must be"):
         Pacing.from_dict({"paragraph_ms": -1})
+
+
+def test_room_tone_is_a_steady_repeatable_floor_that_never_wraps_around():
+    from audio_probe import rms_db
+
+    from narrate.audio.stitch import add_room_tone
+
+    x = np.zeros(3 * (1 << 20) + 123, dtype=np.int16)  # several chunks and tiles
+    add_room_tone(x, -75.0)
+    assert abs(rms_db(x) - (-75.0)) < 0.5
+    seconds = [rms_db(x[i:i + 22050]) for i in range(0, x.size - 22050, 22050)]
+    assert max(seconds) - min(seconds) < 1.0
+    y = np.zeros_like(x)
+    add_room_tone(y, -75.0)
+    assert np.array_equal(x, y)
+    loud = np.full(1000, 32767, dtype=np.int16)
+    add_room_tone(loud, -75.0)
+    assert loud.min() > 32000  # clipped at full scale, not wrapped to negative

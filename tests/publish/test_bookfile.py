@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 from audio_probe import decode_mp3
 from click.testing import CliRunner
@@ -87,6 +90,68 @@ def test_single_file_has_one_chapter_mark_per_chapter(rendered):
     assert abs(chaps[1].start_time - ch1_ms) < 60
 
 
+def test_whole_book_chapter_frames_are_stored_in_time_order(tmp_path):
+    """Players list CHAP frames as stored: the joined book's must follow the timeline (issue 14, item 6)."""
+    from podcast_fixtures import encode_mp3, sine
+
+    from narrate.audio.export import Tags
+    from narrate.publish.bookfile import ChapterFile, join_mp3
+
+    titles = ["The longest chapter title of them all", "Two", "Chapter three, medium", "4", "Five"]
+    files = []
+    for k, title in enumerate(titles):
+        path = tmp_path / f"{k:02d}.mp3"
+        path.write_bytes(encode_mp3(sine(0.5 + 0.1 * k)))
+        files.append(ChapterFile(title, path))
+    dest = tmp_path / "book.mp3"
+    sections = join_mp3(files, dest, Tags(title="Book", album="Book", artist="A", track=1, track_total=1))
+    chaps = ID3(dest).getall("CHAP")  # in file order
+    assert [c.start_time for c in chaps] == [s.start_ms for s in sections]
+    assert [c.start_time for c in chaps] == sorted(c.start_time for c in chaps)
+    assert [str(c.sub_frames["TIT2"]) for c in chaps] == titles
+    (toc,) = ID3(dest).getall("CTOC")
+    assert list(toc.child_element_ids) == [c.element_id for c in chaps]
+
+
+def test_m4b_after_single_file_keeps_the_mp3_and_transcodes_only_when_needed(book, tmp_path, monkeypatch, caplog):
+    """Issue 14, item 7: --format m4b deleted the whole-book MP3 and transcoded on every render."""
+    from narrate.publish import bookfile
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    src = shutil.copytree(book, tmp_path / "two-scenes")
+    base = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "none", jobs=1)
+    book_dir = tmp_path / "out" / "two-scenes"
+    mp3, m4b = book_dir / "two-scenes.mp3", book_dir / "two-scenes.m4b"
+    render_book(src, dataclasses.replace(base, single_file=True))
+    joined = mp3.read_bytes()
+    manifest = render_book(src, dataclasses.replace(base, m4b=True)).manifest
+    assert mp3.read_bytes() == joined and m4b.stat().st_size > 10_000
+    assert set(manifest["whole_book"]) == {"mp3", "m4b"}
+    assert manifest["whole_book"]["m4b"]["bytes"] == m4b.stat().st_size
+
+    def no_ffmpeg(args):
+        raise AssertionError("transcoded although nothing changed")
+
+    monkeypatch.setattr(bookfile, "run_ffmpeg", no_ffmpeg)
+    made = m4b.stat().st_mtime_ns
+    render_book(src, dataclasses.replace(base, m4b=True))
+    render_book(src, dataclasses.replace(base, m4b=True, single_file=True))
+    assert m4b.stat().st_mtime_ns == made and mp3.read_bytes() == joined
+    monkeypatch.undo()
+
+    # A chapter changes: the MP3 asked for again is made again; the M4B not asked for is out of
+    # date and goes rather than disagree with the chapters.
+    (src / "02.txt").write_text(CH2 + "\nThey went home at last.\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="narrate"):
+        manifest = render_book(src, dataclasses.replace(base, single_file=True)).manifest
+    assert mp3.read_bytes() != joined and not m4b.exists()
+    assert set(manifest["whole_book"]) == {"mp3"}
+    assert "two-scenes.m4b: removed, out of date" in caplog.text
+    # Without the flag, an up-to-date whole-book MP3 is kept.
+    render_book(src, base)
+    assert mp3.exists()
+
+
 def ffmpeg_exe():
     found = shutil.which("ffmpeg")
     if found:
@@ -148,6 +213,29 @@ def test_acx_preset_passes_narrate_check(book, tmp_path):
     mp3 = next((tmp_path / "two-scenes").glob("02-*.mp3"))
     ok = CliRunner().invoke(cli, ["check", "--acx", str(mp3)])
     assert ok.exit_code == 0, ok.output
+    assert "PASS  room tone" in ok.output
+
+
+def test_acx_pauses_hold_a_constant_room_tone(book, tmp_path):
+    """Head, tail and pauses of an ACX chapter are a steady noise floor, not digital silence (item 11)."""
+    from audio_probe import rms_db, slice_ms
+
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    result = render_book(book, RenderOptions(out_dir=tmp_path, voices_dir=tmp_path, jobs=1, acx=True, chapters="2"))
+    ch = result.manifest["chapters"][0]
+    x, rate = decode_mp3(result.book_dir / ch["file"])
+    segs = ch["segments"]
+    quiet = [(0, segs[0]["start_ms"]), (segs[-1]["end_ms"], ch["duration_ms"])]
+    quiet += [(a["end_ms"], b["start_ms"]) for a, b in zip(segs, segs[1:]) if b["start_ms"] - a["end_ms"] >= 600]
+    assert len(quiet) >= 4
+    levels = []
+    for start, end in quiet:
+        gap = slice_ms(x, rate, start + 150, end - 150)  # clear of the words' own fade
+        levels.append(rms_db(gap))
+        assert np.mean(gap == 0) < 0.2, (start, end)  # noise, not runs of zeros
+    assert all(-90 <= level <= -60 for level in levels), levels
+    assert max(levels) - min(levels) < 3, levels  # constant
 
 
 def test_bad_pacing_names_book_toml(book, tmp_path):

@@ -215,6 +215,50 @@ def test_a_corrected_script_changes_the_render(rendered_sample, tmp_path):
     assert next(s for s in forced["segments"] if s["start"] == line["start"])["speaker"] == "Rory"
 
 
+def test_corrections_survive_an_edit_of_the_chapter_text(tmp_path, caplog):
+    """Issue 14, item 5: after any text edit, `script` and `render` refused, and --force lost every correction."""
+    import logging
+
+    from click.testing import CliRunner
+    from conftest import THREE_ROOMS, copy_book
+
+    from narrate.cli.main import cli
+    from narrate.render.pipeline import RenderOptions, render_book, write_scripts
+    from narrate.text.reader import load_book
+
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    out = tmp_path / "out"
+    write_scripts(load_book(book), out)
+    path = out / "three-rooms" / "script" / "01-the-porch.json"
+    raw = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(raw):
+        if '"text": "It always is."' in line or '"text": "Then let\'s walk to town."' in line:
+            raw[n] = line.replace('"speaker": "Jess"', '"speaker": "Luke"').replace('"speaker": "Rory"', '"speaker": "Luke"')
+    path.write_text("\n".join(raw) + "\n", encoding="utf-8")
+    lost_line = next(n for n, line in enumerate(raw, 1) if "Then let's walk" in line)
+    chapter = book / "01-the-porch.txt"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("porch steps", "front steps").replace("Then let's walk to town.", "Go."),
+                       encoding="utf-8")
+
+    with caplog.at_level(logging.WARNING, logger="narrate"):
+        result = render_book(book, RenderOptions(out_dir=out, voices_dir=tmp_path / "none", jobs=1, chapters="1"))
+    segs = result.manifest["chapters"][0]["segments"]
+    assert next(s["speaker"] for s in segs if s["text"] == "It always is.") == "Luke"
+    assert f"{path}: segment 12 (line {lost_line}): the correction (speaker \"Luke\") of “Then let's walk to town.”" \
+        " fits no line of the changed chapter text" in caplog.text
+
+    res = CliRunner().invoke(cli, ["script", str(book), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"(line {lost_line})" in res.output and f"kept as {path}.bak" in res.output
+    data = json.loads(path.read_text(encoding="utf-8"))
+    seg = next(s for s in data["segments"] if s["text"] == "It always is.")
+    assert (seg["speaker"], seg["auto_speaker"], seg["rule"]) == ("Luke", "Jess", "user")
+    assert data["text_sha256"] != json.loads((out / "three-rooms" / "script" / "01-the-porch.json.bak")
+                                              .read_text(encoding="utf-8"))["text_sha256"]
+    assert "Then let's walk to town." in (path.parent / "01-the-porch.json.bak").read_text(encoding="utf-8")
+
+
 def test_voice_map_aliases_merge_speakers_book_wide(rendered_sample, tmp_path):
     """An alias in the voice map merges a speaker into another for the whole book."""
     from narrate.render.pipeline import RenderOptions, render_book

@@ -149,3 +149,43 @@ def test_ctrl_c_during_synthesis_is_raised_not_lost_in_the_callback(espeak, monk
     assert sent and unraisable == []
     monkeypatch.undo()
     assert len(espeak.synthesize("Still working.", Voice())) > 500  # and the engine goes on
+
+
+SAY_AGAIN = """
+import hashlib, json
+from narrate.model import Voice
+from narrate.voices.engines import get_engine
+
+espeak = get_engine("espeak")
+sentence = "Probably, but he knew that he loved her."
+out = {}
+for variant in ("m3", "Alex"):  # Alex: an espeak-ng variant with "flutter 0"
+    voice = Voice(voice="en-us+" + variant, rate=175, pitch=50)
+    said = []
+    for other in ("", "Where are we going? she asked.", "The quick brown fox jumps over the lazy dog."):
+        if other:
+            espeak.synthesize(other, Voice(voice="en-us+f3", rate=200, pitch=70))
+        clip = espeak.synthesize(sentence, voice).raw_data
+        said.append((len(clip), hashlib.sha256(clip).hexdigest()))
+    out[variant] = said
+print(json.dumps(out))
+"""
+
+
+def test_espeak_state_carries_over_between_utterances_as_documented():
+    """Issue 14, item 10, documented in the README (Voices) rather than fixed: espeak-ng's pitch flutter
+    (a static counter in wavegen.c's AdvanceParameters) runs on from one utterance to the next and no
+    API call resets it, so the same sentence said again after others differs in length. The variation
+    is state, not chance: a fresh process saying the same things gives the same samples, and a
+    variant without flutter keeps the length."""
+    import json
+    import subprocess
+    import sys
+
+    runs = [json.loads(subprocess.run([sys.executable, "-c", SAY_AGAIN], capture_output=True, text=True,
+                                      check=True).stdout) for _ in range(2)]
+    assert runs[0] == runs[1]
+    lengths = {variant: {n for n, _ in said} for variant, said in runs[0].items()}
+    assert len(lengths["m3"]) > 1  # if this fails, espeak-ng resets per utterance now: update the README
+    assert max(lengths["m3"]) - min(lengths["m3"]) < 2 * 22050 * 0.020  # a few ms, not a lost chunk
+    assert len(lengths["Alex"]) == 1

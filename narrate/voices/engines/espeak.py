@@ -216,6 +216,9 @@ class EspeakEngine:
             self._chunks = []
             # pyttsx3's Engine.setProperty is queued until runAndWait and its save_to_file
             # keeps one file per loop; we call the same espeak binding directly, in order.
+            # espeak-ng's pitch flutter runs on from the previous utterance (a static counter in
+            # wavegen.c that no API resets), so the same text said again can differ by a few
+            # samples: clips are made once and cached (README, "Voices").
             es.cSetSynthCallback(self._callback)
             try:
                 if es.SetVoiceByName(selected.encode("utf-8")) != 0:

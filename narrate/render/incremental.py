@@ -1,0 +1,163 @@
+"""Incremental renders: which chapters to encode, re-tag or keep, and the outputs of chapters gone from the book."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..audio.export import Section, retag_mp3
+from .job import ChapterJob, Progress, ProgressFn
+
+log = logging.getLogger(__name__)
+
+FEED_SIDECARS = (".chapters.json", ".vtt")
+"""What `narrate feed` writes beside each chapter MP3 (same stem): stale once the chapter is gone."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a render does with each chapter, decided from book.json and the files it names."""
+
+    skip: dict[int, dict] = field(default_factory=dict)
+    """Chapter index -> its manifest entry: audio and tags unchanged."""
+    retag: tuple[tuple[ChapterJob, dict], ...] = ()
+    """Same audio as an existing file (maybe under another name or number): only the tag changes."""
+    encode: tuple[ChapterJob, ...] = ()
+    keep: dict[int, dict] = field(default_factory=dict)
+    """Entries of chapters outside --chapters that need rendering: kept as they are until selected."""
+    orphans: tuple[str, ...] = ()
+    """Chapter files book.json lists that belong to no chapter of the book any more."""
+
+    @property
+    def rewritten(self) -> set[str]:
+        """File names this render replaces."""
+        return {job.path.name for job, _ in self.retag} | {job.path.name for job in self.encode}
+
+
+def safe_name(name: object) -> bool:
+    """A chapter file name narrate could have written: a plain .mp3 name inside the book folder."""
+    return (isinstance(name, str) and name.endswith(".mp3") and not name.startswith(".")
+            and Path(name).name == name and "\\" not in name)
+
+
+def listed_entries(manifest: dict) -> list[dict]:
+    """The chapter entries of a loaded book.json that name a file."""
+    chapters = manifest.get("chapters", [])
+    return [c for c in chapters if isinstance(c, dict) and safe_name(c.get("file"))] \
+        if isinstance(chapters, list) else []
+
+
+def _intact(book_dir: Path, entry: dict) -> bool:
+    path = book_dir / entry["file"]
+    return path.is_file() and path.stat().st_size == entry.get("bytes")
+
+
+def _sections(entry: dict) -> list[Section] | None:
+    """The CHAP sections an entry records, or None when it does not record them usably."""
+    try:
+        sections = [Section(str(s["title"]), int(s["start_ms"]), int(s["end_ms"])) for s in entry["sections"]]
+        int(entry["duration_ms"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return sections
+
+
+def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, book_dir: Path,
+                force: bool = False) -> Plan:
+    """Decide, for every chapter of the book, whether to keep, re-tag or encode it.
+
+    A chapter whose audio fingerprint matches a file book.json lists is never encoded again:
+    with the same tags it is kept, otherwise that file's audio is re-tagged into the chapter's
+    own file (a new track total, book title or cover; or a chapter renumbered). Only chapters
+    in `selected` are encoded; `force` encodes them even when unchanged.
+    """
+    entries = listed_entries(manifest)
+    intact = [e for e in entries if _intact(book_dir, e) and isinstance(e.get("index"), int)]
+    by_index = {e["index"]: e for e in intact}
+    by_audio: dict[str, dict] = {}
+    for e in intact:
+        if isinstance(e.get("fingerprint"), str) and _sections(e) is not None:
+            by_audio.setdefault(e["fingerprint"], e)
+    skip, keep, retag, encode = {}, {}, [], []
+    for job in jobs:
+        index = job.chapter.index
+        chosen = index in selected
+        own = by_index.get(index)
+        if own is not None and own["file"] != job.path.name:
+            own = None  # another chapter's file under this number before the book changed
+        if chosen and force:
+            encode.append(job)
+        elif own is not None and own.get("fingerprint") == job.fingerprint:
+            if own.get("tags_fingerprint") == job.tags_fingerprint:
+                skip[index] = own
+            else:
+                retag.append((job, own))
+        elif job.fingerprint in by_audio:
+            retag.append((job, by_audio[job.fingerprint]))
+        elif chosen:
+            encode.append(job)
+        elif own is not None:
+            keep[index] = own
+    current = {job.path.name for job in jobs}
+    orphans = sorted({e["file"] for e in entries} - current)
+    return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans))
+
+
+def _snapshot(path: Path) -> Path:
+    """A private name for `path`'s current content (a hard link, else a copy), safe from rewrites."""
+    dest = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+    try:
+        os.link(path, dest)
+    except OSError:
+        shutil.copyfile(path, dest)
+    return dest
+
+
+def apply_retags(plan: Plan, book_dir: Path, progress: ProgressFn | None = None) -> dict[int, dict]:
+    """Re-tag every chapter of `plan.retag`; return their new manifest entries by index.
+
+    Sources are snapshotted first: after a chapter is inserted, chapter 2's file may be the
+    source of chapter 3 and the target of the chapter that was 1.
+    """
+    snapshots: dict[str, Path] = {}
+    done: dict[int, dict] = {}
+    try:
+        for job, source in plan.retag:
+            name = source["file"]
+            if name != job.path.name and name not in snapshots:
+                snapshots[name] = _snapshot(book_dir / name)
+        for job, source in plan.retag:
+            src = snapshots.get(source["file"], book_dir / source["file"])
+            size = retag_mp3(src, job.path, job.tags, _sections(source) or [], int(source["duration_ms"]))
+            entry = dict(source)
+            entry.update(index=job.chapter.index, title=job.chapter.title, subtitle=job.chapter.subtitle,
+                         file=job.path.name, source=str(job.chapter.source), bytes=size,
+                         fingerprint=job.fingerprint, tags_fingerprint=job.tags_fingerprint)
+            done[job.chapter.index] = entry
+            log.info("%s: same audio, new tags", job.path)
+            if progress:
+                progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines),
+                                  "retagged"))
+    finally:
+        for snap in snapshots.values():
+            snap.unlink(missing_ok=True)
+    return done
+
+
+def remove_orphans(book_dir: Path, names: tuple[str, ...]) -> None:
+    """Delete chapter files of chapters no longer in the book, and the feed files made from them.
+
+    Only names book.json listed as chapter files are given here: nothing else in the folder
+    (and never a script file a user edited) is touched.
+    """
+    for name in names:
+        path = book_dir / name
+        stem = path.name[: -len(".mp3")]
+        for victim in (path, *(book_dir / (stem + suffix) for suffix in FEED_SIDECARS)):
+            if victim.is_file():
+                victim.unlink()
+                log.info("%s: removed (its chapter is no longer in the book)", victim)

@@ -1,0 +1,152 @@
+"""Incremental renders: tags are not audio, renumbered chapters keep their audio, gone chapters leave nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import THREE_ROOMS, copy_book
+from mutagen.id3 import ID3
+
+from narrate.audio.mp3frames import audio_start
+from narrate.render.pipeline import RenderOptions, render_book
+
+
+def opts(tmp_path, **kw) -> RenderOptions:
+    return RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "no-voices", jobs=1, **kw)
+
+
+def audio_of(path) -> bytes:
+    """The MP3 frames of a file, without its ID3 tag."""
+    data = path.read_bytes()
+    return data[audio_start(data):]
+
+
+def by_file(manifest) -> dict[str, dict]:
+    return {c["file"]: c for c in manifest["chapters"]}
+
+
+@pytest.fixture
+def two_rooms(tmp_path):
+    """THREE_ROOMS without its last chapter, rendered once."""
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    third = (book / "03-the-bridge.txt").read_text(encoding="utf-8")
+    (book / "03-the-bridge.txt").unlink()
+    first = render_book(book, opts(tmp_path))
+    assert first.rendered == (1, 2)
+    return book, third, first
+
+
+def test_adding_a_chapter_encodes_only_it_and_retags_the_others(two_rooms, tmp_path):
+    book, third, first = two_rooms
+    book_dir = first.book_dir
+    before = {p.name: audio_of(p) for p in book_dir.glob("*.mp3")}
+    (book / "03-the-bridge.txt").write_text(third, encoding="utf-8")
+
+    result = render_book(book, opts(tmp_path))
+    assert result.rendered == (3,) and result.retagged == (1, 2) and result.skipped == ()
+    for name, audio in before.items():
+        assert audio_of(book_dir / name) == audio, name  # the same frames, not encoded again
+    entries = by_file(result.manifest)
+    for index, name in enumerate(sorted(entries), start=1):
+        tags = ID3(book_dir / name)
+        assert str(tags["TRCK"]) == f"{index}/3"
+        assert entries[name]["bytes"] == (book_dir / name).stat().st_size
+        chaps = tags.getall("CHAP")
+        assert chaps and chaps[-1].end_time == entries[name]["duration_ms"] == int(str(tags["TLEN"]))
+    # Nothing changed since: everything is kept as it is.
+    again = render_book(book, opts(tmp_path))
+    assert again.rendered == () and again.retagged == () and again.skipped == (1, 2, 3)
+
+
+def test_a_new_title_or_cover_only_retags(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    book_dir = first.book_dir
+    before = {p.name: audio_of(p) for p in book_dir.glob("*.mp3")}
+    toml = (book / "book.toml").read_text(encoding="utf-8")
+    (book / "book.toml").write_text(toml.replace('title = "Three Rooms"', 'title = "Two Rooms"')
+                                    + 'cover = "cover.png"\n', encoding="utf-8")
+    (book / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+
+    result = render_book(book, opts(tmp_path))
+    assert result.rendered == () and result.retagged == (1, 2)
+    assert result.manifest["title"] == "Two Rooms"
+    for name, audio in before.items():
+        tags = ID3(book_dir / name)
+        assert audio_of(book_dir / name) == audio
+        assert str(tags["TALB"]) == "Two Rooms"
+        assert tags.getall("APIC")[0].data == (book / "cover.png").read_bytes()
+        assert by_file(result.manifest)[name]["bytes"] == (book_dir / name).stat().st_size
+    # The cover's content, not its name, is what counts.
+    (book / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\1" * 64)
+    assert render_book(book, opts(tmp_path)).retagged == (1, 2)
+    assert ID3(book_dir / "01-the-porch.mp3").getall("APIC")[0].data.endswith(b"\1" * 64)
+
+
+def test_a_chapter_inserted_in_front_renumbers_the_others_without_encoding(tmp_path):
+    """Chapter files named alike ("Part") swap names when renumbered: 02-part.mp3 is both the
+    old chapter 2's file and the new chapter 2's (the old chapter 1)."""
+    book = tmp_path / "parts"
+    book.mkdir()
+    (book / "01-part.txt").write_text("Chapter One\n\nThe lamp was lit at dusk.\n", encoding="utf-8")
+    (book / "02-part.txt").write_text("Chapter Two\n\nNobody came back that night.\n", encoding="utf-8")
+    first = render_book(book, opts(tmp_path))
+    book_dir = first.book_dir
+    one, two = audio_of(book_dir / "01-part.mp3"), audio_of(book_dir / "02-part.mp3")
+
+    (book / "00-opening.txt").write_text("Prologue\n\nIt began with a letter.\n", encoding="utf-8")
+    result = render_book(book, opts(tmp_path))
+    assert result.rendered == (1,) and result.retagged == (2, 3)
+    assert audio_of(book_dir / "02-part.mp3") == one
+    assert audio_of(book_dir / "03-part.mp3") == two
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == ["01-opening.mp3", "02-part.mp3", "03-part.mp3"]
+    assert [(c["index"], c["title"], c["file"]) for c in result.manifest["chapters"]] == [
+        (1, "Prologue", "01-opening.mp3"), (2, "Chapter One", "02-part.mp3"), (3, "Chapter Two", "03-part.mp3")]
+    assert str(ID3(book_dir / "02-part.mp3")["TIT2"]) == "Chapter One"
+    assert str(ID3(book_dir / "03-part.mp3")["TRCK"]) == "3/3"
+    assert not list(book_dir.glob(".*"))  # no snapshot or temp file left
+    on_disk = json.loads((book_dir / "book.json").read_text(encoding="utf-8"))
+    assert on_disk["chapters"] == result.manifest["chapters"]
+
+
+def test_files_of_deleted_or_renamed_chapters_are_removed_and_nothing_else(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    book_dir = first.book_dir
+    # Files narrate made for chapter 2 (its MP3 and feed files), and files it did not make.
+    (book_dir / "02-the-diner.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    (book_dir / "02-the-diner.chapters.json").write_text("{}", encoding="utf-8")
+    (book_dir / "notes.mp3").write_bytes(b"mine")
+    (book_dir / "02-the-diner-mine.txt").write_text("mine", encoding="utf-8")
+    scripts = book_dir / "script"
+    scripts.mkdir()
+    (scripts / "02-the-diner.json").write_text("{}", encoding="utf-8")
+
+    (book / "02-the-diner.txt").rename(book / "02-the-cafe.txt")  # renamed: a new file name
+    result = render_book(book, opts(tmp_path))
+    assert result.skipped == (1,) and result.retagged == (2,)  # same text, same audio
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == ["01-the-porch.mp3", "02-the-cafe.mp3", "notes.mp3"]
+    assert not (book_dir / "02-the-diner.vtt").exists() and not (book_dir / "02-the-diner.chapters.json").exists()
+    assert (book_dir / "02-the-diner-mine.txt").exists() and (scripts / "02-the-diner.json").exists()
+
+    (book / "02-the-cafe.txt").unlink()  # deleted
+    result = render_book(book, opts(tmp_path))
+    assert [c["file"] for c in result.manifest["chapters"]] == ["01-the-porch.mp3"]
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == ["01-the-porch.mp3", "notes.mp3"]
+    assert str(ID3(book_dir / "01-the-porch.mp3")["TRCK"]) == "1/1"
+
+
+def test_a_partial_render_removes_gone_chapters_too(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    (book / "02-the-diner.txt").unlink()
+    render_book(book, opts(tmp_path, chapters="1"))
+    assert sorted(p.name for p in first.book_dir.glob("*.mp3")) == ["01-the-porch.mp3"]
+
+
+def test_without_book_json_nothing_is_removed(two_rooms, tmp_path):
+    book, _, first = two_rooms
+    book_dir = first.book_dir
+    (book / "02-the-diner.txt").unlink()
+    (book_dir / "book.json").unlink()  # narrate no longer knows which files it made
+    render_book(book, opts(tmp_path))
+    assert (book_dir / "02-the-diner.mp3").exists()
+    assert [c["file"] for c in json.loads((book_dir / "book.json").read_text())["chapters"]] == ["01-the-porch.mp3"]
