@@ -123,6 +123,7 @@ def score_work(args: tuple[Work, str | None]) -> dict:
     segs = [s for s in data["segments"] if s["kind"] == "dialogue"]
     errors = []
     wrong = {id(q) for kind, q, _ in res["errors"]}
+    lines = []
     for q in work.gold["quotes"]:
         if q["speaker"] in score.NO_SPEAKER:
             continue
@@ -133,13 +134,15 @@ def score_work(args: tuple[Work, str | None]) -> dict:
             bucket = "high" if c >= 0.9 else "mid" if c >= 0.5 else "low"
             conf[bucket][1] += 1
             conf[bucket][0] += right(q, s["speaker"]) and id(q) not in wrong
+        lines.append((q["start"], q["speaker"], over[0]["speaker"] if over else None, id(q) not in wrong))
         if id(q) in wrong:
             pred = over[0] if over else None
             errors.append((q["start"], q["end"], q["speaker"], pred and pred["speaker"], pred and pred["rule"],
                            pred and pred["confidence"]))
     return {"stem": work.stem, "fold": work.fold, "corpus": work.corpus,
             "gold": res["gold"], "pred": res["pred"], "correct": res["correct"], "found": res["found"],
-            "spk_ok": res["spk_ok"], "spk_total": res["spk_total"], "conf": conf, "errors": errors}
+            "spk_ok": res["spk_ok"], "spk_total": res["spk_total"], "conf": conf, "errors": errors,
+            "lines": lines}
 
 
 def summarise(rows: list[dict]) -> str:
@@ -193,6 +196,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", "-j", type=int, default=2)
     parser.add_argument("--errors", metavar="GLOB", nargs="+", help="list a development work's errors")
+    parser.add_argument("--dump", metavar="FILE", help="write each development quote's prediction as JSON")
     parser.add_argument("--quick", action="store_true", help="the shipped system only, no cross-validation")
     args = parser.parse_args()
     if not (SHARED / "dev-corpus" / "score.py").exists():
@@ -203,7 +207,11 @@ def main() -> int:
         show_errors(works, args.jobs)
         return 0
     works = load_works()
-    report("shipped system", run(works, None, args.jobs))
+    rows = run(works, None, args.jobs)
+    report("shipped system", rows)
+    if args.dump:
+        dev = {r["stem"]: r["lines"] for r in rows if r["fold"] != HELD_OUT}
+        Path(args.dump).write_text(json.dumps(dev), encoding="utf-8")
     return 0
 
 
