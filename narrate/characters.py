@@ -67,6 +67,19 @@ _NOT_NAMES = frozenset("""i he she it we they you the a an this that these those
 # Titles used alone as a name after "the": "said the Captain".
 _BARE_TITLES = frozenset("captain colonel major general admiral doctor professor judge sergeant".split())
 _PLACE_PREPS = frozenset("in at into from near through towards toward across".split())
+# A name ending in one of these nouns is a place, a building, a body or an event, not a person.
+PLACE_NOUNS = frozenset(
+    """street streets road lane row square hill hills park house hall manor castle abbey church chapel
+    cathedral college school university hospital hotel inn club company society institute museum
+    office bank station river lake sea ocean bay island islands valley mountain mountains forest wood
+    woods county city town village avenue bridge gate gates point pass landing theatre theater prison
+    tower palace court farm mill mills cottage grange parish states state war legends directory survey
+    channel zone cape fields home asylum orphanage convent buildings building gardens garden harbor
+    harbour cross drive library exchange railway line lines navigation empire kingdom republic
+    department committee board army navy regiment diamond""".split())
+# After an article or a determiner, a capitalised word is a thing or a nationality ("the Thames",
+# "an American", "a Christian"), except a bare title used as a name ("the Captain").
+_ARTICLES = frozenset("a an the this that these those some any every no".split())
 _HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
 _SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
 _HIS = re.compile(r"\bhis\b", re.IGNORECASE)
@@ -171,6 +184,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     counts: Counter = Counter()
     mid: Counter = Counter()
     place: Counter = Counter()
+    article: Counter = Counter()
     display: dict[str, str] = {}
     lower_words: Counter = Counter()
     tagged: set[str] = set()
@@ -205,6 +219,8 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             before = text[max(0, start - 12):start].split()
             if before and before[-1].lower() in _PLACE_PREPS:
                 place[key] += 1
+            if before and before[-1] in _ARTICLES:
+                article[key] += 1
     parts = {w for key in counts if len(key.split()) > 1 for w in key.split()[-2:]}
 
     def initial_only(key: str) -> bool:
@@ -214,6 +230,10 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     for key, n in counts.items():
         words = key.split()
         titled = _title_of(key) is not None
+        if words[-1].lower() in PLACE_NOUNS and not (titled and len(words) == 2):
+            continue  # "Spruce Street", "Blodgett College", "the Royal George Hotel"
+        if article[key] * 2 > n and key.lower() not in _BARE_TITLES:
+            continue  # "the Admiral Benbow", "an American"
         if key in tagged:
             keep.append(key)  # the subject of a speech tag is a person
             continue
@@ -229,7 +249,12 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         if place[key] * 2 > n and not titled:
             continue
         keep.append(key)
-    entities = _merge(keep, counts)
+    # Pronouns vote on each surface form first, so that forms of opposite genders are never
+    # merged ("Mr. Hilbery" and "Katharine Hilbery"); then on the merged characters.
+    singles = [_Entity(Counter({k: counts[k]})) for k in keep]
+    _vote_gender(singles, texts)
+    form_gender = {next(iter(e.names)): _entity_gender(replace(e, gender_votes=e.gender_votes / 2)) for e in singles}
+    entities = _merge(keep, counts, form_gender)
     _vote_gender(entities, texts)
     out = []
     for ent in sorted(entities, key=lambda e: -sum(e.names.values())):
@@ -253,9 +278,14 @@ def _dialogue_mask(text: str):
     return inside
 
 
-def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
-    """Group surface forms that name the same person (Emma / Emma Woodhouse / Miss Woodhouse)."""
+def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> list[_Entity]:
+    """Group surface forms that name the same person (Emma / Emma Woodhouse / Miss Woodhouse).
+
+    Forms of opposite genders never join, and a married woman's "Mrs. Hale" is not the "Margaret
+    Hale" of the same family: the given names of a family name its children as often as its wife.
+    """
     parent = {k: k for k in keys}
+    gender: dict[str, Gender] = {k: form_gender.get(k, "unknown") for k in keys}
 
     def find(k: str) -> str:
         while parent[k] != k:
@@ -265,8 +295,11 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
 
     def union(a: str, b: str) -> None:
         ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[rb] = ra
+        if ra == rb or "unknown" not in (gender[ra], gender[rb]) and gender[ra] != gender[rb]:
+            return
+        parent[rb] = ra
+        if gender[ra] == "unknown":
+            gender[ra] = gender[rb]
 
     full = [k for k in keys if _title_of(k) is None and len(k.split()) >= 2]
     titled = [k for k in keys if _title_of(k) is not None]
@@ -276,7 +309,7 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
     for k in full:
         by_first[k.split()[0]].append(k)
         by_last[k.split()[-1]].append(k)
-    titled_set = set(titled)
+    titled_set = {_norm(t) for t in titled}
     for k in titled:
         title, rest = k.split()[0], k.split()[1:]
         rest_s = " ".join(rest)
@@ -290,6 +323,8 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
             if len(longer) == 1:
                 union(longer[0], k)  # "Sir Walter" ~ "Sir Walter Elliot"
                 continue
+            if tl == "mrs" or tl == "mr" and f"Mrs {rest[0]}" in titled_set:
+                continue  # husband and wife: the family's given names are its children
             if tl not in GIVEN_NAME_TITLES or not pool:
                 g = _title_gender(tl)
                 pool = [f for f in by_last.get(rest[0], []) if _first_gender(f.split()[0]) in (g, "unknown")
