@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .descriptions import TITLE_WORDS, discover_descriptions, tag_subjects
 from .model import Character, Gender
 
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
@@ -261,6 +262,15 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         name = ent.name
         aliases = tuple(sorted((display.get(n, n) for n in ent.names if n != name), key=lambda a: (-ent.names[_norm(a)], a)))
         out.append(Character(display.get(name, name), _entity_gender(ent), aliases))
+    named_words = {w.rstrip(".").lower() for c in out for form in (c.name, *c.aliases) for w in form.split()}
+
+    def known(head: str) -> bool:
+        # "the Captain" of "Captain Hale", "the doctor" of "Dr. Archie": the named character.
+        return any(w in named_words for w in TITLE_WORDS.get(head, (head,)))
+
+    subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
+    taken = {c.name for c in out}
+    out += [c for c in discover_descriptions(subjects, known) if c.name not in taken]
     return tuple(out)
 
 

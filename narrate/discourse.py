@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .characters import (
@@ -12,23 +13,30 @@ from .characters import (
     name_index,
     nearest_before,
 )
+from .descriptions import (
+    DETERMINERS,
+    GENERIC_HEADS,
+    KIN_NOUNS,
+    TITLE_WORDS,
+    Description,
+    is_description,
+    noun_gender,
+    parse,
+)
 from .model import DIALOGUE, Character, Gender, Segment
 
 NARRATOR = "Narrator"
 """Speaker name for a first-person narrator's own quoted words ("I said")."""
 
-MALE_NOUNS = frozenset("father brother son husband uncle nephew man gentleman boy lad fellow sir master king grandfather papa pupil youth".split())
-FEMALE_NOUNS = frozenset("mother sister daughter wife aunt niece woman lady girl mistress queen grandmother mamma mama maid".split())
-_DETERMINERS = frozenset("his her the their my our this that".split())
-KIN_NOUNS = frozenset("father mother brother sister son daughter husband wife uncle aunt nephew niece "
-                      "grandfather grandmother papa mamma mama cousin".split())
+_EPITHET_WINDOW = 1500
+_VOICE_OF = re.compile(r"\bvoice\s+of\s+((?:[A-Z][\w.'\u2019-]*\s*){1,3})")
 
 
 class Context:
     """Who has been mentioned and who has spoken, in order, for resolving references."""
 
     def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
-        self.index = name_index(characters)
+        self.index = name_index([c for c in characters if not is_description(c)])
         self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
         self.gender[NARRATOR] = "unknown"
         self.surname: dict[str, str] = {}
@@ -42,19 +50,39 @@ class Context:
         self.previous: str | None = None  # speaker of the previous turn in this exchange
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.narrated_turn = False  # a short narration paragraph without names came after the last speech
+        self.descriptions = {c.name: c.name.lower() for c in characters if is_description(c)}
+        self.descriptions_by_key = {k: n for n, k in self.descriptions.items()}
+        self.described_as: dict[str, str] = {}  # a phrase resolved once keeps its character
+        self.name_words = {c.name: {w.rstrip(".").lower() for form in (c.name, *c.aliases) for w in form.split()}
+                           for c in characters}
         self.positions: list[int] = []
         self.names: list[str] = []
         pattern = self.pattern = mention_regex(self.index)
-        if pattern is None:
-            return
+        described = _description_regex(self.descriptions_by_key)
+        found: list[tuple[int, str]] = []
         for seg in segments:
             if seg.kind == DIALOGUE:
                 continue
-            for m in pattern.finditer(text, seg.start, seg.end):
+            for m in pattern.finditer(text, seg.start, seg.end) if pattern else ():
                 name = lookup(self.index, m.group())
                 if name:
-                    self.positions.append(m.start())
-                    self.names.append(name)
+                    found.append((m.start(), name))
+            for m in described.finditer(text, seg.start, seg.end) if described else ():
+                found.append((m.start(), self.descriptions_by_key[" ".join(m.group(1).lower().split())]))
+        found.sort()
+        # A gendered description ("the lad", "the old man") soon after a character of that gender
+        # was named is an epithet for that character, not a mention of a person of its own.
+        kept: list[tuple[int, str]] = []
+        last_named: dict[Gender, int] = {}
+        for p, n in found:
+            g = self.gender.get(n, "unknown")
+            if n not in self.descriptions:
+                last_named[g] = p
+            elif g != "unknown" and p - last_named.get(g, -10**9) < _EPITHET_WINDOW:
+                continue
+            kept.append((p, n))
+        self.positions = [p for p, _ in kept]
+        self.names = [n for _, n in kept]
 
     def is_person(self, name: str) -> bool:
         return self.gender.get(name, "unknown") != "unknown" or name in self.speakers
@@ -94,11 +122,11 @@ class Context:
             return []
         return [best, *self.ranked(pos, exclude | {best}, window)][:4]
 
-    def _fits(self, name: str, gender: Gender | None, exclude: set[str]) -> bool:
+    def _fits(self, name: str, gender: Gender | None, exclude: set[str], anyone: bool = False) -> bool:
         if name in exclude or name == NARRATOR:
             return False  # the first-person narrator is "I", never "he" or "she"
         g = self.gender.get(name, "unknown")
-        return g == gender or (g == "unknown" and name in self.speakers)
+        return anyone or g == gender or (g == "unknown" and name in self.speakers)
 
     def pronoun(self, pos: int, gender: Gender, para_start: int, exclude: set[str],
                 owner: bool = False) -> str | None:
@@ -146,32 +174,110 @@ class Context:
         words = subj.split()
         if words[0].rstrip(".").lower() in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
             return None, "none"
-        if word in _DETERMINERS:
-            nouns = [w for w in words[1:] if not w.lower().endswith("ly")] or words
-            return self._noun_phrase(word, nouns[-1].lower(), pos, para_start, exclude), "noun"
+        if word in DETERMINERS:
+            return self._noun_phrase(subj, pos, para_start, exclude), "noun"
         return None, "none"
 
-    def _noun_phrase(self, det: str, noun: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
-        gender: Gender | None = "male" if noun in MALE_NOUNS else "female" if noun in FEMALE_NOUNS else None
-        if gender is None:
+    def _noun_phrase(self, subj: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
+        """A described speaker: "said the doctor", "her father replied", "asked a rough voice".
+
+        "the voice of John Reed" is John Reed; a title word is the character who bears it ("the
+        Captain"); "his sister" is a woman of his family. A phrase first used with "the" and a
+        gendered noun ("returned the excellent young man") is the other party of the exchange;
+        after that, and for "a"/"an" phrases and other nouns, it is the character the phrase
+        describes (book-wide), and later uses of the phrase or its noun go to that same one.
+        """
+        m = _VOICE_OF.search(subj)
+        if m:
+            return lookup(self.index, m.group(1))
+        d = parse(subj)
+        if d is None:
             return None
+        if d.owner and d.head == "voice":
+            d = Description(d.det, (d.owner,))  # "his mother's voice"
+        gender: Gender | None = noun_gender(d.head.split("-")[-1])  # "step-son"
+        gender = None if gender == "unknown" else gender
         avoid = set(exclude)
-        owner = None
-        if det in ("his", "her"):
-            owner = self.pronoun(pos, "male" if det == "his" else "female", para_start, set(), owner=True)
+        if d.det in ("his", "her") and d.head in KIN_NOUNS and gender:
+            owner = self.pronoun(pos, "male" if d.det == "his" else "female", para_start, set(), owner=True)
             if owner:
                 avoid.add(owner)
-        if owner and noun in KIN_NOUNS and owner in self.surname:
-            # "her father", "his sister": family members share a surname.
-            family = {n for n, s in self.surname.items() if s == self.surname[owner]
-                      and n not in avoid and self.gender.get(n) == gender}
-            if family:
-                best = self.recent(pos, gender, avoid | (set(self.gender) - family))
-                return best or sorted(family)[0]
-        for name in reversed(self.speakers[-3:]):
-            if name != self.previous and self._fits(name, gender, avoid):
-                return name  # "returned the excellent young man": the other party of the exchange
-        return self.recent(pos, gender, avoid | {self.previous}) or self.recent(pos, gender, avoid)
+            if owner and owner in self.surname:
+                # "her father", "his sister": family members share a surname.
+                family = {n for n, s in self.surname.items() if s == self.surname[owner]
+                          and n not in avoid and self.gender.get(n) == gender}
+                if family:
+                    best = self.recent(pos, gender, avoid | (set(self.gender) - family))
+                    return best or sorted(family)[0]
+        titled = self._titled(d.head, pos)
+        if titled:
+            return titled
+        if d.key in self.described_as:
+            return self.described_as[d.key]
+        entity = self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
+        if d.det in ("a", "an", "another"):
+            return entity  # someone new: "asked a rough voice"
+        generic = d.head in GENERIC_HEADS
+        if entity is None and gender is None and not generic:
+            return None  # no one is described that way: "the words", "the paper"
+        if entity and not generic and not gender and (entity in self.speakers or self._mentioned(entity, pos)):
+            return entity  # "The doctor came forwards. ... said the doctor"
+        if d.head == "other" and len(self.exchange) >= 2:
+            other = next((n for n in reversed(self.exchange[:-1]) if n and n != self.previous), None)
+            if other:
+                return other
+        if generic:
+            talking = [n for n in reversed(self.exchange[-4:]) if n in self.descriptions and n not in avoid]
+            talking.sort(key=lambda n: n == self.previous)
+            if talking:
+                return talking[0]  # "said the man": the stranger already talking
+        # Someone the scene already has ("returned the excellent young man", "said the visitor").
+        for name in reversed([n for n in self.exchange[-4:] if n] or self.speakers[-3:]):
+            if name != self.previous and self._fits(name, gender, avoid, anyone=gender is None):
+                self.described_as[d.key] = name
+                return name
+        if gender:
+            found = self.recent(pos, gender, avoid | {self.previous}, since=pos - 4000)
+            if found:
+                self.described_as[d.key] = found
+                return found
+        return entity
+
+    def _mentioned(self, name: str, pos: int, window: int = 6000) -> bool:
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= pos - window:
+            if self.names[i] == name:
+                return True
+            i -= 1
+        return False
+
+    def _titled(self, head: str, pos: int) -> str | None:
+        """The named character a title word points at: "the Captain" -> Captain Hale."""
+        forms = TITLE_WORDS.get(head, (head,))
+        bearers = [n for n, words in self.name_words.items() if any(f in words for f in forms)
+                   and n not in self.descriptions]
+        if not bearers:
+            return None
+        if len(bearers) == 1:
+            return bearers[0]
+        i = nearest_before(self.positions, pos)
+        while i >= 0:
+            if self.names[i] in bearers:
+                return self.names[i]
+            i -= 1
+        return None
+
+    def _described_head(self, head: str, pos: int) -> str | None:
+        """The described character with this noun, the one mentioned last ("the gentleman")."""
+        same = [n for n, k in self.descriptions.items() if k.split()[-1] == head]
+        if len(same) <= 1:
+            return same[0] if same else None
+        i = nearest_before(self.positions, pos)
+        while i >= 0:
+            if self.names[i] in same:
+                return self.names[i]
+            i -= 1
+        return same[0]
 
     def spoke(self, name: str | None) -> None:
         if not name:
@@ -181,3 +287,9 @@ class Context:
         self.speakers.append(name)
 
 
+def _description_regex(keys: dict[str, str]) -> re.Pattern[str] | None:
+    """Mentions of described characters in narration: "the old man", "a rough voice"."""
+    if not keys:
+        return None
+    alts = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(r"\b(?:[Tt]he|[Aa]n?|[Tt]his|[Tt]hat)\s+(" + alts + r")\b", re.IGNORECASE)

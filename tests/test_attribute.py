@@ -339,3 +339,23 @@ def test_lead_in_at_the_end_of_a_speech_paragraph():
             '"Yes," was Kate\'s answer; but Tom\'s remark was, after a while--\n\n'
             '"Not yet."\n')
     assert speakers(text) == ["Kate", "Anna", "Kate", "Tom"]
+
+
+def test_described_speakers_are_characters_named_by_their_description():
+    text = ('Dick was asleep on a box in the street.\n\n'
+            '"Wake up there, youngster," said a rough voice.\n\n'
+            '"What time is it?" asked Dick.\n\n'
+            '"Seven o\'clock," said the man.\n\n'
+            'The doctor came in and looked at the boy.\n\n'
+            '"He will do," said the doctor carelessly.\n')
+    script = script_text(text)
+    assert speakers(text) == ["Rough Voice", "Dick", "Rough Voice", "Doctor"]
+    doctor = next(c for c in script.characters if c.name == "Doctor")
+    assert "the doctor" in doctor.aliases
+
+
+def test_a_description_of_someone_in_the_scene_is_that_character():
+    text = ('Mr. Pett sat down beside Ogden, who was eating candy.\n\n'
+            '"What are you eating, boy?" demanded Mr. Pett.\n\n"Candy," said Ogden.\n\n'
+            '"I wish you would not."\n\n"I thought you would say that," said his step-son.\n')
+    assert speakers(text) == ["Mr. Pett", "Ogden", "Mr. Pett", "Ogden"]
