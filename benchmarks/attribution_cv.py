@@ -30,12 +30,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 CORPORA = (SHARED / "litbank-quotes", SHARED / "dev-corpus")
 HELD_OUT = 0
 FOLDS = 5
+RANKER_FILE = ROOT / "narrate" / "ranker.json"
 
 
 def work_id(stem: str) -> str:
@@ -104,16 +107,17 @@ def gold_match(score, gold: dict):
     return right
 
 
-def score_work(args: tuple[Work, str | None]) -> dict:
-    """Score one work with the system (`ranker=None` is the shipped one; "off" is rules only)."""
+def score_work(args: tuple[Work, dict | str | None]) -> dict:
+    """Score one work: `ranker` None is the shipped system, "off" the sieve alone, a dict a ranker."""
     work, ranker = args
     from narrate import attribute
+    from narrate.ranking import Ranker
 
     score = load_scorer()
     if ranker == "off":
         script = attribute.script_text(work.text, use_ranker=False)
-    elif ranker:
-        script = attribute.script_text(work.text, ranker=attribute.load_ranker(Path(ranker)))
+    elif isinstance(ranker, dict):
+        script = attribute.script_text(work.text, ranker=Ranker.from_dict(ranker))
     else:
         script = attribute.script_text(work.text)
     data = script.to_json()
@@ -179,9 +183,73 @@ def report(title: str, rows: list[dict], show_held_out: bool = True) -> None:
         print(f"  confidence, development folds: {buckets(dev)}")
 
 
-def run(works: list[Work], ranker: str | None, jobs: int) -> list[dict]:
+def run(works: list[Work], ranker: dict | str | None, jobs: int) -> list[dict]:
     with ProcessPoolExecutor(max(1, jobs)) as pool:
         return list(pool.map(score_work, [(w, ranker) for w in works]))
+
+
+def labelled_evidence(args: tuple[Work, dict | None]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(feature rows, right-candidate mask) for each ranked quotation of a work that matches a
+    gold quote, as score.py matches them (at least half of its countable characters inside)."""
+    work, ranker = args
+    from narrate import attribute
+    from narrate.ranking import Ranker
+
+    score = load_scorer()
+    counter = score.Counter(work.text)
+    right = gold_match(score, work.gold)
+    quotes = [q for q in work.gold["quotes"] if q["speaker"] not in score.NO_SPEAKER]
+    groups = []
+    for start, end, names, rows in attribute.evidence(work.text, Ranker.from_dict(ranker) if ranker else None):
+        n = counter.count(start, end)
+        best = max(quotes, key=lambda q: counter.overlap(start, end, q["start"], q["end"]), default=None)
+        if not n or best is None or 2 * counter.overlap(start, end, best["start"], best["end"]) < n:
+            continue
+        groups.append((rows, np.array([right(best, name) for name in names], dtype=bool)))
+    return groups
+
+
+def fit_ranker(works: list[Work], jobs: int, rounds: int = 2, first: list | None = None) -> dict:
+    """Fit the ranker on `works`: first on the evidence the sieve alone produces, then again with
+    the evidence the fitted ranker produces added (its own decisions shape the turn features)."""
+    from narrate.ranking import FEATURES, Ranker, fit
+
+    groups = list(first) if first is not None else collect(works, None, jobs)
+    ranker = Ranker(fit(groups)).to_dict()
+    for _ in range(rounds - 1):
+        groups += collect(works, ranker, jobs)
+        ranker = Ranker(fit(groups)).to_dict()
+    ranker["fitted_on"] = sorted({work_id(w.stem) for w in works})
+    assert ranker["features"] == list(FEATURES)
+    return ranker
+
+
+def collect(works: list[Work], ranker: dict | None, jobs: int) -> list:
+    with ProcessPoolExecutor(max(1, jobs)) as pool:
+        return [g for groups in pool.map(labelled_evidence, [(w, ranker) for w in works]) for g in groups]
+
+
+def cross_validate(works: list[Work], jobs: int) -> None:
+    """Five folds by work: fit on four, score on the fifth (held-out) and on the four (fitted)."""
+    print("ranker, 5-fold cross-validation by work (fitted on the other folds)")
+    base = {w.stem: g for w, g in zip(works, _collect_each(works, None, jobs))}
+    held_rows: list[dict] = []
+    for k in range(FOLDS):
+        train = [w for w in works if w.fold != k]
+        test = [w for w in works if w.fold == k]
+        ranker = fit_ranker(train, jobs, first=[g for w in train for g in base[w.stem]])
+        fitted = run(train, ranker, jobs)
+        held = run(test, ranker, jobs)
+        held_rows += held
+        print(f"  fold {k}: fitted {summarise(fitted)}")
+        print(f"          held-out {summarise(held)}")
+    print(f"  all folds, held-out        {summarise(held_rows)}")
+    print(f"  confidence, held-out predictions: {buckets(held_rows)}")
+
+
+def _collect_each(works: list[Work], ranker: dict | None, jobs: int) -> list[list]:
+    with ProcessPoolExecutor(max(1, jobs)) as pool:
+        return list(pool.map(labelled_evidence, [(w, ranker) for w in works]))
 
 
 def show_errors(works: list[Work], jobs: int) -> None:
@@ -200,6 +268,7 @@ def main() -> int:
     parser.add_argument("--jobs", "-j", type=int, default=2)
     parser.add_argument("--errors", metavar="GLOB", nargs="+", help="list a development work's errors")
     parser.add_argument("--dump", metavar="FILE", help="write each development quote's prediction as JSON")
+    parser.add_argument("--fit", action="store_true", help="refit narrate/ranker.json on folds 1-4 first")
     parser.add_argument("--quick", action="store_true", help="the shipped system on the development folds only (for development: fold 0 stays unseen)")
     args = parser.parse_args()
     if not (SHARED / "dev-corpus" / "score.py").exists():
@@ -210,11 +279,19 @@ def main() -> int:
         show_errors(works, args.jobs)
         return 0
     works = load_works()
+    if args.fit:
+        ranker = fit_ranker([w for w in works if w.fold != HELD_OUT], args.jobs)
+        RANKER_FILE.write_text(json.dumps(ranker, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {RANKER_FILE.relative_to(ROOT)} (fitted on folds other than {HELD_OUT})")
     rows = run(works, None, args.jobs)
     report("shipped system", rows, show_held_out=not args.quick)
     if args.dump:
         dev = {r["stem"]: r["lines"] for r in rows if r["fold"] != HELD_OUT}
         Path(args.dump).write_text(json.dumps(dev), encoding="utf-8")
+    if args.quick:
+        return 0
+    report("rules only (the sieve)", run(works, "off", args.jobs))
+    cross_validate(works, args.jobs)
     return 0
 
 

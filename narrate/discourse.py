@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 
 from .characters import (
@@ -29,6 +31,10 @@ NARRATOR = "Narrator"
 """Speaker name for a first-person narrator's own quoted words ("I said")."""
 
 _EPITHET_WINDOW = 1500
+_SUBJECT_REACH = 500  # characters before the paragraph where "he"/"she" may find its subject
+_SUBJECT_BEFORE = re.compile(
+    r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
+    r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)$""")
 _VOICE_OF = re.compile(r"\bvoice\s+of\s+((?:[A-Z][\w.'\u2019-]*\s*){1,3})")
 
 
@@ -50,6 +56,7 @@ class Context:
         self.previous: str | None = None  # speaker of the previous turn in this exchange
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.narrated_turn = False  # a short narration paragraph without names came after the last speech
+        self.last_quote_end = 0  # where the last dialogue paragraph's last quotation ended
         self.descriptions = {c.name: c.name.lower() for c in characters if is_description(c)}
         self.descriptions_by_key = {k: n for n, k in self.descriptions.items()}
         self.described_as: dict[str, str] = {}  # a phrase resolved once keeps its character
@@ -83,6 +90,34 @@ class Context:
             kept.append((p, n))
         self.positions = [p for p, _ in kept]
         self.names = [n for _, n in kept]
+        self.mention_count = Counter(self.names)
+        # Mentions that are the subject of their sentence ("Mrs. Morel did her work.").
+        self.is_subject = [bool(_SUBJECT_BEFORE.search(text, max(0, p - 30), p)) for p in self.positions]
+
+    def mentions_between(self, start: int, end: int) -> list[tuple[int, str]]:
+        """(offset, character) of the narration mentions in [start, end), in order."""
+        i = bisect_left(self.positions, start)
+        j = bisect_left(self.positions, end)
+        return list(zip(self.positions[i:j], self.names[i:j]))
+
+    def mentioned_in(self, start: int, end: int) -> list[str]:
+        """The characters mentioned in narration in [start, end), each once, in order."""
+        return list(dict.fromkeys(n for _, n in self.mentions_between(start, end)))
+
+    def distance_to_mention(self, name: str, pos: int, window: int = 5000) -> int | None:
+        """Characters from the last narration mention of `name` before `pos` (None if none near)."""
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= pos - window:
+            if self.names[i] == name:
+                return pos - self.positions[i]
+            i -= 1
+        return None
+
+    def named_in(self, quote: str) -> set[str]:
+        """The characters a quotation names (as vocatives or in the third person)."""
+        if self.pattern is None:
+            return set()
+        return {name for name in (lookup(self.index, m.group()) for m in self.pattern.finditer(quote)) if name}
 
     def is_person(self, name: str) -> bool:
         return self.gender.get(name, "unknown") != "unknown" or name in self.speakers
@@ -133,6 +168,10 @@ class Context:
         """he/she: a character of that gender named earlier in the paragraph; else, as a new
         turn usually changes speaker, the person the last quote addressed or another recent
         speaker of that gender; else the last one mentioned."""
+        subject = self._subject(pos, gender, para_start, exclude) or self._subject(
+            para_start, gender, max(para_start - _SUBJECT_REACH, self.last_quote_end), exclude, strict=True)
+        if subject:
+            return subject
         i = nearest_before(self.positions, pos)
         while i >= 0 and self.positions[i] >= para_start:
             if self._fits(self.names[i], gender, exclude):
@@ -158,6 +197,26 @@ class Context:
         if prev and self._fits(prev, gender, exclude):
             return prev
         return self.recent(pos, gender, exclude)
+
+    def continuing(self, gender: Gender) -> str | None:
+        """The last speaker of the exchange who fits "he"/"she" (for "he continued")."""
+        for name in reversed([n for n in self.exchange if n]):
+            if name != NARRATOR and self.gender.get(name, "unknown") in (gender, "unknown"):
+                return name
+        return None
+
+    def _subject(self, pos: int, gender: Gender, since: int, exclude: set[str], strict: bool = False) -> str | None:
+        """The last sentence subject since `since` that "he"/"she" can stand for (one of unknown
+        gender counts: "The parson rode nearer. ... he said")."""
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= since:
+            name = self.names[i]
+            g = self.gender.get(name, "unknown")
+            if self.is_subject[i] and name not in exclude and name != NARRATOR and (
+                    g == gender or not strict and g == "unknown" and (name in self.descriptions or name in self.speakers)):
+                return name
+            i -= 1
+        return None
 
     def resolve(self, subj: str, pos: int, para_start: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
         """(speaker, kind) for a tag subject; kind is "name", "pronoun", "noun" or "none"."""
@@ -209,6 +268,9 @@ class Context:
                 if family:
                     best = self.recent(pos, gender, avoid | (set(self.gender) - family))
                     return best or sorted(family)[0]
+        if d.det in ("my", "our"):
+            # The narrator's own people ("said my father") are not the other party of the scene.
+            return self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
         titled = self._titled(d.head, pos)
         if titled:
             return titled
@@ -292,4 +354,4 @@ def _description_regex(keys: dict[str, str]) -> re.Pattern[str] | None:
     if not keys:
         return None
     alts = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in sorted(keys, key=len, reverse=True))
-    return re.compile(r"\b(?:[Tt]he|[Aa]n?|[Tt]his|[Tt]hat)\s+(" + alts + r")\b", re.IGNORECASE)
+    return re.compile(r"\b(?:the|an?|this|that|his|her|my|our|their)\s+(" + alts + r")\b", re.IGNORECASE)
