@@ -51,6 +51,24 @@ FEMALE_FIRST = frozenset(
     """.split()
 )
 
+# Familiar forms of given names: "Tom" is the "Thomas Hardy" of the same chapter.
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    nick: tuple(full.split("/"))
+    for full, nicks in (
+        ("thomas", "tom tommy"), ("william", "bill billy will willy willie"), ("robert", "bob bobby rob"),
+        ("richard", "dick dickie"), ("james", "jim jimmy jamie jem"), ("john", "jack johnny"),
+        ("edward", "ned ted teddy ned"), ("henry", "harry hal"), ("charles", "charley charlie"),
+        ("frederick", "fred freddy freddie"), ("samuel", "sam sammy"), ("joseph", "joe joey"),
+        ("benjamin", "ben benny"), ("daniel", "dan danny"), ("nicholas", "nick"), ("anthony", "tony"),
+        ("andrew", "andy"), ("philip", "pip phil"), ("katherine/catherine/katharine", "kate kitty katie"),
+        ("elizabeth", "bess bessie beth betsy betsey liz lizzy lizzie eliza"),
+        ("margaret", "meg maggie peggy"), ("mary", "polly molly mamie"), ("sarah", "sally"),
+        ("helen/eleanor", "nell nelly nellie"), ("frances", "fanny"), ("jane", "jenny jennie"),
+        ("susan", "sukey sue susie"), ("anne/ann", "annie nan nancy"), ("josephine", "jo"),
+        ("theodore", "theo"), ("alexander", "alec alex sandy"), ("matthew", "matt"),
+    )
+    for nick in nicks.split()
+}
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
@@ -348,6 +366,9 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
                 union(same[0], k)  # "the Captain" is the chapter's only Captain
             continue
         firsts = by_first.get(k, [])
+        if not firsts:
+            # "Tom" for "Thomas Hardy", "Pip" for "Philip Pirrip".
+            firsts = [f for full in NICKNAMES.get(k.lower(), ()) for f in by_first.get(full.capitalize(), [])]
         if len(firsts) == 1:
             union(firsts[0], k)
             continue

@@ -15,11 +15,12 @@ POSSESSIVES = frozenset("his her my our their your its".split())
 MALE_NOUNS = frozenset(
     """man gentleman boy lad fellow father brother son husband uncle nephew grandfather papa pa daddy
     king prince duke lord sir master squire monk priest friar bridegroom groom widower landlord
-    host waiter actor hero youth chap gent bachelor""".split())
+    host waiter actor hero youth chap gent bachelor parson clergyman vicar rector curate bishop
+    abbot knight earl baron""".split())
 FEMALE_NOUNS = frozenset(
     """woman lady girl lass maid maiden mother sister daughter wife aunt niece grandmother mamma mama
     ma mummy granny queen princess duchess mistress madam dame widow bride landlady hostess waitress
-    actress heroine nun governess housekeeper matron spinster handmaiden female""".split())
+    actress heroine nun governess housekeeper matron spinster handmaiden female nurse housemaid""".split())
 KIN_NOUNS = frozenset(
     """father mother brother sister son daughter husband wife uncle aunt nephew niece grandfather
     grandmother papa mamma mama cousin""".split())

@@ -359,3 +359,24 @@ def test_a_description_of_someone_in_the_scene_is_that_character():
             '"What are you eating, boy?" demanded Mr. Pett.\n\n"Candy," said Ogden.\n\n'
             '"I wish you would not."\n\n"I thought you would say that," said his step-son.\n')
     assert speakers(text) == ["Mr. Pett", "Ogden", "Mr. Pett", "Ogden"]
+
+
+def test_one_character_one_name_but_not_one_family():
+    # Mr. and Mrs. Smith are two people; "Thomas Hardy", "Tom" and "Mr. Hardy" are one. (With a
+    # Mrs. Hardy in the chapter, the given names of the family are taken to be its children's.)
+    text = ('Thomas Hardy came home late. Mrs. Smith was waiting; she was cross. Tom sat down and '
+            'Mr. Hardy said nothing at first. Thomas Hardy was tired. Mr. Smith laughed; he left.\n\n'
+            '"Where were you?" asked Mrs. Smith.\n\n"Out," said Tom.\n\n"Out where, Mr. Hardy?" said Mr. Smith.\n')
+    script = script_text(text)
+    chars = {c.name: c for c in script.characters}
+    assert {"Tom", "Mr. Hardy"} <= set(chars["Thomas Hardy"].aliases)
+    assert "Mrs. Smith" in chars and "Mr. Smith" in chars
+    assert speakers(text) == ["Mrs. Smith", "Thomas Hardy", "Mr. Smith"]
+    spoken = {s["name"]: s for s in script.speakers()}
+    assert "Tom" in spoken["Thomas Hardy"]["aliases"]
+
+
+def test_a_described_speaker_who_says_his_name_is_that_character():
+    text = ('A man stood at the gate.\n\n"Good evening," said the stranger.\n\n"Who are you?" asked Anna.\n\n'
+            '"I am Parson Tringham, of Stagfoot Lane."\n')
+    assert speakers(text) == ["Parson Tringham", "Anna", "Parson Tringham"]
