@@ -31,7 +31,9 @@ NARRATOR = "Narrator"
 """Speaker name for a first-person narrator's own quoted words ("I said")."""
 
 _EPITHET_WINDOW = 1500
-_SUBJECT_REACH = 500  # characters before the paragraph where "he"/"she" may find its subject
+_OPENING_PRONOUN = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019,;:.!?\u2014-]*(He|She)\b""")
+_SUBJECT_REACH = 500
+_OBJECT_BEFORE = re.compile(r"\b(?:to|at|with|towards|toward|upon|on|from|of|for|by)\s+$")  # characters before the paragraph where "he"/"she" may find its subject
 _SUBJECT_BEFORE = re.compile(
     r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
     r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)$""")
@@ -43,6 +45,7 @@ class Context:
 
     def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
         self.index = name_index([c for c in characters if not is_description(c)])
+        self.text = text
         self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
         self.gender[NARRATOR] = "unknown"
         self.surname: dict[str, str] = {}
@@ -103,6 +106,19 @@ class Context:
     def mentioned_in(self, start: int, end: int) -> list[str]:
         """The characters mentioned in narration in [start, end), each once, in order."""
         return list(dict.fromkeys(n for _, n in self.mentions_between(start, end)))
+
+    def subjects_in(self, start: int, end: int) -> list[str]:
+        """The characters that are the subject of a narration sentence in [start, end)."""
+        i = bisect_left(self.positions, start)
+        j = bisect_left(self.positions, end)
+        return [self.names[k] for k in range(i, j) if self.is_subject[k]]
+
+    def objects_in(self, start: int, end: int) -> set[str]:
+        """The characters named right after a preposition in [start, end) ("said to Lucy")."""
+        i = bisect_left(self.positions, start)
+        j = bisect_left(self.positions, end)
+        return {self.names[k] for k in range(i, j)
+                if _OBJECT_BEFORE.search(self.text, max(0, self.positions[k] - 12), self.positions[k])}
 
     def distance_to_mention(self, name: str, pos: int, window: int = 5000) -> int | None:
         """Characters from the last narration mention of `name` before `pos` (None if none near)."""
@@ -168,6 +184,10 @@ class Context:
         """he/she: a character of that gender named earlier in the paragraph; else, as a new
         turn usually changes speaker, the person the last quote addressed or another recent
         speaker of that gender; else the last one mentioned."""
+        prev = self.previous
+        if prev and self.last_quote_end and self._fits(prev, gender, exclude) and self._same_pronoun_since(
+                gender, pos):
+            return prev  # "He was a little troubled here. ... "Pray don't," said he": still him
         subject = self._subject(pos, gender, para_start, exclude) or self._subject(
             para_start, gender, max(para_start - _SUBJECT_REACH, self.last_quote_end), exclude, strict=True)
         if subject:
@@ -204,6 +224,15 @@ class Context:
             if name != NARRATOR and self.gender.get(name, "unknown") in (gender, "unknown"):
                 return name
         return None
+
+    def _same_pronoun_since(self, gender: Gender, pos: int) -> bool:
+        """Does the narration since the last quotation open with this "He"/"She", naming no one
+        of that gender? Then the pronoun still means whoever spoke last."""
+        between = self.text[self.last_quote_end:pos]
+        m = _OPENING_PRONOUN.match(between)
+        if not m or (m.group(1).lower() == "he") != (gender == "male"):
+            return False
+        return not any(self.gender.get(n) == gender for n in self.mentioned_in(self.last_quote_end, pos))
 
     def _subject(self, pos: int, gender: Gender, since: int, exclude: set[str], strict: bool = False) -> str | None:
         """The last sentence subject since `since` that "he"/"she" can stand for (one of unknown

@@ -25,6 +25,9 @@ FEATURES = (
     "pronoun-agrees", "pronoun-disagrees", "gender-unknown",
     "narrator", "narrator*first-person-tag", "narrator*first-person-text",
     "description", "frequency",
+    "subject:before", "subject:previous-paragraph", "object:paragraph",
+    "untagged*turn-1", "untagged*turn-2", "untagged*mention:before", "untagged*mention:after",
+    "untagged*subject:previous-paragraph",
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 _SIEVE_RULES = ("tag-name", "tag-pronoun", "tag-noun", "action-name", "action-pronoun", "action-previous",
@@ -133,6 +136,11 @@ def candidates(ctx: Context, ev: Evidence, first_person: float) -> tuple[list[st
     said_i = bool(_FIRST_PERSON.search(ev.before[-120:] + " " + ev.after[:80]))
     pronoun_gender = {"he": "male", "she": "female"}.get(ev.pronoun or "")
     named_here = ctx.named_in(ev.quote)
+    para_start = ev.start - len(ev.before)
+    subjects_before = set(ctx.subjects_in(para_start, ev.start))
+    subjects_earlier = set(ctx.subjects_in(para_start - len(ev.previous), para_start))
+    objects = ctx.objects_in(para_start, ev.start + len(ev.quote) + len(ev.after))
+    untagged = not ev.rule.startswith("tag-")
     for row, name in zip(rows, names):
         f = {}
         if name == ev.sieve:
@@ -180,6 +188,15 @@ def candidates(ctx: Context, ev: Evidence, first_person: float) -> tuple[list[st
             f["narrator*first-person-text"] = first_person
         f["description"] = float(name in ctx.descriptions)
         f["frequency"] = math.log1p(ctx.mention_count.get(name, 0)) / 5
+        f["subject:before"] = float(name in subjects_before)
+        f["subject:previous-paragraph"] = float(name in subjects_earlier)
+        f["object:paragraph"] = float(name in objects)
+        if untagged:
+            f["untagged*turn-1"] = f.get("turn-1", 0.0)
+            f["untagged*turn-2"] = f.get("turn-2", 0.0)
+            f["untagged*mention:before"] = f["mention:before"]
+            f["untagged*mention:after"] = f["mention:after"]
+            f["untagged*subject:previous-paragraph"] = f["subject:previous-paragraph"]
         for key, value in f.items():
             row[_INDEX[key]] = value
     return names, rows
