@@ -61,6 +61,8 @@ _SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + _ABBREV_DOT + r")+(?:[.!?\u2026]+|
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + _NAME + r")\s*[,!?]")
 _VOCATIVE_END = re.compile(r"[,\s](?:my\s+)?(?:dear\s+)?(" + _NAME + r")\W*$")
 _VOCATIVE_MID = re.compile(r",\s+(?:my\s+)?(?:dear\s+)?(" + _NAME + r")\s*[,!?;.]")
+# A stage direction inside a speech names its addressee: "(turning to Emma.)", "(to Mr. Knightley)".
+_VOCATIVE_ASIDE = re.compile(r"\((?:[a-z]+\s+){0,3}(?:to|at)\s+(" + _NAME + r")")
 
 
 
@@ -189,7 +191,7 @@ def _action_subject(ctx: Context, narration: str, offset: int, from_end: bool, p
 
 def _vocatives(ctx: Context, quote: str) -> set[str]:
     found = set()
-    for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID):
+    for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID, _VOCATIVE_ASIDE):
         for m in pattern.finditer(quote):
             name = lookup(ctx.index, m.group(1))
             if name:
