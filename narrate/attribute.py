@@ -335,9 +335,11 @@ def _ranked(ranker: Ranker, names: list[str], rows, sieve: _Decision,
     name = names[best]
     confidence = min(0.99, float(probs[best]))
     if name == sieve.speaker:
-        return _Decision(name, sieve.rule, confidence, sieve.pronoun)
+        # Agreement: the ranker's probability and the rule's own reliability, averaged.
+        return _Decision(name, sieve.rule, (confidence + sieve.confidence) / 2, sieve.pronoun)
     rule = next((r for n, r in proposals if n == name), "ranked")
-    return _Decision(name, rule if rule != sieve.rule else "ranked", confidence)
+    # Overruling the sieve is a doubtful call whatever the margin.
+    return _Decision(name, rule if rule != sieve.rule else "ranked", confidence / 2)
 
 
 def _narration_before(segs: list[Segment], idxs: list[int], i: int, lead_in: str) -> str:
