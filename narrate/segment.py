@@ -28,7 +28,7 @@ _SPEECH_LEADS = frozenset(
     """said says say saying asked asks cried cries whispered whispers replied replies answered
     answers exclaimed shouted yelled called muttered murmured added began continued repeated
     thought thinks sang sighed screamed begged pleaded demanded went announced remarked observed
-    returned rejoined interrupted""".split()
+    returned rejoined interrupted quoted""".split()
 )
 
 _HYPOTHETICAL = re.compile(r"[,\s]*(?:would|might|could|will)\s+(?:sound|look|read|seem)\b")
@@ -157,6 +157,9 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
         return False
     if stripped and stripped[-1] in _SPEECH_END:
         return True
+    if len(stripped.split()) <= 4 and _RUNS_ON.match(text, qe + 1) and not _tag_follows(text, qe) \
+            and not _after_speech_lead(text, para_start, qs):
+        return False  # the sentence runs on through it: "as the phrase goes, "followed the sea" with ..."
     if qe - qs > 80 or inner.count(" ") > 9:
         return True
     before = text[max(para_start, qs - 40):qs - 1].rstrip()
@@ -196,7 +199,13 @@ def _is_label(text: str, para_start: int, qs: int, inner: str) -> bool:
     return inner[:1].islower() and last.islower() or len(words) <= 3
 
 
+_RUNS_ON = re.compile(r"[ \t]+(?!(?:he|she|I|they|we|it)\b)[a-z]")
 _TITLE_SMALL = frozenset("a an the of on in and or to for at by with as".split())
+
+
+def _after_speech_lead(text: str, para_start: int, qs: int) -> bool:
+    m = _LAST_WORD.search(text[max(para_start, qs - 40):qs - 1].rstrip())
+    return bool(m and m.group(1).lower() in _SPEECH_LEADS)
 
 
 def _tag_follows(text: str, qe: int) -> bool:
