@@ -164,6 +164,9 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> _Decision
     return None
 
 
+# "I can see Douglas there ...", "I heard one small urchin grumbling": the one perceived acts.
+_PERCEIVED = re.compile(r"(?:[A-Z][a-z]+\s+)?I\s+(?:can\s+|could\s+)?(?:see|saw|hear|heard|watched|noticed)\s+"
+                        + _SUBJ.replace("(?P<subj>", "(?P<subj>(?!him\b|her\b|them\b|it\b)"))
 _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 
@@ -179,7 +182,8 @@ def _action_subject(ctx: Context, narration: str, offset: int, from_end: bool, p
         if sentences and _SILENT.search(sentences[0][1]):
             return None  # "Fanny coloured, and said nothing."
     for start, sentence in sentences:
-        m = _ACTION.match(sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019"))
+        body = sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019")
+        m = _PERCEIVED.match(body) or _ACTION.match(body)
         if not m:
             continue
         speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)

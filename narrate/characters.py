@@ -110,6 +110,11 @@ _HER_OBJECT = re.compile(r"\bher\b(?=\s*(?:[^\w\s]|$|(?:and|but|or|to|with|in|on
 _SENTENCE_END = re.compile(r"[.!?\u2026]['\"\u201d\u2019]?\s")
 
 
+def _plain(word: str) -> str:
+    """Lower case with a straight apostrophe: "I\u2019m" -> "i'm"."""
+    return word.lower().replace("\u2019", "'")
+
+
 def _is_cap(word: str) -> bool:
     return word[:1].isupper() and not word.isupper() or (len(word) == 1 and word.isupper() and word != "I")
 
@@ -138,7 +143,7 @@ def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list
         initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'"
         words = [w for _, _, w in run]
         # Drop leading function words ("But Emma", "Poor Miss Taylor").
-        while words and words[0].lower() in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
+        while words and _plain(words[0]) in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
             run.pop(0)
             words.pop(0)
             initial = False
@@ -229,7 +234,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             if spoken(start):
                 continue  # names said inside quotations are vocatives or hearsay, not evidence
             key = _norm(surface)
-            if (key.lower() in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
+            if (_plain(key) in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
                 continue
             counts[key] += 1
             display.setdefault(key, surface)

@@ -380,3 +380,13 @@ def test_a_described_speaker_who_says_his_name_is_that_character():
     text = ('A man stood at the gate.\n\n"Good evening," said the stranger.\n\n"Who are you?" asked Anna.\n\n'
             '"I am Parson Tringham, of Stagfoot Lane."\n')
     assert speakers(text) == ["Parson Tringham", "Anna", "Parson Tringham"]
+
+
+def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
+    text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
+            '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
+            '\u201cThen I come too,\u201d I answered.\n')
+    script = script_text(text)
+    assert speakers(text) == ["Narrator", "Narrator", "Jeff", "Narrator"]
+    assert not any(c.name.startswith("I") and c.name.rstrip("\u2019'm") == "I" for c in script.characters)
+    assert "Narrator" not in {c.name for c in script.characters}
