@@ -67,6 +67,12 @@ def main() -> int:
         return 0
     seconds, size = speed(args.corpus, args.kb)
     print(f"script_text: {size / 1024:.0f} KB in {seconds:.2f} s = {size / 1024 / seconds:.0f} KB/s")
+    # Linear cost: the time per KB stays the same when the text is four times longer.
+    small, small_size = speed(args.corpus, max(1, args.kb // 2))
+    large, large_size = speed(args.corpus, args.kb * 2)
+    ratio = (large / large_size) / (small / small_size)
+    print(f"  per KB: {small / small_size * 1024 * 1000:.2f} ms at {small_size // 1024} KB, "
+          f"{large / large_size * 1024 * 1000:.2f} ms at {large_size // 1024} KB (ratio {ratio:.2f}; 1.0 is linear)")
     t = accuracy(args.corpus)
     p = t["correct"] / t["pred"] if t["pred"] else 0.0
     r = t["found"] / t["gold"] if t["gold"] else 0.0

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..model import Character, Gender
+from .descriptions import TITLE_WORDS, discover_descriptions, tag_subjects
 
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
 FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
@@ -50,6 +51,24 @@ FEMALE_FIRST = frozenset(
     """.split()
 )
 
+# Familiar forms of given names: "Tom" is the "Thomas Hardy" of the same chapter.
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    nick: tuple(full.split("/"))
+    for full, nicks in (
+        ("thomas", "tom tommy"), ("william", "bill billy will willy willie"), ("robert", "bob bobby rob"),
+        ("richard", "dick dickie"), ("james", "jim jimmy jamie jem"), ("john", "jack johnny"),
+        ("edward", "ned ted teddy ned"), ("henry", "harry hal"), ("charles", "charley charlie"),
+        ("frederick", "fred freddy freddie"), ("samuel", "sam sammy"), ("joseph", "joe joey"),
+        ("benjamin", "ben benny"), ("daniel", "dan danny"), ("nicholas", "nick"), ("anthony", "tony"),
+        ("andrew", "andy"), ("philip", "pip phil"), ("katherine/catherine/katharine", "kate kitty katie"),
+        ("elizabeth", "bess bessie beth betsy betsey liz lizzy lizzie eliza"),
+        ("margaret", "meg maggie peggy"), ("mary", "polly molly mamie"), ("sarah", "sally"),
+        ("helen/eleanor", "nell nelly nellie"), ("frances", "fanny"), ("jane", "jenny jennie"),
+        ("susan", "sukey sue susie"), ("anne/ann", "annie nan nancy"), ("josephine", "jo"),
+        ("theodore", "theo"), ("alexander", "alec alex sandy"), ("matthew", "matt"),
+    )
+    for nick in nicks.split()
+}
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
@@ -67,6 +86,19 @@ _NOT_NAMES = frozenset("""i he she it we they you the a an this that these those
 # Titles used alone as a name after "the": "said the Captain".
 _BARE_TITLES = frozenset("captain colonel major general admiral doctor professor judge sergeant".split())
 _PLACE_PREPS = frozenset("in at into from near through towards toward across".split())
+# A name ending in one of these nouns is a place, a building, a body or an event, not a person.
+PLACE_NOUNS = frozenset(
+    """street streets road lane row square hill hills park house hall manor castle abbey church chapel
+    cathedral college school university hospital hotel inn club company society institute museum
+    office bank station river lake sea ocean bay island islands valley mountain mountains forest wood
+    woods county city town village avenue bridge gate gates point pass landing theatre theater prison
+    tower palace court farm mill mills cottage grange parish states state war legends directory survey
+    channel zone cape fields home asylum orphanage convent buildings building gardens garden harbor
+    harbour cross drive library exchange railway line lines navigation empire kingdom republic
+    department committee board army navy regiment diamond""".split())
+# After an article or a determiner, a capitalised word is a thing or a nationality ("the Thames",
+# "an American", "a Christian"), except a bare title used as a name ("the Captain").
+_ARTICLES = frozenset("a an the this that these those some any every no".split())
 _HE = re.compile(r"\b(?:he|himself)\b", re.IGNORECASE)
 _SHE = re.compile(r"\b(?:she|herself)\b", re.IGNORECASE)
 _HIS = re.compile(r"\bhis\b", re.IGNORECASE)
@@ -76,6 +108,11 @@ _HIM = re.compile(r"\bhim\b", re.IGNORECASE)
 _HER_OBJECT = re.compile(r"\bher\b(?=\s*(?:[^\w\s]|$|(?:and|but|or|to|with|in|on|at|as|for|from|again|back|"
                          r"away|up|down|out|off|that|so|too|[a-z]+ly|[a-z]+ways)\b))", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?\u2026]['\"\u201d\u2019]?\s")
+
+
+def _plain(word: str) -> str:
+    """Lower case with a straight apostrophe: "I\u2019m" -> "i'm"."""
+    return word.lower().replace("\u2019", "'")
 
 
 def _is_cap(word: str) -> bool:
@@ -106,7 +143,7 @@ def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list
         initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'"
         words = [w for _, _, w in run]
         # Drop leading function words ("But Emma", "Poor Miss Taylor").
-        while words and words[0].lower() in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
+        while words and _plain(words[0]) in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
             run.pop(0)
             words.pop(0)
             initial = False
@@ -171,6 +208,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     counts: Counter = Counter()
     mid: Counter = Counter()
     place: Counter = Counter()
+    article: Counter = Counter()
     display: dict[str, str] = {}
     lower_words: Counter = Counter()
     tagged: set[str] = set()
@@ -196,7 +234,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             if spoken(start):
                 continue  # names said inside quotations are vocatives or hearsay, not evidence
             key = _norm(surface)
-            if (key.lower() in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
+            if (_plain(key) in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
                 continue
             counts[key] += 1
             display.setdefault(key, surface)
@@ -205,6 +243,8 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             before = text[max(0, start - 12):start].split()
             if before and before[-1].lower() in _PLACE_PREPS:
                 place[key] += 1
+            if before and before[-1] in _ARTICLES:
+                article[key] += 1
     parts = {w for key in counts if len(key.split()) > 1 for w in key.split()[-2:]}
 
     def initial_only(key: str) -> bool:
@@ -214,6 +254,10 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     for key, n in counts.items():
         words = key.split()
         titled = _title_of(key) is not None
+        if words[-1].lower() in PLACE_NOUNS and not (titled and len(words) == 2):
+            continue  # "Spruce Street", "Blodgett College", "the Royal George Hotel"
+        if article[key] * 2 > n and key.lower() not in _BARE_TITLES:
+            continue  # "the Admiral Benbow", "an American"
         if key in tagged:
             keep.append(key)  # the subject of a speech tag is a person
             continue
@@ -229,13 +273,27 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         if place[key] * 2 > n and not titled:
             continue
         keep.append(key)
-    entities = _merge(keep, counts)
+    # Pronouns vote on each surface form first, so that forms of opposite genders are never
+    # merged ("Mr. Hilbery" and "Katharine Hilbery"); then on the merged characters.
+    singles = [_Entity(Counter({k: counts[k]})) for k in keep]
+    _vote_gender(singles, texts)
+    form_gender = {next(iter(e.names)): _entity_gender(replace(e, gender_votes=e.gender_votes / 2)) for e in singles}
+    entities = _merge(keep, counts, form_gender)
     _vote_gender(entities, texts)
     out = []
     for ent in sorted(entities, key=lambda e: -sum(e.names.values())):
         name = ent.name
         aliases = tuple(sorted((display.get(n, n) for n in ent.names if n != name), key=lambda a: (-ent.names[_norm(a)], a)))
         out.append(Character(display.get(name, name), _entity_gender(ent), aliases))
+    named_words = {w.rstrip(".").lower() for c in out for form in (c.name, *c.aliases) for w in form.split()}
+
+    def known(head: str) -> bool:
+        # "the Captain" of "Captain Hale", "the doctor" of "Dr. Archie": the named character.
+        return any(w in named_words for w in TITLE_WORDS.get(head, (head,)))
+
+    subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
+    taken = {c.name for c in out}
+    out += [c for c in discover_descriptions(subjects, known) if c.name not in taken]
     return tuple(out)
 
 
@@ -253,9 +311,14 @@ def _dialogue_mask(text: str):
     return inside
 
 
-def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
-    """Group surface forms that name the same person (Emma / Emma Woodhouse / Miss Woodhouse)."""
+def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> list[_Entity]:
+    """Group surface forms that name the same person (Emma / Emma Woodhouse / Miss Woodhouse).
+
+    Forms of opposite genders never join, and a married woman's "Mrs. Hale" is not the "Margaret
+    Hale" of the same family: the given names of a family name its children as often as its wife.
+    """
     parent = {k: k for k in keys}
+    gender: dict[str, Gender] = {k: form_gender.get(k, "unknown") for k in keys}
 
     def find(k: str) -> str:
         while parent[k] != k:
@@ -265,8 +328,11 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
 
     def union(a: str, b: str) -> None:
         ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[rb] = ra
+        if ra == rb or "unknown" not in (gender[ra], gender[rb]) and gender[ra] != gender[rb]:
+            return
+        parent[rb] = ra
+        if gender[ra] == "unknown":
+            gender[ra] = gender[rb]
 
     full = [k for k in keys if _title_of(k) is None and len(k.split()) >= 2]
     titled = [k for k in keys if _title_of(k) is not None]
@@ -276,7 +342,7 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
     for k in full:
         by_first[k.split()[0]].append(k)
         by_last[k.split()[-1]].append(k)
-    titled_set = set(titled)
+    titled_set = {_norm(t) for t in titled}
     for k in titled:
         title, rest = k.split()[0], k.split()[1:]
         rest_s = " ".join(rest)
@@ -290,6 +356,8 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
             if len(longer) == 1:
                 union(longer[0], k)  # "Sir Walter" ~ "Sir Walter Elliot"
                 continue
+            if tl == "mrs" or tl == "mr" and f"Mrs {rest[0]}" in titled_set:
+                continue  # husband and wife: the family's given names are its children
             if tl not in GIVEN_NAME_TITLES or not pool:
                 g = _title_gender(tl)
                 pool = [f for f in by_last.get(rest[0], []) if _first_gender(f.split()[0]) in (g, "unknown")
@@ -303,6 +371,9 @@ def _merge(keys: list[str], counts: Counter) -> list[_Entity]:
                 union(same[0], k)  # "the Captain" is the chapter's only Captain
             continue
         firsts = by_first.get(k, [])
+        if not firsts:
+            # "Tom" for "Thomas Hardy", "Pip" for "Philip Pirrip".
+            firsts = [f for full in NICKNAMES.get(k.lower(), ()) for f in by_first.get(full.capitalize(), [])]
         if len(firsts) == 1:
             union(firsts[0], k)
             continue

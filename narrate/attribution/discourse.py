@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 
-from ..model import DIALOGUE, Character, Gender, Segment
+from ..model import DIALOGUE, NARRATOR_SPEAKER, Character, Gender, Segment
 from .characters import (
     FEMALE_TITLES,
     MALE_TITLES,
@@ -13,22 +16,36 @@ from .characters import (
     name_index,
     nearest_before,
 )
+from .descriptions import (
+    DETERMINERS,
+    GENERIC_HEADS,
+    KIN_NOUNS,
+    TITLE_WORDS,
+    Description,
+    is_description,
+    noun_gender,
+    parse,
+)
 
-NARRATOR = "Narrator"
-"""Speaker name for a first-person narrator's own quoted words ("I said")."""
+NARRATOR = NARRATOR_SPEAKER
+"""Speaker name for a first-person narrator's own quoted words ("I said"): read in the narrator's voice."""
 
-MALE_NOUNS = frozenset("father brother son husband uncle nephew man gentleman boy lad fellow sir master king grandfather papa pupil youth".split())
-FEMALE_NOUNS = frozenset("mother sister daughter wife aunt niece woman lady girl mistress queen grandmother mamma mama maid".split())
-_DETERMINERS = frozenset("his her the their my our this that".split())
-KIN_NOUNS = frozenset("father mother brother sister son daughter husband wife uncle aunt nephew niece "
-                      "grandfather grandmother papa mamma mama cousin".split())
+_EPITHET_WINDOW = 1500
+_OPENING_PRONOUN = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019,;:.!?\u2014-]*(He|She)\b""")
+_SUBJECT_REACH = 500
+_OBJECT_BEFORE = re.compile(r"\b(?:to|at|with|towards|toward|upon|on|from|of|for|by)\s+$")  # characters before the paragraph where "he"/"she" may find its subject
+_SUBJECT_BEFORE = re.compile(
+    r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
+    r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)$""")
+_VOICE_OF = re.compile(r"\bvoice\s+of\s+((?:[A-Z][\w.'\u2019-]*\s*){1,3})")
 
 
 class Context:
     """Who has been mentioned and who has spoken, in order, for resolving references."""
 
     def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
-        self.index = name_index(characters)
+        self.index = name_index([c for c in characters if not is_description(c)])
+        self.text = text
         self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
         self.gender[NARRATOR] = "unknown"
         self.surname: dict[str, str] = {}
@@ -42,19 +59,81 @@ class Context:
         self.previous: str | None = None  # speaker of the previous turn in this exchange
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.narrated_turn = False  # a short narration paragraph without names came after the last speech
+        self.last_quote_end = 0  # where the last dialogue paragraph's last quotation ended
+        self.descriptions = {c.name: c.name.lower() for c in characters if is_description(c)}
+        self.descriptions_by_key = {k: n for n, k in self.descriptions.items()}
+        self.described_as: dict[str, str] = {}  # a phrase resolved once keeps its character
+        self.name_words = {c.name: {w.rstrip(".").lower() for form in (c.name, *c.aliases) for w in form.split()}
+                           for c in characters}
         self.positions: list[int] = []
         self.names: list[str] = []
         pattern = self.pattern = mention_regex(self.index)
-        if pattern is None:
-            return
+        described = _description_regex(self.descriptions_by_key)
+        found: list[tuple[int, str]] = []
         for seg in segments:
             if seg.kind == DIALOGUE:
                 continue
-            for m in pattern.finditer(text, seg.start, seg.end):
+            for m in pattern.finditer(text, seg.start, seg.end) if pattern else ():
                 name = lookup(self.index, m.group())
                 if name:
-                    self.positions.append(m.start())
-                    self.names.append(name)
+                    found.append((m.start(), name))
+            for m in described.finditer(text, seg.start, seg.end) if described else ():
+                found.append((m.start(), self.descriptions_by_key[" ".join(m.group(1).lower().split())]))
+        found.sort()
+        # A gendered description ("the lad", "the old man") soon after a character of that gender
+        # was named is an epithet for that character, not a mention of a person of its own.
+        kept: list[tuple[int, str]] = []
+        last_named: dict[Gender, int] = {}
+        for p, n in found:
+            g = self.gender.get(n, "unknown")
+            if n not in self.descriptions:
+                last_named[g] = p
+            elif g != "unknown" and p - last_named.get(g, -10**9) < _EPITHET_WINDOW:
+                continue
+            kept.append((p, n))
+        self.positions = [p for p, _ in kept]
+        self.names = [n for _, n in kept]
+        self.mention_count = Counter(self.names)
+        # Mentions that are the subject of their sentence ("Mrs. Morel did her work.").
+        self.is_subject = [bool(_SUBJECT_BEFORE.search(text, max(0, p - 30), p)) for p in self.positions]
+
+    def mentions_between(self, start: int, end: int) -> list[tuple[int, str]]:
+        """(offset, character) of the narration mentions in [start, end), in order."""
+        i = bisect_left(self.positions, start)
+        j = bisect_left(self.positions, end)
+        return list(zip(self.positions[i:j], self.names[i:j]))
+
+    def mentioned_in(self, start: int, end: int) -> list[str]:
+        """The characters mentioned in narration in [start, end), each once, in order."""
+        return list(dict.fromkeys(n for _, n in self.mentions_between(start, end)))
+
+    def subjects_in(self, start: int, end: int) -> list[str]:
+        """The characters that are the subject of a narration sentence in [start, end)."""
+        i = bisect_left(self.positions, start)
+        j = bisect_left(self.positions, end)
+        return [self.names[k] for k in range(i, j) if self.is_subject[k]]
+
+    def objects_in(self, start: int, end: int) -> set[str]:
+        """The characters named right after a preposition in [start, end) ("said to Lucy")."""
+        i = bisect_left(self.positions, start)
+        j = bisect_left(self.positions, end)
+        return {self.names[k] for k in range(i, j)
+                if _OBJECT_BEFORE.search(self.text, max(0, self.positions[k] - 12), self.positions[k])}
+
+    def distance_to_mention(self, name: str, pos: int, window: int = 5000) -> int | None:
+        """Characters from the last narration mention of `name` before `pos` (None if none near)."""
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= pos - window:
+            if self.names[i] == name:
+                return pos - self.positions[i]
+            i -= 1
+        return None
+
+    def named_in(self, quote: str) -> set[str]:
+        """The characters a quotation names (as vocatives or in the third person)."""
+        if self.pattern is None:
+            return set()
+        return {name for name in (lookup(self.index, m.group()) for m in self.pattern.finditer(quote)) if name}
 
     def is_person(self, name: str) -> bool:
         return self.gender.get(name, "unknown") != "unknown" or name in self.speakers
@@ -94,17 +173,25 @@ class Context:
             return []
         return [best, *self.ranked(pos, exclude | {best}, window)][:4]
 
-    def _fits(self, name: str, gender: Gender | None, exclude: set[str]) -> bool:
+    def _fits(self, name: str, gender: Gender | None, exclude: set[str], anyone: bool = False) -> bool:
         if name in exclude or name == NARRATOR:
             return False  # the first-person narrator is "I", never "he" or "she"
         g = self.gender.get(name, "unknown")
-        return g == gender or (g == "unknown" and name in self.speakers)
+        return anyone or g == gender or (g == "unknown" and name in self.speakers)
 
     def pronoun(self, pos: int, gender: Gender, para_start: int, exclude: set[str],
                 owner: bool = False) -> str | None:
         """he/she: a character of that gender named earlier in the paragraph; else, as a new
         turn usually changes speaker, the person the last quote addressed or another recent
         speaker of that gender; else the last one mentioned."""
+        prev = self.previous
+        if prev and self.last_quote_end and self._fits(prev, gender, exclude) and self._same_pronoun_since(
+                gender, pos):
+            return prev  # "He was a little troubled here. ... "Pray don't," said he": still him
+        subject = self._subject(pos, gender, para_start, exclude) or self._subject(
+            para_start, gender, max(para_start - _SUBJECT_REACH, self.last_quote_end), exclude, strict=True)
+        if subject:
+            return subject
         i = nearest_before(self.positions, pos)
         while i >= 0 and self.positions[i] >= para_start:
             if self._fits(self.names[i], gender, exclude):
@@ -131,6 +218,35 @@ class Context:
             return prev
         return self.recent(pos, gender, exclude)
 
+    def continuing(self, gender: Gender) -> str | None:
+        """The last speaker of the exchange who fits "he"/"she" (for "he continued")."""
+        for name in reversed([n for n in self.exchange if n]):
+            if name != NARRATOR and self.gender.get(name, "unknown") in (gender, "unknown"):
+                return name
+        return None
+
+    def _same_pronoun_since(self, gender: Gender, pos: int) -> bool:
+        """Does the narration since the last quotation open with this "He"/"She", naming no one
+        of that gender? Then the pronoun still means whoever spoke last."""
+        between = self.text[self.last_quote_end:pos]
+        m = _OPENING_PRONOUN.match(between)
+        if not m or (m.group(1).lower() == "he") != (gender == "male"):
+            return False
+        return not any(self.gender.get(n) == gender for n in self.mentioned_in(self.last_quote_end, pos))
+
+    def _subject(self, pos: int, gender: Gender, since: int, exclude: set[str], strict: bool = False) -> str | None:
+        """The last sentence subject since `since` that "he"/"she" can stand for (one of unknown
+        gender counts: "The parson rode nearer. ... he said")."""
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= since:
+            name = self.names[i]
+            g = self.gender.get(name, "unknown")
+            if self.is_subject[i] and name not in exclude and name != NARRATOR and (
+                    g == gender or not strict and g == "unknown" and (name in self.descriptions or name in self.speakers)):
+                return name
+            i -= 1
+        return None
+
     def resolve(self, subj: str, pos: int, para_start: int, exclude: set[str] = frozenset()) -> tuple[str | None, str]:
         """(speaker, kind) for a tag subject; kind is "name", "pronoun", "noun" or "none"."""
         word = subj.split()[0].lower()
@@ -146,32 +262,113 @@ class Context:
         words = subj.split()
         if words[0].rstrip(".").lower() in MALE_TITLES | FEMALE_TITLES and len(words) > 1:
             return None, "none"
-        if word in _DETERMINERS:
-            nouns = [w for w in words[1:] if not w.lower().endswith("ly")] or words
-            return self._noun_phrase(word, nouns[-1].lower(), pos, para_start, exclude), "noun"
+        if word in DETERMINERS:
+            return self._noun_phrase(subj, pos, para_start, exclude), "noun"
         return None, "none"
 
-    def _noun_phrase(self, det: str, noun: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
-        gender: Gender | None = "male" if noun in MALE_NOUNS else "female" if noun in FEMALE_NOUNS else None
-        if gender is None:
+    def _noun_phrase(self, subj: str, pos: int, para_start: int, exclude: set[str]) -> str | None:
+        """A described speaker: "said the doctor", "her father replied", "asked a rough voice".
+
+        "the voice of John Reed" is John Reed; a title word is the character who bears it ("the
+        Captain"); "his sister" is a woman of his family. A phrase first used with "the" and a
+        gendered noun ("returned the excellent young man") is the other party of the exchange;
+        after that, and for "a"/"an" phrases and other nouns, it is the character the phrase
+        describes (book-wide), and later uses of the phrase or its noun go to that same one.
+        """
+        m = _VOICE_OF.search(subj)
+        if m:
+            return lookup(self.index, m.group(1))
+        d = parse(subj)
+        if d is None:
             return None
+        if d.owner and d.head == "voice":
+            d = Description(d.det, (d.owner,))  # "his mother's voice"
+        gender: Gender | None = noun_gender(d.head.split("-")[-1])  # "step-son"
+        gender = None if gender == "unknown" else gender
         avoid = set(exclude)
-        owner = None
-        if det in ("his", "her"):
-            owner = self.pronoun(pos, "male" if det == "his" else "female", para_start, set(), owner=True)
+        if d.det in ("his", "her") and d.head in KIN_NOUNS and gender:
+            owner = self.pronoun(pos, "male" if d.det == "his" else "female", para_start, set(), owner=True)
             if owner:
                 avoid.add(owner)
-        if owner and noun in KIN_NOUNS and owner in self.surname:
-            # "her father", "his sister": family members share a surname.
-            family = {n for n, s in self.surname.items() if s == self.surname[owner]
-                      and n not in avoid and self.gender.get(n) == gender}
-            if family:
-                best = self.recent(pos, gender, avoid | (set(self.gender) - family))
-                return best or sorted(family)[0]
-        for name in reversed(self.speakers[-3:]):
-            if name != self.previous and self._fits(name, gender, avoid):
-                return name  # "returned the excellent young man": the other party of the exchange
-        return self.recent(pos, gender, avoid | {self.previous}) or self.recent(pos, gender, avoid)
+            if owner and owner in self.surname:
+                # "her father", "his sister": family members share a surname.
+                family = {n for n, s in self.surname.items() if s == self.surname[owner]
+                          and n not in avoid and self.gender.get(n) == gender}
+                if family:
+                    best = self.recent(pos, gender, avoid | (set(self.gender) - family))
+                    return best or sorted(family)[0]
+        if d.det in ("my", "our"):
+            # The narrator's own people ("said my father") are not the other party of the scene.
+            return self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
+        titled = self._titled(d.head, pos)
+        if titled:
+            return titled
+        if d.key in self.described_as:
+            return self.described_as[d.key]
+        entity = self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
+        if d.det in ("a", "an", "another"):
+            return entity  # someone new: "asked a rough voice"
+        generic = d.head in GENERIC_HEADS
+        if entity is None and gender is None and not generic:
+            return None  # no one is described that way: "the words", "the paper"
+        if entity and not generic and not gender and (entity in self.speakers or self._mentioned(entity, pos)):
+            return entity  # "The doctor came forwards. ... said the doctor"
+        if d.head == "other" and len(self.exchange) >= 2:
+            other = next((n for n in reversed(self.exchange[:-1]) if n and n != self.previous), None)
+            if other:
+                return other
+        if generic:
+            talking = [n for n in reversed(self.exchange[-4:]) if n in self.descriptions and n not in avoid]
+            talking.sort(key=lambda n: n == self.previous)
+            if talking:
+                return talking[0]  # "said the man": the stranger already talking
+        # Someone the scene already has ("returned the excellent young man", "said the visitor").
+        for name in reversed([n for n in self.exchange[-4:] if n] or self.speakers[-3:]):
+            if name != self.previous and self._fits(name, gender, avoid, anyone=gender is None):
+                self.described_as[d.key] = name
+                return name
+        if gender:
+            found = self.recent(pos, gender, avoid | {self.previous}, since=pos - 4000)
+            if found:
+                self.described_as[d.key] = found
+                return found
+        return entity
+
+    def _mentioned(self, name: str, pos: int, window: int = 6000) -> bool:
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.positions[i] >= pos - window:
+            if self.names[i] == name:
+                return True
+            i -= 1
+        return False
+
+    def _titled(self, head: str, pos: int) -> str | None:
+        """The named character a title word points at: "the Captain" -> Captain Hale."""
+        forms = TITLE_WORDS.get(head, (head,))
+        bearers = [n for n, words in self.name_words.items() if any(f in words for f in forms)
+                   and n not in self.descriptions]
+        if not bearers:
+            return None
+        if len(bearers) == 1:
+            return bearers[0]
+        i = nearest_before(self.positions, pos)
+        while i >= 0:
+            if self.names[i] in bearers:
+                return self.names[i]
+            i -= 1
+        return None
+
+    def _described_head(self, head: str, pos: int) -> str | None:
+        """The described character with this noun, the one mentioned last ("the gentleman")."""
+        same = [n for n, k in self.descriptions.items() if k.split()[-1] == head]
+        if len(same) <= 1:
+            return same[0] if same else None
+        i = nearest_before(self.positions, pos)
+        while i >= 0:
+            if self.names[i] in same:
+                return self.names[i]
+            i -= 1
+        return same[0]
 
     def spoke(self, name: str | None) -> None:
         if not name:
@@ -181,3 +378,9 @@ class Context:
         self.speakers.append(name)
 
 
+def _description_regex(keys: dict[str, str]) -> re.Pattern[str] | None:
+    """Mentions of described characters in narration: "the old man", "a rough voice"."""
+    if not keys:
+        return None
+    alts = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(r"\b(?:the|an?|this|that|his|her|my|our|their)\s+(" + alts + r")\b", re.IGNORECASE)

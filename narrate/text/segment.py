@@ -27,7 +27,8 @@ _SPEECH_END = ",.;:!?\u2026\u2014\u2013-"
 _SPEECH_LEADS = frozenset(
     """said says say saying asked asks cried cries whispered whispers replied replies answered
     answers exclaimed shouted yelled called muttered murmured added began continued repeated
-    thought thinks sang sighed screamed begged pleaded demanded went""".split()
+    thought thinks sang sighed screamed begged pleaded demanded went announced remarked observed
+    returned rejoined interrupted quoted""".split()
 )
 
 _HYPOTHETICAL = re.compile(r"[,\s]*(?:would|might|could|will)\s+(?:sound|look|read|seem)\b")
@@ -149,11 +150,16 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
         return False
     if _HYPOTHETICAL.match(text, qe + 1):
         return False  # a sentence imagined, not said: "..." would sound extremely well
-    if _mentions_words(text[max(para_start, qs - 300):max(para_start, qs - 1)]):
+    if _mentions_words(text[max(para_start, qs - 300):max(para_start, qs - 1)]) and not _tag_follows(text, qe):
         return False  # "... no word but flirtation could describe. "X and Y flirted."": words quoted as an example
     stripped = inner.rstrip()
+    if _is_label(text, para_start, qs, stripped):
+        return False
     if stripped and stripped[-1] in _SPEECH_END:
         return True
+    if len(stripped.split()) <= 4 and _RUNS_ON.match(text, qe + 1) and not _tag_follows(text, qe) \
+            and not _after_speech_lead(text, para_start, qs):
+        return False  # the sentence runs on through it: "as the phrase goes, "followed the sea" with ..."
     if qe - qs > 80 or inner.count(" ") > 9:
         return True
     before = text[max(para_start, qs - 40):qs - 1].rstrip()
@@ -161,6 +167,50 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
         return True  # starts a sentence or follows a comma/colon: speech
     m = _LAST_WORD.search(before)
     return bool(m and m.group(1).lower() in _SPEECH_LEADS)
+
+
+def _is_label(text: str, para_start: int, qs: int, inner: str) -> bool:
+    """A few words quoted in the middle of a sentence, after a plain word: a name, a term or a
+    title ("known as "Tuppence."", "what is called "a scene,""), not something said.
+
+    Exclamations and questions stay speech (her gentle "How do you do?"), as do quotations after
+    a speaking verb ("and said "Good-night"").
+    """
+    words = inner.split()
+    if not words or any(ch in inner for ch in "?!") or _tag_follows(text, qs + len(inner)):
+        return False
+    letters = [ch for ch in inner if ch.isalpha()]
+    if len(letters) > 3 and all(ch.isupper() for ch in letters):
+        return True  # a heading or a sign: "THE BOTTOMS"
+    before = text[max(para_start, qs - 60):qs - 1].rstrip()
+    if not before or not before[-1].isalpha():
+        return False
+    m = _LAST_WORD.search(before)
+    last = m.group(1) if m else ""
+    if last.lower() in _SPEECH_LEADS:
+        return False
+    capitals = sum(1 for w in words if w[:1].isupper() or w.lower() in _TITLE_SMALL)
+    if len(words) >= 2 and capitals == len(words) and any(w[:1].isupper() for w in words[1:]):
+        return True  # a title: "Frank on the Mississippi,"
+    clause = re.split(r"[.;:!?]", before)[-1].lower().split()[-8:]
+    if any(w.strip(",") in _SPEECH_LEADS - {"called"} for w in clause):
+        return False  # "replied her brother "how to ...", "Mary said they were "full of lace.""
+    # A phrase the sentence runs on through (look out for "the seafaring man"), or a short one.
+    return inner[:1].islower() and last.islower() or len(words) <= 3
+
+
+_RUNS_ON = re.compile(r"[ \t]+(?!(?:he|she|I|they|we|it)\b)[a-z]")
+_TITLE_SMALL = frozenset("a an the of on in and or to for at by with as".split())
+
+
+def _after_speech_lead(text: str, para_start: int, qs: int) -> bool:
+    m = _LAST_WORD.search(text[max(para_start, qs - 40):qs - 1].rstrip())
+    return bool(m and m.group(1).lower() in _SPEECH_LEADS)
+
+
+def _tag_follows(text: str, qe: int) -> bool:
+    """Is the closing mark at `qe` followed by a speech tag ("said the dying man", "he announced")?"""
+    return any(w.strip(",.") in _SPEECH_LEADS for w in text[qe + 1:qe + 40].lower().split()[:3])
 
 
 _WORDS_NOUN = re.compile(r"\b(?:word|words|phrase|expression|term|describe|described|written|wrote)\b")
@@ -178,14 +228,57 @@ def _mentions_words(before: str) -> bool:
     return bool(_WORDS_NOUN.search(sentence)) and not _SPEECH_VERB_RE.search(sentence)
 
 
+# Dialogue dashes (Joyce): a paragraph opening with a dash and a capital is a speech. The speech
+# runs to the paragraph's end, or to a speech tag ("--Come up, Kinch, he said."); after the tag
+# the paragraph is speech again only if it still talks in the first or second person.
+_DASH_OPEN = re.compile(r"[ \t]*(?:--|\u2014|\u2015)[ \t]*(?=[A-Z])")
+_DASH_TAG = re.compile(
+    r"(?<=[,.!?\u2026])\s+(?:(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?|he|she|I|they|we)\s+(?:[a-z]+ly\s+)?(?:"
+    + "|".join(sorted(_SPEECH_LEADS)) + r"|answered|asked|called|cried|said)\b"
+    r"|(?:" + "|".join(sorted(_SPEECH_LEADS)) + r")\s+(?:he|she|I|[A-Z][a-z]+)\b)")
+_SENTENCE_STOP = re.compile(r"[.!?\u2026](?=\s|$)")
+_PERSONAL = re.compile(r"\b(?:I|I'm|I'll|(?i:me|my|you|your|we|us|our))\b")
+_TRAILING_DASH = re.compile(r"(?:\s|--|\u2014|\u2015)+$")
+
+
+def _dash_paragraphs(text: str, spans: list[tuple[int, int]]) -> bool:
+    """Does this text mark its dialogue with dashes rather than quotation marks?"""
+    dashed = sum(1 for ps, pe in spans if _DASH_OPEN.match(text, ps, pe))
+    quoted = sum(1 for ps, pe in spans if text[ps:pe].lstrip()[:1] in QUOTE_MARKS)
+    return dashed >= 3 and dashed > quoted
+
+
+def _dash_spans(text: str, ps: int, pe: int) -> Iterator[tuple[int, int]]:
+    """Speech spans of a paragraph that opens with a dialogue dash."""
+    m = _DASH_OPEN.match(text, ps, pe)
+    start = m.end()
+    end = ps + len(_TRAILING_DASH.sub("", text[ps:pe]))
+    tag = _DASH_TAG.search(text, start, end)
+    if tag is None:
+        yield start, end
+        return
+    yield start, tag.start()
+    stop = _SENTENCE_STOP.search(text, tag.end(), end)
+    if stop is None:
+        return
+    rest = stop.end()
+    while rest < end and text[rest].isspace():
+        rest += 1
+    if rest < end and _PERSONAL.search(text, rest, end):
+        yield rest, end
+
+
 def split_text(text: str) -> list[Segment]:
     """Split a chapter into contiguous narration and dialogue segments covering all of it."""
     style = dialogue_style(text)
+    spans = paragraphs(text)
+    dashes = _dash_paragraphs(text, spans)
     out: list[Segment] = []
-    for number, (ps, pe) in enumerate(paragraphs(text)):
+    for number, (ps, pe) in enumerate(spans):
         cursor = ps
-        for qs, qe in quote_spans(text, ps, pe, style):
-            if not _is_speech(text, ps, qs, qe):
+        dashed = dashes and _DASH_OPEN.match(text, ps, pe)
+        for qs, qe in (_dash_spans(text, ps, pe) if dashed else quote_spans(text, ps, pe, style)):
+            if not dashed and not _is_speech(text, ps, qs, qe):
                 continue
             if qs > cursor:
                 out.append(Segment(NARRATION, cursor, qs, text[cursor:qs], number))

@@ -338,3 +338,54 @@ def test_lead_in_at_the_end_of_a_speech_paragraph():
             '"Yes," was Kate\'s answer; but Tom\'s remark was, after a while--\n\n'
             '"Not yet."\n')
     assert speakers(text) == ["Kate", "Anna", "Kate", "Tom"]
+
+
+def test_described_speakers_are_characters_named_by_their_description():
+    text = ('Dick was asleep on a box in the street.\n\n'
+            '"Wake up there, youngster," said a rough voice.\n\n'
+            '"What time is it?" asked Dick.\n\n'
+            '"Seven o\'clock," said the man.\n\n'
+            'The doctor came in and looked at the boy.\n\n'
+            '"He will do," said the doctor carelessly.\n')
+    script = script_text(text)
+    assert speakers(text) == ["Rough Voice", "Dick", "Rough Voice", "Doctor"]
+    doctor = next(c for c in script.characters if c.name == "Doctor")
+    assert "the doctor" in doctor.aliases
+
+
+def test_a_description_of_someone_in_the_scene_is_that_character():
+    text = ('Mr. Pett sat down beside Ogden, who was eating candy.\n\n'
+            '"What are you eating, boy?" demanded Mr. Pett.\n\n"Candy," said Ogden.\n\n'
+            '"I wish you would not."\n\n"I thought you would say that," said his step-son.\n')
+    assert speakers(text) == ["Mr. Pett", "Ogden", "Mr. Pett", "Ogden"]
+
+
+def test_one_character_one_name_but_not_one_family():
+    # Mr. and Mrs. Smith are two people; "Thomas Hardy", "Tom" and "Mr. Hardy" are one. (With a
+    # Mrs. Hardy in the chapter, the given names of the family are taken to be its children's.)
+    text = ('Thomas Hardy came home late. Mrs. Smith was waiting; she was cross. Tom sat down and '
+            'Mr. Hardy said nothing at first. Thomas Hardy was tired. Mr. Smith laughed; he left.\n\n'
+            '"Where were you?" asked Mrs. Smith.\n\n"Out," said Tom.\n\n"Out where, Mr. Hardy?" said Mr. Smith.\n')
+    script = script_text(text)
+    chars = {c.name: c for c in script.characters}
+    assert {"Tom", "Mr. Hardy"} <= set(chars["Thomas Hardy"].aliases)
+    assert "Mrs. Smith" in chars and "Mr. Smith" in chars
+    assert speakers(text) == ["Mrs. Smith", "Thomas Hardy", "Mr. Smith"]
+    spoken = {s["name"]: s for s in script.speakers()}
+    assert "Tom" in spoken["Thomas Hardy"]["aliases"]
+
+
+def test_a_described_speaker_who_says_his_name_is_that_character():
+    text = ('A man stood at the gate.\n\n"Good evening," said the stranger.\n\n"Who are you?" asked Anna.\n\n'
+            '"I am Parson Tringham, of Stagfoot Lane."\n')
+    assert speakers(text) == ["Parson Tringham", "Anna", "Parson Tringham"]
+
+
+def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
+    text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
+            '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
+            '\u201cThen I come too,\u201d I answered.\n')
+    script = script_text(text)
+    assert speakers(text) == ["Narrator", "Narrator", "Jeff", "Narrator"]
+    assert not any(c.name.startswith("I") and c.name.rstrip("\u2019'm") == "I" for c in script.characters)
+    assert "Narrator" not in {c.name for c in script.characters}

@@ -145,3 +145,27 @@ def test_sentence_quoted_as_an_example_of_words_is_narration():
             'together." They knew it.\n\n"Come," he said in a few words. "We go."\n')
     kinds = [(s.kind, s.text) for s in split_text(text) if s.kind == DIALOGUE]
     assert kinds == [(DIALOGUE, "Come,"), (DIALOGUE, "We go.")]
+
+
+def test_dialogue_dashes_run_to_the_tag_or_the_paragraph_end():
+    text = ("Stephen sat by the fire.\n\n--What is your name?\n\nStephen had answered.\n\n"
+            "--Come up, Kinch, he said sternly. You fearful jesuit!\n\n"
+            "--Tripping and sweeping, Buck Mulligan said. He pointed his finger at the sea.\n\n"
+            "--A gentleman.--\n")
+    assert dialogue(text) == ["What is your name?", "Come up, Kinch,", "You fearful jesuit!",
+                              "Tripping and sweeping,", "A gentleman."]
+
+
+def test_a_few_dashes_in_quoted_prose_are_not_dialogue_dashes():
+    text = '"Yes," said Tom.\n\n--and then nothing.\n\n"No," said Anna.\n'
+    assert dialogue(text) == ["Yes,", "No,"]
+
+
+def test_names_terms_titles_and_headings_in_quotes_are_narration():
+    text = ('She was known as "Tuppence." She laughed.\n\n'
+            'He read to them from "Frank on the Mississippi," every night.\n\n'
+            'They looked out for "the seafaring man with one leg."\n\n'
+            '"THE BOTTOMS" succeeded to "Hell Row".\n\n'
+            'Mary said they were "full of lace." He said "Good-night", and left.\n\n'
+            '"God," said the dying man, "God will give him blood to drink!"\n')
+    assert dialogue(text) == ["full of lace.", "Good-night", "God,", "God will give him blood to drink!"]

@@ -1,0 +1,181 @@
+"""Attribution: characters without a proper name ("the Captain", "the old man", "a rough voice")."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..model import Character, Gender
+
+# Words that make a noun phrase point at a person without naming them.
+DETERMINERS = frozenset("the a an his her my our their this that one another your its".split())
+POSSESSIVES = frozenset("his her my our their your its".split())
+MALE_NOUNS = frozenset(
+    """man gentleman boy lad fellow father brother son husband uncle nephew grandfather papa pa daddy
+    king prince duke lord sir master squire monk priest friar bridegroom groom widower landlord
+    host waiter actor hero youth chap gent bachelor parson clergyman vicar rector curate bishop
+    abbot knight earl baron""".split())
+FEMALE_NOUNS = frozenset(
+    """woman lady girl lass maid maiden mother sister daughter wife aunt niece grandmother mamma mama
+    ma mummy granny queen princess duchess mistress madam dame widow bride landlady hostess waitress
+    actress heroine nun governess housekeeper matron spinster handmaiden female nurse housemaid""".split())
+KIN_NOUNS = frozenset(
+    """father mother brother sister son daughter husband wife uncle aunt nephew niece grandfather
+    grandmother papa mamma mama cousin""".split())
+# Heads that name nobody in particular: "the man" is usually someone the scene already has.
+GENERIC_HEADS = frozenset(
+    "man woman gentleman lady fellow person voice stranger figure speaker other one boy girl".split())
+# Titles and the words a narrator uses for them ("the doctor" is the chapter's Dr. Archie).
+TITLE_WORDS = {"doctor": ("dr", "doctor"), "dr": ("dr", "doctor"), "reverend": ("rev", "reverend"),
+               "professor": ("professor", "prof")}
+_STOP = frozenset("""to with in at as who whom which that and but or from for on upon after before into
+    looking turning with without of by while when whose""".split())
+_ADVERB = re.compile(r"^[a-z]+ly$")
+# Words that end a described subject: verbs, auxiliaries and adverbs after the head noun.
+_AFTER_HEAD = frozenset("""had has have was were is are would could should will did does felt then now again
+    also only still just half once presently softly a an the his her their my""".split())
+_NOT_HEADS = frozenset("""reply answer rejoinder remark response question words word letter note paper
+    thing things same former latter rest others moment time way advice worst best most least
+    first last""".split())
+
+
+@dataclass(frozen=True)
+class Description:
+    """A parsed noun phrase: "his old mother" -> det "his", words ("old", "mother")."""
+
+    det: str
+    words: tuple[str, ...]
+    owner: str | None = None
+    """A named possessor: "the child's nurse" -> "child", "Tom's aunt" -> "Tom"."""
+
+    @property
+    def head(self) -> str:
+        return self.words[-1]
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def name(self) -> str:
+        """The speaker name: the phrase without its determiner, in title case ("Old Man")."""
+        return " ".join(w[:1].upper() + w[1:] for w in self.words)
+
+    @property
+    def gender(self) -> Gender:
+        return noun_gender(self.head.split("-")[-1])  # "step-son"
+
+
+def noun_gender(noun: str) -> Gender:
+    if noun in MALE_NOUNS:
+        return "male"
+    if noun in FEMALE_NOUNS:
+        return "female"
+    return "unknown"
+
+
+def parse(phrase: str) -> Description | None:
+    """A person described by a noun phrase, or None ("the old man said" -> Old Man).
+
+    Adverbs and what follows them end the phrase ("the man a little impatiently"), as do
+    prepositions and relative words ("a gentleman on his way", "the voice of John Reed" is left
+    to the caller). Capitalised words mean a name, not a description.
+    """
+    raw = phrase.split()
+    if not raw:
+        return None
+    det = raw[0].lower()
+    if det not in DETERMINERS:
+        return None
+    rest: list[str] = []
+    owner = None
+    for i, w in enumerate(raw[1:], 1):
+        word = w.rstrip(",;:.!?")
+        low = word.lower().replace("\u2019", "'")
+        if not rest and low in _AFTER_HEAD:
+            return None  # "no one were near": not a described person
+        if not low or low in _STOP or rest and (_is_adverb(low, raw[i + 1:i + 2]) or low in _AFTER_HEAD
+                                                or low.endswith("ing") and len(low) > 5):
+            break
+        if word[:1].isupper():
+            return None  # "the burly Moze": a name
+        if low.endswith("'s") and len(low) > 2:
+            owner, rest = low[:-2], []  # "the child's nurse": the nurse is the person
+            continue
+        if not re.fullmatch(r"[a-z][a-z'-]*", low):
+            break
+        rest.append(low)
+        if len(rest) > 4:
+            return None
+        if w[-1:] in ".;:!?":
+            break
+    if not rest or rest[-1] in _NOT_HEADS or rest[-1] in DETERMINERS:
+        return None
+    if det in ("one", "another") and rest[0] == "of":
+        return None
+    return Description(det, tuple(rest), owner)
+
+
+def _is_adverb(word: str, following: list[str]) -> bool:
+    """"impatiently" ends a subject; "elderly" in "a thin, elderly gentleman" does not."""
+    if not _ADVERB.match(word):
+        return False
+    if not following:
+        return True
+    nxt = following[0].rstrip(",;:.!?").lower()
+    return not nxt or nxt in _STOP or nxt in _AFTER_HEAD or bool(_ADVERB.match(nxt)) or following[0][:1].isupper()
+
+
+def is_description(character: Character) -> bool:
+    """Is this a character discovered from a description rather than a name?"""
+    return character.name.lower() in character.aliases
+
+
+def describe(description: Description) -> Character:
+    key = description.key
+    return Character(description.name, description.gender, (key, "the " + key))
+
+
+TAG_VERBS = (
+    "said says asked asks replied replies answered answers cried cries exclaimed whispered shouted "
+    "called added returned observed remarked muttered murmured continued began repeated inquired "
+    "enquired demanded concluded rejoined retorted interrupted responded sighed laughed growled "
+    "screamed pleaded moaned sobbed gasped snapped explained suggested admitted agreed protested")
+_VERBS = r"(?:" + "|".join(TAG_VERBS.split()) + r"|went on|broke in)"
+_DET = r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Mm]y|[Oo]ur|[Tt]heir|[Oo]ne|[Aa]nother)"
+_PHRASE = _DET + r"\s+(?:[A-Za-z][\w'\u2019-]*,?\s+){0,5}[A-Za-z][\w'\u2019-]*"
+_CLOSE = r"""[,!?\u2014-]*["\u201d\u2019']\s*"""
+_TAG_SUBJECTS = re.compile(
+    _CLOSE + _VERBS + r"\s+(?P<a>" + _PHRASE + r")"
+    r"|" + _CLOSE + r"(?P<b>" + _DET + r"\s+(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*)\s+(?:[a-z]+ly\s+)?"
+    + _VERBS + r"\b")
+
+
+def tag_subjects(text: str, spoken: Callable[[int], bool]) -> list[str]:
+    """Noun phrases that are the subject of a speech tag next to a quotation ("said the old man")."""
+    out = []
+    for m in _TAG_SUBJECTS.finditer(text):
+        start = m.start("a") if m.group("a") else m.start("b")
+        if not spoken(start):
+            out.append(m.group("a") or m.group("b"))
+    return out
+
+
+def discover_descriptions(subjects: Sequence[str], known: Callable[[str], bool]) -> tuple[Character, ...]:
+    """Characters for the described speakers of speech tags, most frequent first.
+
+    `subjects` are the noun phrases found as subjects of speech verbs ("the old man", "a rough
+    voice"); `known(head)` says whether a named character already answers to that word (the
+    Captain of "Captain Hale"), in which case no new character is made.
+    """
+    counts: Counter = Counter()
+    first: dict[str, Description] = {}
+    for phrase in subjects:
+        d = parse(phrase)
+        if d is None or known(d.head):
+            continue
+        counts[d.key] += 1
+        first.setdefault(d.key, d)
+    return tuple(describe(first[k]) for k, _ in counts.most_common())
