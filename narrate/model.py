@@ -93,6 +93,15 @@ class Script:
 
 
 @dataclass(frozen=True)
+class SectionMark:
+    """Where a titled section starts inside a chapter's text (a chapter mark inside its MP3)."""
+
+    start: int
+    """Offset in the chapter text of the section's first paragraph."""
+    title: str
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One chapter of a book: its source text, title and where the body starts."""
 
@@ -106,6 +115,14 @@ class Chapter:
     """Offset in `text` after the heading lines, which are read as the title instead."""
     slug: str = ""
     """Safe file stem for outputs, e.g. "01-come-away-with-me"."""
+    sections: tuple[SectionMark, ...] = ()
+    """Titled sections after body_start (an EPUB's deeper contents entries, inner headings), in text order.
+    Scene breaks ("* * *") start untitled sections of their own."""
+    cut: str = "file"
+    """Where the chapter's start came from: "file", "nav" (EPUB 3 contents), "ncx" (EPUB 2 contents),
+    "heading" or "document"."""
+    parts: tuple[str, ...] = ()
+    """The files the text comes from (documents inside an EPUB); empty for a plain text file."""
 
 
 @dataclass(frozen=True)
@@ -171,3 +188,5 @@ class Line:
     """"head", "segment", "paragraph", "speaker", "scene" or "title" — resolved to ms by the stitcher."""
     segment_index: int | None = None
     """Index into the script's segments (None for the title)."""
+    section: str | None = None
+    """The title of the chapter's section that starts with this line (None: no titled section starts here)."""

@@ -73,8 +73,11 @@ def _sections(chapter: Chapter, stitched: Stitched, duration_ms: int, delay_ms: 
     starts = [0, *(s + delay_ms for s in stitched.scene_starts_ms)]
     titles = [chapter.title]
     for k, start in enumerate(starts[1:], start=2):
-        first = next((p.line.text for p in stitched.placed if p.start_ms + delay_ms >= start), "")
-        words = " ".join(first.split()[:5])
+        line = next((p.line for p in stitched.placed if p.start_ms + delay_ms >= start), None)
+        if line is not None and line.section:
+            titles.append(line.section)  # a titled section (an EPUB contents entry, a heading)
+            continue
+        words = " ".join((line.text if line else "").split()[:5])
         titles.append(f"{k}. {words}…" if words else f"Part {k}")
     ends = [*starts[1:], duration_ms]
     return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]

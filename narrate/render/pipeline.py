@@ -179,7 +179,10 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
             "audio_format": AUDIO_FORMAT,
             # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
             "clip_format": CLIP_FORMAT,
-            "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before) for ln in lines],
+            # A section title is in the chapter frames, so it shapes the file; lines without one keep
+            # the fingerprints of chapters rendered before sections had titles.
+            "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before)
+                      + ((ln.section,) if ln.section else ()) for ln in lines],
             "pacing": dataclasses.asdict(options.pacing),
             "loudness": dataclasses.asdict(options.loudness),
             "encoding": dataclasses.asdict(options.encoding),

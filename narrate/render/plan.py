@@ -31,14 +31,23 @@ def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) ->
 
 
 def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap) -> list[Line]:
-    """Lines in reading order: the title first, then every segment with words after the heading."""
+    """Lines in reading order: the title first, then every segment with words after the heading.
+
+    A line that opens one of the chapter's titled sections carries its title and the scene pause.
+    """
     genders = {c.name: c.gender for c in script.characters}
     title_text = chapter.title + (f". {chapter.subtitle}" if chapter.subtitle else "")
     lines = [Line(TITLE, title_text, voices.narrator, None, -1, "head")]
     prev_para, prev_voice_owner = -1, None
     pending_scene = False
+    marks = sorted(chapter.sections, key=lambda m: m.start)
+    next_mark, pending_section = 0, None
     for i, seg in enumerate(script.segments):
+        while next_mark < len(marks) and marks[next_mark].start < seg.end:
+            pending_section = marks[next_mark].title
+            next_mark += 1
         if seg.end <= chapter.body_start:
+            pending_section = None  # a section at the very start is the chapter itself
             continue
         text = seg.text if seg.start >= chapter.body_start else seg.text[chapter.body_start - seg.start:]
         if seg.kind != DIALOGUE and is_scene_break(text):
@@ -48,16 +57,18 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap) -> list[Lin
             continue
         speaker = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
         owner = speaker if seg.kind == DIALOGUE else None
+        section = None
         if len(lines) == 1:
             pause = TITLE
-        elif pending_scene:
+        elif pending_scene or pending_section:
             pause = "scene"
+            section = pending_section
         elif seg.paragraph != prev_para:
             pause = "speaker" if owner != prev_voice_owner else "paragraph"
         else:
             pause = "segment"
         lines.append(Line(seg.kind, text, voice_for(speaker, voices, genders) if seg.kind == DIALOGUE
-                          else voices.narrator, speaker, seg.paragraph, pause, i))
-        pending_scene = False
+                          else voices.narrator, speaker, seg.paragraph, pause, i, section))
+        pending_scene, pending_section = False, None
         prev_para, prev_voice_owner = seg.paragraph, owner
     return lines

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
-import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Book, Chapter
+from .books import BOOK_SUFFIXES, is_book_file, load_book_file
+from .sources import BOOK_TOML, IMAGE_MAGIC, check_cover, decode_text, read_book_toml, slugify, title_from_stem
+
+__all__ = ["BOOK_SUFFIXES", "BOOK_TOML", "TEXT_SUFFIXES", "chapter_files", "decode_text", "load_book", "load_chapter", "read_text",
+           "slugify", "split_heading", "title_from_stem"]
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt",)
 """Chapter files of a book folder; a single file given as the source may have any name."""
 NOT_CHAPTERS = {"readme.txt"}
-BOOK_TOML = "book.toml"
-BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
-IMAGE_KINDS = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
-"""Magic numbers of the cover images ID3 players show."""
-IMAGE_MAGIC = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 MAX_STREAM_BYTES = 256 * 2**20
 """The most read from a source that is not a regular file (a pipe, /dev/stdin, a device)."""
 
@@ -31,32 +29,6 @@ _HEADING = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w", re.UNICODE)
-
-
-def decode_text(data: bytes, path: Path) -> str:
-    """Decode a text file's bytes as UTF-8 (BOM allowed), or raise a clear InputError."""
-    if not data.strip():
-        raise InputError(f"{path}: file is empty")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # A UTF-16 BOM is unambiguous: decode it rather than reject it.
-        try:
-            return _normalize(data.decode("utf-16"))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: invalid UTF-16 text ({exc.reason})") from None
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{path}: looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
-        ) from None
-    return _normalize(text)
-
-
-def _normalize(text: str) -> str:
-    # Windows and old-Mac line endings become \n so paragraph detection is uniform.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -87,20 +59,6 @@ def read_text(path: Path) -> str:
     if not _WORD.search(text):
         raise InputError(f"{path}: has no words to read")
     return text
-
-
-def slugify(name: str, fallback: str = "untitled") -> str:
-    """A safe, lowercase file stem: letters, digits and dashes only."""
-    norm = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
-    return slug[:60].strip("-") or fallback
-
-
-def title_from_stem(stem: str) -> str:
-    """'01-come-away-with-me' -> 'Come away with me'."""
-    words = re.sub(r"^\d+[\s._-]*", "", stem)
-    words = re.sub(r"[_-]+", " ", words).strip()
-    return (words[:1].upper() + words[1:]) if words else stem
 
 
 def split_heading(text: str) -> tuple[str | None, str | None, int]:
@@ -139,29 +97,6 @@ def load_chapter(path: Path, index: int) -> Chapter:
                    body_start=body_start, slug=slug)
 
 
-def _read_book_toml(path: Path) -> dict:
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected the book's settings file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: invalid TOML ({exc})") from None
-    unknown = set(data) - BOOK_KEYS
-    if unknown:
-        raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r} "
-                         f"(expected one of {', '.join(sorted(BOOK_KEYS))})")
-    for key, value in data.items():
-        if key == "pacing":
-            if not isinstance(value, dict):
-                raise InputError(f"{path}: [pacing] must be a table of pause lengths in ms")
-            continue
-        if not isinstance(value, str):
-            raise InputError(f"{path}: key {key!r} must be a string, found {type(value).__name__}")
-    return data
-
-
 def chapter_files(folder: Path, expected: Collection[str] = (BOOK_TOML,)) -> list[Path]:
     """The .txt files of a book folder in name order (natural: 2 before 10).
 
@@ -189,27 +124,16 @@ def chapter_files(folder: Path, expected: Collection[str] = (BOOK_TOML,)) -> lis
     return sorted(files, key=natural)
 
 
-def _check_cover(cover: Path, named: str, toml_path: Path) -> None:
-    """The cover's bytes must be the image its name says: players show nothing for anything else."""
-    try:
-        with cover.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise InputError(f"{toml_path}: cover image {named!r}: cannot read ({exc.strerror or exc})") from None
-    kind = next((k for k, magic in IMAGE_KINDS.items() if head.startswith(magic)), None)
-    expected = IMAGE_MAGIC[cover.suffix.lower()]
-    if kind is None:
-        raise InputError(f"{toml_path}: cover image {named!r} is not a JPEG or PNG image")
-    if kind != expected:
-        raise InputError(f"{toml_path}: cover image {named!r} is a {kind} image; "
-                         f"name it {'.png' if kind == 'PNG' else '.jpg'}")
+def load_book(source: Path, *, all_documents: bool = False) -> Book:
+    """Load a book: a folder (chapters + optional book.toml), an .epub, .html or .md file, or a single .txt chapter.
 
-
-def load_book(source: Path) -> Book:
-    """Load a book folder (chapters + optional book.toml) or a single .txt chapter."""
+    `all_documents` reads an EPUB's front and back matter too (cover, title page, contents, licence...).
+    """
     source = Path(source)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
+    if is_book_file(source) and source.is_file():
+        return load_book_file(source, all_documents)
     if not source.is_dir():
         # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
         chapter = load_chapter(source, 1)
@@ -218,7 +142,7 @@ def load_book(source: Path) -> Book:
     meta: dict = {}
     toml_path = source / BOOK_TOML
     if toml_path.exists():
-        meta = _read_book_toml(toml_path)
+        meta = read_book_toml(toml_path)
     files = chapter_files(source, {BOOK_TOML, Path(str(meta.get("cover", ""))).name})
     if not files:
         raise InputError(f"{source}: no chapter text files (*.txt) in this folder")
@@ -230,7 +154,7 @@ def load_book(source: Path) -> Book:
             raise InputError(f"{toml_path}: cover image {meta['cover']!r} not found")
         if cover.suffix.lower() not in IMAGE_MAGIC:
             raise InputError(f"{toml_path}: cover must be a .jpg or .png image")
-        _check_cover(cover, meta["cover"], toml_path)
+        check_cover(cover, meta["cover"], toml_path)
     name = source.resolve().name
     return Book(
         slug=slugify(name, "book"),

@@ -1,0 +1,148 @@
+"""Reading stage: a Markdown file -> blocks (headings, paragraphs, scene breaks), without a Markdown library.
+
+CommonMark's block structure as far as a listener needs it: ATX (`# Title`) and setext (underlined) headings,
+paragraphs, block quotes and list items read as paragraphs, thematic breaks as scene breaks, code blocks and
+HTML comments skipped; inline emphasis markers, code spans, links and images reduced to the words they show.
+A leading YAML front-matter block gives the book's title, author and language.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, clean_text
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_THEMATIC = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])[ \t]+")
+_QUOTE = re.compile(r"^ {0,3}>[ \t]?")
+_FRONT_KEY = re.compile(r"^(title|author|authors|language|lang|description)\s*:\s*(.*)$", re.IGNORECASE)
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<(?:https?|ftp|mailto):[^>\s]*>")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]]+\]")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)")
+_STRIKE = re.compile(r"~~(.+?)~~")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")
+
+
+def inline_text(text: str) -> str:
+    """Markdown inline syntax -> the words it shows."""
+    text = _IMAGE.sub("", text)
+    text = _FOOTNOTE_REF.sub("", text)
+    text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = _AUTOLINK.sub("", text)
+    text = _CODE_SPAN.sub(lambda m: m.group(2).strip(), text)
+    text = _TAG.sub("", text)
+    for _ in range(3):  # nested emphasis: ***a*** or **_a_**
+        text = _EMPHASIS.sub(lambda m: m.group(2), text)
+    text = _STRIKE.sub(lambda m: m.group(1), text)
+    text = re.sub(r"  +\n|\\\n", "\x00", text)  # hard line breaks
+    text = _ESCAPE.sub(lambda m: m.group(1), text)
+    return clean_text(text).replace("\x00", "\n")
+
+
+def front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Simple `key: value` pairs of a leading YAML block (title, author, language) and the lines it takes."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    for end in range(1, min(len(lines), 200)):
+        if lines[end].strip() in ("---", "..."):
+            meta = {}
+            for line in lines[1:end]:
+                m = _FRONT_KEY.match(line.strip())
+                if m:
+                    value = m.group(2).strip().strip("\"'")
+                    key = {"authors": "author", "lang": "language"}.get(m.group(1).lower(), m.group(1).lower())
+                    if value and not value.startswith(("[", "{", "|", ">")):
+                        meta.setdefault(key, value)
+            return meta, end + 1
+    return {}, 0
+
+
+def markdown_document(text: str, name: str) -> Document:
+    """The blocks of a Markdown text, and its front matter as the document's meta."""
+    lines = text.split("\n")
+    meta, i = front_matter(lines)
+    blocks: list[Block] = []
+    para: list[str] = []
+    in_comment = False
+
+    def flush() -> None:
+        if para:
+            content = inline_text("\n".join(para))
+            para.clear()
+            if re.search(r"\w", content):
+                blocks.append(Block(PARA, content))
+
+    def heading(level: int, raw: str) -> None:
+        flush()
+        content = inline_text(raw).replace("\n", " ")
+        if re.search(r"\w", content):
+            blocks.append(Block(HEADING, content, level))
+
+    def scene_break() -> None:
+        flush()
+        if blocks and blocks[-1].kind != BREAK:
+            blocks.append(Block(BREAK, SCENE_BREAK_TEXT))
+
+    while i < len(lines):
+        line = lines[i].rstrip("\r")
+        i += 1
+        if in_comment:
+            in_comment = "-->" not in line
+            continue
+        if line.lstrip().startswith("<!--"):
+            flush()
+            in_comment = "-->" not in line
+            continue
+        fence = _FENCE.match(line)
+        if fence:  # a code block: not read
+            flush()
+            mark = fence.group(1)
+            while i < len(lines) and not lines[i].strip().startswith(mark[0] * len(mark)):
+                i += 1
+            i += 1
+            continue
+        if not line.strip():
+            flush()
+            continue
+        if line.startswith(("    ", "\t")) and not para:
+            continue  # an indented code block (never a paragraph's continuation)
+        m = _ATX.match(line)
+        if m:
+            heading(len(m.group(1)), m.group(2) or "")
+            continue
+        setext = _SETEXT.match(line)
+        if setext and para:
+            raw = "\n".join(para)
+            para.clear()
+            heading(1 if setext.group(1).startswith("=") else 2, raw)
+            continue
+        if _THEMATIC.match(line):
+            scene_break()
+            continue
+        if _REF_DEF.match(line) and not para:
+            continue
+        quote = _QUOTE.match(line)
+        if quote:
+            line = line[quote.end():]
+            if not line.strip():
+                flush()
+                continue
+        item = _LIST_ITEM.match(line)
+        if item:
+            flush()
+            line = line[item.end():]
+        para.append(line.strip())
+    flush()
+    while blocks and blocks[-1].kind == BREAK:
+        blocks.pop()
+    return Document(name, blocks, {}, meta.get("title", ""), meta.get("language", ""),
+                    {k: v for k, v in meta.items() if k in ("author", "description")})

@@ -1,0 +1,496 @@
+"""Reading stage: XHTML/HTML documents -> blocks of text (paragraphs, headings, scene breaks) with their anchors.
+
+What a listener should hear is kept: paragraphs in order, headings, list items and table rows. What a reader
+sees but a listener should not hear is left out: images, note references, page numbers, footnote bodies, style
+and script. Drop caps and small-caps lead-ins are joined into their words; soft hyphens, zero-width and
+non-breaking spaces are normalised; curly quotes and dashes are kept for attribution.
+"""
+
+from __future__ import annotations
+
+import html.entities
+import re
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+OPS_NS = "http://www.idpf.org/2007/ops"
+EPUB_TYPE = f"{{{OPS_NS}}}type"
+
+PARA, HEADING, BREAK = "para", "heading", "break"
+SCENE_BREAK_TEXT = "* * *"
+"""How a scene break is written into chapter text (the render's plan stage pauses there and starts a section)."""
+
+# Containers whose epub:type (or ARIA role without "doc-") says they are not read by default.
+MATTER_TYPES = frozenset("""cover titlepage halftitlepage seriespage copyright-page imprint toc landmarks loi lot
+    colophon index endnotes footnotes rearnotes errata dedication epigraph page-list licence""".split())
+MINOR_MATTER = frozenset({"dedication", "epigraph"})
+"""Matter read only when it says enough to be worth reading (see structure.MINOR_WORDS)."""
+DIVISIONS = ("frontmatter", "bodymatter", "backmatter")
+NOTE_TYPES = frozenset({"footnote", "endnote", "rearnote", "note"})
+NOTE_CLASSES = frozenset({"footnote", "fnote", "footnotes", "endnote", "endnotes", "note-text"})
+PAGE_CLASSES = frozenset({"pagenum", "pageno", "page-num", "page-number", "pagenumber", "page_number",
+                          "pgnum", "pagebreak", "page-break-marker", "linenum"})
+NOTEREF_CLASSES = frozenset({"fnanchor", "noteref", "footnote-ref", "footnoteref", "fn-ref", "fnref",
+                             "footnote-link", "endnote-ref", "note-ref"})
+BOILERPLATE_IDS = frozenset({"pg-header", "pg-footer", "pg-smallprint"})
+BOILERPLATE_CLASSES = frozenset({"pg-boilerplate", "pg_boilerplate", "pgheader", "pgfooter"})
+
+BLOCK_TAGS = frozenset("""html body div p section article main header footer aside nav blockquote pre ul ol li dl dt
+    dd table thead tbody tfoot tr caption figure address center hgroup details summary fieldset legend form
+    h1 h2 h3 h4 h5 h6 hr br""".split())
+SKIP_TAGS = frozenset("""head script style title meta link svg math audio video object embed iframe noscript template
+    button select textarea input rt rp canvas map area figcaption""".split())
+HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+HEADING_TYPES = frozenset({"title", "subtitle", "label", "ordinal", "fulltitle", "bridgehead"})
+# Classes publishers give to heading paragraphs (InDesign "ChapterTitle", Calibre "chapter", "ct", "cn", ...).
+_HEADING_CLASS = re.compile(
+    r"^(?:(?:chapter|chap|part)(?:[-_]?(?:title|head|heading|number|num|no|nr|label|subtitle|name))?"
+    r"|(?:book|section|sect)[-_]?(?:title|head|heading)|title|heading|subtitle|subhead|ct|cn|cst|chapnum"
+    r"|chaptitle|h[1-6])\d*$", re.IGNORECASE)
+_BREAK_CLASS = re.compile(r"break|ornament|dinkus|scene|transition|asterism|separator|fleuron", re.IGNORECASE)
+_SMALLCAPS_CLASS = re.compile(r"^(?:small-?caps?|smcaps?|smallcap|sc|char-smallcaps?|caps-small|smallcaps\d*)$",
+                              re.IGNORECASE)
+_NOTE_MARK = re.compile(r"^\s*[\[(]?(?:\d{1,4}|[*†‡§¶#]{1,3}|[a-z]|[ivxlc]{1,6})[\])]?\s*$", re.IGNORECASE)
+_SUP_NOTE = re.compile(r"^\s*[\[(]?(?:\d{1,4}|[*†‡§¶#]{1,3})[\])]?\s*$")
+_PART = re.compile(r"^\s*(?:part|book|volume|vol\.)\s+(?:\d+|[ivxlcdm]+|[a-z]+)\b", re.IGNORECASE)
+_CHAPTER = re.compile(r"^\s*(?:(?:chapter|chap\.)\s+(?:\d+|[ivxlcdm]+|[a-z]+(?:-[a-z]+)?)\b.*|prologue|epilogue)\s*$",
+                      re.IGNORECASE)
+_WORD = re.compile(r"\w")
+BR = "\x00"  # a line break inside a block, kept through whitespace collapsing
+_SPACE = re.compile(r"[ \t\n\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"), None)  # soft hyphen, zero-width space, joiners
+_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+
+
+@dataclass(slots=True)
+class Block:
+    """One paragraph-like unit of a document: a paragraph, a heading or a scene break."""
+
+    kind: str
+    text: str
+    level: int = 0
+    """Heading level, 1 (most important) to 6; 0 for paragraphs and breaks."""
+    ids: list[str] = field(default_factory=list)
+    """Element ids (anchors) that point at this block: links land here."""
+    matter: str | None = None
+    """The innermost front/back-matter type around the block ("toc", "colophon", ...), None in body text."""
+    division: str | None = None
+    """"frontmatter", "bodymatter" or "backmatter" when the markup says so."""
+    link_chars: int = 0
+    """Characters of the text inside links (a block that is mostly links is a table of contents)."""
+
+
+@dataclass
+class Document:
+    """A parsed XHTML/HTML document: its blocks in order and where each anchor lands."""
+
+    name: str
+    blocks: list[Block]
+    anchors: dict[str, int]
+    """Element id -> index of the block it points at (len(blocks) for an anchor after the last one)."""
+    title: str = ""
+    language: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    """<meta name=...> values of an HTML page (author, description)."""
+
+
+def words(text: str) -> int:
+    """Number of words in `text` (runs of letters or digits)."""
+    return len(re.findall(r"\w+", text))
+
+
+def is_part_title(text: str) -> bool:
+    """'Part One', 'BOOK II', 'Volume 3: ...'."""
+    return bool(_PART.match(text))
+
+
+def is_chapter_title(text: str) -> bool:
+    """'Chapter 4', 'CHAPTER IV', 'Chapter Twenty-One: ...', 'Prologue'."""
+    return bool(_CHAPTER.match(text))
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+def _sniff_encoding(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:2048]
+    m = re.search(rb"""^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)""", head) or \
+        re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._-]+)""", head, re.IGNORECASE)
+    if m:
+        name = m.group(1).decode("ascii").lower()
+        import codecs
+
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def _html_entities_as_numbers(data: bytes) -> bytes:
+    """&nbsp; and the other HTML names XML does not know, as numeric references XML parses."""
+    def sub(m: re.Match) -> bytes:
+        name = m.group(1)
+        if name in _XML_ENTITIES:
+            return m.group(0)
+        code = html.entities.name2codepoint.get(name.decode("ascii"))
+        return b"&#%d;" % code if code is not None else m.group(0)
+
+    return _ENTITY.sub(sub, data)
+
+
+def parse_markup(data: bytes, name: str, *, xml_first: bool = True):
+    """An lxml element tree of an XHTML or HTML document.
+
+    Well-formed XHTML is parsed as XML (so `<a id="x"/>` closes itself, as EPUB reading systems read it),
+    with HTML entity names allowed; anything else is recovered the way a browser reads HTML. Entities are
+    never expanded from a DTD and nothing is fetched from the network.
+    """
+    from lxml import etree, html as lhtml
+
+    if xml_first:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                                 remove_comments=True, remove_pis=True)
+        for attempt in (data, None):
+            if attempt is None:
+                attempt = _html_entities_as_numbers(data)
+                if attempt == data:
+                    break
+            try:
+                root = etree.fromstring(attempt, parser)
+            except (etree.XMLSyntaxError, ValueError):
+                continue
+            if root is not None:
+                return root
+    encoding = _sniff_encoding(data)
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)  # lxml.html refuses a str with an encoding declaration
+    if not text.strip():
+        raise InputError(f"{name}: empty document")
+    parser = lhtml.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+    try:
+        return lhtml.document_fromstring(text, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise InputError(f"{name}: cannot be read as HTML ({exc})") from None
+
+
+def local_name(tag) -> str:
+    """'p' for '{http://www.w3.org/1999/xhtml}p' or 'P'; '' for comments and processing instructions."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2].lower()
+
+
+def epub_types(el) -> set[str]:
+    """The element's epub:type and ARIA role tokens ('doc-' dropped), lowercased; 'z3998:' vocabulary kept."""
+    value = (el.get(EPUB_TYPE) or el.get("epub:type") or "") + " " + (el.get("role") or "")
+    return {t[4:] if t.startswith("doc-") else t for t in value.lower().split()}
+
+
+# -- walking ------------------------------------------------------------------------------------
+
+class _Walker:
+    """Turns an element tree into Blocks in one recursive pass."""
+
+    def __init__(self, keep_all: bool) -> None:
+        self.keep_all = keep_all
+        self.blocks: list[Block] = []
+        self.anchors: dict[str, int] = {}
+        self.buf: list[str] = []
+        self.buf_ids: list[str] = []
+        self.pending_ids: list[str] = []
+        self.link_chars = 0
+        self.heading = 0  # heading level of the block being gathered, 0 for a paragraph
+        self.matter: str | None = None
+        self.division: str | None = None
+        self.in_link = False
+        self.cell = False  # inside a table row: cells are joined with commas
+        self.in_hgroup = False  # a heading group's paragraphs are lines of the heading
+
+    # A block's text so far has words: an anchor met now points at this block, not the next.
+    def _buf_has_words(self) -> bool:
+        return any(_WORD.search(piece) for piece in self.buf)
+
+    def add_id(self, ident: str) -> None:
+        if self._buf_has_words():
+            self.buf_ids.append(ident)
+        else:
+            self.pending_ids.append(ident)
+
+    def flush(self) -> None:
+        """End the block being gathered (if it holds words)."""
+        if not self.buf:
+            return
+        raw = "".join(self.buf)
+        self.buf = []
+        text = clean_text(raw)
+        ids = self.buf_ids
+        self.buf_ids = []
+        link_chars, self.link_chars = self.link_chars, 0
+        if not _WORD.search(text):
+            self.pending_ids.extend(ids)
+            if text and self.heading == 0 and _is_ornament(text):
+                self.add_break()
+            return
+        if self.heading:
+            text = heading_text(text)
+        else:
+            text = text.replace(BR, "\n")
+        self._emit(Block(HEADING if self.heading else PARA, text, self.heading, [], self.matter, self.division,
+                         link_chars), ids)
+
+    def _emit(self, block: Block, ids: list[str] = ()) -> None:
+        block.ids = [*self.pending_ids, *ids]
+        self.pending_ids = []
+        for ident in block.ids:
+            self.anchors.setdefault(ident, len(self.blocks))
+        self.blocks.append(block)
+
+    def add_break(self) -> None:
+        self.flush()
+        if self.blocks and self.blocks[-1].kind != BREAK:
+            self._emit(Block(BREAK, SCENE_BREAK_TEXT, 0, [], self.matter, self.division))
+
+    def finish(self) -> None:
+        self.flush()
+        for ident in self.pending_ids:
+            self.anchors.setdefault(ident, len(self.blocks))
+        self.pending_ids = []
+
+    def walk(self, el) -> None:
+        tag = local_name(el.tag)
+        if not tag:
+            return  # a comment or processing instruction (its tail is read by the parent)
+        ident = el.get("id") or (el.get("name") if tag == "a" else None)
+        classes = set((el.get("class") or "").lower().split())
+        types = epub_types(el) if (el.get(EPUB_TYPE) or el.get("epub:type") or el.get("role")) else set()
+        if tag in SKIP_TAGS:
+            if ident:
+                self.add_id(ident)
+            return
+        if tag == "img" or tag == "image":
+            self._image(el)
+            return
+        if not self.keep_all and self._not_read(el, tag, classes, types):
+            if ident:
+                self.add_id(ident)
+            return
+        if tag == "br":
+            self.buf.append(BR)
+            return
+        if tag == "hr":
+            if ident:
+                self.add_id(ident)
+            self.add_break()
+            return
+        saved = (self.matter, self.division, self.heading, self.in_link, self.cell, self.in_hgroup)
+        matter = self._matter(el, tag, classes, types)
+        if matter:
+            self.matter = matter
+        division = next((d for d in DIVISIONS if d in types), None)
+        if division:
+            self.division = division
+        block = tag in BLOCK_TAGS
+        level = HEADING_TAGS.get(tag) or (self._heading_like(el, tag, classes, types) if tag in ("p", "div") else 0)
+        if block:
+            self.flush()
+            if level:
+                self.heading = level
+            elif tag == "hgroup":
+                self.heading, self.in_hgroup = self.heading or 2, True
+            elif not self.in_hgroup and tag != "header":
+                self.heading = 0
+        if tag == "tr":
+            self.cell = True
+        elif self.cell and tag in ("td", "th") and self._buf_has_words():
+            self.buf.append(", ")
+        if ident:
+            self.add_id(ident)
+        if tag == "a" and el.get("href"):
+            self.in_link = True
+        smallcaps = not block and (any(_SMALLCAPS_CLASS.match(c) for c in classes)
+                                   or "small-caps" in (el.get("style") or "").lower())
+        mark = len(self.buf)
+        if el.text:
+            self._text(el.text)
+        for child in el:
+            self.walk(child)
+            if child.tail:
+                self._text(child.tail)
+        if smallcaps:
+            self._lead_in(mark)
+        if block:
+            if tag in ("p", "div") and _BREAK_CLASS.search(el.get("class") or "") and not self._buf_has_words():
+                self.buf = []
+                self.add_break()
+            self.flush()
+        self.matter, self.division, self.heading, self.in_link, self.cell, self.in_hgroup = saved
+
+    def _text(self, text: str) -> None:
+        self.buf.append(text)
+        if self.in_link:
+            self.link_chars += len(text.strip())
+
+    def _image(self, el) -> None:
+        """Images are not read, except a drop-cap letter drawn as an image ('T' before 'he night')."""
+        alt = (el.get("alt") or "").strip()
+        tail = el.tail or ""
+        if len(alt) == 1 and alt.isalpha() and tail[:1].islower():
+            self.buf.append(alt)
+
+    def _lead_in(self, mark: int) -> None:
+        """A small-caps lead-in written in capitals ('IT WAS a dark night', 'T' + 'HE NIGHT') is read as words."""
+        inner = "".join(self.buf[mark:])
+        before = "".join(self.buf[:mark]).strip()
+        if not inner.strip() or not inner.isupper() or len(before) > 2 or sum(c.isalpha() for c in before) > 1:
+            return
+        lowered = inner.lower()
+        if not any(c.isalpha() for c in before):
+            stripped = lowered.lstrip()
+            lowered = lowered[:len(lowered) - len(stripped)] + stripped[:1].upper() + stripped[1:]
+        self.buf[mark:] = [lowered]
+
+    def _not_read(self, el, tag: str, classes: set[str], types: set[str]) -> bool:
+        """Elements a listener should not hear: note references and bodies, page numbers, navigation."""
+        if types & {"noteref", "pagebreak", "biblioref", "backlink"} or classes & PAGE_CLASSES:
+            return True
+        if types & NOTE_TYPES or classes & NOTE_CLASSES:
+            return True
+        if classes & NOTEREF_CLASSES:
+            return True
+        if tag == "a" and "#" in (el.get("href") or "") and _NOTE_MARK.match(_all_text(el)):
+            return True
+        if tag == "sup" and _SUP_NOTE.match(_all_text(el)):
+            return True
+        return False
+
+    def _matter(self, el, tag: str, classes: set[str], types: set[str]) -> str | None:
+        if types & MATTER_TYPES:
+            return next(t for t in sorted(types) if t in MATTER_TYPES)
+        if "copyright" in types:
+            return "copyright-page"
+        if tag == "nav":
+            return "toc"
+        if el.get("id") in BOILERPLATE_IDS or classes & BOILERPLATE_CLASSES:
+            return "licence"
+        return None
+
+    def _heading_like(self, el, tag: str, classes: set[str], types: set[str]) -> int:
+        """The heading level of a paragraph that acts as one (a class or epub:type that says so), else 0."""
+        if not (types & HEADING_TYPES or any(_HEADING_CLASS.match(c) for c in classes)):
+            return 0
+        text = _all_text(el)
+        if not _WORD.search(text) or len(text) > 200:
+            return 0
+        if self.heading:
+            return self.heading
+        return 1 if is_part_title(text) else 2 if is_chapter_title(text) else 3
+
+
+def _all_text(el) -> str:
+    return "".join(el.itertext())
+
+
+def _is_ornament(text: str) -> bool:
+    """'* * *', '⁂', '❦', '~ ~ ~', '• • •': a paragraph of a few marks and no words is a scene break."""
+    marks = text.replace(BR, "").replace(" ", "")
+    return 0 < len(marks) <= 12 and not any(c in "\"'“”‘’«»" for c in marks)
+
+
+def clean_text(raw: str) -> str:
+    """Whitespace collapsed (line breaks kept as BR), soft hyphens and zero-width characters dropped."""
+    text = raw.translate(_DROP)
+    text = _SPACE.sub(" ", text)
+    if BR in text:
+        text = re.sub(f" ?{BR} ?", BR, text).strip(" " + BR)
+    return text.strip()
+
+
+def heading_text(text: str) -> str:
+    """A heading's lines as one title: 'CHAPTER I' + 'The Storm' -> 'CHAPTER I. The Storm'."""
+    lines = [ln.strip() for ln in text.split(BR) if ln.strip()]
+    out = ""
+    for ln in lines:
+        if out:
+            out += " " if re.search(r"[.:;!?,—–-]$", out) else ". "
+        out += ln
+    return out
+
+
+def document_blocks(root, name: str, keep_all: bool = False) -> Document:
+    """Blocks and anchors of a parsed document (see parse_markup)."""
+    walker = _Walker(keep_all)
+    body = None
+    title = ""
+    language = ""
+    meta: dict[str, str] = {}
+    for el in root.iter():
+        tag = local_name(el.tag)
+        if tag == "body" and body is None:
+            body = el
+        elif tag == "title" and not title:
+            title = clean_text(_all_text(el))
+        elif tag == "meta" and el.get("name") and el.get("content"):
+            meta.setdefault(el.get("name").lower(), el.get("content").strip())
+        if body is not None:
+            break
+    language = root.get("{http://www.w3.org/XML/1998/namespace}lang") or root.get("lang") or ""
+    target = body if body is not None else root
+    walker.walk(target)
+    walker.finish()
+    blocks = walker.blocks
+    if not keep_all:
+        _mark_boilerplate(blocks)
+        _mark_link_lists(blocks)
+    return Document(name, blocks, walker.anchors, title, language.strip(), meta)
+
+
+_PG_START = re.compile(r"\*+\s*START OF TH(?:E|IS) PROJECT GUTENBERG", re.IGNORECASE)
+_PG_END = re.compile(r"\*+\s*END OF TH(?:E|IS) PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.IGNORECASE)
+
+
+def _mark_boilerplate(blocks: list[Block]) -> None:
+    """Project Gutenberg's header and licence, when only its text markers say where they are."""
+    for i, b in enumerate(blocks):
+        if b.matter is None and _PG_START.search(b.text):
+            for earlier in blocks[:i + 1]:
+                earlier.matter = earlier.matter or "licence"
+        elif b.matter is None and _PG_END.search(b.text):
+            for later in blocks[i:]:
+                later.matter = later.matter or "licence"
+            return
+
+
+def _mark_link_lists(blocks: list[Block]) -> None:
+    """A run of three or more blocks that are mostly links is a table of contents printed in the text;
+    a 'Contents' heading just before it goes with it."""
+    def linky(b: Block) -> bool:
+        return b.kind == PARA and b.link_chars >= 0.7 * len(b.text.replace(" ", ""))
+
+    i = 0
+    while i < len(blocks):
+        if not linky(blocks[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(blocks) and (linky(blocks[j]) or blocks[j].kind == BREAK):
+            j += 1
+        one_big = j - i == 1 and blocks[i].link_chars > 200
+        if j - i >= 3 or one_big:
+            for b in blocks[i:j]:
+                b.matter = b.matter or "toc"
+            k = i - 1
+            while k >= 0 and blocks[k].kind == HEADING and k >= i - 2:
+                if re.search(r"\bcontents\b|^\s*toc\s*$|inhalt|table des mati|índice|indice", blocks[k].text, re.I):
+                    blocks[k].matter = blocks[k].matter or "toc"
+                k -= 1
+        i = j

@@ -1,0 +1,95 @@
+"""Reading stage, shared by every source: text decoding, the settings file (book.toml), the cover, safe names."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from pathlib import Path
+
+from ..errors import InputError
+
+BOOK_TOML = "book.toml"
+BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
+IMAGE_KINDS = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
+"""Magic numbers of the cover images ID3 players show."""
+IMAGE_MAGIC = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Decode a text file's bytes as UTF-8 (BOM allowed), or raise a clear InputError."""
+    if not data.strip():
+        raise InputError(f"{path}: file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # A UTF-16 BOM is unambiguous: decode it rather than reject it.
+        try:
+            return _normalize(data.decode("utf-16"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: invalid UTF-16 text ({exc.reason})") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    # Windows and old-Mac line endings become \n so paragraph detection is uniform.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def slugify(name: str, fallback: str = "untitled") -> str:
+    """A safe, lowercase file stem: letters, digits and dashes only."""
+    norm = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
+    return slug[:60].strip("-") or fallback
+
+
+def title_from_stem(stem: str) -> str:
+    """'01-come-away-with-me' -> 'Come away with me'."""
+    words = re.sub(r"^\d+[\s._-]*", "", stem)
+    words = re.sub(r"[_-]+", " ", words).strip()
+    return (words[:1].upper() + words[1:]) if words else stem
+
+
+def read_book_toml(path: Path) -> dict:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected the book's settings file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: invalid TOML ({exc})") from None
+    unknown = set(data) - BOOK_KEYS
+    if unknown:
+        raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r} "
+                         f"(expected one of {', '.join(sorted(BOOK_KEYS))})")
+    for key, value in data.items():
+        if key == "pacing":
+            if not isinstance(value, dict):
+                raise InputError(f"{path}: [pacing] must be a table of pause lengths in ms")
+            continue
+        if not isinstance(value, str):
+            raise InputError(f"{path}: key {key!r} must be a string, found {type(value).__name__}")
+    return data
+
+
+def check_cover(cover: Path, named: str, toml_path: Path) -> None:
+    """The cover's bytes must be the image its name says: players show nothing for anything else."""
+    try:
+        with cover.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"{toml_path}: cover image {named!r}: cannot read ({exc.strerror or exc})") from None
+    kind = next((k for k, magic in IMAGE_KINDS.items() if head.startswith(magic)), None)
+    expected = IMAGE_MAGIC[cover.suffix.lower()]
+    if kind is None:
+        raise InputError(f"{toml_path}: cover image {named!r} is not a JPEG or PNG image")
+    if kind != expected:
+        raise InputError(f"{toml_path}: cover image {named!r} is a {kind} image; "
+                         f"name it {'.png' if kind == 'PNG' else '.jpg'}")
