@@ -38,7 +38,10 @@ def _voices_path(book, voices_path: Path | None, voices_dir: Path) -> Path:
 @click.option("--voices-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("voices"),
               show_default=True, help="Folder of voice maps, one <book>.toml per book.")
 @click.option("--dry-run", is_flag=True, help="Show the cast without writing anything.")
-def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_run: bool) -> None:
+@click.option("--all", "all_documents", is_flag=True,
+              help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
+def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_run: bool,
+                 all_documents: bool) -> None:
     """Find the speakers in SOURCE and write a voice map to edit.
 
     Creates voices/<book>.toml with a [narrator] table and one [speakers."Name"] table per
@@ -50,11 +53,11 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     from ..text.reader import load_book
     from ..voices.casting import check_voices, speaker_stats, update_voice_map_file, warn_unused_speakers
 
-    book = load_book(source)
+    book = load_book(source, all_documents=all_documents)
     stats = speaker_stats(script_book(book))
     path = _voices_path(book, voices_path, voices_dir)
     existed = path.is_file()
-    cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run)
+    cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language)
     check_voices(cast)
     warn_unused_speakers(cast, stats)
 

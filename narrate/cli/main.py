@@ -148,11 +148,13 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--no-cache", is_flag=True,
               help="Do not read or write the synthesized clip cache (a render that spreads sentences over "
                    "workers keeps its clips in a temporary folder in the output until it ends).")
+@click.option("--all", "all_documents", is_flag=True,
+              help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
-           base_url, on_engine_error, no_cache, quiet):
-    """Render SOURCE (a book folder or a .txt chapter) to one tagged MP3 per chapter.
+           base_url, on_engine_error, no_cache, all_documents, quiet):
+    """Render SOURCE (a book folder, an .epub, .html or .md book, or a .txt chapter) to one tagged MP3 per chapter.
 
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
     segment sounds). Chapters whose text, voices and settings did not change are not rendered
@@ -168,7 +170,7 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
     _setup_logging(ctx.obj["verbose"], quiet)
     opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, acx=acx, single_file=single_file, m4b=fmt == "m4b",
-                         base_url=base_url, on_engine_error=on_engine_error)
+                         base_url=base_url, on_engine_error=on_engine_error, all_documents=all_documents)
     if jobs:
         opts = dataclasses.replace(opts, jobs=jobs)
     if bitrate:
@@ -200,27 +202,29 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="For a book folder: write editable scripts to DIR/<book>/script/.")
 @click.option("--force", is_flag=True, help="Overwrite edited scripts instead of keeping the corrections.")
-def script(source: Path, as_json: bool, out_dir: Path, force: bool) -> None:
+@click.option("--all", "all_documents", is_flag=True,
+              help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
+def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_documents: bool) -> None:
     """Show who says what in SOURCE: narration and attributed dialogue.
 
     For a chapter file, prints each quote with its speaker; with --json prints
     {"segments": [{kind, text, speaker, start, end, rule, confidence, ...}], "speakers":
     [{name, gender, lines}]}, where start/end are string offsets into the UTF-8 decoded text.
 
-    For a book folder, characters are discovered across the whole book and an editable
+    For a book folder or an .epub, .html or .md book, characters are discovered across the whole book and an editable
     script per chapter is written to DIR/<book>/script/NN-title.json. Change a line's
     "speaker" (or "kind") there and `narrate render` uses it; only the changed lines are
     synthesized again. Re-running `narrate script` keeps your corrections unless --force.
     """
-    from ..text.reader import read_text
+    from ..text.reader import is_book_file, read_text
 
-    if source.is_dir():
+    if source.is_dir() or (is_book_file(source) and source.is_file()):
         from ..render.pipeline import write_scripts
 
         _setup_logging((click.get_current_context().find_root().obj or {}).get("verbose", 0), False)
         from ..text.reader import load_book
 
-        book = load_book(source)
+        book = load_book(source, all_documents=all_documents)
         for chapter, path, result in write_scripts(book, out_dir, force=force):
             speakers = ", ".join(f"{sp['name']} {sp['lines']}" for sp in result.speakers()) or "no dialogue"
             click.echo(f"{path}: {chapter.title} ({speakers})")
@@ -257,9 +261,9 @@ def voices(engine: str, lang: str | None) -> None:
 
 
 def _register_plugins() -> None:
-    from . import cast, podcast
+    from . import cast, chapters, podcast
 
-    for command in (*cast.COMMANDS, *podcast.COMMANDS):
+    for command in (*cast.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS):
         cli.add_command(command)
 
 

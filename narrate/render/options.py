@@ -49,6 +49,8 @@ class RenderOptions:
     on_engine_error: str = "fail"
     """"fail": a line the engine cannot say fails its chapter (others still render);
     "narrator": say it with the narrator's voice instead, with a warning."""
+    all_documents: bool = False
+    """Read an EPUB's front and back matter too (cover, title page, contents, licence...)."""
     executor: Callable[[int], Executor] | None = field(default=None, compare=False)
     """Factory for the executor that runs chapter jobs, given the worker count. None: a local
     process pool. Chapter jobs are picklable pure data, so e.g. a Dask or Ray executor fits.

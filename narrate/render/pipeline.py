@@ -149,7 +149,7 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     if existing is not None:
         warn_unused_speakers(existing, stats)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
-    voices = auto_cast(stats, existing)
+    voices = auto_cast(stats, existing, language=book.language)
     check_voices(voices)
     return voices
 
@@ -241,13 +241,13 @@ class RenderResult:
 
 def render_book(source: Path, options: RenderOptions | None = None,
                 progress: ProgressFn | None = None) -> RenderResult:
-    """Render a book (folder or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
+    """Render a book (folder, .epub, .html, .md or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
     options = options or RenderOptions()
     if options.base_url:
         from ..publish.feed import check_base_url
 
         check_base_url(options.base_url)  # before the render, not after it
-    book = load_book(source)
+    book = load_book(source, all_documents=options.all_documents)
     if options.pacing is None:
         try:
             options = dataclasses.replace(options, pacing=Pacing.from_dict(book.pacing, "[pacing]"))

@@ -54,8 +54,8 @@ def _load_epub(path: Path, keep_all: bool) -> Book:
         archive.close()
     names = [d.name for d in docs]
     body_index = names.index(pkg.body_start) if pkg.body_start in names else None
-    first_long = next((i for i, d in enumerate(docs) if sum(len(b.text.split()) for b in d.blocks) >= 60),
-                      len(docs))
+    first_long = next((i for i, d in enumerate(docs) if sum(len(b.text.split()) for b in d.blocks) >= 60), 0)
+    listed = _listed_documents(pkg.nav or []) | _listed_documents(pkg.ncx or [])
     doc_matter = []
     for i, (doc, item) in enumerate(zip(docs, pkg.spine, strict=True)):
         hint = pkg.landmarks.get(doc.name)
@@ -63,15 +63,27 @@ def _load_epub(path: Path, keep_all: bool) -> Book:
             hint = "toc"
         elif not item.linear:
             hint = hint or "non-linear"
-        before_body = i < body_index if body_index is not None else i < first_long
+        before_body = (i < body_index if body_index is not None else i < first_long) and doc.name not in listed
         doc_matter.append(None if keep_all else matter_of_document(doc, hint, before_body))
-    layout = Layout(docs, doc_matter, keep_all)
     title = pkg.title or title_from_stem(path.stem)
+    layout = Layout(docs, doc_matter, keep_all, title)
     tocs = [("nav", pkg.nav or []), ("ncx", pkg.ncx or [])]
     drafts = build_chapters(layout, tocs, title, str(path))
     meta = {"title": pkg.title, "author": ", ".join(pkg.authors), "language": pkg.language,
             "description": pkg.description}
     return _book(path, drafts, meta, cover, keep_all)
+
+
+def _listed_documents(nodes) -> set[str]:
+    """Documents a contents entry names as something other than front or back matter."""
+    from .structure import is_matter_label
+
+    out = set()
+    for node in nodes:
+        if node.href and not is_matter_label(node.label):
+            out.add(node.href)
+        out |= _listed_documents(node.children)
+    return out
 
 
 def _epub_cover(path: Path, archive, name: str | None) -> Path | None:
@@ -137,8 +149,9 @@ def _load_single(path: Path, keep_all: bool, markdown: bool) -> Book:
             (x.level for x in doc.blocks if x.kind == "heading"), default=0)]
         if len(tops) == 1 and doc.blocks and doc.blocks[0] is tops[0]:
             title = tops[0].text  # a page that opens with its one top heading: the book's title
-    layout = Layout([doc], [None], keep_all)
-    drafts = build_chapters(layout, [], title or title_from_stem(path.stem), str(path))
+    title = title or title_from_stem(path.stem)
+    layout = Layout([doc], [None], keep_all, title)
+    drafts = build_chapters(layout, [], title, str(path))
     meta = {"title": title, "author": doc.meta.get("author", ""), "language": doc.language,
             "description": doc.meta.get("description", "")}
     return _book(path, drafts, meta, None, keep_all)
@@ -164,8 +177,8 @@ def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_
     chapters = []
     for index, d in enumerate(drafts, start=1):
         name = d.title
-        if not name or norm(name) == norm(title) and len(drafts) > 1:
-            name = f"Chapter {index}"
+        if not name or (norm(name) == norm(title) and index > 1):
+            name = f"Chapter {index}"  # converters often give every document the book's title
         chapters.append(Chapter(
             index=index, title=name, text=d.text, source=path, subtitle=d.subtitle, body_start=d.body_start,
             slug=f"{index:0{width}d}-{slugify(name, f'chapter-{index}')}",

@@ -161,10 +161,12 @@ def _xml(data: bytes, what: str):
 
 
 def _children(el, name: str):
+    name = name.lower()
     return [c for c in el if local_name(c.tag) == name]
 
 
 def _find_all(el, name: str):
+    name = name.lower()
     return [c for c in el.iter() if local_name(c.tag) == name]
 
 

@@ -241,12 +241,15 @@ class _Walker:
             if text and self.heading == 0 and _is_ornament(text):
                 self.add_break()
             return
-        if self.heading:
+        level = self.heading
+        if not level and len(text) <= 80:
+            # A paragraph that says "CHAPTER IV" or "Part Two" is a heading, whatever its markup.
+            level = 1 if is_part_title(text) and len(text) <= 60 else 2 if is_chapter_title(text) else 0
+        if level:
             text = heading_text(text)
         else:
             text = text.replace(BR, "\n")
-        self._emit(Block(HEADING if self.heading else PARA, text, self.heading, [], self.matter, self.division,
-                         link_chars), ids)
+        self._emit(Block(HEADING if level else PARA, text, level, [], self.matter, self.division, link_chars), ids)
 
     def _emit(self, block: Block, ids: list[str] = ()) -> None:
         block.ids = [*self.pending_ids, *ids]

@@ -12,7 +12,7 @@ from ..model import Book, Chapter
 from .books import BOOK_SUFFIXES, is_book_file, load_book_file
 from .sources import BOOK_TOML, IMAGE_MAGIC, check_cover, decode_text, read_book_toml, slugify, title_from_stem
 
-__all__ = ["BOOK_SUFFIXES", "BOOK_TOML", "TEXT_SUFFIXES", "chapter_files", "decode_text", "load_book", "load_chapter", "read_text",
+__all__ = ["BOOK_SUFFIXES", "BOOK_TOML", "TEXT_SUFFIXES", "chapter_files", "decode_text", "is_book_file", "load_book", "load_chapter", "read_text",
            "slugify", "split_heading", "title_from_stem"]
 
 log = logging.getLogger(__name__)

@@ -82,9 +82,11 @@ def norm(text: str) -> str:
 class Layout:
     """All documents' blocks in one reading order, with what is read by default."""
 
-    def __init__(self, docs: list[Document], doc_matter: list[str | None], keep_all: bool) -> None:
+    def __init__(self, docs: list[Document], doc_matter: list[str | None], keep_all: bool,
+                 book_title: str = "") -> None:
         self.docs = docs
         self.keep_all = keep_all
+        self.book_title = norm(book_title)
         self.blocks: list[Block] = []
         self.doc_of: list[int] = []
         self.doc_start: list[int] = []
@@ -210,6 +212,7 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
         drafts.append(s)
     out: list[Draft] = []
     carry = ""
+    in_body = False
     for n, d in enumerate(drafts):
         if d.matter and not d.label:
             continue  # a part's heading, said with its first chapter's title
@@ -222,12 +225,16 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
             continue
         if d is drafts[0] and d.start == 0 and d.end == first and not layout.keep_all and d.body_words < MINOR_WORDS:
             continue  # leftovers before the first entry: a title page the markup did not name
+        if not layout.keep_all and layout.book_title and d.label and d.body_words < MINOR_WORDS and \
+                not in_body and layout.book_title in (norm(d.label), norm(d.title)):
+            continue  # the book's own title page
         if d.body_words == 0 and n + 1 < len(drafts) and not layout.keep_all:
             carry = ": ".join(p for p in (carry, _full_title(d)) if p)  # a heading with nothing under it
             continue
         if carry:
             d.prefix = ": ".join(p for p in (carry, d.prefix) if p)
             carry = ""
+        in_body = True
         out.append(d)
     for d in out:
         if d.prefix:
@@ -384,7 +391,7 @@ def _degenerate(layout: Layout, drafts: list[Draft]) -> bool:
     total = layout.total_words()
     biggest = max(len(d.text) for d in drafts)
     if len(drafts) == 1:
-        return total > 2000
+        return True  # kept only when nothing else finds more chapters
     return len(drafts) == 2 and biggest > 0.85 * sum(len(d.text) for d in drafts) and total > 5000
 
 
@@ -438,3 +445,8 @@ def matter_of_document(doc: Document, name_hint: str | None, before_body: bool) 
             b.kind == HEADING and (is_chapter_title(b.text) or is_part_title(b.text)) for b in doc.blocks):
         return "front page"
     return None
+
+
+def is_matter_label(label: str) -> bool:
+    """Whether a contents label names front or back matter ('Copyright', 'Contents', 'Dedication'...)."""
+    return bool(_MATTER_LABEL.match(label) or _MINOR_LABEL.match(label))

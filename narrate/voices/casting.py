@@ -37,6 +37,45 @@ MAIN_MIN_LINES = 3
 """A speaker with fewer dialogue lines in the whole book shares the small minor pool."""
 
 
+def _is_english(language: str | None) -> bool:
+    return not language or language.replace("_", "-").split("-")[0].lower() in ("en", "eng", "und", "")
+
+
+@functools.cache
+def language_base(language: str) -> str | None:
+    """The espeak voice that speaks `language` ("fr-FR" -> "fr-fr" if espeak has it, else "fr"), or None."""
+    tag = language.replace("_", "-").lower().strip()
+    for candidate in dict.fromkeys([tag, tag.split("-")[0]]):
+        if candidate and speakable(Voice("espeak", candidate, NARRATOR.rate, NARRATOR.pitch)):
+            return candidate
+    return None
+
+
+def _in_language(voice: Voice, base: str) -> Voice:
+    """The same variant, rate and pitch on another language's base voice: "en-us+f3" -> "fr+f3"."""
+    variant = voice.voice.partition("+")[2]
+    return dataclasses.replace(voice, voice=f"{base}+{variant}" if variant else base)
+
+
+def narrator_for(language: str | None) -> Voice:
+    """The default narrator for a book's language: the British narrator for English (and when espeak has
+    no voice for the language, with a warning), else the language's own voice with the same variant."""
+    if _is_english(language):
+        return NARRATOR
+    base = language_base(language)
+    if base is None:
+        log.warning("espeak has no voice for the book's language %r; the English narrator reads it", language)
+        return NARRATOR
+    return _in_language(NARRATOR, base)
+
+
+def _voices_for(pools: dict[str, tuple[Voice, ...]], language: str | None) -> dict[str, tuple[Voice, ...]]:
+    base = None if _is_english(language) else language_base(language)
+    if base is None:
+        return pools
+    return {g: tuple(_in_language(v, base) for v in vs) for g, vs in pools.items()}
+
+
 def speaker_stats(scripts: Iterable[Script]) -> dict[str, dict]:
     """name -> {"gender", "lines"} over a whole book, most lines first."""
     stats: dict[str, dict] = {}
@@ -72,14 +111,17 @@ def _identity(voice: Voice) -> tuple[str, str]:
     return (voice.engine, voice.voice)
 
 
-def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> VoiceMap:
+def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language: str | None = "en") -> VoiceMap:
     """Deterministic cast: main speakers get distinct voices by gender, minor ones share a pool.
+
+    `language` is the book's: a book in another language espeak speaks gets that language's voices (the
+    narrator too, unless `existing` names one); English books keep the English defaults.
 
     Speakers already in `existing` keep their voices, and new main speakers avoid the voice
     ids (engine + voice, whatever the rate or pitch) of the narrator and of every speaker
     already cast. Speakers of unknown gender alternate between the male and female pools.
     """
-    base = existing or VoiceMap(narrator=NARRATOR)
+    base = existing or VoiceMap(narrator=narrator_for(language))
     speakers = dict(base.speakers)
     taken = {_identity(base.narrator)} | {_identity(v) for v in speakers.values()}
     used = {"male": 0, "female": 0}
@@ -88,8 +130,8 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None) -> Voice
         if gender in used:
             used[gender] += 1
     minor_used = {"male": 0, "female": 0}
-    main_pools = {g: _pool(vs, base.narrator) for g, vs in MAIN_VOICES.items()}
-    minor_pools = {g: _pool(vs, base.narrator) for g, vs in MINOR_VOICES.items()}
+    main_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MAIN_VOICES, language).items()}
+    minor_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MINOR_VOICES, language).items()}
     for name, info in stats.items():
         if name in speakers or base.canonical(name) != name:
             continue
@@ -309,8 +351,11 @@ def _voice_table(voice: Voice, gender: str | None = None, aliases: list[str] | N
     return t
 
 
-def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_run: bool = False) -> tuple[VoiceMap, list[str]]:
+def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_run: bool = False,
+                          language: str | None = "en") -> tuple[VoiceMap, list[str]]:
     """Add entries for new speakers to `path` (created if missing), keeping every user edit.
+
+    A new file's narrator speaks the book's `language` (see narrator_for).
 
     Returns the resulting voice map and the names that were added.
     """
@@ -327,15 +372,15 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         except (TOMLKitError, OSError, UnicodeDecodeError) as exc:
             raise VoiceMapError(f"{path}: cannot read for editing ({exc})") from None
     else:
-        existing = VoiceMap(narrator=NARRATOR, source=path)
+        existing = VoiceMap(narrator=narrator_for(language), source=path)
         doc = tomlkit.document()
         doc.add(tomlkit.comment(f'narrate voice map for "{title}".'))
         doc.add(tomlkit.comment("Edit voice, rate (words per minute) and pitch (0-99), then run `narrate render` again."))
         doc.add(tomlkit.comment("`narrate voices` lists espeak voices; add a variant with +, e.g. en-us+f2."))
         doc.add(tomlkit.comment("aliases: other names of the same speaker, merged into this voice book-wide."))
         doc.add(tomlkit.nl())
-        doc.add("narrator", _voice_table(NARRATOR))
-    cast = auto_cast(stats, existing)
+        doc.add("narrator", _voice_table(existing.narrator))
+    cast = auto_cast(stats, existing, language)
     added = [n for n in cast.speakers if n not in existing.speakers]
     if added:
         if "speakers" not in doc:
