@@ -34,6 +34,9 @@ _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")
 
 def inline_text(text: str) -> str:
     """Markdown inline syntax -> the words it shows."""
+    # Escaped punctuation is no syntax: it is set aside (as private-use characters) until the end.
+    text = _ESCAPE.sub(lambda m: chr(0xE000 + ord(m.group(1))), text)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
     text = _IMAGE.sub("", text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
@@ -44,7 +47,7 @@ def inline_text(text: str) -> str:
         text = _EMPHASIS.sub(lambda m: m.group(2), text)
     text = _STRIKE.sub(lambda m: m.group(1), text)
     text = re.sub(r"  +\n|\\\n", "\x00", text)  # hard line breaks
-    text = _ESCAPE.sub(lambda m: m.group(1), text)
+    text = re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group()) - 0xE000), text)
     return clean_text(text).replace("\x00", "\n")
 
 
