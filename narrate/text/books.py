@@ -54,7 +54,7 @@ def _load_epub(path: Path, keep_all: bool) -> Book:
         archive.close()
     names = [d.name for d in docs]
     body_index = names.index(pkg.body_start) if pkg.body_start in names else None
-    first_long = next((i for i, d in enumerate(docs) if sum(len(b.text.split()) for b in d.blocks) >= 60), 0)
+    first_long = next((i for i, d in enumerate(docs) if sum(b.words for b in d.blocks) >= 60), 0)
     listed = _listed_documents(pkg.nav or []) | _listed_documents(pkg.ncx or [])
     doc_matter = []
     for i, (doc, item) in enumerate(zip(docs, pkg.spine, strict=True)):

@@ -48,7 +48,7 @@ HEADING_TYPES = frozenset({"title", "subtitle", "label", "ordinal", "fulltitle",
 _HEADING_CLASS = re.compile(
     r"^(?:(?:chapter|chap|part)(?:[-_]?(?:title|head|heading|number|num|no|nr|label|subtitle|name))?"
     r"|(?:book|section|sect)[-_]?(?:title|head|heading)|title|heading|subtitle|subhead|ct|cn|cst|chapnum"
-    r"|chaptitle|h[1-6])\d*$", re.IGNORECASE)
+    r"|chaptitle|h[1-6])[-_]?\d*$", re.IGNORECASE)
 _BREAK_CLASS = re.compile(r"break|ornament|dinkus|scene|transition|asterism|separator|fleuron", re.IGNORECASE)
 _SMALLCAPS_CLASS = re.compile(r"^(?:small-?caps?|smcaps?|smallcap|sc|char-smallcaps?|caps-small|smallcaps\d*)$",
                               re.IGNORECASE)
@@ -59,8 +59,7 @@ _CHAPTER = re.compile(r"^\s*(?:(?:chapter|chap\.)\s+(?:\d+|[ivxlcdm]+|[a-z]+(?:-
                       re.IGNORECASE)
 _WORD = re.compile(r"\w")
 BR = "\x00"  # a line break inside a block, kept through whitespace collapsing
-_SPACE = re.compile(r"[ \t\n\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"), None)  # soft hyphen, zero-width space, joiners
+_DROP = ("\u00ad", "\u200b", "\u2060", "\ufeff")  # soft hyphen, zero-width space, word joiner, BOM
 _ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 
@@ -81,6 +80,12 @@ class Block:
     """"frontmatter", "bodymatter" or "backmatter" when the markup says so."""
     link_chars: int = 0
     """Characters of the text inside links (a block that is mostly links is a table of contents)."""
+    words: int = -1
+    """Number of words (computed when the block is made)."""
+
+    def __post_init__(self) -> None:
+        if self.words < 0:
+            self.words = words(self.text)
 
 
 @dataclass
@@ -98,8 +103,8 @@ class Document:
 
 
 def words(text: str) -> int:
-    """Number of words in `text` (runs of letters or digits)."""
-    return len(re.findall(r"\w+", text))
+    """Number of words in `text` (whitespace-separated; a lone dash counts, which thresholds can bear)."""
+    return len(text.split())
 
 
 def is_part_title(text: str) -> bool:
@@ -411,8 +416,11 @@ def _is_ornament(text: str) -> bool:
 
 def clean_text(raw: str) -> str:
     """Whitespace collapsed (line breaks kept as BR), soft hyphens and zero-width characters dropped."""
-    text = raw.translate(_DROP)
-    text = _SPACE.sub(" ", text)
+    text = raw
+    for ch in _DROP:
+        if ch in text:
+            text = text.replace(ch, "")
+    text = " ".join(text.split())  # every Unicode space (no-break, thin, hair...) becomes one plain space
     if BR in text:
         text = re.sub(f" ?{BR} ?", BR, text).strip(" " + BR)
     return text.strip()
@@ -464,6 +472,8 @@ _PG_END = re.compile(r"\*+\s*END OF TH(?:E|IS) PROJECT GUTENBERG|End of (?:the )
 def _mark_boilerplate(blocks: list[Block]) -> None:
     """Project Gutenberg's header and licence, when only its text markers say where they are."""
     for i, b in enumerate(blocks):
+        if "utenberg" not in b.text and "UTENBERG" not in b.text:
+            continue  # most blocks: no need for the slower searches
         if b.matter is None and _PG_START.search(b.text):
             for earlier in blocks[:i + 1]:
                 earlier.matter = earlier.matter or "licence"

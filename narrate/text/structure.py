@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from .markup import BREAK, HEADING, MINOR_MATTER, Block, Document, is_chapter_title, is_part_title, words
+from .markup import BREAK, HEADING, MINOR_MATTER, Block, Document, is_chapter_title, is_part_title
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Layout:
         self.words = [0]
         self.body = [0]
         for b, ok in zip(self.blocks, self.readable, strict=True):
-            n = words(b.text) if ok and b.kind != BREAK else 0
+            n = b.words if ok and b.kind != BREAK else 0
             self.words.append(self.words[-1] + n)
             self.body.append(self.body[-1] + (n if b.kind != HEADING else 0))
 
@@ -114,7 +114,7 @@ class Layout:
             lo, hi = self.doc_start[d], self.doc_start[d + 1]
             minor = [g for g in range(lo, hi) if self.blocks[g].matter in MINOR_MATTER
                      or (doc_matter[d] in MINOR_MATTER and self.blocks[g].matter is None)]
-            if minor and sum(words(self.blocks[g].text) for g in minor) >= MINOR_WORDS:
+            if minor and sum(self.blocks[g].words for g in minor) >= MINOR_WORDS:
                 for g in minor:
                     self.readable[g] = True
 
@@ -268,7 +268,7 @@ def _fill(layout: Layout, d: Draft) -> None:
         offset += len(b.text) + 2
     d.text = "\n\n".join(pieces) + "\n"
     d.body_start = offsets[blocks[len(heads)][0]] if len(heads) < len(blocks) else len(d.text)
-    d.body_words = sum(words(b.text) for g, b in blocks[len(heads):] if b.kind != HEADING)
+    d.body_words = sum(b.words for g, b in blocks[len(heads):] if b.kind != HEADING)
     d.title, d.subtitle = _title(d.label, heads, layout, d)
     d.files = list(dict.fromkeys(layout.docs[layout.doc_of[g]].name for g, _ in blocks))
     # Sections: deeper entries first (their labels), then inner headings that start a run of headings.
@@ -308,6 +308,9 @@ def _title(label: str, heads: list[str], layout: Layout, d: Draft) -> tuple[str,
         return label, None
     if re.fullmatch(r"[\divxlcdm.]{1,8}", label, re.IGNORECASE):
         return heads[0], ". ".join(heads[1:]) or None  # a bare number: the heading says more
+    said, printed = set(nl.split()), set(joined.split())
+    if len(said & printed) * 2 >= min(len(said), len(printed)):
+        return label, None  # the same title written two ways ("Chapter 1: Away" / "CHAPTER I. AWAY"): say it once
     return label, ". ".join(heads)
 
 
@@ -435,7 +438,7 @@ def matter_of_document(doc: Document, name_hint: str | None, before_body: bool) 
     stem = re.sub(r"^[\d_.-]+|[\d_.-]+$", "", stem)
     if _MATTER_FILE.match(stem):
         return stem
-    n = sum(words(b.text) for b in doc.blocks)
+    n = sum(b.words for b in doc.blocks)
     if n and n < 400:
         text = " ".join(b.text for b in doc.blocks)
         hits = len(_COPYRIGHT.findall(text))

@@ -177,6 +177,12 @@ def test_heading_titles_and_subtitles_are_read_once(tmp_path):
     chapter = book.chapters[0]
     assert (chapter.title, chapter.subtitle) == ("I", "The Storm")
     assert "Storm" not in body(chapter)
+    # The same title written two ways in the contents and the heading is said once.
+    doc = xhtml("<h2>CHAPTER I.<br/>Down the Rabbit-Hole.</h2>" + paragraphs("alice", 2))
+    book = load_book(Epub([("c.xhtml", doc)], toc=[("Chapter 1: Down the Rabbit-Hole", "c.xhtml")])
+                     .write(tmp_path / "d.epub"))
+    assert (book.chapters[0].title, book.chapters[0].subtitle) == ("Chapter 1: Down the Rabbit-Hole", None)
+    assert "Rabbit" not in body(book.chapters[0])
     # An empty heading (an image heading, an anchor only) neither titles nor shifts the chapter.
     doc = xhtml('<h2><a id="c1"/><img src="t.png" alt="Chapter One"/></h2>' + paragraphs("y", 2))
     book = load_book(Epub([("c1.xhtml", doc)], toc=[("Chapter One", "c1.xhtml#c1")]).write(tmp_path / "c.epub"))

@@ -68,8 +68,9 @@ def test_scripts_styles_svg_and_math_are_not_read():
 
 
 def test_paragraph_headings_by_class_or_words():
-    got = blocks('<p class="ChapterTitle">The Long Road</p><p class="calibre5"><b>CHAPTER IV</b></p><p>Body.</p>')
-    assert got == [(HEADING, "The Long Road"), (HEADING, "CHAPTER IV"), (PARA, "Body.")]
+    got = blocks('<p class="ChapterNumber_1">4</p><p class="ChapterTitle">The Long Road</p>'
+                 '<p class="calibre5"><b>CHAPTER IV</b></p><p>Body.</p>')
+    assert got == [(HEADING, "4"), (HEADING, "The Long Road"), (HEADING, "CHAPTER IV"), (PARA, "Body.")]
 
 
 def test_anchors_point_at_the_block_they_open():
