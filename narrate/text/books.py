@@ -63,8 +63,8 @@ def _load_epub(path: Path, keep_all: bool) -> Book:
             hint = "toc"
         elif not item.linear:
             hint = hint or "non-linear"
-        before_body = (i < body_index if body_index is not None else i < first_long) and doc.name not in listed
-        doc_matter.append(None if keep_all else matter_of_document(doc, hint, before_body))
+        before_body = i < body_index if body_index is not None else i < first_long
+        doc_matter.append(None if keep_all else matter_of_document(doc, hint, before_body, doc.name in listed))
     title = pkg.title or title_from_stem(path.stem)
     layout = Layout(docs, doc_matter, keep_all, title)
     tocs = [("nav", pkg.nav or []), ("ncx", pkg.ncx or [])]

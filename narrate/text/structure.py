@@ -430,10 +430,15 @@ def build_chapters(layout: Layout, tocs: list[tuple[str, list]], book_title: str
     return drafts
 
 
-def matter_of_document(doc: Document, name_hint: str | None, before_body: bool) -> str | None:
-    """Front or back matter a whole document is, judged by its landmark, its file name and its text."""
+def matter_of_document(doc: Document, name_hint: str | None, before_body: bool, listed: bool = False) -> str | None:
+    """Front or back matter a whole document is, judged by its landmark, its file name and its text.
+
+    A document the contents list under a title of its own (`listed`) is judged by its landmark alone.
+    """
     if name_hint:
         return name_hint
+    if listed:
+        return None
     stem = doc.name.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
     stem = re.sub(r"^[\d_.-]+|[\d_.-]+$", "", stem)
     if _MATTER_FILE.match(stem):

@@ -131,7 +131,7 @@ def test_readme_script_json_example_matches_the_real_output():
     from conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = readme.split("```json\n", 1)[1].split("```", 1)[0]
+    example = next(b for b in readme.split("```json\n")[1:] if '"segments"' in b).split("```", 1)[0]
     shown = [(m["kind"], int(m["start"]), int(m["end"])) for m in re.finditer(
         r'"kind": "(?P<kind>\w+)".*?"start": (?P<start>\d+), "end": (?P<end>\d+)', example, re.S)]
     res = CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK / "01-come-away-with-me.txt"), "--json"])

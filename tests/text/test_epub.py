@@ -285,3 +285,54 @@ def test_nonlinear_documents_are_not_read_by_default(tmp_path):
             ("ch2.xhtml", chapter_doc(2, "Chapter 2"))]
     book = load_book(Epub(docs, nonlinear=("notes.xhtml",)).write(tmp_path / "n.epub"))
     assert "popup" not in " ".join(c.text for c in book.chapters)
+
+
+def test_a_standard_ebooks_shaped_book_with_parts(tmp_path):
+    """Standard Ebooks' layout: parts in files of their own, chapters wrapped in their part's section again,
+    roman-numeral headings, a half-title, a dedication, endnotes with backlinks, landmarks."""
+    def doc(body: str, kind: str = "bodymatter z3998:fiction") -> str:
+        return xhtml(body, body_type=kind)
+
+    docs = [("text/titlepage.xhtml", doc('<section epub:type="titlepage"><h1 epub:type="title">The Book</h1>'
+                                          '<p>By <b epub:type="z3998:author-name">Ann Author</b>.</p>'
+                                          '<img src="../images/titlepage.svg" alt=""/></section>', "frontmatter")),
+            ("text/imprint.xhtml", doc('<section epub:type="imprint"><h2 epub:type="title">Imprint</h2>'
+                                        "<p>This ebook is the product of many hours of hard work by volunteers for "
+                                        "Standard Ebooks, and builds on the hard work of other literature lovers."
+                                        "</p></section>", "frontmatter")),
+            ("text/dedication.xhtml", doc('<section epub:type="dedication"><p>To my wife.</p></section>',
+                                          "frontmatter")),
+            ("text/halftitlepage.xhtml", doc('<section epub:type="halftitlepage"><hgroup>'
+                                              '<h2 epub:type="fulltitle">The Book</h2></hgroup></section>',
+                                              "frontmatter"))]
+    toc = [("Titlepage", "text/titlepage.xhtml"), ("Imprint", "text/imprint.xhtml"),
+           ("Dedication", "text/dedication.xhtml"), ("The Book", "text/halftitlepage.xhtml")]
+    for p, roman in ((1, "I"), (2, "II")):
+        docs.append((f"text/part-{p}.xhtml", doc(f'<section id="part-{p}" epub:type="part"><h2>'
+                                                 f'<span epub:type="label">Part</span> '
+                                                 f'<span epub:type="ordinal z3998:roman">{roman}</span></h2></section>')))
+        chapters = []
+        for c, croman in ((1, "I"), (2, "II")):
+            note = ('<a href="endnotes.xhtml#note-1" id="noteref-1" epub:type="noteref">1</a>'
+                    if (p, c) == (1, 1) else "")
+            docs.append((f"text/chapter-{p}-{c}.xhtml", doc(
+                f'<section id="part-{p}" epub:type="part"><section id="chapter-{p}-{c}" epub:type="chapter">'
+                f'<h3 epub:type="ordinal z3998:roman">{croman}</h3><p>Story of part {p} chapter {c} begins.{note}</p>'
+                f'{paragraphs(f"part {p} chapter {c}", 4)}<hr/><p>Later that day.</p></section></section>')))
+            chapters.append((croman, f"text/chapter-{p}-{c}.xhtml"))
+        toc.append((f"Part {roman}", f"text/part-{p}.xhtml", chapters))
+    docs += [("text/endnotes.xhtml", doc('<section epub:type="endnotes"><h2 epub:type="title">Endnotes</h2><ol>'
+                                          '<li id="note-1" epub:type="endnote"><p>A learned note. <a href="'
+                                          'chapter-1-1.xhtml#noteref-1" epub:type="backlink">↩</a></p></li></ol>'
+                                          "</section>", "backmatter")),
+             ("text/colophon.xhtml", doc('<section epub:type="colophon"><h2 epub:type="title">Colophon</h2>'
+                                         "<p>The Book was published in 1900.</p></section>", "backmatter"))]
+    toc += [("Endnotes", "text/endnotes.xhtml"), ("Colophon", "text/colophon.xhtml")]
+    epub = Epub(docs, title="The Book", toc=toc, landmarks=[("bodymatter", "text/part-1.xhtml")])
+    book = load_book(epub.write(tmp_path / "se.epub"))
+    assert titles(book) == ["Part I: I", "II", "Part II: I", "II"]
+    text = " ".join(c.text for c in book.chapters)
+    for unread in ("volunteers", "wife", "learned note", "1900", "↩"):
+        assert unread not in text, unread
+    assert body(book.chapters[0]).startswith("Story of part 1 chapter 1 begins.\n\n")
+    assert all("* * *" in c.text for c in book.chapters)
