@@ -48,7 +48,7 @@ def _load_epub(path: Path, keep_all: bool) -> Book:
     archive = EpubArchive(path)
     try:
         pkg, _ = open_package(path, archive)
-        docs = read_documents(pkg, archive, keep_all)
+        docs = read_documents(pkg, archive)
         cover = _epub_cover(path, archive, pkg.cover_name)
     finally:
         archive.close()
@@ -142,7 +142,7 @@ def _load_single(path: Path, keep_all: bool, markdown: bool) -> Book:
         doc: Document = markdown_document(decode_text(data, path), path.name)
     else:
         root = parse_markup(data, str(path), xml_first=path.suffix.lower() == ".xhtml")
-        doc = document_blocks(root, path.name, keep_all)
+        doc = document_blocks(root, path.name)
     title = doc.title
     if not title:
         tops = [b for b in doc.blocks if b.kind == "heading" and b.level == min(

@@ -419,7 +419,7 @@ def _read_ncx(archive: EpubArchive, name: str) -> list[TocNode]:
     return points(nav_map) if nav_map is not None else []
 
 
-def read_documents(pkg: Package, archive: EpubArchive, keep_all: bool) -> list[Document]:
+def read_documents(pkg: Package, archive: EpubArchive) -> list[Document]:
     """Every spine document parsed into blocks, in reading order."""
     docs = []
     for item in pkg.spine:
@@ -428,5 +428,5 @@ def read_documents(pkg: Package, archive: EpubArchive, keep_all: bool) -> list[D
             docs.append(Document(item.name, [], {}))
             continue
         root = parse_markup(data, f"{pkg.path}: {item.name}")
-        docs.append(document_blocks(root, item.name, keep_all))
+        docs.append(document_blocks(root, item.name))
     return docs

@@ -206,8 +206,7 @@ def epub_types(el) -> set[str]:
 class _Walker:
     """Turns an element tree into Blocks in one recursive pass."""
 
-    def __init__(self, keep_all: bool) -> None:
-        self.keep_all = keep_all
+    def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.anchors: dict[str, int] = {}
         self.buf: list[str] = []
@@ -288,7 +287,7 @@ class _Walker:
         if tag == "img" or tag == "image":
             self._image(el)
             return
-        if not self.keep_all and self._not_read(el, tag, classes, types):
+        if self._not_read(el, tag, classes, types):
             if ident:
                 self.add_id(ident)
             return
@@ -437,9 +436,9 @@ def heading_text(text: str) -> str:
     return out
 
 
-def document_blocks(root, name: str, keep_all: bool = False) -> Document:
-    """Blocks and anchors of a parsed document (see parse_markup)."""
-    walker = _Walker(keep_all)
+def document_blocks(root, name: str) -> Document:
+    """Blocks and anchors of a parsed document (see parse_markup); front and back matter is marked, not dropped."""
+    walker = _Walker()
     body = None
     title = ""
     language = ""
@@ -459,9 +458,8 @@ def document_blocks(root, name: str, keep_all: bool = False) -> Document:
     walker.walk(target)
     walker.finish()
     blocks = walker.blocks
-    if not keep_all:
-        _mark_boilerplate(blocks)
-        _mark_link_lists(blocks)
+    _mark_boilerplate(blocks)
+    _mark_link_lists(blocks)
     return Document(name, blocks, walker.anchors, title, language.strip(), meta)
 
 

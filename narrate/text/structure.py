@@ -373,6 +373,10 @@ def resolve_toc(layout: Layout, nodes, where: str) -> list[Entry]:
     for node in nodes:
         children = resolve_toc(layout, node.children, where)
         pos = layout.position(node.href, node.fragment) if node.href else None
+        if pos is None and not node.href and children and node.label.strip():
+            # A heading without a link (`<span>Part One</span>` over its chapters) is a part.
+            out.append(Entry(" ".join(node.label.split()), min(c.pos for c in children), children, part=True))
+            continue
         if pos is None:
             if node.href:
                 log.info("%s: contents entry %r points at %s, which is not in the reading order; skipped",

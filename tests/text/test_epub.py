@@ -336,3 +336,19 @@ def test_a_standard_ebooks_shaped_book_with_parts(tmp_path):
         assert unread not in text, unread
     assert body(book.chapters[0]).startswith("Story of part 1 chapter 1 begins.\n\n")
     assert all("* * *" in c.text for c in book.chapters)
+
+
+def test_a_part_title_without_a_link_in_the_nav(tmp_path):
+    docs = [(f"ch{i}.xhtml", chapter_doc(i, f"Chapter {i}")) for i in (1, 2, 3)]
+    toc = [("Part One", None, [("Chapter 1", "ch1.xhtml"), ("Chapter 2", "ch2.xhtml")]),
+           ("Part Two", None, [("Chapter 3", "ch3.xhtml")])]
+    book = load_book(Epub(docs, toc=toc).write(tmp_path / "spans.epub"))
+    assert titles(book) == ["Part One: Chapter 1", "Chapter 2", "Part Two: Chapter 3"]
+
+
+def test_all_documents_still_leaves_note_references_and_page_numbers_unread(tmp_path):
+    doc = xhtml('<h2>Chapter 1</h2><p>Words<a epub:type="noteref" href="#n1">1</a> here'
+                '<span class="pagenum">[12]</span>.</p>' + paragraphs("more", 2))
+    book = load_book(Epub([("c.xhtml", doc)], toc=[("Chapter 1", "c.xhtml")]).write(tmp_path / "a.epub"),
+                     all_documents=True)
+    assert body(book.chapters[0]).startswith("Words here.")
