@@ -169,9 +169,17 @@ def plan_starts(layout: Layout, entries: list[Entry], cut: str) -> list[Draft]:
 
     def walk(level: list[Entry], end: int, prefix: str) -> None:
         level = sorted(level, key=lambda e: e.pos)
+        ends = [level[k + 1].pos if k + 1 < len(level) else end for k in range(len(level))]
+        # Where most entries of a level are chapter-long and have no sub-entries (a collection of stories,
+        # one of them in numbered sections), the level is the chapter level: nothing in it is a part.
+        story = [e for e in level if not is_matter_label(e.label)]
+        long_leaves = sum(1 for e, e_end in zip(level, ends, strict=True) if not e.children and not
+                          is_matter_label(e.label) and layout.words[max(e_end, e.pos)] - layout.words[e.pos]
+                          >= PART_CHILD_WORDS)
+        chapter_level = len(story) >= 3 and long_leaves * 2 >= len(story)
         for k, e in enumerate(level):
-            e_end = level[k + 1].pos if k + 1 < len(level) else end
-            if _is_part(layout, e, e_end):
+            e_end = ends[k]
+            if _is_part(layout, e, e_end) and not (chapter_level and e.part is None and not is_part_title(e.label)):
                 first = min(c.pos for c in e.children)
                 own = layout.body[max(first, e.pos)] - layout.body[e.pos]
                 if own >= PART_OWN_WORDS:

@@ -352,3 +352,29 @@ def test_all_documents_still_leaves_note_references_and_page_numbers_unread(tmp_
     book = load_book(Epub([("c.xhtml", doc)], toc=[("Chapter 1", "c.xhtml")]).write(tmp_path / "a.epub"),
                      all_documents=True)
     assert body(book.chapters[0]).startswith("Words here.")
+
+
+def test_a_story_in_numbered_sections_among_single_chapter_stories_is_one_chapter(tmp_path):
+    # Standard Ebooks' short-story collections: one story has sections I, II, III; the others have none.
+    def story(slug: str, title: str, sections: int) -> str:
+        if not sections:
+            return xhtml(f'<article id="{slug}" epub:type="se:short-story"><h2 epub:type="title">{title}</h2>'
+                         f"{paragraphs(slug, 120)}</article>")
+        inner = "".join(f'<section id="{slug}-{i}" epub:type="chapter"><h3 epub:type="ordinal z3998:roman">'
+                        f'{"I" * i}</h3>{paragraphs(f"{slug} {i}", 60)}</section>' for i in range(1, sections + 1))
+        return xhtml(f'<article id="{slug}" epub:type="se:short-story"><h2 epub:type="title">{title}</h2>'
+                     f"{inner}</article>")
+
+    docs = [("scandal.xhtml", story("scandal", "A Scandal in Bohemia", 3)),
+            ("league.xhtml", story("league", "The Redheaded League", 0)),
+            ("identity.xhtml", story("identity", "A Case of Identity", 0)),
+            ("valley.xhtml", story("valley", "The Boscombe Valley Mystery", 0))]
+    toc = [("A Scandal in Bohemia", "scandal.xhtml", [("I" * i, f"scandal.xhtml#scandal-{i}") for i in (1, 2, 3)]),
+           ("The Redheaded League", "league.xhtml"), ("A Case of Identity", "identity.xhtml"),
+           ("The Boscombe Valley Mystery", "valley.xhtml")]
+    book = load_book(Epub(docs, toc=toc).write(tmp_path / "stories.epub"))
+    assert titles(book) == ["A Scandal in Bohemia", "The Redheaded League", "A Case of Identity",
+                            "The Boscombe Valley Mystery"]
+    # Section I opens the story, so it is said with the title; II and III are marks inside it.
+    assert book.chapters[0].subtitle == "I"
+    assert [s.title for s in book.chapters[0].sections] == ["II", "III"]
