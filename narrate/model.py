@@ -121,8 +121,8 @@ class Chapter:
     cut: str = "file"
     """Where the chapter's start came from: "file", "nav" (EPUB 3 contents), "ncx" (EPUB 2 contents),
     "heading" or "document"."""
-    parts: tuple[str, ...] = ()
-    """The files the text comes from (documents inside an EPUB); empty for a plain text file."""
+    files: tuple[str, ...] = ()
+    """The documents inside an EPUB the text comes from, in reading order; empty for a text file."""
 
 
 @dataclass(frozen=True)

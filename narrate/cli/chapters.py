@@ -27,7 +27,7 @@ def chapters_json(book) -> dict:
                 "words": len(re.findall(r"\w+", c.text[c.body_start:])),
                 "sections": [s.title for s in c.sections],
                 "source": c.cut,
-                "files": list(c.parts) or [str(c.source)],
+                "files": list(c.files) or [str(c.source)],
                 "slug": c.slug,
             }
             for c in book.chapters

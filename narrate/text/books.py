@@ -183,7 +183,7 @@ def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_
             index=index, title=name, text=d.text, source=path, subtitle=d.subtitle, body_start=d.body_start,
             slug=f"{index:0{width}d}-{slugify(name, f'chapter-{index}')}",
             sections=tuple(SectionMark(offset, label) for offset, label in d.marks),
-            cut=d.cut, parts=tuple(d.files)))
+            cut=d.cut, files=tuple(d.files)))
     language = settings.get("language") or meta.get("language") or "en"
     return Book(
         slug=slugify(path.stem, "book"),

@@ -63,7 +63,7 @@ def test_anchors_on_empty_elements_and_headings_in_calibre_splits(tmp_path):
     assert [c.cut for c in book.chapters] == ["ncx", "ncx"]
     # The second chapter runs on over the next split file, and its heading is not read twice.
     assert "sea more" in book.chapters[1].text and "CHAPTER II" not in body(book.chapters[1])
-    assert book.chapters[1].parts == ("OEBPS/index_split_000.html", "OEBPS/index_split_001.html")
+    assert book.chapters[1].files == ("OEBPS/index_split_000.html", "OEBPS/index_split_001.html")
 
 
 def test_a_chapter_over_several_documents_stays_together(tmp_path):

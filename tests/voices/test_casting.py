@@ -499,3 +499,17 @@ def test_render_and_cast_warn_about_a_speaker_the_book_lacks(tmp_path: Path, cap
     assert res.exit_code == 0, res.output
     assert f'narrate: WARNING: {vm}: [speakers."Rorry"]: no speaker of that name in the book; did you mean "Rory"?' \
         in res.output
+
+
+def test_the_books_language_picks_the_default_voices():
+    from narrate.voices.casting import NARRATOR, auto_cast, narrator_for
+
+    assert narrator_for("en") == narrator_for("en-US") == narrator_for(None) == NARRATOR
+    assert narrator_for("fr-FR").voice in ("fr-fr+m2", "fr+m2")
+    assert narrator_for("de").voice == "de+m2"
+    assert narrator_for("xx-unknown") == NARRATOR  # no espeak voice: the English narrator, with a warning
+    stats = {"Jean": {"gender": "male", "lines": 5}, "Marie": {"gender": "female", "lines": 5}}
+    french = auto_cast(stats, language="fr")
+    assert french.narrator.voice == "fr+m2"
+    assert {v.voice for v in french.speakers.values()} == {"fr+m3", "fr+f3"}
+    assert auto_cast(stats).speakers == auto_cast(stats, language="en-GB").speakers  # English: unchanged
