@@ -427,6 +427,12 @@ def read_documents(pkg: Package, archive: EpubArchive) -> list[Document]:
         if not data.strip():
             docs.append(Document(item.name, [], {}))
             continue
-        root = parse_markup(data, f"{pkg.path}: {item.name}")
+        try:
+            root = parse_markup(data, f"{pkg.path}: {item.name}")
+        except InputError as exc:
+            # Nothing a browser could show (binary noise, no element at all): an empty page, not a dead book.
+            log.warning("%s; read as an empty page", exc)
+            docs.append(Document(item.name, [], {}))
+            continue
         docs.append(document_blocks(root, item.name))
     return docs

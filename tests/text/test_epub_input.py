@@ -127,3 +127,10 @@ def test_missing_container_but_one_package_still_reads(tmp_path):
                 dst.writestr(info, src.read(info))
     assert len(load_book(fixed).chapters) == 2
     assert CONTAINER  # the fixture's container names OEBPS/content.opf
+
+
+def test_a_document_with_nothing_a_browser_could_show_is_an_empty_page(tmp_path, caplog):
+    epub = novel(2)
+    epub.docs.insert(3, ("noise.xhtml", "<!-- a page of nothing but a comment -->"))
+    book = load_book(epub.write(tmp_path / "noise.epub"))
+    assert len(book.chapters) == 2 and "noise.xhtml" in caplog.text
