@@ -246,7 +246,7 @@ class _Walker:
                 self.add_break()
             return
         level = self.heading
-        if not level and len(text) <= 80:
+        if not level and len(text) <= 80 and link_chars < 0.7 * len(text.replace(" ", "")):
             # A paragraph that says "CHAPTER IV" or "Part Two" is a heading, whatever its markup.
             level = 1 if is_part_title(text) and len(text) <= 60 else 2 if is_chapter_title(text) else 0
         if level:
@@ -485,7 +485,7 @@ def _mark_link_lists(blocks: list[Block]) -> None:
     """A run of three or more blocks that are mostly links is a table of contents printed in the text;
     a 'Contents' heading just before it goes with it."""
     def linky(b: Block) -> bool:
-        return b.kind == PARA and b.link_chars >= 0.7 * len(b.text.replace(" ", ""))
+        return b.kind != BREAK and b.link_chars >= 0.7 * len(b.text.replace(" ", ""))
 
     i = 0
     while i < len(blocks):

@@ -395,6 +395,23 @@ def resolve_toc(layout: Layout, nodes, where: str) -> list[Entry]:
     return out
 
 
+def _heading_back(layout: Layout, entries: list[Entry]) -> None:
+    """An anchor placed just after its heading (`<h2>Chapter 1</h2><a id="ch1"/>`) still starts the chapter
+    at the heading, so the heading is its title and not the last words of the chapter before."""
+    taken = {p for p, _ in _flatten(entries)}
+
+    def fix(level: list[Entry]) -> None:
+        for e in level:
+            pos = e.pos
+            while pos > 0 and layout.doc_of[pos - 1] == layout.doc_of[min(pos, len(layout.blocks) - 1)] and \
+                    layout.blocks[pos - 1].kind == HEADING and layout.readable[pos - 1] and pos - 1 not in taken:
+                pos -= 1
+            e.pos = pos
+            fix(e.children)
+
+    fix(entries)
+
+
 def _count(entries: list[Entry]) -> int:
     return sum(1 + _count(e.children) for e in entries)
 
@@ -417,6 +434,7 @@ def build_chapters(layout: Layout, tocs: list[tuple[str, list]], book_title: str
         if not nodes:
             continue
         entries = resolve_toc(layout, nodes, where)
+        _heading_back(layout, entries)
         if not entries:
             log.info("%s: the %s contents point at nothing readable; not used", where, cut)
             continue

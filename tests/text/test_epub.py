@@ -378,3 +378,11 @@ def test_a_story_in_numbered_sections_among_single_chapter_stories_is_one_chapte
     # Section I opens the story, so it is said with the title; II and III are marks inside it.
     assert book.chapters[0].subtitle == "I"
     assert [s.title for s in book.chapters[0].sections] == ["II", "III"]
+
+
+def test_an_anchor_after_its_heading_still_starts_the_chapter_at_the_heading(tmp_path):
+    text = "".join(f'<h2>Chapter {i}</h2><a id="c{i}"/>{paragraphs(f"w{i}", 2)}' for i in (1, 2))
+    book = load_book(Epub([("t.xhtml", xhtml(text))], toc=[(f"Chapter {i}", f"t.xhtml#c{i}") for i in (1, 2)])
+                     .write(tmp_path / "after.epub"))
+    assert titles(book) == ["Chapter 1", "Chapter 2"]
+    assert "Chapter 2" not in book.chapters[0].text and body(book.chapters[1]).startswith("Paragraph 1")
