@@ -119,7 +119,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 if collect is not None:
                     collect.append((segs[i].start, segs[i].end, names, rows))
                 if ranker is not None and names:
-                    chosen[i] = _ranked(ranker, names, rows, d, proposals)
+                    chosen[i] = d if d.pinned else _ranked(ranker, names, rows, d, proposals)
         prev_narration = None
         for i in quotes:
             if chosen:
@@ -148,6 +148,12 @@ def _ranked(ranker: Ranker, names: list[str], rows, sieve: Decision,
     """The ranker's choice, keeping the rule that proposed it (the sieve's, if it agrees)."""
     probs = ranker.probabilities(rows)
     best = int(probs.argmax())
+    if sieve.speaker in names:
+        # The sieve knows things the features do not (a child's "papa" within the family): the
+        # ranker overrules it only by a clear margin.
+        own = names.index(sieve.speaker)
+        if probs[best] - probs[own] < ranker.margin:
+            best = own
     name = names[best]
     confidence = min(0.99, float(probs[best]))
     if name == sieve.speaker:

@@ -58,6 +58,8 @@ class Decision:
     confidence: float
     pronoun: str | None = None
     """"he"/"she" when the speaker was found through that pronoun (evidence of gender)."""
+    pinned: bool = False
+    """Chosen on evidence the ranker does not see (a child's "papa" within the family): kept as it is."""
 
 
 def pronoun_of(subj: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ..model import DIALOGUE, Segment
 from .characters import lookup
@@ -98,7 +99,8 @@ def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[in
         if d.speaker == parent:
             continue
         if family is None or ctx.surname.get(d.speaker) == family:
-            return d
+            # The family is evidence the ranker's features do not carry: it may not overrule it.
+            return d if d is first_choice else replace(d, pinned=True)
     return first_choice or (deferred[0] if deferred else Decision(None, "unknown", 0.0))
 
 
