@@ -89,9 +89,11 @@ class Context:
         for seg in segments:
             if seg.kind == DIALOGUE:
                 continue
-            for m in _PRONOUN_SUBJECT.finditer(text, seg.start, seg.end):
+            # The narration's own text, so that "^" is the start of the segment ("She knew ...").
+            for m in _PRONOUN_SUBJECT.finditer(text[seg.start:seg.end]):
                 word = m.group(1) or m.group(2)
-                self._pronoun_subjects["male" if word.lower() == "he" else "female"].append(m.start(1) if m.group(1) else m.start(2))
+                where = seg.start + (m.start(1) if m.group(1) else m.start(2))
+                self._pronoun_subjects["male" if word.lower() == "he" else "female"].append(where)
             for m in pattern.finditer(text, seg.start, seg.end) if pattern else ():
                 name = lookup(self.index, m.group())
                 if name:
