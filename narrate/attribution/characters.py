@@ -40,6 +40,14 @@ MALE_FIRST = frozenset(
     frank fred walter ben benjamin samuel sam daniel dan jesse christopher
     chris stephen steven edmund edgar francis hugh ralph roger simon victor oliver harold louis
     ernest jim joe bob bill will willy ned ted nick tony mike steve kevin brian eric adam alan
+    howard herbert hubert horace humphrey isaac jacob jeremiah jonathan josiah julius lawrence
+    leonard lewis martin matthias maurice nathaniel nathan nicholas patrick percy reginald rupert
+    rufus silas solomon stanley theodore timothy vincent wallace jeff jeffrey gerald godfrey
+    gilbert gabriel gregory guy abraham alexander alec ambrose anthony archibald augustus
+    bartholomew basil bernard cecil clarence claude clement cyril dennis dick donald douglas
+    duncan eugene ezra felix gerard gordon herman jasper jerome lionel marcus norman owen
+    raymond roland ronald rudolph sebastian seth sidney tobias tristram wilfred carl karl
+    hans otto fritz pierre jean jacques giovanni pedro carlos
     """.split()
 )
 FEMALE_FIRST = frozenset(
@@ -48,6 +56,15 @@ FEMALE_FIRST = frozenset(
     lydia kitty kate katherine helen ellen grace rose rosie amy amelia lily laura clara
     rachel rebecca hannah esther ruth martha mrs jenny jennifer jessica linda
     nancy betty beth liz lizzy molly polly sally penelope olivia victoria agnes edith dorothy
+    abigail ada adela adelaide alexandra alma amanda angela annie arabella augusta barbara
+    beatrice bertha blanche bridget carol caroline cecilia cecily charity clarissa constance
+    cora cordelia daisy deborah delia diana dinah dora edna eliza ella eloise elsie emmeline
+    ethel eudora eva eve evelyn flora florence frances gertrude gwendolen hattie henrietta hester
+    hilda honora ida irene isabel ivy jemima joan josephine judith julia juliet lavinia leonora
+    letitia lilian lillian lois lottie louise lucilla lucinda lucretia mabel madeline marian
+    marion marjorie matilda maud maude meg mildred millicent minnie miriam myra nora norah
+    olive pauline pearl phoebe priscilla prudence rosa rosalind rosamond sophy susanna sybil
+    tabitha theresa ursula vera violet virginia winifred winnie
     """.split()
 )
 
@@ -107,6 +124,9 @@ _HIM = re.compile(r"\bhim\b", re.IGNORECASE)
 # "her" as an object: before punctuation, a preposition or an adverb ("at her sideways"), not a noun.
 _HER_OBJECT = re.compile(r"\bher\b(?=\s*(?:[^\w\s]|$|(?:and|but|or|to|with|in|on|at|as|for|from|again|back|"
                          r"away|up|down|out|off|that|so|too|[a-z]+ly|[a-z]+ways)\b))", re.IGNORECASE)
+_QUOTE_MARKS = frozenset("\"'\u201c\u201d\u2018\u2019")
+_POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.;:!?\u2026]")
 _SENTENCE_END = re.compile(r"[.!?\u2026]['\"\u201d\u2019]?\s")
 
 
@@ -212,7 +232,9 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     display: dict[str, str] = {}
     lower_words: Counter = Counter()
     tagged: set[str] = set()
-    masks = [_dialogue_mask(text) for text in texts]
+    spans = [_dialogue_spans(text) for text in texts]
+    masks = [_dialogue_mask(sp) for sp in spans]
+    narration = [_narration_only(text, sp) for text, sp in zip(texts, spans)]
     for text, spoken in zip(texts, masks):
         for m in _WORD.finditer(text):
             w = m.group()
@@ -276,10 +298,10 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     # Pronouns vote on each surface form first, so that forms of opposite genders are never
     # merged ("Mr. Hilbery" and "Katharine Hilbery"); then on the merged characters.
     singles = [_Entity(Counter({k: counts[k]})) for k in keep]
-    _vote_gender(singles, texts)
+    _vote_gender(singles, narration)
     form_gender = {next(iter(e.names)): _entity_gender(replace(e, gender_votes=e.gender_votes / 2)) for e in singles}
     entities = _merge(keep, counts, form_gender)
-    _vote_gender(entities, texts)
+    _vote_gender(entities, narration)
     out = []
     for ent in sorted(entities, key=lambda e: -sum(e.names.values())):
         name = ent.name
@@ -297,11 +319,30 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     return tuple(out)
 
 
-def _dialogue_mask(text: str):
-    """A predicate: is this offset inside a quotation?"""
+def _dialogue_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every quotation in the text."""
     from ..text.segment import split_text  # local: segment does not depend on this module
 
-    spans = [(s.start, s.end) for s in split_text(text) if s.kind == "dialogue"]
+    return [(s.start, s.end) for s in split_text(text) if s.kind == "dialogue"]
+
+
+def _narration_only(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with every quotation blanked (offsets kept): pronouns inside speech ("he" for the
+    speaker's father) say nothing of the gender of a name in the narration around it. A blanked
+    quotation reads as a full stop, so a name after it still starts a sentence."""
+    chars = list(text)
+    for a, b in spans:
+        while a > 0 and chars[a - 1] in _QUOTE_MARKS:
+            a -= 1
+        while b < len(chars) and chars[b] in _QUOTE_MARKS:
+            b += 1
+        if b > a:
+            chars[a:b] = "." + " " * (b - a - 1)
+    return "".join(chars)
+
+
+def _dialogue_mask(spans: list[tuple[int, int]]):
+    """A predicate: is this offset inside a quotation?"""
     starts = [a for a, _ in spans]
 
     def inside(pos: int) -> bool:
@@ -399,7 +440,16 @@ def _first_gender(first: str) -> Gender:
         return "male"
     if low in FEMALE_FIRST:
         return "female"
-    return "unknown"
+    fulls = {_first_gender(full) for full in NICKNAMES.get(low, ())}  # "Tommy" is a Thomas
+    return fulls.pop() if len(fulls) == 1 else "unknown"
+
+
+def _given_name(name: str) -> str:
+    """The first word of a name after its titles: "Rev. James Flynn" -> "James"."""
+    words = name.split()
+    while len(words) > 1 and words[0].rstrip(".").lower() in TITLES | {"rev", "reverend"}:
+        words = words[1:]
+    return words[0]
 
 
 def _entity_gender(ent: _Entity) -> Gender:
@@ -408,7 +458,7 @@ def _entity_gender(ent: _Entity) -> Gender:
         if g != "unknown":
             return g
     for name in ent.names:
-        g = _first_gender(name.split()[0])
+        g = _first_gender(_given_name(name))
         if g != "unknown":
             return g
     if ent.gender_votes >= 1:
@@ -419,7 +469,9 @@ def _entity_gender(ent: _Entity) -> Gender:
 
 
 def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
-    """Pronouns in the sentence after a sentence-initial name vote on that name's gender."""
+    """Pronouns in the sentence after a sentence-initial name vote on that name's gender.
+
+    `texts` are the narration only (quotations blanked by `_narration_only`)."""
     owner = {n: e for e in entities for n in e.names}
     for text in texts:
         runs = [(s, e, _norm(n), i) for s, e, n, i in name_runs(text, set(owner)) if _norm(n) in owner]
@@ -428,8 +480,8 @@ def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
             before = text[max(0, s - 15):s].split()
             if not initial and not (before and before[-1].lower() in _CLAUSE_LEADS):
                 continue  # "asked Rory to", "with Emma": not a subject the pronouns go back to
-            if not re.match(r"[\s,]+(?:[a-z]+ly\s+)?[a-z]", text[e:e + 30]):
-                continue  # the name is not followed by its verb
+            if not re.match(r"(?:['\u2019]s\s+(?:[a-z]+\s+){0,2}[a-z]+[\s,]+|[\s,]+)(?:[a-z]+ly\s+)?[a-z]", text[e:e + 50]):
+                continue  # the name is not followed by its verb ("Strether's first question, when he")
             stop = starts[idx + 1] if idx + 1 < len(starts) else len(text)
             m = _SENTENCE_END.search(text, e)
             end = m.end() if m else len(text)
@@ -448,6 +500,12 @@ def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
             else:
                 his, her = len(_HIS.findall(window)), len(_HER.findall(window))
                 owner[key].gender_votes += 0.25 * (his > her) - 0.25 * (her > his)
+            # A possessive in the name's own clause is its own: "said Sissy, wiping her eyes",
+            # "Strether took off his hat" (a second name ends the clause: "to Mr. Gradgrind ... his").
+            clause = _CLAUSE_END.search(text, e, min(stop, e + 120))
+            owned = _POSSESSIVE.search(text, e, clause.start() if clause else min(stop, e + 120))
+            if owned and not _HER_OBJECT.match(text, owned.start()):
+                owner[key].gender_votes += 0.5 if owned.group().lower() == "his" else -0.5
 
 
 def learn_genders(characters: Sequence[Character], votes: dict[str, float]) -> tuple[Character, ...]:

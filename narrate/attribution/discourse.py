@@ -37,6 +37,12 @@ _OBJECT_BEFORE = re.compile(r"\b(?:to|at|with|towards|toward|upon|on|from|of|for
 _SUBJECT_BEFORE = re.compile(
     r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
     r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)$""")
+# "He"/"She" opening a sentence of narration: its subject.
+_PRONOUN_SUBJECT = re.compile(r"""(?:(?:^|[.!?;]['"\u2019\u201d]?\s+|\n\s*\n\s*|['"\u2019\u201d]\s+)(He|She)"""
+                              r"|[.!?;,]\s*(?:and|but|then|so|when|while|as)\s+(he|she))\b")
+_MENTION_TITLES = ("doctor", "captain", "colonel", "major", "general", "admiral", "professor", "sergeant",
+                   "lieutenant", "judge", "squire", "parson", "vicar", "rector")
+_SENTENCE_BREAK = re.compile(r"[.!?\"\u201c\u201d]|\n\s*\n")
 _VOICE_OF = re.compile(r"\bvoice\s+of\s+((?:[A-Z][\w.'\u2019-]*\s*){1,3})")
 
 
@@ -69,16 +75,33 @@ class Context:
         self.names: list[str] = []
         pattern = self.pattern = mention_regex(self.index)
         described = _description_regex(self.descriptions_by_key)
+        # "the doctor" in the narration is the chapter's one doctor, Dr. Archie.
+        bearer = {}
+        for title in _MENTION_TITLES:
+            forms = TITLE_WORDS.get(title, (title,))
+            named = [n for n, words in self.name_words.items()
+                     if n not in self.descriptions and any(f in words for f in forms)]
+            if len(named) == 1 and title not in self.descriptions_by_key:
+                bearer[title] = named[0]
+        titled = re.compile(r"\b[Tt]he\s+(" + "|".join(bearer) + r")\b", re.IGNORECASE) if bearer else None
         found: list[tuple[int, str]] = []
+        self._pronoun_subjects: dict[Gender, list[int]] = {"male": [], "female": []}
         for seg in segments:
             if seg.kind == DIALOGUE:
                 continue
+            # The narration's own text, so that "^" is the start of the segment ("She knew ...").
+            for m in _PRONOUN_SUBJECT.finditer(text[seg.start:seg.end]):
+                word = m.group(1) or m.group(2)
+                where = seg.start + (m.start(1) if m.group(1) else m.start(2))
+                self._pronoun_subjects["male" if word.lower() == "he" else "female"].append(where)
             for m in pattern.finditer(text, seg.start, seg.end) if pattern else ():
                 name = lookup(self.index, m.group())
                 if name:
                     found.append((m.start(), name))
             for m in described.finditer(text, seg.start, seg.end) if described else ():
                 found.append((m.start(), self.descriptions_by_key[" ".join(m.group(1).lower().split())]))
+            for m in titled.finditer(text, seg.start, seg.end) if titled else ():
+                found.append((m.start(), bearer[m.group(1).lower()]))
         found.sort()
         # A gendered description ("the lad", "the old man") soon after a character of that gender
         # was named is an epithet for that character, not a mention of a person of its own.
@@ -192,6 +215,10 @@ class Context:
             para_start, gender, max(para_start - _SUBJECT_REACH, self.last_quote_end), exclude, strict=True)
         if subject:
             return subject
+        if self._pronoun_subject_since(gender, self.last_quote_end, pos):
+            found = self.antecedent(gender, pos, exclude)
+            if found:
+                return found  # "She knew he wanted them for her. 'H'm!' she said": the one "she" has meant
         i = nearest_before(self.positions, pos)
         while i >= 0 and self.positions[i] >= para_start:
             if self._fits(self.names[i], gender, exclude):
@@ -217,6 +244,33 @@ class Context:
         if prev and self._fits(prev, gender, exclude):
             return prev
         return self.recent(pos, gender, exclude)
+
+    def antecedent(self, gender: Gender, pos: int, exclude: set[str] = frozenset(), window: int = 3000) -> str | None:
+        """Whom "he"/"she" at `pos` stands for, centering-style: going back sentence by sentence,
+        the first character of that gender named in a sentence, its subject if it is one; a
+        sentence whose subject is already that pronoun, before the name, is passed over ("She left
+        him alone, and went to get Annie a toffee": she is still the one before)."""
+        i = nearest_before(self.positions, pos)
+        pronouns = self._pronoun_subjects[gender]
+        while i >= 0 and self.positions[i] >= pos - window:
+            p, name = self.positions[i], self.names[i]
+            i -= 1
+            if name in exclude or not self._fits(name, gender, set()):
+                continue
+            if self.is_subject[i + 1]:
+                return name
+            start, end = _sentence_around(self.text, p)
+            j = bisect_left(pronouns, start)
+            if j < len(pronouns) and pronouns[j] < p:
+                continue  # the sentence's own "she" came first: this one is not the antecedent
+            return name  # "cried the voice of John Reed; then he paused"
+        return None
+
+    def _pronoun_subject_since(self, gender: Gender, since: int, pos: int) -> bool:
+        """Has a narration sentence in [since, pos) "he"/"she" of this gender as its subject?"""
+        positions = self._pronoun_subjects[gender]
+        i = bisect_left(positions, since)
+        return i < len(positions) and positions[i] < pos
 
     def continuing(self, gender: Gender) -> str | None:
         """The last speaker of the exchange who fits "he"/"she" (for "he continued")."""
@@ -376,6 +430,14 @@ class Context:
         if name in self.speakers:
             self.speakers.remove(name)
         self.speakers.append(name)
+
+
+def _sentence_around(text: str, pos: int) -> tuple[int, int]:
+    """Start and end of the narration sentence holding `pos` (roughly: between sentence marks)."""
+    m = _SENTENCE_BREAK.search(text[max(0, pos - 400):pos][::-1])
+    start = pos - m.start() if m else max(0, pos - 400)
+    m = _SENTENCE_BREAK.search(text, pos, pos + 400)
+    return start, m.start() if m else min(len(text), pos + 400)
 
 
 def _description_regex(keys: dict[str, str]) -> re.Pattern[str] | None:

@@ -61,27 +61,115 @@ class Evidence:
     """A narration paragraph came between this quotation and the last."""
 
 
+@dataclass(frozen=True)
+class Tree:
+    """A regression tree over FEATURES, as flat arrays: node k splits on `feature[k]` at
+    `threshold[k]` (rows with a value <= it go to `left[k]`, the others to `right[k]`); a leaf
+    has feature -1 and adds `value[k]` to a candidate's score."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        node = np.zeros(len(x), dtype=int)
+        for _ in range(len(self.feature)):
+            f = self.feature[node]
+            inner = f >= 0
+            if not inner.any():
+                break
+            rows = np.nonzero(inner)[0]
+            go_left = x[rows, f[rows]] <= self.threshold[node[rows]]
+            node[rows] = np.where(go_left, self.left[node[rows]], self.right[node[rows]])
+        return self.value[node]
+
+    def to_dict(self) -> dict:
+        return {"feature": [FEATURES[f] if f >= 0 else None for f in self.feature.tolist()],
+                "threshold": [float(t) for t in self.threshold],
+                "left": self.left.tolist(), "right": self.right.tolist(),
+                "value": [round(float(v), 6) for v in self.value]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Tree:
+        feature = np.array([_INDEX[f] if f is not None else -1 for f in data["feature"]], dtype=int)
+        return cls(feature, np.array(data["threshold"], dtype=float), np.array(data["left"], dtype=int),
+                   np.array(data["right"], dtype=int), np.array(data["value"], dtype=float))
+
+
 @dataclass
 class Ranker:
-    """Weights of a linear model over FEATURES; a quotation's speaker is the best-scoring candidate."""
+    """A linear model over FEATURES plus boosted trees; a quotation's speaker is the
+    best-scoring candidate, and the softmax of the scores its probability."""
 
     weights: np.ndarray
     meta: dict = field(default_factory=dict)
+    trees: tuple[Tree, ...] = ()
+
+    def __post_init__(self) -> None:
+        self._forest = _stack(self.trees) if self.trees else None
+
+    @property
+    def margin(self) -> float:
+        """How much more probable than the sieve's choice the ranker's must be to replace it."""
+        return float(self.meta.get("override_margin", 0.0))
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        scores = features @ self.weights
+        if self._forest is not None:
+            scores = scores + _forest_predict(self._forest, features)
+        return scores
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        scores = features @ self.weights
+        scores = self.scores(features)
         scores = scores - scores.max()
         exp = np.exp(scores)
         return exp / exp.sum()
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "weights": [round(float(w), 6) for w in self.weights], **self.meta}
+        out = {"features": list(FEATURES), "weights": [round(float(w), 6) for w in self.weights], **self.meta}
+        if self.trees:
+            out["trees"] = [t.to_dict() for t in self.trees]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Ranker:
         by_name = dict(zip(data["features"], data["weights"]))
         return cls(np.array([float(by_name.get(f, 0.0)) for f in FEATURES]),
-                   {k: v for k, v in data.items() if k not in ("features", "weights")})
+                   {k: v for k, v in data.items() if k not in ("features", "weights", "trees")},
+                   tuple(Tree.from_dict(t) for t in data.get("trees", ())))
+
+
+def _stack(trees: Sequence[Tree]) -> tuple[np.ndarray, ...]:
+    """All trees in (trees x nodes) arrays, padded with leaves, to walk them all at once."""
+    width = max(len(t.feature) for t in trees)
+
+    def pad(name: str, fill: float) -> np.ndarray:
+        return np.array([np.pad(getattr(t, name), (0, width - len(t.feature)), constant_values=fill) for t in trees])
+
+    depth = max(_depth(t) for t in trees)
+    return pad("feature", -1), pad("threshold", 0.0), pad("left", 0), pad("right", 0), pad("value", 0.0), depth
+
+
+def _depth(tree: Tree, k: int = 0) -> int:
+    if tree.feature[k] < 0:
+        return 0
+    return 1 + max(_depth(tree, int(tree.left[k])), _depth(tree, int(tree.right[k])))
+
+
+def _forest_predict(forest: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+    """The summed output of all trees for each row of `x`."""
+    feature, threshold, left, right, value, depth = forest
+    trees = np.arange(len(feature))[:, None]
+    rows = np.arange(len(x))[None, :]
+    node = np.zeros((len(feature), len(x)), dtype=int)
+    for _ in range(depth):
+        f = feature[trees, node]
+        inner = f >= 0
+        go_left = x[rows, np.where(inner, f, 0)] <= threshold[trees, node]
+        node = np.where(inner, np.where(go_left, left[trees, node], right[trees, node]), node)
+    return value[trees, node].sum(0)
 
 
 def load_ranker(path: Path | None = None) -> Ranker | None:
@@ -239,3 +327,80 @@ def fit(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = 0.01, steps
         v = 0.999 * v + 0.001 * grad * grad
         w += 0.05 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
     return w
+
+
+def boost(groups: Sequence[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, rounds: int = 60,
+          depth: int = 3, rate: float = 0.1, l2: float = 5.0, min_hessian: float = 2.0) -> tuple[Tree, ...]:
+    """Regression trees that, added to the linear `weights`, raise the probability of the right
+    candidates (gradient boosting of the same conditional logit, one Newton step per leaf).
+
+    Split points are a few quantiles of each feature; `l2` and `min_hessian` keep leaves from
+    fitting a handful of quotations.
+    """
+    groups = [(x, y) for x, y in groups if y.any() and len(y) > 1]
+    if not groups:
+        return ()
+    sizes = np.array([len(y) for _, y in groups])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    x_all = np.vstack([x for x, _ in groups])
+    y_all = np.concatenate([y for _, y in groups]).astype(bool)
+    seg = np.repeat(np.arange(len(groups)), sizes)
+    cuts = [np.unique(np.quantile(x_all[:, f], np.linspace(0.05, 0.95, 12))) for f in range(x_all.shape[1])]
+    scores = x_all @ weights
+    trees = []
+    for _ in range(rounds):
+        peak = np.full(len(groups), -np.inf)
+        np.maximum.at(peak, seg, scores)
+        exp = np.exp(scores - peak[seg])
+        total = np.add.reduceat(exp, offsets[:-1])
+        right = np.add.reduceat(np.where(y_all, exp, 0.0), offsets[:-1])
+        p_all = exp / total[seg]
+        p_right = np.where(y_all, exp / right[seg], 0.0)
+        grad = p_all - p_right  # of the negative log-likelihood
+        hess = np.maximum(p_all * (1 - p_all), 1e-6)
+        tree = _grow(x_all, grad, hess, cuts, depth, l2, min_hessian, rate)
+        scores = scores + tree.predict(x_all)
+        trees.append(tree)
+    return tuple(trees)
+
+
+def _grow(x: np.ndarray, grad: np.ndarray, hess: np.ndarray, cuts: list[np.ndarray], depth: int,
+          l2: float, min_hessian: float, rate: float) -> Tree:
+    feature, threshold, left, right, value = [], [], [], [], []
+
+    def node(rows: np.ndarray, level: int) -> int:
+        k = len(feature)
+        feature.append(-1)
+        threshold.append(0.0)
+        left.append(-1)
+        right.append(-1)
+        g, h = grad[rows].sum(), hess[rows].sum()
+        value.append(-rate * g / (h + l2))
+        if level == depth or len(rows) < 2:
+            return k
+        best = (0.0, -1, 0.0)
+        base = g * g / (h + l2)
+        for f, fcuts in enumerate(cuts):
+            col = x[rows, f]
+            for t in fcuts:
+                mask = col <= t
+                hl = hess[rows][mask].sum()
+                hr = h - hl
+                if hl < min_hessian or hr < min_hessian:
+                    continue
+                gl = grad[rows][mask].sum()
+                gain = gl * gl / (hl + l2) + (g - gl) ** 2 / (hr + l2) - base
+                if gain > best[0]:
+                    best = (gain, f, float(t))
+        if best[1] < 0:
+            return k
+        _, f, t = best
+        mask = x[rows, f] <= t
+        feature[k], threshold[k] = f, t
+        left[k] = node(rows[mask], level + 1)
+        right[k] = node(rows[~mask], level + 1)
+        return k
+
+    node(np.arange(len(x)), 0)
+    return Tree(np.array(feature, dtype=int), np.array(threshold), np.array(left, dtype=int),
+                np.array(right, dtype=int), np.array(value))

@@ -389,3 +389,18 @@ def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     assert speakers(text) == ["Narrator", "Narrator", "Jeff", "Narrator"]
     assert not any(c.name.startswith("I") and c.name.rstrip("\u2019'm") == "I" for c in script.characters)
     assert "Narrator" not in {c.name for c in script.characters}
+
+
+def test_pronoun_tag_goes_to_the_antecedent_the_narration_carries():
+    # "She" of the narration still means Mrs. Morel, not Annie, named later but as an object.
+    text = ('Mrs. Morel did not like the fair. She left the boy alone, and went to get Annie a toffee. '
+            'Then Paul stood in front of her.\n\n"Look here, I got these for you," said Paul.\n\n'
+            'She knew he wanted them for her.\n\n"How pretty!" she said, pleased.\n')
+    assert speakers(text) == ["Paul", "Mrs. Morel"]
+
+
+def test_gender_votes_ignore_pronouns_inside_quotations():
+    # Kell talks of her father ("he"); her own possessives in the narration say she is a woman.
+    text = ('Kell sat by the fire and folded her hands. "My father said he would come back," said Kell, '
+            'wiping her eyes. "He promised."\n\nKell looked at the door. "He always came back."\n')
+    assert {c.name: c.gender for c in discover_characters([text])} == {"Kell": "female"}

@@ -1,0 +1,165 @@
+"""Attribution: speech tags around a quotation ("said Jess", "she asked", "Here Anne spoke--")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..model import Segment
+from .discourse import Context
+
+SPEECH_VERBS = (
+    "said says say saying asked asks asking replied replies replying answered answers answering "
+    "cried cries crying exclaimed exclaims whispered whispers whispering murmured murmurs muttered "
+    "mutters shouted shouts yelled yells called calls added adds continued continues began begins "
+    "observed observes remarked remarks returned returns rejoined rejoins retorted retorts inquired "
+    "inquires enquired enquires questioned questions responded responds declared declares sighed "
+    "sighs laughed laughs snapped snaps stammered stammers sobbed sobs pleaded pleads begged begs "
+    "demanded demands insisted insists suggested suggests explained explains protested protests "
+    "interrupted interrupts repeated repeats submitted presumed thought thinks trailed pursued resumed urged groaned "
+    "gasped breathed growled grumbled hissed screamed shrieked sang told tells admitted agreed "
+    "announced argued assented blurted called chimed concluded confessed corrected echoed "
+    "faltered joked lied mused nodded objected offered persisted prompted proceeded promised "
+    "recollected reflected reminded replied ventured volunteered wondered wailed went spoke speaks"
+).split()
+VERB = r"(?:" + "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True)) + r")"
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
+NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
+_PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey)\b"
+_NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat|[Aa]n?|[Aa]nother)\s+"
+       r"(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
+SUBJ = r"(?P<subj>" + _NP + "|" + NAME + "|" + _PRON + r")"
+_ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly))*"
+SPEECH_NOUN = r"(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|enquiry|words|cry|exclamation|farewell|speech|greeting)\b"
+_LEAD = r"""^[\s,;:\u2014\u2013\-"'\u201c\u201d\u2018\u2019]*"""
+_TRAIL = r"""[\s"'\u201c\u201d\u2018\u2019]*$"""
+_PREPOSITION = r"(?:to|at|with|in|of|for|from|on|upon|and|but|as|into|by|after|before|unto|toward|towards)\b"
+# After a quotation: `said Jess`, `Jess said`, `she asked`, `He trailed off`, `was the reply`.
+_AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB + _ADV + r"\s+(?:(?:the\s+)?(?:(?!" + _PREPOSITION
+                             + r")[a-z]+\s+){0,3}(?=[A-Z]))?" + SUBJ)
+_AFTER_NORMAL = re.compile(_LEAD + SUBJ + _ADV + r"\s+" + VERB + r"\b")
+_AFTER_NOUN = re.compile(
+    _LEAD + r"(?:was|were|came)\s+(?P<subj>" + NAME + r"|his|her|the)(?:'s|\u2019s)?\s+"
+    r"(?:\w+\s+){0,3}?" + SPEECH_NOUN
+)
+# Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
+_INFINITIVE = r"(?:to\s+(?:add|say|reply|answer|ask|observe|remark|exclaim|inquire|enquire|whisper|murmur|speak))"
+_BEFORE_NORMAL = re.compile(SUBJ + _ADV + r"\s+(?:" + VERB + "|" + _INFINITIVE + r")\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
+_BEFORE_INVERTED = re.compile(VERB + _ADV + r"\s+" + SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
+ABBREV_DOT = r"(?:(?<=\bMr)|(?<=\bMrs)|(?<=\bMs)|(?<=\bDr)|(?<=\bSt))\."  # "Mr." ends no sentence
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One rule's choice of speaker for a quotation, with how sure that rule usually is."""
+
+    speaker: str | None
+    rule: str
+    confidence: float
+    pronoun: str | None = None
+    """"he"/"she" when the speaker was found through that pronoun (evidence of gender)."""
+    pinned: bool = False
+    """Chosen on evidence the ranker does not see (a child's "papa" within the family): kept as it is."""
+
+
+def pronoun_of(subj: str) -> str | None:
+    """"he" or "she" when a tag subject is that pronoun."""
+    word = subj.split()[0].lower() if subj.split() else ""
+    return word if word in ("he", "she") else None
+
+
+_TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
+# "he continued": the speaker goes on with his own speech, so he is the one who spoke last.
+_CONTINUING = re.compile(r"\b(?:continued|continues|went\s+on|goes\s+on|resumed|persisted|pursued|proceeded)\b")
+
+
+def tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> Decision | None:
+    """The speaker a tag right after the quotation names: `said Jess`, `she asked`, `was his reply`."""
+    for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN):
+        m = pattern.match(after)
+        if not m:
+            continue
+        subj = m.group("subj")
+        if subj.lower() in ("his", "her"):
+            subj = "he" if subj.lower() == "his" else "she"
+        pronoun = pronoun_of(subj)
+        if pronoun and _CONTINUING.search(m.group(0)):
+            speaker = ctx.continuing("male" if pronoun == "he" else "female")
+            if speaker:
+                return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"], pronoun)
+        speaker, kind = ctx.resolve(subj, seg.start, para_start)
+        if speaker:
+            return Decision(speaker, "tag-" + kind, _TAG_CONF[kind], pronoun)
+        if kind != "none":
+            return None
+    return None
+
+
+def tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> Decision | None:
+    """The speaker the narration leading into the quotation names: `Jess whispered,`, `said Emma:`."""
+    # Only the last sentence of the narration before the quotation can lead into it.
+    tail = before[-300:]
+    # The clause nearest the quotation first: in `He told the whole; and she had only to add,`
+    # the speaker is "she", not "He".
+    semi = tail.rfind(";")
+    tails = [tail[semi + 1:], tail] if semi >= 0 and has_word(tail[semi + 1:]) else [tail]
+    for part in tails:
+        for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
+            m = pattern.search(part)
+            if m:
+                speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
+                if speaker:
+                    return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05, pronoun_of(m.group("subj")))
+    return _lead_in(ctx, tail, seg.start - len(tail), para_start)
+
+
+_CLAUSES = re.compile(r"(?:[^.!?;\u2026]|" + ABBREV_DOT + r")+(?:[.!?;\u2026]+|$)")
+SPEECH_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN)
+_SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
+
+
+def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision | None:
+    """The subject of a clause with a speaking verb that leads into the quotation.
+
+    `Sissy dropped a curtsey to Mr. Gradgrind ..., and said in a faltering way,`,
+    `Edmund, to whom this was chiefly addressed, replied,`, `Here Anne spoke--`.
+    """
+    clauses = list(_CLAUSES.finditer(tail))
+    if not clauses:
+        return None
+    clause = clauses[-1]
+    if not has_word(clause.group()) and len(clauses) > 1:
+        clause = clauses[-2]
+    body = clause.group()
+    verb = None
+    for verb in SPEECH_WORD.finditer(body):
+        pass
+    if verb is None or len(body[verb.end():].split()) > 8:
+        return None
+    candidates = []
+    if ctx.pattern is not None:
+        for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
+            candidates.append((m.start(), m.group()))
+    for m in _SUBJECT_WORD.finditer(body, 0, verb.start()):
+        candidates.append((clause.start() + m.start(), m.group()))
+    for pos, surface in sorted(candidates):
+        words = tail[max(0, pos - 15):pos].split()
+        if words and words[-1].lower() in OBJECT_LEADS:
+            continue
+        speaker, kind = ctx.resolve(surface, offset + pos, para_start)
+        if speaker:
+            kind = "name" if kind == "name" else "pronoun"
+            return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1, pronoun_of(surface))
+        break
+    return None
+
+
+
+OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
+ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+[a-z]+){0,4}[.:]\s*$")
+LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")
+
+
+def has_word(s: str) -> bool:
+    """Has `s` a letter or digit (more than punctuation and space)?"""
+    return any(ch.isalnum() for ch in s)

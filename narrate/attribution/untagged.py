@@ -1,0 +1,141 @@
+"""Attribution: quotations without a speech tag (actions, vocatives, turn-taking)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from ..model import DIALOGUE, Segment
+from .characters import lookup
+from .discourse import Context
+from .tags import ABBREV_DOT, NAME, SUBJ, Decision, has_word, pronoun_of
+
+# A sentence whose subject is a character: `Rory stared at him.`, `She smiled.`
+_ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + SUBJ + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
+_SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
+_VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + NAME + r")\s*[,!?]")
+_VOCATIVE_END = re.compile(r"[,\s](?:my\s+)?(?:dear\s+)?(" + NAME + r")\W*$")
+_VOCATIVE_MID = re.compile(r",\s+(?:my\s+)?(?:dear\s+)?(" + NAME + r")\s*[,!?;.]")
+# A stage direction inside a speech names its addressee: "(turning to Emma.)", "(to Mr. Knightley)".
+_VOCATIVE_ASIDE = re.compile(r"\((?:[a-z]+\s+){0,3}(?:to|at)\s+(" + NAME + r")")
+# "I can see Douglas there ...", "I heard one small urchin grumbling": the one perceived acts.
+_PERCEIVED = re.compile(r"(?:[A-Z][a-z]+\s+)?I\s+(?:can\s+|could\s+)?(?:see|saw|hear|heard|watched|noticed)\s+"
+                        + SUBJ.replace("(?P<subj>", "(?P<subj>(?!him\b|her\b|them\b|it\b)"))
+_SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
+
+
+def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, para_start: int,
+                   last_only: bool = False) -> Decision | None:
+    """A character who is the subject of a narration sentence in the quote's paragraph."""
+    sentences = [(m.start(), m.group()) for m in _SENTENCES.finditer(narration) if has_word(m.group())]
+    if from_end:
+        sentences.reverse()
+    if last_only:
+        sentences = sentences[:1]
+        if sentences and _SILENT.search(sentences[0][1]):
+            return None  # "Fanny coloured, and said nothing."
+    for start, sentence in sentences:
+        body = sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019")
+        m = _PERCEIVED.match(body) or _ACTION.match(body)
+        if not m:
+            continue
+        speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)
+        if speaker and kind in ("name", "pronoun", "noun"):
+            kind = "pronoun" if kind == "noun" else kind  # "The doctor bent down."
+            return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))
+    return None
+
+
+def vocatives(ctx: Context, quote: str) -> set[str]:
+    """The characters a quotation addresses by name ("Emma, my dear", "(turning to Emma.)")."""
+    found = set()
+    for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID, _VOCATIVE_ASIDE):
+        for m in pattern.finditer(quote):
+            name = lookup(ctx.index, m.group(1))
+            if name:
+                found.add(name)
+    return found
+
+
+_PARENT_VOCATIVE = re.compile(r"(?:^|[,;!?]\s*|\b(?:dear|dearest)\s+)(papa|mamma|mama|father|mother)\s*[,;.!?\-]",
+                              re.IGNORECASE)
+
+
+def _kin_addressee(ctx: Context, quote: str, previous: str | None) -> str | None:
+    """The parent a quotation addresses as "papa"/"mamma": the last speaker of that gender."""
+    m = _PARENT_VOCATIVE.search(quote)
+    if not m:
+        return None
+    gender = "male" if m.group(1).lower() in ("papa", "father") else "female"
+    if previous and ctx.gender.get(previous) == gender:
+        return previous
+    return next((n for n in reversed(ctx.speakers) if ctx.gender.get(n) == gender), None)
+
+
+def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
+              addressed: set[str], addressed_before: set[str], para_start: int,
+              prev_narration: Segment | None) -> Decision:
+    """The sieve's lower rules, for a dialogue paragraph with no speech tag.
+
+    A child says "papa" to a parent who shares the child's surname: when the quotation
+    addresses a parent, candidates of another family are passed over.
+    """
+    previous = turns[-1] if turns else None
+    spoken = " ".join(segs[i].text for i in quotes)
+    parent = _kin_addressee(ctx, spoken, previous)
+    family = ctx.surname.get(parent) if parent else None
+    named = _named_in(ctx, spoken) - addressed
+    first_choice = None
+    deferred = []
+    for d in untagged_candidates(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start,
+                                  prev_narration):
+        if d.speaker in named:
+            deferred.append(d)  # people do not talk about themselves by name: "Edmund wants her to go."
+            continue
+        first_choice = first_choice or d
+        if parent is None:
+            return d
+        if d.speaker == parent:
+            continue
+        if family is None or ctx.surname.get(d.speaker) == family:
+            # The family is evidence the ranker's features do not carry: it may not overrule it.
+            return d if d is first_choice else replace(d, pinned=True)
+    return first_choice or (deferred[0] if deferred else Decision(None, "unknown", 0.0))
+
+
+def _named_in(ctx: Context, quote: str) -> set[str]:
+    """The characters a quotation names (as vocatives or in the third person)."""
+    if ctx.pattern is None:
+        return set()
+    return {name for name in (lookup(ctx.index, m.group()) for m in ctx.pattern.finditer(quote)) if name}
+
+
+def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int],
+                         turns: list[str | None], addressed: set[str], addressed_before: set[str],
+                         para_start: int, prev_narration: Segment | None) -> Iterator[Decision]:
+    """Every speaker the untagged rules propose for a dialogue paragraph, best first."""
+    first = quotes[0]
+    lead = [segs[i] for i in idxs if i < first]
+    trail = [segs[i] for i in idxs if i > first and segs[i].kind != DIALOGUE]
+    for seg, from_end in ([(s, True) for s in lead] + [(s, False) for s in trail]):
+        d = action_subject(ctx, seg.text, seg.start, from_end, para_start)
+        if d and d.speaker not in addressed:
+            yield d
+    if prev_narration is not None and not any(has_word(s.text) for s in lead):
+        # "Mr. Sleary emptied his glass and recalled the ladies." then an untagged speech.
+        d = action_subject(ctx, prev_narration.text, prev_narration.start, True, prev_narration.start,
+                            last_only=True)
+        if d and d.speaker not in addressed:
+            yield Decision(d.speaker, "action-previous", d.confidence - 0.15)
+    previous = turns[-1] if turns else None
+    reply_to = [n for n in addressed_before if n != previous and n not in addressed]
+    if previous and len(reply_to) == 1:
+        yield Decision(reply_to[0], "vocative-reply", 0.6)
+    if len(turns) >= 2 and turns[-2] and turns[-2] != previous and turns[-2] not in addressed:
+        yield Decision(turns[-2], "turn-taking", 0.55)
+    exclude = set(addressed) | ({previous} if previous else set())
+    for other in ctx.ranked(segs[first].start, exclude):
+        yield Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
+    if previous and previous not in addressed:
+        yield Decision(previous, "continuation", 0.3)
