@@ -127,6 +127,8 @@ _HER_OBJECT = re.compile(r"\bher\b(?=\s*(?:[^\w\s]|$|(?:and|but|or|to|with|in|on
 _QUOTE_MARKS = frozenset("\"'\u201c\u201d\u2018\u2019")
 _POSSESSIVE = re.compile(r"\b(?:his|her)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;:!?\u2026]")
+_HIS_OWN = re.compile(r"[a-z]+\s+his\b")
+_NEXT_SUBJECT = re.compile(r"\s*(He|She)\b")
 _SENTENCE_END = re.compile(r"[.!?\u2026]['\"\u201d\u2019]?\s")
 
 
@@ -315,8 +317,37 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
 
     subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
     taken = {c.name for c in out}
-    out += [c for c in discover_descriptions(subjects, known) if c.name not in taken]
+    described = [c for c in discover_descriptions(subjects, known) if c.name not in taken]
+    out += [_described_gender(c, narration) for c in described]
     return tuple(out)
+
+
+def _described_gender(character: Character, narration: Sequence[str]) -> Character:
+    """A described character of unknown gender ("the doctor") takes the gender of the pronouns
+    that follow it as a sentence subject ("The doctor bent down. He lifted the towel"), when at
+    least two such sentences agree and none disagrees."""
+    if character.gender != "unknown":
+        return character
+    key = re.escape(character.aliases[0]).replace(r"\ ", r"\s+")
+    subject = re.compile(r"(?:^|[.!?;]['\"\u201d\u2019]?\s+|\n\s*)[Tt]he\s+" + key + r"(?:\s+|,[^,.;]{1,40},\s*)(?:[a-z]+ly\s+)?[a-z]")
+    votes = []
+    for text in narration:
+        for m in subject.finditer(text):
+            end = _SENTENCE_END.search(text, m.end())
+            own = text[m.end():end.start() if end else m.end() + 200][:300]
+            # The pronoun in the subject's own sentence, or opening the next one (a blanked
+            # quotation reads as a full stop, so the "she" of a tag after it is not taken).
+            nxt = _NEXT_SUBJECT.match(text, end.end()) if end else None
+            he, she = _HE.search(own), _SHE.search(own)
+            if he and (not she or he.start() < she.start()) or not (he or she) and nxt and nxt.group(1) == "He":
+                votes.append("male")
+            elif she or not he and nxt and nxt.group(1) == "She":
+                votes.append("female")
+            elif _HIS_OWN.match(own):
+                votes.append("male")  # "The doctor shook his head" ("her" may be an object)
+    if len(votes) >= 2 and len(set(votes)) == 1:
+        return replace(character, gender=votes[0])
+    return character
 
 
 def _dialogue_spans(text: str) -> list[tuple[int, int]]:

@@ -296,7 +296,7 @@ class Context:
             name = self.names[i]
             g = self.gender.get(name, "unknown")
             if self.is_subject[i] and name not in exclude and name != NARRATOR and (
-                    g == gender or not strict and g == "unknown" and (name in self.descriptions or name in self.speakers)):
+                    g == gender or g == "unknown" and (name in self.descriptions or not strict and name in self.speakers)):
                 return name
             i -= 1
         return None

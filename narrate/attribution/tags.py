@@ -87,7 +87,7 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> Decisi
             speaker = ctx.continuing("male" if pronoun == "he" else "female")
             if speaker:
                 return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"], pronoun)
-        speaker, kind = ctx.resolve(subj, seg.start, para_start)
+        speaker, kind = ctx.resolve(subj, seg.start, para_start, addressees(ctx, after[m.end():m.end() + 60]))
         if speaker:
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind], pronoun)
         if kind != "none":
@@ -107,10 +107,25 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> Deci
         for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
             m = pattern.search(part)
             if m:
-                speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
+                speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start,
+                                            addressees(ctx, part[m.end("subj"):m.end()]))
                 if speaker:
                     return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05, pronoun_of(m.group("subj")))
     return _lead_in(ctx, tail, seg.start - len(tail), para_start)
+
+
+_TO_WHOM = re.compile(r"(?:" + VERB + r")?" + _ADV + r"[\s,]*(?:to|at)\s+(" + NAME + r")")
+
+
+def addressees(ctx: Context, rest: str) -> set[str]:
+    """The character a tag says the words were spoken to ("she said to Lucy"): not the speaker."""
+    m = _TO_WHOM.match(rest)
+    if not m:
+        return set()
+    from .characters import lookup
+
+    name = lookup(ctx.index, m.group(1))
+    return {name} if name else set()
 
 
 _CLAUSES = re.compile(r"(?:[^.!?;\u2026]|" + ABBREV_DOT + r")+(?:[.!?;\u2026]+|$)")
