@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..model import Character, Gender
-from .descriptions import TITLE_WORDS, discover_descriptions, tag_subjects
+from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects, tag_subjects
 
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
 FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
@@ -317,7 +317,8 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
 
     subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
     taken = {c.name for c in out}
-    described = [c for c in discover_descriptions(subjects, known) if c.name not in taken]
+    narrated = [s for text in narration for s in narrated_subjects(text)]
+    described = [c for c in discover_descriptions(subjects, known, narrated) if c.name not in taken]
     out += [_described_gender(c, narration) for c in described]
     return tuple(out)
 

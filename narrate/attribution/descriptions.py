@@ -163,7 +163,22 @@ def tag_subjects(text: str, spoken: Callable[[int], bool]) -> list[str]:
     return out
 
 
-def discover_descriptions(subjects: Sequence[str], known: Callable[[str], bool]) -> tuple[Character, ...]:
+_PERSON_HEADS = (MALE_NOUNS | FEMALE_NOUNS | {"stranger", "child", "doctor", "captain", "officer", "soldier",
+                                              "servant", "clerk", "porter", "sailor", "driver", "prisoner"}) - KIN_NOUNS
+_NARRATED_SUBJECT = re.compile(
+    r"(?:^|[.!?]['\"\u201d\u2019]?\s+|\n\s*)(?P<np>[Tt]he\s+(?:[a-z][a-z-]*\s+){0,2}?(?P<head>[a-z]+))"
+    r"\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+|did\s+)?[a-z]+(?:ed|s)\b")
+MIN_NARRATED = 2  # a described person must recur as a subject: one "The man nodded." is scenery
+
+
+def narrated_subjects(narration: str) -> list[str]:
+    """Definite noun phrases naming a kind of person that open sentences of narration ("The girl
+    flushed.", "The old man shook his head."), as a speech tag's subject would be given."""
+    return [m.group("np") for m in _NARRATED_SUBJECT.finditer(narration) if m.group("head") in _PERSON_HEADS]
+
+
+def discover_descriptions(subjects: Sequence[str], known: Callable[[str], bool],
+                          narrated: Sequence[str] = ()) -> tuple[Character, ...]:
     """Characters for the described speakers of speech tags, most frequent first.
 
     `subjects` are the noun phrases found as subjects of speech verbs ("the old man", "a rough
@@ -178,4 +193,12 @@ def discover_descriptions(subjects: Sequence[str], known: Callable[[str], bool])
             continue
         counts[d.key] += 1
         first.setdefault(d.key, d)
-    return tuple(describe(first[k]) for k, _ in counts.most_common())
+    recurring: Counter = Counter()
+    for phrase in narrated:
+        d = parse(phrase)
+        if d is None or known(d.head) or d.key in counts:
+            continue
+        recurring[d.key] += 1
+        first.setdefault(d.key, d)
+    found = [k for k, _ in counts.most_common()] + [k for k, n in recurring.most_common() if n >= MIN_NARRATED]
+    return tuple(describe(first[k]) for k in found)

@@ -111,7 +111,10 @@ class Context:
             g = self.gender.get(n, "unknown")
             if n not in self.descriptions:
                 last_named[g] = p
-            elif g != "unknown" and p - last_named.get(g, -10**9) < _EPITHET_WINDOW:
+            elif (g != "unknown" and noun_gender(n.split()[-1].lower()) == g
+                  and p - last_named.get(g, -10**9) < _EPITHET_WINDOW):
+                # Only a noun that carries the gender itself: "the doctor", known as a man from
+                # the pronouns that follow him, is his own character, not an epithet.
                 continue
             kept.append((p, n))
         self.positions = [p for p, _ in kept]

@@ -404,3 +404,38 @@ def test_gender_votes_ignore_pronouns_inside_quotations():
     text = ('Kell sat by the fire and folded her hands. "My father said he would come back," said Kell, '
             'wiping her eyes. "He promised."\n\nKell looked at the door. "He always came back."\n')
     assert {c.name: c.gender for c in discover_characters([text])} == {"Kell": "female"}
+
+
+def _speakers(text: str) -> list[str | None]:
+    return [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE]
+
+
+def test_described_character_learns_gender_and_answers_to_he():
+    # "the doctor" is no name, but two sentences say he is a man; "he said" after "the doctor
+    # felt her pulse" is him, not the named boy mentioned earlier.
+    text = ("Philip slept in the big bed. His mother held him close.\n\n"
+            '"Let me take him," said the doctor.\n\n'
+            "The doctor bent down. He lifted the child gently.\n\n"
+            "The doctor shook his head at the window.\n\n"
+            "Philip woke for a moment and slept again. Then the doctor felt her pulse once more.\n\n"
+            '"I will call again after breakfast," he said.\n')
+    chars = {c.name: c for c in discover_characters([text])}
+    assert chars["Doctor"].gender == "male"
+    assert _speakers(text)[-1] == "Doctor"
+
+
+def test_addressee_of_a_tag_is_not_its_speaker():
+    text = ("Lucy looked at her cousin. Miss Bartlett frowned.\n\n"
+            '"Eat your dinner, dear," she said to Lucy, and went on with her meat.\n')
+    assert _speakers(text) == ["Miss Bartlett"]
+
+
+def test_recurring_described_subject_becomes_a_character():
+    # No name at all: "the girl" opens narration sentences twice, so "she" can be her.
+    text = ("The ship was sinking. A man in a grey coat pushed through the crowd.\n\n"
+            "The girl turned towards him. He bowed.\n\n"
+            '"You are an American?" he asked.\n\n'
+            "The girl flushed.\n\n"
+            '"Of course I am!" she said.\n')
+    speakers = _speakers(text)
+    assert speakers[-1] == "Girl"
