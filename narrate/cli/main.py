@@ -212,7 +212,8 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
     [{name, gender, lines}]}, where start/end are string offsets into the UTF-8 decoded text.
 
     For a book folder or an .epub, .html or .md book, characters are discovered across the whole book and an editable
-    script per chapter is written to DIR/<book>/script/NN-title.json. Change a line's
+    script per chapter is written to DIR/<book>/script/NN-title.json (with --json, a summary is printed:
+    {"book", "title", "chapters": [{index, title, script, speakers}]}). Change a line's
     "speaker" (or "kind") there and `narrate render` uses it; only the changed lines are
     synthesized again. Re-running `narrate script` keeps your corrections unless --force.
     """
@@ -225,7 +226,13 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
         from ..text.reader import load_book
 
         book = load_book(source, all_documents=all_documents)
-        for chapter, path, result in write_scripts(book, out_dir, force=force):
+        written = write_scripts(book, out_dir, force=force)
+        if as_json:
+            click.echo(json.dumps({"book": book.slug, "title": book.title, "chapters": [
+                {"index": chapter.index, "title": chapter.title, "script": str(path), "speakers": result.speakers()}
+                for chapter, path, result in written]}, ensure_ascii=False))
+            return
+        for chapter, path, result in written:
             speakers = ", ".join(f"{sp['name']} {sp['lines']}" for sp in result.speakers()) or "no dialogue"
             click.echo(f"{path}: {chapter.title} ({speakers})")
         return

@@ -86,13 +86,14 @@ def split_heading(text: str) -> tuple[str | None, str | None, int]:
     return heading, subtitle, body_start
 
 
-def load_chapter(path: Path, index: int) -> Chapter:
+def load_chapter(path: Path, index: int, width: int = 2) -> Chapter:
+    """Chapter `index` from a text file; its slug's number has `width` digits so files sort in order."""
     text = read_text(path)
     heading, subtitle, body_start = split_heading(text)
     if body_start >= len(text) or not _WORD.search(text[body_start:]):
         raise InputError(f"{path}: chapter has a heading but no words to read")
     title = heading or title_from_stem(path.stem)
-    slug = f"{index:02d}-{slugify(title_from_stem(path.stem), f'chapter-{index}')}"
+    slug = f"{index:0{width}d}-{slugify(title_from_stem(path.stem), f'chapter-{index}')}"
     return Chapter(index=index, title=title, text=text, source=path, subtitle=subtitle,
                    body_start=body_start, slug=slug)
 
@@ -146,7 +147,9 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
     files = chapter_files(source, {BOOK_TOML, Path(str(meta.get("cover", ""))).name})
     if not files:
         raise InputError(f"{source}: no chapter text files (*.txt) in this folder")
-    chapters = tuple(load_chapter(p, i) for i, p in enumerate(files, start=1))
+    # 001-... for a book of 100 chapters or more: 100 must not sort between 10 and 11.
+    width = max(2, len(str(len(files))))
+    chapters = tuple(load_chapter(p, i, width) for i, p in enumerate(files, start=1))
     cover = None
     if meta.get("cover"):
         cover = (source / meta["cover"]).resolve()

@@ -46,6 +46,26 @@ def test_script_json_contract():
         "Jess": ("male", 10), "Rory": ("female", 8)}
 
 
+def test_script_book_json_summary(tmp_path):
+    res = CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK), "-o", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [c["index"] for c in data["chapters"]] == [1, 2]
+    for chapter in data["chapters"]:
+        assert json.loads(open(chapter["script"], encoding="utf-8").read())  # the file it names
+        assert {sp["name"] for sp in chapter["speakers"]} >= {"Jess", "Rory"}
+
+
+def test_chapter_numbers_sort_in_books_of_100_chapters_or_more(tmp_path):
+    from narrate.text.reader import load_book
+
+    for n in range(1, 102):
+        (tmp_path / f"ch{n}.txt").write_text(f'Chapter {n}\n\n"Hello," said Ann.\n', encoding="utf-8")
+    slugs = [c.slug for c in load_book(tmp_path).chapters]
+    assert slugs[0].startswith("001-") and slugs[-1].startswith("101-")
+    assert sorted(slugs) == slugs
+
+
 def test_script_plain_output_lists_speakers():
     res = CliRunner().invoke(cli, ["script", str(SAMPLE_BOOK / "02-chapter-4.txt")])
     assert res.exit_code == 0
