@@ -74,7 +74,7 @@ class Context:
         self.positions: list[int] = []
         self.names: list[str] = []
         pattern = self.pattern = mention_regex(self.index)
-        described = _description_regex(self.descriptions_by_key)
+        described = self.described_pattern = _description_regex(self.descriptions_by_key)
         # "the doctor" in the narration is the chapter's one doctor, Dr. Archie.
         bearer = {}
         for title in _MENTION_TITLES:

@@ -155,6 +155,9 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     if ctx.pattern is not None:
         for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
             candidates.append((m.start(), m.group()))
+    if ctx.described_pattern is not None:  # "My uncle saw me staring and said to me:"
+        for m in ctx.described_pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
+            candidates.append((m.start(), m.group()))
     for m in _SUBJECT_WORD.finditer(body, 0, verb.start()):
         candidates.append((clause.start() + m.start(), m.group()))
     for pos, surface in sorted(candidates):
