@@ -290,8 +290,9 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             continue
         if not titled and len(words) == 1 and lower_words[key.lower()] > n // 3:
             continue  # an ordinary word, capitalised ("Hope", "Will")
-        if not titled and mid[key] == 0 and key not in parts and lower_words[key.lower()]:
-            continue  # only ever starts sentences: "Well", "Perhaps"
+        if not titled and mid[key] == 0 and key not in parts and (
+                lower_words[key.lower()] or len(words) == 1 and _first_gender(key) == "unknown"):
+            continue  # only ever starts sentences: "Well", "Perhaps", "Sometimes he had..."
         if n < 2 and not titled and len(words) == 1 and key not in parts:
             continue
         if place[key] * 2 > n and not titled:
