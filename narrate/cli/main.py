@@ -245,9 +245,9 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
 
 
 def _register_plugins() -> None:
-    from . import cast, chapters, podcast, voices
+    from . import cast, chapters, podcast, say, voices
 
-    for command in (*cast.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS, *voices.COMMANDS):
+    for command in (*cast.COMMANDS, *say.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS, *voices.COMMANDS):
         cli.add_command(command)
 
 

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from ..errors import EngineError, VoiceMapError
 from ..model import DIALOGUE, Script, Voice, VoiceMap
+from ..text.lexicon import LexiconProblem, parse_lexicon
 
 log = logging.getLogger(__name__)
 
 VOICE_KEYS = {"engine", "voice", "rate", "pitch"}
-SPEAKER_KEYS = VOICE_KEYS | {"gender", "aliases"}
+ENTRY_KEYS = VOICE_KEYS | {"pronunciations"}
+"""A [narrator] or speaker table: a voice plus the pronunciations only that voice uses."""
+SPEAKER_KEYS = ENTRY_KEYS | {"gender", "aliases"}
 TOP_KEYS = {"narrator", "speakers", "defaults"}
 GENDERS = {"male", "female", "unknown"}
 
@@ -248,6 +251,11 @@ def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str]
         from .engines.piper import rebase_model_path
 
         fields["voice"] = rebase_model_path(fields["voice"], base)
+    if "pronunciations" in table:
+        try:
+            fields["pronunciations"] = parse_lexicon(table["pronunciations"]).entries
+        except LexiconProblem as exc:
+            raise VoiceMapError(f"{where}: {exc}") from None
     return Voice(**{**dataclasses.asdict(Voice()), **fields})
 
 
@@ -269,7 +277,7 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     elif not isinstance(narrator_t, dict):
         raise VoiceMapError(f"{path}: [narrator] must be a table")
     else:
-        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, VOICE_KEYS, path.parent)
+        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, ENTRY_KEYS, path.parent)
     speakers: dict[str, Voice] = {}
     aliases: dict[str, str] = {}
     table = data.get("speakers", {})

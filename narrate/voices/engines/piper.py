@@ -379,6 +379,7 @@ class PiperEngine:
         if not text.strip():
             return AudioSegment.silent(duration=0, frame_rate=rate)
         pv = self._voice_model(r.model)
+        text = _ipa_blocks(text, pv)
         from piper import SynthesisConfig
 
         shift = 2.0 ** ((voice.pitch - 50) * SEMITONES_PER_PITCH_POINT / 12.0)
@@ -394,6 +395,24 @@ class PiperEngine:
         if voice.pitch != 50 and audio.size:
             audio = _pitch_shift(audio, shift)
         return AudioSegment(data=audio.astype(np.int16).tobytes(), sample_width=2, frame_rate=rate, channels=1)
+
+
+_PHONEME_BLOCK = re.compile(r"\[\[(.*?)\]\]")
+
+
+def _ipa_blocks(text: str, pv) -> str:
+    """espeak phoneme blocks (``[[r'o@ri]]``, a pronunciation lexicon's) rewritten in the IPA piper reads.
+
+    piper takes ``[[ ]]`` as raw IPA phonemes; narrate's lexicon writes espeak mnemonics, so espeak-ng
+    (the espeak engine's copy, not piper's private one) converts them in the model's espeak language.
+    """
+    if "[[" not in text:
+        return text
+    from . import get_engine
+
+    language = getattr(pv.config, "espeak_voice", None) or "en-us"
+    espeak = get_engine("espeak")
+    return _PHONEME_BLOCK.sub(lambda m: f"[[{espeak.phonemes_to_ipa(m.group(1), language)}]]", text)
 
 
 def _pitch_shift(x, factor: float):
