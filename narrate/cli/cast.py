@@ -40,30 +40,57 @@ def _voices_path(book, voices_path: Path | None, voices_dir: Path) -> Path:
 @click.option("--dry-run", is_flag=True, help="Show the cast without writing anything.")
 @click.option("--all", "all_documents", is_flag=True,
               help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
+@click.option("--engine", type=click.Choice(["espeak", "piper"]), default="espeak", show_default=True,
+              help="espeak: a voice per speaker by gender. piper: each speaker a distinct speaker of one "
+                   "multi-speaker model, matched by measured pitch.")
+@click.option("--model", metavar="NAME", help="piper model to cast on (default: the installed one with most speakers).")
 def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_run: bool,
-                 all_documents: bool) -> None:
+                 all_documents: bool, engine: str, model: str | None) -> None:
     """Find the speakers in SOURCE and write a voice map to edit.
 
     Creates voices/<book>.toml with a [narrator] table and one [speakers."Name"] table per
     speaker (engine, voice, rate in words per minute, pitch 0-99). Run it again after the
     text changes: new speakers are added, and everything you edited, comments included,
     is kept. `narrate render` uses the file automatically.
+
+    With --engine piper, the narrator is the steadiest speaker of a multi-speaker piper model and each
+    character a distinct other one, women on the higher voices and men on the lower, main characters as
+    far apart as the model allows (`narrate voices profile MODEL` shows what was measured).
     """
+    import sys
+
     from ..render.pipeline import script_book
     from ..text.reader import load_book
     from ..voices.casting import check_voices, speaker_stats, update_voice_map_file, warn_unused_speakers
+    from ..voices.profile import speaker_profile
 
+    if model is not None and engine != "piper":
+        raise click.UsageError("--model goes with --engine piper")
     book = load_book(source, all_documents=all_documents)
     stats = speaker_stats(script_book(book))
     path = _voices_path(book, voices_path, voices_dir)
     existed = path.is_file()
-    cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language)
+    caster = None
+    if engine == "piper":
+        from ..voices.multicast import multi_speaker_cast
+        from ..voices.profile import profile_model
+        from .voices import pick_model, profile_progress
+
+        model = model or pick_model()
+        profile, _ = profile_model(model, profile_progress(sys.stderr))
+        def caster(st, ex, _language):
+            return multi_speaker_cast(st, ex, profile, model)
+
+    cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language,
+                                        caster=caster)
     check_voices(cast)
     warn_unused_speakers(cast, stats)
 
     def describe(voice) -> str:
+        measured = speaker_profile(voice)
         return f"{voice.voice} rate {voice.rate} pitch {voice.pitch}" + \
-            (f" ({voice.engine})" if voice.engine != "espeak" else "")
+            (f" ({voice.engine})" if voice.engine != "espeak" else "") + \
+            (f", F0 {measured.f0_hz:.0f} Hz" if measured else "")
 
     width = max([len("speaker"), len("(narrator)"), *(len(n) for n in stats)]) + 2
     click.echo(f"{'speaker':<{width}}{'gender':<9}{'lines':>5}  voice")

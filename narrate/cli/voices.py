@@ -125,4 +125,45 @@ def remove_command(names: tuple[str, ...]) -> None:
         click.echo(f"{name}: removed {len(removed)} file(s) from {removed[0].parent}")
 
 
+def pick_model() -> str:
+    """The installed piper model with the most speakers (NarrateError when there is none)."""
+    from ..errors import NarrateError
+    from ..voices.engines import get_engine
+
+    models = get_engine("piper").models()
+    if not models:
+        raise NarrateError("no piper voice installed: `narrate voices --available` lists them, "
+                           "`narrate voices download NAME` installs one")
+    return max(models, key=lambda m: (m.num_speakers, m.name)).name
+
+
+def profile_progress(stream):
+    """A progress callback for profiling: a line redrawn on a terminal, nothing when piped."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\rprofiling speakers: {done} of {total}", err=True, nl=done == total)
+
+    return show
+
+
+@voices_group.command("profile")
+@click.argument("model")
+def profile_command(model: str) -> None:
+    """Measure how each speaker of a piper MODEL sounds: median F0, its spread, brightness, low or high.
+
+    Each speaker reads a short probe; the profile is cached per model file, so it is measured once.
+    `narrate cast --engine piper` casts from it.
+    """
+    from ..voices.profile import profile_model
+
+    profile, cached = profile_model(model, profile_progress(sys.stderr))
+    click.echo(f"{profile.model}: {len(profile.speakers)} speaker(s)" + (" (cached profile)" if cached else ""))
+    click.echo(f"{'speaker':<12}{'id':>5}{'F0 Hz':>9}{'spread st':>11}{'centroid Hz':>13}  register")
+    for s in profile.speakers:
+        sid = "" if s.speaker_id is None else str(s.speaker_id)
+        click.echo(f"{s.speaker or '-':<12}{sid:>5}{s.f0_hz:>9.1f}{s.spread_st:>11.2f}{s.centroid_hz:>13.0f}  {s.register}")
+
+
 COMMANDS = [voices_group]

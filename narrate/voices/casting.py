@@ -7,7 +7,7 @@ import difflib
 import functools
 import logging
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import EngineError, VoiceMapError
@@ -359,11 +359,16 @@ def _voice_table(voice: Voice, gender: str | None = None, aliases: list[str] | N
     return t
 
 
+Caster = Callable[[dict[str, dict], VoiceMap | None, str | None], VoiceMap]
+"""(speaker stats, the voice map so far or None for a new one, the book's language) -> the whole cast."""
+
+
 def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_run: bool = False,
-                          language: str | None = "en") -> tuple[VoiceMap, list[str]]:
+                          language: str | None = "en", caster: Caster | None = None) -> tuple[VoiceMap, list[str]]:
     """Add entries for new speakers to `path` (created if missing), keeping every user edit.
 
-    A new file's narrator speaks the book's `language` (see narrator_for).
+    A new file's narrator speaks the book's `language` (see narrator_for). `caster` chooses the voices
+    (default: auto_cast, espeak voices by gender; multicast casts on one multi-speaker model).
 
     Returns the resulting voice map and the names that were added.
     """
@@ -373,6 +378,7 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
     from ..audio.export import write_atomic
 
     path = Path(path)
+    caster = caster or auto_cast
     if path.exists():
         existing = load_voice_map(path)
         try:
@@ -387,8 +393,9 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         doc.add(tomlkit.comment("`narrate voices` lists espeak voices; add a variant with +, e.g. en-us+f2."))
         doc.add(tomlkit.comment("aliases: other names of the same speaker, merged into this voice book-wide."))
         doc.add(tomlkit.nl())
-        doc.add("narrator", _voice_table(existing.narrator))
-    cast = auto_cast(stats, existing, language)
+    cast = caster(stats, existing if path.exists() else None, language)
+    if not path.exists():
+        doc.add("narrator", _voice_table(cast.narrator))
     added = [n for n in cast.speakers if n not in existing.speakers]
     if added:
         if "speakers" not in doc:
