@@ -211,7 +211,12 @@ class EspeakEngine:
 
         self._tts()
         base = self._base_id(language_voice.split("+")[0]) or "en-us"
-        libc = ctypes.CDLL(None)
+        try:
+            libc = ctypes.CDLL(None)  # the C library's fopen: espeak writes its trace to a FILE *
+            libc.fopen
+        except (OSError, TypeError, AttributeError):
+            raise EngineError("espeak phoneme entries cannot be converted for this engine on this system; "
+                              "use a respelling instead") from None
         libc.fopen.restype = ctypes.c_void_p
         libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
         libc.fclose.argtypes = [ctypes.c_void_p]

