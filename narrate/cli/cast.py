@@ -16,6 +16,8 @@ CACHE_MAX_ENV = "NARRATE_CACHE_MAX_MB"
 PREVIEW_TEXT = "Hello. This is how I sound when I read your story aloud."
 PREVIEW_RATE = 22050
 PREVIEW_GAP_MS = 300
+MAX_PROFILED = 100
+"""Speakers a piper cast measures at most: enough spread for a book, a minute or two for a 900-speaker model."""
 # Tried in this order; each entry: program, extra arguments, formats it can play.
 PLAYERS = (
     ("paplay", (), {".wav"}),
@@ -44,8 +46,10 @@ def _voices_path(book, voices_path: Path | None, voices_dir: Path) -> Path:
               help="espeak: a voice per speaker by gender. piper: each speaker a distinct speaker of one "
                    "multi-speaker model, matched by measured pitch.")
 @click.option("--model", metavar="NAME", help="piper model to cast on (default: the installed one with most speakers).")
+@click.option("--max-speakers", type=click.IntRange(2), default=MAX_PROFILED, show_default=True,
+              help="piper: how many of the model's speakers to hear out (spread over its ids) before casting.")
 def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_run: bool,
-                 all_documents: bool, engine: str, model: str | None) -> None:
+                 all_documents: bool, engine: str, model: str | None, max_speakers: int) -> None:
     """Find the speakers in SOURCE and write a voice map to edit.
 
     Creates voices/<book>.toml with a [narrator] table and one [speakers."Name"] table per
@@ -77,7 +81,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
         from .voices import pick_model, profile_progress
 
         model = model or pick_model()
-        profile, _ = profile_model(model, profile_progress(sys.stderr))
+        profile, _ = profile_model(model, profile_progress(sys.stderr), max_speakers)
         def caster(st, ex, _language):
             return multi_speaker_cast(st, ex, profile, model)
 

@@ -150,7 +150,9 @@ def profile_progress(stream):
 
 @voices_group.command("profile")
 @click.argument("model")
-def profile_command(model: str) -> None:
+@click.option("--max-speakers", type=click.IntRange(1), default=None,
+              help="Measure only this many speakers, spread over the model's ids (default: all).")
+def profile_command(model: str, max_speakers: int | None) -> None:
     """Measure how each speaker of a piper MODEL sounds: median F0, its spread, brightness, low or high.
 
     Each speaker reads a short probe; the profile is cached per model file, so it is measured once.
@@ -158,7 +160,7 @@ def profile_command(model: str) -> None:
     """
     from ..voices.profile import profile_model
 
-    profile, cached = profile_model(model, profile_progress(sys.stderr))
+    profile, cached = profile_model(model, profile_progress(sys.stderr), max_speakers)
     click.echo(f"{profile.model}: {len(profile.speakers)} speaker(s)" + (" (cached profile)" if cached else ""))
     click.echo(f"{'speaker':<12}{'id':>5}{'F0 Hz':>9}{'spread st':>11}{'centroid Hz':>13}  register")
     for s in profile.speakers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -111,18 +112,33 @@ ProfileProgress = Callable[[int, int], None]
 """(speakers done, speakers in all)."""
 
 
-def profile_model(spec: str, progress: ProfileProgress | None = None) -> tuple[ModelProfile, bool]:
-    """Measure every speaker of a piper model on the probe text; (profile, whether it came from the cache).
+def spread_sample(items: list, n: int | None) -> list:
+    """`n` of `items` spread evenly from first to last (all of them when n is None or not smaller)."""
+    if n is None or n >= len(items):
+        return list(items)
+    if n <= 1:
+        return list(items[:1])
+    return [items[round(i * (len(items) - 1) / (n - 1))] for i in range(n)]
 
-    A profile is kept per model file (its sha256), so a model is measured once per machine.
+
+def profile_model(spec: str, progress: ProfileProgress | None = None,
+                  max_speakers: int | None = None) -> tuple[ModelProfile, bool]:
+    """Measure the speakers of a piper model on the probe text; (profile, whether it all came from the cache).
+
+    `max_speakers` measures that many speakers spread over the model's range of ids (a model of 900
+    speakers takes a while to hear out); None measures them all. Measurements are kept per model file
+    (its sha256) and only speakers not measured before are synthesized.
     """
     model, digest = _model(spec)
     cached = cached_profile(spec)
-    if cached is not None:
-        return cached, True
+    have = {s.speaker_id: s for s in cached.speakers} if cached else {}
+    wanted = spread_sample(speakers_of(spec), max_speakers)
+    todo = [(speaker, sid) for speaker, sid in wanted if sid not in have]
+    if cached is not None and not todo:
+        return ModelProfile(model.name, digest, tuple(have[sid] for _, sid in wanted if sid in have)), True
     engine = get_engine("piper")
-    speakers = speakers_of(spec)
-    measured = []
+    speakers = todo
+    measured = list(have.values())
     for n, (speaker, sid) in enumerate(speakers, start=1):
         audio = engine.synthesize(PROBE_TEXT, Voice("piper", f"{spec}#{speaker}" if speaker else spec))
         stats = pitch_stats(samples(audio), audio.frame_rate)
@@ -135,6 +151,7 @@ def profile_model(spec: str, progress: ProfileProgress | None = None) -> tuple[M
                                            register="low" if stats.f0_hz < LOW_HIGH_SPLIT_HZ else "high"))
         if progress:
             progress(n, len(speakers))
+    measured.sort(key=lambda s: -1 if s.speaker_id is None else s.speaker_id)
     profile = ModelProfile(model=model.name, sha256=digest, speakers=tuple(measured))
     try:
         from ..audio.export import write_atomic
@@ -143,7 +160,8 @@ def profile_model(spec: str, progress: ProfileProgress | None = None) -> tuple[M
         write_atomic(_cache_path(digest), json.dumps(profile.to_dict(), indent=1).encode("utf-8"))
     except OSError as exc:
         log.warning("cannot keep the voice profile in %s (%s)", profile_cache_dir(), exc.strerror or exc)
-    return profile, False
+    ids = {sid for _, sid in wanted}
+    return dataclasses.replace(profile, speakers=tuple(s for s in measured if s.speaker_id in ids)), False
 
 
 def speaker_profile(voice: Voice) -> SpeakerProfile | None:

@@ -127,3 +127,19 @@ def test_cast_options_are_checked(tone_env):
     assert res.exit_code == 2 and "--model goes with --engine piper" in res.output
     res = CliRunner().invoke(cli, ["cast", str(book), "--engine", "piper", "--model", "en_GB-nobody-low"])
     assert res.exit_code == 1 and "'en_GB-nobody-low' not found" in res.output
+
+
+def test_a_big_model_can_be_heard_out_in_part_and_extended(tone_env, monkeypatch):
+    from narrate.voices.engines.piper import PiperEngine
+
+    said = []
+    real = PiperEngine.synthesize
+    monkeypatch.setattr(PiperEngine, "synthesize", lambda self, text, voice: said.append(voice.voice) or
+                        real(self, text, voice))
+    res = CliRunner().invoke(cli, ["voices", "profile", TONE, "--max-speakers", "2"])
+    assert res.exit_code == 0, res.output
+    assert [line.split()[0] for line in res.output.splitlines()[2:]] == ["low", "3"]  # the ends of the range
+    assert said == [f"{TONE}#low", f"{TONE}#3"]
+    res = CliRunner().invoke(cli, ["voices", "profile", TONE])
+    assert [line.split()[0] for line in res.output.splitlines()[2:]] == ["low", "mid", "high", "3"]
+    assert said[2:] == [f"{TONE}#mid", f"{TONE}#high"]  # only the speakers not measured before
