@@ -27,14 +27,19 @@ def _list_installed(engine: str, lang: str | None) -> None:
 def _list_available(url: str | None, language: str | None) -> None:
     from ..voices.catalogue import fetch_catalogue, installed_names
 
+    from ..voices.engines import get_engine
+
     catalogue = fetch_catalogue(url)
     installed = installed_names()
+    # A voice piper finds in a NARRATE_PIPER_VOICES folder or a pip package is usable without a download.
+    elsewhere = {m.name for m in get_engine("piper").models()} - installed
     rows = catalogue.matching(language)
     width = max([len("name"), *(len(v.key) for v in rows)]) + 2
     click.echo(f"{'name':<{width}}{'language':<10}{'quality':<9}{'speakers':>8}{'size':>10}  installed")
     for v in rows:
+        status = "yes" if v.key in installed else "elsewhere" if v.key in elsewhere else "no"
         click.echo(f"{v.key:<{width}}{v.language:<10}{v.quality:<9}{v.num_speakers:>8}{_size(v.size_bytes):>10}  "
-                   f"{'yes' if v.key in installed else 'no'}")
+                   f"{status}")
     if not rows:
         click.echo(f"(no voice for language {language!r} in {catalogue.url})" if language
                    else f"(the catalogue at {catalogue.url} lists no voice)")

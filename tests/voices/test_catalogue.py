@@ -136,12 +136,22 @@ def test_available_lists_the_catalogue(repo, data):
     lines = {line.split()[0]: line.split() for line in res.output.splitlines()[1:]}
     assert lines[TONE][1:4] == ["en_US", "x_low", "4"]
     assert lines[TONE][-1] == "no" and lines[TONE][-3:-1] == ["5.9", "kB"]
-    if joe_files():
-        assert lines[JOE][1:4] == ["en_US", "medium", "1"] and lines[JOE][-3:] == ["63.2", "MB", "no"]
+    if joe_files():  # installed as a pip package: usable without a download
+        assert lines[JOE][1:4] == ["en_US", "medium", "1"] and lines[JOE][-3:] == ["63.2", "MB", "elsewhere"]
     assert run("voices", "--available", "--lang", "de", url=repo.url).output.splitlines()[-1].startswith("(no voice")
     assert TONE in run("voices", "--available", "--language", "en_US", url=repo.url).output
     res = run("voices", "--available", "--engine", "espeak", url=repo.url)
     assert res.exit_code == 2 and "only piper" in res.output
+
+
+def test_the_installed_listing_is_unchanged():
+    res = run("voices", "--lang", "en-gb")
+    assert res.exit_code == 0
+    rows = [line.split() for line in res.output.splitlines()]
+    assert ["en-gb-scotland", "male", "English", "(Scotland)"] in rows
+    assert all(row[0].startswith("en-gb") for row in rows)
+    variants = run("voices", "--engine", "espeak", "--lang", "en-us+f").output
+    assert "en-us+f2" in variants and "any voice + f2" in variants
 
 
 def test_the_url_can_come_from_the_environment(repo, data, monkeypatch):
