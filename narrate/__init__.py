@@ -83,6 +83,6 @@ if TYPE_CHECKING:
     from .text.segment import split_text
     from .voices.casting import auto_cast, load_voice_map
     from .voices.catalogue import download_voice, fetch_catalogue, remove_voice
+    from .voices.engines import Engine, VoiceInfo, available_engines, get_engine, register_engine
     from .voices.multicast import multi_speaker_cast
     from .voices.profile import profile_model
-    from .voices.engines import Engine, VoiceInfo, available_engines, get_engine, register_engine
