@@ -223,6 +223,10 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
                                     pitch=pitch if pitch is not None else base.pitch)
         get_engine(voice.engine).check_voice(voice)
     text = text or PREVIEW_TEXT
+    if source is not None:
+        from ..render.plan import Pronouncer
+
+        text = Pronouncer(book.pronunciations).spoken(text, voice) or text  # heard as a render says it
     out_path = out_path or Path(f"preview-{_slug(name or 'narrator')}.wav")
     if out_path.suffix.lower() not in (".wav", ".mp3"):
         raise click.BadParameter("expected a .wav or .mp3 file name", param_hint="'-o' / '--out'")

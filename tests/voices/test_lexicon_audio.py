@@ -176,3 +176,13 @@ def test_book_json_never_shows_phonemes(tmp_path, monkeypatch):
     manifest = (result.book_dir / "book.json").read_text(encoding="utf-8")
     assert "[[" not in manifest and "Jessamine" not in manifest
     assert json.loads(manifest)["chapters"][0]["segments"][1]["text"].startswith("Jess sat")
+
+
+def test_preview_says_the_books_pronunciations_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    args = ["preview", "--speaker", "Jess", "--text", "Rory came."]
+    assert CliRunner().invoke(cli, [*args[:1], str(book), *args[1:], "-o", "plain.wav"]).exit_code == 0
+    set_pronunciations(book, f'Rory = "{LONG_RORY}"')
+    assert CliRunner().invoke(cli, [*args[:1], str(book), *args[1:], "-o", "rory.wav"]).exit_code == 0
+    assert seconds("rory.wav") > seconds("plain.wav") + 0.15
