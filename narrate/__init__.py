@@ -6,7 +6,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .errors import EngineError, ExportError, InputError, NarrateError, RenderError, VoiceMapError
+from .errors import DownloadError, EngineError, ExportError, InputError, NarrateError, RenderError, VoiceMapError
 from .model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, Voice, VoiceMap
 
 # Everything beyond the data model is imported on first use, so `import narrate` (and `narrate
@@ -20,6 +20,13 @@ _LAZY = {
     "save_script": "attribution.scriptfile",
     "auto_cast": "voices.casting",
     "load_voice_map": "voices.casting",
+    "fetch_catalogue": "voices.catalogue",
+    "download_voice": "voices.catalogue",
+    "remove_voice": "voices.catalogue",
+    "profile_model": "voices.profile",
+    "multi_speaker_cast": "voices.multicast",
+    "Lexicon": "text.lexicon",
+    "parse_lexicon": "text.lexicon",
     "Engine": "voices.engines",
     "VoiceInfo": "voices.engines",
     "available_engines": "voices.engines",
@@ -41,7 +48,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "NARRATOR_SPEAKER", "Book", "Chapter", "Character", "EngineError", "ExportError", "InputError",
+    "NARRATOR_SPEAKER", "Book", "Chapter", "Character", "DownloadError", "EngineError", "ExportError", "InputError",
     "NarrateError", "RenderError", "Script", "Segment", "Voice", "VoiceMap", "VoiceMapError", "__version__",
     *_LAZY,
 ]
@@ -71,7 +78,11 @@ if TYPE_CHECKING:
     from .render.job import Progress
     from .render.options import RenderOptions, acx_options
     from .render.pipeline import RenderResult, render_book, script_book, write_scripts
+    from .text.lexicon import Lexicon, parse_lexicon
     from .text.reader import load_book, read_text
     from .text.segment import split_text
     from .voices.casting import auto_cast, load_voice_map
+    from .voices.catalogue import download_voice, fetch_catalogue, remove_voice
     from .voices.engines import Engine, VoiceInfo, available_engines, get_engine, register_engine
+    from .voices.multicast import multi_speaker_cast
+    from .voices.profile import profile_model

@@ -19,6 +19,10 @@ class EngineError(NarrateError):
     """A TTS engine is unknown, not installed, or failed to synthesize."""
 
 
+class DownloadError(NarrateError):
+    """A voice could not be fetched: offline, not found, interrupted, or not the bytes the catalogue names."""
+
+
 class ExportError(NarrateError):
     """Audio could not be encoded, tagged or written."""
 

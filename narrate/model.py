@@ -139,6 +139,8 @@ class Book:
     source: Path | None = None
     pacing: dict = field(default_factory=dict)
     """Pause lengths from book.toml [pacing] (validated by the stitch stage)."""
+    pronunciations: tuple[tuple[str, str], ...] = ()
+    """book.toml [pronunciations]: (word, respelling or "[[phonemes]]") pairs, validated (see text.lexicon)."""
     settings_file: Path | None = None
 
 
@@ -152,6 +154,9 @@ class Voice:
     """Words per minute."""
     pitch: int = 50
     """0..100, engine-relative (espeak: 50 is the voice's normal pitch)."""
+    pronunciations: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    """The voice map entry's own [pronunciations], over the book's. Not part of how the voice sounds: it
+    changes the text a line hands the engine (Line.spoken), so only lines with a listed word change."""
 
     def key(self) -> tuple:
         return (self.engine, self.voice, self.rate, self.pitch)
@@ -190,3 +195,11 @@ class Line:
     """Index into the script's segments (None for the title)."""
     section: str | None = None
     """The title of the chapter's section that starts with this line (None: no titled section starts here)."""
+    spoken: str | None = None
+    """What the engine is handed when the pronunciation lexicon changed `text` (None: `text` itself).
+    `text` stays what the book says: book.json and scripts show it."""
+
+    @property
+    def said(self) -> str:
+        """The text to synthesize: `spoken` if the lexicon changed the line, else `text`."""
+        return self.text if self.spoken is None else self.spoken

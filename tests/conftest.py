@@ -24,8 +24,10 @@ def copy_book(book: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
-    # Tests never read or fill the user's real cache.
+    # Tests never read or fill the user's real cache, nor see the voices downloaded into their data folder.
     os.environ["NARRATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("clip-cache"))
+    os.environ["NARRATE_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    os.environ.pop("NARRATE_VOICES_URL", None)
     yield
 
 

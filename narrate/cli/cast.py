@@ -16,6 +16,8 @@ CACHE_MAX_ENV = "NARRATE_CACHE_MAX_MB"
 PREVIEW_TEXT = "Hello. This is how I sound when I read your story aloud."
 PREVIEW_RATE = 22050
 PREVIEW_GAP_MS = 300
+MAX_PROFILED = 100
+"""Speakers a piper cast measures at most: enough spread for a book, a minute or two for a 900-speaker model."""
 # Tried in this order; each entry: program, extra arguments, formats it can play.
 PLAYERS = (
     ("paplay", (), {".wav"}),
@@ -40,30 +42,59 @@ def _voices_path(book, voices_path: Path | None, voices_dir: Path) -> Path:
 @click.option("--dry-run", is_flag=True, help="Show the cast without writing anything.")
 @click.option("--all", "all_documents", is_flag=True,
               help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
+@click.option("--engine", type=click.Choice(["espeak", "piper"]), default="espeak", show_default=True,
+              help="espeak: a voice per speaker by gender. piper: each speaker a distinct speaker of one "
+                   "multi-speaker model, matched by measured pitch.")
+@click.option("--model", metavar="NAME", help="piper model to cast on (default: the installed one with most speakers).")
+@click.option("--max-speakers", type=click.IntRange(2), default=MAX_PROFILED, show_default=True,
+              help="piper: how many of the model's speakers to hear out (spread over its ids) before casting.")
 def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_run: bool,
-                 all_documents: bool) -> None:
+                 all_documents: bool, engine: str, model: str | None, max_speakers: int) -> None:
     """Find the speakers in SOURCE and write a voice map to edit.
 
     Creates voices/<book>.toml with a [narrator] table and one [speakers."Name"] table per
     speaker (engine, voice, rate in words per minute, pitch 0-99). Run it again after the
     text changes: new speakers are added, and everything you edited, comments included,
     is kept. `narrate render` uses the file automatically.
+
+    With --engine piper, the narrator is the steadiest speaker of a multi-speaker piper model and each
+    character a distinct other one, women on the higher voices and men on the lower, main characters as
+    far apart as the model allows (`narrate voices profile MODEL` shows what was measured).
     """
+    import sys
+
     from ..render.pipeline import script_book
     from ..text.reader import load_book
     from ..voices.casting import check_voices, speaker_stats, update_voice_map_file, warn_unused_speakers
+    from ..voices.profile import speaker_profile
 
+    if model is not None and engine != "piper":
+        raise click.UsageError("--model goes with --engine piper")
     book = load_book(source, all_documents=all_documents)
     stats = speaker_stats(script_book(book))
     path = _voices_path(book, voices_path, voices_dir)
     existed = path.is_file()
-    cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language)
+    caster = None
+    if engine == "piper":
+        from ..voices.multicast import multi_speaker_cast
+        from ..voices.profile import profile_model
+        from .voices import pick_model, profile_progress
+
+        model = model or pick_model()
+        profile, _ = profile_model(model, profile_progress(sys.stderr), max_speakers)
+        def caster(st, ex, _language):
+            return multi_speaker_cast(st, ex, profile, model)
+
+    cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language,
+                                        caster=caster)
     check_voices(cast)
     warn_unused_speakers(cast, stats)
 
     def describe(voice) -> str:
+        measured = speaker_profile(voice)
         return f"{voice.voice} rate {voice.rate} pitch {voice.pitch}" + \
-            (f" ({voice.engine})" if voice.engine != "espeak" else "")
+            (f" ({voice.engine})" if voice.engine != "espeak" else "") + \
+            (f", F0 {measured.f0_hz:.0f} Hz" if measured else "")
 
     width = max([len("speaker"), len("(narrator)"), *(len(n) for n in stats)]) + 2
     click.echo(f"{'speaker':<{width}}{'gender':<9}{'lines':>5}  voice")
@@ -192,6 +223,10 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
                                     pitch=pitch if pitch is not None else base.pitch)
         get_engine(voice.engine).check_voice(voice)
     text = text or PREVIEW_TEXT
+    if source is not None:
+        from ..render.plan import Pronouncer
+
+        text = Pronouncer(book.pronunciations).spoken(text, voice) or text  # heard as a render says it
     out_path = out_path or Path(f"preview-{_slug(name or 'narrator')}.wav")
     if out_path.suffix.lower() not in (".wav", ".mp3"):
         raise click.BadParameter("expected a .wav or .mp3 file name", param_hint="'-o' / '--out'")

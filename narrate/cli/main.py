@@ -251,26 +251,10 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
         click.echo(f"{sp['name']} ({sp['gender']}): {sp['lines']} lines")
 
 
-# -- voices -----------------------------------------------------------------------------------
-
-@cli.command()
-@click.option("--engine", default="espeak", show_default=True, help="Engine whose voices to list.")
-@click.option("--lang", default=None, help="Only voices whose id starts with this, e.g. en.")
-def voices(engine: str, lang: str | None) -> None:
-    """List the voices an engine offers (espeak: base voices and the +variants that change them)."""
-    from ..voices.engines import get_engine
-
-    eng = get_engine(engine)
-    for v in eng.voices():
-        if lang and not v.id.startswith(lang):
-            continue
-        click.echo(f"{v.id:<28} {v.gender:<8} {v.name}" + (f"  ({v.description})" if v.description else ""))
-
-
 def _register_plugins() -> None:
-    from . import cast, chapters, podcast
+    from . import cast, chapters, podcast, say, voices
 
-    for command in (*cast.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS):
+    for command in (*cast.COMMANDS, *say.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS, *voices.COMMANDS):
         cli.add_command(command)
 
 

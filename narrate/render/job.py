@@ -88,12 +88,12 @@ def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, c
     """One line's sentence clips and the line as spoken: with the narrator's voice if its own failed
     and the options allow that fallback."""
     try:
-        return synthesize_text(line.text, line.voice, opts.sample_rate, cache, stats), line
+        return synthesize_text(line.said, line.voice, opts.sample_rate, cache, stats), line
     except EngineError as exc:
         if opts.on_engine_error != "narrator" or line.voice == narrator:
             raise EngineError(f"{source}: {exc}") from None
         log.warning("%s: %s; read with the narrator's voice instead", source, exc)
-        clips = synthesize_text(line.text, narrator, opts.sample_rate, cache, stats)
+        clips = synthesize_text(line.said, narrator, opts.sample_rate, cache, stats)
         return clips, dataclasses.replace(line, voice=narrator)
 
 

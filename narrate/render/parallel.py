@@ -71,7 +71,7 @@ def plan_sentences(jobs: list[ChapterJob], cache: ClipCache) -> SentencePlan:
             if voice.key() not in fingerprints:
                 fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
             missing = 0
-            for sentence in sentences(line.text):
+            for sentence in sentences(line.said):
                 key = ClipCache.key(voice, sentence, fingerprints[voice.key()])
                 if key not in plan.todo:
                     if key in cache:

@@ -18,13 +18,13 @@ from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
 from ..voices.synth import CLIP_FORMAT
+from . import wholebook
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
 from .options import RenderOptions, acx_options
-from . import wholebook
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
-from .plan import plan_chapter
+from .plan import Pronouncer, plan_chapter
 
 __all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "load_manifest",
            "parse_chapter_spec", "render_book", "render_chapter", "resolve_voices", "script_book", "write_scripts"]
@@ -170,8 +170,9 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
     jobs = []
     total = len(book.chapters)
     cover_digest = hashlib.sha256(book.cover.read_bytes()).hexdigest() if book.cover else None
+    pronouncer = Pronouncer(book.pronunciations)
     for chapter, script in zip(book.chapters, scripts, strict=True):
-        lines = tuple(plan_chapter(chapter, script, voices))
+        lines = tuple(plan_chapter(chapter, script, voices, pronouncer))
         tags = Tags(title=chapter.title, subtitle=chapter.subtitle, album=book.title, artist=book.author,
                     track=chapter.index, track_total=total, language=book.language, cover=book.cover,
                     comment=f"Narrated by narrate {__version__}")
@@ -182,7 +183,10 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
             # A section title is in the chapter frames, so it shapes the file; lines without one keep
             # the fingerprints of chapters rendered before sections had titles.
             "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before)
-                      + ((ln.section,) if ln.section else ()) for ln in lines],
+                      + ((ln.section,) if ln.section else ())
+                      # What the lexicon made of a line is what is heard; lines it left alone (and
+                      # books without one) keep the fingerprints they had before lexicons existed.
+                      + ((("spoken", ln.spoken),) if ln.spoken is not None else ()) for ln in lines],
             "pacing": dataclasses.asdict(options.pacing),
             "loudness": dataclasses.asdict(options.loudness),
             "encoding": dataclasses.asdict(options.encoding),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from ..model import DIALOGUE, NARRATOR_SPEAKER, TITLE, Chapter, Line, Script, Voice, VoiceMap
+from ..text.lexicon import Lexicon
 
 # A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
 _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
@@ -30,10 +32,35 @@ def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) ->
     return fallback or voices.default_unknown or voices.narrator
 
 
-def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap) -> list[Line]:
+class Pronouncer:
+    """The book's lexicon, with each voice's own entries over it, applied to a line's text."""
+
+    def __init__(self, book_entries: tuple[tuple[str, str], ...] = ()) -> None:
+        self.book = Lexicon(tuple(book_entries))
+        self._by_voice: dict[tuple, Lexicon] = {}
+
+    def spoken(self, text: str, voice: Voice) -> str | None:
+        """What `voice` is handed for `text`, or None when the lexicon changes nothing."""
+        lexicon = self._by_voice.get(voice.pronunciations)
+        if lexicon is None:
+            lexicon = self._by_voice[voice.pronunciations] = Lexicon(voice.pronunciations).over(self.book)
+        said = lexicon.apply(text)
+        return None if said == text else said
+
+
+def _with_pronunciation(line: Line, pronouncer: Pronouncer | None) -> Line:
+    if pronouncer is None:
+        return line
+    spoken = pronouncer.spoken(line.text, line.voice)
+    return line if spoken is None else dataclasses.replace(line, spoken=spoken)
+
+
+def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
+                 pronouncer: Pronouncer | None = None) -> list[Line]:
     """Lines in reading order: the title first, then every segment with words after the heading.
 
     A line that opens one of the chapter's titled sections carries its title and the scene pause.
+    `pronouncer` (the book's [pronunciations] and the voices' own) sets each changed line's `spoken`.
     """
     genders = {c.name: c.gender for c in script.characters}
     title_text = chapter.title + (f". {chapter.subtitle}" if chapter.subtitle else "")
@@ -71,4 +98,4 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap) -> list[Lin
                           else voices.narrator, speaker, seg.paragraph, pause, i, section))
         pending_scene, pending_section = False, None
         prev_para, prev_voice_owner = seg.paragraph, owner
-    return lines
+    return [_with_pronunciation(line, pronouncer) for line in lines]

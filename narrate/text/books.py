@@ -195,5 +195,6 @@ def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_
         cover=cover,
         source=path,
         pacing=dict(settings.get("pacing", {})),
+        pronunciations=tuple(settings.get("pronunciations", ())),
         settings_file=toml_path if settings else None,
     )

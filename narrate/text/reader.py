@@ -169,5 +169,6 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
         cover=cover,
         source=source,
         pacing=dict(meta.get("pacing", {})),
+        pronunciations=tuple(meta.get("pronunciations", ())),
         settings_file=toml_path if toml_path.exists() else None,
     )

@@ -8,9 +8,10 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import InputError
+from .lexicon import LexiconProblem, parse_lexicon
 
 BOOK_TOML = "book.toml"
-BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing"}
+BOOK_KEYS = {"title", "author", "language", "cover", "description", "pacing", "pronunciations"}
 IMAGE_KINDS = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
 """Magic numbers of the cover images ID3 players show."""
 IMAGE_MAGIC = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
@@ -73,6 +74,12 @@ def read_book_toml(path: Path) -> dict:
         if key == "pacing":
             if not isinstance(value, dict):
                 raise InputError(f"{path}: [pacing] must be a table of pause lengths in ms")
+            continue
+        if key == "pronunciations":
+            try:
+                data[key] = parse_lexicon(value).entries
+            except LexiconProblem as exc:
+                raise InputError(f"{path}: {exc}") from None
             continue
         if not isinstance(value, str):
             raise InputError(f"{path}: key {key!r} must be a string, found {type(value).__name__}")

@@ -7,16 +7,19 @@ import difflib
 import functools
 import logging
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import EngineError, VoiceMapError
 from ..model import DIALOGUE, Script, Voice, VoiceMap
+from ..text.lexicon import LexiconProblem, parse_lexicon
 
 log = logging.getLogger(__name__)
 
 VOICE_KEYS = {"engine", "voice", "rate", "pitch"}
-SPEAKER_KEYS = VOICE_KEYS | {"gender", "aliases"}
+ENTRY_KEYS = VOICE_KEYS | {"pronunciations"}
+"""A [narrator] or speaker table: a voice plus the pronunciations only that voice uses."""
+SPEAKER_KEYS = ENTRY_KEYS | {"gender", "aliases"}
 TOP_KEYS = {"narrator", "speakers", "defaults"}
 GENDERS = {"male", "female", "unknown"}
 
@@ -248,6 +251,11 @@ def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str]
         from .engines.piper import rebase_model_path
 
         fields["voice"] = rebase_model_path(fields["voice"], base)
+    if "pronunciations" in table:
+        try:
+            fields["pronunciations"] = parse_lexicon(table["pronunciations"]).entries
+        except LexiconProblem as exc:
+            raise VoiceMapError(f"{where}: {exc}") from None
     return Voice(**{**dataclasses.asdict(Voice()), **fields})
 
 
@@ -269,7 +277,7 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     elif not isinstance(narrator_t, dict):
         raise VoiceMapError(f"{path}: [narrator] must be a table")
     else:
-        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, VOICE_KEYS, path.parent)
+        narrator = _voice_from_table(narrator_t, f"{path}: [narrator]", defaults, ENTRY_KEYS, path.parent)
     speakers: dict[str, Voice] = {}
     aliases: dict[str, str] = {}
     table = data.get("speakers", {})
@@ -351,11 +359,16 @@ def _voice_table(voice: Voice, gender: str | None = None, aliases: list[str] | N
     return t
 
 
+Caster = Callable[[dict[str, dict], VoiceMap | None, str | None], VoiceMap]
+"""(speaker stats, the voice map so far or None for a new one, the book's language) -> the whole cast."""
+
+
 def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_run: bool = False,
-                          language: str | None = "en") -> tuple[VoiceMap, list[str]]:
+                          language: str | None = "en", caster: Caster | None = None) -> tuple[VoiceMap, list[str]]:
     """Add entries for new speakers to `path` (created if missing), keeping every user edit.
 
-    A new file's narrator speaks the book's `language` (see narrator_for).
+    A new file's narrator speaks the book's `language` (see narrator_for). `caster` chooses the voices
+    (default: auto_cast, espeak voices by gender; multicast casts on one multi-speaker model).
 
     Returns the resulting voice map and the names that were added.
     """
@@ -365,6 +378,7 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
     from ..audio.export import write_atomic
 
     path = Path(path)
+    caster = caster or auto_cast
     if path.exists():
         existing = load_voice_map(path)
         try:
@@ -379,8 +393,9 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         doc.add(tomlkit.comment("`narrate voices` lists espeak voices; add a variant with +, e.g. en-us+f2."))
         doc.add(tomlkit.comment("aliases: other names of the same speaker, merged into this voice book-wide."))
         doc.add(tomlkit.nl())
-        doc.add("narrator", _voice_table(existing.narrator))
-    cast = auto_cast(stats, existing, language)
+    cast = caster(stats, existing if path.exists() else None, language)
+    if not path.exists():
+        doc.add("narrator", _voice_table(cast.narrator))
     added = [n for n in cast.speakers if n not in existing.speakers]
     if added:
         if "speakers" not in doc:

