@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -34,6 +35,12 @@ class NarrateGroup(click.Group):
         except NarrateError as exc:
             click.echo(f"narrate: error: {exc}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # `narrate voices | head`: the reader has what it wanted. Python would complain again
+            # when it flushes stdout at exit, so stdout goes to /dev/null first.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except OSError as exc:
             # The library names the file for the errors it expects; this catches the rest (a
             # read-only or vanished folder met somewhere unforeseen) as one line, not a traceback.

@@ -168,3 +168,17 @@ def test_readme_script_json_example_matches_the_real_output():
 def test_chapter_spec_errors_say_what_is_wrong(tmp_path, spec, message):
     res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--chapters", spec])
     assert res.exit_code == 1 and res.output.strip() == f"narrate: error: {message}"
+
+
+def test_output_cut_short_by_a_pipe_is_no_error():
+    import subprocess
+    import sys
+
+    # `narrate voices | head -1`: the reader closes the pipe early; no error line, no traceback.
+    proc = subprocess.Popen([sys.executable, "-m", "narrate", "voices"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert err == "" and proc.returncode in (0, 141)
