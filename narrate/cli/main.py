@@ -261,9 +261,9 @@ def voices(engine: str, lang: str | None) -> None:
 
 
 def _register_plugins() -> None:
-    from . import cast, chapters, podcast
+    from . import cast, chapters, podcast, studio
 
-    for command in (*cast.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS):
+    for command in (*cast.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS, *studio.COMMANDS):
         cli.add_command(command)
 
 
