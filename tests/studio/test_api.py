@@ -13,12 +13,12 @@ from conftest import DATA, copy_book
 
 pytest.importorskip("starlette", reason="the [studio] extra is not installed")
 
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from narrate.attribution.scriptfile import read_script_file  # noqa: E402
-from narrate.studio.app import create_app  # noqa: E402
-from narrate.studio.workspace import StudioConfig, open_workspace  # noqa: E402
-from narrate.voices.casting import load_voice_map  # noqa: E402
+from narrate.attribution.scriptfile import read_script_file
+from narrate.studio.app import create_app
+from narrate.studio.workspace import StudioConfig, open_workspace
+from narrate.voices.casting import load_voice_map
 
 STUDIO_BOOK = DATA / "studio-book"
 """Two short chapters: Anna (female) and Tom (male); "And the sugar?" is Anna's but goes to Tom by turn-taking."""

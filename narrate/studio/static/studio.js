@@ -25,13 +25,13 @@ function say(text, ok = false) {
   m.className = ok ? "ok" : "";
 }
 
-function colour(name) {
-  const i = state.speakers.indexOf(name);
-  const hue = ((i < 0 ? hash(name) : i) * 137.5) % 360;
-  return `hsl(${hue} 65% 38%)`;
-}
+// A speaker keeps its colour whatever the line counts do (the speaker keys follow the counts).
+const PALETTE = ["#b91c1c", "#15803d", "#1d4ed8", "#a21caf", "#c2410c", "#0f766e", "#7c3aed", "#a16207", "#be185d",
+  "#0369a1"];
 
-function hash(s) { let h = 0; for (const c of s || "") h = (h * 31 + c.charCodeAt(0)) | 0; return Math.abs(h); }
+function colour(name) { return PALETTE[hash(name) % PALETTE.length]; }
+
+function hash(s) { let h = 7; for (const c of s || "") h = (h * 31 + c.charCodeAt(0)) | 0; return Math.abs(h); }
 
 // -- loading -----------------------------------------------------------------------------------
 
