@@ -25,19 +25,22 @@ function say(text, ok = false) {
   m.className = ok ? "ok" : "";
 }
 
-// A speaker keeps its colour whatever the line counts do (the speaker keys follow the counts).
-const PALETTE = ["#b91c1c", "#15803d", "#1d4ed8", "#a21caf", "#c2410c", "#0f766e", "#7c3aed", "#a16207", "#be185d",
-  "#0369a1"];
+// A speaker keeps its colour for the session whatever the line counts do (the speaker keys follow the counts).
+const PALETTE = ["#1d4ed8", "#b91c1c", "#15803d", "#a21caf", "#c2410c", "#0f766e", "#7c3aed", "#a16207", "#be185d",
+  "#0369a1", "#4d7c0f", "#9f1239"];
+const colours = new Map();
 
-function colour(name) { return PALETTE[hash(name) % PALETTE.length]; }
-
-function hash(s) { let h = 7; for (const c of s || "") h = (h * 31 + c.charCodeAt(0)) | 0; return Math.abs(h); }
+function colour(name) {
+  if (!colours.has(name)) colours.set(name, PALETTE[colours.size % PALETTE.length]);
+  return colours.get(name);
+}
 
 // -- loading -----------------------------------------------------------------------------------
 
 async function loadBook() {
   state.book = await api("GET", "/api/book");
   state.speakers = state.book.speakers;
+  state.speakers.forEach(colour);
   $("#book-title").textContent = state.book.title;
   document.title = `${state.book.title}: narrate studio`;
   $("#undo-btn").disabled = !state.book.can_undo;
@@ -103,12 +106,13 @@ function renderLines() {
     span.className = `seg ${ln.kind}` + (ln.doubtful ? " doubtful" : "") + (ln.i === state.sel ? " selected" : "");
     span.dataset.i = ln.i;
     if (ln.kind === "dialogue") {
-      span.style.setProperty("--c", colour(ln.speaker));
-      span.title = `${ln.speaker} (${ln.rule}${ln.confidence != null ? ", " + ln.confidence.toFixed(2) : ""})`;
+      const c = ln.speaker ? colour(ln.speaker) : "#555";  // an unattributed quote is read by the narrator
+      span.style.setProperty("--c", c);
+      span.title = `${ln.speaker || "unattributed"} (${ln.rule}${ln.confidence != null ? ", " + ln.confidence.toFixed(2) : ""})`;
       const tag = document.createElement("span");
       tag.className = "who";
-      tag.style.setProperty("--c", colour(ln.speaker));
-      tag.textContent = ln.speaker;
+      tag.style.setProperty("--c", c);
+      tag.textContent = ln.speaker || "?";
       p.append(tag);
     }
     if (!matches(ln, doubtfulOnly, who)) span.classList.add("dim");
@@ -132,7 +136,7 @@ function select(i, scroll = true) {
   const ln = state.lines[i];
   $("#sel-text").textContent = ln ? ln.text : "";
   $("#sel-meta").textContent = !ln ? "" : ln.kind === "dialogue"
-    ? `${ln.speaker} · ${ln.rule || "?"}${ln.confidence != null ? " · confidence " + ln.confidence.toFixed(2) : ""}` +
+    ? `${ln.speaker || "unattributed"} · ${ln.rule || "?"}${ln.confidence != null ? " · confidence " + ln.confidence.toFixed(2) : ""}` +
       ` · voice ${ln.voice}${ln.fresh ? "" : " · not yet rendered"}`
     : `narration · voice ${ln.voice}`;
   $("#speaker-input").value = ln && ln.speaker ? ln.speaker : "";
