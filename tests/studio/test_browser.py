@@ -66,8 +66,8 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
     assert before["And the sugar?"][0] == "en-us+m3"  # Tom's voice
 
     studio = start_in_thread(make_studio(ws))
+    page = browser.new_page(viewport={"width": 1280, "height": 760})
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 760})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(studio.url)
@@ -84,7 +84,7 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
         t0 = current_time(page)
         page.wait_for_timeout(300)
         t1 = current_time(page)
-        assert sugar["start_ms"] / 1000 - 0.05 <= t0 < t1 <= sugar["end_ms"] / 1000 + 0.3, (t0, t1, sugar)
+        assert sugar["start_ms"] / 1000 - 0.05 <= t0 < t1 <= sugar["end_ms"] / 1000 + 0.3, (t0, t1, sugar, errors)
         page.screenshot(path=str(SCREENSHOTS / "studio-script.png"))
 
         # Keyboard: up and down move between lines, a number key gives the selected line a speaker (2: Anna).
@@ -112,9 +112,12 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
                                timeout=90_000)
         assert "rendered chapter(s) 1" in page.locator("#render-status").inner_text()
         page.wait_for_function("() => !document.querySelector('#player').paused", timeout=10_000)
-        assert "/audio?r=" in page.evaluate("document.querySelector('#player').src")
+        assert "/audio?r=" in page.evaluate("document.querySelector('#player').src"), errors
         assert "rendered" in page.locator(".chapter").first.inner_text()
         assert not errors, errors
+    except BaseException:
+        page.screenshot(path=str(SCREENSHOTS / "failure.png"))  # what the page showed when the test failed
+        raise
     finally:
         studio.stop()
 
