@@ -12,20 +12,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import NarrateError
+from ..errors import InputError, NarrateError
 from ..model import DIALOGUE, Voice
 from .listen import speak
 from .rendering import Renderer
-from .workspace import Workspace, cast_view, chapter_entry, chapter_lines, chapter_summaries
+from .workspace import Workspace, cast_view, chapter_entry, chapter_lines, chapter_summaries, voice_of
 
 STATIC = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 MAX_BODY = 64 * 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class BadRequest(NarrateError):
-    """A request the studio cannot act on (malformed body, unknown field): answered with 400."""
+# The page loads nothing from elsewhere and is never framed by another site (clickjacking).
+PAGE_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
+                "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"}
 
 
 def _static(name: str) -> bytes:
@@ -33,7 +32,8 @@ def _static(name: str) -> bytes:
 
 
 def _errors(endpoint: Endpoint) -> Endpoint:
-    """A NarrateError becomes 400 with its message, as the CLI turns it into one line."""
+    """A NarrateError (a malformed request is an InputError) becomes 400 with its message, as the CLI turns it
+    into one line."""
     async def wrapped(request: Request) -> Response:
         try:
             return await endpoint(request)
@@ -45,19 +45,19 @@ def _errors(endpoint: Endpoint) -> Endpoint:
 async def _body(request: Request) -> dict:
     raw = await request.body()
     if len(raw) > MAX_BODY:
-        raise BadRequest(f"request body over {MAX_BODY} bytes")
+        raise InputError(f"request body over {MAX_BODY} bytes")
     try:
         data = json.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the request body is not JSON: {exc}") from None
+        raise InputError(f"the request body is not JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object")
+        raise InputError("the request body must be a JSON object")
     return data
 
 
 def _int(value: object, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise BadRequest(f"{what} must be a whole number, found {value!r}")
+        raise InputError(f"{what} must be a whole number, found {value!r}")
     return value
 
 
@@ -65,14 +65,13 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
     """The studio's routes over one workspace."""
 
     async def index(request: Request) -> Response:
-        return Response(_static("index.html"), media_type="text/html; charset=utf-8",
-                        headers={"cache-control": "no-store"})
+        return Response(_static("index.html"), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
         if name not in STATIC:  # a fixed list: nothing else under the package is ever served
             return JSONResponse({"error": f"no such file: {name}"}, status_code=404)
-        return Response(_static(name), media_type=STATIC[name], headers={"cache-control": "no-store"})
+        return Response(_static(name), media_type=STATIC[name], headers=PAGE_HEADERS)
 
     async def book(request: Request) -> Response:
         chapters = await run_in_threadpool(chapter_summaries, ws)
@@ -100,10 +99,10 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         def make() -> bytes:
             lines = chapter_lines(ws, index)["lines"]
             if not 0 <= i < len(lines):
-                raise BadRequest(f"chapter {index} has no line {i}")
+                raise InputError(f"chapter {index} has no line {i}")
             cast = ws.voices()
             line = lines[i]
-            voice = cast.narrator if line["kind"] != DIALOGUE else _voice_named(ws, line["speaker"], cast)
+            voice = cast.narrator if line["kind"] != DIALOGUE else voice_of(ws, line["speaker"], cast)
             return speak(" ".join(line["text"].split()), voice)
 
         return Response(await run_in_threadpool(make), media_type="audio/wav")
@@ -113,20 +112,20 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         data = await _body(request)
         unknown = set(data) - {"speaker", "kind"}
         if unknown:
-            raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))} (expected speaker, kind)")
+            raise InputError(f"unknown field(s): {', '.join(sorted(unknown))} (expected speaker, kind)")
         if "kind" in data:
             await run_in_threadpool(ws.set_kind, index, i, data["kind"], data.get("speaker"))
         elif "speaker" in data:
             await run_in_threadpool(ws.set_speaker, index, i, data["speaker"])
         else:
-            raise BadRequest("give a speaker or a kind")
+            raise InputError("give a speaker or a kind")
         return JSONResponse(await run_in_threadpool(chapter_lines, ws, index))
 
     async def merge(request: Request) -> Response:
         data = await _body(request)
         old, new = data.get("old"), data.get("new")
         if not isinstance(old, str) or not isinstance(new, str):
-            raise BadRequest('give "old" and "new" speaker names')
+            raise InputError('give "old" and "new" speaker names')
         await run_in_threadpool(ws.merge, old, new)
         return JSONResponse(await run_in_threadpool(cast_view, ws))
 
@@ -137,16 +136,16 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         data = await _body(request)
         unknown = set(data) - {"speaker", "engine", "voice", "rate", "pitch"}
         if unknown:
-            raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
+            raise InputError(f"unknown field(s): {', '.join(sorted(unknown))}")
         speaker = data.get("speaker")
         if speaker is not None and not isinstance(speaker, str):
-            raise BadRequest(f"speaker must be a name or null, found {speaker!r}")
+            raise InputError(f"speaker must be a name or null, found {speaker!r}")
         engine, voice_id = data.get("engine", "espeak"), data.get("voice")
         if not isinstance(engine, str) or not isinstance(voice_id, str) or not voice_id.strip():
-            raise BadRequest("engine and voice must be non-empty strings")
+            raise InputError("engine and voice must be non-empty strings")
         rate, pitch = _int(data.get("rate"), "rate"), _int(data.get("pitch"), "pitch")
         if not 20 <= rate <= 1000 or not 0 <= pitch <= 100:
-            raise BadRequest(f"rate must be 20-1000 and pitch 0-100, found {rate} and {pitch}")
+            raise InputError(f"rate must be 20-1000 and pitch 0-100, found {rate} and {pitch}")
         await run_in_threadpool(ws.set_voice, speaker, Voice(engine, voice_id.strip(), rate, pitch))
         return JSONResponse(await run_in_threadpool(cast_view, ws))
 
@@ -157,7 +156,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
             from ..voices.casting import speaker_lines
 
             cast = ws.voices()
-            voice = cast.narrator if speaker is None else _voice_named(ws, speaker, cast)
+            voice = cast.narrator if speaker is None else voice_of(ws, speaker, cast)
             text = " ".join(speaker_lines(ws.scripts(), cast, speaker, [c.body_start for c in ws.book.chapters]))
             return speak(text or "Hello. This is how I sound.", voice)
 
@@ -177,9 +176,9 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
             summaries = await run_in_threadpool(chapter_summaries, ws)
             chosen = [c["index"] for c in summaries if c["stale"] or not c["rendered"]]
             if not chosen:
-                raise BadRequest("every chapter is rendered and up to date")
+                raise InputError("every chapter is rendered and up to date")
         if not isinstance(chosen, list):
-            raise BadRequest("chapters must be a list of chapter numbers")
+            raise InputError("chapters must be a list of chapter numbers")
         state = renderer.start([_int(c, "a chapter") for c in chosen])
         return JSONResponse(state.to_dict(), status_code=202)
 
@@ -200,13 +199,6 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         ("/api/render", render_start, ["POST"]),
     ]
     return [Route(path, _errors(fn), methods=methods) for path, fn, methods in routes]
-
-
-def _voice_named(ws: Workspace, speaker: str | None, cast) -> Voice:  # noqa: ANN001 (a VoiceMap)
-    from ..render.plan import voice_for
-
-    genders = {c.name: c.gender for s in ws.scripts() for c in s.characters}
-    return voice_for(speaker, cast, genders)
 
 
 def _inside(folder: Path, name: object) -> Path | None:

@@ -141,7 +141,7 @@ class Workspace:
         new = check_name(new)
         with self.lock:
             cast = self.voices()
-            voice = cast.speakers.get(cast.canonical(old)) or _plan_voice(self, old, cast)
+            voice = cast.speakers.get(cast.canonical(old)) or voice_of(self, old, cast)
             self._remember(f"{old} -> {new}", [self.voices_path])
             try:
                 merge_speaker(self.voices_path, old, new, voice)
@@ -192,7 +192,8 @@ def check_name(name: object) -> str:
     return tidy
 
 
-def _plan_voice(ws: Workspace, speaker: str, cast: VoiceMap) -> Voice:
+def voice_of(ws: Workspace, speaker: str | None, cast: VoiceMap) -> Voice:
+    """The voice `speaker` is read with: its own, else its gender's default (as the render plans it)."""
     from ..render.plan import voice_for
 
     genders = {c.name: c.gender for s in ws.scripts() for c in s.characters}
@@ -315,7 +316,7 @@ def cast_view(ws: Workspace) -> dict:
     rows = [{"speaker": None, "lines": None, "aliases": [], **_voice_dict(cast.narrator)}]
     names = sorted(set(lines) | set(cast.speakers), key=lambda n: (-lines.get(n, 0), n))
     for name in names:
-        voice = cast.speakers.get(name) or _plan_voice(ws, name, cast)
+        voice = cast.speakers.get(name) or voice_of(ws, name, cast)
         rows.append({"speaker": name, "lines": lines.get(name, 0), "aliases": sorted(aliases.get(name, [])),
                      "own": name in cast.speakers, **_voice_dict(voice)})
     return {"file": str(ws.voices_path), "rows": rows}

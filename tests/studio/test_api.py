@@ -239,7 +239,9 @@ def test_book_json_cannot_point_the_audio_route_outside_the_book(client, workspa
 
 
 def test_static_files_are_served(client):
-    assert "studio.js" in client.get("/").text
+    page = client.get("/")
+    assert "studio.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]  # nothing from elsewhere, no framing
     js = client.get("/static/studio.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert client.get("/static/studio.css").status_code == 200

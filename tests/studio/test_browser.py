@@ -57,6 +57,7 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
     from narrate.render.pipeline import render_book
     from narrate.studio.app import make_studio, start_in_thread
     from narrate.studio.workspace import StudioConfig, open_workspace
+    from narrate.voices.casting import load_voice_map
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     book = copy_book(DATA / "studio-book", tmp_path / "studio-book")
@@ -99,11 +100,29 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
         assert (saved["segments"][SUGAR]["speaker"], saved["segments"][SUGAR]["rule"]) == ("Anna", "user")
         assert "changed" in page.locator(".chapter").first.inner_text()
         page.screenshot(path=str(SCREENSHOTS / "studio-fixed.png"))
+        page.keyboard.press("z")  # undo, and again
+        page.wait_for_selector(f'.seg[data-i="{SUGAR}"][title^="Tom"]')
+        page.keyboard.press("2")
+        page.wait_for_selector(f'.seg[data-i="{SUGAR}"][title^="Anna"]')
 
-        # The cast as a table.
+        # Not rendered as it is now: the line is synthesized on demand with Anna's voice.
+        page.click(f'.seg[data-i="{SUGAR}"]')
+        page.wait_for_function("() => !document.querySelector('#player').paused")
+        assert f"/lines/{SUGAR}/audio" in page.evaluate("document.querySelector('#player').src")
+
+        # The cast as a table: an edit lands in the voice map, and Undo takes it back.
         page.click("#tab-cast")
-        page.wait_for_selector('#cast-table tr[data-speaker="Anna"]')
+        row = page.locator('#cast-table tr[data-speaker="Anna"]')
+        row.wait_for()
         page.screenshot(path=str(SCREENSHOTS / "studio-cast.png"))
+        voice_map = ws.voices_path.read_text(encoding="utf-8")
+        row.locator('input[name="pitch"]').fill("70")
+        row.locator('input[name="pitch"]').press("Enter")
+        page.wait_for_function("() => document.querySelector('#message').textContent === 'voice saved'")
+        assert load_voice_map(ws.voices_path).speakers["Anna"].pitch == 70
+        page.click("#undo-btn")
+        page.wait_for_function("() => document.querySelector('#message').textContent.startsWith('undone')")
+        assert ws.voices_path.read_text(encoding="utf-8") == voice_map
         page.click("#tab-script")
 
         # Re-render from the page; then the fixed line plays from the new MP3.
