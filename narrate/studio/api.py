@@ -16,7 +16,7 @@ from ..errors import InputError, NarrateError
 from ..model import DIALOGUE, Voice
 from .listen import speak
 from .rendering import Renderer
-from .workspace import Workspace, cast_view, chapter_entry, chapter_lines, chapter_summaries, voice_of
+from .workspace import Workspace, cast_view, chapter_entry, chapter_lines, chapter_summaries, pending, voice_of
 
 STATIC = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 MAX_BODY = 64 * 1024
@@ -173,8 +173,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         data = await _body(request)
         chosen = data.get("chapters")
         if chosen is None:
-            summaries = await run_in_threadpool(chapter_summaries, ws)
-            chosen = [c["index"] for c in summaries if c["stale"] or not c["rendered"]]
+            chosen = await run_in_threadpool(pending, ws)
             if not chosen:
                 raise InputError("every chapter is rendered and up to date")
         if not isinstance(chosen, list):

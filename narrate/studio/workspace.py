@@ -286,9 +286,17 @@ def chapter_lines(ws: Workspace, index: int, cast: VoiceMap | None = None) -> di
     return {"index": index, "title": ws.chapter(index).title, "lines": out}
 
 
+def pending(ws: Workspace, cast: VoiceMap | None = None) -> list[int]:
+    """The chapters a render would encode now (never rendered, or changed since), as render_book decides it."""
+    from ..render.pipeline import pending_chapters
+
+    return pending_chapters(ws.book, ws.scripts(), cast or ws.voices(), ws.render_options())
+
+
 def chapter_summaries(ws: Workspace) -> list[dict]:
     """Every chapter with its progress: lines, doubtful lines, rendered and whether edits wait for a render."""
     cast = ws.voices()
+    waiting = set(pending(ws, cast))
     out = []
     for chapter in ws.book.chapters:
         view = chapter_lines(ws, chapter.index, cast)
@@ -298,7 +306,7 @@ def chapter_summaries(ws: Workspace) -> list[dict]:
             "index": chapter.index, "title": chapter.title,
             "lines": sum(ln["kind"] == DIALOGUE for ln in spoken), "segments": len(spoken),
             "doubtful": sum(ln["doubtful"] for ln in spoken), "rendered": rendered,
-            "stale": rendered and not all(ln["fresh"] for ln in spoken if ln["start_ms"] is not None),
+            "stale": rendered and chapter.index in waiting,
         })
     return out
 

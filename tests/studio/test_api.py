@@ -255,6 +255,9 @@ def test_render_from_the_page_renders_the_chosen_chapter_and_lines_get_their_tim
     client.app.state.renderer.wait(120)
     state = client.get("/api/render").json()
     assert (state["running"], state["error"], state["rendered"]) == (False, None, [2])
+    assert client.post("/api/render", json={"chapters": [2]}, headers=OWN).status_code == 202  # unchanged: skipped
+    client.app.state.renderer.wait(120)
+    assert client.get("/api/render").json()["rendered"] == []
     assert state["progress"]["2"]["status"] == "done"
     chapters = client.get("/api/book").json()["chapters"]
     assert [(c["rendered"], c["stale"]) for c in chapters] == [(False, False), (True, False)]
@@ -265,3 +268,16 @@ def test_render_from_the_page_renders_the_chosen_chapter_and_lines_get_their_tim
     client.put(f"/api/chapters/2/lines/{anna['i']}", json={"speaker": "Tom"}, headers=OWN)
     assert client.get("/api/book").json()["chapters"][1]["stale"]
     assert not client.get("/api/chapters/2").json()["lines"][anna["i"]]["fresh"]
+    client.post("/api/undo", headers=OWN)
+    assert not client.get("/api/book").json()["chapters"][1]["stale"]
+    # A change of pitch alone waits for a render too (book.json names voices, not their pitch).
+    body = {"speaker": "Anna", "engine": "espeak", "voice": "en-us+f3", "rate": 175, "pitch": 80}
+    assert client.put("/api/cast/voice", json=body, headers=OWN).status_code == 200
+    assert [c["stale"] for c in client.get("/api/book").json()["chapters"]] == [False, True]
+    r = client.post("/api/render", json={}, headers=OWN)
+    assert r.status_code == 202 and r.json()["chapters"] == [1, 2]  # chapter 1 was never rendered
+    assert client.post("/api/render", json={}, headers=OWN).json() == {
+        "error": "a render is already running; wait for it to finish"}
+    client.app.state.renderer.wait(120)
+    assert client.get("/api/render").json()["rendered"] == [1, 2]
+    assert not any(c["stale"] for c in client.get("/api/book").json()["chapters"])
