@@ -41,6 +41,7 @@ def test_studio_scripts_the_book_and_prints_a_link_with_a_token(tmp_path: Path, 
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/?token=" in result.output
     assert len(served) == 1 and served[0].port == 8123
+    served[0].sock.close()
     assert (tmp_path / "output" / "studio-book" / "script" / "01-the-kitchen.json").is_file()
     assert (tmp_path / "voices" / "studio-book.toml").is_file()
 
@@ -69,3 +70,18 @@ def test_a_default_install_without_the_extra_runs_and_names_the_extra(tmp_path: 
     assert res.returncode == 1
     assert res.stderr.strip() == ("narrate: error: the studio needs the [studio] extra (starlette is not installed): "
                                   "pip install 'narrate-audiobook[studio]'")
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path, monkeypatch):
+    pytest.importorskip("starlette", reason="the [studio] extra is not installed")
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    copy_book(DATA / "studio-book", tmp_path / "studio-book")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["studio", "studio-book", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"narrate: error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
