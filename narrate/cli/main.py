@@ -111,6 +111,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
       narrate render texts/rory-and-jess        # MP3s + book.json in output/rory-and-jess/
       narrate script texts/rory-and-jess/01-come-away-with-me.txt
       narrate cast texts/rory-and-jess          # write voices/rory-and-jess.toml to edit
+      narrate studio texts/rory-and-jess        # review and fix who speaks in the browser
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
