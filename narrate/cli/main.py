@@ -118,6 +118,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
       narrate render texts/rory-and-jess        # MP3s + book.json in output/rory-and-jess/
       narrate script texts/rory-and-jess/01-come-away-with-me.txt
       narrate cast texts/rory-and-jess          # write voices/rory-and-jess.toml to edit
+      narrate studio texts/rory-and-jess        # review and fix who speaks in the browser
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
@@ -259,9 +260,10 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
 
 
 def _register_plugins() -> None:
-    from . import cast, chapters, podcast, say, voices
+    from . import cast, chapters, podcast, say, studio, voices
 
-    for command in (*cast.COMMANDS, *say.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS, *voices.COMMANDS):
+    for command in (*cast.COMMANDS, *say.COMMANDS, *chapters.COMMANDS, *podcast.COMMANDS, *voices.COMMANDS,
+                    *studio.COMMANDS):
         cli.add_command(command)
 
 

@@ -26,8 +26,9 @@ from .options import RenderOptions, acx_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import Pronouncer, plan_chapter
 
-__all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "load_manifest",
-           "parse_chapter_spec", "render_book", "render_chapter", "resolve_voices", "script_book", "write_scripts"]
+__all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "book_options",
+           "load_manifest", "parse_chapter_spec", "pending_chapters", "render_book", "render_chapter", "resolve_voices",
+           "script_book", "write_scripts"]
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,28 @@ class RenderResult:
     """Chapters whose audio was kept and only the ID3 tag rewritten (e.g. a new track total or cover)."""
 
 
+def book_options(book: Book, options: RenderOptions) -> RenderOptions:
+    """The options as a render of `book` applies them: the book's [pacing] when none is given, the ACX preset."""
+    if options.pacing is None:
+        try:
+            options = dataclasses.replace(options, pacing=Pacing.from_dict(book.pacing, "[pacing]"))
+        except ValueError as exc:
+            raise InputError(f"{book.settings_file}: {exc}") from None
+    if options.acx:
+        options = acx_options(options)
+    return options
+
+
+def pending_chapters(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions) -> list[int]:
+    """The chapters a render of the whole book would encode now: never rendered, or changed since (lines,
+    voices, settings), as render_book decides it."""
+    options = book_options(book, options)
+    book_dir = options.out_dir / book.slug
+    jobs = plan_jobs(book, scripts, voices, options, book_dir)
+    plan = plan_render(jobs, [c.index for c in book.chapters], load_manifest(book_dir), book_dir)
+    return sorted(job.chapter.index for job in plan.encode)
+
+
 def render_book(source: Path, options: RenderOptions | None = None,
                 progress: ProgressFn | None = None) -> RenderResult:
     """Render a book (folder, .epub, .html, .md or single .txt) to DIR/<book>/ : one MP3 per chapter plus book.json."""
@@ -252,13 +275,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
 
         check_base_url(options.base_url)  # before the render, not after it
     book = load_book(source, all_documents=options.all_documents)
-    if options.pacing is None:
-        try:
-            options = dataclasses.replace(options, pacing=Pacing.from_dict(book.pacing, "[pacing]"))
-        except ValueError as exc:
-            raise InputError(f"{book.settings_file}: {exc}") from None
-    if options.acx:
-        options = acx_options(options)
+    options = book_options(book, options)
     selected = parse_chapter_spec(options.chapters, len(book.chapters))
     book_dir = options.out_dir / book.slug
     scripts = script_book(book, book_dir)

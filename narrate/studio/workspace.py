@@ -1,0 +1,334 @@
+"""Studio: one book's script files and voice map as the studio reads and edits them, with undo."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..attribution.scriptfile import USER_RULE, read_script_file, save_script
+from ..errors import InputError, VoiceMapError
+from ..model import DIALOGUE, NARRATION, Book, Chapter, Script, Voice, VoiceMap
+from ..render.pipeline import RenderOptions, load_manifest, resolve_voices, script_book, script_path, write_scripts
+from ..render.plan import plan_chapter
+from ..text.reader import load_book
+from ..voices.casting import speaker_stats, update_voice_map_file
+from ..voices.mapedit import merge_speaker, set_voice
+
+log = logging.getLogger(__name__)
+
+DOUBTFUL = 0.5
+"""Lines attributed with less confidence than this are marked for review (the README's threshold)."""
+MAX_NAME = 80
+UNDO_DEPTH = 200
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The bytes of the files one edit changed, as they were before it (None: the file did not exist)."""
+
+    label: str
+    files: tuple[tuple[Path, bytes | None], ...]
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """Where a book comes from and where its studio reads and writes."""
+
+    source: Path
+    out_dir: Path = Path("output")
+    voices_path: Path | None = None
+    """The voice map to edit; None: voices_dir/<book>.toml."""
+    voices_dir: Path = Path("voices")
+    jobs: int | None = None
+    """Render worker processes; None: the render default."""
+
+
+@dataclass
+class Workspace:
+    """A book opened in the studio: every read goes to the files the CLI uses, every edit is saved at once."""
+
+    config: StudioConfig
+    book: Book
+    auto: list[Script]
+    """The automatic attribution of each chapter, kept so saved scripts record what the user changed."""
+    voices_path: Path
+    undo_stack: list[Snapshot] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def book_dir(self) -> Path:
+        return self.config.out_dir / self.book.slug
+
+    def render_options(self, chapters: str | None = None) -> RenderOptions:
+        opts = RenderOptions(out_dir=self.config.out_dir, voices_path=self.voices_path,
+                             voices_dir=self.config.voices_dir, chapters=chapters)
+        return dataclasses.replace(opts, jobs=self.config.jobs) if self.config.jobs else opts
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def chapter(self, index: int) -> Chapter:
+        if not 1 <= index <= len(self.book.chapters):
+            raise InputError(f"no chapter {index}: the book has chapters 1-{len(self.book.chapters)}")
+        return self.book.chapters[index - 1]
+
+    def script(self, index: int) -> Script:
+        return read_script_file(script_path(self.book_dir, self.chapter(index))).script
+
+    def scripts(self) -> list[Script]:
+        return [self.script(c.index) for c in self.book.chapters]
+
+    def voices(self) -> VoiceMap:
+        return resolve_voices(self.book, self.scripts(), self.render_options())
+
+    # -- editing ------------------------------------------------------------------------------
+
+    def _remember(self, label: str, paths: list[Path]) -> None:
+        files = tuple((p, p.read_bytes() if p.is_file() else None) for p in paths)
+        self.undo_stack.append(Snapshot(label, files))
+        del self.undo_stack[:-UNDO_DEPTH]
+
+    def _save(self, index: int, script: Script) -> None:
+        chapter = self.chapter(index)
+        save_script(script_path(self.book_dir, chapter), script, chapter.title, str(chapter.source),
+                    auto=self.auto[index - 1])
+
+    def _segment(self, script: Script, index: int, segment: int):
+        if not 0 <= segment < len(script.segments):
+            raise InputError(f"chapter {index} has no line {segment} (it has {len(script.segments)})")
+        return script.segments[segment]
+
+    def set_speaker(self, index: int, segment: int, speaker: str) -> None:
+        """Make a line dialogue spoken by `speaker` (a known character or a new name)."""
+        name = check_name(speaker)
+        with self.lock:
+            script = self.script(index)
+            seg = self._segment(script, index, segment)
+            changed = dataclasses.replace(seg, kind=DIALOGUE, speaker=name, rule=USER_RULE, confidence=1.0)
+            self._edit(index, script, segment, changed, f"chapter {index} line {segment}: speaker {name}")
+
+    def set_kind(self, index: int, segment: int, kind: str, speaker: str | None = None) -> None:
+        """Turn a line into narration, or into dialogue (by `speaker`, else its automatic speaker)."""
+        if kind not in (DIALOGUE, NARRATION):
+            raise InputError(f'kind must be "dialogue" or "narration", found {kind!r}')
+        with self.lock:
+            script = self.script(index)
+            seg = self._segment(script, index, segment)
+            if kind == NARRATION:
+                changed = dataclasses.replace(seg, kind=NARRATION, speaker=None, rule=USER_RULE, confidence=1.0)
+            else:
+                auto = self.auto[index - 1].segments[segment] if segment < len(self.auto[index - 1].segments) \
+                    else None
+                name = check_name(speaker) if speaker else (auto.speaker if auto and auto.speaker else None)
+                if name is None:
+                    raise InputError("a line turned into dialogue needs a speaker")
+                changed = dataclasses.replace(seg, kind=DIALOGUE, speaker=name, rule=USER_RULE, confidence=1.0)
+            self._edit(index, script, segment, changed, f"chapter {index} line {segment}: {kind}")
+
+    def _edit(self, index: int, script: Script, segment: int, changed, label: str) -> None:
+        segments = list(script.segments)
+        segments[segment] = changed
+        path = script_path(self.book_dir, self.chapter(index))
+        self._remember(label, [path])
+        self._save(index, dataclasses.replace(script, segments=tuple(segments)))
+
+    def merge(self, old: str, new: str) -> None:
+        """Rename `old` to `new`, or merge it into `new` when that speaker exists: an alias in the voice map."""
+        new = check_name(new)
+        with self.lock:
+            cast = self.voices()
+            voice = cast.speakers.get(cast.canonical(old)) or voice_of(self, old, cast)
+            self._remember(f"{old} -> {new}", [self.voices_path])
+            try:
+                merge_speaker(self.voices_path, old, new, voice)
+            except VoiceMapError:
+                self.undo_stack.pop()
+                raise
+
+    def set_voice(self, speaker: str | None, voice: Voice) -> None:
+        """Give `speaker` (None: the narrator) a new voice in the voice map."""
+        from ..voices.casting import check_voices
+
+        check_voices(VoiceMap(narrator=voice))  # an unknown voice is refused before anything is written
+        with self.lock:
+            self._remember(f"voice of {speaker or 'the narrator'}", [self.voices_path])
+            try:
+                set_voice(self.voices_path, speaker, voice)
+            except VoiceMapError:
+                self.undo_stack.pop()
+                raise
+
+    def undo(self) -> str:
+        """Put back the files the last edit changed; returns what was undone."""
+        from ..audio.export import write_atomic
+
+        with self.lock:
+            if not self.undo_stack:
+                raise InputError("nothing to undo")
+            snap = self.undo_stack.pop()
+            for path, content in snap.files:
+                if content is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_atomic(path, content)
+            return snap.label
+
+
+def check_name(name: object) -> str:
+    """A speaker name as typed, tidied; InputError for an empty, over-long or control-character name."""
+    if not isinstance(name, str):
+        raise InputError(f"a speaker name must be a string, found {name!r}")
+    tidy = " ".join(name.split())
+    if not tidy:
+        raise InputError("a speaker name cannot be empty")
+    if len(tidy) > MAX_NAME:
+        raise InputError(f"a speaker name has at most {MAX_NAME} characters")
+    if any(not ch.isprintable() for ch in tidy):
+        raise InputError("a speaker name cannot hold control characters")
+    return tidy
+
+
+def voice_of(ws: Workspace, speaker: str | None, cast: VoiceMap) -> Voice:
+    """The voice `speaker` is read with: its own, else its gender's default (as the render plans it)."""
+    from ..render.plan import voice_for
+
+    genders = {c.name: c.gender for s in ws.scripts() for c in s.characters}
+    return voice_for(speaker, cast, genders)
+
+
+def open_workspace(config: StudioConfig) -> Workspace:
+    """Read the book, write its scripts if they are missing or older than its text, and make sure a voice
+    map exists to edit (as `narrate script` and `narrate cast` would)."""
+    book = load_book(config.source)
+    book_dir = config.out_dir / book.slug
+    fresh = True
+    for chapter in book.chapters:
+        path = script_path(book_dir, chapter)
+        if not path.is_file() or read_script_file(path).script.text != chapter.text:
+            fresh = False
+            break
+    if not fresh:
+        write_scripts(book, config.out_dir)
+    auto = script_book(book)
+    voices_path = config.voices_path or config.voices_dir / f"{book.slug}.toml"
+    if not voices_path.is_file():
+        scripts = [read_script_file(script_path(book_dir, c)).script for c in book.chapters]
+        update_voice_map_file(voices_path, book.title, speaker_stats(scripts), language=book.language)
+    return Workspace(config, book, auto, voices_path)
+
+
+# -- views ------------------------------------------------------------------------------------
+
+def has_words(text: str) -> bool:
+    return bool(_WORD.search(text))
+
+
+def rendered_lines(ws: Workspace, index: int, script: Script, cast: VoiceMap) -> dict[int, dict]:
+    """Segment index -> its manifest entry (start_ms, end_ms, voice...) in the chapter's rendered MP3.
+
+    The manifest lists the lines as planned when it was rendered; they are matched to the script's
+    segments by planning the chapter again and pairing lines of equal text in order.
+    """
+    entry = chapter_entry(ws, index)
+    if entry is None:
+        return {}
+    placed = [s for s in entry.get("segments", []) if s.get("role") != "title"]
+    lines = [ln for ln in plan_chapter(ws.chapter(index), script, cast) if ln.segment_index is not None]
+    out: dict[int, dict] = {}
+    k = 0
+    for line in lines:
+        while k < len(placed) and placed[k].get("text") != line.text:
+            k += 1
+        if k == len(placed):
+            break
+        out[line.segment_index] = placed[k]
+        k += 1
+    return out
+
+
+def chapter_entry(ws: Workspace, index: int) -> dict | None:
+    """The chapter's entry in book.json, when it has been rendered and its MP3 is there."""
+    chapter = ws.chapter(index)
+    for entry in load_manifest(ws.book_dir).get("chapters", []):
+        if isinstance(entry, dict) and entry.get("index") == index and entry.get("title") == chapter.title:
+            return entry
+    return None
+
+
+def chapter_lines(ws: Workspace, index: int, cast: VoiceMap | None = None) -> dict:
+    """A chapter's lines for the page: text, kind, speaker, confidence, and where it sounds if rendered."""
+    from ..render.plan import voice_for
+
+    cast = cast or ws.voices()
+    script = ws.script(index)
+    heard = rendered_lines(ws, index, script, cast)
+    genders = {c.name: c.gender for c in script.characters}
+    body_start = ws.chapter(index).body_start
+    out = []
+    for i, seg in enumerate(script.segments):
+        speaker = cast.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
+        voice = voice_for(speaker, cast, genders) if seg.kind == DIALOGUE else cast.narrator
+        at = heard.get(i)
+        out.append({
+            "i": i, "kind": seg.kind, "text": seg.text, "paragraph": seg.paragraph,
+            "speaker": speaker, "named": seg.speaker, "rule": seg.rule, "confidence": seg.confidence,
+            "doubtful": seg.kind == DIALOGUE and seg.confidence is not None and seg.confidence < DOUBTFUL,
+            # The heading is read as the chapter's title, not as a line of its own.
+            "words": has_words(seg.text) and seg.end > body_start, "voice": voice.voice,
+            "start_ms": at["start_ms"] if at else None, "end_ms": at["end_ms"] if at else None,
+            # Heard as it is now only if the render used the voice the line has now.
+            "fresh": bool(at) and at.get("voice") == voice.voice and at.get("engine") == voice.engine,
+        })
+    return {"index": index, "title": ws.chapter(index).title, "lines": out}
+
+
+def pending(ws: Workspace, cast: VoiceMap | None = None) -> list[int]:
+    """The chapters a render would encode now (never rendered, or changed since), as render_book decides it."""
+    from ..render.pipeline import pending_chapters
+
+    return pending_chapters(ws.book, ws.scripts(), cast or ws.voices(), ws.render_options())
+
+
+def chapter_summaries(ws: Workspace) -> list[dict]:
+    """Every chapter with its progress: lines, doubtful lines, rendered and whether edits wait for a render."""
+    cast = ws.voices()
+    waiting = set(pending(ws, cast))
+    out = []
+    for chapter in ws.book.chapters:
+        view = chapter_lines(ws, chapter.index, cast)
+        spoken = [ln for ln in view["lines"] if ln["words"]]
+        rendered = chapter_entry(ws, chapter.index) is not None
+        out.append({
+            "index": chapter.index, "title": chapter.title,
+            "lines": sum(ln["kind"] == DIALOGUE for ln in spoken), "segments": len(spoken),
+            "doubtful": sum(ln["doubtful"] for ln in spoken), "rendered": rendered,
+            "stale": rendered and chapter.index in waiting,
+        })
+    return out
+
+
+def cast_view(ws: Workspace) -> dict:
+    """The voice map as rows (narrator first, then speakers by lines), with each speaker's line count and aliases."""
+    cast = ws.voices()
+    stats = speaker_stats([ws.script(c.index) for c in ws.book.chapters])
+    lines: dict[str, int] = {}
+    for name, info in stats.items():
+        lines[cast.canonical(name)] = lines.get(cast.canonical(name), 0) + info["lines"]
+    aliases: dict[str, list[str]] = {}
+    for alias, owner in cast.aliases.items():
+        aliases.setdefault(owner, []).append(alias)
+    rows = [{"speaker": None, "lines": None, "aliases": [], **_voice_dict(cast.narrator)}]
+    names = sorted(set(lines) | set(cast.speakers), key=lambda n: (-lines.get(n, 0), n))
+    for name in names:
+        voice = cast.speakers.get(name) or voice_of(ws, name, cast)
+        rows.append({"speaker": name, "lines": lines.get(name, 0), "aliases": sorted(aliases.get(name, [])),
+                     "own": name in cast.speakers, **_voice_dict(voice)})
+    return {"file": str(ws.voices_path), "rows": rows}
+
+
+def _voice_dict(voice: Voice) -> dict:
+    return {"engine": voice.engine, "voice": voice.voice, "rate": voice.rate, "pitch": voice.pitch}

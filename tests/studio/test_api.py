@@ -1,0 +1,283 @@
+"""Tests for narrate.studio's HTTP API through Starlette's TestClient: edits land in the CLI's files, with undo,
+and every request that is not the studio's own is refused."""
+
+from __future__ import annotations
+
+import json
+import wave
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from conftest import DATA, copy_book
+
+pytest.importorskip("starlette", reason="the [studio] extra is not installed")
+
+from starlette.testclient import TestClient
+
+from narrate.attribution.scriptfile import read_script_file
+from narrate.studio.app import create_app
+from narrate.studio.workspace import StudioConfig, open_workspace
+from narrate.voices.casting import load_voice_map
+
+STUDIO_BOOK = DATA / "studio-book"
+"""Two short chapters: Anna (female) and Tom (male); "And the sugar?" is Anna's but goes to Tom by turn-taking."""
+PORT = 8765
+TOKEN = "secret-token"
+BASE = f"http://127.0.0.1:{PORT}"
+OWN = {"origin": BASE}
+SUGAR = 12  # chapter 1's segment "And the sugar?"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    book = copy_book(STUDIO_BOOK, tmp_path / "studio-book")
+    return open_workspace(StudioConfig(book, tmp_path / "out", None, tmp_path / "voices", jobs=2))
+
+
+@pytest.fixture
+def client(workspace) -> TestClient:
+    c = TestClient(create_app(workspace, TOKEN, PORT), base_url=BASE)
+    assert c.get(f"/?token={TOKEN}").status_code == 200  # sets the cookie, as the printed link does
+    return c
+
+
+def script_file(ws, index: int = 1) -> Path:
+    return ws.book_dir / "script" / f"{ws.chapter(index).slug}.json"
+
+
+def segment(ws, index: int, i: int) -> dict:
+    return json.loads(script_file(ws, index).read_text(encoding="utf-8"))["segments"][i]
+
+
+def test_open_writes_the_scripts_and_the_voice_map_the_cli_reads(workspace):
+    assert script_file(workspace, 1).is_file() and script_file(workspace, 2).is_file()
+    assert set(load_voice_map(workspace.voices_path).speakers) == {"Anna", "Tom"}
+    assert segment(workspace, 1, SUGAR)["text"] == "And the sugar?"
+
+
+def test_book_and_chapter_views(client):
+    book = client.get("/api/book").json()
+    assert book["title"] == "Two Cups"
+    assert [(c["index"], c["lines"], c["rendered"]) for c in book["chapters"]] == [(1, 5, False), (2, 2, False)]
+    assert book["speakers"] == ["Tom", "Anna"]
+    lines = client.get("/api/chapters/1").json()["lines"]
+    sugar = lines[SUGAR]
+    assert (sugar["kind"], sugar["speaker"], sugar["rule"], sugar["start_ms"]) == ("dialogue", "Tom", "turn-taking", None)
+    assert lines[1]["kind"] == "narration" and lines[1]["speaker"] is None
+
+
+def test_a_speaker_change_lands_in_the_script_file_and_undo_puts_it_back(client, workspace):
+    before = script_file(workspace).read_bytes()
+    r = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Anna"}, headers=OWN)
+    assert r.status_code == 200, r.text
+    assert r.json()["lines"][SUGAR]["speaker"] == "Anna"
+    seg = segment(workspace, 1, SUGAR)
+    assert (seg["speaker"], seg["rule"], seg["confidence"], seg["auto_speaker"]) == ("Anna", "user", 1.0, "Tom")
+    # The file stays one the CLI reads: render and script use the correction.
+    assert read_script_file(script_file(workspace)).script.segments[SUGAR].speaker == "Anna"
+    assert client.get("/api/book").json()["can_undo"]
+    r = client.post("/api/undo", headers=OWN)
+    assert r.status_code == 200 and "speaker Anna" in r.json()["undone"]
+    assert script_file(workspace).read_bytes() == before
+    assert client.post("/api/undo", headers=OWN).json() == {"error": "nothing to undo"}
+
+
+def test_a_new_name_and_narration_and_back_to_dialogue(client, workspace):
+    assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "  Mrs  Green "}, headers=OWN).status_code == 200
+    assert segment(workspace, 1, SUGAR)["speaker"] == "Mrs Green"
+    assert "Mrs Green" in client.get("/api/book").json()["speakers"]
+    assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"kind": "narration"}, headers=OWN).status_code == 200
+    seg = segment(workspace, 1, SUGAR)
+    assert (seg["kind"], seg["speaker"], seg["rule"]) == ("narration", None, "user")
+    r = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"kind": "dialogue"}, headers=OWN)
+    assert r.status_code == 200 and segment(workspace, 1, SUGAR)["speaker"] == "Tom"  # its automatic speaker
+    for _ in range(3):
+        client.post("/api/undo", headers=OWN)
+    assert segment(workspace, 1, SUGAR)["rule"] == "turn-taking"
+
+
+def test_rename_and_merge_are_aliases_in_the_voice_map_with_its_comments_kept(client, workspace):
+    path = workspace.voices_path
+    path.write_text("# my own note about the cast\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    before = path.read_bytes()
+    r = client.post("/api/characters/merge", json={"old": "Tom", "new": "Thomas"}, headers=OWN)
+    assert r.status_code == 200, r.text
+    text = path.read_text(encoding="utf-8")
+    assert "# my own note about the cast" in text and "# narrate voice map" in text
+    cast = load_voice_map(path)
+    assert cast.canonical("Tom") == "Thomas" and "Tom" not in cast.speakers
+    assert cast.speakers["Thomas"].voice == "en-us+m3"  # a rename keeps the voice
+    assert client.get("/api/chapters/1").json()["lines"][SUGAR]["speaker"] == "Thomas"
+    # Merging Anna into Thomas: one voice for both, Tom still an alias.
+    assert client.post("/api/characters/merge", json={"old": "Anna", "new": "Thomas"}, headers=OWN).status_code == 200
+    cast = load_voice_map(path)
+    assert cast.aliases == {"Tom": "Thomas", "Anna": "Thomas"} and list(cast.speakers) == ["Thomas"]
+    client.post("/api/undo", headers=OWN)
+    client.post("/api/undo", headers=OWN)
+    assert path.read_bytes() == before
+
+
+def test_voice_edits_keep_comments_and_previews_are_wav(client, workspace):
+    path = workspace.voices_path
+    path.write_text(path.read_text(encoding="utf-8").replace('voice = "en-us+f3"', 'voice = "en-us+f3"  # bright'),
+                    encoding="utf-8")
+    body = {"speaker": "Anna", "engine": "espeak", "voice": "en-us+f2", "rate": 160, "pitch": 66}
+    r = client.put("/api/cast/voice", json=body, headers=OWN)
+    assert r.status_code == 200, r.text
+    row = next(r for r in r.json()["rows"] if r["speaker"] == "Anna")
+    assert (row["voice"], row["rate"], row["pitch"]) == ("en-us+f2", 160, 66)
+    text = path.read_text(encoding="utf-8")
+    assert "# narrate voice map" in text and 'gender = "female"' in text
+    assert load_voice_map(path).speakers["Anna"].voice == "en-us+f2"
+    narrator = {"speaker": None, "engine": "espeak", "voice": "en-gb-x-rp+m3", "rate": 150, "pitch": 50}
+    assert client.put("/api/cast/voice", json=narrator, headers=OWN).status_code == 200
+    assert load_voice_map(path).narrator.voice == "en-gb-x-rp+m3"
+    wav = client.get("/api/cast/preview", params={"speaker": "Anna"})
+    assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+    with wave.open(BytesIO(wav.content)) as w:
+        assert w.getnframes() / w.getframerate() > 0.5
+
+
+def test_a_line_not_rendered_is_synthesized_on_demand(client):
+    r = client.get(f"/api/chapters/1/lines/{SUGAR}/audio")
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    with wave.open(BytesIO(r.content)) as w:
+        assert 0.3 < w.getnframes() / w.getframerate() < 3
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), [
+    ("PUT", "/api/chapters/9/lines/0", {"speaker": "Anna"}, "no chapter 9"),
+    ("PUT", "/api/chapters/1/lines/999", {"speaker": "Anna"}, "has no line 999"),
+    ("PUT", f"/api/chapters/1/lines/{SUGAR}", {"speaker": "   "}, "cannot be empty"),
+    ("PUT", f"/api/chapters/1/lines/{SUGAR}", {"speaker": "x" * 200}, "at most"),
+    ("PUT", f"/api/chapters/1/lines/{SUGAR}", {"speakr": "Anna"}, "unknown field"),
+    ("PUT", f"/api/chapters/1/lines/{SUGAR}", {"kind": "song"}, 'kind must be "dialogue" or "narration"'),
+    ("PUT", f"/api/chapters/1/lines/{SUGAR}", [1, 2], "must be a JSON object"),
+    ("POST", "/api/characters/merge", {"old": "Tom"}, 'give "old" and "new"'),
+    ("POST", "/api/characters/merge", {"old": "Tom", "new": "Tom"}, "the same speaker"),
+    ("PUT", "/api/cast/voice", {"speaker": "Anna", "voice": "nope", "rate": 170, "pitch": 50}, "unknown espeak voice"),
+    ("PUT", "/api/cast/voice", {"speaker": "Anna", "voice": "en", "rate": "fast", "pitch": 50}, "whole number"),
+    ("POST", "/api/render", {"chapters": [7]}, "no chapter 7"),
+])
+def test_bad_requests_get_400_with_a_clear_message_and_change_nothing(client, workspace, method, path, body, message):
+    files = [script_file(workspace, 1), script_file(workspace, 2), workspace.voices_path]
+    before = [p.read_bytes() for p in files]
+    r = client.request(method, path, json=body, headers=OWN)
+    assert r.status_code == 400, r.text
+    assert message in r.json()["error"]
+    assert [p.read_bytes() for p in files] == before
+
+
+def test_a_body_that_is_not_json_is_400(client):
+    r = client.put(f"/api/chapters/1/lines/{SUGAR}", content=b"{speaker: Anna", headers=OWN)
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+
+
+# -- who may talk to the studio ---------------------------------------------------------------
+
+def test_the_token_is_required_once_then_a_cookie_or_header(workspace):
+    c = TestClient(create_app(workspace, TOKEN, PORT), base_url=BASE)
+    assert c.get("/").status_code == 401
+    assert c.get("/api/book").status_code == 401
+    assert c.get("/api/book?token=wrong").status_code == 401
+    assert c.get("/api/book", headers={"x-studio-token": "wrong"}).status_code == 401
+    assert c.get("/api/book", headers={"x-studio-token": TOKEN}).status_code == 200
+    r = c.get(f"/?token={TOKEN}")
+    assert r.status_code == 200 and "narrate studio" in r.text
+    assert f"narrate-studio-{PORT}={TOKEN}" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    assert c.get("/api/book").status_code == 200  # the cookie from now on
+    c.cookies.clear()
+    assert c.get("/api/book").status_code == 401
+
+
+@pytest.mark.parametrize("host", ["evil.example:8765", "evil.example", "127.0.0.1:9999", "192.168.1.5:8765",
+                                  "127.0.0.1.evil.example:8765", ""])
+def test_a_foreign_host_is_refused_even_with_the_token(client, host):
+    r = client.get(f"/api/book?token={TOKEN}", headers={"host": host})
+    assert r.status_code == 403 and "Host" in r.json()["error"]
+
+
+@pytest.mark.parametrize("host", ["localhost:8765", "[::1]:8765", "127.0.0.1:8765"])
+def test_loopback_names_with_the_port_are_served(client, host):
+    r = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Anna"},
+                   headers={"host": host, "origin": f"http://{host}"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("origin", [None, "http://evil.example", "null", "http://localhost:8765",
+                                    "https://127.0.0.1:8765", "http://127.0.0.1:9999"])
+def test_writes_need_the_studio_s_own_origin(client, workspace, origin):
+    before = script_file(workspace).read_bytes()
+    headers = {"origin": origin} if origin else {}
+    r = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Anna"}, headers=headers)
+    assert r.status_code == 403 and "Origin" in r.json()["error"]
+    assert client.post("/api/undo", headers=headers).status_code == 403
+    assert client.post("/api/render", json={}, headers=headers).status_code == 403
+    assert script_file(workspace).read_bytes() == before
+
+
+@pytest.mark.parametrize("path", ["/static/..%2f..%2fworkspace.py", "/static/../app.py", "/static/%2e%2e/api.py",
+                                  "/static/index.html", "/static/__init__.py", "/api/chapters/..%2f..%2fetc/audio",
+                                  "/../../pyproject.toml", "/api/chapters/1/lines/-1/audio"])
+def test_no_file_outside_the_studio_s_own_is_served(client, path):
+    r = client.get(path)
+    assert r.status_code in (400, 404), (path, r.status_code)
+    assert b"import" not in r.content and b"[project]" not in r.content
+
+
+def test_book_json_cannot_point_the_audio_route_outside_the_book(client, workspace, tmp_path):
+    secret = tmp_path / "secret.mp3"
+    secret.write_bytes(b"not for the browser")
+    workspace.book_dir.mkdir(parents=True, exist_ok=True)
+    (workspace.book_dir / "book.json").write_text(json.dumps({"chapters": [
+        {"index": 1, "title": "Chapter 1", "file": "../../secret.mp3", "segments": []},
+        {"index": 2, "title": "Chapter 2", "file": str(secret), "segments": []}]}), encoding="utf-8")
+    for index in (1, 2):
+        r = client.get(f"/api/chapters/{index}/audio")
+        assert r.status_code == 404 and b"not for the browser" not in r.content
+
+
+def test_static_files_are_served(client):
+    page = client.get("/")
+    assert "studio.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]  # nothing from elsewhere, no framing
+    js = client.get("/static/studio.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/studio.css").status_code == 200
+
+
+# -- render -------------------------------------------------------------------------------------
+
+def test_render_from_the_page_renders_the_chosen_chapter_and_lines_get_their_times(client, workspace):
+    r = client.post("/api/render", json={"chapters": [2]}, headers=OWN)
+    assert r.status_code == 202, r.text
+    client.app.state.renderer.wait(120)
+    state = client.get("/api/render").json()
+    assert (state["running"], state["error"], state["rendered"]) == (False, None, [2])
+    assert client.post("/api/render", json={"chapters": [2]}, headers=OWN).status_code == 202  # unchanged: skipped
+    client.app.state.renderer.wait(120)
+    assert client.get("/api/render").json()["rendered"] == []
+    assert state["progress"]["2"]["status"] == "done"
+    chapters = client.get("/api/book").json()["chapters"]
+    assert [(c["rendered"], c["stale"]) for c in chapters] == [(False, False), (True, False)]
+    lines = [ln for ln in client.get("/api/chapters/2").json()["lines"] if ln["words"]]
+    assert all(ln["start_ms"] is not None and ln["fresh"] for ln in lines)
+    assert client.get("/api/chapters/2/audio").headers["content-type"] == "audio/mpeg"
+    anna = next(ln for ln in lines if ln["speaker"] == "Anna")
+    client.put(f"/api/chapters/2/lines/{anna['i']}", json={"speaker": "Tom"}, headers=OWN)
+    assert client.get("/api/book").json()["chapters"][1]["stale"]
+    assert not client.get("/api/chapters/2").json()["lines"][anna["i"]]["fresh"]
+    client.post("/api/undo", headers=OWN)
+    assert not client.get("/api/book").json()["chapters"][1]["stale"]
+    # A change of pitch alone waits for a render too (book.json names voices, not their pitch).
+    body = {"speaker": "Anna", "engine": "espeak", "voice": "en-us+f3", "rate": 175, "pitch": 80}
+    assert client.put("/api/cast/voice", json=body, headers=OWN).status_code == 200
+    assert [c["stale"] for c in client.get("/api/book").json()["chapters"]] == [False, True]
+    r = client.post("/api/render", json={}, headers=OWN)
+    assert r.status_code == 202 and r.json()["chapters"] == [1, 2]  # chapter 1 was never rendered
+    assert client.post("/api/render", json={}, headers=OWN).json() == {
+        "error": "a render is already running; wait for it to finish"}
+    client.app.state.renderer.wait(120)
+    assert client.get("/api/render").json()["rendered"] == [1, 2]
+    assert not any(c["stale"] for c in client.get("/api/book").json()["chapters"])
