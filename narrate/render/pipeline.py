@@ -18,11 +18,11 @@ from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
 from ..voices.synth import CLIP_FORMAT
+from . import wholebook
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
 from .options import RenderOptions, acx_options
-from . import wholebook
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import plan_chapter
 
@@ -154,7 +154,7 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     return voices
 
 
-AUDIO_FORMAT = "audio-1"
+AUDIO_FORMAT = "audio-2"
 """Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
 encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
 
