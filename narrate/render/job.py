@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import secrets
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
+from ..audio.mp3frames import COPY_CHUNK
 from ..audio.stitch import Pacing
-from ..errors import EngineError
+from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
 from ..voices.synth import ClipCache, clip_keys, default_cache_dir
 from .options import RenderOptions
@@ -126,13 +129,23 @@ def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> d
     maker = PieceMaker(cache, memo, settings)
     gain_db = chapter_gain(spoken, maker, settings)
     rate = opts.sample_rate
-    with atomic_path(job.path) as tmp:
-        placed, total_samples = write_chapter(tmp, spoken, maker, settings, gain_db)
+    # The frames go to a file of their own first: the tag, written before them once the timeline is
+    # known, then needs no rewrite of a file that may hold hours of audio.
+    frames_path = job.path.parent / f".{job.path.name}.{secrets.token_hex(4)}.frames.part"
+    try:
+        placed, total_samples = write_chapter(frames_path, spoken, maker, settings, gain_db)
         duration_ms = _ms(total_samples, rate)
         scenes = [_ms(p.start, rate) - settings.pacing.before(p.line) // 2
                   for p in placed if p.line.pause_before == "scene"]
         sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
-        save_id3(build_tags(job.tags, sections, duration_ms), tmp)
+        with atomic_path(job.path) as tmp:
+            save_id3(build_tags(job.tags, sections, duration_ms), tmp)
+            with open(tmp, "ab") as out, open(frames_path, "rb") as frames:
+                shutil.copyfileobj(frames, out, COPY_CHUNK)
+    except OSError as exc:
+        raise ExportError(f"{job.path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        frames_path.unlink(missing_ok=True)
     size = job.path.stat().st_size
     if job.prune_cache:
         cache.prune()

@@ -157,7 +157,8 @@ class ClipCache:
                 fh.write(data)
             os.replace(tmp, path)
         except OSError as exc:
-            log.warning("clip cache %s cannot be written (%s); pieces are not kept for the next render", self.root,
+            # Worded as put() words it, so the warning every clip and piece repeats is said once.
+            log.warning("clip cache %s cannot be written (%s); clips are not kept for the next render", self.root,
                         exc.strerror or exc)
             return False
         return True
