@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from .audio.check import check_file
     from .audio.export import Encoding
     from .audio.loudness import LoudnessTarget
-    from .audio.stitch import Pacing
+    from .audio.settings import Pacing
     from .publish.feed import write_feed
     from .publish.serve import serve
     from .render.job import Progress

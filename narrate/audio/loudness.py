@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from .kweight import KWeighter, k_weight
+from .settings import LoudnessTarget
 from .values import FULL_SCALE, AudioSegment, from_samples, samples
 
 BLOCK_S = 0.4
@@ -156,18 +156,6 @@ def limit(y: np.ndarray, ceiling: float) -> np.ndarray:
         room = ceiling - knee
         y[over] = np.sign(v) * (knee + room * np.tanh((np.abs(v) - knee) / room))
     return y
-
-
-@dataclass(frozen=True)
-class LoudnessTarget:
-    """Where a chapter's level should land."""
-
-    lufs: float | None = -19.0
-    """Integrated loudness target; None to aim at `rms_db` instead."""
-    rms_db: float | None = None
-    """Whole-file RMS target in dBFS (the ACX rule), used when `lufs` is None."""
-    peak_db: float = -1.5
-    """Sample peak ceiling in dBFS."""
 
 
 def normalize_samples(x: np.ndarray, rate: int, target: LoudnessTarget) -> np.ndarray:

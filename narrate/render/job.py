@@ -11,15 +11,18 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
 from ..audio.mp3frames import COPY_CHUNK
-from ..audio.stitch import Pacing
+from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
 from ..voices.synth import ClipCache, clip_keys, default_cache_dir
+
+if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
+    from .pieces import PlacedLine, Spoken
 from .options import RenderOptions
-from .pieces import PieceMaker, PlacedLine, Settings, Spoken, chapter_gain, write_chapter
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,8 @@ def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, c
                stats: dict, memo: dict) -> Spoken:
     """One line's sentence clips (cache keys) and the line as spoken: with the narrator's voice if its
     own failed and the options allow that fallback."""
+    from .pieces import Spoken
+
     try:
         return Spoken(line, tuple(clip_keys(line.text, line.voice, cache, stats, memo)))
     except EngineError as exc:
@@ -113,6 +118,8 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
 
 
 def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> dict:
+    from .pieces import PieceMaker, Settings, chapter_gain, write_chapter
+
     opts = job.options
     stats: dict = {}
     memo: dict = {}

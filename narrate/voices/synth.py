@@ -10,12 +10,14 @@ import tempfile
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..audio.loudness import level_clip
-from ..audio.values import AudioSegment, conform, trim
 from ..errors import NarrateError
 from ..model import Voice
 from .engines import get_engine
+
+if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
+    from ..audio.values import AudioSegment
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ class ClipCache:
             pass
 
     def get(self, key: str) -> AudioSegment | None:
+        from ..audio.values import AudioSegment
+
         path = self._path(key)
         try:
             with wave.open(str(path), "rb") as w:
@@ -211,6 +215,9 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
 
     `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it.
     """
+    from ..audio.loudness import level_clip
+    from ..audio.values import conform, trim
+
     engine = get_engine(voice.engine)
     if fingerprint is None:
         fingerprint = engine.fingerprint(voice)
@@ -260,6 +267,8 @@ def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = No
 def synthesize_text(text: str, voice: Voice, frame_rate: int, cache: ClipCache | None = None,
                     stats: dict | None = None) -> list[AudioSegment]:
     """One clip per sentence of `text` at `frame_rate`, trimmed of engine silence and levelled."""
+    from ..audio.values import conform
+
     fingerprint = get_engine(voice.engine).fingerprint(voice)  # once: piper's looks up package metadata
     clips = []
     for sentence in sentences(text):
