@@ -89,3 +89,24 @@ def copy_frames(src: BinaryIO, dst: BinaryIO) -> tuple[int, int]:
 
 def _is_header(data: bytes) -> bool:
     return data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and (data[1] >> 3) & 3 != 1 and (data[1] >> 1) & 3 == 1
+
+
+def iter_file_frames(src: BinaryIO) -> Iterator[Frame]:
+    """iter_frames over an open file, a chunk at a time (offsets are relative to each chunk)."""
+    head = src.read(10)
+    start = audio_start(head)
+    buf = head[start:] if start <= len(head) else b""
+    if start > len(head):
+        src.seek(start)
+    while True:
+        more = src.read(COPY_CHUNK)
+        buf += more
+        used = 0
+        for frame in iter_frames(buf):
+            if frame.offset + frame.length > len(buf):
+                break
+            yield frame
+            used = frame.offset + frame.length
+        buf = buf[used:]
+        if not more or (len(buf) >= 4 and not _is_header(buf)):
+            return

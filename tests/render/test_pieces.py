@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -215,3 +214,44 @@ def test_a_ten_hour_chapter_renders_in_bounded_memory(tmp_path):
     assert int(peak_kb) / 1024 <= 300, res.stdout
     x_size = (tmp_path / "01.mp3").stat().st_size
     assert x_size > 9.5 * 3600 * 64000 / 8 * 0.95
+
+
+HUGE_PARAGRAPH_SCRIPT = r"""
+import resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import numpy as np
+from fake_engine import FakeEngine, RATE
+from narrate.audio.values import from_samples
+from narrate.voices.engines import register_engine
+from narrate.render.pipeline import RenderOptions, render_book
+
+class Ticks(FakeEngine):
+    name = "ticks"
+    def synthesize(self, text, voice):  # 5 ms of tone per word: hours of text in minutes of audio
+        t = np.arange(int(RATE * 0.005) * len(text.split())) / RATE
+        return from_samples(0.3 * 32767 * np.sin(2 * np.pi * 300 * t), RATE)
+
+register_engine("ticks", Ticks)
+tmp = Path(sys.argv[2])
+book = tmp / "huge"
+book.mkdir()
+sentence = "The wind was cold and the road was long, said nobody at all. "
+(book / "01.txt").write_text("Chapter 1\n\n" + sentence * (5 * 1024 * 1024 // len(sentence)), encoding="utf-8")
+(tmp / "v.toml").write_text('[narrator]\nengine = "ticks"\nvoice = "low"\n', encoding="utf-8")
+t = time.time()
+result = render_book(book, RenderOptions(out_dir=tmp / "out", voices_path=tmp / "v.toml", jobs=1,
+                                         cache_dir=tmp / "cache"))
+print(result.manifest["chapters"][0]["duration_ms"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      round(time.time() - t, 1))
+"""
+
+
+def test_a_five_megabyte_paragraph_renders(tmp_path):
+    """A 5 MB file of one paragraph renders (no MemoryError), in bounded memory."""
+    res = subprocess.run([sys.executable, "-c", HUGE_PARAGRAPH_SCRIPT, str(ROOT / "tests"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    duration_ms, peak_kb, _ = res.stdout.split()
+    assert int(duration_ms) > 3600 * 1000
+    assert int(peak_kb) / 1024 <= 300, res.stdout
