@@ -10,7 +10,7 @@ from .errors import EngineError, ExportError, InputError, NarrateError, RenderEr
 from .model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, Voice, VoiceMap
 
 # Everything beyond the data model is imported on first use, so `import narrate` (and `narrate
-# --help`) stays light: rendering pulls in numpy, scipy and the encoder.
+# --help`) stays light: rendering pulls in numpy, pydub and the encoder.
 _LAZY = {
     "load_book": "text.reader",
     "read_text": "text.reader",

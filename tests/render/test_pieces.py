@@ -255,3 +255,25 @@ def test_a_five_megabyte_paragraph_renders(tmp_path):
     duration_ms, peak_kb, _ = res.stdout.split()
     assert int(duration_ms) > 3600 * 1000
     assert int(peak_kb) / 1024 <= 300, res.stdout
+
+
+NOOP_SCRIPT = (
+    "import sys\nfrom pathlib import Path\nfrom narrate.render.pipeline import RenderOptions, render_book\n"
+    "r = render_book(Path(sys.argv[1]), RenderOptions(out_dir=Path(sys.argv[2]), jobs=1))\n"
+    "heavy = [m for m in ('numpy', 'pydub', 'lameenc', 'scipy', 'narrate.attribution.attribute') if m in sys.modules]\n"
+    "print(len(r.rendered), *heavy)\n"
+)
+
+
+def test_a_render_with_nothing_to_do_loads_no_audio_code_and_does_not_attribute(tmp_path):
+    import os
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01.txt").write_text('Chapter 1\n\n"Hello," said Ann. It was late.\n', encoding="utf-8")
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(tmp_path / "cache"))
+    runs = [subprocess.run([sys.executable, "-c", NOOP_SCRIPT, str(book), str(tmp_path / "out")], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=300) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr[-2000:]
+    assert runs[0].stdout.split()[0] == "1"
+    assert runs[1].stdout.split() == ["0"]
