@@ -7,9 +7,10 @@ from functools import lru_cache
 
 import numpy as np
 
-IR_S = 0.25
+IR_S = 0.12
 """Impulse response kept, in seconds. The slowest part is the 38 Hz high-pass (a double pole at
-r = 0.989 per sample at 22.05 kHz): after 0.25 s its tail is below 1e-20 of its start."""
+r = 0.989 per sample at 22.05 kHz): after 0.12 s its tail is below 1e-8 of its start, and what is
+cut carries under 1e-14 of the energy."""
 BLOCK = 1 << 16  # samples filtered per FFT when streaming
 
 
@@ -47,13 +48,30 @@ def impulse_response(rate: int) -> np.ndarray:
     return np.fft.irfft(h, n)[:int(IR_S * rate)]
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _spectrum(rate: int, nfft: int) -> np.ndarray:
     return np.fft.rfft(impulse_response(rate), nfft)
 
 
+_GRAIN = 4096
+
+
+@lru_cache(maxsize=4096)
 def _nfft(n: int) -> int:
-    return 1 << math.ceil(math.log2(max(2, n)))
+    """A fast FFT length >= n: a power of two below 4096, else 4096 times a number with no prime factor
+    above 5 (FFTs of such lengths are fast, and few enough lengths that their filter spectra stay cached)."""
+    if n <= _GRAIN:
+        return 1 << math.ceil(math.log2(max(2, n)))
+    need = math.ceil(n / _GRAIN)
+    k = need
+    while True:
+        m = k
+        for p in (2, 3, 5):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return k * _GRAIN
+        k += 1
 
 
 def k_weight(x: np.ndarray, rate: int, tail: bool = False) -> np.ndarray:

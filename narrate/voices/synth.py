@@ -88,6 +88,7 @@ class ClipCache:
 
     root: Path
     max_bytes: int = field(default_factory=default_cache_bytes)
+    _made: set = field(default_factory=set, repr=False, compare=False)
 
     @staticmethod
     def key(voice: Voice, text: str, fingerprint: str) -> str:
@@ -155,7 +156,9 @@ class ClipCache:
         """Store bytes atomically; False (with a warning) when the cache cannot be written."""
         path = self._blob_path(kind, key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:  # a folder made once per render, not once per piece
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
