@@ -126,6 +126,22 @@ def profile(x: np.ndarray, rate: int) -> Profile:
     return Profile(int(x.size), float(np.abs(x).max()), k, e)
 
 
+def limited_profile(unity: Profile, x: np.ndarray, rate: int, gain: float, ceiling: float) -> Profile:
+    """The profile of `x` (whose profile is `unity`) gained and limited, without filtering it again.
+
+    The limiter only flattens the highest peaks, so each frame's K-weighted energy is taken to
+    change as its plain energy does (see tests/render/test_pieces.py for how close that comes).
+    """
+    spf = frame_samples(rate)
+    y = levelled(x, gain, ceiling)
+    e = _per_frame(y, spf)
+    e = np.pad(e, (0, unity.e.size - e.size))
+    base = unity.e * gain * gain
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(base > 0, e / base, 1.0)
+    return Profile(unity.samples, float(np.abs(y).max()) if y.size else 0.0, unity.k * gain * gain * ratio, e)
+
+
 def levelled(x: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
     """Float samples `x` gained and soft-limited under `ceiling` (full scale 1.0): what a piece holds."""
     return limit(x * gain, ceiling)

@@ -20,6 +20,7 @@ from ..audio.pieces import (
     frame_samples,
     gated_lufs,
     levelled,
+    limited_profile,
     predicted_frames,
     profile,
     rms_db,
@@ -118,7 +119,7 @@ class PieceMaker:
         pkey = _key("limited", key, self.s.rate, f"{gain_db:.1f}", self.ceiling)
         lim = self._load(pkey)
         if lim is None:
-            lim = profile(levelled(self.pcm(key), gain, self.ceiling), self.s.rate)
+            lim = limited_profile(prof, self.pcm(key), self.s.rate, gain, self.ceiling)
             self.cache.put_blob("profiles", pkey, lim.to_bytes())
         return lim
 
