@@ -294,18 +294,23 @@ def retag_mp3(source: Path, dest: Path, tags: Tags, sections: list[Section], dur
 
     `dest` may be `source`. Tags are not audio: a new track total, title or cover needs no re-encoding.
     """
-    from .mp3frames import audio_start
+    import shutil
 
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise ExportError(f"{source}: cannot read ({exc.strerror})") from None
+    from .mp3frames import COPY_CHUNK, audio_start
+
     id3 = build_tags(tags, sections, duration_ms)
     try:
-        with atomic_path(dest) as tmp:
-            tmp.write_bytes(data[audio_start(data):])
-            del data
+        src = open(source, "rb")
+    except OSError as exc:
+        raise ExportError(f"{source}: cannot read ({exc.strerror})") from None
+    try:
+        with src, atomic_path(dest) as tmp:
+            # The new tag first, then the audio copied a chunk at a time: no file-sized buffer, and
+            # no rewrite of the file to make room for the tag.
             save_id3(id3, tmp)
+            src.seek(audio_start(src.read(10)))
+            with open(tmp, "ab") as out:
+                shutil.copyfileobj(src, out, COPY_CHUNK)
     except OSError as exc:
         raise ExportError(f"{dest}: cannot write ({exc.strerror})") from None
     return dest.stat().st_size
