@@ -36,6 +36,8 @@ from ..voices.synth import ClipCache
 GAIN_STEP_DB = 0.1
 """The chapter gain's grid: a small change elsewhere in a chapter usually leaves its gain, and so
 every other piece's cache key, as it was."""
+HELD_BYTES = 48 << 20
+"""Clip samples kept in memory between a chapter's passes: a bound, whatever the chapter's length."""
 KNEE = 0.8  # the limiter's knee, as a fraction of its ceiling (audio.loudness.limit)
 
 
@@ -90,13 +92,24 @@ class PieceMaker:
         self.encoded = 0
         self.reused = 0
         self.enc_id = (s.encoding.bitrate_kbps, s.encoding.quality, s.rate)
+        self.held: dict[str, np.ndarray] = {}
+        self.held_bytes = 0
 
     def pcm(self, key: str) -> np.ndarray:
+        """The clip's samples at the chapter's rate, float, full scale 1.0."""
+        if key in self.held:
+            return self.held[key].astype(np.float64)
         clip = self.memo.get(key) or self.cache.get(key)
         if clip is None:
             raise NarrateError(f"clip {key[:12]} vanished from the cache {self.cache.root} during the render; "
                                "run the render again")
-        return samples(conform(clip, self.s.rate)).astype(np.float64) / FULL_SCALE
+        x = samples(conform(clip, self.s.rate)).astype(np.float32) / np.float32(FULL_SCALE)
+        # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips are kept
+        # between them (a chapter of some minutes); beyond that, they are read again.
+        if self.held_bytes + x.nbytes <= HELD_BYTES:
+            self.held[key] = x
+            self.held_bytes += x.nbytes
+        return x.astype(np.float64)
 
     def profile(self, key: str) -> Profile:
         """The clip's profile at unity gain (before the limiter)."""
