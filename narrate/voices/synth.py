@@ -149,7 +149,12 @@ class ClipCache:
         """Bytes stored under `kind` (e.g. "pieces": encoded MP3 frames) and `key`, or None."""
         try:
             return self._blob_path(kind, key).read_bytes()
-        except OSError:
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # Worded as get() words it, so the warning is said once (a cache folder that is a file).
+            log.warning("clip cache %s cannot be read (%s); clips are synthesized again", self.root,
+                        exc.strerror or exc)
             return None
 
     def put_blob(self, kind: str, key: str, data: bytes) -> bool:
