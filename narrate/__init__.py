@@ -10,7 +10,7 @@ from .errors import DownloadError, EngineError, ExportError, InputError, Narrate
 from .model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, Voice, VoiceMap
 
 # Everything beyond the data model is imported on first use, so `import narrate` (and `narrate
-# --help`) stays light: rendering pulls in numpy, scipy and the encoder.
+# --help`) stays light: rendering pulls in numpy, pydub and the encoder.
 _LAZY = {
     "load_book": "text.reader",
     "read_text": "text.reader",
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from .audio.check import check_file
     from .audio.export import Encoding
     from .audio.loudness import LoudnessTarget
-    from .audio.stitch import Pacing
+    from .audio.settings import Pacing
     from .publish.feed import write_feed
     from .publish.serve import serve
     from .render.job import Progress

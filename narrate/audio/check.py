@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, NarrateError
-from .mp3frames import iter_frames
+from .mp3frames import iter_file_frames
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ DIGITAL_SILENCE_DB = -100.0
 """A noise floor this low is digital silence (16-bit quantization noise alone is about -101 dB):
 ACX asks for the room's own tone in pauses, not gaps of nothing."""
 _OVERSAMPLE = 4
-_PEAK_CHUNK = 1 << 18
+_PAD = 64
 
 @dataclass(frozen=True)
 class Measurements:
@@ -137,31 +136,131 @@ def default_rules(m: Measurements, target_lufs: float = DEFAULT_TARGET_LUFS,
 
 
 def measure_file(path: Path) -> Measurements:
-    """Decode an MP3 in-process and measure it; InputError if it is not a readable MP3."""
+    """Decode an MP3 in-process, a block at a time, and measure it; InputError if it is not a readable MP3."""
     path = Path(path)
     bitrate_kbps, mode = _mp3_format(path)
-    samples, rate = _decode(path)
-    channels = samples.shape[1]
-    energy, block = _block_energy(samples, rate)
-    total = float(np.sum(np.square(samples, dtype=np.float64)))
-    rms_db = _db_power(total / max(1, samples.size))
+    meter = _stream(path)
+    rate, channels = meter.rate, meter.channels
+    energy = np.asarray(meter.energy, dtype=np.float64)
+    rms_db = _db_power(meter.total / max(1, meter.frames * channels))
+    block = max(1, round(rate * _BLOCK_S))
     noise_floor_db = _noise_floor(energy, block * channels, rms_db)
-    head_s, tail_s = _room_tone(energy, block * channels, noise_floor_db, len(samples) / rate)
-    sample_peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    head_s, tail_s = _room_tone(energy, block * channels, noise_floor_db, meter.frames / rate)
     return Measurements(
-        duration_s=len(samples) / rate,
+        duration_s=meter.frames / rate,
         sample_rate=rate,
         channels=channels,
         bitrate_kbps=bitrate_kbps,
         bitrate_mode=mode,
-        integrated_lufs=_loudness(samples, rate),
+        integrated_lufs=meter.loudness(),
         rms_db=rms_db,
-        peak_db=_db_amplitude(max(sample_peak, _true_peak(samples))),
-        sample_peak_db=_db_amplitude(sample_peak),
+        peak_db=_db_amplitude(max(meter.sample_peak, meter.true_peak)),
+        sample_peak_db=_db_amplitude(meter.sample_peak),
         noise_floor_db=noise_floor_db,
         head_s=head_s,
         tail_s=tail_s,
     )
+
+
+STREAM_FRAMES = 1 << 16
+"""Frames decoded at a time: memory stays at a block, whatever the length of the file."""
+
+
+class FrameMeter:
+    """Loudness, RMS, peaks and 10 ms block energies of a signal fed a block at a time."""
+
+    def __init__(self, rate: int, channels: int) -> None:
+        from .kweight import KWeighter
+
+        self.rate, self.channels = rate, channels
+        self.frames = 0
+        self.total = 0.0
+        self.sample_peak = 0.0
+        self.true_peak = 0.0
+        self.energy: list[float] = []
+        self.block = max(1, round(rate * _BLOCK_S))
+        self.step = int(round(0.1 * rate))
+        self.subs: list[float] = []
+        self.weighters = [KWeighter(rate) for _ in range(channels)]
+        self._rest = np.zeros((0, channels), dtype=np.float32)  # samples short of a 10 ms block
+        self._krest = np.zeros(0)  # K-weighted power short of a 100 ms sub-block
+        self._context = np.zeros((0, channels), dtype=np.float32)  # the last samples, for the true peak
+
+    def add(self, x: np.ndarray) -> None:
+        """Feed samples shaped (frames, channels), float, full scale 1.0."""
+        if not x.size:
+            return
+        self.frames += len(x)
+        self.total += float(np.sum(np.square(x, dtype=np.float64)))
+        self.sample_peak = max(self.sample_peak, float(np.max(np.abs(x))))
+        self.true_peak = max(self.true_peak, self._peak(x))
+        joined = np.concatenate([self._rest, x])
+        n = len(joined) // self.block * self.block
+        sq = np.square(joined[:n].reshape(-1, self.block * self.channels), dtype=np.float64)
+        self.energy.extend(np.sum(sq, axis=1).tolist())
+        self._rest = joined[n:]
+        power = sum(np.square(w.feed(x[:, c].astype(np.float64))) for c, w in enumerate(self.weighters))
+        power = np.concatenate([self._krest, power])
+        m = len(power) // self.step * self.step
+        self.subs.extend(power[:m].reshape(-1, self.step).sum(axis=1).tolist())
+        self._krest = power[m:]
+
+    def _peak(self, x: np.ndarray) -> float:
+        from scipy.signal import resample_poly
+
+        # The last PAD samples of a block are measured with the next one, and PAD samples before them
+        # go along as context: the resampling filter's edge effects stay out of what is measured.
+        joined = np.concatenate([self._context, x])
+        lead = max(0, len(self._context) - _PAD)
+        up = resample_poly(joined, _OVERSAMPLE, 1, axis=0)
+        inner = up[lead * _OVERSAMPLE:max(lead, len(joined) - _PAD) * _OVERSAMPLE]
+        self._context = joined[-2 * _PAD:]
+        return float(np.max(np.abs(inner))) if inner.size else 0.0
+
+    def finish(self) -> None:
+        """Measure the true peak of the last samples held back as context."""
+        if len(self._context):
+            from scipy.signal import resample_poly
+
+            up = resample_poly(self._context, _OVERSAMPLE, 1, axis=0)
+            lead = max(0, len(self._context) - _PAD)
+            self.true_peak = max(self.true_peak, float(np.max(np.abs(up[lead * _OVERSAMPLE:]))))
+
+    def loudness(self) -> float:
+        """BS.1770 integrated loudness (LUFS) of everything fed; -inf for silence or under 0.4 s."""
+        sub = np.asarray(self.subs)
+        if sub.size < 4:
+            return -math.inf
+        csum = np.concatenate([[0.0], np.cumsum(sub)])
+        z = (csum[4:] - csum[:-4]) / (4 * self.step)
+        with np.errstate(divide="ignore"):
+            lk = -0.691 + 10 * np.log10(z)
+        z = z[lk >= -70.0]
+        if not z.size:
+            return -math.inf
+        relative = -0.691 + 10 * math.log10(z.mean()) - 10.0
+        with np.errstate(divide="ignore"):
+            gated = z[-0.691 + 10 * np.log10(z) > relative]
+        return -0.691 + 10 * math.log10(gated.mean()) if gated.size else -math.inf
+
+
+def _stream(path: Path) -> FrameMeter:
+    """Decode `path` block by block into a FrameMeter."""
+    import miniaudio
+
+    try:
+        info = miniaudio.get_file_info(str(path))
+        meter = FrameMeter(info.sample_rate, info.nchannels)
+        for chunk in miniaudio.stream_file(str(path), output_format=miniaudio.SampleFormat.FLOAT32,
+                                           nchannels=info.nchannels, sample_rate=info.sample_rate,
+                                           frames_to_read=STREAM_FRAMES):
+            meter.add(np.asarray(chunk, dtype=np.float32).reshape(-1, info.nchannels))
+    except miniaudio.MiniaudioError as exc:
+        raise InputError(f"{path}: cannot decode audio ({exc})") from exc
+    if not meter.frames:
+        raise InputError(f"{path}: contains no audio")
+    meter.finish()
+    return meter
 
 
 def _db_power(power: float) -> float:
@@ -184,7 +283,8 @@ def _mp3_format(path: Path) -> tuple[float, str]:
         raise InputError(f"{path}: not a readable MP3 file ({exc})") from exc
     mode = {mutagen.mp3.BitrateMode.CBR: "CBR", mutagen.mp3.BitrateMode.VBR: "VBR",
             mutagen.mp3.BitrateMode.ABR: "ABR"}.get(info.bitrate_mode, "unknown")
-    rates = _frame_bitrates(path.read_bytes())
+    with open(path, "rb") as fh:
+        rates = _frame_bitrates(fh)
     if len(rates) == 1 and mode in ("unknown", "CBR"):
         return float(next(iter(rates))), "CBR"
     if len(rates) > 1:
@@ -192,36 +292,12 @@ def _mp3_format(path: Path) -> tuple[float, str]:
     return info.bitrate / 1000, mode
 
 
-def _frame_bitrates(data: bytes) -> set[int]:
-    """Bitrates (kbps) of all MPEG Layer III frames; empty if the stream cannot be walked."""
+def _frame_bitrates(fh) -> set[int]:
+    """Bitrates (kbps) of all MPEG Layer III frames of an open file; empty if the stream cannot be walked."""
     try:
-        return {frame.kbps for frame in iter_frames(data)}
+        return {frame.kbps for frame in iter_file_frames(fh)}
     except ValueError:
         return set()  # free-format or invalid: cannot tell
-
-
-def _decode(path: Path) -> tuple[np.ndarray, int]:
-    """The whole file as float32 samples shaped (frames, channels), at its own sample rate."""
-    import miniaudio
-
-    try:
-        info = miniaudio.get_file_info(str(path))
-        decoded = miniaudio.decode_file(str(path), output_format=miniaudio.SampleFormat.FLOAT32,
-                                        nchannels=info.nchannels, sample_rate=info.sample_rate)
-    except miniaudio.MiniaudioError as exc:
-        raise InputError(f"{path}: cannot decode audio ({exc})") from exc
-    samples = np.asarray(decoded.samples, dtype=np.float32).reshape(-1, decoded.nchannels)
-    if not samples.size:
-        raise InputError(f"{path}: contains no audio")
-    return samples, decoded.sample_rate
-
-
-def _block_energy(samples: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
-    """Sum of squares per 10 ms block (all channels), and the block length in frames."""
-    block = max(1, round(rate * _BLOCK_S))
-    n = len(samples) // block * block
-    squares = np.square(samples[:n].reshape(-1, block * samples.shape[1]))
-    return np.sum(squares, axis=1, dtype=np.float64), block
 
 
 def _noise_floor(energy: np.ndarray, block_values: int, fallback_db: float) -> float:
@@ -243,35 +319,3 @@ def _room_tone(energy: np.ndarray, block_values: int, noise_floor_db: float,
     head = loud[0] * _BLOCK_S
     tail = max(0.0, duration_s - (loud[-1] + 1) * _BLOCK_S)
     return float(head), float(tail)
-
-
-def _loudness(samples: np.ndarray, rate: int) -> float:
-    try:
-        import pyloudnorm
-    except ImportError as exc:
-        raise NarrateError("loudness checks need pyloudnorm: pip install pyloudnorm") from exc
-    data = samples[:, 0] if samples.shape[1] == 1 else samples
-    if len(data) <= 0.4 * rate:
-        return -math.inf  # BS.1770 gating needs at least one 400 ms block
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore")
-        value = float(pyloudnorm.Meter(rate).integrated_loudness(data))
-    return value if math.isfinite(value) else -math.inf
-
-
-def _true_peak(samples: np.ndarray) -> float:
-    """Peak of the 4x oversampled signal, chunk by chunk to bound memory on long files."""
-    from scipy.signal import resample_poly
-
-    pad = 64
-    peak = 0.0
-    for ch in range(samples.shape[1]):
-        x = samples[:, ch]
-        for start in range(0, len(x), _PEAK_CHUNK):
-            lo, hi = max(0, start - pad), min(len(x), start + _PEAK_CHUNK + pad)
-            up = resample_poly(x[lo:hi], _OVERSAMPLE, 1)
-            # Drop the filter's edge effects; the overlap covers those samples from the neighbours.
-            inner = up[(start - lo) * _OVERSAMPLE:(min(len(x), start + _PEAK_CHUNK) - lo) * _OVERSAMPLE]
-            if inner.size:
-                peak = max(peak, float(np.max(np.abs(inner))))
-    return peak

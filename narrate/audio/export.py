@@ -9,12 +9,14 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import ExportError
-from .loudness import integrated_lufs
-from .values import AudioSegment
+
+if TYPE_CHECKING:  # numpy and pydub load only when audio is made: a render with nothing to do needs neither
+    import numpy as np
+
+    from .values import AudioSegment
 
 MAX_CHAPTER_TITLE = 48
 # LAME's encoder delay (576) plus the decoder's (529). lameenc writes no gapless-playback
@@ -94,6 +96,9 @@ LOSS_EXCERPTS = 3
 def mp3_loudness_loss(x: np.ndarray, frame_rate: int, enc: Encoding) -> float:
     """How many LU quieter mono int16 samples `x` will measure once encoded with `enc` (0.0 if unmeasurable)."""
     import miniaudio
+    import numpy as np
+
+    from .loudness import integrated_lufs
 
     n = int(LOSS_EXCERPT_S * frame_rate)
     if x.size <= n * LOSS_EXCERPTS:
@@ -119,6 +124,8 @@ def encode_mp3(audio: AudioSegment, enc: Encoding) -> bytes:
     """Encode a mono 16-bit pydub value as CBR MP3 bytes."""
     if audio.channels != 1 or audio.sample_width != 2:
         raise ExportError("internal: expected mono 16-bit audio for MP3 encoding")
+    import numpy as np
+
     return encode_pcm(np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, enc)
 
 
@@ -287,18 +294,23 @@ def retag_mp3(source: Path, dest: Path, tags: Tags, sections: list[Section], dur
 
     `dest` may be `source`. Tags are not audio: a new track total, title or cover needs no re-encoding.
     """
-    from .mp3frames import audio_start
+    import shutil
 
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise ExportError(f"{source}: cannot read ({exc.strerror})") from None
+    from .mp3frames import COPY_CHUNK, audio_start
+
     id3 = build_tags(tags, sections, duration_ms)
     try:
-        with atomic_path(dest) as tmp:
-            tmp.write_bytes(data[audio_start(data):])
-            del data
+        src = open(source, "rb")
+    except OSError as exc:
+        raise ExportError(f"{source}: cannot read ({exc.strerror})") from None
+    try:
+        with src, atomic_path(dest) as tmp:
+            # The new tag first, then the audio copied a chunk at a time: no file-sized buffer, and
+            # no rewrite of the file to make room for the tag.
             save_id3(id3, tmp)
+            src.seek(audio_start(src.read(10)))
+            with open(tmp, "ab") as out:
+                shutil.copyfileobj(src, out, COPY_CHUNK)
     except OSError as exc:
         raise ExportError(f"{dest}: cannot write ({exc.strerror})") from None
     return dest.stat().st_size
@@ -306,6 +318,8 @@ def retag_mp3(source: Path, dest: Path, tags: Tags, sections: list[Section], dur
 
 def write_mp3(path: Path, audio: AudioSegment, tags: Tags, sections: list[Section], enc: Encoding) -> int:
     """Encode, tag (ID3v2.3) and atomically write one MP3 from a pydub value; return its size."""
+    import numpy as np
+
     return write_pcm_mp3(path, np.frombuffer(audio.raw_data, dtype=np.int16), audio.frame_rate, tags, sections, enc)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 # MPEG audio Layer III header tables (version bits 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5).
 _L3_KBPS = {
@@ -52,3 +53,60 @@ def iter_frames(data: bytes) -> Iterator[Frame]:
         length = per_frame * kbps * 1000 // rate + ((b2 >> 1) & 1)
         yield Frame(pos, length, kbps, rate, 1152 if version == 3 else 576)
         pos += length
+
+
+COPY_CHUNK = 1 << 20
+
+
+def copy_frames(src: BinaryIO, dst: BinaryIO) -> tuple[int, int]:
+    """Copy the Layer III frames of an open MP3 file (after its ID3v2 tag) to `dst`, a chunk at a time.
+
+    Returns (decoded samples per channel, sample rate of the first frame; 0 when there are no frames).
+    Memory stays at one chunk, whatever the length of the file.
+    """
+    head = src.read(10)
+    buf = head[audio_start(head):] if audio_start(head) <= len(head) else b""
+    if audio_start(head) > len(head):
+        src.seek(audio_start(head))
+    samples, rate = 0, 0
+    while True:
+        more = src.read(COPY_CHUNK)
+        buf += more
+        used = 0
+        for frame in iter_frames(buf):
+            if frame.offset + frame.length > len(buf):
+                break
+            if not rate:
+                rate = frame.sample_rate
+            samples += frame.samples
+            used = frame.offset + frame.length
+        # iter_frames stops at the first thing that is not a frame: past the end of the audio, or mid-frame.
+        dst.write(buf[:used])
+        buf = buf[used:]
+        if not more or (len(buf) >= 4 and not _is_header(buf)):
+            return samples, rate
+
+
+def _is_header(data: bytes) -> bool:
+    return data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and (data[1] >> 3) & 3 != 1 and (data[1] >> 1) & 3 == 1
+
+
+def iter_file_frames(src: BinaryIO) -> Iterator[Frame]:
+    """iter_frames over an open file, a chunk at a time (offsets are relative to each chunk)."""
+    head = src.read(10)
+    start = audio_start(head)
+    buf = head[start:] if start <= len(head) else b""
+    if start > len(head):
+        src.seek(start)
+    while True:
+        more = src.read(COPY_CHUNK)
+        buf += more
+        used = 0
+        for frame in iter_frames(buf):
+            if frame.offset + frame.length > len(buf):
+                break
+            yield frame
+            used = frame.offset + frame.length
+        buf = buf[used:]
+        if not more or (len(buf) >= 4 and not _is_header(buf)):
+            return

@@ -171,7 +171,7 @@ def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force,
     import dataclasses
 
     from ..audio.export import Encoding
-    from ..audio.loudness import LoudnessTarget
+    from ..audio.settings import LoudnessTarget
     from ..render.pipeline import RenderOptions, render_book
     from .progress import ProgressDisplay, is_terminal
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
-from ..audio.mp3frames import iter_frames
+from ..audio.mp3frames import COPY_CHUNK, copy_frames
 from ..errors import ExportError
 
 log = logging.getLogger(__name__)
@@ -32,32 +33,37 @@ def join_mp3(chapters: list[ChapterFile], dest: Path, tags: Tags) -> list[Sectio
     sections: list[Section] = []
     position = 0  # samples
     rate = None
-    with atomic_path(dest) as tmp:
-        with open(tmp, "wb") as out:
+    # Frames first to a file of their own, then the tag and the frames into the result: the tag is
+    # never inserted in front of hours of audio (which rewrites the whole file).
+    frames_path = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.frames.part"
+    try:
+        with open(frames_path, "wb") as out:
             for ch in chapters:
                 try:
-                    data = ch.path.read_bytes()
+                    with open(ch.path, "rb") as src:
+                        n, ch_rate = copy_frames(src, out)
                 except OSError as exc:
                     raise ExportError(f"{ch.path}: cannot read ({exc.strerror})") from None
-                try:
-                    frames = list(iter_frames(data))
                 except ValueError as exc:
                     raise ExportError(f"{ch.path}: {exc}") from None
-                if not frames:
+                if not n:
                     raise ExportError(f"{ch.path}: no MP3 audio frames found")
                 if rate is None:
-                    rate = frames[0].sample_rate
-                elif frames[0].sample_rate != rate:
-                    raise ExportError(f"{ch.path}: sample rate {frames[0].sample_rate} differs from {rate}; "
+                    rate = ch_rate
+                elif ch_rate != rate:
+                    raise ExportError(f"{ch.path}: sample rate {ch_rate} differs from {rate}; "
                                       "render the whole book with the same settings")
-                start = frames[0].offset
-                end = frames[-1].offset + frames[-1].length
-                out.write(data[start:end])
-                n = sum(f.samples for f in frames)
                 sections.append(Section(ch.title, round(position * 1000 / rate), round((position + n) * 1000 / rate)))
                 position += n
         duration_ms = round(position * 1000 / rate) if rate else 0
-        save_id3(build_tags(tags, sections, duration_ms), tmp)
+        with atomic_path(dest) as tmp:
+            save_id3(build_tags(tags, sections, duration_ms), tmp)
+            with open(tmp, "ab") as out, open(frames_path, "rb") as frames:
+                shutil.copyfileobj(frames, out, COPY_CHUNK)
+    except OSError as exc:
+        raise ExportError(f"{dest}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        frames_path.unlink(missing_ok=True)
     return sections
 
 

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import secrets
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..audio.export import Section, Tags, mp3_delay_ms, mp3_loudness_loss, write_pcm_mp3
-from ..audio.loudness import normalize_samples
-from ..audio.stitch import Stitched, add_room_tone, stitch
-from ..audio.values import AudioSegment
-from ..errors import EngineError
+from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
+from ..audio.mp3frames import COPY_CHUNK
+from ..audio.settings import Pacing
+from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
-from ..voices.synth import ClipCache, default_cache_dir, synthesize_text
+from ..voices.synth import ClipCache, clip_keys, default_cache_dir
+
+if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
+    from .pieces import PlacedLine, Spoken
 from .options import RenderOptions
 
 log = logging.getLogger(__name__)
-
-MIN_LOSS_LU = 0.1  # smaller encoder losses are left alone (measurement noise)
-MAX_LOSS_LU = 2.0  # a bigger one means a measurement gone wrong, not an encoder
-
 
 @dataclass(frozen=True)
 class Progress:
@@ -69,11 +72,12 @@ def job_cache(job: ChapterJob) -> ClipCache | None:
     return ClipCache(job.options.cache_dir or default_cache_dir())
 
 
-def _sections(chapter: Chapter, stitched: Stitched, duration_ms: int, delay_ms: int) -> list[Section]:
-    starts = [0, *(s + delay_ms for s in stitched.scene_starts_ms)]
+def _sections(chapter: Chapter, placed: list[PlacedLine], scene_starts_ms: list[int],
+              duration_ms: int, rate: int) -> list[Section]:
+    starts = [0, *scene_starts_ms]
     titles = [chapter.title]
     for k, start in enumerate(starts[1:], start=2):
-        line = next((p.line for p in stitched.placed if p.start_ms + delay_ms >= start), None)
+        line = next((p.line for p in placed if _ms(p.start, rate) >= start), None)
         if line is not None and line.section:
             titles.append(line.section)  # a titled section (an EPUB contents entry, a heading)
             continue
@@ -83,54 +87,74 @@ def _sections(chapter: Chapter, stitched: Stitched, duration_ms: int, delay_ms: 
     return [Section(t, s, e) for t, s, e in zip(titles, starts, ends, strict=True)]
 
 
-def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, cache: ClipCache | None,
-               stats: dict) -> tuple[list[AudioSegment], Line]:
-    """One line's sentence clips and the line as spoken: with the narrator's voice if its own failed
-    and the options allow that fallback."""
+def _ms(samples: int, rate: int) -> int:
+    return round(samples * 1000 / rate)
+
+
+def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, cache: ClipCache,
+               stats: dict, memo: dict) -> Spoken:
+    """One line's sentence clips (cache keys) and the line as spoken: with the narrator's voice if its
+    own failed and the options allow that fallback."""
+    from .pieces import Spoken
+
     try:
-        return synthesize_text(line.said, line.voice, opts.sample_rate, cache, stats), line
+        return Spoken(line, tuple(clip_keys(line.said, line.voice, cache, stats, memo)))
     except EngineError as exc:
         if opts.on_engine_error != "narrator" or line.voice == narrator:
             raise EngineError(f"{source}: {exc}") from None
         log.warning("%s: %s; read with the narrator's voice instead", source, exc)
-        clips = synthesize_text(line.said, narrator, opts.sample_rate, cache, stats)
-        return clips, dataclasses.replace(line, voice=narrator)
+        line = dataclasses.replace(line, voice=narrator)
+        return Spoken(line, tuple(clip_keys(line.said, narrator, cache, stats, memo)))
 
 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
-    """Synthesize, stitch, level, encode and tag one chapter; return its manifest entry."""
+    """Synthesize, level, encode (piece by piece) and tag one chapter; return its manifest entry."""
+    with contextlib.ExitStack() as stack:
+        cache = job_cache(job)
+        if cache is None:  # --no-cache: a private cache for this chapter alone, gone afterwards
+            cache = ClipCache(Path(stack.enter_context(tempfile.TemporaryDirectory(
+                dir=job.path.parent, prefix=".clips-"))))
+        return _render(job, cache, progress)
+
+
+def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> dict:
+    from .pieces import PieceMaker, Settings, chapter_gain, write_chapter
+
     opts = job.options
-    cache = job_cache(job)
     stats: dict = {}
+    memo: dict = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator
-    clips, spoken = [], []
+    spoken = []
     for n, line in enumerate(job.lines, start=1):
-        line_clips, as_spoken = synth_line(line, narrator, job.chapter.source, opts, cache, stats)
-        clips.append(line_clips)
-        spoken.append(as_spoken)  # book.json names the voice actually heard
+        spoken.append(synth_line(line, narrator, job.chapter.source, opts, cache, stats, memo))
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, n, total))
     if progress:
         progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
-    stitched = stitch(spoken, clips, opts.pacing, opts.sample_rate)
-    del clips  # the stitched samples hold the chapter now
-    aim = opts.loudness
-    if aim.lufs is not None:
-        # Aim above the target by what the encoder will take off, so the MP3 itself measures on
-        # target. The loss hardly depends on level (0.437 LU before normalizing, 0.436 after, on
-        # a test chapter), so it is measured first and the chapter is gained once.
-        loss = mp3_loudness_loss(stitched.samples, opts.sample_rate, opts.encoding)
-        if loss > MIN_LOSS_LU:
-            aim = dataclasses.replace(aim, lufs=aim.lufs + min(loss, MAX_LOSS_LU))
-    normalize_samples(stitched.samples, opts.sample_rate, aim)
-    if opts.room_tone_db is not None:
-        add_room_tone(stitched.samples, opts.room_tone_db)  # after levelling: its level is absolute
-    delay = mp3_delay_ms(opts.sample_rate)  # where stitched time 0 sounds in the MP3
-    duration_ms = stitched.duration_ms + delay
-    sections = _sections(job.chapter, stitched, duration_ms, delay)
-    size = write_pcm_mp3(job.path, stitched.samples, opts.sample_rate, job.tags, sections, opts.encoding)
-    if cache and job.prune_cache:
+    settings = Settings(opts.sample_rate, opts.pacing or Pacing(), opts.loudness, opts.encoding, opts.room_tone_db)
+    maker = PieceMaker(cache, memo, settings)
+    gain_db = chapter_gain(spoken, maker, settings)
+    rate = opts.sample_rate
+    # The frames go to a file of their own first: the tag, written before them once the timeline is
+    # known, then needs no rewrite of a file that may hold hours of audio.
+    frames_path = job.path.parent / f".{job.path.name}.{secrets.token_hex(4)}.frames.part"
+    try:
+        placed, total_samples = write_chapter(frames_path, spoken, maker, settings, gain_db)
+        duration_ms = _ms(total_samples, rate)
+        scenes = [_ms(p.start, rate) - settings.pacing.before(p.line) // 2
+                  for p in placed if p.line.pause_before == "scene"]
+        sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
+        with atomic_path(job.path) as tmp:
+            save_id3(build_tags(job.tags, sections, duration_ms), tmp)
+            with open(tmp, "ab") as out, open(frames_path, "rb") as frames:
+                shutil.copyfileobj(frames, out, COPY_CHUNK)
+    except OSError as exc:
+        raise ExportError(f"{job.path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        frames_path.unlink(missing_ok=True)
+    size = job.path.stat().st_size
+    if job.prune_cache:
         cache.prune()
     return {
         "index": job.chapter.index,
@@ -144,12 +168,15 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         "tags_fingerprint": job.tags_fingerprint,
         "synthesized_clips": stats.get("synthesized", 0),
         "cached_clips": stats.get("cached", 0),
+        "encoded_pieces": maker.encoded,
+        "cached_pieces": maker.reused,
+        "gain_db": gain_db,
         "sections": [dataclasses.asdict(s) for s in sections],
         "segments": [
             {"kind": "narration" if p.line.kind == TITLE else p.line.kind,
              "role": "title" if p.line.kind == TITLE else None,
              "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
-             "text": p.line.text, "start_ms": p.start_ms + delay, "end_ms": p.end_ms + delay}
-            for p in stitched.placed
+             "text": p.line.text, "start_ms": _ms(p.start, rate), "end_ms": _ms(p.end, rate)}
+            for p in placed
         ],
     }

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audio.export import Encoding
-from ..audio.loudness import LoudnessTarget
-from ..audio.stitch import Pacing
+from ..audio.settings import LoudnessTarget, Pacing
 
 
 @dataclass(frozen=True)

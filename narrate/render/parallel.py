@@ -251,24 +251,40 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
     if local_only and workers > 1:
         log.info("engine(s) %s registered in this process only: chapters render here, one at a time",
                  ", ".join(local_only))
+    if jobs and jobs[0].options.use_cache:
+        # This machine's cache is pruned once, after every chapter: a listing of the whole cache per
+        # chapter costs more than re-encoding a speaker's lines.
+        shared = jobs[0].options.cache_dir or default_cache_dir()
+        jobs = [dataclasses.replace(job, prune_cache=False) if job.cache_dir in (None, shared) else job
+                for job in jobs]
+        _run_local(jobs, workers, local_only, progress, finish, scratch_dir)
+        ClipCache(shared).prune()
+    else:
+        _run_local(jobs, workers, local_only, progress, finish, scratch_dir)
+    return failures
+
+
+def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], progress: ProgressFn | None,
+               finish: Callable[..., None], scratch_dir: Path) -> None:
+    """run_jobs on this machine: in this process, or on a pool of workers (see run_jobs)."""
     if workers < 2 or len(jobs) == 0 or local_only:
         for job in jobs:
             finish(job, lambda job=job: render_chapter(job, progress))
-        return failures
+        return
 
     options = jobs[0].options
     with contextlib.ExitStack() as stack:
         if options.use_cache:
-            cache_dir, private = options.cache_dir or default_cache_dir(), False
+            cache_dir = options.cache_dir or default_cache_dir()
         else:
-            cache_dir, private = Path(stack.enter_context(
-                tempfile.TemporaryDirectory(dir=scratch_dir, prefix=PRIVATE_CACHE_PREFIX))), True
+            cache_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(dir=scratch_dir, prefix=PRIVATE_CACHE_PREFIX)))
         plan = plan_sentences(jobs, ClipCache(cache_dir))
         presynth = worth_presynthesizing(plan, len(jobs), workers)
         if not presynth and len(jobs) == 1:
             # One chapter and nothing worth spreading: starting worker processes would cost more.
             finish(jobs[0], lambda: render_chapter(jobs[0], progress))
-            return failures
+            return
         n_workers = workers if presynth else min(workers, len(jobs))
         try:
             with worker_pool(n_workers) as (pool, queue, stop):
@@ -285,9 +301,6 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             # nothing to fix in the book.
             raise RenderError("a worker process stopped unexpectedly (killed, or out of memory?); finished "
                               "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
-        if presynth and not private:
-            ClipCache(cache_dir).prune()
-    return failures
 
 
 def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from .._version import __version__
 from ..audio.export import Tags, ensure_folder, write_atomic
-from ..audio.stitch import Pacing
+from ..audio.settings import Pacing
 from ..errors import InputError
-from ..model import NARRATOR_SPEAKER, Book, Chapter, Script, VoiceMap
+from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
-from ..voices.synth import CLIP_FORMAT
+from ..voices.synth import CLIP_FORMAT, default_cache_dir
 from . import wholebook
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
@@ -67,17 +67,67 @@ def script_path(book_dir: Path, chapter: Chapter) -> Path:
     return book_dir / SCRIPT_DIR / f"{chapter.slug}.json"
 
 
-def script_book(book: Book, book_dir: Path | None = None) -> list[Script]:
+SCRIPT_CACHE_FORMAT = "scripts-1"
+
+
+def _attribution_stamp() -> str:
+    """What identifies the attribution code in use: its files' names, sizes and times (cheap to stat)."""
+    from .. import attribution
+
+    root = Path(attribution.__file__).parent
+    parts = sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                   for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+def _script_to_json(script: Script) -> dict:
+    return {"text": script.text, "segments": [dataclasses.asdict(s) for s in script.segments],
+            "characters": [dataclasses.asdict(c) for c in script.characters]}
+
+
+def _script_from_json(data: dict) -> Script:
+    return Script(data["text"], tuple(Segment(**s) for s in data["segments"]),
+                  tuple(Character(c["name"], c["gender"], tuple(c["aliases"])) for c in data["characters"]))
+
+
+def _auto_scripts(book: Book, cache_dir: Path | None) -> list[Script]:
+    """The attribution of every chapter, kept in the cache: an unchanged book is not attributed again.
+
+    Attribution is book-wide (characters are found across chapters), so the key covers every
+    chapter's text, with the narrate version and the attribution code.
+    """
+    from ..voices.synth import ClipCache
+
+    texts = [c.text for c in book.chapters]
+    cache = ClipCache(cache_dir) if cache_dir is not None else None
+    key = hashlib.sha256(json.dumps([SCRIPT_CACHE_FORMAT, __version__, _attribution_stamp(), texts])
+                         .encode("utf-8")).hexdigest()
+    data = cache.get_blob("scripts", key) if cache else None
+    if data:
+        try:
+            scripts = [_script_from_json(d) for d in json.loads(data)]
+            if [s.text for s in scripts] == texts:
+                return scripts
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged entry: attribute again
+    from ..attribution.attribute import script_book as _script_book
+
+    scripts = _script_book(texts)
+    if cache:
+        cache.put_blob("scripts", key, json.dumps([_script_to_json(s) for s in scripts]).encode("utf-8"))
+    return scripts
+
+
+def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | None = None) -> list[Script]:
     """Split and attribute every chapter (characters discovered across the whole book).
 
     When `book_dir` holds an edited script for a chapter, that script is used instead, so a
     user's corrections decide who speaks. If the chapter text changed since the script was
     written, its corrections are carried over to the new text; those that fit no line of it are
-    logged as warnings (naming the file and line) and not used.
+    logged as warnings (naming the file and line) and not used. With `cache_dir`, the automatic
+    attribution is kept there and reused while the book's text is unchanged.
     """
-    from ..attribution.attribute import script_book as _script_book
-
-    scripts = _script_book([c.text for c in book.chapters])
+    scripts = _auto_scripts(book, cache_dir)
     if book_dir is None:
         return scripts
     from ..attribution.scriptfile import carry_corrections, read_script_file
@@ -155,7 +205,7 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     return voices
 
 
-AUDIO_FORMAT = "audio-1"
+AUDIO_FORMAT = "audio-2"
 """Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
 encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
 
@@ -278,7 +328,8 @@ def render_book(source: Path, options: RenderOptions | None = None,
     options = book_options(book, options)
     selected = parse_chapter_spec(options.chapters, len(book.chapters))
     book_dir = options.out_dir / book.slug
-    scripts = script_book(book, book_dir)
+    scripts_cache = (options.cache_dir or default_cache_dir()) if options.use_cache else None
+    scripts = script_book(book, book_dir, scripts_cache)
     voices = resolve_voices(book, scripts, options)
     ensure_folder(book_dir)
     with book_lock(book_dir):

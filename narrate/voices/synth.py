@@ -10,12 +10,14 @@ import tempfile
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..audio.loudness import level_clip
-from ..audio.values import AudioSegment, conform, trim
 from ..errors import NarrateError
 from ..model import Voice
 from .engines import get_engine
+
+if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
+    from ..audio.values import AudioSegment
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ CLIP_FORMAT = "clip-v2"
 CLIP_LEVEL_LUFS = -24.0
 CLIP_PEAK_DBFS = -1.0
 DEFAULT_CACHE_BYTES = 2 * 1024**3
+BLOB_KINDS = ("pieces", "profiles", "scripts")
+"""What the cache keeps besides clips: encoded MP3 pieces, their loudness profiles, attributed chapter scripts."""
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=\S)")
 _DASHES = re.compile(r"\s*(?:--+|—|–)\s*")
@@ -102,6 +106,7 @@ class ClipCache:
 
     root: Path
     max_bytes: int = field(default_factory=default_cache_bytes)
+    _made: set = field(default_factory=set, repr=False, compare=False)
 
     @staticmethod
     def key(voice: Voice, text: str, fingerprint: str) -> str:
@@ -122,6 +127,8 @@ class ClipCache:
             pass
 
     def get(self, key: str) -> AudioSegment | None:
+        from ..audio.values import AudioSegment
+
         path = self._path(key)
         try:
             with wave.open(str(path), "rb") as w:
@@ -153,16 +160,57 @@ class ClipCache:
             log.warning("clip cache %s cannot be written (%s); clips are not kept for the next render", self.root,
                         exc.strerror or exc)
 
+    def _blob_path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / key
+
+    def get_blob(self, kind: str, key: str) -> bytes | None:
+        """Bytes stored under `kind` (e.g. "pieces": encoded MP3 frames) and `key`, or None."""
+        try:
+            return self._blob_path(kind, key).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # Worded as get() words it, so the warning is said once (a cache folder that is a file).
+            log.warning("clip cache %s cannot be read (%s); clips are synthesized again", self.root,
+                        exc.strerror or exc)
+            return None
+
+    def put_blob(self, kind: str, key: str, data: bytes) -> bool:
+        """Store bytes atomically; False (with a warning) when the cache cannot be written."""
+        path = self._blob_path(kind, key)
+        try:
+            if path.parent not in self._made:  # a folder made once per render, not once per piece
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            # Worded as put() words it, so the warning every clip and piece repeats is said once.
+            log.warning("clip cache %s cannot be written (%s); clips are not kept for the next render", self.root,
+                        exc.strerror or exc)
+            return False
+        return True
+
     def files(self) -> list[Path]:
+        """The clips the cache holds."""
         return list(self.root.glob("??/*.wav")) if self.root.exists() else []
 
+    def all_files(self) -> list[Path]:
+        """Clips and everything else kept beside them (pieces, profiles, scripts)."""
+        if not self.root.exists():
+            return []
+        return [*self.files(), *(p for kind in BLOB_KINDS for p in self.root.glob(f"{kind}/??/*")
+                                 if p.suffix != ".tmp")]
+
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.files())
+        return sum(p.stat().st_size for p in self.all_files())
 
     def prune(self) -> int:
         """Delete least recently used clips until the cache fits `max_bytes`; return files removed."""
         entries = []
-        for p in self.files():
+        for p in self.all_files():
             try:
                 st = p.stat()
             except OSError:
@@ -179,10 +227,10 @@ class ClipCache:
         return removed
 
     def clear(self) -> int:
-        files = self.files()
+        files = self.all_files()
         for p in files:
             p.unlink(missing_ok=True)
-        for tmp in self.root.glob("??/*.tmp") if self.root.exists() else []:
+        for tmp in [*self.root.glob("??/*.tmp"), *self.root.glob("*/??/*.tmp")] if self.root.exists() else []:
             tmp.unlink(missing_ok=True)
         return len(files)
 
@@ -193,6 +241,9 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
 
     `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it.
     """
+    from ..audio.loudness import level_clip
+    from ..audio.values import conform, trim
+
     engine = get_engine(voice.engine)
     if fingerprint is None:
         fingerprint = engine.fingerprint(voice)
@@ -218,9 +269,32 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
     return clip
 
 
+def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = None,
+              memo: dict[str, AudioSegment] | None = None) -> list[str]:
+    """The cache keys of `text`'s sentence clips, synthesizing those not cached yet.
+
+    A clip the cache could not store is kept in `memo` instead, so the render still finds it.
+    """
+    fingerprint = get_engine(voice.engine).fingerprint(voice)
+    keys = []
+    for sentence in sentences(text):
+        key = ClipCache.key(voice, sentence, fingerprint)
+        if key in cache or (memo is not None and key in memo):
+            if stats is not None:
+                stats["cached"] = stats.get("cached", 0) + 1
+        else:
+            clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint)
+            if key not in cache and memo is not None:
+                memo[key] = clip
+        keys.append(key)
+    return keys
+
+
 def synthesize_text(text: str, voice: Voice, frame_rate: int, cache: ClipCache | None = None,
                     stats: dict | None = None) -> list[AudioSegment]:
     """One clip per sentence of `text` at `frame_rate`, trimmed of engine silence and levelled."""
+    from ..audio.values import conform
+
     fingerprint = get_engine(voice.engine).fingerprint(voice)  # once: piper's looks up package metadata
     clips = []
     for sentence in sentences(text):

@@ -1,0 +1,191 @@
+"""Export stage: MP3 pieces encoded alone, silent frames between them, and per-frame loudness profiles."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ExportError
+from .export import MP3_DELAY_SAMPLES, Encoding, encode_pcm
+from .kweight import k_weight
+from .loudness import ABSOLUTE_GATE, FULL_SCALE, STEP_S, limit
+from .mp3frames import iter_frames
+
+PIECE_FORMAT = "piece-1"
+"""Bump when a piece is encoded or profiled differently, so cached pieces made the old way are not spliced."""
+
+
+def frame_samples(rate: int) -> int:
+    """PCM samples per MP3 frame at `rate`: 1152 for MPEG-1 rates (32 kHz and up), 576 below."""
+    return 1152 if rate >= 32000 else 576
+
+
+def encode_piece(x: np.ndarray, rate: int, enc: Encoding) -> tuple[bytes, int]:
+    """Encode int16 samples alone; return the frames and how many there are.
+
+    A piece starts with an empty bit reservoir (its first frame's main_data_begin is 0), so
+    pieces follow one another into a valid stream; its samples sound MP3_DELAY_SAMPLES after
+    its first frame starts, and its padding is silence under the pause that follows it.
+    """
+    data = encode_pcm(x, rate, enc)
+    frames = list(iter_frames(data))
+    if not frames:
+        raise ExportError("MP3 encoding produced no frames")
+    first = data[frames[0].offset:frames[0].offset + frames[0].length]
+    if b"Xing" in first or b"Info" in first:  # a gapless-info frame: it would sound as a frame of its own
+        frames = frames[1:]
+    side = frames[0].offset + 4
+    if data[side] != 0 or (frames[0].samples == 1152 and data[side + 1] & 0x80):
+        raise ExportError("internal: an MP3 piece does not start with an empty bit reservoir")
+    start, end = frames[0].offset, frames[-1].offset + frames[-1].length
+    return data[start:end], len(frames)
+
+
+class SilentFrames:
+    """Frames that decode to exact digital silence: a header and all-zero side information.
+
+    With no bits of main data they need no reservoir, so they fit between any two pieces; the
+    padding bit alternates as LAME's does, keeping the stream at its nominal bit rate.
+    """
+
+    def __init__(self, rate: int, enc: Encoding) -> None:
+        probe, _ = encode_piece(np.zeros(1, dtype=np.int16), rate, enc)
+        frame = next(iter_frames(probe))
+        self.header = bytearray(probe[:4])
+        self.header[2] &= ~0x02  # padding off; set per frame below
+        per = 144 if frame.samples == 1152 else 72
+        self.length = per * enc.bitrate_kbps * 1000 // rate
+        self.remainder = per * enc.bitrate_kbps * 1000 % rate
+        self.rate = rate
+        self.owed = 0
+
+    def frames(self, n: int) -> bytes:
+        out = bytearray()
+        padded = bytes(self.header[:2]) + bytes([self.header[2] | 0x02, self.header[3]])
+        for _ in range(n):
+            self.owed += self.remainder
+            if self.owed >= self.rate:
+                self.owed -= self.rate
+                out += padded + bytes(self.length + 1 - 4)
+            else:
+                out += bytes(self.header) + bytes(self.length - 4)
+        return bytes(out)
+
+
+def predicted_frames(n_samples: int, rate: int) -> int:
+    """How many frames LAME makes of `n_samples` encoded alone, or one more (an upper bound for planning)."""
+    return math.ceil((n_samples + MP3_DELAY_SAMPLES) / frame_samples(rate)) + 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the chapter's loudness needs of one clip: energies per MP3 frame of its piece."""
+
+    samples: int
+    peak: float
+    """Sample peak, full scale 1.0."""
+    k: np.ndarray
+    """Sum of squares of the K-weighted signal in each frame of the piece (full scale 1.0)."""
+    e: np.ndarray
+    """Sum of squares of the signal itself in each frame (for an RMS target)."""
+
+    def scaled(self, gain: float) -> Profile:
+        g2 = gain * gain
+        return Profile(self.samples, self.peak * gain, self.k * g2, self.e * g2)
+
+    def to_bytes(self) -> bytes:
+        head = np.array([self.samples, self.peak, self.k.size], dtype=np.float64)
+        return np.concatenate([head, self.k, self.e]).astype(np.float64).tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Profile:
+        a = np.frombuffer(data, dtype=np.float64)
+        n = int(a[2])
+        if a.size != 3 + 2 * n:
+            raise ValueError("truncated profile")
+        return cls(int(a[0]), float(a[1]), a[3:3 + n], a[3 + n:])
+
+
+def _per_frame(y: np.ndarray, spf: int) -> np.ndarray:
+    n = math.ceil((MP3_DELAY_SAMPLES + y.size) / spf)
+    buf = np.zeros(n * spf)
+    buf[MP3_DELAY_SAMPLES:MP3_DELAY_SAMPLES + y.size] = y * y
+    return buf.reshape(n, spf).sum(axis=1)
+
+
+def profile(x: np.ndarray, rate: int) -> Profile:
+    """The profile of float samples `x` (full scale 1.0) as a piece: frame 0 is the piece's first frame."""
+    spf = frame_samples(rate)
+    if not x.size:
+        return Profile(0, 0.0, np.zeros(0), np.zeros(0))
+    k = _per_frame(k_weight(x, rate, tail=True), spf)
+    e = _per_frame(x, spf)
+    e = np.pad(e, (0, k.size - e.size))
+    return Profile(int(x.size), float(np.abs(x).max()), k, e)
+
+
+def limited_profile(unity: Profile, x: np.ndarray, rate: int, gain: float, ceiling: float) -> Profile:
+    """The profile of `x` (whose profile is `unity`) gained and limited, without filtering it again.
+
+    The limiter only flattens the highest peaks, so each frame's K-weighted energy is taken to
+    change as its plain energy does (see tests/render/test_pieces.py for how close that comes).
+    """
+    spf = frame_samples(rate)
+    y = levelled(x, gain, ceiling)
+    e = _per_frame(y, spf)
+    e = np.pad(e, (0, unity.e.size - e.size))
+    base = unity.e * gain * gain
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(base > 0, e / base, 1.0)
+    return Profile(unity.samples, float(np.abs(y).max()) if y.size else 0.0, unity.k * gain * gain * ratio, e)
+
+
+def levelled(x: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
+    """Float samples `x` gained and soft-limited under `ceiling` (full scale 1.0): what a piece holds."""
+    return limit(x * gain, ceiling)
+
+
+def to_int16(y: np.ndarray, room: np.ndarray | None = None) -> np.ndarray:
+    z = y * FULL_SCALE
+    if room is not None:
+        z += room[:z.size]
+    return np.clip(np.rint(z), -32768, 32767).astype(np.int16)
+
+
+def gated_lufs(k_frames: np.ndarray, rate: int) -> float:
+    """Integrated loudness from K-weighted energies per frame: BS.1770 gating over blocks of 4 sub-blocks
+    of whole frames (about 100 ms each, so blocks of about 400 ms with 75% overlap)."""
+    spf = frame_samples(rate)
+    step = max(1, round(STEP_S * rate / spf))
+    n = k_frames.size // step
+    if n < 4:
+        return -math.inf
+    sub = k_frames[:n * step].reshape(n, step).sum(axis=1)
+    csum = np.concatenate([[0.0], np.cumsum(sub)])
+    z = (csum[4:] - csum[:-4]) / (4 * step * spf)
+    with np.errstate(divide="ignore"):
+        lk = -0.691 + 10 * np.log10(z)
+    z = z[lk >= ABSOLUTE_GATE]
+    if not z.size:
+        return -math.inf
+    relative = -0.691 + 10 * math.log10(z.mean()) - 10.0
+    with np.errstate(divide="ignore"):
+        gated = z[-0.691 + 10 * np.log10(z) > relative]
+    return -0.691 + 10 * math.log10(gated.mean()) if gated.size else -math.inf
+
+
+def rms_db(e_frames: np.ndarray, total_samples: int) -> float:
+    total = float(e_frames.sum())
+    return 10 * math.log10(total / total_samples) if total > 0 and total_samples else -math.inf
+
+
+# How many LU quieter LAME's output measures than its input, on espeak-ng speech (three voices,
+# levelled to -19 LUFS): 0.44 at 22.05/24 kHz for 64 and 128 kbps; 0.43 at 44.1 kHz, 64 kbps;
+# 0.27 at 44.1 kHz, 192 kbps. A constant of the encoder settings, not of the chapter.
+def encoder_loss_lu(rate: int, enc: Encoding) -> float:
+    """The encoder's loudness loss for these settings (measured once, see above)."""
+    if rate < 32000:
+        return 0.44
+    return 0.27 if enc.bitrate_kbps >= 128 else 0.43
