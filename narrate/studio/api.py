@@ -55,6 +55,13 @@ async def _body(request: Request) -> dict:
     return data
 
 
+def said(ws: Workspace, text: str, voice: Voice) -> str:
+    """`text` as a render hands it to `voice`: with the book's and the voice's pronunciations."""
+    from ..render.plan import Pronouncer
+
+    return Pronouncer(ws.book.pronunciations).spoken(text, voice) or text
+
+
 def _int(value: object, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InputError(f"{what} must be a whole number, found {value!r}")
@@ -103,7 +110,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
             cast = ws.voices()
             line = lines[i]
             voice = cast.narrator if line["kind"] != DIALOGUE else voice_of(ws, line["speaker"], cast)
-            return speak(" ".join(line["text"].split()), voice)
+            return speak(said(ws, " ".join(line["text"].split()), voice), voice)
 
         return Response(await run_in_threadpool(make), media_type="audio/wav")
 
@@ -158,7 +165,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
             cast = ws.voices()
             voice = cast.narrator if speaker is None else voice_of(ws, speaker, cast)
             text = " ".join(speaker_lines(ws.scripts(), cast, speaker, [c.body_start for c in ws.book.chapters]))
-            return speak(text or "Hello. This is how I sound.", voice)
+            return speak(said(ws, text or "Hello. This is how I sound.", voice), voice)
 
         return Response(await run_in_threadpool(make), media_type="audio/wav")
 

@@ -146,6 +146,22 @@ def test_a_line_not_rendered_is_synthesized_on_demand(client):
         assert 0.3 < w.getnframes() / w.getframerate() < 3
 
 
+def test_a_line_heard_on_demand_says_the_book_pronunciations(tmp_path):
+    def seconds(with_lexicon: bool) -> float:
+        book = copy_book(STUDIO_BOOK, tmp_path / f"book-{with_lexicon}" / "studio-book")
+        if with_lexicon:  # a respelling four times as long: heard only if the studio applies it
+            with open(book / "book.toml", "a", encoding="utf-8") as fh:
+                fh.write('\n[pronunciations]\nsugar = "sugar and honey and treacle and syrup"\n')
+        ws = open_workspace(StudioConfig(book, tmp_path / f"out-{with_lexicon}", None,
+                                         tmp_path / f"voices-{with_lexicon}", jobs=1))
+        c = TestClient(create_app(ws, TOKEN, PORT), base_url=BASE)
+        c.get(f"/?token={TOKEN}")
+        with wave.open(BytesIO(c.get(f"/api/chapters/1/lines/{SUGAR}/audio").content)) as w:
+            return w.getnframes() / w.getframerate()
+
+    assert seconds(True) > seconds(False) + 1.0
+
+
 @pytest.mark.parametrize(("method", "path", "body", "message"), [
     ("PUT", "/api/chapters/9/lines/0", {"speaker": "Anna"}, "no chapter 9"),
     ("PUT", "/api/chapters/1/lines/999", {"speaker": "Anna"}, "has no line 999"),
