@@ -176,6 +176,7 @@ def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> d
             {"kind": "narration" if p.line.kind == TITLE else p.line.kind,
              "role": "title" if p.line.kind == TITLE else None,
              "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
+             "rate": p.line.voice.rate, "pitch": p.line.voice.pitch,
              "text": p.line.text, "start_ms": _ms(p.start, rate), "end_ms": _ms(p.end, rate)}
             for p in placed
         ],

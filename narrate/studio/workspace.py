@@ -281,7 +281,9 @@ def chapter_lines(ws: Workspace, index: int, cast: VoiceMap | None = None) -> di
             "words": has_words(seg.text) and seg.end > body_start, "voice": voice.voice,
             "start_ms": at["start_ms"] if at else None, "end_ms": at["end_ms"] if at else None,
             # Heard as it is now only if the render used the voice the line has now.
-            "fresh": bool(at) and at.get("voice") == voice.voice and at.get("engine") == voice.engine,
+            "fresh": bool(at) and at.get("voice") == voice.voice and at.get("engine") == voice.engine
+            # (rate and pitch are in book.json since audio-2; older renders are taken as they say)
+            and at.get("rate", voice.rate) == voice.rate and at.get("pitch", voice.pitch) == voice.pitch,
         })
     return {"index": index, "title": ws.chapter(index).title, "lines": out}
 

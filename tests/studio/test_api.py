@@ -286,10 +286,13 @@ def test_render_from_the_page_renders_the_chosen_chapter_and_lines_get_their_tim
     assert not client.get("/api/chapters/2").json()["lines"][anna["i"]]["fresh"]
     client.post("/api/undo", headers=OWN)
     assert not client.get("/api/book").json()["chapters"][1]["stale"]
-    # A change of pitch alone waits for a render too (book.json names voices, not their pitch).
+    # A change of pitch alone waits for a render too, and her lines are no longer heard from the MP3.
     body = {"speaker": "Anna", "engine": "espeak", "voice": "en-us+f3", "rate": 175, "pitch": 80}
     assert client.put("/api/cast/voice", json=body, headers=OWN).status_code == 200
     assert [c["stale"] for c in client.get("/api/book").json()["chapters"]] == [False, True]
+    now = {ln["i"]: ln for ln in client.get("/api/chapters/2").json()["lines"]}
+    assert not now[anna["i"]]["fresh"]
+    assert all(now[ln["i"]]["fresh"] for ln in lines if ln["speaker"] == "Tom")
     r = client.post("/api/render", json={}, headers=OWN)
     assert r.status_code == 202 and r.json()["chapters"] == [1, 2]  # chapter 1 was never rendered
     assert client.post("/api/render", json={}, headers=OWN).json() == {
