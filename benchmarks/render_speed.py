@@ -57,8 +57,12 @@ def build_book(folder: Path, kb: int) -> int:
         body = []
         k = 0
         while sum(map(len, body)) < 40 * 1024:
-            # A number in each copy keeps sentences distinct, as in a real novel (no free cache hits).
-            body.append(re.sub(r"\.(\s)", rf", on day {n * 100 + k}.\1", texts[k % len(texts)], count=3))
+            # A number in every sentence of each copy keeps them all distinct, as in a real novel: no
+            # sentence is synthesized or encoded once for several places (no free cache or piece hits).
+            day = iter(range(10**6))
+            body.append(re.sub(r"([.!?\u2026]+[\"\u201d]?)(\s)",
+                               lambda m: f", on day {n * 10**4 + k * 100 + next(day)}{m[1]}{m[2]}",
+                               texts[k % len(texts)]))
             k += 1
         text = f"Chapter {n}\n\n" + "\n\n".join(body)
         (folder / f"{n:03d}.txt").write_text(text, encoding="utf-8")
