@@ -59,7 +59,7 @@ def open_cluster(spec: ClusterSpec) -> Iterator[Any]:
     with contextlib.ExitStack() as stack:
         if spec.address is None:
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address=None))
+                n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"))
             address: Any = cluster
         else:
             address = spec.address
