@@ -10,11 +10,15 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .._version import __version__
 from ..errors import NarrateError
+
+if TYPE_CHECKING:  # `narrate --help` imports nothing of the render
+    from ..render.options import RenderOptions
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -200,7 +204,7 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
         _render_sources(list(sources), opts, quiet)
 
 
-def _render_sources(sources: list[Path], opts, quiet: bool) -> None:
+def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> None:
     """Render each source in turn; with several, a book that fails does not stop the others, and a table ends."""
     import time
 
