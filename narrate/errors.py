@@ -29,3 +29,7 @@ class ExportError(NarrateError):
 
 class RenderError(NarrateError):
     """A render could not go on for a reason outside the book (a worker process died)."""
+
+
+class ClusterError(RenderError):
+    """The cluster a render runs on cannot be reached, or went away during the render."""

@@ -10,11 +10,15 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .._version import __version__
 from ..errors import NarrateError
+
+if TYPE_CHECKING:  # `narrate --help` imports nothing of the render
+    from ..render.options import RenderOptions
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -129,7 +133,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 # -- render -----------------------------------------------------------------------------------
 
 @cli.command()
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="Output folder; the book goes to DIR/<book>/.")
 @click.option("--voices", "voices_path", type=click.Path(path_type=Path),
@@ -156,50 +160,95 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--no-cache", is_flag=True,
               help="Do not read or write the synthesized clip cache (a render that spreads sentences over "
                    "workers keeps its clips in a temporary folder in the output until it ends).")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="Clip cache folder (default: NARRATE_CACHE_DIR, else ~/.cache/narrate/clips). With --cluster, "
+                   "a folder every worker sees, so each sentence is synthesized once.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Render on a Dask cluster: a scheduler address (tcp://host:8786), or local[:N] to start N "
+                   "worker processes here. Needs the dask extra. Output and cache folders must be shared.")
 @click.option("--all", "all_documents", is_flag=True,
               help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
-def render(ctx, source, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
-           base_url, on_engine_error, no_cache, all_documents, quiet):
-    """Render SOURCE (a book folder, an .epub, .html or .md book, or a .txt chapter) to one tagged MP3 per chapter.
+def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
+           base_url, on_engine_error, no_cache, cache_dir, cluster, all_documents, quiet):
+    """Render each SOURCE (a book folder, an .epub, .html or .md book, or a .txt chapter) to one tagged MP3 per chapter.
 
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
     segment sounds). Chapters whose text, voices and settings did not change are not rendered
-    again, and an interrupted render resumes where it stopped.
+    again, and an interrupted render resumes where it stopped. Several SOURCEs render one after
+    another (sharing the cluster with --cluster), and a table sums them up.
     """
     import dataclasses
 
     from ..audio.export import Encoding
     from ..audio.settings import LoudnessTarget
-    from ..render.pipeline import RenderOptions, render_book
-    from .progress import ProgressDisplay, is_terminal
+    from ..render.pipeline import RenderOptions
 
     _setup_logging(ctx.obj["verbose"], quiet)
     opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
-                         use_cache=not no_cache, acx=acx, single_file=single_file, m4b=fmt == "m4b",
-                         base_url=base_url, on_engine_error=on_engine_error, all_documents=all_documents)
+                         use_cache=not no_cache, cache_dir=cache_dir, acx=acx, single_file=single_file,
+                         m4b=fmt == "m4b", base_url=base_url, on_engine_error=on_engine_error,
+                         all_documents=all_documents)
     if jobs:
         opts = dataclasses.replace(opts, jobs=jobs)
     if bitrate:
         opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
     if lufs is not None:
         opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
-    display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
-    if display.enabled and display.tty:
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.StreamHandler):
-                handler.setStream(display.log_stream())  # log lines go above the live block
-    try:
-        with _stop_signals_interrupt():
-            result = render_book(source, opts, display)
-    finally:
-        display.close()
-    if not quiet:
-        total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
-        retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
-        click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} unchanged, "
-                   f"{total_ms / 60000:.1f} min of audio")
+    with contextlib.ExitStack() as stack:
+        if cluster:
+            from .cluster import connect
+
+            opts = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
+        _render_sources(list(sources), opts, quiet)
+
+
+def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> None:
+    """Render each source in turn; with several, a book that fails does not stop the others, and a table ends."""
+    import time
+
+    from ..errors import ClusterError
+    from ..render.pipeline import render_book
+    from .progress import ProgressDisplay, is_terminal
+
+    rows = []
+    for source in sources:
+        display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
+        if display.enabled and display.tty:
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler):
+                    handler.setStream(display.log_stream())  # log lines go above the live block
+        start = time.monotonic()
+        try:
+            with _stop_signals_interrupt():
+                result = render_book(source, opts, display)
+        except ClusterError:
+            raise  # no book can go on without the cluster
+        except NarrateError as exc:
+            if len(sources) == 1:
+                raise
+            click.echo(f"narrate: error: {exc}", err=True)
+            rows.append((str(source), None, time.monotonic() - start, str(exc)))
+            continue
+        finally:
+            display.close()
+        elapsed = time.monotonic() - start
+        rows.append((str(result.book_dir), result.manifest, elapsed, ""))
+        if not quiet:
+            total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
+            retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
+            click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} "
+                       f"unchanged, {total_ms / 60000:.1f} min of audio")
+    if len(sources) > 1:
+        if not quiet:
+            from .progress import summary_table
+
+            click.echo(summary_table(rows))
+        failed = [r for r in rows if r[3]]
+        if failed:
+            raise NarrateError(f"{len(failed)} of {len(sources)} books did not finish (see above); "
+                               "run the same command again to resume them")
 
 
 # -- script -----------------------------------------------------------------------------------

@@ -132,6 +132,25 @@ class ProgressDisplay:
             pass
 
 
+def summary_table(rows: list[tuple[str, dict | None, float, str]]) -> str:
+    """Books rendered in one call, one row each: chapters, audio length, time taken and what failed.
+
+    Each row is (book folder or source, its manifest or None when the book could not be read, seconds, error or "").
+    """
+    head = ("book", "chapters", "audio", "time", "failures")
+    table = [head]
+    for name, manifest, seconds, error in rows:
+        listed = (manifest or {}).get("chapters", [])
+        audio_min = sum(c.get("duration_ms", 0) for c in listed) / 60000
+        table.append((name, str(len(listed)) if manifest is not None else "-",
+                      f"{audio_min:.1f} min" if manifest is not None else "-", f"{seconds:.1f} s",
+                      (error[:60] + "…") if len(error) > 61 else (error or "none")))
+    widths = [max(len(r[k]) for r in table) for k in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) if k in (0, 4) else cell.rjust(w)
+                       for k, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip() for r in table]
+    return "\n".join(lines)
+
+
 class _LinesAbove:
     """A text stream writing above a ProgressDisplay's live block."""
 

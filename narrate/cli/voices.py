@@ -26,7 +26,6 @@ def _list_installed(engine: str, lang: str | None) -> None:
 
 def _list_available(url: str | None, language: str | None) -> None:
     from ..voices.catalogue import fetch_catalogue, installed_names
-
     from ..voices.engines import get_engine
 
     catalogue = fetch_catalogue(url)

@@ -52,9 +52,16 @@ class RenderOptions:
     """Read an EPUB's front and back matter too (cover, title page, contents, licence...)."""
     executor: Callable[[int], Executor] | None = field(default=None, compare=False)
     """Factory for the executor that runs chapter jobs, given the worker count. None: a local
-    process pool. Chapter jobs are picklable pure data, so e.g. a Dask or Ray executor fits.
-    With an executor of your own, chapters are the only unit of parallel work: the sentence-level
-    pre-synthesis pass (see parallel.py) needs workers that share this machine's clip cache."""
+    process pool. Chapter jobs are picklable pure data (the jobs carry these options without the
+    factory), so e.g. `lambda n: client.get_executor(pure=False)` runs them on a Dask cluster.
+    With an executor of your own, sentences are also spread over its workers when `cache_dir`
+    (or NARRATE_CACHE_DIR) names a clip cache they all see; else chapters are the only unit of work."""
+
+
+def job_options(options: RenderOptions) -> RenderOptions:
+    """The options a chapter job carries to a worker: without the executor factory, which need not pickle
+    (a lambda around a Dask client) and which a worker never uses."""
+    return dataclasses.replace(options, executor=None) if options.executor is not None else options
 
 
 ACX_ROOM_TONE_DB = -75.0

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError, NarrateError, RenderError
+from ..errors import ClusterError, EngineError, NarrateError, RenderError
 from ..model import Voice
 from ..voices.engines import get_engine, loadable_anywhere
 from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
@@ -233,6 +234,13 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
         except NarrateError as exc:
             failures.append((job, exc))
             status = "failed"
+        except Exception as exc:
+            # Dask gives up on a task whose workers died too often (distributed.KilledWorker): that
+            # chapter fails, the others go on.
+            if type(exc).__name__ != "KilledWorker":
+                raise
+            failures.append((job, RenderError(f"{job.chapter.source}: the workers rendering it kept dying ({exc})")))
+            status = "failed"
         else:
             if credit:
                 entry["synthesized_clips"] += credit
@@ -243,8 +251,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), status))
 
     if executor is not None:
-        with executor(max(1, min(workers, len(jobs)))) as pool:
-            _run_chapters(pool, jobs, None, progress, finish, {})
+        _run_elsewhere(jobs, workers, executor, progress, finish)
         return failures
     engines = {line.voice.engine for job in jobs for line in job.lines}
     local_only = sorted(name for name in engines if not loadable_anywhere(name))  # once per engine
@@ -301,6 +308,43 @@ def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], prog
             # nothing to fix in the book.
             raise RenderError("a worker process stopped unexpectedly (killed, or out of memory?); finished "
                               "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
+
+
+def shared_cache_dir(jobs: list[ChapterJob]) -> Path | None:
+    """The clip cache named for every worker to share (the options' cache_dir, else NARRATE_CACHE_DIR), if any."""
+    if not jobs or not jobs[0].options.use_cache:
+        return None
+    named = jobs[0].options.cache_dir or os.environ.get("NARRATE_CACHE_DIR")
+    return Path(named).absolute() if named else None
+
+
+def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Executor],
+                   progress: ProgressFn | None, finish: Callable[..., None]) -> None:
+    """run_jobs on an executor of the caller's (e.g. a Dask cluster): sentences first when the workers
+    share a clip cache and it pays, then chapters; this process records each chapter as it finishes.
+
+    The executor's futures being cancelled under us, or its connection failing, means the cluster
+    went away: ClusterError, with the chapters finished by then already recorded.
+    """
+    cache_dir = shared_cache_dir(jobs)
+    try:
+        with executor(max(1, min(workers, len(jobs)))) as pool:
+            credit: dict[int, int] = {}
+            if cache_dir is not None:
+                # Every job reads and fills the cache every worker sees, not each worker's own.
+                jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
+                plan = plan_sentences(jobs, ClipCache(cache_dir))
+                if worth_presynthesizing(plan, len(jobs), workers):
+                    log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
+                    by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress)
+                    credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
+            _run_chapters(pool, jobs, None, progress, finish, credit)
+    except (CancelledError, OSError) as exc:
+        why = f" ({exc})" if str(exc) else ""
+        raise ClusterError(f"the cluster went away during the render{why}; finished chapters are kept: run the "
+                           "same command again to resume") from None
+    if cache_dir is not None:
+        ClipCache(cache_dir).prune()
 
 
 def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,

@@ -22,7 +22,7 @@ from . import wholebook
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
-from .options import RenderOptions, acx_options
+from .options import RenderOptions, acx_options, job_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import Pronouncer, plan_chapter
 
@@ -220,6 +220,10 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
     """A job for every chapter, with two fingerprints: what shapes its audio, and what its tag holds."""
     jobs = []
     total = len(book.chapters)
+    if options.executor is not None:
+        # Workers elsewhere write where the client means, whatever their working folder.
+        book_dir = book_dir.absolute()
+    carried = job_options(options)
     cover_digest = hashlib.sha256(book.cover.read_bytes()).hexdigest() if book.cover else None
     pronouncer = Pronouncer(book.pronunciations)
     for chapter, script in zip(book.chapters, scripts, strict=True):
@@ -245,7 +249,7 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
             "room_tone_db": options.room_tone_db,
         }
         tag_material = {"tags": dataclasses.asdict(tags), "cover_sha256": cover_digest}
-        jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", options,
+        jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", carried,
                                _fingerprint(audio), tags_fingerprint=_fingerprint(tag_material)))
     return jobs
 

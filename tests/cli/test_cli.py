@@ -186,3 +186,17 @@ def test_output_cut_short_by_a_pipe_is_no_error(tmp_path):
     err = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert err == "" and proc.returncode == 141
+
+
+def test_render_several_sources_in_turn_a_failing_one_does_not_stop_the_others(tmp_path):
+    """Without --cluster, several SOURCEs render one after another here; a table sums them up."""
+    from conftest import THREE_ROOMS
+
+    result = CliRunner().invoke(cli, ["render", str(tmp_path / "missing"), str(THREE_ROOMS), "-o",
+                                      str(tmp_path / "out"), "--voices-dir", str(tmp_path / "nv"), "-j", "1"])
+    assert result.exit_code == 1
+    assert (tmp_path / "out" / "three-rooms" / "book.json").is_file()
+    table = result.output[result.output.index("book "):].splitlines()
+    assert "missing" in table[1] and "none" not in table[1]
+    assert "three-rooms" in table[2] and table[2].endswith("none")
+    assert result.output.strip().splitlines()[-1].startswith("narrate: error: 1 of 2 books did not finish")

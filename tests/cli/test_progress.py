@@ -137,3 +137,15 @@ def test_the_command_on_a_terminal_keeps_log_lines_above_the_bar(tmp_path, monke
     quiet = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), "-o", str(tmp_path / "out"), "-j", "1", "-q",
                                      "--force"])
     assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_summary_table_lists_each_book_and_what_failed():
+    from narrate.cli.progress import summary_table
+
+    table = summary_table([
+        ("out/rory", {"chapters": [{"duration_ms": 60000}, {"duration_ms": 30000}]}, 4.25, ""),
+        ("books/broken", None, 0.5, "books/broken: no chapters found"),
+    ]).splitlines()
+    assert table[0].split() == ["book", "chapters", "audio", "time", "failures"]
+    assert table[1].split() == ["out/rory", "2", "1.5", "min", "4.2", "s", "none"]
+    assert table[2].split()[:4] == ["books/broken", "-", "-", "0.5"] and table[2].endswith("no chapters found")

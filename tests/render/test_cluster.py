@@ -1,0 +1,186 @@
+"""Rendering on a Dask cluster: the same book as a local render, a shared clip cache, dead workers and schedulers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE_BOOK, THREE_ROOMS
+from mutagen.id3 import ID3
+
+from narrate.cli import cli
+from narrate.errors import ClusterError
+from narrate.render import cluster as cluster_mod
+from narrate.render.pipeline import RenderOptions, render_book
+from narrate.voices.synth import ClipCache
+
+distributed = pytest.importorskip("distributed")
+
+DURATION_TOLERANCE_MS = 250
+
+
+def _local_cluster():
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with _local_cluster() as cluster, distributed.Client(cluster, set_as_default=False) as c:
+        yield c
+
+
+def _frames(path: Path) -> tuple[dict, list[tuple[str, str]]]:
+    """An MP3's text frames and its chapter frames (id, title), read back with mutagen."""
+    tags = ID3(path)
+    text = {k: str(tags[k]) for k in ("TIT2", "TALB", "TPE1", "TRCK", "TLAN") if k in tags}
+    chaps = [(c.element_id, str(c.sub_frames["TIT2"])) for c in tags.getall("CHAP")]
+    return text, chaps
+
+
+def _assert_same_book(cluster_dir: Path, local_dir: Path, local: dict) -> None:
+    made = json.loads((cluster_dir / "book.json").read_text(encoding="utf-8"))
+    assert [c["file"] for c in made["chapters"]] == [c["file"] for c in local["chapters"]]
+    for ours, theirs in zip(made["chapters"], local["chapters"], strict=True):
+        assert abs(ours["duration_ms"] - theirs["duration_ms"]) <= DURATION_TOLERANCE_MS
+        assert _frames(cluster_dir / ours["file"]) == _frames(local_dir / theirs["file"])
+
+
+def test_the_issue_lambda_renders_the_book_as_locally_on_one_shared_cache(client, rendered_sample, tmp_path):
+    """`executor=lambda n: client.get_executor()` pickles (jobs carry no factory); both workers fill one cache."""
+    local_dir, local = rendered_sample
+    cache = tmp_path / "shared-cache"
+    result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "nv",
+                                                    cache_dir=cache, executor=lambda n: client.get_executor()))
+    assert sorted(result.rendered) == [1, 2]
+    _assert_same_book(result.book_dir, local_dir, local)
+    # Every clip was made once, by whichever worker needed it first, into the one folder both see.
+    chapters = result.manifest["chapters"]
+    made = sum(c["synthesized_clips"] for c in chapters)
+    assert made == len(ClipCache(cache).files()) > 0
+    assert not list(cache.glob("??/*.tmp"))
+    again = render_book(SAMPLE_BOOK, RenderOptions(out_dir=tmp_path / "again", voices_dir=tmp_path / "nv",
+                                                   cache_dir=cache, executor=lambda n: client.get_executor()))
+    assert sum(c["synthesized_clips"] for c in again.manifest["chapters"]) == 0
+
+
+def test_a_worker_killed_mid_render_has_its_chapter_rendered_elsewhere(client, rendered_sample, tmp_path):
+    local_dir, local = rendered_sample
+    pids = client.run(os.getpid)
+    killed: list[str] = []
+
+    def kill_a_busy_worker() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not killed:
+            busy = [w for w, keys in client.processing().items() if any("render_in_worker" in str(k) for k in keys)]
+            if busy:
+                time.sleep(0.3)  # well into the chapter
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(busy[0])
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=kill_a_busy_worker, daemon=True)
+    watcher.start()
+    result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "nv",
+                                                    cache_dir=tmp_path / "cache",
+                                                    executor=cluster_mod.cluster_executor(client)))
+    watcher.join()
+    assert killed, "no worker was seen rendering"
+    assert sorted(result.rendered) == [1, 2]
+    _assert_same_book(result.book_dir, local_dir, local)
+    assert not list(result.book_dir.glob(".*.part"))  # the dead worker's half-written frames are tidied
+    client.wait_for_workers(2, timeout=30)  # the nanny restarted it, for the tests after this one
+
+
+def test_a_cluster_closed_mid_render_is_one_error_and_the_next_run_resumes(tmp_path):
+    out = tmp_path / "out"
+    opts = RenderOptions(out_dir=out, voices_dir=tmp_path / "nv", cache_dir=tmp_path / "cache")
+    with _local_cluster() as cluster, distributed.Client(cluster, set_as_default=False) as c:
+        def close_after_first(p) -> None:
+            if p.status == "done":
+                cluster.close()
+
+        with pytest.raises(ClusterError, match="the cluster went away.*finished chapters are kept"):
+            render_book(SAMPLE_BOOK, RenderOptions(**{**opts.__dict__, "executor": cluster_mod.cluster_executor(c)}),
+                        close_after_first)
+    kept = json.loads((out / "rory-and-jess" / "book.json").read_text(encoding="utf-8"))["chapters"]
+    assert len(kept) == 1
+    resumed = render_book(SAMPLE_BOOK, RenderOptions(**{**opts.__dict__, "jobs": 1}))
+    assert resumed.skipped == (kept[0]["index"],) and len(resumed.rendered) == 1
+
+
+def test_cli_dead_scheduler_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster_mod, "CONNECT_TIMEOUT_S", 1.0)
+    result = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), "-o", str(tmp_path), "--cluster",
+                                      "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        line for line in result.output.strip().splitlines() if line.startswith("narrate: error: cannot reach")]
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_renders_several_books_on_a_local_cluster_with_a_summary(tmp_path):
+    result = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), str(THREE_ROOMS), "-o", str(tmp_path / "out"),
+                                      "--voices-dir", str(tmp_path / "nv"), "--cache", str(tmp_path / "cache"),
+                                      "--cluster", "local:2"])
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("book "):].splitlines()
+    assert table[0].split() == ["book", "chapters", "audio", "time", "failures"]
+    assert "rory-and-jess" in table[1] and " 2 " in table[1] and table[1].endswith("none")
+    assert "three-rooms" in table[2] and " 3 " in table[2]
+    assert json.loads((tmp_path / "out" / "three-rooms" / "book.json").read_text(encoding="utf-8"))["chapters"]
+
+
+def test_cluster_without_the_extra_names_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    result = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), "-o", str(tmp_path), "--cluster", "local"])
+    assert result.exit_code == 1
+    assert "narrate-audiobook[dask]" in result.output and "Traceback" not in result.output
+
+
+def test_cluster_spec():
+    assert cluster_mod.ClusterSpec.parse("local") == cluster_mod.ClusterSpec()
+    assert cluster_mod.ClusterSpec.parse("local:3") == cluster_mod.ClusterSpec(workers=3)
+    assert cluster_mod.ClusterSpec.parse("tcp://h:8786").address == "tcp://h:8786"
+    with pytest.raises(ClusterError):
+        cluster_mod.ClusterSpec.parse("local:0")
+
+
+WRITER = r'''
+import sys
+from pathlib import Path
+from narrate.audio.values import AudioSegment
+from narrate.voices.synth import ClipCache
+
+cache = ClipCache(Path(sys.argv[1]))
+value, frames = int(sys.argv[2]), int(sys.argv[3])
+audio = AudioSegment(data=bytes([value, 0]) * frames, sample_width=2, frame_rate=22050, channels=1)
+for _ in range(200):
+    cache.put("ab" * 32, audio)
+    cache.put_blob("pieces", "cd" * 32, bytes([value]) * frames)
+'''
+
+
+def test_two_processes_writing_the_same_clip_never_leave_a_torn_file(tmp_path):
+    """Workers that make the same clip at once each write a whole file and rename it over the other's."""
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(v), str(n)])
+               for v, n in ((1, 30000), (2, 45000))]
+    cache = ClipCache(tmp_path)
+    seen = set()
+    while any(w.poll() is None for w in writers):
+        clip = cache.get("ab" * 32)
+        if clip is not None:
+            seen.add((clip.raw_data[:1], len(clip.raw_data)))
+        blob = cache.get_blob("pieces", "cd" * 32)
+        if blob is not None:
+            seen.add((blob[:1], len(blob) * 2))
+    assert all(w.returncode == 0 for w in writers)
+    assert seen <= {(b"\x01", 60000), (b"\x02", 90000)} and seen
+    assert not [p for p in tmp_path.rglob("*.tmp")]
