@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, NarrateError
+from .loudness import gate_blocks
 from .mp3frames import iter_file_frames
 
 log = logging.getLogger(__name__)
@@ -232,16 +233,7 @@ class FrameMeter:
         if sub.size < 4:
             return -math.inf
         csum = np.concatenate([[0.0], np.cumsum(sub)])
-        z = (csum[4:] - csum[:-4]) / (4 * self.step)
-        with np.errstate(divide="ignore"):
-            lk = -0.691 + 10 * np.log10(z)
-        z = z[lk >= -70.0]
-        if not z.size:
-            return -math.inf
-        relative = -0.691 + 10 * math.log10(z.mean()) - 10.0
-        with np.errstate(divide="ignore"):
-            gated = z[-0.691 + 10 * np.log10(z) > relative]
-        return -0.691 + 10 * math.log10(gated.mean()) if gated.size else -math.inf
+        return gate_blocks((csum[4:] - csum[:-4]) / (4 * self.step))
 
 
 def _stream(path: Path) -> FrameMeter:

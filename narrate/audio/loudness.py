@@ -42,7 +42,12 @@ def block_powers(x: np.ndarray, rate: int) -> np.ndarray:
 
 def integrated_lufs(x: np.ndarray, rate: int) -> float:
     """Integrated loudness (LUFS) of mono samples, gated as BS.1770-4 prescribes."""
-    z = block_powers(x, rate)
+    return gate_blocks(block_powers(x, rate))
+
+
+def gate_blocks(z: np.ndarray) -> float:
+    """BS.1770-4 integrated loudness (LUFS) from the mean squares of its 400 ms gating blocks:
+    the absolute gate at -70 LUFS, then the relative gate 10 LU under what passed it."""
     if z.size == 0:
         return -math.inf
     with np.errstate(divide="ignore"):

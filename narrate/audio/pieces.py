@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import ExportError
 from .export import MP3_DELAY_SAMPLES, Encoding, encode_pcm
 from .kweight import k_weight
-from .loudness import ABSOLUTE_GATE, FULL_SCALE, STEP_S, limit
+from .loudness import FULL_SCALE, STEP_S, gate_blocks, limit
 from .mp3frames import iter_frames
 
 PIECE_FORMAT = "piece-1"
@@ -164,16 +164,7 @@ def gated_lufs(k_frames: np.ndarray, rate: int) -> float:
         return -math.inf
     sub = k_frames[:n * step].reshape(n, step).sum(axis=1)
     csum = np.concatenate([[0.0], np.cumsum(sub)])
-    z = (csum[4:] - csum[:-4]) / (4 * step * spf)
-    with np.errstate(divide="ignore"):
-        lk = -0.691 + 10 * np.log10(z)
-    z = z[lk >= ABSOLUTE_GATE]
-    if not z.size:
-        return -math.inf
-    relative = -0.691 + 10 * math.log10(z.mean()) - 10.0
-    with np.errstate(divide="ignore"):
-        gated = z[-0.691 + 10 * np.log10(z) > relative]
-    return -0.691 + 10 * math.log10(gated.mean()) if gated.size else -math.inf
+    return gate_blocks((csum[4:] - csum[:-4]) / (4 * step * spf))
 
 
 def rms_db(e_frames: np.ndarray, total_samples: int) -> float:
