@@ -284,8 +284,36 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_
     write_atomic(book_dir / MANIFEST, _manifest_json(manifest))
 
 
+_ENTRY_LINES: dict[int, tuple[object, str]] = {}
+
+
 def _manifest_json(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    """book.json: a top-level key per line and a chapter per line, each written by json's C encoder.
+
+    The file is rewritten after every chapter; indented output goes through json's pure-Python
+    encoder, which for a 300-chapter book (tens of MB of segments) cost seconds per chapter.
+    """
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    def chapter(entry: object) -> str:
+        # A finished chapter's entry is never changed again (a re-tag makes a new one), so its line
+        # is made once per render, not once per chapter finished after it.
+        held = _ENTRY_LINES.get(id(entry))
+        if held is None or held[0] is not entry:
+            if len(_ENTRY_LINES) > 4096:
+                _ENTRY_LINES.clear()
+            held = _ENTRY_LINES[id(entry)] = (entry, dump(entry))
+        return held[1]
+
+    fields = []
+    for key, value in manifest.items():
+        if isinstance(value, list) and value:
+            value_text = "[\n  " + ",\n  ".join(chapter(v) if isinstance(v, dict) else dump(v) for v in value) + "\n ]"
+        else:
+            value_text = dump(value)
+        fields.append(f" {dump(key)}: {value_text}")
+    return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
