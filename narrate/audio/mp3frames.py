@@ -64,35 +64,27 @@ def copy_frames(src: BinaryIO, dst: BinaryIO) -> tuple[int, int]:
     Returns (decoded samples per channel, sample rate of the first frame; 0 when there are no frames).
     Memory stays at one chunk, whatever the length of the file.
     """
-    head = src.read(10)
-    buf = head[audio_start(head):] if audio_start(head) <= len(head) else b""
-    if audio_start(head) > len(head):
-        src.seek(audio_start(head))
     samples, rate = 0, 0
-    while True:
-        more = src.read(COPY_CHUNK)
-        buf += more
-        used = 0
-        for frame in iter_frames(buf):
-            if frame.offset + frame.length > len(buf):
-                break
-            if not rate:
-                rate = frame.sample_rate
-            samples += frame.samples
-            used = frame.offset + frame.length
-        # iter_frames stops at the first thing that is not a frame: past the end of the audio, or mid-frame.
-        dst.write(buf[:used])
-        buf = buf[used:]
-        if not more or (len(buf) >= 4 and not _is_header(buf)):
-            return samples, rate
-
-
-def _is_header(data: bytes) -> bool:
-    return data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and (data[1] >> 3) & 3 != 1 and (data[1] >> 1) & 3 == 1
+    for data, frames in _file_chunks(src):
+        if frames and not rate:
+            rate = frames[0].sample_rate
+        samples += sum(frame.samples for frame in frames)
+        dst.write(data)
+    return samples, rate
 
 
 def iter_file_frames(src: BinaryIO) -> Iterator[Frame]:
     """iter_frames over an open file, a chunk at a time (offsets are relative to each chunk)."""
+    for _, frames in _file_chunks(src):
+        yield from frames
+
+
+def _file_chunks(src: BinaryIO) -> Iterator[tuple[bytes, list[Frame]]]:
+    """An open MP3 file's audio (after its ID3v2 tag) as chunks of whole frames: (bytes, their frames).
+
+    A frame cut by the end of a chunk is carried into the next; the walk ends at the end of the file
+    or at the first thing that is not a frame (a trailing tag, junk).
+    """
     head = src.read(10)
     start = audio_start(head)
     buf = head[start:] if start <= len(head) else b""
@@ -101,12 +93,17 @@ def iter_file_frames(src: BinaryIO) -> Iterator[Frame]:
     while True:
         more = src.read(COPY_CHUNK)
         buf += more
-        used = 0
+        frames = []
         for frame in iter_frames(buf):
             if frame.offset + frame.length > len(buf):
                 break
-            yield frame
-            used = frame.offset + frame.length
+            frames.append(frame)
+        used = frames[-1].offset + frames[-1].length if frames else 0
+        yield buf[:used], frames
         buf = buf[used:]
         if not more or (len(buf) >= 4 and not _is_header(buf)):
             return
+
+
+def _is_header(data: bytes) -> bool:
+    return data[0] == 0xFF and data[1] & 0xE0 == 0xE0 and (data[1] >> 3) & 3 != 1 and (data[1] >> 1) & 3 == 1
