@@ -9,9 +9,9 @@ from functools import cache
 
 from ..model import DIALOGUE, Character, Script, Segment
 from ..text.segment import split_text
-from .characters import discover_characters, learn_genders, lookup, name_index
-from .descriptions import is_description
+from .characters import discover_characters, learn_genders
 from .discourse import NARRATOR, Context
+from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
 from .tags import ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
 from .untagged import untagged, untagged_candidates, vocatives
@@ -249,46 +249,8 @@ def _script(texts: Sequence[str], characters: Sequence[Character] | None, ranker
         characters = learned
         runs = [_attribute(t, segs, characters, ranker, collect) for t, segs in zip(texts, splits)]
     chapters = [segs for segs, _ in runs]
-    characters = _introductions(chapters, characters)
+    characters = name_described(chapters, characters)
     return [Script(t, tuple(segs), tuple(characters)) for t, segs in zip(texts, chapters)], collect or []
-
-
-_INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my name\u2019s)\s+"
-                           r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
-                           r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b")
-_INTRODUCED_REACH = 5000
-
-
-def _introductions(chapters: list[list[Segment]], characters: Sequence[Character]) -> tuple[Character, ...]:
-    """A described speaker who says who he is ("I am Parson Tringham") is that character, in the
-    scene around the introduction: his lines there are renamed, and the description becomes an
-    alias of the name."""
-    described = {c.name for c in characters if is_description(c)}
-    by_name = {c.name: c for c in characters}
-    index = name_index([c for c in characters if not is_description(c)])
-    aliases: dict[str, set[str]] = {}
-    for segs in chapters:
-        for seg in list(segs):
-            if seg.kind != DIALOGUE or seg.speaker not in described:
-                continue
-            m = _INTRODUCTION.search(seg.text)
-            if not m or len(m.group(1).split()) < 2 and m.group(1) not in index:
-                continue  # "I am Sure" is no name; one word must be a known character's
-            name = lookup(index, m.group(1)) or " ".join(m.group(1).split())
-            old = seg.speaker
-            for k, other in enumerate(segs):
-                if other.speaker == old and abs(other.start - seg.start) <= _INTRODUCED_REACH:
-                    segs[k] = replace(other, speaker=name)
-            aliases.setdefault(name, set()).add(old)
-    out = []
-    for c in characters:
-        if c.name in aliases:
-            c = replace(c, aliases=tuple(dict.fromkeys((*c.aliases, *sorted(aliases.pop(c.name))))))
-        out.append(c)
-    for name, old in aliases.items():
-        gender = next((by_name[o].gender for o in old if by_name[o].gender != "unknown"), "unknown")
-        out.append(Character(name, gender, tuple(sorted(old))))
-    return tuple(out)
 
 
 if __name__ == "__main__":

@@ -430,6 +430,10 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
             if len(longer) == 1:
                 union(longer[0], k)  # "Sir Walter" ~ "Sir Walter Elliot"
                 continue
+            longer = [t for t in titled if len(t.split()) > 2 and t.split()[0] == title and t.split()[-1] == rest[0]]
+            if len(longer) == 1:
+                union(longer[0], k)  # "Dr. Archie" ~ "Dr. Howard Archie"
+                continue
             if tl == "mrs" or tl == "mr" and f"Mrs {rest[0]}" in titled_set:
                 continue  # husband and wife: the family's given names are its children
             if tl not in GIVEN_NAME_TITLES or not pool:

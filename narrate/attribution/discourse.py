@@ -375,7 +375,8 @@ class Context:
             if other:
                 return other
         if generic:
-            talking = [n for n in reversed(self.exchange[-4:]) if n in self.descriptions and n not in avoid]
+            talking = [n for n in reversed(self.exchange[-4:]) if n in self.descriptions and n not in avoid
+                       and (gender is None or self.gender.get(n, "unknown") in (gender, "unknown"))]
             talking.sort(key=lambda n: n == self.previous)
             if talking:
                 return talking[0]  # "said the man": the stranger already talking

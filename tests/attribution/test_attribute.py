@@ -381,6 +381,43 @@ def test_a_described_speaker_who_says_his_name_is_that_character():
     assert speakers(text) == ["Parson Tringham", "Anna", "Parson Tringham"]
 
 
+def test_a_described_speaker_answered_by_name_is_that_character_in_the_scene():
+    text = ('Anna met a man on the road.\n\n"Good night," said the man with the basket.\n\n'
+            '"Good night to you," said Anna.\n\n"We met here before, I think."\n\n'
+            'Anna stopped her horse.\n\n"Don\'t you know, Durbeyfield, that we did?" she said.\n\n'
+            'Then Jack Durbeyfield rode home, and Durbeyfield slept.\n')
+    script = script_text(text)
+    assert [s.speaker for s in script.segments if s.kind == "dialogue"] == [
+        "Jack Durbeyfield", "Anna", "Jack Durbeyfield", "Anna"]
+    durbeyfield = next(c for c in script.characters if c.name == "Jack Durbeyfield")
+    assert "Man" in durbeyfield.aliases
+
+
+def test_a_name_is_not_taken_from_a_reply_that_is_only_that_name():
+    # "Miss Trotwood," said the visitor: she names herself, she does not call the mother so.
+    text = ('The visitor came in. My mother rose.\n\n\u2018Mrs. Copperfield, I think,\u2019 said Miss Betsey.\n\n'
+            '\u2018Yes,\u2019 said my mother, faintly.\n\n\u2018Miss Trotwood,\u2019 said the visitor. '
+            '\u2018You have heard of her, I dare say?\u2019\n')
+    assert speakers(text)[1] == "Mother"
+
+
+def test_a_described_speaker_whose_turn_a_new_name_takes_is_that_name():
+    text = ('Dick stood at the corner.\n\n"Shine, sir?" said Dick.\n\n"How much?" asked a gentleman.\n\n'
+            '"Ten cents."\n\n"That is a great deal," said the gentleman.\n\n"It is hard work, sir."\n\n'
+            '"Here is my card. My office is on Fulton Street."\n\n"All right, sir."\n\n'
+            '"He seems honest," said Mr. Greyson to himself, as he walked away.\n')
+    assert speakers(text) == ["Dick", "Mr. Greyson", "Dick", "Mr. Greyson", "Dick", "Mr. Greyson", "Dick",
+                              "Mr. Greyson"]
+
+
+def test_a_described_speaker_keeps_its_description_when_the_new_name_was_met_before():
+    text = ('Dick stood at the corner. Mr. Greyson passed by earlier.\n\n"Shine, sir?" said Dick.\n\n'
+            '"How much?" asked a gentleman.\n\n"Ten cents."\n\n"That is a great deal," said the gentleman.\n\n'
+            '"It is hard work, sir."\n\n"All right, then."\n\n"Thank you, sir."\n\n'
+            '"Good morning, Dick," said Mr. Greyson.\n')
+    assert speakers(text)[1:3] == ["Gentleman", "Dick"]
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'

@@ -1,0 +1,132 @@
+"""Described speakers who turn out to have a name: "the gentleman" of a scene is Mr. Greyson."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ..model import DIALOGUE, Character, Segment
+from .characters import lookup, name_index
+from .descriptions import is_description
+from .untagged import vocatives
+
+_INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my name\u2019s)\s+(?:plain\s+|called\s+)?"
+                           r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
+                           r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b")
+_REACH = 5000
+"""How far (in characters) around the moment a described speaker gets a name that name holds:
+about a scene. The same phrase elsewhere in the book may describe someone else."""
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One dialogue paragraph: its number, its speaker, the rule that chose it and its quotations."""
+
+    paragraph: int
+    speaker: str | None
+    rule: str
+    start: int
+    quotes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Index:
+    """What `vocatives` needs of a discourse context: the name index."""
+
+    index: dict[str, str]
+
+
+def name_described(chapters: list[list[Segment]], characters: Sequence[Character]) -> tuple[Character, ...]:
+    """Rename a described speaker's lines in the scene where the story gives its name, and make
+    the description an alias of that name. Three signs, each about one scene:
+
+    - it introduces itself: "I am Parson Tringham", "my name is Greyson";
+    - the other party of a two-person exchange answers it by a name no one else in the scene
+      answers to ("Don't you really know, Durbeyfield, ..." after the man with the basket spoke);
+    - its turn in a two-person exchange is taken by a name the chapter has not mentioned before
+      ("asked a gentleman" ... "said Mr. Greyson to himself, as he walked away").
+    """
+    described = {c.name for c in characters if is_description(c)}
+    if not described:
+        return tuple(characters)
+    gender = {c.name: c.gender for c in characters}
+    named = [c for c in characters if not is_description(c)]
+    index = name_index(named)
+    forms = {c.name: (c.name, *c.aliases) for c in named}
+    aliases: dict[str, set[str]] = {}
+    for segs in chapters:
+        for old, name, where in _named_in(segs, described, index, gender, forms):
+            for k, seg in enumerate(segs):
+                if seg.speaker == old and abs(seg.start - where) <= _REACH:
+                    segs[k] = replace(seg, speaker=name)
+            aliases.setdefault(name, set()).add(old)
+    out = []
+    for c in characters:
+        if c.name in aliases:
+            c = replace(c, aliases=tuple(dict.fromkeys((*c.aliases, *sorted(aliases.pop(c.name))))))
+        out.append(c)
+    for name, old in aliases.items():
+        g = next((gender[o] for o in old if gender.get(o, "unknown") != "unknown"), "unknown")
+        out.append(Character(name, g, tuple(sorted(old))))
+    return tuple(out)
+
+
+def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], gender: dict[str, str],
+              forms: dict[str, tuple[str, ...]]) -> list[tuple[str, str, int]]:
+    """(description, name, offset) for each described speaker of one chapter that gets a name."""
+    turns = _turns(segs)
+    found: dict[str, tuple[str, int]] = {}
+
+    def agree(old: str, name: str) -> bool:
+        a, b = gender.get(old, "unknown"), gender.get(name, "unknown")
+        return a == b or "unknown" in (a, b)
+
+    first_line = {}
+    for t in turns:
+        first_line.setdefault(t.speaker, t.start)
+    for seg in segs:
+        if seg.kind != DIALOGUE or seg.speaker not in described or seg.speaker in found:
+            continue
+        m = _INTRODUCTION.search(seg.text)
+        if m and (len(m.group(1).split()) >= 2 or m.group(1) in index):  # "I am Sure" is no name
+            name = lookup(index, m.group(1)) or " ".join(m.group(1).split())
+            if agree(seg.speaker, name):
+                found[seg.speaker] = (name, seg.start)
+    for k, t in enumerate(turns[:-1]):
+        if t.speaker not in described or t.speaker in found:
+            continue
+        reply = turns[k + 1]
+        if reply.paragraph - t.paragraph <= 2 and reply.speaker and reply.speaker != t.speaker:
+            # A quotation that is little more than a name ("Miss Trotwood," said the visitor)
+            # may be the speaker naming herself, not calling the other.
+            called = set().union(*(vocatives(_Index(index), q) for q in reply.quotes if len(q.split()) > 3))
+            called -= {reply.speaker}
+            if len(called) == 1:
+                name = called.pop()
+                if first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name):
+                    found[t.speaker] = (name, t.start)
+    for k in range(2, len(turns)):
+        t, other, mine = turns[k], turns[k - 1], turns[k - 2]
+        if (mine.speaker in described and mine.speaker not in found and t.rule == "tag-name"
+                and t.speaker not in described and other.speaker not in (t.speaker, mine.speaker)
+                and t.paragraph - mine.paragraph == 2 and first_line.get(t.speaker) == t.start
+                and agree(mine.speaker, t.speaker)
+                and not _mentioned_before(segs, forms.get(t.speaker, (t.speaker,)), first_line[mine.speaker])):
+            found[mine.speaker] = (t.speaker, t.start)
+    return [(old, name, where) for old, (name, where) in found.items() if name != old]
+
+
+def _turns(segs: list[Segment]) -> list[_Turn]:
+    by_para: dict[int, list[Segment]] = {}
+    for seg in segs:
+        if seg.kind == DIALOGUE:
+            by_para.setdefault(seg.paragraph, []).append(seg)
+    return [_Turn(p, qs[-1].speaker, (qs[-1].rule or "").split("+")[0], qs[0].start, tuple(q.text for q in qs))
+            for p, qs in sorted(by_para.items())]
+
+
+def _mentioned_before(segs: list[Segment], names: tuple[str, ...], pos: int) -> bool:
+    """Is any of these names written (in narration or speech) before `pos`?"""
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+    return any(pattern.search(seg.text) for seg in segs if seg.start < pos)
