@@ -92,6 +92,10 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 before = lead_in + before
                 start = lead_start
             d = tag_after(ctx, segs[i], after, para_start) or tag_before(ctx, segs[i], before, start)
+            if d and d.speaker in vocatives(ctx, segs[i].text[:120]):
+                # "Don't, Jo. It's so boyish!" is said to Jo, whatever the narration before led to
+                # (only its opening: a long speech may quote someone calling the speaker).
+                d = None
             if d:
                 decisions[i] = d
         lead_in = ""

@@ -20,8 +20,10 @@ SPEECH_VERBS = (
     "gasped breathed growled grumbled hissed screamed shrieked sang told tells admitted agreed "
     "announced argued assented blurted called chimed concluded confessed corrected echoed "
     "faltered joked lied mused nodded objected offered persisted prompted proceeded promised "
-    "recollected reflected reminded replied ventured volunteered wondered wailed went spoke speaks"
+    "recollected reflected reminded replied ventured volunteered wondered wailed spoke speaks"
 ).split()
+# "went on" (goes on speaking), never "went" alone: "Alexandra went into the store" is no speech tag.
+SPEECH_VERBS.append(r"went\s+on")
 VERB = r"(?:" + "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True)) + r")"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
@@ -160,10 +162,15 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
             candidates.append((m.start(), m.group()))
     for m in _SUBJECT_WORD.finditer(body, 0, verb.start()):
         candidates.append((clause.start() + m.start(), m.group()))
-    for pos, surface in sorted(candidates):
-        words = tail[max(0, pos - 15):pos].split()
-        if words and words[-1].lower() in OBJECT_LEADS:
-            continue
+    candidates.sort()
+    subjects = [(pos, surface) for pos, surface in candidates
+                if not (tail[max(0, pos - 15):pos].split()[-1:] or [""])[0].lower() in OBJECT_LEADS]
+    # A later clause joined by "and"/"but" has its own subject: in `Then Jack Lawton cracked his
+    # fingers and Father Arnall looked at his copybook and said:` the speaker is Father Arnall.
+    ends = {pos + len(surface) for pos, surface in candidates}
+    joined = [(pos, surface) for pos, surface in subjects
+              if (m := _JOINED.search(tail, max(0, pos - 12), pos)) and m.start() not in ends]
+    for pos, surface in joined[-1:] + subjects:
         speaker, kind = ctx.resolve(surface, offset + pos, para_start)
         if speaker:
             kind = "name" if kind == "name" else "pronoun"
@@ -173,6 +180,7 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
 
 
 
+_JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
 OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+[a-z]+){0,4}[.:]\s*$")
 LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")

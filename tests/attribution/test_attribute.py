@@ -418,6 +418,26 @@ def test_a_described_speaker_keeps_its_description_when_the_new_name_was_met_bef
     assert speakers(text)[1:3] == ["Gentleman", "Dick"]
 
 
+def test_went_alone_is_no_speech_tag():
+    text = ('Alexandra and Carl stood on the corner. Carl was quiet. Alexandra was cold.\n\n'
+            'When Carl turned away he said, "I\'ll see to your team." Alexandra went into the store.\n')
+    assert speakers(text) == ["Carl"]
+
+
+def test_a_later_clause_joined_by_and_has_its_own_subject():
+    text = ('Stephen sat still. Jack Lawton was there. Father Arnall was at his desk.\n\n'
+            'Then Jack Lawton cracked his fingers and Father Arnall looked at his copybook and said:\n\n'
+            '"Right. Bravo Lancaster!"\n')
+    assert speakers(text) == ["Father Arnall"]
+
+
+def test_a_quotation_that_calls_someone_by_name_is_not_theirs():
+    text = ('Jo and Amy sat by the fire. Meg was sewing.\n\n'
+            'Jo immediately sat up, put her hands in her pockets, and began to whistle.\n\n'
+            '"Don\'t, Jo. It\'s so boyish!"\n')
+    assert speakers(text)[0] != "Jo"
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
