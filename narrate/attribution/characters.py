@@ -321,7 +321,24 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     narrated = [s for text in narration for s in narrated_subjects(text)]
     described = [c for c in discover_descriptions(subjects, known, narrated) if c.name not in taken]
     out += [_described_gender(c, narration) for c in described]
-    return tuple(out)
+    titled: dict[str, set[Gender]] = defaultdict(set)
+    for text in texts:
+        for m in _GENDER_TITLE.finditer(text):
+            titled[m.group(2)].add(_title_gender(m.group(1).lower()))
+    return tuple(_titled_gender(c, titled) if c.gender == "unknown" else c for c in out)
+
+
+_NAME_ADJECTIVES = frozenset({"old", "young", "little", "poor"})  # "Old Cotter looked at me"
+_GENDER_TITLE = re.compile(r"\b(Mr|Mrs|Miss|Ms|Sir|Lady|Lord|Madam|Madame|Master)\.?\s+(\w+)")
+
+
+def _titled_gender(character: Character, titled: dict[str, set[Gender]]) -> Character:
+    """A character of unknown gender called "Mr Cotter" somewhere, even in dialogue ("How do you
+    mean, Mr Cotter?"), and never by a title of the other gender, is of that gender."""
+    genders = titled.get(character.name, set())
+    if len(genders) == 1 and "unknown" not in genders and " " not in character.name:
+        return replace(character, gender=next(iter(genders)))
+    return character
 
 
 def _described_gender(character: Character, narration: Sequence[str]) -> Character:
@@ -515,7 +532,7 @@ def _vote_gender(entities: list[_Entity], texts: Sequence[str]) -> None:
         starts = [r[0] for r in runs]
         for idx, (s, e, key, initial) in enumerate(runs):
             before = text[max(0, s - 15):s].split()
-            if not initial and not (before and before[-1].lower() in _CLAUSE_LEADS):
+            if not initial and not (before and before[-1].lower() in _CLAUSE_LEADS | _NAME_ADJECTIVES):
                 continue  # "asked Rory to", "with Emma": not a subject the pronouns go back to
             if not re.match(r"(?:['\u2019]s\s+(?:[a-z]+\s+){0,2}[a-z]+[\s,]+|[\s,]+)(?:[a-z]+ly\s+)?[a-z]", text[e:e + 50]):
                 continue  # the name is not followed by its verb ("Strether's first question, when he")

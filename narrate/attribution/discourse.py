@@ -36,7 +36,7 @@ _SUBJECT_REACH = 500
 _OBJECT_BEFORE = re.compile(r"\b(?:to|at|with|towards|toward|upon|on|from|of|for|by)\s+$")  # characters before the paragraph where "he"/"she" may find its subject
 _SUBJECT_BEFORE = re.compile(
     r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
-    r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)$""")
+    r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)(?:(?i:old|young|little|poor|dear|good|big)\s+)?$""")
 # "He"/"She" opening a sentence of narration: its subject.
 _PRONOUN_SUBJECT = re.compile(r"""(?:(?:^|[.!?;]['"\u2019\u201d]?\s+|\n\s*\n\s*|['"\u2019\u201d]\s+)(He|She)"""
                               r"|[.!?;,]\s*(?:and|but|then|so|when|while|as)\s+(he|she))\b")

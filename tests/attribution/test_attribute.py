@@ -438,6 +438,17 @@ def test_a_quotation_that_calls_someone_by_name_is_not_theirs():
     assert speakers(text)[0] != "Jo"
 
 
+def test_a_title_said_in_dialogue_gives_a_name_its_gender():
+    # Nothing in the narration says Cotter is a man; "Mr Cotter" in a quotation does, so "he said" can be him.
+    text = ('Old Cotter was sitting at the fire when I came down. My aunt and Cotter looked at me.\n\n'
+            '"How do you mean, Mr Cotter?" asked my aunt.\n\n'
+            'Old Cotter looked at me again and spat into the grate.\n\n'
+            '"I wouldn\'t like children of mine," he said, "to have too much to say to a man like that."\n')
+    script = script_text(text)
+    assert next(c for c in script.characters if c.name == "Cotter").gender == "male"
+    assert speakers(text)[1:] == ["Cotter", "Cotter"]
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
