@@ -170,7 +170,11 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     ends = {pos + len(surface) for pos, surface in candidates}
     joined = [(pos, surface) for pos, surface in subjects
               if (m := _JOINED.search(tail, max(0, pos - 12), pos)) and m.start() not in ends]
-    for pos, surface in joined[-1:] + subjects:
+    # The verb's own subject first: in `I remember him ... breaking out in that old sea-song that
+    # he sang so often afterwards:` the singer is "he", not "I".
+    verb_at = clause.start() + verb.start()
+    adjacent = [(pos, surface) for pos, surface in subjects if _ADJACENT.fullmatch(tail, pos + len(surface), verb_at)]
+    for pos, surface in adjacent[-1:] + joined[-1:] + subjects:
         speaker, kind = ctx.resolve(surface, offset + pos, para_start)
         if speaker:
             kind = "name" if kind == "name" else "pronoun"
@@ -180,6 +184,7 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
 
 
 
+_ADJACENT = re.compile(r"\s+(?:(?:[a-z]+ly|then|had|has|have|now|again|also|only|just|at\s+once)\s+)*")
 _JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
 OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+[a-z]+){0,4}[.:]\s*$")
