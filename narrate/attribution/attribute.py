@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -64,6 +65,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
     prev_narration: Segment | None = None  # the narration-only paragraph just before
     lead_in = ""  # narration paragraph that ends with "said," or ":" and leads into the next
     out = list(segs)
+    ahead = _look_ahead(ctx, segs, by_para)
     for para in sorted(by_para):
         idxs = by_para[para]
         para_start = segs[idxs[0]].start
@@ -118,7 +120,8 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                               _narration_before(segs, idxs, i, lead_text if i == idxs[0] or i == idxs[0] + 1 else ""),
                               _narration_after(segs, idxs, i),
                               prev_narration.text if prev_narration is not None else "",
-                              list(turns), addressed, addressed_before, proposals, restarted)
+                              list(turns), addressed, addressed_before, proposals, restarted,
+                              *ahead.get(para, (set(), None, None)))
                 names, rows = candidates(ctx, ev, first_person)
                 if collect is not None:
                     collect.append((segs[i].start, segs[i].end, names, rows))
@@ -145,6 +148,38 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
             # the quotation that opens the next paragraph.
             lead_in, lead_start = tail.text.rstrip(), tail.start
     return out, votes
+
+
+def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
+                ) -> dict[int, tuple[set[str], str | None, str | None]]:
+    """For each dialogue paragraph, what the next ones say about it: whom the next (adjacent)
+    paragraph calls by name, and whom the next two name in an explicit tag ("said Emma"). A reply
+    that calls Henry was most likely said to the one who just spoke, and speakers alternate."""
+    pre = copy.copy(ctx)  # tags are read on a copy: the real pass keeps its own discourse state
+    pre.described_as, pre.speakers, pre.exchange, pre.addressed_prev = {}, [], [], set()
+    dialogue = [p for p in sorted(by_para) if any(segs[i].kind == DIALOGUE for i in by_para[p])]
+    called: dict[int, set[str]] = {}
+    tagged: dict[int, str | None] = {}
+    for para in dialogue:
+        idxs = by_para[para]
+        called[para] = set()
+        tagged[para] = None
+        for i in idxs:
+            if segs[i].kind != DIALOGUE:
+                continue
+            called[para] |= vocatives(ctx, segs[i].text)
+            after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
+            before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
+            start = segs[idxs[0]].start
+            d = tag_after(pre, segs[i], after, start) or tag_before(pre, segs[i], before, start)
+            if d and d.rule == "tag-name" and tagged[para] is None:
+                tagged[para] = d.speaker
+    out = {}
+    for k, para in enumerate(dialogue):
+        nxt = dialogue[k + 1] if k + 1 < len(dialogue) and dialogue[k + 1] - para <= 2 else None
+        nxt2 = dialogue[k + 2] if nxt is not None and k + 2 < len(dialogue) and dialogue[k + 2] - nxt <= 2 else None
+        out[para] = (called[nxt] if nxt is not None else set(), tagged.get(nxt), tagged.get(nxt2))
+    return out
 
 
 def _ranked(ranker: Ranker, names: list[str], rows, sieve: Decision,

@@ -28,6 +28,7 @@ FEATURES = (
     "subject:before", "subject:previous-paragraph", "object:paragraph",
     "untagged*turn-1", "untagged*turn-2", "untagged*mention:before", "untagged*mention:after",
     "untagged*subject:previous-paragraph",
+    "addressed-next", "tagged-next", "tagged-after-next",
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 _SIEVE_RULES = ("tag-name", "tag-pronoun", "tag-noun", "action-name", "action-pronoun", "action-previous",
@@ -59,6 +60,12 @@ class Evidence:
     """(speaker, rule) from the untagged rules, best first."""
     restarted: bool = False
     """A narration paragraph came between this quotation and the last."""
+    addressed_next: set[str] = field(default_factory=set)
+    """Whom the next dialogue paragraph (if adjacent) calls by name."""
+    tagged_next: str | None = None
+    """The speaker an explicit name tag gives the next dialogue paragraph (if adjacent)."""
+    tagged_after_next: str | None = None
+    """The same for the dialogue paragraph after that."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,9 @@ def candidates(ctx: Context, ev: Evidence, first_person: float) -> tuple[list[st
         add(name)
     for name in reversed([t for t in ev.turns[-3:] if t]):
         add(name)
+    for name in sorted(ev.addressed_next):
+        add(name)
+    add(ev.tagged_after_next)
     before = ctx.mentioned_in(ev.start - len(ev.before), ev.start)
     after = ctx.mentioned_in(ev.start + len(ev.quote), ev.start + len(ev.quote) + len(ev.after))
     earlier = ctx.mentioned_in(ev.start - len(ev.before) - len(ev.previous), ev.start - len(ev.before))
@@ -263,6 +273,9 @@ def candidates(ctx: Context, ev: Evidence, first_person: float) -> tuple[list[st
         f["vocative-here"] = float(name in ev.addressed)
         f["named-here"] = float(name in named_here and name not in ev.addressed)
         f["addressed-before"] = float(name in ev.addressed_before)
+        f["addressed-next"] = float(name in ev.addressed_next)
+        f["tagged-next"] = float(name == ev.tagged_next)
+        f["tagged-after-next"] = float(name == ev.tagged_after_next)
         gender = ctx.gender.get(name, "unknown")
         if pronoun_gender:
             if gender == pronoun_gender:
