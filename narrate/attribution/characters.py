@@ -164,8 +164,10 @@ def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list
             j -= 1
         initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'"
         words = [w for _, _, w in run]
-        # Drop leading function words ("But Emma", "Poor Miss Taylor").
-        while words and _plain(words[0]) in STOP_CAPS and words[0].lower() not in TITLES and words[0] not in names:
+        # Drop leading function words ("But Emma", "Poor Miss Taylor"),
+        # and a word before a title ("Later Mr. Morel", "Then Captain Hale": a name starts at its title).
+        while words and words[0].lower() not in TITLES and words[0] not in names and (
+                _plain(words[0]) in STOP_CAPS or len(words) > 1 and words[1].lower() in TITLES):
             run.pop(0)
             words.pop(0)
             initial = False
@@ -474,6 +476,14 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
             continue
         with_last = [t for t in titled if t.split()[-1] == k]
         with_last += [f for f in by_last.get(k, []) if f not in with_last]
+        if gender[k] != "unknown":
+            # "Morel sat down. He ..." is Mr. Morel, not Mrs. Morel: the family's forms of the
+            # surname's own gender (from its pronouns) are the ones it can be.
+            mine = [t for t in with_last if gender[find(t)] == gender[k] and _title_of(t) is not None]
+            if len(mine) == 1:
+                union(mine[0], k)
+                continue
+            with_last = [t for t in with_last if gender[find(t)] in (gender[k], "unknown")]
         if with_last:
             best = max(with_last, key=lambda t: counts[t])
             if counts[best] >= 2 * max([counts[t] for t in with_last if t != best] or [0]) or len(with_last) == 1:

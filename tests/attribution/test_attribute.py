@@ -375,6 +375,17 @@ def test_one_character_one_name_but_not_one_family():
     assert "Tom" in spoken["Thomas Hardy"]["aliases"]
 
 
+def test_a_bare_surname_is_the_family_member_of_its_own_gender():
+    text = ('Mr. Morel came home late. Mrs. Morel was waiting for him by the fire. Morel sat down heavily. '
+            'He was tired. Morel took off his boots, and he yawned. Later Mr. Morel went up. Mrs. Morel stayed.\n\n'
+            '"Where have you been?" said Mrs. Morel.\n\n"Out," said Morel.\n')
+    chars = script_text(text).characters
+    assert len(chars) == 2  # and no "Later Mr. Morel"
+    husband = next(c for c in chars if c.name != "Mrs. Morel")
+    assert {husband.name, *husband.aliases} == {"Morel", "Mr. Morel"} and husband.gender == "male"
+    assert speakers(text) == ["Mrs. Morel", husband.name]
+
+
 def test_a_described_speaker_who_says_his_name_is_that_character():
     text = ('A man stood at the gate.\n\n"Good evening," said the stranger.\n\n"Who are you?" asked Anna.\n\n'
             '"I am Parson Tringham, of Stagfoot Lane."\n')
