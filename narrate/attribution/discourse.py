@@ -214,8 +214,12 @@ class Context:
         if prev and self.last_quote_end and self._fits(prev, gender, exclude) and self._same_pronoun_since(
                 gender, pos):
             return prev  # "He was a little troubled here. ... "Pray don't," said he": still him
-        subject = self._subject(pos, gender, para_start, exclude) or self._subject(
-            para_start, gender, max(para_start - _SUBJECT_REACH, self.last_quote_end), exclude, strict=True)
+        subject = self._subject(pos, gender, para_start, exclude)
+        if subject is None and not any(self._fits(n, gender, exclude) for n in self.mentioned_in(para_start, pos)):
+            # The last paragraph's subject, unless this paragraph has named someone who fits
+            # ("His cough annoyed the doctor. 'Exactly as if ...' he thought": the doctor).
+            subject = self._subject(para_start, gender, max(para_start - _SUBJECT_REACH, self.last_quote_end),
+                                    exclude, strict=True)
         if subject:
             return subject
         if self._pronoun_subject_since(gender, self.last_quote_end, pos):

@@ -460,6 +460,13 @@ def test_a_title_said_in_dialogue_gives_a_name_its_gender():
     assert speakers(text)[1:] == ["Cotter", "Cotter"]
 
 
+def test_he_in_a_paragraph_that_named_someone_fitting_is_not_the_last_paragraphs_subject():
+    text = ('Dr. Archie put on his coat. He walked with Peter Kronborg. Peter Kronborg talked the whole way.\n\n'
+            'As they came to the gate, Mr. Kronborg went faster. His nervous cough annoyed the doctor. '
+            '"Exactly as if he were going to preach," he thought.\n')
+    assert speakers(text) == ["Dr. Archie"]
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
