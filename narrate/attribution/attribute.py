@@ -86,6 +86,8 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         quiet = 0
         decisions: dict[int, Decision] = {}
         lead_text = lead_in
+        # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
+        called = set().union(*(vocatives(ctx, segs[i].text[:120]) for i in quotes))
         for i in quotes:
             after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
             before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
@@ -93,7 +95,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
             if lead_in and (i == idxs[0] or (i == idxs[0] + 1 and not has_word(before))):
                 before = lead_in + before
                 start = lead_start
-            d = tag_after(ctx, segs[i], after, para_start) or tag_before(ctx, segs[i], before, start)
+            d = tag_after(ctx, segs[i], after, para_start, called) or tag_before(ctx, segs[i], before, start, called)
             if d and d.speaker in vocatives(ctx, segs[i].text[:120]):
                 # "Don't, Jo. It's so boyish!" is said to Jo, whatever the narration before led to
                 # (only its opening: a long speech may quote someone calling the speaker).

@@ -24,6 +24,12 @@ SPEECH_VERBS = (
 ).split()
 # "went on" (goes on speaking), never "went" alone: "Alexandra went into the store" is no speech tag.
 SPEECH_VERBS.append(r"went\s+on")
+SPEECH_VERBS += (
+    "advised warned ordered commanded assured informed stated commented whimpered sneered teased scolded "
+    "hinted soothed coaxed implored entreated grunted roared bellowed thundered drawled lisped stuttered "
+    "mumbled mocked ejaculated interposed counselled consoled"
+).split()
+SPEECH_VERBS += [r"put\s+in", r"broke\s+in", r"cut\s+in", r"burst\s+out", r"called\s+out"]
 VERB = r"(?:" + "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True)) + r")"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
@@ -75,8 +81,10 @@ _TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
 _CONTINUING = re.compile(r"\b(?:continued|continues|went\s+on|goes\s+on|resumed|persisted|pursued|proceeded)\b")
 
 
-def tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> Decision | None:
-    """The speaker a tag right after the quotation names: `said Jess`, `she asked`, `was his reply`."""
+def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: set[str] = frozenset()
+              ) -> Decision | None:
+    """The speaker a tag right after the quotation names: `said Jess`, `she asked`, `was his reply`.
+    `called`: whom the paragraph's quotations call by name ("Annie," she said): never "she"."""
     for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN):
         m = pattern.match(after)
         if not m:
@@ -89,7 +97,8 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> Decisi
             speaker = ctx.continuing("male" if pronoun == "he" else "female")
             if speaker:
                 return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"], pronoun)
-        speaker, kind = ctx.resolve(subj, seg.start, para_start, addressees(ctx, after[m.end():m.end() + 60]))
+        speaker, kind = ctx.resolve(subj, seg.start, para_start,
+                                    addressees(ctx, after[m.end():m.end() + 60]) | called)
         if speaker:
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind], pronoun)
         if kind != "none":
@@ -97,7 +106,8 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int) -> Decisi
     return None
 
 
-def tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> Decision | None:
+def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called: set[str] = frozenset()
+               ) -> Decision | None:
     """The speaker the narration leading into the quotation names: `Jess whispered,`, `said Emma:`."""
     # Only the last sentence of the narration before the quotation can lead into it.
     tail = before[-300:]
@@ -110,7 +120,7 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int) -> Deci
             m = pattern.search(part)
             if m:
                 speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start,
-                                            addressees(ctx, part[m.end("subj"):m.end()]))
+                                            addressees(ctx, part[m.end("subj"):m.end()]) | called)
                 if speaker:
                     return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.05, pronoun_of(m.group("subj")))
     return _lead_in(ctx, tail, seg.start - len(tail), para_start)

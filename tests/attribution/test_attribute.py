@@ -467,6 +467,19 @@ def test_he_in_a_paragraph_that_named_someone_fitting_is_not_the_last_paragraphs
     assert speakers(text) == ["Dr. Archie"]
 
 
+def test_more_speech_verbs_and_phrases():
+    text = ('Amy and Jo sat by the fire, and Mr. Griffin stood at the door.\n\n'
+            '"You don\'t know your lessons," said Amy.\n\n"If you mean libel, say so," advised Jo, laughing.\n\n'
+            '"Forty years!" Mr. Griffin put in.\n')
+    assert speakers(text) == ["Amy", "Jo", "Mr. Griffin"]
+
+
+def test_she_is_not_the_one_she_calls_by_name():
+    text = ('Emma McChesney came in. She saw that old Annie was at the stove, and Annie looked up.\n\n'
+            '"Annie," she teased, "just give us one of your peach cobblers, will you?"\n')
+    assert speakers(text) == ["Emma McChesney", "Emma McChesney"]
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
