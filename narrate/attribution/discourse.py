@@ -364,9 +364,14 @@ class Context:
         titled = self._titled(d.head, pos)
         if titled:
             return titled
+        entity = self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
+        if d.det == "the" and entity and self._introduced(d.head, pos):
+            # "... turned out to be those of a white man and a burro. 'Hello there,' the man
+            # called": the man just brought in, not anyone the scene had before.
+            self.described_as.pop(d.key, None)
+            return entity
         if d.key in self.described_as:
             return self.described_as[d.key]
-        entity = self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
         if d.det in ("a", "an", "another"):
             return entity  # someone new: "asked a rough voice"
         generic = d.head in GENERIC_HEADS
@@ -395,6 +400,12 @@ class Context:
                 self.described_as[d.key] = found
                 return found
         return entity
+
+    def _introduced(self, head: str, pos: int, window: int = 700) -> bool:
+        """Has the narration since the last quotation (and near `pos`) brought in "a <head>"?"""
+        since = max(self.last_quote_end, pos - window)
+        return re.search(r"\b(?:[Aa]n?|[Aa]nother)\s+(?:[a-z][\w-]*\s+){0,2}" + re.escape(head) + r"\b",
+                         self.text[since:pos]) is not None
 
     def _mentioned(self, name: str, pos: int, window: int = 6000) -> bool:
         i = nearest_before(self.positions, pos)

@@ -480,6 +480,15 @@ def test_she_is_not_the_one_she_calls_by_name():
     assert speakers(text) == ["Emma McChesney", "Emma McChesney"]
 
 
+def test_the_man_just_brought_in_is_not_someone_the_scene_had():
+    text = ('Cameron sat by his fire. "Good night," said Cameron to the dog. Cameron was alone.\n\n'
+            'The night was cold. He waited a long time and fed the fire.\n\n'
+            'Figures approached, and in the light turned out to be a white man and a burro.\n\n'
+            '"Hello there," the man called. "May I make camp here?"\n\n"Yes," replied Cameron.\n\n'
+            '"Thank you," said the man.\n')
+    assert speakers(text) == ["Cameron", "Man", "Man", "Cameron", "Man"]
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
