@@ -31,6 +31,9 @@ SPEECH_VERBS += (
 ).split()
 SPEECH_VERBS += [r"put\s+in", r"broke\s+in", r"cut\s+in", r"burst\s+out", r"called\s+out"]
 VERB = r"(?:" + "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True)) + r")"
+# Verbs whose next name is the one spoken to, never an inverted subject: `she told Amory, "..."`.
+_TOLD = frozenset("told tells informed assured reminded".split())
+VERB_INVERTED = r"(?:" + "|".join(sorted(set(SPEECH_VERBS) - _TOLD, key=len, reverse=True)) + r")"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
 _PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey)\b"
@@ -43,7 +46,7 @@ _LEAD = r"""^[\s,;:\u2014\u2013\-"'\u201c\u201d\u2018\u2019]*"""
 _TRAIL = r"""[\s"'\u201c\u201d\u2018\u2019]*$"""
 _PREPOSITION = r"(?:to|at|with|in|of|for|from|on|upon|and|but|as|into|by|after|before|unto|toward|towards)\b"
 # After a quotation: `said Jess`, `Jess said`, `she asked`, `He trailed off`, `was the reply`.
-_AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB + _ADV + r"\s+(?:(?:the\s+)?(?:(?!" + _PREPOSITION
+_AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB_INVERTED + _ADV + r"\s+(?:(?:the\s+)?(?:(?!" + _PREPOSITION
                              + r")[a-z]+\s+){0,3}(?=[A-Z]))?" + SUBJ)
 _AFTER_NORMAL = re.compile(_LEAD + SUBJ + _ADV + r"\s+" + VERB + r"\b")
 _AFTER_NOUN = re.compile(
@@ -53,7 +56,7 @@ _AFTER_NOUN = re.compile(
 # Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
 _INFINITIVE = r"(?:to\s+(?:add|say|reply|answer|ask|observe|remark|exclaim|inquire|enquire|whisper|murmur|speak))"
 _BEFORE_NORMAL = re.compile(SUBJ + _ADV + r"\s+(?:" + VERB + "|" + _INFINITIVE + r")\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
-_BEFORE_INVERTED = re.compile(VERB + _ADV + r"\s+" + SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
+_BEFORE_INVERTED = re.compile(r"\b" + VERB_INVERTED + _ADV + r"\s+" + SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
 ABBREV_DOT = r"(?:(?<=\bMr)|(?<=\bMrs)|(?<=\bMs)|(?<=\bDr)|(?<=\bSt))\."  # "Mr." ends no sentence
 
 

@@ -489,6 +489,12 @@ def test_the_man_just_brought_in_is_not_someone_the_scene_had():
     assert speakers(text) == ["Cameron", "Man", "Man", "Cameron", "Man"]
 
 
+def test_the_one_told_is_not_the_speaker():
+    text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
+            '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
+    assert speakers(text) == ["Mrs. Blaine", "Mrs. Blaine"]
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
