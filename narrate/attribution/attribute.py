@@ -10,7 +10,7 @@ from functools import cache
 
 from ..model import DIALOGUE, Character, Script, Segment
 from ..text.segment import split_text
-from .characters import discover_characters, learn_genders
+from .characters import discover_characters, learn_genders, title_gender
 from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
@@ -184,6 +184,15 @@ def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
     return out
 
 
+def _with_derived(chapters: list[list[Segment]], characters: Sequence[Character]) -> tuple[Character, ...]:
+    """The characters plus speakers attribution derived from them ("her husband" of Mrs. Elton
+    speaks as Mr. Elton), with the gender their title gives."""
+    known = {c.name for c in characters}
+    new = dict.fromkeys(s.speaker for segs in chapters for s in segs
+                        if s.kind == DIALOGUE and s.speaker and s.speaker not in known and s.speaker != NARRATOR)
+    return (*characters, *(Character(n, title_gender(n)) for n in new))
+
+
 def _ranked(ranker: Ranker, names: list[str], rows, sieve: Decision,
             proposals: list[tuple[str, str]]) -> Decision:
     """The ranker's choice, keeping the rule that proposed it (the sieve's, if it agrees)."""
@@ -290,7 +299,7 @@ def _script(texts: Sequence[str], characters: Sequence[Character] | None, ranker
         characters = learned
         runs = [_attribute(t, segs, characters, ranker, collect) for t, segs in zip(texts, splits)]
     chapters = [segs for segs, _ in runs]
-    characters = name_described(chapters, characters)
+    characters = name_described(chapters, _with_derived(chapters, characters))
     return [Script(t, tuple(segs), tuple(characters)) for t, segs in zip(texts, chapters)], collect or []
 
 

@@ -211,6 +211,11 @@ def _title_of(name: str) -> str | None:
     return first if first in TITLES and len(name.split()) > 1 else None
 
 
+def title_gender(name: str) -> Gender:
+    """The gender a name's title gives ("Mr. Elton": male), or unknown."""
+    return _title_gender(_title_of(name))
+
+
 def _title_gender(title: str | None) -> Gender:
     if title in MALE_TITLES:
         return "male"

@@ -358,6 +358,12 @@ class Context:
                 if family:
                     best = self.recent(pos, gender, avoid | (set(self.gender) - family))
                     return best or sorted(family)[0]
+            spouse = _spouse(owner, d.head) if owner else None
+            if spouse:
+                # Mrs. Elton's husband is Mr. Elton, though the chapter never names him so.
+                self.gender.setdefault(spouse, gender)
+                self.surname.setdefault(spouse, spouse.split()[-1])
+                return spouse
         if d.det in ("my", "our"):
             # The narrator's own people ("said my father") are not the other party of the scene.
             return self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
@@ -449,6 +455,19 @@ class Context:
         if name in self.speakers:
             self.speakers.remove(name)
         self.speakers.append(name)
+
+
+def _spouse(owner: str, head: str) -> str | None:
+    """"her husband" of Mrs. Elton: Mr. Elton; "his wife" of Mr Shepherd: Mrs Shepherd."""
+    words = owner.split()
+    if len(words) != 2:
+        return None
+    title, dot = words[0].rstrip("."), "." if words[0].endswith(".") else ""
+    if head == "husband" and title == "Mrs":
+        return f"Mr{dot} {words[1]}"
+    if head == "wife" and title == "Mr":
+        return f"Mrs{dot} {words[1]}"
+    return None
 
 
 def _sentence_around(text: str, pos: int) -> tuple[int, int]:

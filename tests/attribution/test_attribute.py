@@ -495,6 +495,15 @@ def test_the_one_told_is_not_the_speaker():
     assert speakers(text) == ["Mrs. Blaine", "Mrs. Blaine"]
 
 
+def test_her_husband_is_mr_of_her_name_when_the_chapter_never_names_him():
+    text = ('Mrs. Elton sat by Emma, and Mrs. Elton talked on.\n\n'
+            '"Pass us, if you please. We have nothing clever to say," said Mrs. Elton.\n\n'
+            '"Yes, yes, pray pass me," added her husband, with a sneer.\n')
+    script = script_text(text)
+    assert speakers(text) == ["Mrs. Elton", "Mr. Elton"]
+    assert {"name": "Mr. Elton", "gender": "male", "lines": 1, "aliases": []} in script.speakers()
+
+
 def test_first_person_lines_are_the_narrators_and_i_is_never_a_character():
     text = ('I\u2019m told Jeff went first. I followed him. I\u2019m sure of that.\n\n'
             '\u201cWait,\u201d said I. \u201cWhere are you going?\u201d\n\n\u201cUp,\u201d Jeff said.\n\n'
