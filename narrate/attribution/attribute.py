@@ -89,8 +89,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
         called = set().union(*(vocatives(ctx, segs[i].text[:120]) for i in quotes))
         for i in quotes:
-            after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
-            before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
+            before, after = _around(segs, i)
             start = para_start
             if lead_in and (i == idxs[0] or (i == idxs[0] + 1 and not has_word(before))):
                 before = lead_in + before
@@ -152,6 +151,14 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
     return out, votes
 
 
+def _around(segs: list[Segment], i: int) -> tuple[str, str]:
+    """The narration right before and right after quotation i, within its paragraph."""
+    para = segs[i].paragraph
+    before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
+    after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
+    return before, after
+
+
 def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
                 ) -> dict[int, tuple[set[str], str | None, str | None]]:
     """For each dialogue paragraph, what the next ones say about it: whom the next (adjacent)
@@ -170,8 +177,7 @@ def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
             if segs[i].kind != DIALOGUE:
                 continue
             called[para] |= vocatives(ctx, segs[i].text)
-            after = segs[i + 1].text if i + 1 < len(segs) and segs[i + 1].paragraph == para else ""
-            before = segs[i - 1].text if i > 0 and segs[i - 1].paragraph == para else ""
+            before, after = _around(segs, i)
             start = segs[idxs[0]].start
             d = tag_after(pre, segs[i], after, start) or tag_before(pre, segs[i], before, start)
             if d and d.rule == "tag-name" and tagged[para] is None:
