@@ -177,7 +177,7 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
     segment sounds). Chapters whose text, voices and settings did not change are not rendered
     again, and an interrupted render resumes where it stopped. Several SOURCEs render one after
-    another (sharing the cluster with --cluster), and a table sums them up.
+    another (with --cluster, several at once, sharing the cluster), and a table sums them up.
     """
     import dataclasses
 
@@ -198,10 +198,13 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
         opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
     with contextlib.ExitStack() as stack:
         if cluster:
-            from .cluster import connect
+            from .cluster import connect, render_together
 
-            opts = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
-        _render_sources(list(sources), opts, quiet)
+            opts, relay, threads = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
+            with _stop_signals_interrupt():
+                render_together(list(sources), opts, relay, quiet, threads)
+        else:
+            _render_sources(list(sources), opts, quiet)
 
 
 def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> None:
@@ -212,13 +215,10 @@ def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> No
     from ..render.pipeline import render_book
     from .progress import ProgressDisplay, is_terminal
 
-    rows = []
+    rows: list[Row] = []
     for source in sources:
         display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
-        if display.enabled and display.tty:
-            for handler in logging.getLogger().handlers:
-                if isinstance(handler, logging.StreamHandler):
-                    handler.setStream(display.log_stream())  # log lines go above the live block
+        show_logs_above(display)
         start = time.monotonic()
         try:
             with _stop_signals_interrupt():
@@ -233,21 +233,42 @@ def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> No
             continue
         finally:
             display.close()
-        elapsed = time.monotonic() - start
-        rows.append((str(result.book_dir), result.manifest, elapsed, ""))
+        rows.append((str(result.book_dir), result.manifest, time.monotonic() - start, ""))
         if not quiet:
-            total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
-            retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
-            click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} "
-                       f"unchanged, {total_ms / 60000:.1f} min of audio")
-    if len(sources) > 1:
+            click.echo(book_line(result))
+    sum_up(rows, quiet)
+
+
+Row = tuple[str, "dict | None", float, str]
+"""A book of the summary table: its folder (or source), manifest (None if it failed), seconds, error or ""."""
+
+
+def show_logs_above(display) -> None:
+    """On a terminal, log lines go above the display's live block."""
+    if display.enabled and display.tty:
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(display.log_stream())
+
+
+def book_line(result) -> str:
+    """What a finished book says: chapters rendered, re-tagged, unchanged, and its audio length."""
+    total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
+    retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
+    return (f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} "
+            f"unchanged, {total_ms / 60000:.1f} min of audio")
+
+
+def sum_up(rows: list[Row], quiet: bool) -> None:
+    """With several books, the summary table, and one error if any did not finish."""
+    if len(rows) > 1:
         if not quiet:
             from .progress import summary_table
 
             click.echo(summary_table(rows))
         failed = [r for r in rows if r[3]]
         if failed:
-            raise NarrateError(f"{len(failed)} of {len(sources)} books did not finish (see above); "
+            raise NarrateError(f"{len(failed)} of {len(rows)} books did not finish (see above); "
                                "run the same command again to resume them")
 
 

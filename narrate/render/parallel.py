@@ -196,8 +196,13 @@ def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
 
 
 def _drain(queue: Any, progress: ProgressFn | None) -> None:
-    """Pass on the progress reports and log records workers have queued (a multiprocessing queue)."""
+    """Pass on the progress reports and log records workers have queued (a multiprocessing queue), or
+    have an executor that relays its workers' reports itself (render.relay) pass them on."""
     if queue is None:
+        return
+    relay = getattr(queue, "relay", None)
+    if relay is not None:
+        relay(progress)
         return
     while True:
         try:
@@ -330,15 +335,19 @@ def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int
     try:
         with executor(max(1, min(workers, len(jobs)))) as pool:
             credit: dict[int, int] = {}
+            # An executor that relays its workers' reports (render.relay) is asked for them as we wait.
+            relay = pool if hasattr(pool, "relay") else None
+            presynth = False
             if cache_dir is not None:
                 # Every job reads and fills the cache every worker sees, not each worker's own.
                 jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
                 plan = plan_sentences(jobs, ClipCache(cache_dir))
-                if worth_presynthesizing(plan, len(jobs), workers):
+                presynth = worth_presynthesizing(plan, len(jobs), workers)
+                if presynth:
                     log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
-                    by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress)
+                    by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress, relay)
                     credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-            _run_chapters(pool, jobs, None, progress, finish, credit)
+            _run_chapters(pool, jobs, relay, progress, finish, credit, line_progress=not presynth)
     except (CancelledError, OSError) as exc:
         why = f" ({exc})" if str(exc) else ""
         raise ClusterError(f"the cluster went away during the render{why}; finished chapters are kept: run the "
@@ -369,7 +378,8 @@ def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: 
             fut.cancel()
         if stop is not None:
             stop()
-            for fut, job in pending.items():
-                if fut.done() and not fut.cancelled() and fut.exception() is None:
-                    finish(job, fut.result, credit.get(job.chapter.index, 0))
+        # Chapters whose results are here (a cluster's futures hold them already) are recorded, whatever stopped us.
+        for fut, job in pending.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                finish(job, fut.result, credit.get(job.chapter.index, 0))
         raise

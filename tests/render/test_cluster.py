@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -184,3 +185,90 @@ def test_two_processes_writing_the_same_clip_never_leave_a_torn_file(tmp_path):
     assert all(w.returncode == 0 for w in writers)
     assert seen <= {(b"\x01", 60000), (b"\x02", 90000)} and seen
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+# -- several books at once, progress and warnings from the workers, Ctrl-C ---------------------
+
+def _done_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.rstrip().endswith(" done")]
+
+
+def test_cli_several_books_share_the_cluster_at_once(client, tmp_path):
+    """A one-chapter book and a small book on two workers: the small one's chapters finish on the free worker
+    while the long chapter still runs (one after another, none of them could start before it ended)."""
+    long_chapter = SAMPLE_BOOK / "01-come-away-with-me.txt"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["render", str(long_chapter), str(THREE_ROOMS), "-o", str(out), "--voices-dir",
+                                      str(tmp_path / "nv"), "--no-cache", "--cluster", client.scheduler.address])
+    assert result.exit_code == 0, result.output
+    done = _done_lines(result.output)
+    assert len(done) == 4
+    assert "three-rooms:" in done[0] and "01-come-away-with-me.txt:" in done[-1]
+    for book, count in (("01-come-away-with-me", 1), ("three-rooms", 3)):
+        folder = out / book
+        manifest = json.loads((folder / "book.json").read_text(encoding="utf-8"))
+        assert len(manifest["chapters"]) == count
+        # book.json is written last, after every chapter it lists.
+        assert all((folder / c["file"]).stat().st_mtime <= (folder / "book.json").stat().st_mtime
+                   for c in manifest["chapters"])
+    table = result.output[result.output.index("book "):].splitlines()
+    assert table[0].split() == ["book", "chapters", "audio", "time", "failures"]
+    assert "01-come-away-with-me" in table[1] and "three-rooms" in table[2]
+
+
+def _cache_that_cannot_take_clips(root: Path) -> Path:
+    """A clip cache whose clip folders are files: every clip a worker makes warns that it cannot be written."""
+    root.mkdir()
+    for n in range(256):
+        (root / f"{n:02x}").write_bytes(b"")
+    return root
+
+
+def test_workers_progress_and_warnings_reach_the_client(client, tmp_path, caplog):
+    from narrate.render.relay import ClusterRelay
+
+    relay = ClusterRelay(client)
+    reports = []
+    try:
+        with caplog.at_level(logging.WARNING):
+            render_book(THREE_ROOMS, RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "nv",
+                                                   cache_dir=_cache_that_cannot_take_clips(tmp_path / "cache"),
+                                                   executor=relay.executor), reports.append)
+    finally:
+        relay.close()
+    # Line counts and the encoding step are only known on the worker rendering the chapter.
+    assert any(p.status == "rendering" and 0 < p.done < p.total for p in reports)
+    assert {p.index for p in reports if p.status == "encoding"} == {1, 2, 3}
+    records = [r for r in caplog.records if "cannot be written" in r.getMessage()]
+    assert records and all(r.process != os.getpid() for r in records)
+
+
+def test_a_worker_warning_is_shown_once_and_quiet_shows_nothing(client, tmp_path):
+    args = ["render", str(THREE_ROOMS), "--voices-dir", str(tmp_path / "nv"), "--cluster", client.scheduler.address]
+    cache = _cache_that_cannot_take_clips(tmp_path / "cache")
+    shown = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "a"), "--cache", str(cache)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("cannot be written") == 1
+    quiet = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b"), "--cache", str(cache), "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_a_python_warning_on_a_worker_is_logged_here(client, caplog):
+    import warnings
+
+    from narrate.render.relay import ClusterRelay
+
+    relay = ClusterRelay(client)
+    try:
+        pool = relay.executor(1)
+        pool.submit(warnings.warn, "a worker's own warning", UserWarning).result(timeout=30)
+        with caplog.at_level(logging.WARNING):
+            deadline = time.monotonic() + 10
+            while "a worker's own warning" not in caplog.text and time.monotonic() < deadline:
+                pool.relay(None)
+                time.sleep(0.05)
+        pool.shutdown()
+    finally:
+        relay.close()
+    record = next(r for r in caplog.records if "a worker's own warning" in r.getMessage())
+    assert record.name == "py.warnings" and "UserWarning" in record.getMessage()
