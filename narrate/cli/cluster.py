@@ -120,7 +120,9 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
                         click.echo(f"narrate: error: {exc}", err=True)
                     rows[n] = (str(sources[n]), None, seconds, str(exc))
                 else:
-                    rows[n] = (str(result.book_dir), result.manifest, seconds, "")
+                    # The table needs only each chapter's length: a 1,000-book call keeps no book's segments.
+                    lengths = [{"duration_ms": c.get("duration_ms", 0)} for c in result.manifest.get("chapters", [])]
+                    rows[n] = (str(result.book_dir), {"chapters": lengths}, seconds, "")
                     if not quiet:
                         with display.lock:
                             display.clear()
@@ -140,7 +142,8 @@ def _stop_all(relay: ClusterRelay, pool: ThreadPoolExecutor, futures: dict) -> N
     """Stop every book of the call: none starts, each running one records what finished and cancels the rest."""
     relay.interruption.set()
     pool.shutdown(wait=False, cancel_futures=True)
-    wait(futures, timeout=STOP_WAIT_S)
+    # Books never started are cancelled now, and a cancelled future never counts as done for wait().
+    wait([fut for fut in futures if not fut.cancelled()], timeout=STOP_WAIT_S)
 
 
 STOP_WAIT_S = 30.0

@@ -86,8 +86,10 @@ class RelayExecutor(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         if self.owner.interruption:
             raise KeyboardInterrupt
-        return self.inner.submit(run_reporting, (self.owner.topic, self.inbox, self.owner._levels()), fn,
-                                 *args, **kwargs)
+        # Named after the function it runs (not run_reporting), as the dashboard and client.processing() show it.
+        key = f"{getattr(fn, '__name__', 'task').strip('_')}-{secrets.token_hex(8)}"
+        return self.inner.submit(run_reporting, (self.owner.topic, self.inbox, self.owner._levels()), fn, args,
+                                 kwargs, key=key)
 
     def relay(self, progress: ProgressFn | None) -> None:
         """Pass on what this executor's tasks reported: progress to `progress`, records to their loggers."""
@@ -116,6 +118,10 @@ class RelayExecutor(Executor):
 
 # -- on the worker ----------------------------------------------------------------------------
 
+class TaskCancelled(Exception):
+    """Ends a task on a worker whose client cancelled it; no one waits for its result."""
+
+
 class _EventSender:
     """A task's line to its client, on the worker: `put(Progress)`, as a local worker's queue takes it."""
 
@@ -124,7 +130,21 @@ class _EventSender:
 
     def put(self, item: Any) -> None:
         if isinstance(item, Progress):
+            if not self.wanted():
+                # Dask cannot stop a running task's thread: a chapter cancelled (Ctrl-C on the client) stops
+                # itself at its next line, rather than write an MP3 that no book.json will list.
+                raise TaskCancelled(f"{item.title}: cancelled by the client")
             self.send(PROGRESS, list(dataclasses.astuple(item)))
+
+    def wanted(self) -> bool:
+        """Whether the client still wants this task's result (it was not cancelled)."""
+        from distributed.worker import thread_state
+
+        key = getattr(thread_state, "key", None)
+        if key is None:
+            return True
+        task = self.worker.state.tasks.get(key)
+        return task is not None and task.state not in ("cancelled", "released", "forgotten")
 
     def send(self, kind: str, payload: Any) -> None:
         self.worker.log_event(self.topic, [self.inbox, kind, payload])
@@ -166,7 +186,8 @@ def _client_levels(levels: tuple[int, int]) -> Iterator[None]:
         narrate.setLevel(previous)
 
 
-def run_reporting(channel: tuple[str, str, tuple[int, int]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def run_reporting(channel: tuple[str, str, tuple[int, int]], fn: Callable[..., Any], args: tuple,
+                  kwargs: dict[str, Any]) -> Any:
     """Run a task on a Dask worker with its progress, log records and warnings sent to the client.
 
     Python warnings are caught for the task (the workers' threads each run one task at a time) and

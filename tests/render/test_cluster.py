@@ -272,3 +272,77 @@ def test_a_python_warning_on_a_worker_is_logged_here(client, caplog):
         relay.close()
     record = next(r for r in caplog.records if "a worker's own warning" in r.getMessage())
     assert record.name == "py.warnings" and "UserWarning" in record.getMessage()
+
+
+def _workers_idle(client, timeout_s: float = 30) -> None:
+    """Wait until no worker holds a task any more (a cancelled chapter's thread has stopped too)."""
+    deadline = time.monotonic() + timeout_s
+    while any(client.run(lambda dask_worker: len(dask_worker.state.tasks)).values()):
+        assert time.monotonic() < deadline, "tasks still held by the workers"
+        time.sleep(0.1)
+
+
+def _only_listed_mp3s(book_dir: Path) -> list[str]:
+    listed = [c["file"] for c in json.loads((book_dir / "book.json").read_text(encoding="utf-8"))["chapters"]]
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == sorted(listed)
+    assert not list(book_dir.glob(".*.part"))
+    return listed
+
+
+def test_an_interrupted_call_cancels_its_chapters_on_the_workers(client, tmp_path):
+    """Chapters running on the workers stop at their next line; none writes an MP3 after the render stopped."""
+    from narrate.render.relay import ClusterRelay
+
+    relay = ClusterRelay(client)
+
+    def interrupt_mid_chapter(p) -> None:
+        if p.status == "rendering" and p.done >= 5:
+            relay.interruption.set()
+
+    opts = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "nv", use_cache=False,
+                         executor=relay.executor)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            render_book(SAMPLE_BOOK, opts, interrupt_mid_chapter)
+        _workers_idle(client)
+    finally:
+        relay.close()
+    assert _only_listed_mp3s(tmp_path / "out" / "rory-and-jess") == []
+
+
+def test_cli_ctrl_c_on_a_cluster_is_one_line_exit_130_and_the_next_run_resumes(client, tmp_path):
+    args = [sys.executable, "-m", "narrate", "render", str(SAMPLE_BOOK), "-o", str(tmp_path / "out"), "--voices-dir",
+            str(tmp_path / "nv"), "--cache", str(tmp_path / "cache"), "--cluster", client.scheduler.address]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(any("render_in_worker" in str(k) for k in keys) for keys in client.processing().values()):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "narrate: interrupted; finished chapters are kept, run the same command to resume"]
+    _workers_idle(client)
+    kept = _only_listed_mp3s(tmp_path / "out" / "rory-and-jess")
+    resumed = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{2 - len(kept)} rendered, {len(kept)} unchanged" in resumed.stdout
+
+
+def test_ctrl_c_at_a_terminal_stops_a_local_cluster_render_with_one_line(tmp_path):
+    """A terminal's Ctrl-C goes to the whole process group: the local cluster's workers leave it to the client."""
+    cache = tmp_path / "cache"
+    args = [sys.executable, "-m", "narrate", "render", str(SAMPLE_BOOK), "-o", str(tmp_path / "out"), "--voices-dir",
+            str(tmp_path / "nv"), "--cache", str(cache), "--cluster", "local:2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not ClipCache(cache).files():  # the workers are speaking
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "narrate: interrupted; finished chapters are kept, run the same command to resume"]
+    _only_listed_mp3s(tmp_path / "out" / "rory-and-jess")
