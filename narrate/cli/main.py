@@ -160,9 +160,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--no-cache", is_flag=True,
               help="Do not read or write the synthesized clip cache (a render that spreads sentences over "
                    "workers keeps its clips in a temporary folder in the output until it ends).")
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), metavar="DIR",
-              help="Clip cache folder (default: NARRATE_CACHE_DIR, else ~/.cache/narrate/clips). With --cluster, "
-                   "a folder every worker sees, so each sentence is synthesized once.")
+@click.option("--cache", "cache_dir", metavar="DIR|URL",
+              help="Clip cache folder, or storage URL such as s3://bucket/narrate-cache (needs the s3 extra) "
+                   "(default: NARRATE_CACHE_DIR, else ~/.cache/narrate/clips). With --cluster, a folder or URL "
+                   "every worker sees, so each sentence is synthesized once.")
 @click.option("--cluster", metavar="ADDRESS",
               help="Render on a Dask cluster: a scheduler address (tcp://host:8786), or local[:N] to start N "
                    "worker processes here. Needs the dask extra. Output and cache folders must be shared.")
@@ -184,8 +185,10 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
     from ..audio.export import Encoding
     from ..audio.settings import LoudnessTarget
     from ..render.pipeline import RenderOptions
+    from ..voices.synth import cache_location
 
     _setup_logging(ctx.obj["verbose"], quiet)
+    cache_dir = cache_location(cache_dir) if cache_dir else None
     opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, cache_dir=cache_dir, acx=acx, single_file=single_file,
                          m4b=fmt == "m4b", base_url=base_url, on_engine_error=on_engine_error,

@@ -29,8 +29,9 @@ class RenderOptions:
     loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
     encoding: Encoding = field(default_factory=Encoding)
     sample_rate: int = 22050
-    cache_dir: Path | None = None
-    """Clip cache folder; None for the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
+    cache_dir: Path | str | None = None
+    """Clip cache folder, or an fsspec URL such as s3://bucket/narrate-cache (the `[s3]` extra); None for
+    the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
     use_cache: bool = True
     force: bool = False
     """Re-render chapters even when nothing that shapes them changed."""

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ClusterError, EngineError, NarrateError, RenderError
 from ..model import Voice
 from ..voices.engines import get_engine, loadable_anywhere
-from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
+from ..voices.synth import ClipCache, cache_location, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .workers import parent_queue, worker_pool
 
@@ -315,12 +315,15 @@ def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], prog
                               "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
 
 
-def shared_cache_dir(jobs: list[ChapterJob]) -> Path | None:
+def shared_cache_dir(jobs: list[ChapterJob]) -> Path | str | None:
     """The clip cache named for every worker to share (the options' cache_dir, else NARRATE_CACHE_DIR), if any."""
     if not jobs or not jobs[0].options.use_cache:
         return None
     named = jobs[0].options.cache_dir or os.environ.get("NARRATE_CACHE_DIR")
-    return Path(named).absolute() if named else None
+    if not named:
+        return None
+    where = cache_location(named)
+    return where.absolute() if isinstance(where, Path) else where  # a URL (s3://...) every worker reaches
 
 
 def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Executor],

@@ -93,20 +93,48 @@ def default_cache_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
-def default_cache_dir() -> Path:
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]+://")
+
+
+def cache_location(text: str | Path) -> Path | str:
+    """Where a cache named by the user lives: a URL of fsspec storage (s3://bucket/narrate-cache) stays a
+    string, anything else (file:// too) is a local folder, kept on the fast local code path."""
+    if isinstance(text, Path):
+        return text
+    if text.startswith("file://"):
+        return Path(text[len("file://"):])
+    return text if _URL.match(text) else Path(text)
+
+
+def is_remote(location: Path | str | None) -> bool:
+    """Whether a cache location is fsspec storage rather than a local folder."""
+    return isinstance(location, str) and bool(_URL.match(location))
+
+
+def default_cache_dir() -> Path | str:
     if os.environ.get("NARRATE_CACHE_DIR"):
-        return Path(os.environ["NARRATE_CACHE_DIR"])
+        return cache_location(os.environ["NARRATE_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "narrate" / "clips"
 
 
 @dataclass
 class ClipCache:
-    """Synthesized clips on disk, addressed by a hash of everything that shapes them."""
+    """Synthesized clips on disk, addressed by a hash of everything that shapes them.
+
+    A `root` that is a URL (s3://bucket/narrate-cache) makes a RemoteClipCache, on fsspec storage.
+    """
 
     root: Path
     max_bytes: int = field(default_factory=default_cache_bytes)
     _made: set = field(default_factory=set, repr=False, compare=False)
+
+    def __new__(cls, root: Path | str, *args: object, **kwargs: object) -> ClipCache:
+        if cls is ClipCache and is_remote(root):
+            from .remote_cache import RemoteClipCache  # fsspec is imported only for a cache that needs it
+
+            return super().__new__(RemoteClipCache)
+        return super().__new__(cls)
 
     @staticmethod
     def key(voice: Voice, text: str, fingerprint: str) -> str:

@@ -1,0 +1,165 @@
+"""Clip cache on fsspec storage (s3://bucket/narrate-cache, ...), for cluster workers that share no folder."""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+import wave
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NarrateError
+from .synth import BLOB_KINDS, ClipCache
+
+if TYPE_CHECKING:
+    from ..audio.values import AudioSegment
+
+log = logging.getLogger(__name__)
+
+S3_HINT = "pip install 'narrate-audiobook[s3]'"
+ATOMIC_PUT = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
+"""Object stores whose one PUT (s3fs: below 50 MB; multipart uploads appear whole too) is seen whole or not at all.
+Elsewhere a clip is written under a temporary name and moved into place."""
+
+
+def open_filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec file system and the path inside it that `url` names; one line if its backend is missing."""
+    try:
+        import fsspec
+    except ImportError:
+        raise NarrateError(f"{url}: a cache on remote storage needs the s3 extra: {S3_HINT}") from None
+    try:
+        # Listings are not cached: another worker's clip written a moment ago must be found.
+        fs, path = fsspec.core.url_to_fs(url, use_listings_cache=False)
+    except ImportError as exc:
+        raise NarrateError(f"{url}: {exc} ({S3_HINT} for s3://)") from None
+    except ValueError as exc:
+        raise NarrateError(f"{url}: not a storage URL fsspec knows ({exc})") from None
+    return fs, path.rstrip("/")
+
+
+class RemoteClipCache(ClipCache):
+    """ClipCache on fsspec storage: the same keys and layout as a local cache, each clip written whole.
+
+    `touch` is not kept (object stores keep no access time), so pruning removes the oldest clips
+    first; on S3 a lifecycle rule on the bucket is the cheaper way to bound it.
+    """
+
+    root: str  # type: ignore[assignment]  (a URL, not a Path)
+
+    def __init__(self, root: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(root, *args, **kwargs)  # type: ignore[arg-type]
+        self.fs, self.base = open_filesystem(root)
+        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        self.atomic_put = protocol in ATOMIC_PUT
+
+    def _path(self, key: str) -> str:  # type: ignore[override]
+        return f"{self.base}/{key[:2]}/{key}.wav"
+
+    def _blob_path(self, kind: str, key: str) -> str:  # type: ignore[override]
+        return f"{self.base}/{kind}/{key[:2]}/{key}"
+
+    def __contains__(self, key: str) -> bool:
+        try:
+            return bool(self.fs.exists(self._path(key)))
+        except OSError:
+            return False
+
+    def touch(self, key: str) -> None:
+        pass
+
+    def _read(self, path: str) -> bytes | None:
+        try:
+            return self.fs.cat_file(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # Worded as the local cache words it, so it is said once however many clips meet it.
+            log.warning("clip cache %s cannot be read (%s); clips are synthesized again", self.root, exc)
+            return None
+
+    def _write(self, path: str, data: bytes) -> bool:
+        try:
+            if self.atomic_put:
+                self.fs.pipe_file(path, data)
+            else:
+                tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+                self.fs.pipe_file(tmp, data)
+                self.fs.mv(tmp, path)
+        except OSError as exc:
+            log.warning("clip cache %s cannot be written (%s); clips are not kept for the next render", self.root, exc)
+            return False
+        return True
+
+    def get(self, key: str) -> AudioSegment | None:
+        from ..audio.values import AudioSegment
+
+        data = self._read(self._path(key))
+        if data is None:
+            return None
+        try:
+            with wave.open(io.BytesIO(data), "rb") as w:
+                return AudioSegment(data=w.readframes(w.getnframes()), sample_width=w.getsampwidth(),
+                                    frame_rate=w.getframerate(), channels=w.getnchannels())
+        except (EOFError, wave.Error):
+            return None
+
+    def put(self, key: str, audio: AudioSegment) -> None:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as w:
+            w.setnchannels(audio.channels)
+            w.setsampwidth(audio.sample_width)
+            w.setframerate(audio.frame_rate)
+            w.writeframes(audio.raw_data)
+        self._write(self._path(key), buffer.getvalue())
+
+    def get_blob(self, kind: str, key: str) -> bytes | None:
+        return self._read(self._blob_path(kind, key))
+
+    def put_blob(self, kind: str, key: str, data: bytes) -> bool:
+        return self._write(self._blob_path(kind, key), data)
+
+    def _listing(self) -> dict[str, dict]:
+        try:
+            found = self.fs.find(self.base, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        return {path: info for path, info in found.items() if not path.endswith(".tmp")}
+
+    def files(self) -> list[str]:  # type: ignore[override]
+        return [p for p in self._listing() if p.endswith(".wav") and p.count("/") == self.base.count("/") + 2]
+
+    def all_files(self) -> list[str]:  # type: ignore[override]
+        kinds = tuple(f"{self.base}/{kind}/" for kind in BLOB_KINDS)
+        return [p for p in self._listing() if p.startswith(kinds)] + self.files()
+
+    def size_bytes(self) -> int:
+        listing = self._listing()
+        return sum(int(listing[p].get("size") or 0) for p in self.all_files() if p in listing)
+
+    def prune(self) -> int:
+        listing = self._listing()
+        entries = sorted((_modified(listing[p]), int(listing[p].get("size") or 0), p)
+                         for p in self.all_files() if p in listing)
+        total = sum(size for _, size, _ in entries)
+        doomed = []
+        for _, size, path in entries:
+            if total <= self.max_bytes:
+                break
+            doomed.append(path)
+            total -= size
+        if doomed:
+            self.fs.rm(doomed)
+        return len(doomed)
+
+    def clear(self) -> int:
+        files = self.all_files()
+        if files:
+            self.fs.rm(files)
+        return len(files)
+
+
+def _modified(info: dict) -> float:
+    """When an object was written, as a number to sort by (S3: LastModified; local: mtime)."""
+    when = info.get("LastModified") or info.get("mtime") or info.get("created") or 0
+    return when.timestamp() if hasattr(when, "timestamp") else float(when)
