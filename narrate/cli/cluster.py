@@ -17,6 +17,7 @@ import click
 from ..render.options import RenderOptions
 
 if TYPE_CHECKING:  # `narrate --help` imports nothing of the render
+    from ..publish.remote import RemoteOutput
     from ..render.pipeline import RenderResult
     from ..render.relay import ClusterRelay
 
@@ -71,7 +72,8 @@ MAX_BOOKS_IN_FLIGHT = 8
 POLL_S = 0.2
 
 
-def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRelay, quiet: bool, threads: int) -> None:
+def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRelay, quiet: bool, threads: int,
+                    remote: RemoteOutput | None = None) -> None:
     """Render several books at once on the cluster `opts.executor` runs on, each in a thread of this process that
     plans it, submits its tasks and writes its book.json (last, as locally); a table sums them up.
 
@@ -79,8 +81,7 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
     workers, and KeyboardInterrupt goes on to the CLI's boundary.
     """
     from ..errors import ClusterError, NarrateError
-    from ..render.pipeline import render_book
-    from .main import Row, book_line, show_logs_above, sum_up
+    from .main import Row, book_line, render_source, show_logs_above, sum_up
     from .progress import ProgressDisplay, is_terminal
 
     display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
@@ -89,12 +90,12 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
 
     starts: dict[int, float] = {}
 
-    def render_one(n: int, source: Path) -> RenderResult:
+    def render_one(n: int, source: Path) -> tuple[RenderResult, str]:
         if relay.interruption:
             raise KeyboardInterrupt
         starts[n] = time.monotonic()
         report = display if single else display.for_book(_short_name(source))
-        return render_book(source, opts, report)
+        return render_source(source, opts, report, remote)
 
     rows: dict[int, Row] = {}
     pool = ThreadPoolExecutor(max_workers=books_in_flight(threads), thread_name_prefix="narrate-book")
@@ -108,7 +109,7 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
                 n = futures[fut]
                 seconds = time.monotonic() - starts.get(n, time.monotonic())
                 try:
-                    result = fut.result()
+                    result, where = fut.result()
                 except ClusterError as exc:
                     cluster_error = cluster_error or exc  # every other book meets it too
                     rows[n] = (str(sources[n]), None, seconds, str(exc))
@@ -122,11 +123,11 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
                 else:
                     # The table needs only each chapter's length: a 1,000-book call keeps no book's segments.
                     lengths = [{"duration_ms": c.get("duration_ms", 0)} for c in result.manifest.get("chapters", [])]
-                    rows[n] = (str(result.book_dir), {"chapters": lengths}, seconds, "")
+                    rows[n] = (where, {"chapters": lengths}, seconds, "")
                     if not quiet:
                         with display.lock:
                             display.clear()
-                            click.echo(book_line(result))
+                            click.echo(book_line(result, where))
     except BaseException:
         _stop_all(relay, pool, futures)
         raise

@@ -18,7 +18,9 @@ from .._version import __version__
 from ..errors import NarrateError
 
 if TYPE_CHECKING:  # `narrate --help` imports nothing of the render
+    from ..publish.remote import RemoteOutput
     from ..render.options import RenderOptions
+    from ..render.pipeline import RenderResult
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -134,8 +136,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
-              show_default=True, help="Output folder; the book goes to DIR/<book>/.")
+@click.option("-o", "--out", "out_dir", default="output", show_default=True, metavar="DIR|URL",
+              help="Output folder; the book goes to DIR/<book>/. A storage URL such as s3://bucket/books (needs the "
+                   "s3 extra): books are rendered in a staging folder here, then uploaded, book.json last.")
 @click.option("--voices", "voices_path", type=click.Path(path_type=Path),
               help="Voice map TOML (default: DIR/<book>.toml in --voices-dir if present, else an automatic cast).")
 @click.option("--voices-dir", type=click.Path(path_type=Path), default=Path("voices"), show_default=True,
@@ -185,11 +188,18 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
     from ..audio.export import Encoding
     from ..audio.settings import LoudnessTarget
     from ..render.pipeline import RenderOptions
-    from ..voices.synth import cache_location
+    from ..storage import is_remote, location
 
     _setup_logging(ctx.obj["verbose"], quiet)
-    cache_dir = cache_location(cache_dir) if cache_dir else None
-    opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
+    cache_dir = location(cache_dir) if cache_dir else None
+    out = location(out_dir)
+    remote = None
+    if is_remote(out):
+        from ..publish.remote import RemoteOutput
+
+        remote = RemoteOutput.open(str(out))
+        out = remote.staging
+    opts = RenderOptions(out_dir=out, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, cache_dir=cache_dir, acx=acx, single_file=single_file,
                          m4b=fmt == "m4b", base_url=base_url, on_engine_error=on_engine_error,
                          all_documents=all_documents)
@@ -204,18 +214,20 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
             from .cluster import connect, render_together
 
             opts, relay, threads = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
+            if remote is not None:
+                logging.getLogger(__name__).info("chapters are written to %s first, then uploaded: workers on "
+                                                 "other machines must see that folder", remote.staging)
             with _stop_signals_interrupt():
-                render_together(list(sources), opts, relay, quiet, threads)
+                render_together(list(sources), opts, relay, quiet, threads, remote)
         else:
-            _render_sources(list(sources), opts, quiet)
+            _render_sources(list(sources), opts, quiet, remote)
 
 
-def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> None:
+def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool, remote: RemoteOutput | None = None) -> None:
     """Render each source in turn; with several, a book that fails does not stop the others, and a table ends."""
     import time
 
     from ..errors import ClusterError
-    from ..render.pipeline import render_book
     from .progress import ProgressDisplay, is_terminal
 
     rows: list[Row] = []
@@ -225,7 +237,7 @@ def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> No
         start = time.monotonic()
         try:
             with _stop_signals_interrupt():
-                result = render_book(source, opts, display)
+                result, where = render_source(source, opts, display, remote)
         except ClusterError:
             raise  # no book can go on without the cluster
         except NarrateError as exc:
@@ -236,9 +248,9 @@ def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> No
             continue
         finally:
             display.close()
-        rows.append((str(result.book_dir), result.manifest, time.monotonic() - start, ""))
+        rows.append((where, result.manifest, time.monotonic() - start, ""))
         if not quiet:
-            click.echo(book_line(result))
+            click.echo(book_line(result, where))
     sum_up(rows, quiet)
 
 
@@ -254,11 +266,33 @@ def show_logs_above(display) -> None:
                 handler.setStream(display.log_stream())
 
 
-def book_line(result) -> str:
+def render_source(source: Path, opts: RenderOptions, progress, remote: RemoteOutput | None) -> tuple[RenderResult, str]:
+    """render_book, and where the book now is. With outputs on storage (-o URL), the book's published files
+    are fetched into the staging folder first when it lacks them, and what changed is uploaded afterwards
+    (book.json last), also the chapters that finished when others failed."""
+    from ..render.pipeline import render_book
+
+    if remote is None:
+        result = render_book(source, opts, progress)
+        return result, str(result.book_dir)
+    from ..text.reader import load_book
+
+    slug = load_book(source, all_documents=opts.all_documents).slug
+    remote.fetch(slug)
+    try:
+        result = render_book(source, opts, progress)
+    except NarrateError:
+        if (opts.out_dir / slug / "book.json").is_file():
+            remote.publish(opts.out_dir / slug)
+        raise
+    return result, remote.publish(result.book_dir)
+
+
+def book_line(result, where: str) -> str:
     """What a finished book says: chapters rendered, re-tagged, unchanged, and its audio length."""
     total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
     retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
-    return (f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} "
+    return (f"{where}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} "
             f"unchanged, {total_ms / 60000:.1f} min of audio")
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from ..errors import ClusterError, EngineError, NarrateError, RenderError
 from ..model import Voice
+from ..storage import location
 from ..voices.engines import get_engine, loadable_anywhere
-from ..voices.synth import ClipCache, cache_location, default_cache_dir, sentences, synthesize_sentence
+from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .workers import parent_queue, worker_pool
 
@@ -322,7 +323,7 @@ def shared_cache_dir(jobs: list[ChapterJob]) -> Path | str | None:
     named = jobs[0].options.cache_dir or os.environ.get("NARRATE_CACHE_DIR")
     if not named:
         return None
-    where = cache_location(named)
+    where = location(named)
     return where.absolute() if isinstance(where, Path) else where  # a URL (s3://...) every worker reaches
 
 

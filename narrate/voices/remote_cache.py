@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 import wave
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NarrateError
+from ..storage import open_filesystem, pipe_whole
 from .synth import BLOB_KINDS, ClipCache
 
 if TYPE_CHECKING:
     from ..audio.values import AudioSegment
 
 log = logging.getLogger(__name__)
-
-S3_HINT = "pip install 'narrate-audiobook[s3]'"
-ATOMIC_PUT = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
-"""Object stores whose one PUT (s3fs: below 50 MB; multipart uploads appear whole too) is seen whole or not at all.
-Elsewhere a clip is written under a temporary name and moved into place."""
-
-
-def open_filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec file system and the path inside it that `url` names; one line if its backend is missing."""
-    try:
-        import fsspec
-    except ImportError:
-        raise NarrateError(f"{url}: a cache on remote storage needs the s3 extra: {S3_HINT}") from None
-    try:
-        # Listings are not cached: another worker's clip written a moment ago must be found.
-        fs, path = fsspec.core.url_to_fs(url, use_listings_cache=False)
-    except ImportError as exc:
-        raise NarrateError(f"{url}: {exc} ({S3_HINT} for s3://)") from None
-    except ValueError as exc:
-        raise NarrateError(f"{url}: not a storage URL fsspec knows ({exc})") from None
-    return fs, path.rstrip("/")
-
 
 class RemoteClipCache(ClipCache):
     """ClipCache on fsspec storage: the same keys and layout as a local cache, each clip written whole.
@@ -49,9 +26,7 @@ class RemoteClipCache(ClipCache):
 
     def __init__(self, root: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(root, *args, **kwargs)  # type: ignore[arg-type]
-        self.fs, self.base = open_filesystem(root)
-        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
-        self.atomic_put = protocol in ATOMIC_PUT
+        self.fs, self.base, self.atomic_put = open_filesystem(root)
 
     def _path(self, key: str) -> str:  # type: ignore[override]
         return f"{self.base}/{key[:2]}/{key}.wav"
@@ -80,12 +55,7 @@ class RemoteClipCache(ClipCache):
 
     def _write(self, path: str, data: bytes) -> bool:
         try:
-            if self.atomic_put:
-                self.fs.pipe_file(path, data)
-            else:
-                tmp = f"{path}.{secrets.token_hex(4)}.tmp"
-                self.fs.pipe_file(tmp, data)
-                self.fs.mv(tmp, path)
+            pipe_whole(self.fs, path, data, self.atomic_put)
         except OSError as exc:
             log.warning("clip cache %s cannot be written (%s); clips are not kept for the next render", self.root, exc)
             return False

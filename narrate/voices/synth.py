@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import NarrateError
 from ..model import Voice
+from ..storage import is_remote, location
 from .engines import get_engine
 
 if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
@@ -93,27 +94,9 @@ def default_cache_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
-_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]+://")
-
-
-def cache_location(text: str | Path) -> Path | str:
-    """Where a cache named by the user lives: a URL of fsspec storage (s3://bucket/narrate-cache) stays a
-    string, anything else (file:// too) is a local folder, kept on the fast local code path."""
-    if isinstance(text, Path):
-        return text
-    if text.startswith("file://"):
-        return Path(text[len("file://"):])
-    return text if _URL.match(text) else Path(text)
-
-
-def is_remote(location: Path | str | None) -> bool:
-    """Whether a cache location is fsspec storage rather than a local folder."""
-    return isinstance(location, str) and bool(_URL.match(location))
-
-
 def default_cache_dir() -> Path | str:
     if os.environ.get("NARRATE_CACHE_DIR"):
-        return cache_location(os.environ["NARRATE_CACHE_DIR"])
+        return location(os.environ["NARRATE_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "narrate" / "clips"
 

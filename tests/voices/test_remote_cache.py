@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -15,37 +14,6 @@ from conftest import THREE_ROOMS
 from narrate.cli import cli
 from narrate.model import Voice
 from narrate.voices.synth import ClipCache, synthesize_sentence
-
-moto_server = pytest.importorskip("moto.server")
-pytest.importorskip("s3fs")
-
-BUCKET = "narrate-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3():
-    """A local S3 server; the AWS environment points every process started from here (workers too) at it."""
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        import s3fs
-
-        s3fs.S3FileSystem.clear_instance_cache()
-        s3fs.S3FileSystem().mkdir(BUCKET)
-        yield f"s3://{BUCKET}"
-        s3fs.S3FileSystem.clear_instance_cache()
-    server.stop()
 
 
 def test_clips_and_blobs_round_trip_on_s3(s3):
