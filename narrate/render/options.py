@@ -56,7 +56,9 @@ class RenderOptions:
     process pool. Chapter jobs are picklable pure data (the jobs carry these options without the
     factory), so e.g. `lambda n: client.get_executor(pure=False)` runs them on a Dask cluster.
     With an executor of your own, sentences are also spread over its workers when `cache_dir`
-    (or NARRATE_CACHE_DIR) names a clip cache they all see; else chapters are the only unit of work."""
+    (or NARRATE_CACHE_DIR) names a clip cache they all see; else chapters are the only unit of work.
+    An executor with a `relay(progress)` method (render.relay.ClusterRelay(client).executor) has it called while
+    the render waits, to pass on its workers' progress and log records."""
 
 
 def job_options(options: RenderOptions) -> RenderOptions:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ClusterError, EngineError, NarrateError, RenderError
 from ..model import Voice
-from ..storage import location
+from ..storage import is_remote, location
 from ..voices.engines import get_engine, loadable_anywhere
 from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
@@ -271,7 +271,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
         jobs = [dataclasses.replace(job, prune_cache=False) if job.cache_dir in (None, shared) else job
                 for job in jobs]
         _run_local(jobs, workers, local_only, progress, finish, scratch_dir)
-        ClipCache(shared).prune()
+        _prune(shared)
     else:
         _run_local(jobs, workers, local_only, progress, finish, scratch_dir)
     return failures
@@ -316,6 +316,13 @@ def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], prog
                               "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
 
 
+def _prune(cache_dir: Path | str) -> None:
+    """Trim the cache to its limit after a book; not a cache on remote storage, whose listing per book would cost
+    more than it saves (a bucket lifecycle rule bounds it, or `narrate cache prune`)."""
+    if not is_remote(cache_dir):
+        ClipCache(cache_dir).prune()
+
+
 def shared_cache_dir(jobs: list[ChapterJob]) -> Path | str | None:
     """The clip cache named for every worker to share (the options' cache_dir, else NARRATE_CACHE_DIR), if any."""
     if not jobs or not jobs[0].options.use_cache:
@@ -357,7 +364,7 @@ def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int
         raise ClusterError(f"the cluster went away during the render{why}; finished chapters are kept: run the "
                            "same command again to resume") from None
     if cache_dir is not None:
-        ClipCache(cache_dir).prune()
+        _prune(cache_dir)
 
 
 def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,
