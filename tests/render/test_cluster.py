@@ -346,3 +346,22 @@ def test_ctrl_c_at_a_terminal_stops_a_local_cluster_render_with_one_line(tmp_pat
     assert err.strip().splitlines() == [
         "narrate: interrupted; finished chapters are kept, run the same command to resume"]
     _only_listed_mp3s(tmp_path / "out" / "rory-and-jess")
+
+
+def test_cli_a_failing_chapter_fails_alone_among_books_rendered_at_once(client, tmp_path):
+    out = tmp_path / "out"
+    (out / "three-rooms" / "02-the-diner.mp3").mkdir(parents=True)  # a folder where its MP3 goes: it cannot be written
+    result = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), str(SAMPLE_BOOK / "02-chapter-4.txt"), "-o", str(out),
+                                      "--voices-dir", str(tmp_path / "nv"), "--cache", str(tmp_path / "cache"),
+                                      "--cluster", client.scheduler.address])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    kept = json.loads((out / "three-rooms" / "book.json").read_text(encoding="utf-8"))["chapters"]
+    assert [c["index"] for c in kept] == [1, 3]
+    other = json.loads((out / "02-chapter-4" / "book.json").read_text(encoding="utf-8"))["chapters"]
+    assert len(other) == 1
+    table = result.output[result.output.index("book "):].splitlines()
+    assert "three-rooms" in table[1] and not table[1].endswith("none")
+    assert "02-the-diner.mp3: cannot write" in result.output  # its one line, above the table
+    assert "02-chapter-4" in table[2] and table[2].endswith("none")
+    assert result.output.strip().splitlines()[-1].startswith("narrate: error: 1 of 2 books did not finish")
