@@ -81,8 +81,8 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
     workers, and KeyboardInterrupt goes on to the CLI's boundary.
     """
     from ..errors import ClusterError, NarrateError
-    from .main import Row, book_line, render_source, show_logs_above, sum_up
     from .progress import ProgressDisplay, is_terminal
+    from .rendering import Row, book_line, render_source, show_logs_above, sum_up
 
     display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
     show_logs_above(display)

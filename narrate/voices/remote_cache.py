@@ -5,33 +5,34 @@ from __future__ import annotations
 import io
 import logging
 import wave
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..storage import open_filesystem, pipe_whole
-from .synth import BLOB_KINDS, ClipCache
 
 if TYPE_CHECKING:
     from ..audio.values import AudioSegment
 
 log = logging.getLogger(__name__)
 
-class RemoteClipCache(ClipCache):
-    """ClipCache on fsspec storage: the same keys and layout as a local cache, each clip written whole.
+class RemoteClipCache:
+    """synth.ClipCache on fsspec storage (ClipCache(url) makes one): the same keys, layout and methods as a local
+    cache, each clip written whole.
 
     `touch` is not kept (object stores keep no access time), so pruning removes the oldest clips
     first; on S3 a lifecycle rule on the bucket is the cheaper way to bound it.
     """
 
-    root: str  # type: ignore[assignment]  (a URL, not a Path)
-
-    def __init__(self, root: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(root, *args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, root: str, max_bytes: int, blob_kinds: tuple[str, ...]) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.blob_kinds = blob_kinds
+        """What the cache keeps besides clips (synth.BLOB_KINDS)."""
         self.fs, self.base, self.atomic_put = open_filesystem(root)
 
-    def _path(self, key: str) -> str:  # type: ignore[override]
+    def _path(self, key: str) -> str:
         return f"{self.base}/{key[:2]}/{key}.wav"
 
-    def _blob_path(self, kind: str, key: str) -> str:  # type: ignore[override]
+    def _blob_path(self, kind: str, key: str) -> str:
         return f"{self.base}/{kind}/{key[:2]}/{key}"
 
     def __contains__(self, key: str) -> bool:
@@ -96,11 +97,11 @@ class RemoteClipCache(ClipCache):
             return {}
         return {path: info for path, info in found.items() if not path.endswith(".tmp")}
 
-    def files(self) -> list[str]:  # type: ignore[override]
+    def files(self) -> list[str]:
         return [p for p in self._listing() if p.endswith(".wav") and p.count("/") == self.base.count("/") + 2]
 
-    def all_files(self) -> list[str]:  # type: ignore[override]
-        kinds = tuple(f"{self.base}/{kind}/" for kind in BLOB_KINDS)
+    def all_files(self) -> list[str]:
+        kinds = tuple(f"{self.base}/{kind}/" for kind in self.blob_kinds)
         return [p for p in self._listing() if p.startswith(kinds)] + self.files()
 
     def size_bytes(self) -> int:

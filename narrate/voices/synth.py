@@ -10,7 +10,7 @@ import tempfile
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NarrateError
 from ..model import Voice
@@ -112,11 +112,12 @@ class ClipCache:
     max_bytes: int = field(default_factory=default_cache_bytes)
     _made: set = field(default_factory=set, repr=False, compare=False)
 
-    def __new__(cls, root: Path | str, *args: object, **kwargs: object) -> ClipCache:
+    def __new__(cls, root: Path | str, *args: Any, **kwargs: Any) -> ClipCache:
         if cls is ClipCache and is_remote(root):
             from .remote_cache import RemoteClipCache  # fsspec is imported only for a cache that needs it
 
-            return super().__new__(RemoteClipCache)
+            max_bytes = args[0] if args else kwargs.get("max_bytes", default_cache_bytes())
+            return RemoteClipCache(str(root), int(max_bytes), BLOB_KINDS)  # type: ignore[return-value]
         return super().__new__(cls)
 
     @staticmethod
