@@ -222,7 +222,8 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
             _render_sources(list(sources), opts, quiet, remote)
 
 
-def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool, remote: RemoteOutput | None = None) -> None:
+def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool,
+                    remote: RemoteOutput | None = None) -> None:
     """Render each source in turn; with several, a book that fails does not stop the others, and a table ends."""
     import time
 

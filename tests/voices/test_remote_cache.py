@@ -79,8 +79,9 @@ def test_a_cluster_render_shares_one_s3_cache(s3, tmp_path):
         assert len(manifest["chapters"]) == 3
         return sum(c["synthesized_clips"] for c in manifest["chapters"])
 
-    assert made("a") == len(ClipCache(url).files()) > 0
-    assert made("b") == 0
+    # Every clip made is on S3 (two chapters running at once may both make a line they share: a few made twice).
+    assert 0 < len(ClipCache(url).files()) <= made("a")
+    assert made("b") == 0  # the second render's workers found every clip there
     assert not any(p.name.startswith("s3:") for p in tmp_path.rglob("*"))  # nothing was written to a local "s3:" folder
 
 
