@@ -40,3 +40,28 @@ def rendered_sample(tmp_path_factory):
     result = render_book(SAMPLE_BOOK, RenderOptions(out_dir=out, voices_dir=out / "no-voices"))
     manifest = json.loads((result.book_dir / "book.json").read_text(encoding="utf-8"))
     return result.book_dir, manifest
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A local S3 server (moto) with an empty bucket, as s3://BUCKET; the AWS environment points every process
+    started from here (cluster workers too) at it. Never the network."""
+    import socket
+
+    moto_server = pytest.importorskip("moto.server")
+    s3fs = pytest.importorskip("s3fs")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        s3fs.S3FileSystem.clear_instance_cache()
+        s3fs.S3FileSystem().mkdir("narrate-test")
+        yield "s3://narrate-test"
+        s3fs.S3FileSystem.clear_instance_cache()
+    server.stop()

@@ -8,9 +8,10 @@ from pathlib import Path
 from conftest import ROOT
 
 PACKAGE = ROOT / "narrate"
-# cli -> studio -> render -> voices, attribution, publish -> text, audio -> model, errors. A module may import
-# its own wing and any lower rank, never a higher one or a wing beside it.
-RANK = {"model": 0, "errors": 0, "_version": 0, "text": 1, "audio": 1,
+# cli -> studio -> render -> voices, attribution, publish -> text, audio, storage -> model, errors. A module may
+# import its own wing and any lower rank, never a higher one or a wing beside it. `storage` (fsspec URLs) is one
+# module under the clip cache (voices) and the outputs (publish), which both write to it.
+RANK = {"model": 0, "errors": 0, "_version": 0, "text": 1, "audio": 1, "storage": 1,
         "voices": 2, "attribution": 2, "publish": 2, "render": 3, "studio": 4, "cli": 5}
 TOP = {"narrate", "narrate.__main__"}  # the public API and `python -m narrate` sit above every wing
 

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..errors import NarrateError
 
 if TYPE_CHECKING:  # `narrate --help` imports nothing of the render
+    from ..publish.remote import RemoteOutput
     from ..render.options import RenderOptions
 
 
@@ -134,8 +135,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
-              show_default=True, help="Output folder; the book goes to DIR/<book>/.")
+@click.option("-o", "--out", "out_dir", default="output", show_default=True, metavar="DIR|URL",
+              help="Output folder; the book goes to DIR/<book>/. A storage URL such as s3://bucket/books (needs the "
+                   "s3 extra): books are rendered in a staging folder here, then uploaded, book.json last.")
 @click.option("--voices", "voices_path", type=click.Path(path_type=Path),
               help="Voice map TOML (default: DIR/<book>.toml in --voices-dir if present, else an automatic cast).")
 @click.option("--voices-dir", type=click.Path(path_type=Path), default=Path("voices"), show_default=True,
@@ -160,9 +162,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--no-cache", is_flag=True,
               help="Do not read or write the synthesized clip cache (a render that spreads sentences over "
                    "workers keeps its clips in a temporary folder in the output until it ends).")
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), metavar="DIR",
-              help="Clip cache folder (default: NARRATE_CACHE_DIR, else ~/.cache/narrate/clips). With --cluster, "
-                   "a folder every worker sees, so each sentence is synthesized once.")
+@click.option("--cache", "cache_dir", metavar="DIR|URL",
+              help="Clip cache folder, or storage URL such as s3://bucket/narrate-cache (needs the s3 extra) "
+                   "(default: NARRATE_CACHE_DIR, else ~/.cache/narrate/clips). With --cluster, a folder or URL "
+                   "every worker sees, so each sentence is synthesized once.")
 @click.option("--cluster", metavar="ADDRESS",
               help="Render on a Dask cluster: a scheduler address (tcp://host:8786), or local[:N] to start N "
                    "worker processes here. Needs the dask extra. Output and cache folders must be shared.")
@@ -177,16 +180,25 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
     segment sounds). Chapters whose text, voices and settings did not change are not rendered
     again, and an interrupted render resumes where it stopped. Several SOURCEs render one after
-    another (sharing the cluster with --cluster), and a table sums them up.
+    another (with --cluster, several at once, sharing the cluster), and a table sums them up.
     """
     import dataclasses
 
     from ..audio.export import Encoding
     from ..audio.settings import LoudnessTarget
     from ..render.pipeline import RenderOptions
+    from ..storage import is_remote, location
 
     _setup_logging(ctx.obj["verbose"], quiet)
-    opts = RenderOptions(out_dir=out_dir, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
+    cache_dir = location(cache_dir) if cache_dir else None
+    out = location(out_dir)
+    remote = None
+    if is_remote(out):
+        from ..publish.remote import RemoteOutput
+
+        remote = RemoteOutput.open(str(out))
+        out = remote.staging
+    opts = RenderOptions(out_dir=out, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, cache_dir=cache_dir, acx=acx, single_file=single_file,
                          m4b=fmt == "m4b", base_url=base_url, on_engine_error=on_engine_error,
                          all_documents=all_documents)
@@ -198,31 +210,35 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
         opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
     with contextlib.ExitStack() as stack:
         if cluster:
-            from .cluster import connect
+            from .cluster import connect, render_together
 
-            opts = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
-        _render_sources(list(sources), opts, quiet)
+            opts, relay, threads = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
+            if remote is not None:
+                logging.getLogger(__name__).info("chapters are written to %s first, then uploaded: workers on "
+                                                 "other machines must see that folder", remote.staging)
+            with _stop_signals_interrupt():
+                render_together(list(sources), opts, relay, quiet, threads, remote)
+        else:
+            _render_sources(list(sources), opts, quiet, remote)
 
 
-def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> None:
+def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool,
+                    remote: RemoteOutput | None = None) -> None:
     """Render each source in turn; with several, a book that fails does not stop the others, and a table ends."""
     import time
 
     from ..errors import ClusterError
-    from ..render.pipeline import render_book
     from .progress import ProgressDisplay, is_terminal
+    from .rendering import Row, book_line, render_source, show_logs_above, sum_up
 
-    rows = []
+    rows: list[Row] = []
     for source in sources:
         display = ProgressDisplay(sys.stderr, tty=is_terminal(sys.stderr), enabled=not quiet)
-        if display.enabled and display.tty:
-            for handler in logging.getLogger().handlers:
-                if isinstance(handler, logging.StreamHandler):
-                    handler.setStream(display.log_stream())  # log lines go above the live block
+        show_logs_above(display)
         start = time.monotonic()
         try:
             with _stop_signals_interrupt():
-                result = render_book(source, opts, display)
+                result, where = render_source(source, opts, display, remote)
         except ClusterError:
             raise  # no book can go on without the cluster
         except NarrateError as exc:
@@ -233,22 +249,10 @@ def _render_sources(sources: list[Path], opts: RenderOptions, quiet: bool) -> No
             continue
         finally:
             display.close()
-        elapsed = time.monotonic() - start
-        rows.append((str(result.book_dir), result.manifest, elapsed, ""))
+        rows.append((where, result.manifest, time.monotonic() - start, ""))
         if not quiet:
-            total_ms = sum(c.get("duration_ms", 0) for c in result.manifest.get("chapters", []))
-            retagged = f"{len(result.retagged)} re-tagged, " if result.retagged else ""
-            click.echo(f"{result.book_dir}: {len(result.rendered)} rendered, {retagged}{len(result.skipped)} "
-                       f"unchanged, {total_ms / 60000:.1f} min of audio")
-    if len(sources) > 1:
-        if not quiet:
-            from .progress import summary_table
-
-            click.echo(summary_table(rows))
-        failed = [r for r in rows if r[3]]
-        if failed:
-            raise NarrateError(f"{len(failed)} of {len(sources)} books did not finish (see above); "
-                               "run the same command again to resume them")
+            click.echo(book_line(result, where))
+    sum_up(rows, quiet)
 
 
 # -- script -----------------------------------------------------------------------------------

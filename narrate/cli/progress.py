@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 RUNNING = ("rendering", "encoding")
@@ -49,14 +51,31 @@ class ProgressDisplay:
         self.tty = tty
         self.enabled = enabled
         self.clock = clock
-        self.latest: dict[int, Any] = {}  # chapter index -> its latest Progress
+        self.latest: dict[Any, Any] = {}  # chapter index (or book and index) -> its latest Progress
         self.drawn = 0  # rows of the live block on the screen now
         self.last_draw = -math.inf
+        self.books = 0  # books shown at once (for_book), 0 for one book shown plainly
+        # Several books render at once on a cluster, each reporting from its own thread.
+        self.lock = threading.RLock()
+
+    def for_book(self, name: str) -> Callable[[Any], None]:
+        """A ProgressFn for one of several books shown together: its chapters are named after the book."""
+        self.books += 1
+        book = self.books
+
+        def report(p: Any) -> None:
+            self(_BookProgress(p.index, f"{name}: {p.title}", p.done, p.total, p.status, key=(book, p.index)))
+
+        return report
 
     def __call__(self, p: Any) -> None:
         if not self.enabled:
             return
-        self.latest[p.index] = p
+        with self.lock:
+            self._update(p)
+
+    def _update(self, p: Any) -> None:
+        self.latest[getattr(p, "key", p.index)] = p
         if not self.tty:
             if p.status in (*FINISHED, *KEPT):
                 self._write(self.row(p) + "\n")
@@ -84,7 +103,8 @@ class ProgressDisplay:
         text = f"{finished}/{len(todo)} chapters"
         text += f", {skipped} unchanged" if skipped else ""
         text += f", {failed} failed" if failed else ""
-        return f"{'':>3} {'book':<29} {self._bar(done / lines if lines else 1.0)} {text}"
+        label = "books" if self.books > 1 else "book"
+        return f"{'':>3} {label:<29} {self._bar(done / lines if lines else 1.0)} {text}"
 
     def block(self) -> list[str]:
         """The live rows: running chapters, then the book."""
@@ -96,9 +116,10 @@ class ProgressDisplay:
 
     def clear(self) -> None:
         """Erase the live block (it comes back with the next update)."""
-        if self.drawn:
-            self._write(f"\x1b[{self.drawn}F\x1b[J")
-            self.drawn = 0
+        with self.lock:
+            if self.drawn:
+                self._write(f"\x1b[{self.drawn}F\x1b[J")
+                self.drawn = 0
 
     def close(self) -> None:
         """The render is over: erase the live block; the lines printed above it stay."""
@@ -158,8 +179,21 @@ class _LinesAbove:
         self.display = display
 
     def write(self, text: str) -> int:
-        self.display.clear()
-        return self.display.stream.write(text)
+        with self.display.lock:
+            self.display.clear()
+            return self.display.stream.write(text)
 
     def flush(self) -> None:
         self.display.stream.flush()
+
+
+@dataclass(frozen=True)
+class _BookProgress:
+    """A chapter's progress among several books': its title names the book, its key tells the books apart."""
+
+    index: int
+    title: str
+    done: int
+    total: int
+    status: str
+    key: tuple[int, int]

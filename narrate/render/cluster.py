@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ClusterError
+from .workers import TERMINAL_SIGNALS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,8 @@ def open_cluster(spec: ClusterSpec) -> Iterator[Any]:
     with contextlib.ExitStack() as stack:
         if spec.address is None:
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"))
+                n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                preload=[__name__]))
             address: Any = cluster
         else:
             address = spec.address
@@ -70,6 +73,16 @@ def open_cluster(spec: ClusterSpec) -> Iterator[Any]:
             raise ClusterError(f"cannot reach the Dask scheduler at {spec.address} ({exc})") from None
         stack.callback(_close_quietly, client)
         yield client
+
+
+def dask_setup(worker: Any) -> None:
+    """Run by each worker process of a local cluster as it starts (Dask's preload): leave Ctrl-C to the client.
+
+    A Ctrl-C at the terminal goes to the whole process group; the client cancels the render in order, while a
+    worker hit by it would die mid-chapter with a traceback.
+    """
+    for sig in TERMINAL_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _close_quietly(client: Any) -> None:

@@ -29,8 +29,9 @@ class RenderOptions:
     loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
     encoding: Encoding = field(default_factory=Encoding)
     sample_rate: int = 22050
-    cache_dir: Path | None = None
-    """Clip cache folder; None for the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
+    cache_dir: Path | str | None = None
+    """Clip cache folder, or an fsspec URL such as s3://bucket/narrate-cache (the `[s3]` extra); None for
+    the user cache (NARRATE_CACHE_DIR or ~/.cache/narrate)."""
     use_cache: bool = True
     force: bool = False
     """Re-render chapters even when nothing that shapes them changed."""
@@ -55,7 +56,9 @@ class RenderOptions:
     process pool. Chapter jobs are picklable pure data (the jobs carry these options without the
     factory), so e.g. `lambda n: client.get_executor(pure=False)` runs them on a Dask cluster.
     With an executor of your own, sentences are also spread over its workers when `cache_dir`
-    (or NARRATE_CACHE_DIR) names a clip cache they all see; else chapters are the only unit of work."""
+    (or NARRATE_CACHE_DIR) names a clip cache they all see; else chapters are the only unit of work.
+    An executor with a `relay(progress)` method (render.relay.ClusterRelay(client).executor) has it called while
+    the render waits, to pass on its workers' progress and log records."""
 
 
 def job_options(options: RenderOptions) -> RenderOptions:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import ClusterError, EngineError, NarrateError, RenderError
 from ..model import Voice
+from ..storage import is_remote, location
 from ..voices.engines import get_engine, loadable_anywhere
 from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
@@ -196,8 +197,13 @@ def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
 
 
 def _drain(queue: Any, progress: ProgressFn | None) -> None:
-    """Pass on the progress reports and log records workers have queued (a multiprocessing queue)."""
+    """Pass on the progress reports and log records workers have queued (a multiprocessing queue), or
+    have an executor that relays its workers' reports itself (render.relay) pass them on."""
     if queue is None:
+        return
+    relay = getattr(queue, "relay", None)
+    if relay is not None:
+        relay(progress)
         return
     while True:
         try:
@@ -265,7 +271,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
         jobs = [dataclasses.replace(job, prune_cache=False) if job.cache_dir in (None, shared) else job
                 for job in jobs]
         _run_local(jobs, workers, local_only, progress, finish, scratch_dir)
-        ClipCache(shared).prune()
+        _prune(shared)
     else:
         _run_local(jobs, workers, local_only, progress, finish, scratch_dir)
     return failures
@@ -310,12 +316,22 @@ def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], prog
                               "chapters are kept: run the same command again, perhaps with fewer --jobs") from None
 
 
-def shared_cache_dir(jobs: list[ChapterJob]) -> Path | None:
+def _prune(cache_dir: Path | str) -> None:
+    """Trim the cache to its limit after a book; not a cache on remote storage, whose listing per book would cost
+    more than it saves (a bucket lifecycle rule bounds it, or `narrate cache prune`)."""
+    if not is_remote(cache_dir):
+        ClipCache(cache_dir).prune()
+
+
+def shared_cache_dir(jobs: list[ChapterJob]) -> Path | str | None:
     """The clip cache named for every worker to share (the options' cache_dir, else NARRATE_CACHE_DIR), if any."""
     if not jobs or not jobs[0].options.use_cache:
         return None
     named = jobs[0].options.cache_dir or os.environ.get("NARRATE_CACHE_DIR")
-    return Path(named).absolute() if named else None
+    if not named:
+        return None
+    where = location(named)
+    return where.absolute() if isinstance(where, Path) else where  # a URL (s3://...) every worker reaches
 
 
 def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Executor],
@@ -330,21 +346,25 @@ def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int
     try:
         with executor(max(1, min(workers, len(jobs)))) as pool:
             credit: dict[int, int] = {}
+            # An executor that relays its workers' reports (render.relay) is asked for them as we wait.
+            relay = pool if hasattr(pool, "relay") else None
+            presynth = False
             if cache_dir is not None:
                 # Every job reads and fills the cache every worker sees, not each worker's own.
                 jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
                 plan = plan_sentences(jobs, ClipCache(cache_dir))
-                if worth_presynthesizing(plan, len(jobs), workers):
+                presynth = worth_presynthesizing(plan, len(jobs), workers)
+                if presynth:
                     log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
-                    by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress)
+                    by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress, relay)
                     credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-            _run_chapters(pool, jobs, None, progress, finish, credit)
+            _run_chapters(pool, jobs, relay, progress, finish, credit, line_progress=not presynth)
     except (CancelledError, OSError) as exc:
         why = f" ({exc})" if str(exc) else ""
         raise ClusterError(f"the cluster went away during the render{why}; finished chapters are kept: run the "
                            "same command again to resume") from None
     if cache_dir is not None:
-        ClipCache(cache_dir).prune()
+        _prune(cache_dir)
 
 
 def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,
@@ -369,7 +389,8 @@ def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: 
             fut.cancel()
         if stop is not None:
             stop()
-            for fut, job in pending.items():
-                if fut.done() and not fut.cancelled() and fut.exception() is None:
-                    finish(job, fut.result, credit.get(job.chapter.index, 0))
+        # Chapters whose results are here (a cluster's futures hold them already) are recorded, whatever stopped us.
+        for fut, job in pending.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                finish(job, fut.result, credit.get(job.chapter.index, 0))
         raise

@@ -90,7 +90,7 @@ def _script_from_json(data: dict) -> Script:
                   tuple(Character(c["name"], c["gender"], tuple(c["aliases"])) for c in data["characters"]))
 
 
-def _auto_scripts(book: Book, cache_dir: Path | None) -> list[Script]:
+def _auto_scripts(book: Book, cache_dir: Path | str | None) -> list[Script]:
     """The attribution of every chapter, kept in the cache: an unchanged book is not attributed again.
 
     Attribution is book-wide (characters are found across chapters), so the key covers every
@@ -118,7 +118,7 @@ def _auto_scripts(book: Book, cache_dir: Path | None) -> list[Script]:
     return scripts
 
 
-def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | None = None) -> list[Script]:
+def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str | None = None) -> list[Script]:
     """Split and attribute every chapter (characters discovered across the whole book).
 
     When `book_dir` holds an edited script for a chapter, that script is used instead, so a

@@ -140,6 +140,7 @@ def _log_to_parent(queue: Any, levels: tuple[int, int]) -> None:
 
 
 _queue: Any = None  # in a worker: the queue to its parent
+_task = threading.local()  # a task's own line to its client (a Dask worker's, see render.relay)
 
 
 def _init_worker(queue: Any, parent_pid: int, levels: tuple[int, int]) -> None:
@@ -151,5 +152,17 @@ def _init_worker(queue: Any, parent_pid: int, levels: tuple[int, int]) -> None:
 
 
 def parent_queue() -> Any:
-    """In a worker of worker_pool(): the queue to the parent, for progress reports. None elsewhere."""
-    return _queue
+    """Where a worker's progress reports go (anything with `put`): the task's own line (reporting_to), else the
+    queue to the parent in a worker of worker_pool(). None elsewhere."""
+    return getattr(_task, "queue", None) or _queue
+
+
+@contextlib.contextmanager
+def reporting_to(queue: Any):
+    """For the task running in this thread, progress reports go to `queue` (its `put`)."""
+    previous = getattr(_task, "queue", None)
+    _task.queue = queue
+    try:
+        yield
+    finally:
+        _task.queue = previous

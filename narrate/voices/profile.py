@@ -69,7 +69,8 @@ class ModelProfile:
 
 def profile_cache_dir() -> Path:
     """Where profiles are kept: NARRATE_CACHE_DIR/profiles, else the user's cache folder."""
-    if os.environ.get("NARRATE_CACHE_DIR"):
+    # Profiles stay on this machine when the clip cache is remote storage (s3://...).
+    if os.environ.get("NARRATE_CACHE_DIR") and "://" not in os.environ["NARRATE_CACHE_DIR"]:
         return Path(os.environ["NARRATE_CACHE_DIR"]) / "profiles"
     import platformdirs
 

@@ -10,10 +10,11 @@ import tempfile
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NarrateError
 from ..model import Voice
+from ..storage import is_remote, location
 from .engines import get_engine
 
 if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
@@ -93,20 +94,31 @@ def default_cache_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
-def default_cache_dir() -> Path:
+def default_cache_dir() -> Path | str:
     if os.environ.get("NARRATE_CACHE_DIR"):
-        return Path(os.environ["NARRATE_CACHE_DIR"])
+        return location(os.environ["NARRATE_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "narrate" / "clips"
 
 
 @dataclass
 class ClipCache:
-    """Synthesized clips on disk, addressed by a hash of everything that shapes them."""
+    """Synthesized clips on disk, addressed by a hash of everything that shapes them.
+
+    A `root` that is a URL (s3://bucket/narrate-cache) makes a RemoteClipCache, on fsspec storage.
+    """
 
     root: Path
     max_bytes: int = field(default_factory=default_cache_bytes)
     _made: set = field(default_factory=set, repr=False, compare=False)
+
+    def __new__(cls, root: Path | str, *args: Any, **kwargs: Any) -> ClipCache:
+        if cls is ClipCache and is_remote(root):
+            from .remote_cache import RemoteClipCache  # fsspec is imported only for a cache that needs it
+
+            max_bytes = args[0] if args else kwargs.get("max_bytes", default_cache_bytes())
+            return RemoteClipCache(str(root), int(max_bytes), BLOB_KINDS)  # type: ignore[return-value]
+        return super().__new__(cls)
 
     @staticmethod
     def key(voice: Voice, text: str, fingerprint: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -184,3 +185,183 @@ def test_two_processes_writing_the_same_clip_never_leave_a_torn_file(tmp_path):
     assert all(w.returncode == 0 for w in writers)
     assert seen <= {(b"\x01", 60000), (b"\x02", 90000)} and seen
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+# -- several books at once, progress and warnings from the workers, Ctrl-C ---------------------
+
+def _done_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.rstrip().endswith(" done")]
+
+
+def test_cli_several_books_share_the_cluster_at_once(client, tmp_path):
+    """A one-chapter book and a small book on two workers: the small one's chapters finish on the free worker
+    while the long chapter still runs (one after another, none of them could start before it ended)."""
+    long_chapter = SAMPLE_BOOK / "01-come-away-with-me.txt"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["render", str(long_chapter), str(THREE_ROOMS), "-o", str(out), "--voices-dir",
+                                      str(tmp_path / "nv"), "--no-cache", "--cluster", client.scheduler.address])
+    assert result.exit_code == 0, result.output
+    done = _done_lines(result.output)
+    assert len(done) == 4
+    assert "three-rooms:" in done[0] and "01-come-away-with-me.txt:" in done[-1]
+    for book, count in (("01-come-away-with-me", 1), ("three-rooms", 3)):
+        folder = out / book
+        manifest = json.loads((folder / "book.json").read_text(encoding="utf-8"))
+        assert len(manifest["chapters"]) == count
+        # book.json is written last, after every chapter it lists.
+        assert all((folder / c["file"]).stat().st_mtime <= (folder / "book.json").stat().st_mtime
+                   for c in manifest["chapters"])
+    table = result.output[result.output.index("book "):].splitlines()
+    assert table[0].split() == ["book", "chapters", "audio", "time", "failures"]
+    assert "01-come-away-with-me" in table[1] and "three-rooms" in table[2]
+
+
+def _cache_that_cannot_take_clips(root: Path) -> Path:
+    """A clip cache whose clip folders are files: every clip a worker makes warns that it cannot be written."""
+    root.mkdir()
+    for n in range(256):
+        (root / f"{n:02x}").write_bytes(b"")
+    return root
+
+
+def test_workers_progress_and_warnings_reach_the_client(client, tmp_path, caplog):
+    from narrate.render.relay import ClusterRelay
+
+    relay = ClusterRelay(client)
+    reports = []
+    try:
+        with caplog.at_level(logging.WARNING):
+            render_book(THREE_ROOMS, RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "nv",
+                                                   cache_dir=_cache_that_cannot_take_clips(tmp_path / "cache"),
+                                                   executor=relay.executor), reports.append)
+    finally:
+        relay.close()
+    # Line counts and the encoding step are only known on the worker rendering the chapter.
+    assert any(p.status == "rendering" and 0 < p.done < p.total for p in reports)
+    assert {p.index for p in reports if p.status == "encoding"} == {1, 2, 3}
+    records = [r for r in caplog.records if "cannot be written" in r.getMessage()]
+    assert records and all(r.process != os.getpid() for r in records)
+
+
+def test_a_worker_warning_is_shown_once_and_quiet_shows_nothing(client, tmp_path):
+    args = ["render", str(THREE_ROOMS), "--voices-dir", str(tmp_path / "nv"), "--cluster", client.scheduler.address]
+    cache = _cache_that_cannot_take_clips(tmp_path / "cache")
+    shown = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "a"), "--cache", str(cache)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("cannot be written") == 1
+    quiet = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b"), "--cache", str(cache), "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_a_python_warning_on_a_worker_is_logged_here(client, caplog):
+    import warnings
+
+    from narrate.render.relay import ClusterRelay
+
+    relay = ClusterRelay(client)
+    try:
+        pool = relay.executor(1)
+        pool.submit(warnings.warn, "a worker's own warning", UserWarning).result(timeout=30)
+        with caplog.at_level(logging.WARNING):
+            deadline = time.monotonic() + 10
+            while "a worker's own warning" not in caplog.text and time.monotonic() < deadline:
+                pool.relay(None)
+                time.sleep(0.05)
+        pool.shutdown()
+    finally:
+        relay.close()
+    record = next(r for r in caplog.records if "a worker's own warning" in r.getMessage())
+    assert record.name == "py.warnings" and "UserWarning" in record.getMessage()
+
+
+def _workers_idle(client, timeout_s: float = 30) -> None:
+    """Wait until no worker holds a task any more (a cancelled chapter's thread has stopped too)."""
+    deadline = time.monotonic() + timeout_s
+    while any(client.run(lambda dask_worker: len(dask_worker.state.tasks)).values()):
+        assert time.monotonic() < deadline, "tasks still held by the workers"
+        time.sleep(0.1)
+
+
+def _only_listed_mp3s(book_dir: Path) -> list[str]:
+    listed = [c["file"] for c in json.loads((book_dir / "book.json").read_text(encoding="utf-8"))["chapters"]]
+    assert sorted(p.name for p in book_dir.glob("*.mp3")) == sorted(listed)
+    assert not list(book_dir.glob(".*.part"))
+    return listed
+
+
+def test_an_interrupted_call_cancels_its_chapters_on_the_workers(client, tmp_path):
+    """Chapters running on the workers stop at their next line; none writes an MP3 after the render stopped."""
+    from narrate.render.relay import ClusterRelay
+
+    relay = ClusterRelay(client)
+
+    def interrupt_mid_chapter(p) -> None:
+        if p.status == "rendering" and p.done >= 5:
+            relay.interruption.set()
+
+    opts = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "nv", use_cache=False,
+                         executor=relay.executor)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            render_book(SAMPLE_BOOK, opts, interrupt_mid_chapter)
+        _workers_idle(client)
+    finally:
+        relay.close()
+    assert _only_listed_mp3s(tmp_path / "out" / "rory-and-jess") == []
+
+
+def test_cli_ctrl_c_on_a_cluster_is_one_line_exit_130_and_the_next_run_resumes(client, tmp_path):
+    args = [sys.executable, "-m", "narrate", "render", str(SAMPLE_BOOK), "-o", str(tmp_path / "out"), "--voices-dir",
+            str(tmp_path / "nv"), "--cache", str(tmp_path / "cache"), "--cluster", client.scheduler.address]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(any("render_in_worker" in str(k) for k in keys) for keys in client.processing().values()):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "narrate: interrupted; finished chapters are kept, run the same command to resume"]
+    _workers_idle(client)
+    kept = _only_listed_mp3s(tmp_path / "out" / "rory-and-jess")
+    resumed = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{2 - len(kept)} rendered, {len(kept)} unchanged" in resumed.stdout
+
+
+def test_ctrl_c_at_a_terminal_stops_a_local_cluster_render_with_one_line(tmp_path):
+    """A terminal's Ctrl-C goes to the whole process group: the local cluster's workers leave it to the client."""
+    cache = tmp_path / "cache"
+    args = [sys.executable, "-m", "narrate", "render", str(SAMPLE_BOOK), "-o", str(tmp_path / "out"), "--voices-dir",
+            str(tmp_path / "nv"), "--cache", str(cache), "--cluster", "local:2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not ClipCache(cache).files():  # the workers are speaking
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "narrate: interrupted; finished chapters are kept, run the same command to resume"]
+    _only_listed_mp3s(tmp_path / "out" / "rory-and-jess")
+
+
+def test_cli_a_failing_chapter_fails_alone_among_books_rendered_at_once(client, tmp_path):
+    out = tmp_path / "out"
+    (out / "three-rooms" / "02-the-diner.mp3").mkdir(parents=True)  # a folder where its MP3 goes: it cannot be written
+    result = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), str(SAMPLE_BOOK / "02-chapter-4.txt"), "-o", str(out),
+                                      "--voices-dir", str(tmp_path / "nv"), "--cache", str(tmp_path / "cache"),
+                                      "--cluster", client.scheduler.address])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    kept = json.loads((out / "three-rooms" / "book.json").read_text(encoding="utf-8"))["chapters"]
+    assert [c["index"] for c in kept] == [1, 3]
+    other = json.loads((out / "02-chapter-4" / "book.json").read_text(encoding="utf-8"))["chapters"]
+    assert len(other) == 1
+    table = result.output[result.output.index("book "):].splitlines()
+    assert "three-rooms" in table[1] and not table[1].endswith("none")
+    assert "02-the-diner.mp3: cannot write" in result.output  # its one line, above the table
+    assert "02-chapter-4" in table[2] and table[2].endswith("none")
+    assert result.output.strip().splitlines()[-1].startswith("narrate: error: 1 of 2 books did not finish")

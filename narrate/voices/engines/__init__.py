@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -65,6 +66,7 @@ class Engine(Protocol):
 
 _registered: dict[str, str | Callable[[], Engine]] = {}
 _instances: dict[str, Engine] = {}
+_creating = threading.Lock()
 
 
 def register_engine(name: str, target: str | Callable[[], Engine]) -> None:
@@ -96,6 +98,14 @@ def get_engine(name: str) -> Engine:
     """Return the (per-process, cached) engine called `name`, or raise EngineError listing the known ones."""
     if name in _instances:
         return _instances[name]
+    # Several books plan at once in one process (render --cluster): one instance per engine, as espeak needs.
+    with _creating:
+        if name not in _instances:
+            _instances[name] = _create_engine(name)
+        return _instances[name]
+
+
+def _create_engine(name: str) -> Engine:
     engines = available_engines()
     if name not in engines:
         raise EngineError(f"unknown engine {name!r} (available: {', '.join(sorted(engines))})")
@@ -108,6 +118,4 @@ def get_engine(name: str) -> Engine:
             factory = getattr(importlib.import_module(module_name), attr)
         except ImportError as exc:
             raise EngineError(f"engine {name!r} cannot be loaded: {exc}") from None
-    engine = factory()
-    _instances[name] = engine
-    return engine
+    return factory()

@@ -1,0 +1,128 @@
+"""Outputs on fsspec storage (-o s3://...): a book rendered in a staging folder here, uploaded, book.json last."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExportError
+from ..storage import open_filesystem, put_whole
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "book.json"
+PUBLISHED = ".published.json"
+"""In the staging folder: each file as last uploaded (size, mtime), so an unchanged file is not sent again."""
+
+
+def staging_root(url: str) -> Path:
+    """Where books bound for `url` are rendered first: a folder of this machine's cache, one per URL, kept
+    between runs so that a render resumes and re-renders only what changed."""
+    import platformdirs
+
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return Path(platformdirs.user_cache_dir("narrate")) / "outputs" / digest
+
+
+@dataclass(frozen=True)
+class RemoteOutput:
+    """The output URL of every book of a call (books go to URL/<book>/) and its staging folder here."""
+
+    url: str
+    staging: Path
+
+    @staticmethod
+    def open(url: str) -> RemoteOutput:
+        return RemoteOutput(url.rstrip("/"), staging_root(url.rstrip("/")))
+
+    def _fs(self) -> tuple[Any, str, bool]:
+        return open_filesystem(self.url)
+
+    def fetch(self, slug: str) -> None:
+        """Bring a book's published files into the staging folder when it lacks them (a first run on this
+        machine, or one whose staging folder was removed), so the render keeps what is already done."""
+        fs, base, _ = self._fs()
+        here = self.staging / slug
+        try:
+            remote = fs.cat_file(f"{base}/{slug}/{MANIFEST}")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise ExportError(f"{self.url}/{slug}/{MANIFEST}: cannot read ({exc})") from None
+        local = here / MANIFEST
+        if local.is_file() and local.read_bytes() == remote:
+            return
+        try:
+            listed = [c["file"] for c in json.loads(remote).get("chapters", [])]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            log.warning("%s/%s/%s is unreadable; its chapters will be rendered again", self.url, slug, MANIFEST)
+            return
+        here.mkdir(parents=True, exist_ok=True)
+        for name in listed:
+            try:
+                fs.get_file(f"{base}/{slug}/{name}", str(here / name))
+            except FileNotFoundError:
+                continue  # listed but gone: rendered again
+        local.write_bytes(remote)
+        _remember(here, {p.name: _stamp(p) for p in _files(here)})
+
+    def publish(self, book_dir: Path) -> str:
+        """Upload what changed in a rendered book folder to URL/<book>/, each file whole, book.json last, then
+        remove the files it no longer lists. Returns the book's URL."""
+        fs, base, atomic = self._fs()
+        target = f"{base}/{book_dir.name}"
+        published = _published(book_dir)
+        files = _files(book_dir)
+        try:
+            for path in sorted(files, key=lambda p: p.name == MANIFEST):  # book.json last
+                name = path.relative_to(book_dir).as_posix()
+                if published.get(name) == _stamp(path) and name != MANIFEST:
+                    continue
+                put_whole(fs, str(path), f"{target}/{name}", atomic)
+                published[name] = _stamp(path)
+                _remember(book_dir, published)
+            kept = {p.relative_to(book_dir).as_posix() for p in files}
+            stale = [p for p in _remote_files(fs, target) if p[len(target) + 1:] not in kept]
+            if stale:
+                fs.rm(stale)
+        except OSError as exc:
+            raise ExportError(f"{self.url}/{book_dir.name}: cannot upload ({exc}); the book is kept in "
+                              f"{book_dir}, and the next render uploads it") from None
+        return f"{self.url}/{book_dir.name}"
+
+
+def _files(book_dir: Path) -> list[Path]:
+    """The files of a book folder that are the book (not leftovers of a render or the lock)."""
+    return [p for p in book_dir.rglob("*") if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(book_dir).parts)]
+
+
+def _remote_files(fs: Any, target: str) -> list[str]:
+    try:
+        return list(fs.find(target))
+    except FileNotFoundError:
+        return []
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _published(book_dir: Path) -> dict[str, list[int]]:
+    try:
+        data = json.loads((book_dir / PUBLISHED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(book_dir: Path, published: dict[str, list[int]]) -> None:
+    tmp = book_dir / f"{PUBLISHED}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(published), encoding="utf-8")
+    os.replace(tmp, book_dir / PUBLISHED)
