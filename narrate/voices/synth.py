@@ -17,7 +17,11 @@ from ..model import Voice
 from .engines import get_engine
 
 if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
+    from ..audio.pieces import Profile
     from ..audio.values import AudioSegment
+
+Profiles = dict[str, "tuple[int, Profile]"]
+"""Clip cache key -> (sample rate, profile as a piece) of clips just made, measured as they were levelled."""
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +151,9 @@ class ClipCache:
     def put(self, key: str, audio: AudioSegment) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:  # a folder made once per render, not once per clip
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh, wave.open(fh, "wb") as w:
                 w.setnchannels(audio.channels)
@@ -236,12 +242,15 @@ class ClipCache:
 
 
 def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = None,
-                        stats: dict | None = None, fingerprint: str | None = None) -> AudioSegment:
+                        stats: dict | None = None, fingerprint: str | None = None,
+                        profiles: Profiles | None = None) -> AudioSegment:
     """One sentence (as `sentences()` splits it) as a trimmed, levelled clip at the engine's rate.
 
-    `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it.
+    `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it. A clip
+    made (not found in the cache) has its profile put in `profiles`, if given, so the chapter
+    need not K-weight it a second time.
     """
-    from ..audio.loudness import level_clip
+    from ..audio.pieces import level_and_profile
     from ..audio.values import conform, trim
 
     engine = get_engine(voice.engine)
@@ -259,9 +268,13 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
         # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
         log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
     else:
-        clip, short_db = level_clip(clip, CLIP_LEVEL_LUFS, CLIP_PEAK_DBFS)
-        if short_db > 0:
-            log.info("%s: %r left %.1f dB quiet so its peaks do not clip", voice.engine, sentence[:40], short_db)
+        levelled = level_and_profile(clip, CLIP_LEVEL_LUFS, CLIP_PEAK_DBFS)
+        clip = levelled.audio
+        if profiles is not None:
+            profiles[key] = (clip.frame_rate, levelled.profile)
+        if levelled.short_db > 0:
+            log.info("%s: %r left %.1f dB quiet so its peaks do not clip", voice.engine, sentence[:40],
+                     levelled.short_db)
     if cache:
         cache.put(key, clip)
     if stats is not None:
@@ -270,10 +283,11 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
 
 
 def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = None,
-              memo: dict[str, AudioSegment] | None = None) -> list[str]:
+              memo: dict[str, AudioSegment] | None = None, profiles: Profiles | None = None) -> list[str]:
     """The cache keys of `text`'s sentence clips, synthesizing those not cached yet.
 
     A clip the cache could not store is kept in `memo` instead, so the render still finds it.
+    The profiles of clips made are put in `profiles` (see synthesize_sentence).
     """
     fingerprint = get_engine(voice.engine).fingerprint(voice)
     keys = []
@@ -283,7 +297,7 @@ def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = No
             if stats is not None:
                 stats["cached"] = stats.get("cached", 0) + 1
         else:
-            clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint)
+            clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint, profiles)
             if key not in cache and memo is not None:
                 memo[key] = clip
         keys.append(key)
