@@ -97,7 +97,7 @@ def _sos(rate: int) -> np.ndarray:
 
 
 def _iir() -> Callable[..., np.ndarray] | None:
-    """scipy's sosfilt once this process has done enough FFT filtering to pay for importing it (or has it already)."""
+    """scipy's sosfilt once this process has done enough FFT filtering to pay for importing it, or has it already."""
     global _sosfilt
     if _sosfilt is None and (_fft_samples >= IIR_AFTER_SAMPLES or "scipy.signal" in sys.modules):
         from scipy.signal import sosfilt
