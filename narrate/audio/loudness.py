@@ -164,9 +164,13 @@ def rms_dbfs_total(x: np.ndarray) -> float:
     return 10 * math.log10(ms) if ms > 0 else -math.inf
 
 
+LIMIT_KNEE = 0.8
+"""Where the limiter starts to bend, as a fraction of its ceiling: samples below it pass unchanged."""
+
+
 def limit(y: np.ndarray, ceiling: float) -> np.ndarray:
     """Soft-knee peak limiter on float samples (full scale 1.0), in place: nothing exceeds `ceiling`."""
-    knee = ceiling * 0.8
+    knee = ceiling * LIMIT_KNEE
     over = np.flatnonzero(np.abs(y) > knee)
     if over.size:
         v = y[over]

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import ExportError
 from .export import MP3_DELAY_SAMPLES, Encoding, encode_pcm
 from .kweight import k_weight, step_response
-from .loudness import FULL_SCALE, STEP_S, clip_gain_db, gate_blocks, limit, weighted_clip_lufs
+from .loudness import FULL_SCALE, LIMIT_KNEE, STEP_S, clip_gain_db, gate_blocks, limit, weighted_clip_lufs
 from .mp3frames import iter_frames
 from .values import AudioSegment, samples
 
@@ -174,16 +174,20 @@ def limited_profile(unity: Profile, x: np.ndarray, rate: int, gain: float, ceili
     """The profile of `x` (whose profile is `unity`) gained and limited, without filtering it again.
 
     The limiter only flattens the highest peaks, so each frame's K-weighted energy is taken to
-    change as its plain energy does (see tests/render/test_pieces.py for how close that comes).
+    change as its plain energy does (see tests/render/test_pieces.py for how close that comes); and
+    only the samples over the limiter's knee are looked at again, as no other sample changes.
     """
     spf = frame_samples(rate)
-    y = levelled(x, gain, ceiling)
-    e = _per_frame(y, spf)
-    e = np.pad(e, (0, unity.e.size - e.size))
-    base = unity.e * gain * gain
+    over = np.flatnonzero(np.abs(x) > LIMIT_KNEE * ceiling / gain)
+    v = x[over] * gain
+    flat = limit(v.copy(), ceiling)
+    base = unity.e * (gain * gain)
+    # What the limiter takes off, in the frame each sample falls in (frame 0 is the piece's first).
+    e = base + np.bincount((over + MP3_DELAY_SAMPLES) // spf, weights=flat * flat - v * v, minlength=base.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(base > 0, e / base, 1.0)
-    return Profile(unity.samples, float(np.abs(y).max()) if y.size else 0.0, unity.k * gain * gain * ratio, e)
+    peak = float(np.abs(flat).max()) if over.size else float(np.abs(x).max(initial=0.0)) * gain
+    return Profile(unity.samples, peak, unity.k * (gain * gain) * ratio, e)
 
 
 def levelled(x: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
@@ -196,6 +200,18 @@ def to_int16(y: np.ndarray, room: np.ndarray | None = None) -> np.ndarray:
     if room is not None:
         z += room[:z.size]
     return np.clip(np.rint(z), -32768, 32767).astype(np.int16)
+
+
+def piece_samples(x: np.ndarray, gain: float, ceiling: float, room: np.ndarray | None = None) -> np.ndarray:
+    """to_int16(levelled(x / FULL_SCALE, gain, ceiling), room) for int16 samples `x`, in one float array
+    instead of four (the same samples, but for a rare rounding tie that may land one step apart)."""
+    y = x * gain
+    limit(y, ceiling * FULL_SCALE)
+    if room is not None:
+        y += room[:y.size]
+    np.rint(y, out=y)
+    np.clip(y, -32768, 32767, out=y)
+    return y.astype(np.int16)
 
 
 def gated_lufs(k_frames: np.ndarray, rate: int) -> float:

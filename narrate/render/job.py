@@ -18,13 +18,16 @@ from ..audio.mp3frames import COPY_CHUNK
 from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
-from ..voices.synth import ClipCache, Profiles, clip_keys, default_cache_dir
+from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir
 
 if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
     from .pieces import PlacedLine, Spoken
 from .options import RenderOptions
 
 log = logging.getLogger(__name__)
+
+HOLD_BYTES = 32 << 20
+"""Clips a chapter rendered with --no-cache keeps in memory rather than in its own cache (see HeldClips)."""
 
 @dataclass(frozen=True)
 class Progress:
@@ -92,7 +95,7 @@ def _ms(samples: int, rate: int) -> int:
 
 
 def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, cache: ClipCache,
-               stats: dict, memo: dict, profiles: Profiles | None = None) -> Spoken:
+               stats: dict, memo: HeldClips, profiles: Profiles | None = None) -> Spoken:
     """One line's sentence clips (cache keys) and the line as spoken: with the narrator's voice if its
     own failed and the options allow that fallback. Clips made have their profiles put in `profiles`."""
     from .pieces import Spoken
@@ -122,7 +125,8 @@ def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> d
 
     opts = job.options
     stats: dict = {}
-    memo: dict = {}
+    # A cache that dies with the render holds no clip a later render reads: the first of them stay in memory.
+    memo = HeldClips(0 if opts.use_cache else HOLD_BYTES)
     fresh: Profiles = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.export import MP3_DELAY_SAMPLES, Encoding
-from ..audio.loudness import FULL_SCALE, MP3_PEAK_MARGIN_DB, LoudnessTarget
+from ..audio.loudness import FULL_SCALE, LIMIT_KNEE, MP3_PEAK_MARGIN_DB, LoudnessTarget
 from ..audio.pieces import (
     PIECE_FORMAT,
     Profile,
@@ -19,8 +19,8 @@ from ..audio.pieces import (
     encoder_loss_lu,
     frame_samples,
     gated_lufs,
-    levelled,
     limited_profile,
+    piece_samples,
     predicted_frames,
     profile,
     rms_db,
@@ -28,17 +28,16 @@ from ..audio.pieces import (
 )
 from ..audio.splice import Placer, Splicer
 from ..audio.stitch import Pacing, room_tone
-from ..audio.values import AudioSegment, conform, samples
+from ..audio.values import conform
 from ..errors import NarrateError
 from ..model import Line
-from ..voices.synth import ClipCache, Profiles
+from ..voices.synth import ClipCache, HeldClips, Profiles
 
 GAIN_STEP_DB = 0.1
 """The chapter gain's grid: a small change elsewhere in a chapter usually leaves its gain, and so
 every other piece's cache key, as it was."""
 HELD_BYTES = 48 << 20
 """Clip samples kept in memory between a chapter's passes: a bound, whatever the chapter's length."""
-KNEE = 0.8  # the limiter's knee, as a fraction of its ceiling (audio.loudness.limit)
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ class PieceMaker:
     a later render would read, are not written to it.
     """
 
-    def __init__(self, cache: ClipCache, memo: dict[str, AudioSegment], s: Settings,
+    def __init__(self, cache: ClipCache, memo: HeldClips, s: Settings,
                  fresh: Profiles | None = None, keep: bool = True) -> None:
         self.cache, self.memo, self.s = cache, memo, s
         self.fresh = fresh if fresh is not None else {}
@@ -110,19 +109,26 @@ class PieceMaker:
 
     def pcm(self, key: str) -> np.ndarray:
         """The clip's samples at the chapter's rate, float, full scale 1.0."""
-        if key in self.held:
-            return self.held[key].astype(np.float64)
-        clip = self.memo.get(key) or self.cache.get(key)
-        if clip is None:
-            raise NarrateError(f"clip {key[:12]} vanished from the cache {self.cache.root} during the render; "
-                               "run the render again")
-        x = samples(conform(clip, self.s.rate)).astype(np.float32) / np.float32(FULL_SCALE)
-        # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips are kept
-        # between them (a chapter of some minutes); beyond that, they are read again.
-        if self.held_bytes + x.nbytes <= HELD_BYTES:
-            self.held[key] = x
-            self.held_bytes += x.nbytes
-        return x.astype(np.float64)
+        return self.pcm16(key) * (1 / FULL_SCALE)
+
+    def pcm16(self, key: str) -> np.ndarray:
+        """The clip's int16 samples at the chapter's rate (read-only)."""
+        x = self.held.get(key)
+        if x is None:
+            clip = self.memo.get(key)
+            in_memory = clip is not None
+            if clip is None:
+                clip = self.cache.get(key)
+            if clip is None:
+                raise NarrateError(f"clip {key[:12]} vanished from the cache {self.cache.root} during the render; "
+                                   "run the render again")
+            x = np.frombuffer(conform(clip, self.s.rate).raw_data, dtype=np.int16)
+            # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips read from
+            # the cache are kept between them (a chapter of some minutes); beyond that, they are read again.
+            if not in_memory and self.held_bytes + x.nbytes <= HELD_BYTES:
+                self.held[key] = x
+                self.held_bytes += x.nbytes
+        return x
 
     def profile(self, key: str) -> Profile:
         """The clip's profile at unity gain (before the limiter)."""
@@ -148,7 +154,7 @@ class PieceMaker:
         """The clip's profile once gained by `gain_db` and limited (measured only if the limiter touches it)."""
         prof = self.profile(key)
         gain = 10 ** (gain_db / 20)
-        if prof.peak * gain <= KNEE * self.ceiling:
+        if prof.peak * gain <= LIMIT_KNEE * self.ceiling:
             return prof.scaled(gain)
         pkey = _key("limited", key, self.s.rate, f"{gain_db:.1f}", self.ceiling)
         lim = self._load(pkey)
@@ -171,7 +177,7 @@ class PieceMaker:
         if data and len(data) > 4:
             self.reused += 1
             return data[4:], int.from_bytes(data[:4], "little")
-        x = to_int16(levelled(self.pcm(key), 10 ** (gain_db / 20), self.ceiling), self._tone(self.profile(key).samples))
+        x = piece_samples(self.pcm16(key), 10 ** (gain_db / 20), self.ceiling, self._tone(self.profile(key).samples))
         frames, n = encode_piece(x, self.s.rate, self.s.encoding)
         self._store("pieces", pkey, n.to_bytes(4, "little") + frames)
         self.encoded += 1

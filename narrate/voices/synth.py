@@ -282,25 +282,59 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
     return clip
 
 
+@dataclass
+class HeldClips:
+    """Clips a chapter keeps in memory instead of the clip cache: any the cache could not store, and,
+    up to `budget_bytes`, the clips it makes for a cache that dies with the render (--no-cache), which
+    nothing else reads: writing, reading back and deleting a clip file costs ~2 ms, a sixth of
+    encoding it."""
+
+    budget_bytes: int = 0
+    clips: dict[str, AudioSegment] = field(default_factory=dict)
+    held_bytes: int = 0
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.clips
+
+    def get(self, key: str) -> AudioSegment | None:
+        return self.clips.get(key)
+
+    def keep(self, key: str, clip: AudioSegment) -> None:
+        self.held_bytes += len(clip.raw_data) - (len(self.clips[key].raw_data) if key in self.clips else 0)
+        self.clips[key] = clip
+
+    def has_room(self, clip: AudioSegment) -> bool:
+        return self.held_bytes + len(clip.raw_data) <= self.budget_bytes
+
+
 def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = None,
-              memo: dict[str, AudioSegment] | None = None, profiles: Profiles | None = None) -> list[str]:
+              memo: HeldClips | None = None, profiles: Profiles | None = None) -> list[str]:
     """The cache keys of `text`'s sentence clips, synthesizing those not cached yet.
 
-    A clip the cache could not store is kept in `memo` instead, so the render still finds it.
-    The profiles of clips made are put in `profiles` (see synthesize_sentence).
+    A clip the cache could not store is kept in `memo` instead, so the render still finds it, and so
+    are clips made while `memo` has room in its budget. The profiles of clips made are put in
+    `profiles` (see synthesize_sentence).
     """
     fingerprint = get_engine(voice.engine).fingerprint(voice)
     keys = []
     for sentence in sentences(text):
         key = ClipCache.key(voice, sentence, fingerprint)
-        if key in cache or (memo is not None and key in memo):
+        keys.append(key)
+        if (memo is not None and key in memo) or key in cache:
             if stats is not None:
                 stats["cached"] = stats.get("cached", 0) + 1
+        elif memo is not None and memo.budget_bytes:
+            clip = synthesize_sentence(sentence, voice, None, stats, fingerprint, profiles)
+            if memo.has_room(clip):
+                memo.keep(key, clip)
+            else:
+                cache.put(key, clip)
+                if key not in cache:
+                    memo.keep(key, clip)
         else:
             clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint, profiles)
             if key not in cache and memo is not None:
-                memo[key] = clip
-        keys.append(key)
+                memo.keep(key, clip)
     return keys
 
 
