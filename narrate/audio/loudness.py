@@ -90,7 +90,13 @@ def clip_lufs(x: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: 
     # Start the filter as if the first sample had always been there: a clip that begins off
     # zero (a DC offset, a cut mid-sound) then does not ring the 38 Hz high-pass into its level.
     # (K-weighting passes no DC, so that is filtering the clip less its first sample from rest.)
-    y = k_weight(y - y[0], rate)
+    return weighted_clip_lufs(k_weight(y - y[0], rate), rate, frame_s, gate_db)
+
+
+def weighted_clip_lufs(y: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: float = CLIP_GATE_DB) -> float:
+    """clip_lufs of a clip already K-weighted (`y`, full scale 1.0, filtered as clip_lufs filters it)."""
+    if not y.size:
+        return -math.inf
     n = max(1, int(round(frame_s * rate)))
     starts = np.arange(0, y.size, n)
     if starts.size > 1 and y.size - starts[-1] < n // 2:
@@ -106,6 +112,18 @@ def clip_lufs(x: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: 
     return -0.691 + 10 * math.log10(float(energy[voiced].sum() / lengths[voiced].sum()))
 
 
+def clip_gain_db(x: np.ndarray, current_lufs: float, target_lufs: float, peak_db: float) -> tuple[float, float]:
+    """The gain (dB) that takes int16 clip `x`, measuring `current_lufs`, to `target_lufs` (see level_clip),
+    and how many dB that stays short of the target because of the peak cap."""
+    gain = target_lufs - current_lufs
+    # Gaining up a peaky clip could clip int16; one clip a little quieter is the lesser harm.
+    # And no clip is raised more than MAX_CLIP_GAIN_DB: that much quieter is not speech to
+    # bring forward but noise (a click, hum) that would become a thump.
+    room = min(peak_db - peak_dbfs(x), MAX_CLIP_GAIN_DB)
+    short = max(0.0, gain - room)
+    return gain - short, short
+
+
 def level_clip(audio: AudioSegment, target_lufs: float, peak_db: float) -> tuple[AudioSegment, float]:
     """Gain `audio` so its `clip_lufs` is `target_lufs`, but never so far that a peak passes `peak_db`.
 
@@ -116,13 +134,7 @@ def level_clip(audio: AudioSegment, target_lufs: float, peak_db: float) -> tuple
     current = clip_lufs(x, audio.frame_rate)
     if not math.isfinite(current):
         return audio, 0.0
-    gain = target_lufs - current
-    # Gaining up a peaky clip could clip int16; one clip a little quieter is the lesser harm.
-    # And no clip is raised more than MAX_CLIP_GAIN_DB: that much quieter is not speech to
-    # bring forward but noise (a click, hum) that would become a thump.
-    room = min(peak_db - peak_dbfs(x), MAX_CLIP_GAIN_DB)
-    short = max(0.0, gain - room)
-    gain -= short
+    gain, short = clip_gain_db(x, current, target_lufs, peak_db)
     return audio.apply_gain(gain), short
 
 
@@ -152,9 +164,13 @@ def rms_dbfs_total(x: np.ndarray) -> float:
     return 10 * math.log10(ms) if ms > 0 else -math.inf
 
 
+LIMIT_KNEE = 0.8
+"""Where the limiter starts to bend, as a fraction of its ceiling: samples below it pass unchanged."""
+
+
 def limit(y: np.ndarray, ceiling: float) -> np.ndarray:
     """Soft-knee peak limiter on float samples (full scale 1.0), in place: nothing exceeds `ceiling`."""
-    knee = ceiling * 0.8
+    knee = ceiling * LIMIT_KNEE
     over = np.flatnonzero(np.abs(y) > knee)
     if over.size:
         v = y[over]

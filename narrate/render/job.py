@@ -18,13 +18,16 @@ from ..audio.mp3frames import COPY_CHUNK
 from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
-from ..voices.synth import ClipCache, clip_keys, default_cache_dir
+from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir
 
 if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
     from .pieces import PlacedLine, Spoken
 from .options import RenderOptions
 
 log = logging.getLogger(__name__)
+
+HOLD_BYTES = 32 << 20
+"""Clips a chapter rendered with --no-cache keeps in memory rather than in its own cache (see HeldClips)."""
 
 @dataclass(frozen=True)
 class Progress:
@@ -92,19 +95,19 @@ def _ms(samples: int, rate: int) -> int:
 
 
 def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, cache: ClipCache,
-               stats: dict, memo: dict) -> Spoken:
+               stats: dict, memo: HeldClips, profiles: Profiles | None = None) -> Spoken:
     """One line's sentence clips (cache keys) and the line as spoken: with the narrator's voice if its
-    own failed and the options allow that fallback."""
+    own failed and the options allow that fallback. Clips made have their profiles put in `profiles`."""
     from .pieces import Spoken
 
     try:
-        return Spoken(line, tuple(clip_keys(line.said, line.voice, cache, stats, memo)))
+        return Spoken(line, tuple(clip_keys(line.said, line.voice, cache, stats, memo, profiles)))
     except EngineError as exc:
         if opts.on_engine_error != "narrator" or line.voice == narrator:
             raise EngineError(f"{source}: {exc}") from None
         log.warning("%s: %s; read with the narrator's voice instead", source, exc)
         line = dataclasses.replace(line, voice=narrator)
-        return Spoken(line, tuple(clip_keys(line.said, narrator, cache, stats, memo)))
+        return Spoken(line, tuple(clip_keys(line.said, narrator, cache, stats, memo, profiles)))
 
 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
@@ -122,18 +125,21 @@ def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> d
 
     opts = job.options
     stats: dict = {}
-    memo: dict = {}
+    # A cache that dies with the render holds no clip a later render reads: the first of them stay in memory.
+    memo = HeldClips(0 if opts.use_cache else HOLD_BYTES)
+    fresh: Profiles = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator
     spoken = []
     for n, line in enumerate(job.lines, start=1):
-        spoken.append(synth_line(line, narrator, job.chapter.source, opts, cache, stats, memo))
+        spoken.append(synth_line(line, narrator, job.chapter.source, opts, cache, stats, memo, fresh))
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, n, total))
     if progress:
         progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
     settings = Settings(opts.sample_rate, opts.pacing or Pacing(), opts.loudness, opts.encoding, opts.room_tone_db)
-    maker = PieceMaker(cache, memo, settings)
+    # Pieces and profiles are written for later renders only where a later render looks (not --no-cache).
+    maker = PieceMaker(cache, memo, settings, fresh, keep=opts.use_cache)
     gain_db = chapter_gain(spoken, maker, settings)
     rate = opts.sample_rate
     # The frames go to a file of their own first: the tag, written before them once the timeline is

@@ -18,7 +18,7 @@ from ..errors import ClusterError, EngineError, NarrateError, RenderError
 from ..model import Voice
 from ..storage import is_remote, location
 from ..voices.engines import get_engine, loadable_anywhere
-from ..voices.synth import ClipCache, default_cache_dir, sentences, synthesize_sentence
+from ..voices.synth import ClipCache, Profiles, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .workers import parent_queue, worker_pool
 
@@ -123,14 +123,21 @@ def synthesize_batch(items: list[tuple[Voice, str]], cache_dir: Path) -> list[in
     A failure is not raised here: the chapter job meets the same sentence again and fails or
     falls back to the narrator's voice, as the render options say.
     """
+    from .pieces import unity_key
+
     cache = ClipCache(cache_dir)
     failed = []
     fingerprints: dict[tuple, str] = {}
+    profiles: Profiles = {}
     for n, (voice, sentence) in enumerate(items):
         try:
             if voice.key() not in fingerprints:
                 fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
-            synthesize_sentence(sentence, voice, cache, fingerprint=fingerprints[voice.key()])
+            synthesize_sentence(sentence, voice, cache, fingerprint=fingerprints[voice.key()], profiles=profiles)
+            # The profile measured as the clip was levelled, for the chapter job (which need not filter it again).
+            for key, (rate, prof) in profiles.items():
+                cache.put_blob("profiles", unity_key(key, rate), prof.to_bytes())
+            profiles.clear()
         except EngineError as exc:
             log.debug("pre-synthesis of %r failed: %s", sentence[:40], exc)
             failed.append(n)

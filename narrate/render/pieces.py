@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.export import MP3_DELAY_SAMPLES, Encoding
-from ..audio.loudness import FULL_SCALE, MP3_PEAK_MARGIN_DB, LoudnessTarget
+from ..audio.loudness import FULL_SCALE, LIMIT_KNEE, MP3_PEAK_MARGIN_DB, LoudnessTarget
 from ..audio.pieces import (
     PIECE_FORMAT,
     Profile,
@@ -19,8 +19,8 @@ from ..audio.pieces import (
     encoder_loss_lu,
     frame_samples,
     gated_lufs,
-    levelled,
     limited_profile,
+    piece_samples,
     predicted_frames,
     profile,
     rms_db,
@@ -28,17 +28,16 @@ from ..audio.pieces import (
 )
 from ..audio.splice import Placer, Splicer
 from ..audio.stitch import Pacing, room_tone
-from ..audio.values import AudioSegment, conform, samples
+from ..audio.values import conform
 from ..errors import NarrateError
 from ..model import Line
-from ..voices.synth import ClipCache
+from ..voices.synth import ClipCache, HeldClips, Profiles
 
 GAIN_STEP_DB = 0.1
 """The chapter gain's grid: a small change elsewhere in a chapter usually leaves its gain, and so
 every other piece's cache key, as it was."""
 HELD_BYTES = 48 << 20
 """Clip samples kept in memory between a chapter's passes: a bound, whatever the chapter's length."""
-KNEE = 0.8  # the limiter's knee, as a fraction of its ceiling (audio.loudness.limit)
 
 
 @dataclass(frozen=True)
@@ -76,15 +75,28 @@ def _key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, (PIECE_FORMAT, *parts))).encode("utf-8")).hexdigest()
 
 
+def unity_key(clip_key: str, rate: int) -> str:
+    """The cache key of a clip's profile at unity gain, at `rate`."""
+    return _key("unity", clip_key, rate)
+
+
 def quantize(gain_db: float) -> float:
     return round(round(gain_db / GAIN_STEP_DB) * GAIN_STEP_DB, 1)
 
 
 class PieceMaker:
-    """Clips' profiles and encoded pieces, through the cache (keyed by everything that shapes them)."""
+    """Clips' profiles and encoded pieces, through the cache (keyed by everything that shapes them).
 
-    def __init__(self, cache: ClipCache, memo: dict[str, AudioSegment], s: Settings) -> None:
+    `fresh` holds the profiles of clips this process just made (measured as they were levelled).
+    Without `keep`, the cache is the render's own and dies with it: pieces and profiles, which only
+    a later render would read, are not written to it.
+    """
+
+    def __init__(self, cache: ClipCache, memo: HeldClips, s: Settings,
+                 fresh: Profiles | None = None, keep: bool = True) -> None:
         self.cache, self.memo, self.s = cache, memo, s
+        self.fresh = fresh if fresh is not None else {}
+        self.keep = keep
         self.profiles: dict[str, Profile] = {}
         self.ceiling = 10 ** ((s.loudness.peak_db - MP3_PEAK_MARGIN_DB) / 20)
         self.room = None if s.room_tone_db is None else room_tone(s.room_tone_db)
@@ -97,43 +109,58 @@ class PieceMaker:
 
     def pcm(self, key: str) -> np.ndarray:
         """The clip's samples at the chapter's rate, float, full scale 1.0."""
-        if key in self.held:
-            return self.held[key].astype(np.float64)
-        clip = self.memo.get(key) or self.cache.get(key)
-        if clip is None:
-            raise NarrateError(f"clip {key[:12]} vanished from the cache {self.cache.root} during the render; "
-                               "run the render again")
-        x = samples(conform(clip, self.s.rate)).astype(np.float32) / np.float32(FULL_SCALE)
-        # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips are kept
-        # between them (a chapter of some minutes); beyond that, they are read again.
-        if self.held_bytes + x.nbytes <= HELD_BYTES:
-            self.held[key] = x
-            self.held_bytes += x.nbytes
-        return x.astype(np.float64)
+        return self.pcm16(key) * (1 / FULL_SCALE)
+
+    def pcm16(self, key: str) -> np.ndarray:
+        """The clip's int16 samples at the chapter's rate (read-only)."""
+        x = self.held.get(key)
+        if x is None:
+            clip = self.memo.get(key)
+            in_memory = clip is not None
+            if clip is None:
+                clip = self.cache.get(key)
+            if clip is None:
+                raise NarrateError(f"clip {key[:12]} vanished from the cache {self.cache.root} during the render; "
+                                   "run the render again")
+            x = np.frombuffer(conform(clip, self.s.rate).raw_data, dtype=np.int16)
+            # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips read from
+            # the cache are kept between them (a chapter of some minutes); beyond that, they are read again.
+            if not in_memory and self.held_bytes + x.nbytes <= HELD_BYTES:
+                self.held[key] = x
+                self.held_bytes += x.nbytes
+        return x
 
     def profile(self, key: str) -> Profile:
         """The clip's profile at unity gain (before the limiter)."""
         if key in self.profiles:
             return self.profiles[key]
-        pkey = _key("unity", key, self.s.rate)
-        prof = self._load(pkey)
+        pkey = unity_key(key, self.s.rate)
+        rate, prof = self.fresh.pop(key, (None, None))
+        if rate != self.s.rate:
+            prof = self._load(pkey)
         if prof is None:
             prof = profile(self.pcm(key), self.s.rate)
-            self.cache.put_blob("profiles", pkey, prof.to_bytes())
+            self._store("profiles", pkey, prof.to_bytes())
+        elif rate == self.s.rate:
+            self._store("profiles", pkey, prof.to_bytes())
         self.profiles[key] = prof
         return prof
+
+    def _store(self, kind: str, pkey: str, data: bytes) -> None:
+        if self.keep:
+            self.cache.put_blob(kind, pkey, data)
 
     def limited(self, key: str, gain_db: float) -> Profile:
         """The clip's profile once gained by `gain_db` and limited (measured only if the limiter touches it)."""
         prof = self.profile(key)
         gain = 10 ** (gain_db / 20)
-        if prof.peak * gain <= KNEE * self.ceiling:
+        if prof.peak * gain <= LIMIT_KNEE * self.ceiling:
             return prof.scaled(gain)
         pkey = _key("limited", key, self.s.rate, f"{gain_db:.1f}", self.ceiling)
         lim = self._load(pkey)
         if lim is None:
             lim = limited_profile(prof, self.pcm(key), self.s.rate, gain, self.ceiling)
-            self.cache.put_blob("profiles", pkey, lim.to_bytes())
+            self._store("profiles", pkey, lim.to_bytes())
         return lim
 
     def _load(self, pkey: str) -> Profile | None:
@@ -146,13 +173,13 @@ class PieceMaker:
     def piece(self, key: str, gain_db: float) -> tuple[bytes, int]:
         """The clip's MP3 frames at the chapter gain, and how many frames they are."""
         pkey = _key("piece", key, f"{gain_db:.1f}", self.ceiling, self.enc_id, self.s.room_tone_db)
-        data = self.cache.get_blob("pieces", pkey)
+        data = self.cache.get_blob("pieces", pkey) if self.keep else None
         if data and len(data) > 4:
             self.reused += 1
             return data[4:], int.from_bytes(data[:4], "little")
-        x = to_int16(levelled(self.pcm(key), 10 ** (gain_db / 20), self.ceiling), self._tone(self.profile(key).samples))
+        x = piece_samples(self.pcm16(key), 10 ** (gain_db / 20), self.ceiling, self._tone(self.profile(key).samples))
         frames, n = encode_piece(x, self.s.rate, self.s.encoding)
-        self.cache.put_blob("pieces", pkey, n.to_bytes(4, "little") + frames)
+        self._store("pieces", pkey, n.to_bytes(4, "little") + frames)
         self.encoded += 1
         return frames, n
 
@@ -176,6 +203,7 @@ class PieceMaker:
                 break
             inner -= spf
         data = frames + self.silent.frames(max(0, n - got))
+        # Kept even in a render's own cache: the same pause lengths come back all through the chapter.
         self.cache.put_blob("pieces", pkey, data)
         return data
 

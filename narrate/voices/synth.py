@@ -18,7 +18,11 @@ from ..storage import is_remote, location
 from .engines import get_engine
 
 if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
+    from ..audio.pieces import Profile
     from ..audio.values import AudioSegment
+
+Profiles = dict[str, "tuple[int, Profile]"]
+"""Clip cache key -> (sample rate, profile as a piece) of clips just made, measured as they were levelled."""
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +163,9 @@ class ClipCache:
     def put(self, key: str, audio: AudioSegment) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:  # a folder made once per render, not once per clip
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh, wave.open(fh, "wb") as w:
                 w.setnchannels(audio.channels)
@@ -248,12 +254,15 @@ class ClipCache:
 
 
 def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = None,
-                        stats: dict | None = None, fingerprint: str | None = None) -> AudioSegment:
+                        stats: dict | None = None, fingerprint: str | None = None,
+                        profiles: Profiles | None = None) -> AudioSegment:
     """One sentence (as `sentences()` splits it) as a trimmed, levelled clip at the engine's rate.
 
-    `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it.
+    `fingerprint` is the engine's fingerprint of `voice`, when the caller already has it. A clip
+    made (not found in the cache) has its profile put in `profiles`, if given, so the chapter
+    need not K-weight it a second time.
     """
-    from ..audio.loudness import level_clip
+    from ..audio.pieces import level_and_profile
     from ..audio.values import conform, trim
 
     engine = get_engine(voice.engine)
@@ -271,9 +280,13 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
         # e.g. a lone symbol the voice has no word for: nothing to hear, nothing to time.
         log.warning("%s produced no sound for %r; skipped", voice.engine, sentence[:40])
     else:
-        clip, short_db = level_clip(clip, CLIP_LEVEL_LUFS, CLIP_PEAK_DBFS)
-        if short_db > 0:
-            log.info("%s: %r left %.1f dB quiet so its peaks do not clip", voice.engine, sentence[:40], short_db)
+        levelled = level_and_profile(clip, CLIP_LEVEL_LUFS, CLIP_PEAK_DBFS)
+        clip = levelled.audio
+        if profiles is not None:
+            profiles[key] = (clip.frame_rate, levelled.profile)
+        if levelled.short_db > 0:
+            log.info("%s: %r left %.1f dB quiet so its peaks do not clip", voice.engine, sentence[:40],
+                     levelled.short_db)
     if cache:
         cache.put(key, clip)
     if stats is not None:
@@ -281,24 +294,59 @@ def synthesize_sentence(sentence: str, voice: Voice, cache: ClipCache | None = N
     return clip
 
 
+@dataclass
+class HeldClips:
+    """Clips a chapter keeps in memory instead of the clip cache: any the cache could not store, and,
+    up to `budget_bytes`, the clips it makes for a cache that dies with the render (--no-cache), which
+    nothing else reads: writing, reading back and deleting a clip file costs ~2 ms, a sixth of
+    encoding it."""
+
+    budget_bytes: int = 0
+    clips: dict[str, AudioSegment] = field(default_factory=dict)
+    held_bytes: int = 0
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.clips
+
+    def get(self, key: str) -> AudioSegment | None:
+        return self.clips.get(key)
+
+    def keep(self, key: str, clip: AudioSegment) -> None:
+        self.held_bytes += len(clip.raw_data) - (len(self.clips[key].raw_data) if key in self.clips else 0)
+        self.clips[key] = clip
+
+    def has_room(self, clip: AudioSegment) -> bool:
+        return self.held_bytes + len(clip.raw_data) <= self.budget_bytes
+
+
 def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = None,
-              memo: dict[str, AudioSegment] | None = None) -> list[str]:
+              memo: HeldClips | None = None, profiles: Profiles | None = None) -> list[str]:
     """The cache keys of `text`'s sentence clips, synthesizing those not cached yet.
 
-    A clip the cache could not store is kept in `memo` instead, so the render still finds it.
+    A clip the cache could not store is kept in `memo` instead, so the render still finds it, and so
+    are clips made while `memo` has room in its budget. The profiles of clips made are put in
+    `profiles` (see synthesize_sentence).
     """
     fingerprint = get_engine(voice.engine).fingerprint(voice)
     keys = []
     for sentence in sentences(text):
         key = ClipCache.key(voice, sentence, fingerprint)
-        if key in cache or (memo is not None and key in memo):
+        keys.append(key)
+        if (memo is not None and key in memo) or key in cache:
             if stats is not None:
                 stats["cached"] = stats.get("cached", 0) + 1
+        elif memo is not None and memo.budget_bytes:
+            clip = synthesize_sentence(sentence, voice, None, stats, fingerprint, profiles)
+            if memo.has_room(clip):
+                memo.keep(key, clip)
+            else:
+                cache.put(key, clip)
+                if key not in cache:
+                    memo.keep(key, clip)
         else:
-            clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint)
+            clip = synthesize_sentence(sentence, voice, cache, stats, fingerprint, profiles)
             if key not in cache and memo is not None:
-                memo[key] = clip
-        keys.append(key)
+                memo.keep(key, clip)
     return keys
 
 

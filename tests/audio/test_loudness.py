@@ -202,3 +202,50 @@ def test_numpy_k_weighting_matches_the_scipy_filter():
         blocks = ref[: ref.size // 4410 * 4410]
         assert -0.691 + 10 * math.log10(np.mean(ours[:blocks.size] ** 2)) == pytest.approx(
             -0.691 + 10 * math.log10(np.mean(blocks ** 2)), abs=0.05)
+
+
+def test_k_weight_switches_to_the_iir_filter_only_after_enough_fft_work(monkeypatch):
+    """A process that K-weights little never imports scipy.signal; one that K-weights a lot switches to
+    its IIR filter, which gives the FFT path's result (tail included) to ~1e-8."""
+    import subprocess
+    import sys
+
+    from narrate.audio import kweight
+
+    probe = ("import sys, numpy as np; from narrate.audio.kweight import k_weight\n"
+             "k_weight(np.ones(50000), 22050, tail=True)\n"
+             "print('scipy.signal' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+    x = speechlike(22050, seconds=3) * 0.3
+    with monkeypatch.context() as m:
+        m.setattr(kweight, "_iir", lambda: None)  # as in a process that has not filtered enough yet
+        fft = kweight.k_weight(x, 22050, tail=True)
+    monkeypatch.setattr(kweight, "_sosfilt", None)
+    monkeypatch.setattr(kweight, "_fft_samples", kweight.IIR_AFTER_SAMPLES)
+    iir = kweight.k_weight(x, 22050, tail=True)
+    assert kweight._sosfilt is not None
+    assert iir.shape == fft.shape
+    assert np.max(np.abs(iir - fft)) < 1e-7
+
+
+def test_level_and_profile_matches_levelling_then_profiling_again():
+    """One K-weighting gives what level_clip and a second filtering of the levelled clip give: the same
+    samples, and frame energies within 1e-4 of them (real espeak-ng speech)."""
+    from narrate.audio.pieces import level_and_profile, profile
+    from narrate.audio.values import trim
+    from narrate.model import Voice
+    from narrate.voices.engines import get_engine
+
+    engine = get_engine("espeak")
+    for text, voice in (("Rory leaned on the rail, and the river moved slowly under them.", Voice()),
+                        ("You never pay. Sit down before I change my mind!", Voice(voice="en-us+f3", pitch=70))):
+        clip = trim(engine.synthesize(text, voice))
+        expected, short = level_clip(clip, -24.0, -1.0)
+        got = level_and_profile(clip, -24.0, -1.0)
+        assert got.audio.raw_data == expected.raw_data and got.short_db == short
+        again = profile(samples(expected) / 32768, clip.frame_rate)
+        assert got.profile.samples == again.samples
+        assert got.profile.peak == pytest.approx(again.peak, rel=1e-3)
+        assert np.max(np.abs(got.profile.k - again.k)) < 1e-4 * again.k.max()
+        assert np.max(np.abs(got.profile.e - again.e)) < 1e-4 * again.e.max()
