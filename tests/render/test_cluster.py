@@ -100,20 +100,34 @@ def test_a_worker_killed_mid_render_has_its_chapter_rendered_elsewhere(client, r
     client.wait_for_workers(2, timeout=30)  # the nanny restarted it, for the tests after this one
 
 
+def _uneven_book(tmp_path: Path) -> Path:
+    """The sample book with its second chapter made six times as long: the first chapter is done
+    long before the second, whatever the load of the machine (the cluster is closed in between)."""
+    book = tmp_path / "rory-and-jess"
+    book.mkdir()
+    for path in sorted(SAMPLE_BOOK.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        if path.name.startswith("02"):
+            text = "\n\n".join([text] * 6)
+        (book / path.name).write_text(text, encoding="utf-8")
+    return book
+
+
 def test_a_cluster_closed_mid_render_is_one_error_and_the_next_run_resumes(tmp_path):
     out = tmp_path / "out"
     opts = RenderOptions(out_dir=out, voices_dir=tmp_path / "nv", cache_dir=tmp_path / "cache")
+    book = _uneven_book(tmp_path)
     with _local_cluster() as cluster, distributed.Client(cluster, set_as_default=False) as c:
         def close_after_first(p) -> None:
             if p.status == "done":
                 cluster.close()
 
         with pytest.raises(ClusterError, match="the cluster went away.*finished chapters are kept"):
-            render_book(SAMPLE_BOOK, RenderOptions(**{**opts.__dict__, "executor": cluster_mod.cluster_executor(c)}),
+            render_book(book, RenderOptions(**{**opts.__dict__, "executor": cluster_mod.cluster_executor(c)}),
                         close_after_first)
     kept = json.loads((out / "rory-and-jess" / "book.json").read_text(encoding="utf-8"))["chapters"]
     assert len(kept) == 1
-    resumed = render_book(SAMPLE_BOOK, RenderOptions(**{**opts.__dict__, "jobs": 1}))
+    resumed = render_book(book, RenderOptions(**{**opts.__dict__, "jobs": 1}))
     assert resumed.skipped == (kept[0]["index"],) and len(resumed.rendered) == 1
 
 
@@ -196,7 +210,11 @@ def _done_lines(output: str) -> list[str]:
 def test_cli_several_books_share_the_cluster_at_once(client, tmp_path):
     """A one-chapter book and a small book on two workers: the small one's chapters finish on the free worker
     while the long chapter still runs (one after another, none of them could start before it ended)."""
-    long_chapter = SAMPLE_BOOK / "01-come-away-with-me.txt"
+    # Three times the sample's first chapter: long enough that the small book's three chapters end
+    # first even on a loaded machine.
+    long_chapter = tmp_path / "01-come-away-with-me.txt"
+    long_chapter.write_text("\n\n".join([(SAMPLE_BOOK / long_chapter.name).read_text(encoding="utf-8")] * 3),
+                            encoding="utf-8")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["render", str(long_chapter), str(THREE_ROOMS), "-o", str(out), "--voices-dir",
                                       str(tmp_path / "nv"), "--no-cache", "--cluster", client.scheduler.address])
