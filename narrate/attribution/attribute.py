@@ -65,7 +65,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
     prev_narration: Segment | None = None  # the narration-only paragraph just before
     lead_in = ""  # narration paragraph that ends with "said," or ":" and leads into the next
     out = list(segs)
-    ahead = _look_ahead(ctx, segs, by_para)
+    ahead, calls = _look_ahead(ctx, segs, by_para)
     for para in sorted(by_para):
         idxs = by_para[para]
         para_start = segs[idxs[0]].start
@@ -87,7 +87,8 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         decisions: dict[int, Decision] = {}
         lead_text = lead_in
         # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
-        called = set().union(*(vocatives(ctx, segs[i].text[:120]) for i in quotes))
+        opening = {i: vocatives(ctx, segs[i].text[:120]) for i in quotes}
+        called = set().union(*opening.values())
         for i in quotes:
             before, after = _around(segs, i)
             start = para_start
@@ -95,14 +96,14 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 before = lead_in + before
                 start = lead_start
             d = tag_after(ctx, segs[i], after, para_start, called) or tag_before(ctx, segs[i], before, start, called)
-            if d and d.speaker in vocatives(ctx, segs[i].text[:120]):
+            if d and d.speaker in opening[i]:
                 # "Don't, Jo. It's so boyish!" is said to Jo, whatever the narration before led to
                 # (only its opening: a long speech may quote someone calling the speaker).
                 d = None
             if d:
                 decisions[i] = d
         lead_in = ""
-        addressed = set().union(*(vocatives(ctx, segs[i].text) for i in quotes))
+        addressed = calls[para]
         default = None
         if not decisions:
             default = untagged(ctx, segs, idxs, quotes, turns, addressed, addressed_before, para_start,
@@ -160,10 +161,11 @@ def _around(segs: list[Segment], i: int) -> tuple[str, str]:
 
 
 def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
-                ) -> dict[int, tuple[set[str], str | None, str | None]]:
+                ) -> tuple[dict[int, tuple[set[str], str | None, str | None]], dict[int, set[str]]]:
     """For each dialogue paragraph, what the next ones say about it: whom the next (adjacent)
     paragraph calls by name, and whom the next two name in an explicit tag ("said Emma"). A reply
-    that calls Henry was most likely said to the one who just spoke, and speakers alternate."""
+    that calls Henry was most likely said to the one who just spoke, and speakers alternate.
+    Also whom each dialogue paragraph's own quotations call by name."""
     pre = copy.copy(ctx)  # tags are read on a copy: the real pass keeps its own discourse state
     pre.described_as, pre.speakers, pre.exchange, pre.addressed_prev = {}, [], [], set()
     dialogue = [p for p in sorted(by_para) if any(segs[i].kind == DIALOGUE for i in by_para[p])]
@@ -187,7 +189,7 @@ def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
         nxt = dialogue[k + 1] if k + 1 < len(dialogue) and dialogue[k + 1] - para <= 2 else None
         nxt2 = dialogue[k + 2] if nxt is not None and k + 2 < len(dialogue) and dialogue[k + 2] - nxt <= 2 else None
         out[para] = (called[nxt] if nxt is not None else set(), tagged.get(nxt), tagged.get(nxt2))
-    return out
+    return out, called
 
 
 def _with_derived(chapters: list[list[Segment]], characters: Sequence[Character]) -> tuple[Character, ...]:
