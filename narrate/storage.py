@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,19 +56,19 @@ def open_filesystem(url: str) -> tuple[Any, str, bool]:
 
 def pipe_whole(fs: Any, path: str, data: bytes, atomic: bool) -> None:
     """Write `data` to `path` so that no reader ever sees part of it."""
-    if atomic:
-        fs.pipe_file(path, data)
-        return
-    tmp = f"{path}.{secrets.token_hex(4)}.tmp"
-    fs.pipe_file(tmp, data)
-    fs.mv(tmp, path)
+    _whole(path, atomic, lambda target: fs.pipe_file(target, data), fs)
 
 
 def put_whole(fs: Any, local: str, path: str, atomic: bool) -> None:
     """Upload the file `local` to `path` so that no reader ever sees part of it."""
+    _whole(path, atomic, lambda target: fs.put_file(local, target), fs)
+
+
+def _whole(path: str, atomic: bool, write: Callable[[str], None], fs: Any) -> None:
+    """`write` straight to `path` where one write is atomic (an S3 PUT), else to a temporary name moved into place."""
     if atomic:
-        fs.put_file(local, path)
+        write(path)
         return
     tmp = f"{path}.{secrets.token_hex(4)}.tmp"
-    fs.put_file(local, tmp)
+    write(tmp)
     fs.mv(tmp, path)
