@@ -142,7 +142,8 @@ TAG_VERBS = (
     "said says asked asks replied replies answered answers cried cries exclaimed whispered shouted "
     "called added returned observed remarked muttered murmured continued began repeated inquired "
     "enquired demanded concluded rejoined retorted interrupted responded sighed laughed growled "
-    "screamed pleaded moaned sobbed gasped snapped explained suggested admitted agreed protested")
+    "screamed pleaded moaned sobbed gasped snapped explained suggested admitted agreed protested pursued "
+    "resumed")
 _VERBS = r"(?:" + "|".join(TAG_VERBS.split()) + r"|went on|broke in)"
 _DET = r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Mm]y|[Oo]ur|[Tt]heir|[Oo]ne|[Aa]nother)"
 _PHRASE = _DET + r"\s+(?:[A-Za-z][\w'\u2019-]*,?\s+){0,5}[A-Za-z][\w'\u2019-]*"
@@ -153,18 +154,44 @@ _TAG_SUBJECTS = re.compile(
     + _VERBS + r"\b")
 
 
+_OWNED_SUBJECT = re.compile(r"\b[A-Z][\w.]*['\u2019]s\s+(?P<np>(?:[a-z][\w-]*,?\s+){0,2}?(?P<head>[a-z][\w-]*))\s+"
+                            r"(?:[a-z]+ly\s+)?" + _VERBS + r"\b")
+
+
 def tag_subjects(text: str, spoken: Callable[[int], bool]) -> list[str]:
-    """Noun phrases that are the subject of a speech tag next to a quotation ("said the old man")."""
+    """Noun phrases that are the subject of a speech tag next to a quotation ("said the old man"),
+    and persons a name owns that speak ("Strether's new acquaintance pursued": the acquaintance)."""
     out = []
     for m in _TAG_SUBJECTS.finditer(text):
         start = m.start("a") if m.group("a") else m.start("b")
         if not spoken(start):
             out.append(m.group("a") or m.group("b"))
+    for m in _OWNED_SUBJECT.finditer(text):
+        if m.group("head") in OWNED_PERSONS and not spoken(m.start()):
+            out.append("the " + m.group("np").replace(",", ""))
     return out
 
 
 _PERSON_HEADS = (MALE_NOUNS | FEMALE_NOUNS | {"stranger", "child", "doctor", "captain", "officer", "soldier",
                                               "servant", "clerk", "porter", "sailor", "driver", "prisoner"}) - KIN_NOUNS
+# Nouns for someone else that a name can own: "Strether's new acquaintance", "Cameron's companion".
+COMPANION_NOUNS = frozenset("""companion friend acquaintance visitor guest partner comrade neighbour neighbor
+    servant maid attendant cousin fiancee fiance sweetheart lover rival host hostess interlocutor""".split())
+OWNED_PERSONS = MALE_NOUNS | FEMALE_NOUNS | KIN_NOUNS | COMPANION_NOUNS
+_OWNED = re.compile(r"['\u2019]s((?:\s+[a-z][\w-]*,?){1,3})")
+
+
+def owned_person(text: str, end: int) -> str | None:
+    """The person a name owns when `text[end:]` goes on with one ("'s new acquaintance" -> "new
+    acquaintance"): someone other than the owner. Body parts and voices are the owner's own."""
+    m = _OWNED.match(text, end)
+    if not m:
+        return None
+    words = [w.rstrip(",") for w in m.group(1).split()]
+    for i, word in enumerate(words):
+        if word in OWNED_PERSONS:
+            return " ".join(words[:i + 1])
+    return None
 _NARRATED_SUBJECT = re.compile(
     r"(?:^|[.!?]['\"\u201d\u2019]?\s+|\n\s*)(?P<np>[Tt]he\s+(?:[a-z][a-z-]*\s+){0,2}?(?P<head>[a-z]+))"
     r"\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+|did\s+)?[a-z]+(?:ed|s)\b")

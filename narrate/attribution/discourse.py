@@ -17,6 +17,7 @@ from .characters import (
     nearest_before,
 )
 from .descriptions import (
+    COMPANION_NOUNS,
     DETERMINERS,
     GENERIC_HEADS,
     KIN_NOUNS,
@@ -27,6 +28,8 @@ from .descriptions import (
     parse,
 )
 
+# A name owning a person: "Strether's new acquaintance", "Mrs. Morel's son".
+_OWNER = re.compile(r"^([A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2})['\u2019]s\s+([a-z].*)$")
 NARRATOR = NARRATOR_SPEAKER
 """Speaker name for a first-person narrator's own quoted words ("I said"): read in the narrator's voice."""
 
@@ -317,6 +320,15 @@ class Context:
             return NARRATOR, "pronoun"
         if word in ("we", "they"):
             return None, "none"
+        m = _OWNER.match(subj)
+        if m:  # "Cameron's companion": someone with Cameron, never Cameron
+            owner = lookup(self.index, m.group(1))
+            rest = m.group(2)
+            if rest.split()[-1] in COMPANION_NOUNS:
+                partner = self._partner(owner)
+                if partner:
+                    return partner, "noun"
+            return self._noun_phrase("the " + rest, pos, para_start, exclude | {owner}), "noun"
         name = lookup(self.index, subj)
         if name:
             return name, "name"
@@ -364,6 +376,12 @@ class Context:
                 self.gender.setdefault(spouse, gender)
                 self.surname.setdefault(spouse, spouse.split()[-1])
                 return spouse
+        if d.det in ("his", "her") and d.head in COMPANION_NOUNS:
+            # "replied his companion": the one he has been talking with.
+            partner = self._partner(self.pronoun(pos, "male" if d.det == "his" else "female", para_start, set(),
+                                                 owner=True))
+            if partner and partner not in exclude:
+                return partner
         if d.det in ("my", "our"):
             # The narrator's own people ("said my father") are not the other party of the scene.
             return self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos)
@@ -406,6 +424,14 @@ class Context:
                 self.described_as[d.key] = found
                 return found
         return entity
+
+    def _partner(self, owner: str | None) -> str | None:
+        """The other party of the exchange `owner` is in, if it is a two-sided one."""
+        talking = [n for n in self.exchange[-4:] if n]
+        if owner is None or owner not in talking:
+            return None
+        others = {n for n in talking if n != owner}
+        return others.pop() if len(others) == 1 else None
 
     def _introduced(self, head: str, pos: int, window: int = 700) -> bool:
         """Has the narration since the last quotation (and near `pos`) brought in "a <head>"?"""

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Segment
+from .descriptions import owned_person
 from .discourse import Context
 
 SPEECH_VERBS = (
@@ -169,7 +170,9 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     candidates = []
     if ctx.pattern is not None:
         for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
-            candidates.append((m.start(), m.group()))
+            # "Strether's new acquaintance pursued": the acquaintance speaks, not Strether.
+            owned = owned_person(tail, m.end())
+            candidates.append((m.start(), f"{m.group()}'s {owned}" if owned else m.group()))
     if ctx.described_pattern is not None:  # "My uncle saw me staring and said to me:"
         for m in ctx.described_pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
             candidates.append((m.start(), m.group()))

@@ -489,6 +489,20 @@ def test_the_man_just_brought_in_is_not_someone_the_scene_had():
     assert speakers(text) == ["Cameron", "Man", "Man", "Cameron", "Man"]
 
 
+def test_a_person_a_name_owns_is_not_that_name():
+    # "Cameron's companion ... said" is the one Cameron has been talking with; a companion met
+    # nowhere else is a character of its own, never its owner.
+    text = ('Cameron dug for water. Down the canyon came a man and a burro.\n\n'
+            '"Hello, friend," called the man, halting.\n\n"Hello," replied Cameron, slowly.\n\n'
+            'They made camp together. But Cameron\'s companion, when he had packed his burro, faced about '
+            'and said: "We might stay together."\n\n"I never take a partner," replied Cameron.\n\n'
+            '"It is a big place," replied his companion.\n')
+    assert speakers(text) == ["Man", "Cameron", "Man", "Cameron", "Man"]
+    text = ('Strether sat in the hall and Strether waited.\n\n"I know him," Strether\'s new acquaintance '
+            'pursued; "but I should be delighted to see him."\n\n"Do you?" said Strether.\n')
+    assert speakers(text) == ["New Acquaintance", "New Acquaintance", "Strether"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
