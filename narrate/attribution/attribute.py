@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 
-from ..model import DIALOGUE, Character, Script, Segment
+from ..model import DIALOGUE, Character, Gender, Script, Segment
 from ..text.segment import split_text
 from .characters import discover_characters, learn_genders, title_gender
+from .descriptions import noun_gender
 from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
@@ -198,7 +199,13 @@ def _with_derived(chapters: list[list[Segment]], characters: Sequence[Character]
     known = {c.name for c in characters}
     new = dict.fromkeys(s.speaker for segs in chapters for s in segs
                         if s.kind == DIALOGUE and s.speaker and s.speaker not in known and s.speaker != NARRATOR)
-    return (*characters, *(Character(n, title_gender(n)) for n in new))
+    return (*characters, *(Character(n, _derived_gender(n)) for n in new))
+
+
+def _derived_gender(name: str) -> Gender:
+    """"Mr. Elton" by his title, "Elderly Woman" by her noun."""
+    gender = title_gender(name)
+    return gender if gender != "unknown" else noun_gender(name.split()[-1].lower())
 
 
 def _ranked(ranker: Ranker, names: list[str], rows, sieve: Decision,

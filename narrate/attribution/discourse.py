@@ -28,6 +28,12 @@ from .descriptions import (
     parse,
 )
 
+# "a cheery-looking elderly woman", "an old man": someone brought into the scene (not "a man's").
+_INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
+_NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
+# "His sister was a tall, strong girl", "like a girl": a description of someone, not someone new
+# ("There was a man at the door" brings one in).
+_COPULA = re.compile(r"(?<![Tt]here )\b(?:was|is|were|are|be|been|being|seemed|became|like|as|such|than|what)\s+$")
 # A name owning a person: "Strether's new acquaintance", "Mrs. Morel's son".
 _OWNER = re.compile(r"^([A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2})['\u2019]s\s+([a-z].*)$")
 NARRATOR = NARRATOR_SPEAKER
@@ -89,9 +95,12 @@ class Context:
         titled = re.compile(r"\b[Tt]he\s+(" + "|".join(bearer) + r")\b", re.IGNORECASE) if bearer else None
         found: list[tuple[int, str]] = []
         self._pronoun_subjects: dict[Gender, list[int]] = {"male": [], "female": []}
+        self._indefinites: list[tuple[int, int, str]] = []  # narration's "a/an ..." phrases: start, end, words
         for seg in segments:
             if seg.kind == DIALOGUE:
                 continue
+            self._indefinites += [(m.start(), m.end(), m.group("words"))
+                                  for m in _INDEFINITE.finditer(text, seg.start, seg.end)]
             # The narration's own text, so that "^" is the start of the segment ("She knew ...").
             for m in _PRONOUN_SUBJECT.finditer(text[seg.start:seg.end]):
                 word = m.group(1) or m.group(2)
@@ -225,6 +234,9 @@ class Context:
                                     exclude, strict=True)
         if subject:
             return subject
+        newcomer = self._newcomer(gender, pos, para_start)
+        if newcomer and newcomer not in exclude:
+            return newcomer
         if self._pronoun_subject_since(gender, self.last_quote_end, pos):
             found = self.antecedent(gender, pos, exclude)
             if found:
@@ -424,6 +436,32 @@ class Context:
                 self.described_as[d.key] = found
                 return found
         return entity
+
+    def _newcomer(self, gender: Gender, pos: int, para_start: int) -> str | None:
+        """Someone the narration since the last quotation brought in with "a"/"an", whom "he"/"she"
+        then stands for: "I faced a cheery-looking elderly woman ... she bowed and said" is that
+        woman (a described character, "Elderly Woman"), never the first-person narrator or a
+        character of an earlier scene. Not when a name of that gender, or the same pronoun,
+        came between: then the pronoun has an antecedent of its own."""
+        since = max(para_start, self.last_quote_end)
+        found = None
+        for start, end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
+            if end > pos:
+                break
+            words = phrase.replace(",", " ").split()
+            cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
+            words = words[:cut]  # "a friend of the woman": the friend
+            at = next((i for i, w in enumerate(words) if noun_gender(w) == gender), None)
+            if at is not None and not _COPULA.search(self.text, max(since, start - 12), start):
+                found = start, end, words[max(0, at - 1):at + 1]
+        if found is None or self._pronoun_subject_since(gender, since, found[0]):
+            return None
+        if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):
+            return None
+        key = " ".join(found[2])
+        name = self.descriptions_by_key.get(key) or " ".join(w[:1].upper() + w[1:] for w in found[2])
+        self.gender.setdefault(name, gender)
+        return name
 
     def _partner(self, owner: str | None) -> str | None:
         """The other party of the exchange `owner` is in, if it is a two-sided one."""

@@ -199,9 +199,11 @@ def first_person_share(narration: str) -> float:
 def candidates(ctx: Context, ev: Evidence, first_person: float) -> tuple[list[str], np.ndarray]:
     """The plausible speakers of a quotation and their feature rows."""
     names: list[str] = []
+    # "she said" is never the first-person narrator's line ("I said" is).
+    third_person = ev.rule.startswith("tag-pronoun") and ev.pronoun in ("he", "she")
 
     def add(name: str | None) -> None:
-        if name and name not in names and len(names) < MAX_CANDIDATES:
+        if name and name not in names and len(names) < MAX_CANDIDATES and not (third_person and name == NARRATOR):
             names.append(name)
 
     add(ev.sieve)

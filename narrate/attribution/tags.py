@@ -190,6 +190,10 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     # he sang so often afterwards:` the singer is "he", not "I".
     verb_at = clause.start() + verb.start()
     adjacent = [(pos, surface) for pos, surface in subjects if _ADJACENT.fullmatch(tail, pos + len(surface), verb_at)]
+    # A subject in a clause that "when"/"as"/"if" opens is not the speaker's: in `When I came close
+    # she bowed and said,` the speaker is "she".
+    main = [c for c in subjects if not _SUBORDINATE.search(tail, max(0, c[0] - 12), c[0])]
+    subjects = main + [c for c in subjects if c not in main]
     for pos, surface in adjacent[-1:] + joined[-1:] + subjects:
         speaker, kind = ctx.resolve(surface, offset + pos, para_start)
         if speaker:
@@ -201,6 +205,8 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
 
 
 _ADJACENT = re.compile(r"\s+(?:(?:[a-z]+ly|then|had|has|have|now|again|also|only|just|at\s+once)\s+)*")
+_SUBORDINATE = re.compile(r"\b(?:[Ww]hen|[Aa]s|[Ww]hile|[Ii]f|[Bb]ecause|[Ss]ince|[Tt]hough|[Aa]lthough|[Uu]ntil|[Bb]efore|"
+                          r"[Aa]fter|[Oo]nce|[Ww]henever)\s+$")
 _JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
 OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+[a-z]+){0,4}[.:]\s*$")

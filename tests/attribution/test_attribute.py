@@ -503,6 +503,22 @@ def test_a_person_a_name_owns_is_not_that_name():
     assert speakers(text) == ["New Acquaintance", "New Acquaintance", "Strether"]
 
 
+def test_she_after_someone_brought_in_with_a_is_that_newcomer():
+    # First person: "she" is never the narrator; the subject of a "when" clause is not the speaker.
+    text = ('I went on to the hotel, as I had been told. When I got near the door I faced a cheery-looking '
+            'elderly woman in the usual peasant dress. When I came close she bowed and said, "The Herr '
+            'Englishman?" "Yes," I said, "Jonathan Harker."\n')
+    assert speakers(text) == ["Elderly Woman", "Narrator", "Narrator"]
+    script = script_text(text)
+    assert any(c["name"] == "Elderly Woman" and c["gender"] == "female" for c in script.speakers())
+    # "There was a tall man" brings one in; "He was a tall man" describes the one "He" is.
+    text = 'Luke looked up from the counter at Lorelai.\n\nThere was a tall man at the door. "Coffee," he said.\n'
+    assert speakers(text) == ["Tall Man"]
+    text = ('Luke looked up when Lorelai came in, and Luke nodded at her. He was a tall man with a tired face. '
+            '"Coffee," he said.\n')
+    assert speakers(text) == ["Luke"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from narrate.attribution.attribute import NARRATOR, evidence
 from narrate.attribution.ranking import FEATURES, Ranker, boost, fit, load_ranker
 
 
@@ -50,3 +51,13 @@ def test_ranker_with_trees_round_trips_through_json():
     assert again.margin == 0.1
     for x, _ in groups:
         assert np.allclose(again.scores(x), ranker.scores(x))
+
+
+def test_the_narrator_is_no_candidate_for_a_she_tag():
+    # First person throughout, so the narrator is a candidate for the untagged line, but "she
+    # said" is someone else's line, whoever the ranker would prefer.
+    text = ('I walked with Mary to my house, and I told Mary about my day. I was tired.\n\n'
+            '"Did you sleep?" she said.\n\n"Not at all."\n')
+    found = evidence(text)
+    assert NARRATOR not in found[0][2] and "Mary" in found[0][2]
+    assert NARRATOR in found[1][2]
