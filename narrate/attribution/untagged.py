@@ -22,6 +22,11 @@ _VOCATIVE_ASIDE = re.compile(r"\((?:[a-z]+\s+){0,3}(?:to|at)\s+(" + NAME + r")")
 # "I can see Douglas there ...", "I heard one small urchin grumbling": the one perceived acts.
 _PERCEIVED = re.compile(r"(?:[A-Z][a-z]+\s+)?I\s+(?:can\s+|could\s+)?(?:see|saw|hear|heard|watched|noticed)\s+"
                         + SUBJ.replace("(?P<subj>", "(?P<subj>(?!him\b|her\b|them\b|it\b)"))
+# "Mary heard her say.", "he heard her tell a room full of women", "He heard Henrietta Watkin's
+# voice.": the one heard speaks, not the listener.
+_HEARD = re.compile(SUBJ + r"\s+(?:[a-z]+ly\s+)?(?:could\s+|had\s+)?(?:heard|hears|overheard)\s+(?P<obj>him|her|"
+                    + NAME + r")(?:(?P<voice>['\u2019]s\s+voice)|\s+(?:say|tell|ask|call|cry|whisper|murmur|exclaim|"
+                    r"reply|answer|add|remark|speak|declare|mutter|shout)\b)")
 _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 
 
@@ -37,6 +42,20 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
             return None  # "Fanny coloured, and said nothing."
     for start, sentence in sentences:
         body = sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019")
+        heard = _HEARD.match(body)
+        if heard:
+            at = offset + start + len(sentence) - len(body)
+            listener, _ = ctx.resolve(heard.group("subj"), at + heard.start("subj"), para_start)
+            obj = heard.group("obj")
+            pronoun = {"him": "he", "her": "she"}.get(obj)
+            if pronoun:
+                speaker = ctx.pronoun(at + heard.start("obj"), "male" if obj == "him" else "female", para_start,
+                                      {listener} if listener else set())
+            else:
+                speaker = lookup(ctx.index, obj)
+            if speaker and speaker != listener:
+                return Decision(speaker, "action-pronoun" if pronoun else "action-name", 0.6, pronoun)
+            continue
         m = _PERCEIVED.match(body) or _ACTION.match(body)
         if not m:
             continue

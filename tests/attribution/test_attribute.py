@@ -519,6 +519,15 @@ def test_she_after_someone_brought_in_with_a_is_that_newcomer():
     assert speakers(text) == ["Luke"]
 
 
+def test_the_one_heard_speaks_not_the_listener():
+    text = ('"I feel ill," said Amory.\n\nBeatrice laughed at him, and Amory went upstairs to his bed.\n\n'
+            '"This son of mine," he heard her tell a room full of admiring women, "is quite charming."\n')
+    assert speakers(text) == ["Amory", "Beatrice", "Beatrice"]
+    text = ('"I must go," said Philip to Emma.\n\nPhilip went out of the room and waited for Emma on the '
+            'landing. He heard Henrietta Watkin\'s voice.\n\n"His mother was my greatest friend."\n')
+    assert speakers(text) == ["Philip", "Henrietta Watkin"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
