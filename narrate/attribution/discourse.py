@@ -368,6 +368,10 @@ class Context:
             return None
         if d.owner and d.head == "voice":
             d = Description(d.det, (d.owner,))  # "his mother's voice"
+        if d.head == "voice" and d.det in ("a", "an"):
+            owner = self._voice_owner(subj, pos)
+            if owner:
+                return owner
         gender: Gender | None = noun_gender(d.head.split("-")[-1])  # "step-son"
         gender = None if gender == "unknown" else gender
         avoid = set(exclude)
@@ -462,6 +466,30 @@ class Context:
         name = self.descriptions_by_key.get(key) or " ".join(w[:1].upper() + w[1:] for w in found[2])
         self.gender.setdefault(name, gender)
         return name
+
+    def _voice_owner(self, subj: str, pos: int) -> str | None:
+        """Whose "a terrible voice" it is when the same sentence brings someone in: "cried a
+        terrible voice, as a man started up from among the graves" is the man's (who then speaks
+        as "the man": one character, one voice)."""
+        at = self.text.find(subj, pos, pos + 2000)
+        if at < 0:
+            return None
+        at += subj.index("voice") + len("voice")  # the tag's subject may run on: "a terrible voice, as a"
+        rest = self.text[at:at + 200]
+        rest = rest[:m.start()] if (m := re.search(r"[.!?;\n\"\u201c\u201d]", rest)) else rest
+        for m in _INDEFINITE.finditer(rest):
+            words = m.group("words").replace(",", " ").split()
+            cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
+            at_noun = next((i for i, w in enumerate(words[:cut]) if noun_gender(w) != "unknown"), None)
+            if at_noun is None:
+                continue
+            head = words[at_noun]
+            key = " ".join(words[max(0, at_noun - 1):at_noun + 1])
+            name = (self.descriptions_by_key.get(key) or self.descriptions_by_key.get(head)
+                    or " ".join(w[:1].upper() + w[1:] for w in key.split()))
+            self.gender.setdefault(name, noun_gender(head))
+            return name
+        return None
 
     def _partner(self, owner: str | None) -> str | None:
         """The other party of the exchange `owner` is in, if it is a two-sided one."""

@@ -528,6 +528,14 @@ def test_the_one_heard_speaks_not_the_listener():
     assert speakers(text) == ["Philip", "Henrietta Watkin"]
 
 
+def test_a_voice_is_the_persons_the_same_sentence_brings_in():
+    # One character, one voice: the voice of the man who starts up is the man's.
+    text = ('I began to cry among the graves.\n\n"Hold your noise!" cried a terrible voice, as a man started up '
+            'from among the graves. "Keep still!"\n\n"Oh! Don\'t cut my throat, sir," I pleaded.\n\n'
+            '"Tell us your name!" said the man.\n')
+    assert speakers(text) == ["Man", "Man", "Narrator", "Man"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
