@@ -88,7 +88,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         decisions: dict[int, Decision] = {}
         lead_text = lead_in
         # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
-        opening = {i: vocatives(ctx, segs[i].text[:120]) for i in quotes}
+        opening = {i: vocatives(ctx.index, segs[i].text[:120]) for i in quotes}
         called = set().union(*opening.values())
         for i in quotes:
             before, after = _around(segs, i)
@@ -179,7 +179,7 @@ def _look_ahead(ctx: Context, segs: list[Segment], by_para: dict[int, list[int]]
         for i in idxs:
             if segs[i].kind != DIALOGUE:
                 continue
-            called[para] |= vocatives(ctx, segs[i].text)
+            called[para] |= vocatives(ctx.index, segs[i].text)
             before, after = _around(segs, i)
             start = segs[idxs[0]].start
             d = tag_after(pre, segs[i], after, start) or tag_before(pre, segs[i], before, start)

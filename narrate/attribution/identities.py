@@ -30,13 +30,6 @@ class _Turn:
     quotes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Index:
-    """What `vocatives` needs of a discourse context: the name index."""
-
-    index: dict[str, str]
-
-
 def name_described(chapters: list[list[Segment]], characters: Sequence[Character]) -> tuple[Character, ...]:
     """Rename a described speaker's lines in the scene where the story gives its name, and make
     the description an alias of that name. Three signs, each about one scene:
@@ -100,7 +93,7 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
         if reply.paragraph - t.paragraph <= 2 and reply.speaker and reply.speaker != t.speaker:
             # A quotation that is little more than a name ("Miss Trotwood," said the visitor)
             # may be the speaker naming herself, not calling the other.
-            called = set().union(*(vocatives(_Index(index), q) for q in reply.quotes if len(q.split()) > 3))
+            called = set().union(*(vocatives(index, q) for q in reply.quotes if len(q.split()) > 3))
             called -= {reply.speaker}
             if len(called) == 1:
                 name = called.pop()

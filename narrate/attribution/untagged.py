@@ -66,12 +66,13 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
     return None
 
 
-def vocatives(ctx: Context, quote: str) -> set[str]:
-    """The characters a quotation addresses by name ("Emma, my dear", "(turning to Emma.)")."""
+def vocatives(index: dict[str, str], quote: str) -> set[str]:
+    """The characters a quotation addresses by name ("Emma, my dear", "(turning to Emma.)"), by the
+    name index of `characters.name_index`."""
     found = set()
     for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID, _VOCATIVE_ASIDE):
         for m in pattern.finditer(quote):
-            name = lookup(ctx.index, m.group(1))
+            name = lookup(index, m.group(1))
             if name:
                 found.add(name)
     return found
