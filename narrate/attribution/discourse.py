@@ -30,6 +30,7 @@ from .descriptions import (
 
 # "a cheery-looking elderly woman", "an old man": someone brought into the scene (not "a man's").
 _INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
+_NEWCOMER_REACH = 1500  # the narration since the last quotation, back into the paragraphs before this one
 _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
 # "His sister was a tall, strong girl", "like a girl": a description of someone, not someone new
 # ("There was a man at the door" brings one in).
@@ -447,7 +448,7 @@ class Context:
         woman (a described character, "Elderly Woman"), never the first-person narrator or a
         character of an earlier scene. Not when a name of that gender, or the same pronoun,
         came between: then the pronoun has an antecedent of its own."""
-        since = max(para_start, self.last_quote_end)
+        since = max(para_start - _NEWCOMER_REACH, self.last_quote_end)
         found = None
         for start, end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
             if end > pos:
