@@ -99,8 +99,10 @@ def parse(phrase: str) -> Description | None:
         if not low or low in _STOP or rest and (_is_adverb(low, raw[i + 1:i + 2]) or low in _AFTER_HEAD
                                                 or low.endswith("ing") and len(low) > 5):
             break
-        if word[:1].isupper():
-            return None  # "the burly Moze": a name
+        # "the burly Moze" is a name; in "a shrill Welsh voice" the capital is an adjective's.
+        if word[:1].isupper() and not (det in ("a", "an", "another") and raw[i + 1:i + 2]
+                                       and raw[i + 1][:1].islower()):
+            return None
         if low.endswith("'s") and len(low) > 2:
             owner, rest = low[:-2], []  # "the child's nurse": the nurse is the person
             continue

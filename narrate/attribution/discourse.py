@@ -342,7 +342,8 @@ class Context:
                 if partner:
                     return partner, "noun"
             return self._noun_phrase("the " + rest, pos, para_start, exclude | {owner}), "noun"
-        name = lookup(self.index, subj)
+        # "a shrill Welsh voice" is someone described, never the character "Welsh".
+        name = lookup(self.index, subj) if word not in ("a", "an", "another") else None
         if name:
             return name, "name"
         words = subj.split()

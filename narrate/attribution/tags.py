@@ -38,8 +38,10 @@ VERB_INVERTED = r"(?:" + "|".join(sorted(set(SPEECH_VERBS) - _TOLD, key=len, rev
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
 _PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey)\b"
-_NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat|[Aa]n?|[Aa]nother)\s+"
-       r"(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
+_NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+"
+       r"(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*"
+       # "a shrill Welsh voice": after "a", a capital may be an adjective's
+       r"|(?:[Aa]n?|[Aa]nother)\s+(?:[a-z][\w'\u2019-]*,?\s+|[A-Z][a-z]+\s+(?=[a-z])){0,3}[a-z][\w'\u2019-]*)")
 SUBJ = r"(?P<subj>" + _NP + "|" + NAME + "|" + _PRON + r")"
 _ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly))*"
 SPEECH_NOUN = r"(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|enquiry|words|cry|exclamation|farewell|speech|greeting)\b"
@@ -47,7 +49,10 @@ _LEAD = r"""^[\s,;:\u2014\u2013\-"'\u201c\u201d\u2018\u2019]*"""
 _TRAIL = r"""[\s"'\u201c\u201d\u2018\u2019]*$"""
 _PREPOSITION = r"(?:to|at|with|in|of|for|from|on|upon|and|but|as|into|by|after|before|unto|toward|towards)\b"
 # After a quotation: `said Jess`, `Jess said`, `she asked`, `He trailed off`, `was the reply`.
+# The lowercase words skipped before a name ("said the young Jess") are never an indefinite phrase's:
+# "said a shrill Welsh voice" is a voice, not the character "Welsh".
 _AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB_INVERTED + _ADV + r"\s+(?:(?:the\s+)?(?:(?!" + _PREPOSITION
+                             + r"|(?:an?|another)\s"
                              + r")[a-z]+\s+){0,3}(?=[A-Z]))?" + SUBJ)
 _AFTER_NORMAL = re.compile(_LEAD + SUBJ + _ADV + r"\s+" + VERB + r"\b")
 _AFTER_NOUN = re.compile(

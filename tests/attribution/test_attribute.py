@@ -536,6 +536,13 @@ def test_a_voice_is_the_persons_the_same_sentence_brings_in():
     assert speakers(text) == ["Man", "Man", "Narrator", "Man"]
 
 
+def test_a_capitalised_adjective_in_an_indefinite_phrase_is_no_name():
+    text = ('Deborah walked with the Welsh women to the mill, and Deborah spoke to them of the Welsh hills.\n\n'
+            '"Dah\'s a ball to-night. Ye\'d best come," said Deborah.\n\n'
+            '"Inteet, if hur\'ll come, hur\'ll hef fun," said a shrill Welsh voice in the crowd.\n')
+    assert speakers(text) == ["Deborah", "Shrill Welsh Voice"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
