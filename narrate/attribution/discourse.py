@@ -32,6 +32,15 @@ from .descriptions import (
 _INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
 _NEWCOMER_REACH = 1500  # the narration since the last quotation, back into the paragraphs before this one
 _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
+def _person_in(phrase: str) -> list[str] | None:
+    """The gendered person noun of an "a/an" phrase's words, with the adjective before it:
+    "cheery-looking elderly woman in" -> ["elderly", "woman"]; "friend of the woman" -> None."""
+    words = phrase.replace(",", " ").split()
+    cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
+    at = next((i for i, w in enumerate(words[:cut]) if noun_gender(w) != "unknown"), None)
+    return None if at is None else words[max(0, at - 1):at + 1]
+
+
 # "His sister was a tall, strong girl", "like a girl": a description of someone, not someone new
 # ("There was a man at the door" brings one in).
 _COPULA = re.compile(r"(?<![Tt]here )\b(?:was|is|were|are|be|been|being|seemed|became|like|as|such|than|what)\s+$")
@@ -454,20 +463,15 @@ class Context:
         for start, end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
             if end > pos:
                 break
-            words = phrase.replace(",", " ").split()
-            cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
-            words = words[:cut]  # "a friend of the woman": the friend
-            at = next((i for i, w in enumerate(words) if noun_gender(w) == gender), None)
-            if at is not None and not _COPULA.search(self.text, max(since, start - 12), start):
-                found = start, end, words[max(0, at - 1):at + 1]
+            person = _person_in(phrase)
+            if person and noun_gender(person[-1]) == gender and not _COPULA.search(self.text, max(since, start - 12),
+                                                                                     start):
+                found = start, end, person
         if found is None or self._pronoun_subject_since(gender, since, found[0]):
             return None
         if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):
             return None
-        key = " ".join(found[2])
-        name = self.descriptions_by_key.get(key) or " ".join(w[:1].upper() + w[1:] for w in found[2])
-        self.gender.setdefault(name, gender)
-        return name
+        return self._described(found[2])
 
     def _voice_owner(self, subj: str, pos: int) -> str | None:
         """Whose "a terrible voice" it is when the same sentence brings someone in: "cried a
@@ -480,18 +484,19 @@ class Context:
         rest = self.text[at:at + 200]
         rest = rest[:m.start()] if (m := re.search(r"[.!?;\n\"\u201c\u201d]", rest)) else rest
         for m in _INDEFINITE.finditer(rest):
-            words = m.group("words").replace(",", " ").split()
-            cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
-            at_noun = next((i for i, w in enumerate(words[:cut]) if noun_gender(w) != "unknown"), None)
-            if at_noun is None:
-                continue
-            head = words[at_noun]
-            key = " ".join(words[max(0, at_noun - 1):at_noun + 1])
-            name = (self.descriptions_by_key.get(key) or self.descriptions_by_key.get(head)
-                    or " ".join(w[:1].upper() + w[1:] for w in key.split()))
-            self.gender.setdefault(name, noun_gender(head))
-            return name
+            person = _person_in(m.group("words"))
+            if person:
+                return self._described(person)
         return None
+
+    def _described(self, words: list[str]) -> str:
+        """The described character for "[adjective] noun" ("elderly woman"): one the book already
+        has for that phrase or noun, or a new one named by it ("Elderly Woman"), gendered by the noun."""
+        key = " ".join(words)
+        name = (self.descriptions_by_key.get(key) or self.descriptions_by_key.get(words[-1])
+                or " ".join(w[:1].upper() + w[1:] for w in words))
+        self.gender.setdefault(name, noun_gender(words[-1]))
+        return name
 
     def _partner(self, owner: str | None) -> str | None:
         """The other party of the exchange `owner` is in, if it is a two-sided one."""
