@@ -174,7 +174,7 @@ def tag_subjects(text: str, spoken: Callable[[int], bool]) -> list[str]:
     return out
 
 
-_PERSON_HEADS = (MALE_NOUNS | FEMALE_NOUNS | {"stranger", "child", "doctor", "captain", "officer", "soldier",
+PERSON_HEADS = (MALE_NOUNS | FEMALE_NOUNS | {"stranger", "child", "doctor", "captain", "officer", "soldier",
                                               "servant", "clerk", "porter", "sailor", "driver", "prisoner"}) - KIN_NOUNS
 # Nouns for someone else that a name can own: "Strether's new acquaintance", "Cameron's companion".
 COMPANION_NOUNS = frozenset("""companion friend acquaintance visitor guest partner comrade neighbour neighbor
@@ -203,7 +203,7 @@ MIN_NARRATED = 2  # a described person must recur as a subject: one "The man nod
 def narrated_subjects(narration: str) -> list[str]:
     """Definite noun phrases naming a kind of person that open sentences of narration ("The girl
     flushed.", "The old man shook his head."), as a speech tag's subject would be given."""
-    return [m.group("np") for m in _NARRATED_SUBJECT.finditer(narration) if m.group("head") in _PERSON_HEADS]
+    return [m.group("np") for m in _NARRATED_SUBJECT.finditer(narration) if m.group("head") in PERSON_HEADS]
 
 
 def discover_descriptions(subjects: Sequence[str], known: Callable[[str], bool],

@@ -21,6 +21,7 @@ from .descriptions import (
     DETERMINERS,
     GENERIC_HEADS,
     KIN_NOUNS,
+    PERSON_HEADS,
     TITLE_WORDS,
     Description,
     is_description,
@@ -32,6 +33,13 @@ from .descriptions import (
 _INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
 _NEWCOMER_REACH = 1500  # the narration since the last quotation, back into the paragraphs before this one
 _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
+# "... and the coffin-maker assumed an air": a person described by a noun, subject of a clause.
+_DEFINITE_SUBJECT = re.compile(r"(?:^|[.!?;]\s+|,\s+(?:and|but|then)\s+|\n\s*)[Tt]he\s+(?P<words>(?:[a-z][a-z-]*\s+){0,2}?)"
+                               r"(?P<head>[a-z][a-z-]*)\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+)?[a-z]+(?:ed|s)\b")
+# People named by what they do: "the coffin-maker", "the gate-keeper", "the shop-keeper".
+_TRADE = re.compile(r"[a-z]+-(?:maker|keeper|man|woman|seller|driver|boy|girl)")
+
+
 def _person_in(phrase: str) -> list[str] | None:
     """The gendered person noun of an "a/an" phrase's words, with the adjective before it:
     "cheery-looking elderly woman in" -> ["elderly", "woman"]; "friend of the woman" -> None."""
@@ -244,7 +252,7 @@ class Context:
                                     exclude, strict=True)
         if subject:
             return subject
-        newcomer = self._newcomer(gender, pos, para_start)
+        newcomer = self._newcomer(gender, pos, para_start) or self._described_subject(gender, pos, para_start)
         if newcomer and newcomer not in exclude:
             return newcomer
         if self._pronoun_subject_since(gender, self.last_quote_end, pos):
@@ -472,6 +480,22 @@ class Context:
         if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):
             return None
         return self._described(found[2])
+
+    def _described_subject(self, gender: Gender, pos: int, para_start: int) -> str | None:
+        """The person the narration since the last quotation last made a subject, as "the <noun>", whom
+        "he"/"she" then stands for: "... the coffin-maker assumed an air of professional gravity.
+        'Good-mawnin', suh,' he said". Not when a name of that gender came after it."""
+        since = max(para_start - _NEWCOMER_REACH, self.last_quote_end)
+        found = None
+        for m in _DEFINITE_SUBJECT.finditer(self.text, since, pos):
+            head = m.group("head")
+            if noun_gender(head) == gender or noun_gender(head) == "unknown" and (head in PERSON_HEADS
+                                                                                  or _TRADE.fullmatch(head)):
+                found = m
+        if found is None or any(self.gender.get(n) == gender for n in self.mentioned_in(found.end(), pos)):
+            return None
+        words = found.group("words").split()
+        return self._described(words[-1:] + [found.group("head")])
 
     def _voice_owner(self, subj: str, pos: int) -> str | None:
         """Whose "a terrible voice" it is when the same sentence brings someone in: "cried a

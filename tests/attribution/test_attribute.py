@@ -543,6 +543,14 @@ def test_a_capitalised_adjective_in_an_indefinite_phrase_is_no_name():
     assert speakers(text) == ["Deborah", "Shrill Welsh Voice"]
 
 
+def test_he_after_a_clause_whose_subject_is_the_coffin_maker_is_the_coffin_maker():
+    text = ('The young man turned the knob, but the door was locked. He entered a shop where a man was varnishing '
+            'a coffin. Upon Warwick\'s entrance the whistling came to a sudden end, and the coffin-maker assumed an '
+            'air of professional gravity.\n\n"Good-mawnin\', suh," he said, lifting his cap.\n\n'
+            '"Good-morning," answered Warwick. Warwick looked round.\n')
+    assert speakers(text) == ["Coffin-maker", "Warwick"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
