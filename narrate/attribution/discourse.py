@@ -245,6 +245,11 @@ class Context:
                 gender, pos):
             return prev  # "He was a little troubled here. ... "Pray don't," said he": still him
         subject = self._subject(pos, gender, para_start, exclude)
+        newcomer = self._newcomer(gender, pos, para_start) or self._described_subject(gender, pos, para_start)
+        if subject and newcomer and newcomer[0] not in exclude and self._last_mention(subject, pos) < newcomer[1]:
+            # Brought in after the subject was last named: "Silas ... I once said to an old labouring
+            # man ... 'No,' he answered".
+            return newcomer[0]
         if subject is None and not any(self._fits(n, gender, exclude) for n in self.mentioned_in(para_start, pos)):
             # The last paragraph's subject, unless this paragraph has named someone who fits
             # ("His cough annoyed the doctor. 'Exactly as if ...' he thought": the doctor).
@@ -252,9 +257,8 @@ class Context:
                                     exclude, strict=True)
         if subject:
             return subject
-        newcomer = self._newcomer(gender, pos, para_start) or self._described_subject(gender, pos, para_start)
-        if newcomer and newcomer not in exclude:
-            return newcomer
+        if newcomer and newcomer[0] not in exclude:
+            return newcomer[0]
         if self._pronoun_subject_since(gender, self.last_quote_end, pos):
             found = self.antecedent(gender, pos, exclude)
             if found:
@@ -460,7 +464,7 @@ class Context:
                 return found
         return entity
 
-    def _newcomer(self, gender: Gender, pos: int, para_start: int) -> str | None:
+    def _newcomer(self, gender: Gender, pos: int, para_start: int) -> tuple[str, int] | None:
         """Someone the narration since the last quotation brought in with "a"/"an", whom "he"/"she"
         then stands for: "I faced a cheery-looking elderly woman ... she bowed and said" is that
         woman (a described character, "Elderly Woman"), never the first-person narrator or a
@@ -479,9 +483,9 @@ class Context:
             return None
         if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):
             return None
-        return self._described(found[2])
+        return self._described(found[2]), found[0]
 
-    def _described_subject(self, gender: Gender, pos: int, para_start: int) -> str | None:
+    def _described_subject(self, gender: Gender, pos: int, para_start: int) -> tuple[str, int] | None:
         """The person the narration since the last quotation last made a subject, as "the <noun>", whom
         "he"/"she" then stands for: "... the coffin-maker assumed an air of professional gravity.
         'Good-mawnin', suh,' he said". Not when a name of that gender came after it."""
@@ -495,7 +499,14 @@ class Context:
         if found is None or any(self.gender.get(n) == gender for n in self.mentioned_in(found.end(), pos)):
             return None
         words = found.group("words").split()
-        return self._described(words[-1:] + [found.group("head")])
+        return self._described(words[-1:] + [found.group("head")]), found.start("head")
+
+    def _last_mention(self, name: str, pos: int) -> int:
+        """Where `name` was last mentioned before `pos` (-1: not at all)."""
+        i = nearest_before(self.positions, pos)
+        while i >= 0 and self.names[i] != name:
+            i -= 1
+        return self.positions[i] if i >= 0 else -1
 
     def _voice_owner(self, subj: str, pos: int) -> str | None:
         """Whose "a terrible voice" it is when the same sentence brings someone in: "cried a

@@ -43,7 +43,7 @@ _NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+"
        # "a shrill Welsh voice": after "a", a capital may be an adjective's
        r"|(?:[Aa]n?|[Aa]nother)\s+(?:[a-z][\w'\u2019-]*,?\s+|[A-Z][a-z]+\s+(?=[a-z])){0,3}[a-z][\w'\u2019-]*)")
 SUBJ = r"(?P<subj>" + _NP + "|" + NAME + "|" + _PRON + r")"
-_ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly))*"
+_ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly|once|often|always|also|first|soon|even))*"
 SPEECH_NOUN = r"(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|enquiry|words|cry|exclamation|farewell|speech|greeting)\b"
 _LEAD = r"""^[\s,;:\u2014\u2013\-"'\u201c\u201d\u2018\u2019]*"""
 _TRAIL = r"""[\s"'\u201c\u201d\u2018\u2019]*$"""

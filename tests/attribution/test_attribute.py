@@ -551,6 +551,14 @@ def test_he_after_a_clause_whose_subject_is_the_coffin_maker_is_the_coffin_maker
     assert speakers(text) == ["Coffin-maker", "Warwick"]
 
 
+def test_someone_brought_in_after_the_subject_was_named_is_he():
+    text = ('Silas Marner sat by his loom, and Silas thought of the village and its fears. To them pain and '
+            'mishap present a wider range of possibilities than gladness. "Is there anything you would like to '
+            'eat?" I once said to an old labouring man, who was in his last illness. "No," he answered, "I\'ve '
+            'never been used to nothing but common victual."\n')
+    assert speakers(text) == ["Narrator", "Labouring Man", "Labouring Man"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
