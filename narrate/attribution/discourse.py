@@ -36,8 +36,8 @@ _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom 
 # "... and the coffin-maker assumed an air": a person described by a noun, subject of a clause.
 _DEFINITE_SUBJECT = re.compile(r"(?:^|[.!?;]\s+|,\s+(?:and|but|then)\s+|\n\s*)[Tt]he\s+(?P<words>(?:[a-z][a-z-]*\s+){0,2}?)"
                                r"(?P<head>[a-z][a-z-]*)\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+)?[a-z]+(?:ed|s)\b")
-# People named by what they do: "the coffin-maker", "the gate-keeper", "the shop-keeper".
-_TRADE = re.compile(r"[a-z]+-(?:maker|keeper|man|woman|seller|driver|boy|girl)")
+# People named by what they do: "the coffin-maker", "the gatekeeper", "the shop-keeper", "the cab-driver".
+_TRADE = re.compile(r"[a-z]+-?(?:maker|keeper|seller)|[a-z]+-(?:man|woman|driver|boy|girl)")
 
 
 def _person_in(phrase: str) -> list[str] | None:
