@@ -436,7 +436,11 @@ class Context:
         if d.key in self.described_as:
             return self.described_as[d.key]
         if d.det in ("a", "an", "another"):
-            return entity  # someone new: "asked a rough voice"
+            # Someone new: "asked a rough voice"; "called a girl's voice" is a girl the book has not
+            # described before, never whoever was there.
+            if entity is None and (gender or d.head in PERSON_HEADS or d.head == "voice"):
+                entity = self._described(list(d.words[-2:]))
+            return entity
         generic = d.head in GENERIC_HEADS
         if entity is None and gender is None and not generic:
             return None  # no one is described that way: "the words", "the paper"

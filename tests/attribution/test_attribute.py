@@ -559,6 +559,12 @@ def test_someone_brought_in_after_the_subject_was_named_is_he():
     assert speakers(text) == ["Narrator", "Labouring Man", "Labouring Man"]
 
 
+def test_a_girls_voice_is_someone_new_not_whoever_was_there():
+    text = ('Mr. Pett climbed the stairs, and Mr. Pett knocked on a door at the end of the passage. It was the '
+            'tapping of a typewriter that he heard.\n\n"Come in," called a girl\'s voice.\n')
+    assert speakers(text) == ["Girl"]
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
