@@ -13,7 +13,7 @@ from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects,
 
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
 FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
-NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend".split())
+NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend sergeant corporal lieutenant inspector judge".split())
 TITLES = MALE_TITLES | FEMALE_TITLES | NEUTRAL_TITLES
 # Titles that go with a given name ("Sir Walter", "Lady Catherine") rather than a surname.
 GIVEN_NAME_TITLES = frozenset("sir lady dame lord".split())
@@ -298,8 +298,9 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         if not titled and len(words) == 1 and lower_words[key.lower()] > n // 3:
             continue  # an ordinary word, capitalised ("Hope", "Will")
         if not titled and mid[key] == 0 and key not in parts and (
-                lower_words[key.lower()] or len(words) == 1 and _first_gender(key) == "unknown"):
-            continue  # only ever starts sentences: "Well", "Perhaps", "Sometimes he had..."
+                lower_words[key.lower()] or len(words) == 1 and _first_gender(key) == "unknown"
+                or len(words) > 1 and lower_words[words[0].lower()] and words[0].lower() not in _NAME_ADJECTIVES):
+            continue  # only ever starts sentences: "Well", "Perhaps", "Throughout Senior year she..."
         if n < 2 and not titled and len(words) == 1 and key not in parts:
             continue
         if place[key] * 2 > n and not titled:

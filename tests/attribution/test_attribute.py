@@ -565,6 +565,17 @@ def test_a_girls_voice_is_someone_new_not_whoever_was_there():
     assert speakers(text) == ["Girl"]
 
 
+def test_a_sentence_opening_word_before_a_name_is_no_part_of_it():
+    # "Sometimes Dick" only ever opens sentences and "sometimes" is an ordinary word: Dick is meant.
+    # A rank is a title: "Sergeant Bibot" is Bibot.
+    text = ('Dick was a bootblack. Sometimes Dick slept in a box, and sometimes in a wagon. Sometimes Dick '
+            'went to the Old Bowery. Sergeant Bibot stood at the gate, and Bibot looked at Dick.\n\n'
+            '"Where is your money?" said Sergeant Bibot.\n\n"Gone," said Dick.\n')
+    names = {c.name: c for c in script_text(text).characters}
+    assert "Sometimes Dick" not in names and "Dick" in names
+    assert "Bibot" in names["Sergeant Bibot"].aliases
+
+
 def test_the_one_told_is_not_the_speaker():
     text = ('Mrs. Blaine sat with Amory, and Amory listened to Mrs. Blaine.\n\n'
             '"They have accents, my dear," she told Amory, "not Southern accents, just an accent."\n')
