@@ -11,7 +11,7 @@ from ..errors import ExportError
 from .export import MP3_DELAY_SAMPLES, Encoding, encode_pcm
 from .kweight import k_weight, step_response
 from .loudness import FULL_SCALE, LIMIT_KNEE, STEP_S, clip_gain_db, gate_blocks, limit, weighted_clip_lufs
-from .mp3frames import iter_frames
+from .mp3frames import iter_frames, run_of_frames
 from .values import AudioSegment, samples
 
 PIECE_FORMAT = "piece-1"
@@ -31,17 +31,24 @@ def encode_piece(x: np.ndarray, rate: int, enc: Encoding) -> tuple[bytes, int]:
     its first frame starts, and its padding is silence under the pause that follows it.
     """
     data = encode_pcm(x, rate, enc)
-    frames = list(iter_frames(data))
-    if not frames:
+    first = next(iter_frames(data), None)
+    if first is None:
         raise ExportError("MP3 encoding produced no frames")
-    first = data[frames[0].offset:frames[0].offset + frames[0].length]
-    if b"Xing" in first or b"Info" in first:  # a gapless-info frame: it would sound as a frame of its own
-        frames = frames[1:]
-    side = frames[0].offset + 4
-    if data[side] != 0 or (frames[0].samples == 1152 and data[side + 1] & 0x80):
+    start = first.offset
+    head = data[start:start + first.length]
+    if b"Xing" in head or b"Info" in head:  # a gapless-info frame: it would sound as a frame of its own
+        start += first.length
+    n, end = run_of_frames(data, start)
+    if not n or (end != len(data) and next(iter_frames(data[end:]), None) is not None):
+        # Not one run of like frames to the end (a header that changes): walk it frame by frame.
+        frames = [f for f in iter_frames(data) if f.offset >= start]
+        if not frames:
+            raise ExportError("MP3 encoding produced no frames")
+        n, end = len(frames), frames[-1].offset + frames[-1].length
+    side = start + 4
+    if data[side] != 0 or (first.samples == 1152 and data[side + 1] & 0x80):
         raise ExportError("internal: an MP3 piece does not start with an empty bit reservoir")
-    start, end = frames[0].offset, frames[-1].offset + frames[-1].length
-    return data[start:end], len(frames)
+    return (data if start == 0 and end == len(data) else data[start:end]), n
 
 
 class SilentFrames:
