@@ -117,8 +117,11 @@ def k_weight(x: np.ndarray, rate: int, tail: bool = False) -> np.ndarray:
     n = x.size + ir.size - 1
     sosfilt = _iir()
     if sosfilt is not None:
-        x = x.astype(np.float64)
-        return sosfilt(_sos(rate), np.concatenate([x, np.zeros(ir.size - 1)]) if tail else x)
+        if not tail:
+            return sosfilt(_sos(rate), x.astype(np.float64, copy=False))  # sosfilt filters a copy
+        padded = np.zeros(x.size + ir.size - 1)
+        padded[:x.size] = x
+        return sosfilt(_sos(rate), padded)
     _fft_samples += x.size
     if x.size > 4 * BLOCK:
         kw = KWeighter(rate)

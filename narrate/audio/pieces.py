@@ -10,9 +10,9 @@ import numpy as np
 from ..errors import ExportError
 from .export import MP3_DELAY_SAMPLES, Encoding, encode_pcm
 from .kweight import k_weight, step_response
-from .loudness import FULL_SCALE, LIMIT_KNEE, STEP_S, clip_gain_db, gate_blocks, limit, weighted_clip_lufs
+from .loudness import FULL_SCALE, LIMIT_KNEE, STEP_S, capped_gain_db, gate_blocks, limit, squared_clip_lufs
 from .mp3frames import iter_frames, run_of_frames
-from .values import AudioSegment, samples
+from .values import AudioSegment
 
 PIECE_FORMAT = "piece-1"
 """Bump when a piece is encoded or profiled differently, so cached pieces made the old way are not spliced."""
@@ -116,27 +116,34 @@ class Profile:
         return cls(int(a[0]), float(a[1]), a[3:3 + n], a[3 + n:])
 
 
-def _per_frame(y: np.ndarray, spf: int) -> np.ndarray:
-    n = math.ceil((MP3_DELAY_SAMPLES + y.size) / spf)
-    buf = np.zeros(n * spf)
-    buf[MP3_DELAY_SAMPLES:MP3_DELAY_SAMPLES + y.size] = y * y
-    return buf.reshape(n, spf).sum(axis=1)
+def _per_frame(sq: np.ndarray, spf: int) -> np.ndarray:
+    """Sums of `sq` in each frame of a piece whose samples sound from MP3_DELAY_SAMPLES on."""
+    n = math.ceil((MP3_DELAY_SAMPLES + sq.size) / spf)
+    out = np.zeros(n)
+    if not sq.size:
+        return out
+    # Frame k holds samples k * spf - MP3_DELAY_SAMPLES onwards: sum each frame's run in one pass.
+    first = MP3_DELAY_SAMPLES // spf
+    bounds = np.arange((first + 1) * spf - MP3_DELAY_SAMPLES, sq.size, spf)
+    out[first:first + bounds.size + 1] = np.add.reduceat(sq, np.concatenate([[0], bounds]))
+    return out
 
 
 def profile(x: np.ndarray, rate: int) -> Profile:
     """The profile of float samples `x` (full scale 1.0) as a piece: frame 0 is the piece's first frame."""
     if not x.size:
         return Profile(0, 0.0, np.zeros(0), np.zeros(0))
-    return _profile(x, k_weight(x, rate, tail=True), rate)
+    y = k_weight(x, rate, tail=True)
+    return _profile(x, y * y, float(np.abs(x).max()), rate)
 
 
-def _profile(x: np.ndarray, y: np.ndarray, rate: int) -> Profile:
-    """The profile of `x` whose K-weighting (with its tail) is `y`."""
+def _profile(x: np.ndarray, ky2: np.ndarray, peak: float, rate: int) -> Profile:
+    """The profile of `x` (its sample peak `peak`) whose K-weighting (with its tail), squared, is `ky2`."""
     spf = frame_samples(rate)
-    k = _per_frame(y, spf)
-    e = _per_frame(x, spf)
+    k = _per_frame(ky2, spf)
+    e = _per_frame(x * x, spf)
     e = np.pad(e, (0, k.size - e.size))
-    return Profile(int(x.size), float(np.abs(x).max()), k, e)
+    return Profile(int(x.size), peak, k, e)
 
 
 @dataclass(frozen=True)
@@ -159,21 +166,24 @@ def level_and_profile(audio: AudioSegment, target_lufs: float, peak_db: float) -
     step response (it is linear). One filtering instead of two: the costliest step after encoding.
     """
     rate = audio.frame_rate
-    x = samples(audio)
+    x = np.frombuffer(audio.raw_data, dtype=np.int16)
+    if not x.size:
+        return LevelledClip(audio, 0.0, profile(np.zeros(0), rate))
+    top = max(int(x.max()), -int(x.min()))
     f = x / FULL_SCALE
-    if not f.size:
-        return LevelledClip(audio, 0.0, profile(f, rate))
     y = k_weight(f, rate, tail=True)
-    current = -math.inf
-    if np.any(f):
-        step = step_response(rate)[:f.size]
-        head = y[:f.size].copy()
-        head[:step.size] -= f[0] * step
-        current = weighted_clip_lufs(head, rate)
-    unity = _profile(f, y, rate)
+    sq = y * y
+    unity = _profile(f, sq, top / FULL_SCALE, rate)
+    if not top:
+        return LevelledClip(audio, 0.0, unity)
+    # clip_lufs's filtering: the first IR_S of the squares corrected, in place (the profile has them).
+    step = step_response(rate)[:f.size]
+    head = y[:step.size] - f[0] * step
+    sq[:step.size] = head * head
+    current = squared_clip_lufs(sq[:f.size], rate)
     if not math.isfinite(current):
         return LevelledClip(audio, 0.0, unity)
-    gain_db, short = clip_gain_db(x, current, target_lufs, peak_db)
+    gain_db, short = capped_gain_db(20 * math.log10(top / FULL_SCALE), current, target_lufs, peak_db)
     return LevelledClip(audio.apply_gain(gain_db), short, unity.scaled(10 ** (gain_db / 20)))
 
 
