@@ -88,6 +88,7 @@ IIR_AFTER_SAMPLES = 24_000_000
 by FFT costs (~18 minutes of speech at 22.05 kHz, ~400 sentence clips): paying that rent first costs at most twice the best choice made in
 hindsight, and a render that filters a few clips (a corrected line, nothing changed) never imports scipy."""
 _fft_samples = 0
+_iir_wanted = False
 _sosfilt: Callable[..., np.ndarray] | None = None
 
 
@@ -99,11 +100,19 @@ def _sos(rate: int) -> np.ndarray:
 def _iir() -> Callable[..., np.ndarray] | None:
     """scipy's sosfilt once this process has done enough FFT filtering to pay for importing it, or has it already."""
     global _sosfilt
-    if _sosfilt is None and (_fft_samples >= IIR_AFTER_SAMPLES or "scipy.signal" in sys.modules):
+    if _sosfilt is None and (_iir_wanted or _fft_samples >= IIR_AFTER_SAMPLES or "scipy.signal" in sys.modules):
         from scipy.signal import sosfilt
 
         _sosfilt = sosfilt
     return _sosfilt
+
+
+def expect(n_samples: int) -> None:
+    """Say that this process is about to K-weight about `n_samples` new samples: when that is past
+    IIR_AFTER_SAMPLES, scipy is imported now rather than after that many samples filtered by FFT (the
+    rent-or-buy above is for when the amount is not known; a chapter of new clips knows it)."""
+    global _iir_wanted
+    _iir_wanted = _iir_wanted or _fft_samples + n_samples >= IIR_AFTER_SAMPLES
 
 
 def k_weight(x: np.ndarray, rate: int, tail: bool = False) -> np.ndarray:
