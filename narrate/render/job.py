@@ -118,7 +118,11 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
             cache = ClipCache(Path(stack.enter_context(tempfile.TemporaryDirectory(
                 dir=job.path.parent, prefix=".clips-"))))
             _expect_new_clips(job)
-        return _render(job, cache, progress)
+        # A cache that dies with the render holds no clip a later render reads: the first of them stay in
+        # memory, the rest in a file of their own beside the chapter.
+        memo = stack.enter_context(HeldClips(0, None) if job.options.use_cache
+                                   else HeldClips(HOLD_BYTES, job.path.parent))
+        return _render(job, cache, memo, progress)
 
 
 SPOKEN_CHARS_PER_S = 15
@@ -134,13 +138,11 @@ def _expect_new_clips(job: ChapterJob) -> None:
     expect(int(chars / SPOKEN_CHARS_PER_S * job.options.sample_rate))
 
 
-def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> dict:
+def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: ProgressFn | None) -> dict:
     from .pieces import PieceMaker, Settings, chapter_gain, write_chapter
 
     opts = job.options
     stats: dict = {}
-    # A cache that dies with the render holds no clip a later render reads: the first of them stay in memory.
-    memo = HeldClips(0 if opts.use_cache else HOLD_BYTES)
     fresh: Profiles = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator

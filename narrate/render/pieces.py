@@ -116,7 +116,7 @@ class PieceMaker:
         x = self.held.get(key)
         if x is None:
             clip = self.memo.get(key)
-            in_memory = clip is not None
+            in_memory = self.memo.holds(key)
             if clip is None:
                 clip = self.cache.get(key)
             if clip is None:
