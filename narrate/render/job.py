@@ -5,16 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import secrets
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
-from ..audio.mp3frames import COPY_CHUNK
+from ..audio.export import Section, Tags, atomic_path, build_tags, put_tag, tag_room
 from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
@@ -158,23 +155,20 @@ def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: Progre
     maker = PieceMaker(cache, memo, settings, fresh, keep=opts.use_cache)
     gain_db = chapter_gain(spoken, maker, settings)
     rate = opts.sample_rate
-    # The frames go to a file of their own first: the tag, written before them once the timeline is
-    # known, then needs no rewrite of a file that may hold hours of audio.
-    frames_path = job.path.parent / f".{job.path.name}.{secrets.token_hex(4)}.frames.part"
+    # The frames are written after room enough for any tag this chapter can have: the tag, known once the
+    # timeline is, then goes in front of them without a rewrite of a file that may hold hours of audio.
+    room = tag_room(job.tags, 1 + sum(1 for line in job.lines if line.pause_before == "scene"))
     try:
-        placed, total_samples = write_chapter(frames_path, spoken, maker, settings, gain_db)
-        duration_ms = _ms(total_samples, rate)
-        scenes = [_ms(p.start, rate) - settings.pacing.before(p.line) // 2
-                  for p in placed if p.line.pause_before == "scene"]
-        sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
-        with atomic_path(job.path) as tmp:
-            save_id3(build_tags(job.tags, sections, duration_ms), tmp)
-            with open(tmp, "ab") as out, open(frames_path, "rb") as frames:
-                shutil.copyfileobj(frames, out, COPY_CHUNK)
+        with atomic_path(job.path) as tmp, open(tmp, "r+b") as out:
+            out.seek(room)
+            placed, total_samples = write_chapter(out, spoken, maker, settings, gain_db)
+            duration_ms = _ms(total_samples, rate)
+            scenes = [_ms(p.start, rate) - settings.pacing.before(p.line) // 2
+                      for p in placed if p.line.pause_before == "scene"]
+            sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
+            put_tag(out, build_tags(job.tags, sections, duration_ms), room)
     except OSError as exc:
         raise ExportError(f"{job.path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        frames_path.unlink(missing_ok=True)
     size = job.path.stat().st_size
     if job.prune_cache:
         cache.prune()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -253,20 +253,19 @@ def chapter_gain(spoken: list[Spoken], maker: PieceMaker, s: Settings) -> float:
     return quantize(gain + goal - limited) if math.isfinite(limited) else gain
 
 
-def write_chapter(path: Path, spoken: list[Spoken], maker: PieceMaker, s: Settings,
+def write_chapter(out: BinaryIO, spoken: list[Spoken], maker: PieceMaker, s: Settings,
                   gain_db: float) -> tuple[list[PlacedLine], int]:
-    """Splice the chapter's pieces into `path`; return where each line sounds and the length in samples."""
+    """Splice the chapter's pieces into `out`; return where each line sounds and the length in samples."""
     placed: list[PlacedLine] = []
-    with open(path, "wb") as out:
-        splicer = Splicer(out, s.rate, 0, maker.gap)
-        start = 0
-        for sp, j, n_clips, key, pause in _walk(spoken, maker, s):
-            splicer.pause(pause)
-            frames, n_frames = maker.piece(key, gain_db)
-            at = splicer.piece(frames, n_frames, maker.profile(key).samples)
-            if j == 0:
-                start = at
-            if j == n_clips - 1:
-                placed.append(PlacedLine(sp.line, start, at + maker.profile(key).samples))
-        total = splicer.finish(s.ms(s.pacing.tail_ms))
+    splicer = Splicer(out, s.rate, 0, maker.gap)
+    start = 0
+    for sp, j, n_clips, key, pause in _walk(spoken, maker, s):
+        splicer.pause(pause)
+        frames, n_frames = maker.piece(key, gain_db)
+        at = splicer.piece(frames, n_frames, maker.profile(key).samples)
+        if j == 0:
+            start = at
+        if j == n_clips - 1:
+            placed.append(PlacedLine(sp.line, start, at + maker.profile(key).samples))
+    total = splicer.finish(s.ms(s.pacing.tail_ms))
     return placed, total
