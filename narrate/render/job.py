@@ -114,25 +114,11 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         if cache is None:  # --no-cache: a private cache for this chapter alone, gone afterwards
             cache = ClipCache(Path(stack.enter_context(tempfile.TemporaryDirectory(
                 dir=job.path.parent, prefix=".clips-"))))
-            _expect_new_clips(job)
         # A cache that dies with the render holds no clip a later render reads: the first of them stay in
         # memory, the rest in a file of their own beside the chapter.
         memo = stack.enter_context(HeldClips(0, None) if job.options.use_cache
                                    else HeldClips(HOLD_BYTES, job.path.parent))
         return _render(job, cache, memo, progress)
-
-
-SPOKEN_CHARS_PER_S = 15
-"""About how many characters of text a second of speech reads (espeak-ng at its default rate; slower voices
-make more audio of the same text, so an estimate from this errs low)."""
-
-
-def _expect_new_clips(job: ChapterJob) -> None:
-    """Tell the K-weighting how much audio a chapter whose clips are all new will make (kweight.expect)."""
-    from ..audio.kweight import expect
-
-    chars = sum(len(line.said) for line in job.lines)
-    expect(int(chars / SPOKEN_CHARS_PER_S * job.options.sample_rate))
 
 
 def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: ProgressFn | None) -> dict:
