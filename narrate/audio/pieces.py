@@ -199,22 +199,26 @@ def _gained(x: np.ndarray, gain_db: float, rate: int) -> AudioSegment:
 
 
 def limited_profile(unity: Profile, x: np.ndarray, rate: int, gain: float, ceiling: float) -> Profile:
-    """The profile of `x` (whose profile is `unity`) gained and limited, without filtering it again.
+    """The profile of int16 samples `x` (whose profile is `unity`) gained and limited, without filtering
+    them again.
 
     The limiter only flattens the highest peaks, so each frame's K-weighted energy is taken to
     change as its plain energy does (see tests/render/test_pieces.py for how close that comes); and
-    only the samples over the limiter's knee are looked at again, as no other sample changes.
+    only the samples over the limiter's knee are looked at again, as no other sample changes (found
+    on the int16 samples: scaling the knee by 2^15 is exact, so they are those a float copy would give).
     """
     spf = frame_samples(rate)
-    over = np.flatnonzero(np.abs(x) > LIMIT_KNEE * ceiling / gain)
-    v = x[over] * gain
+    knee = LIMIT_KNEE * ceiling / gain * FULL_SCALE
+    over = np.flatnonzero((x > knee) | (x < -knee))
+    v = x[over] * (1 / FULL_SCALE) * gain
     flat = limit(v.copy(), ceiling)
     base = unity.e * (gain * gain)
     # What the limiter takes off, in the frame each sample falls in (frame 0 is the piece's first).
     e = base + np.bincount((over + MP3_DELAY_SAMPLES) // spf, weights=flat * flat - v * v, minlength=base.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(base > 0, e / base, 1.0)
-    peak = float(np.abs(flat).max()) if over.size else float(np.abs(x).max(initial=0.0)) * gain
+    top = max(int(x.max()), -int(x.min())) if x.size else 0
+    peak = float(np.abs(flat).max()) if over.size else top / FULL_SCALE * gain
     return Profile(unity.samples, peak, unity.k * (gain * gain) * ratio, e)
 
 
@@ -238,7 +242,8 @@ def piece_samples(x: np.ndarray, gain: float, ceiling: float, room: np.ndarray |
     if room is not None:
         y += room[:y.size]
     np.rint(y, out=y)
-    np.clip(y, -32768, 32767, out=y)
+    if room is not None or ceiling * FULL_SCALE > 32767:  # else the limiter has kept y within int16
+        np.clip(y, -32768, 32767, out=y)
     return y.astype(np.int16)
 
 

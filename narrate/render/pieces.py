@@ -156,10 +156,12 @@ class PieceMaker:
         gain = 10 ** (gain_db / 20)
         if prof.peak * gain <= LIMIT_KNEE * self.ceiling:
             return prof.scaled(gain)
+        if not self.keep:  # only a render that keeps them stores them
+            return limited_profile(prof, self.pcm16(key), self.s.rate, gain, self.ceiling)
         pkey = _key("limited", key, self.s.rate, f"{gain_db:.1f}", self.ceiling)
         lim = self._load(pkey)
         if lim is None:
-            lim = limited_profile(prof, self.pcm(key), self.s.rate, gain, self.ceiling)
+            lim = limited_profile(prof, self.pcm16(key), self.s.rate, gain, self.ceiling)
             self._store("profiles", pkey, lim.to_bytes())
         return lim
 

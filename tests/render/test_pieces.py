@@ -68,14 +68,15 @@ def test_the_limiters_loudness_is_estimated_without_filtering_again():
     from narrate.voices.synth import sentences, synthesize_sentence
 
     text = (ROOT / "texts" / "rory-and-jess" / "02-chapter-4.txt").read_text(encoding="utf-8")
-    xs = [np.frombuffer(synthesize_sentence(s, Voice()).raw_data, dtype=np.int16) / 32768
-          for s in sentences(" ".join(text.split()))[:40]]
+    x16s = [np.frombuffer(synthesize_sentence(s, Voice()).raw_data, dtype=np.int16)
+            for s in sentences(" ".join(text.split()))[:40]]
+    xs = [x / 32768 for x in x16s]
     ceiling = 10 ** (-3 / 20)
     for gain_db, tolerance in ((5.5, 0.02), (8.0, 0.05)):
         gain = 10 ** (gain_db / 20)
         filtered = np.concatenate([np.pad(profile(levelled(x, gain, ceiling), 22050).k, (0, 12)) for x in xs])
-        estimated = np.concatenate([np.pad(limited_profile(profile(x, 22050), x, 22050, gain, ceiling).k, (0, 12))
-                                    for x in xs])
+        estimated = np.concatenate([np.pad(limited_profile(profile(x, 22050), x16, 22050, gain, ceiling).k, (0, 12))
+                                    for x, x16 in zip(xs, x16s, strict=True)])
         assert gated_lufs(estimated, 22050) == pytest.approx(gated_lufs(filtered, 22050), abs=tolerance)
 
 
