@@ -23,8 +23,9 @@ from .options import RenderOptions
 
 log = logging.getLogger(__name__)
 
-HOLD_BYTES = 32 << 20
-"""Clips a chapter rendered with --no-cache keeps in memory rather than in its own cache (see HeldClips)."""
+HOLD_BYTES = 80 << 20
+"""Clips a chapter rendered with --no-cache keeps in memory rather than in its own cache (see HeldClips):
+as much as the chapter keeps of clips read back at most (render.pieces.CLIP_BYTES), so the bound is the same."""
 
 @dataclass(frozen=True)
 class Progress:

@@ -38,6 +38,8 @@ GAIN_STEP_DB = 0.1
 every other piece's cache key, as it was."""
 HELD_BYTES = 48 << 20
 """Clip samples kept in memory between a chapter's passes: a bound, whatever the chapter's length."""
+CLIP_BYTES = 80 << 20
+"""All clip samples a chapter keeps in memory, those its HeldClips keep included."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,10 @@ class PieceMaker:
                                    "run the render again")
             x = np.frombuffer(conform(clip, self.s.rate).raw_data, dtype=np.int16)
             # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips read from
-            # the cache are kept between them (a chapter of some minutes); beyond that, they are read again.
-            if not in_memory and self.held_bytes + x.nbytes <= HELD_BYTES:
+            # the cache are kept between them (a chapter of some minutes), within what the HeldClips leave of
+            # CLIP_BYTES; beyond that, they are read again.
+            room = min(HELD_BYTES, CLIP_BYTES - self.memo.held_bytes)
+            if not in_memory and self.held_bytes + x.nbytes <= room:
                 self.held[key] = x
                 self.held_bytes += x.nbytes
         return x
