@@ -322,7 +322,8 @@ class HeldClips:
             from ..audio.values import AudioSegment
 
             offset, size, rate, width, channels = self.spilled[key]
-            data = os.pread(self._file.fileno(), size, offset)
+            self._file.seek(offset)
+            data = self._file.read(size)
             clip = AudioSegment(data=data, sample_width=width, frame_rate=rate, channels=channels)
         return clip
 
@@ -336,7 +337,7 @@ class HeldClips:
     def spill(self, key: str, clip: AudioSegment) -> bool:
         """Append a clip past the budget to the spill file; False when there is none or it cannot be written.
 
-        One file written in order and read back with pread, where the cache would take a temporary file,
+        One file written in order and read back in place, where the cache would take a temporary file,
         a rename and a WAV header per clip. It has no name, so it goes with the process, whatever happens.
         """
         if self.spill_dir is None:
