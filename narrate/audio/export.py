@@ -9,7 +9,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ExportError
 
@@ -238,23 +238,79 @@ def _order_chapter_frames(path: Path) -> None:
             return  # not a v2.3 tag as mutagen writes it (no unsynchronisation, no extended header)
         size = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
         body = fh.read(size)
-        frames: list[bytes] = []
-        pos = 0
-        while pos + 10 <= len(body) and body[pos:pos + 4] != b"\0\0\0\0":
-            length = 10 + int.from_bytes(body[pos + 4:pos + 8], "big")
-            frames.append(body[pos:pos + length])
-            pos += length
-        chaps = [f for f in frames if f[:4] == b"CHAP"]
-
-        def start_ms(frame: bytes) -> int:
-            at = frame.index(b"\0", 10) + 1  # after the element id
-            return int.from_bytes(frame[at:at + 4], "big")
-
-        timeline = iter(sorted(chaps, key=start_ms))
-        ordered = b"".join(next(timeline) if f[:4] == b"CHAP" else f for f in frames)
-        if ordered != body[:pos]:
+        ordered = _ordered_chapter_frames(body)
+        if ordered != body:
             fh.seek(10)
             fh.write(ordered)
+
+
+def _ordered_chapter_frames(body: bytes) -> bytes:
+    """An ID3v2.3 tag's body (after its header) with its CHAP frames in start-time order, in the slots they held."""
+    frames: list[bytes] = []
+    pos = 0
+    while pos + 10 <= len(body) and body[pos:pos + 4] != b"\0\0\0\0":
+        length = 10 + int.from_bytes(body[pos + 4:pos + 8], "big")
+        frames.append(body[pos:pos + length])
+        pos += length
+    chaps = [f for f in frames if f[:4] == b"CHAP"]
+
+    def start_ms(frame: bytes) -> int:
+        at = frame.index(b"\0", 10) + 1  # after the element id
+        return int.from_bytes(frame[at:at + 4], "big")
+
+    timeline = iter(sorted(chaps, key=start_ms))
+    return b"".join(next(timeline) if f[:4] == b"CHAP" else f for f in frames) + body[pos:]
+
+
+TAG_PADDING = 1024
+"""Spare bytes left in a tag written before its timeline is known (mutagen leaves about as many)."""
+
+
+def tag_room(tags: Tags, n_sections: int) -> int:
+    """Bytes that hold the ID3 tag of a file with `tags` and at most `n_sections` sections, whatever their
+    titles and times: the frames can be written after it before the tag is known (see put_tag)."""
+    widest = "\U0001F3A7" * MAX_CHAPTER_TITLE  # four bytes a character in UTF-8 and UTF-16 alike
+    sections = [Section(widest, 0, 0) for _ in range(max(1, n_sections))]
+    return len(id3_bytes(build_tags(tags, sections, 10**13), 0)) + TAG_PADDING
+
+
+def id3_bytes(id3, room: int) -> bytes:
+    """The tag as save_id3 writes it into a file, padded to fill `room` bytes (no padding if it needs more)."""
+    import io
+
+    buf = io.BytesIO()
+    id3.save(buf, v2_version=3, padding=lambda info: 0)
+    need = len(buf.getvalue())
+    if need < room:
+        buf = io.BytesIO()
+        id3.save(buf, v2_version=3, padding=lambda info: room - need)
+    tag = buf.getvalue()
+    return tag[:10] + _ordered_chapter_frames(tag[10:])
+
+
+def put_tag(out: BinaryIO, id3, room: int) -> None:
+    """Write the tag in front of frames written `room` bytes into `out`: in that room, padded to fill it, or
+    (a tag that outgrew it) with the frames moved up to make way."""
+    tag = id3_bytes(id3, room)
+    if len(tag) > room:
+        _move_up(out, room, len(tag) - room)
+    out.seek(0)
+    out.write(tag)
+
+
+def _move_up(fh: BinaryIO, start: int, by: int) -> None:
+    """Move the bytes of `fh` from `start` to its end `by` bytes later, a chunk at a time from the end."""
+    from .mp3frames import COPY_CHUNK
+
+    end = fh.seek(0, os.SEEK_END)
+    pos = end
+    while pos > start:
+        n = min(COPY_CHUNK, pos - start)
+        pos -= n
+        fh.seek(pos)
+        chunk = fh.read(n)
+        fh.seek(pos + by)
+        fh.write(chunk)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Loudness stage: BS.1770 K-weighting, by FFT convolution in numpy or, in busy processes, scipy's IIR filter."""
+"""Loudness stage: BS.1770 K-weighting, by scipy's IIR filter loop (loaded alone) or FFT convolution in numpy."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 import sys
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -83,12 +84,13 @@ def _nfft(n: int) -> int:
 
 
 IIR_AFTER_SAMPLES = 24_000_000
-"""Samples a process K-weights by FFT before it switches to scipy's IIR filter. The IIR filter is
-~6x faster per clip, but `import scipy.signal` costs ~1.2 s, about what filtering this many samples
-by FFT costs (~18 minutes of speech at 22.05 kHz, ~400 sentence clips): paying that rent first costs at most twice the best choice made in
-hindsight, and a render that filters a few clips (a corrected line, nothing changed) never imports scipy."""
+"""Samples a process K-weights by FFT before it imports scipy.signal for its IIR filter, when the filter's
+compiled loop cannot be loaded alone (see _iir). The IIR filter is ~4x faster per clip, but `import
+scipy.signal` costs ~0.7-1.2 s, about what filtering this many samples by FFT costs (~18 minutes of speech
+at 22.05 kHz): paying that rent first costs at most twice the best choice made in hindsight."""
 _fft_samples = 0
-_sosfilt: Callable[..., np.ndarray] | None = None
+_sosfilt: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+_alone: bool | None = None  # whether scipy's sosfilt loop loaded on its own (None: not tried yet)
 
 
 @lru_cache(maxsize=8)
@@ -96,14 +98,64 @@ def _sos(rate: int) -> np.ndarray:
     return np.array([np.concatenate([b, a]) for b, a in k_weighting_sections(rate)])
 
 
-def _iir() -> Callable[..., np.ndarray] | None:
-    """scipy's sosfilt once this process has done enough FFT filtering to pay for importing it, or has it already."""
-    global _sosfilt
+def _iir() -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """An IIR filter `f(sos, y)` (filtering the float64 array `y` in place, returning it): scipy's sosfilt
+    loop loaded alone, else scipy.signal's sosfilt once this process has done enough FFT filtering to pay
+    for importing it (or has it already), else None."""
+    global _sosfilt, _alone
+    if _sosfilt is None and _alone is None:
+        _alone = False
+        _sosfilt = _sosfilt_alone()
+        _alone = _sosfilt is not None
     if _sosfilt is None and (_fft_samples >= IIR_AFTER_SAMPLES or "scipy.signal" in sys.modules):
         from scipy.signal import sosfilt
 
         _sosfilt = sosfilt
     return _sosfilt
+
+
+def _sosfilt_alone() -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """scipy's compiled sosfilt loop (scipy.signal._sosfilt), loaded without the scipy.signal package.
+
+    Importing scipy.signal costs ~0.7 s of CPU in every worker (it wraps and parses the docstring of each
+    of its functions); the loop alone loads in ~0.02 s. It is a private module: if it is missing or does
+    not filter a test signal as a biquad must, None (and scipy.signal is imported as before).
+    """
+    import importlib.machinery
+    import importlib.util
+
+    name = "scipy.signal._sosfilt"
+    try:
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.find_spec("scipy")
+            folder = Path(spec.origin).parent / "signal" if spec and spec.origin else None
+            found = [folder / f"_sosfilt{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES
+                     if folder and (folder / f"_sosfilt{suffix}").is_file()]
+            if not found:
+                return None
+            loader = importlib.machinery.ExtensionFileLoader(name, str(found[0]))
+            module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+            loader.exec_module(module)
+            sys.modules[name] = module  # so that a later `import scipy.signal` takes this one
+        kernel = module._sosfilt
+
+        def filt(sos: np.ndarray, y: np.ndarray) -> np.ndarray:
+            kernel(sos, y.reshape(1, -1), np.zeros((1, sos.shape[0], 2)))
+            return y
+
+        x = np.array([1.0, -0.5, 0.25, 0.0, 2.0])
+        b, a = (0.5, 0.2, -0.1), (1.0, -0.3, 0.1)
+        want, z1, z2 = [], 0.0, 0.0
+        for v in x:  # direct form II transposed, as sosfilt computes it
+            out = b[0] * v + z1
+            z1, z2 = b[1] * v - a[1] * out + z2, b[2] * v - a[2] * out
+            want.append(out)
+        if not np.allclose(filt(np.array([[*b, *a]]), x.copy()), want, rtol=1e-12, atol=1e-15):
+            return None
+        return filt
+    except Exception:  # a scipy laid out otherwise: the public import still works
+        return None
 
 
 def k_weight(x: np.ndarray, rate: int, tail: bool = False) -> np.ndarray:
@@ -115,10 +167,11 @@ def k_weight(x: np.ndarray, rate: int, tail: bool = False) -> np.ndarray:
     global _fft_samples
     ir = impulse_response(rate)
     n = x.size + ir.size - 1
-    sosfilt = _iir()
-    if sosfilt is not None:
-        x = x.astype(np.float64)
-        return sosfilt(_sos(rate), np.concatenate([x, np.zeros(ir.size - 1)]) if tail else x)
+    iir = _iir()
+    if iir is not None:
+        y = np.zeros(n) if tail else np.empty(x.size)
+        y[:x.size] = x
+        return iir(_sos(rate), y)
     _fft_samples += x.size
     if x.size > 4 * BLOCK:
         kw = KWeighter(rate)

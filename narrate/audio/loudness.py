@@ -95,14 +95,19 @@ def clip_lufs(x: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: 
 
 def weighted_clip_lufs(y: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: float = CLIP_GATE_DB) -> float:
     """clip_lufs of a clip already K-weighted (`y`, full scale 1.0, filtered as clip_lufs filters it)."""
-    if not y.size:
+    return squared_clip_lufs(y * y, rate, frame_s, gate_db)
+
+
+def squared_clip_lufs(sq: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, gate_db: float = CLIP_GATE_DB) -> float:
+    """weighted_clip_lufs from the squares of the K-weighted clip (which a caller may have made for more than this)."""
+    if not sq.size:
         return -math.inf
     n = max(1, int(round(frame_s * rate)))
-    starts = np.arange(0, y.size, n)
-    if starts.size > 1 and y.size - starts[-1] < n // 2:
+    starts = np.arange(0, sq.size, n)
+    if starts.size > 1 and sq.size - starts[-1] < n // 2:
         starts = starts[:-1]  # a short remainder joins the last frame rather than be a noisy frame of its own
-    lengths = np.diff(np.append(starts, y.size))
-    energy = np.add.reduceat(y * y, starts)
+    lengths = np.diff(np.append(starts, sq.size))
+    energy = np.add.reduceat(sq, starts)
     power = energy / lengths
     loudest = float(power.max())
     # Below BS.1770's absolute gate nothing is heard: DC, filter residue, a stray sample.
@@ -115,11 +120,16 @@ def weighted_clip_lufs(y: np.ndarray, rate: int, frame_s: float = CLIP_FRAME_S, 
 def clip_gain_db(x: np.ndarray, current_lufs: float, target_lufs: float, peak_db: float) -> tuple[float, float]:
     """The gain (dB) that takes int16 clip `x`, measuring `current_lufs`, to `target_lufs` (see level_clip),
     and how many dB that stays short of the target because of the peak cap."""
+    return capped_gain_db(peak_dbfs(x), current_lufs, target_lufs, peak_db)
+
+
+def capped_gain_db(clip_peak_db: float, current_lufs: float, target_lufs: float, peak_db: float) -> tuple[float, float]:
+    """clip_gain_db for a clip whose peak is `clip_peak_db` (dBFS)."""
     gain = target_lufs - current_lufs
     # Gaining up a peaky clip could clip int16; one clip a little quieter is the lesser harm.
     # And no clip is raised more than MAX_CLIP_GAIN_DB: that much quieter is not speech to
     # bring forward but noise (a click, hum) that would become a thump.
-    room = min(peak_db - peak_dbfs(x), MAX_CLIP_GAIN_DB)
+    room = min(peak_db - clip_peak_db, MAX_CLIP_GAIN_DB)
     short = max(0.0, gain - room)
     return gain - short, short
 

@@ -55,6 +55,26 @@ def iter_frames(data: bytes) -> Iterator[Frame]:
         pos += length
 
 
+def run_of_frames(data: bytes, start: int) -> tuple[int, int]:
+    """How many frames from the one at `start` have its header but for the padding bit, and where they end.
+
+    A CBR encoder's frames differ only in that bit, so its output is walked without a Frame per frame
+    (iter_frames builds one each: a chapter holds ~140,000 frames an hour). (0, start) if none is there.
+    """
+    first = next(iter_frames(data[start:start + 4]), None)
+    if first is None:
+        return 0, start
+    h0, h1, h2 = data[start], data[start + 1], data[start + 2] & ~0x02
+    base = first.length - ((data[start + 2] >> 1) & 1)
+    pos, n, size = start, 0, len(data)
+    while pos + 4 <= size and data[pos] == h0 and data[pos + 1] == h1 and data[pos + 2] & ~0x02 == h2:
+        end = pos + base + ((data[pos + 2] >> 1) & 1)
+        if end > size:  # a frame cut short is not one
+            break
+        pos, n = end, n + 1
+    return n, pos
+
+
 COPY_CHUNK = 1 << 20
 
 

@@ -10,9 +10,9 @@ import numpy as np
 from ..errors import ExportError
 from .export import MP3_DELAY_SAMPLES, Encoding, encode_pcm
 from .kweight import k_weight, step_response
-from .loudness import FULL_SCALE, LIMIT_KNEE, STEP_S, clip_gain_db, gate_blocks, limit, weighted_clip_lufs
-from .mp3frames import iter_frames
-from .values import AudioSegment, samples
+from .loudness import FULL_SCALE, LIMIT_KNEE, STEP_S, capped_gain_db, gate_blocks, limit, squared_clip_lufs
+from .mp3frames import iter_frames, run_of_frames
+from .values import AudioSegment, from_samples
 
 PIECE_FORMAT = "piece-1"
 """Bump when a piece is encoded or profiled differently, so cached pieces made the old way are not spliced."""
@@ -31,17 +31,24 @@ def encode_piece(x: np.ndarray, rate: int, enc: Encoding) -> tuple[bytes, int]:
     its first frame starts, and its padding is silence under the pause that follows it.
     """
     data = encode_pcm(x, rate, enc)
-    frames = list(iter_frames(data))
-    if not frames:
+    first = next(iter_frames(data), None)
+    if first is None:
         raise ExportError("MP3 encoding produced no frames")
-    first = data[frames[0].offset:frames[0].offset + frames[0].length]
-    if b"Xing" in first or b"Info" in first:  # a gapless-info frame: it would sound as a frame of its own
-        frames = frames[1:]
-    side = frames[0].offset + 4
-    if data[side] != 0 or (frames[0].samples == 1152 and data[side + 1] & 0x80):
+    start = first.offset
+    head = data[start:start + first.length]
+    if b"Xing" in head or b"Info" in head:  # a gapless-info frame: it would sound as a frame of its own
+        start += first.length
+    n, end = run_of_frames(data, start)
+    if not n or (end != len(data) and next(iter_frames(data[end:]), None) is not None):
+        # Not one run of like frames to the end (a header that changes): walk it frame by frame.
+        frames = [f for f in iter_frames(data) if f.offset >= start]
+        if not frames:
+            raise ExportError("MP3 encoding produced no frames")
+        n, end = len(frames), frames[-1].offset + frames[-1].length
+    side = start + 4
+    if data[side] != 0 or (first.samples == 1152 and data[side + 1] & 0x80):
         raise ExportError("internal: an MP3 piece does not start with an empty bit reservoir")
-    start, end = frames[0].offset, frames[-1].offset + frames[-1].length
-    return data[start:end], len(frames)
+    return (data if start == 0 and end == len(data) else data[start:end]), n
 
 
 class SilentFrames:
@@ -109,27 +116,35 @@ class Profile:
         return cls(int(a[0]), float(a[1]), a[3:3 + n], a[3 + n:])
 
 
-def _per_frame(y: np.ndarray, spf: int) -> np.ndarray:
-    n = math.ceil((MP3_DELAY_SAMPLES + y.size) / spf)
-    buf = np.zeros(n * spf)
-    buf[MP3_DELAY_SAMPLES:MP3_DELAY_SAMPLES + y.size] = y * y
-    return buf.reshape(n, spf).sum(axis=1)
+def _per_frame(sq: np.ndarray, spf: int) -> np.ndarray:
+    """Sums of `sq` in each frame of a piece whose samples sound from MP3_DELAY_SAMPLES on."""
+    n = math.ceil((MP3_DELAY_SAMPLES + sq.size) / spf)
+    out = np.zeros(n)
+    if not sq.size:
+        return out
+    # Frame k holds samples k * spf - MP3_DELAY_SAMPLES onwards: sum each frame's run in one pass.
+    first = MP3_DELAY_SAMPLES // spf
+    bounds = np.arange((first + 1) * spf - MP3_DELAY_SAMPLES, sq.size, spf)
+    out[first:first + bounds.size + 1] = np.add.reduceat(sq, np.concatenate([[0], bounds]))
+    return out
 
 
 def profile(x: np.ndarray, rate: int) -> Profile:
     """The profile of float samples `x` (full scale 1.0) as a piece: frame 0 is the piece's first frame."""
     if not x.size:
         return Profile(0, 0.0, np.zeros(0), np.zeros(0))
-    return _profile(x, k_weight(x, rate, tail=True), rate)
+    y = k_weight(x, rate, tail=True)
+    return _profile(x.size, float(np.abs(x).max()), y * y, x * x, rate)
 
 
-def _profile(x: np.ndarray, y: np.ndarray, rate: int) -> Profile:
-    """The profile of `x` whose K-weighting (with its tail) is `y`."""
+def _profile(n: int, peak: float, ky2: np.ndarray, x2: np.ndarray, rate: int) -> Profile:
+    """The profile of a clip of `n` samples, sample peak `peak`, whose squares are `x2` and whose
+    K-weighting (with its tail), squared, is `ky2`."""
     spf = frame_samples(rate)
-    k = _per_frame(y, spf)
-    e = _per_frame(x, spf)
+    k = _per_frame(ky2, spf)
+    e = _per_frame(x2, spf)
     e = np.pad(e, (0, k.size - e.size))
-    return Profile(int(x.size), float(np.abs(x).max()), k, e)
+    return Profile(n, peak, k, e)
 
 
 @dataclass(frozen=True)
@@ -152,41 +167,58 @@ def level_and_profile(audio: AudioSegment, target_lufs: float, peak_db: float) -
     step response (it is linear). One filtering instead of two: the costliest step after encoding.
     """
     rate = audio.frame_rate
-    x = samples(audio)
+    x = np.frombuffer(audio.raw_data, dtype=np.int16)
+    if not x.size:
+        return LevelledClip(audio, 0.0, profile(np.zeros(0), rate))
+    top = max(int(x.max()), -int(x.min()))
     f = x / FULL_SCALE
-    if not f.size:
-        return LevelledClip(audio, 0.0, profile(f, rate))
     y = k_weight(f, rate, tail=True)
-    current = -math.inf
-    if np.any(f):
-        step = step_response(rate)[:f.size]
-        head = y[:f.size].copy()
-        head[:step.size] -= f[0] * step
-        current = weighted_clip_lufs(head, rate)
-    unity = _profile(f, y, rate)
+    # clip_lufs's filtering differs from this one in the first IR_S only (see above): kept aside, so
+    # that the filtered clip and the clip can be squared in place (neither is needed after that).
+    step = step_response(rate)[:f.size]
+    head = y[:step.size] - f[0] * step
+    sq = np.square(y, out=y)
+    unity = _profile(x.size, top / FULL_SCALE, sq, np.square(f, out=f), rate)
+    if not top:
+        return LevelledClip(audio, 0.0, unity)
+    sq[:step.size] = head * head
+    current = squared_clip_lufs(sq[:x.size], rate)
     if not math.isfinite(current):
         return LevelledClip(audio, 0.0, unity)
-    gain_db, short = clip_gain_db(x, current, target_lufs, peak_db)
-    return LevelledClip(audio.apply_gain(gain_db), short, unity.scaled(10 ** (gain_db / 20)))
+    gain_db, short = capped_gain_db(20 * math.log10(top / FULL_SCALE), current, target_lufs, peak_db)
+    return LevelledClip(_gained(x, gain_db, rate), short, unity.scaled(10 ** (gain_db / 20)))
+
+
+def _gained(x: np.ndarray, gain_db: float, rate: int) -> AudioSegment:
+    """AudioSegment.apply_gain(gain_db) of mono int16 samples `x`, in numpy: audioop.mul's product of each
+    sample and the factor, held within int16 and floored, as pydub computes it (in half its time)."""
+    y = x * 10 ** (float(gain_db) / 20)
+    np.clip(y, -32768, 32767, out=y)
+    np.floor(y, out=y)
+    return from_samples(y.astype(np.int16), rate)
 
 
 def limited_profile(unity: Profile, x: np.ndarray, rate: int, gain: float, ceiling: float) -> Profile:
-    """The profile of `x` (whose profile is `unity`) gained and limited, without filtering it again.
+    """The profile of int16 samples `x` (whose profile is `unity`) gained and limited, without filtering
+    them again.
 
     The limiter only flattens the highest peaks, so each frame's K-weighted energy is taken to
     change as its plain energy does (see tests/render/test_pieces.py for how close that comes); and
-    only the samples over the limiter's knee are looked at again, as no other sample changes.
+    only the samples over the limiter's knee are looked at again, as no other sample changes (found
+    on the int16 samples: scaling the knee by 2^15 is exact, so they are those a float copy would give).
     """
     spf = frame_samples(rate)
-    over = np.flatnonzero(np.abs(x) > LIMIT_KNEE * ceiling / gain)
-    v = x[over] * gain
+    knee = LIMIT_KNEE * ceiling / gain * FULL_SCALE
+    over = np.flatnonzero((x > knee) | (x < -knee))
+    v = x[over] * (1 / FULL_SCALE) * gain
     flat = limit(v.copy(), ceiling)
     base = unity.e * (gain * gain)
     # What the limiter takes off, in the frame each sample falls in (frame 0 is the piece's first).
     e = base + np.bincount((over + MP3_DELAY_SAMPLES) // spf, weights=flat * flat - v * v, minlength=base.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(base > 0, e / base, 1.0)
-    peak = float(np.abs(flat).max()) if over.size else float(np.abs(x).max(initial=0.0)) * gain
+    top = max(int(x.max()), -int(x.min())) if x.size else 0
+    peak = float(np.abs(flat).max()) if over.size else top / FULL_SCALE * gain
     return Profile(unity.samples, peak, unity.k * (gain * gain) * ratio, e)
 
 
@@ -210,7 +242,8 @@ def piece_samples(x: np.ndarray, gain: float, ceiling: float, room: np.ndarray |
     if room is not None:
         y += room[:y.size]
     np.rint(y, out=y)
-    np.clip(y, -32768, 32767, out=y)
+    if room is not None or ceiling * FULL_SCALE > 32767:  # else the limiter has kept y within int16
+        np.clip(y, -32768, 32767, out=y)
     return y.astype(np.int16)
 
 

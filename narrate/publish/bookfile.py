@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
-from ..audio.mp3frames import COPY_CHUNK, copy_frames
+from ..audio.export import Section, Tags, atomic_path, build_tags, put_tag, tag_room
+from ..audio.mp3frames import copy_frames
 from ..errors import ExportError
 
 log = logging.getLogger(__name__)
@@ -33,11 +32,12 @@ def join_mp3(chapters: list[ChapterFile], dest: Path, tags: Tags) -> list[Sectio
     sections: list[Section] = []
     position = 0  # samples
     rate = None
-    # Frames first to a file of their own, then the tag and the frames into the result: the tag is
-    # never inserted in front of hours of audio (which rewrites the whole file).
-    frames_path = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.frames.part"
+    # The frames are written after room enough for the tag, which goes in front of them once the
+    # timeline is known: the tag is never inserted in front of hours of audio (which rewrites the file).
+    room = tag_room(tags, len(chapters))
     try:
-        with open(frames_path, "wb") as out:
+        with atomic_path(dest) as tmp, open(tmp, "r+b") as out:
+            out.seek(room)
             for ch in chapters:
                 try:
                     with open(ch.path, "rb") as src:
@@ -55,15 +55,10 @@ def join_mp3(chapters: list[ChapterFile], dest: Path, tags: Tags) -> list[Sectio
                                       "render the whole book with the same settings")
                 sections.append(Section(ch.title, round(position * 1000 / rate), round((position + n) * 1000 / rate)))
                 position += n
-        duration_ms = round(position * 1000 / rate) if rate else 0
-        with atomic_path(dest) as tmp:
-            save_id3(build_tags(tags, sections, duration_ms), tmp)
-            with open(tmp, "ab") as out, open(frames_path, "rb") as frames:
-                shutil.copyfileobj(frames, out, COPY_CHUNK)
+            duration_ms = round(position * 1000 / rate) if rate else 0
+            put_tag(out, build_tags(tags, sections, duration_ms), room)
     except OSError as exc:
         raise ExportError(f"{dest}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        frames_path.unlink(missing_ok=True)
     return sections
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import secrets
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..audio.export import Section, Tags, atomic_path, build_tags, save_id3
-from ..audio.mp3frames import COPY_CHUNK
+from ..audio.export import Section, Tags, atomic_path, build_tags, put_tag, tag_room
 from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
@@ -26,8 +23,9 @@ from .options import RenderOptions
 
 log = logging.getLogger(__name__)
 
-HOLD_BYTES = 32 << 20
-"""Clips a chapter rendered with --no-cache keeps in memory rather than in its own cache (see HeldClips)."""
+HOLD_BYTES = 80 << 20
+"""Clips a chapter rendered with --no-cache keeps in memory rather than in its own cache (see HeldClips):
+as much as the chapter keeps of clips read back at most (render.pieces.CLIP_BYTES), so the bound is the same."""
 
 @dataclass(frozen=True)
 class Progress:
@@ -117,16 +115,18 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         if cache is None:  # --no-cache: a private cache for this chapter alone, gone afterwards
             cache = ClipCache(Path(stack.enter_context(tempfile.TemporaryDirectory(
                 dir=job.path.parent, prefix=".clips-"))))
-        return _render(job, cache, progress)
+        # A cache that dies with the render holds no clip a later render reads: the first of them stay in
+        # memory, the rest in a file of their own beside the chapter.
+        memo = stack.enter_context(HeldClips(0, None) if job.options.use_cache
+                                   else HeldClips(HOLD_BYTES, job.path.parent))
+        return _render(job, cache, memo, progress)
 
 
-def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> dict:
+def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: ProgressFn | None) -> dict:
     from .pieces import PieceMaker, Settings, chapter_gain, write_chapter
 
     opts = job.options
     stats: dict = {}
-    # A cache that dies with the render holds no clip a later render reads: the first of them stay in memory.
-    memo = HeldClips(0 if opts.use_cache else HOLD_BYTES)
     fresh: Profiles = {}
     total = len(job.lines)
     narrator = job.lines[0].voice  # the title is always read by the narrator
@@ -142,23 +142,20 @@ def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> d
     maker = PieceMaker(cache, memo, settings, fresh, keep=opts.use_cache)
     gain_db = chapter_gain(spoken, maker, settings)
     rate = opts.sample_rate
-    # The frames go to a file of their own first: the tag, written before them once the timeline is
-    # known, then needs no rewrite of a file that may hold hours of audio.
-    frames_path = job.path.parent / f".{job.path.name}.{secrets.token_hex(4)}.frames.part"
+    # The frames are written after room enough for any tag this chapter can have: the tag, known once the
+    # timeline is, then goes in front of them without a rewrite of a file that may hold hours of audio.
+    room = tag_room(job.tags, 1 + sum(1 for line in job.lines if line.pause_before == "scene"))
     try:
-        placed, total_samples = write_chapter(frames_path, spoken, maker, settings, gain_db)
-        duration_ms = _ms(total_samples, rate)
-        scenes = [_ms(p.start, rate) - settings.pacing.before(p.line) // 2
-                  for p in placed if p.line.pause_before == "scene"]
-        sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
-        with atomic_path(job.path) as tmp:
-            save_id3(build_tags(job.tags, sections, duration_ms), tmp)
-            with open(tmp, "ab") as out, open(frames_path, "rb") as frames:
-                shutil.copyfileobj(frames, out, COPY_CHUNK)
+        with atomic_path(job.path) as tmp, open(tmp, "r+b") as out:
+            out.seek(room)
+            placed, total_samples = write_chapter(out, spoken, maker, settings, gain_db)
+            duration_ms = _ms(total_samples, rate)
+            scenes = [_ms(p.start, rate) - settings.pacing.before(p.line) // 2
+                      for p in placed if p.line.pause_before == "scene"]
+            sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
+            put_tag(out, build_tags(job.tags, sections, duration_ms), room)
     except OSError as exc:
         raise ExportError(f"{job.path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        frames_path.unlink(missing_ok=True)
     size = job.path.stat().st_size
     if job.prune_cache:
         cache.prune()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -38,6 +38,8 @@ GAIN_STEP_DB = 0.1
 every other piece's cache key, as it was."""
 HELD_BYTES = 48 << 20
 """Clip samples kept in memory between a chapter's passes: a bound, whatever the chapter's length."""
+CLIP_BYTES = 80 << 20
+"""All clip samples a chapter keeps in memory, those its HeldClips keep included."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class PieceMaker:
         x = self.held.get(key)
         if x is None:
             clip = self.memo.get(key)
-            in_memory = clip is not None
+            in_memory = self.memo.holds(key)
             if clip is None:
                 clip = self.cache.get(key)
             if clip is None:
@@ -124,8 +126,10 @@ class PieceMaker:
                                    "run the render again")
             x = np.frombuffer(conform(clip, self.s.rate).raw_data, dtype=np.int16)
             # The loudness passes and the encoder each need the clip: up to HELD_BYTES of clips read from
-            # the cache are kept between them (a chapter of some minutes); beyond that, they are read again.
-            if not in_memory and self.held_bytes + x.nbytes <= HELD_BYTES:
+            # the cache are kept between them (a chapter of some minutes), within what the HeldClips leave of
+            # CLIP_BYTES; beyond that, they are read again.
+            room = min(HELD_BYTES, CLIP_BYTES - self.memo.held_bytes)
+            if not in_memory and self.held_bytes + x.nbytes <= room:
                 self.held[key] = x
                 self.held_bytes += x.nbytes
         return x
@@ -156,10 +160,12 @@ class PieceMaker:
         gain = 10 ** (gain_db / 20)
         if prof.peak * gain <= LIMIT_KNEE * self.ceiling:
             return prof.scaled(gain)
+        if not self.keep:  # only a render that keeps them stores them
+            return limited_profile(prof, self.pcm16(key), self.s.rate, gain, self.ceiling)
         pkey = _key("limited", key, self.s.rate, f"{gain_db:.1f}", self.ceiling)
         lim = self._load(pkey)
         if lim is None:
-            lim = limited_profile(prof, self.pcm(key), self.s.rate, gain, self.ceiling)
+            lim = limited_profile(prof, self.pcm16(key), self.s.rate, gain, self.ceiling)
             self._store("profiles", pkey, lim.to_bytes())
         return lim
 
@@ -253,20 +259,19 @@ def chapter_gain(spoken: list[Spoken], maker: PieceMaker, s: Settings) -> float:
     return quantize(gain + goal - limited) if math.isfinite(limited) else gain
 
 
-def write_chapter(path: Path, spoken: list[Spoken], maker: PieceMaker, s: Settings,
+def write_chapter(out: BinaryIO, spoken: list[Spoken], maker: PieceMaker, s: Settings,
                   gain_db: float) -> tuple[list[PlacedLine], int]:
-    """Splice the chapter's pieces into `path`; return where each line sounds and the length in samples."""
+    """Splice the chapter's pieces into `out`; return where each line sounds and the length in samples."""
     placed: list[PlacedLine] = []
-    with open(path, "wb") as out:
-        splicer = Splicer(out, s.rate, 0, maker.gap)
-        start = 0
-        for sp, j, n_clips, key, pause in _walk(spoken, maker, s):
-            splicer.pause(pause)
-            frames, n_frames = maker.piece(key, gain_db)
-            at = splicer.piece(frames, n_frames, maker.profile(key).samples)
-            if j == 0:
-                start = at
-            if j == n_clips - 1:
-                placed.append(PlacedLine(sp.line, start, at + maker.profile(key).samples))
-        total = splicer.finish(s.ms(s.pacing.tail_ms))
+    splicer = Splicer(out, s.rate, 0, maker.gap)
+    start = 0
+    for sp, j, n_clips, key, pause in _walk(spoken, maker, s):
+        splicer.pause(pause)
+        frames, n_frames = maker.piece(key, gain_db)
+        at = splicer.piece(frames, n_frames, maker.profile(key).samples)
+        if j == 0:
+            start = at
+        if j == n_clips - 1:
+            placed.append(PlacedLine(sp.line, start, at + maker.profile(key).samples))
+    total = splicer.finish(s.ms(s.pacing.tail_ms))
     return placed, total

@@ -299,17 +299,33 @@ class HeldClips:
     """Clips a chapter keeps in memory instead of the clip cache: any the cache could not store, and,
     up to `budget_bytes`, the clips it makes for a cache that dies with the render (--no-cache), which
     nothing else reads: writing, reading back and deleting a clip file costs ~2 ms, a sixth of
-    encoding it."""
+    encoding it. Past the budget, such clips go to one unnamed file in `spill_dir` (see spill)."""
 
     budget_bytes: int = 0
+    spill_dir: Path | None = None
     clips: dict[str, AudioSegment] = field(default_factory=dict)
     held_bytes: int = 0
+    spilled: dict[str, tuple[int, int, int, int, int]] = field(default_factory=dict)
+    """key -> (offset, bytes, frame rate, sample width, channels) of a clip in the spill file."""
+    _file: Any = field(default=None, repr=False)
 
     def __contains__(self, key: str) -> bool:
+        return key in self.clips or key in self.spilled
+
+    def holds(self, key: str) -> bool:
+        """Whether the clip is in memory (not only in the spill file)."""
         return key in self.clips
 
     def get(self, key: str) -> AudioSegment | None:
-        return self.clips.get(key)
+        clip = self.clips.get(key)
+        if clip is None and key in self.spilled:
+            from ..audio.values import AudioSegment
+
+            offset, size, rate, width, channels = self.spilled[key]
+            self._file.seek(offset)
+            data = self._file.read(size)
+            clip = AudioSegment(data=data, sample_width=width, frame_rate=rate, channels=channels)
+        return clip
 
     def keep(self, key: str, clip: AudioSegment) -> None:
         self.held_bytes += len(clip.raw_data) - (len(self.clips[key].raw_data) if key in self.clips else 0)
@@ -317,6 +333,40 @@ class HeldClips:
 
     def has_room(self, clip: AudioSegment) -> bool:
         return self.held_bytes + len(clip.raw_data) <= self.budget_bytes
+
+    def spill(self, key: str, clip: AudioSegment) -> bool:
+        """Append a clip past the budget to the spill file; False when there is none or it cannot be written.
+
+        One file written in order and read back in place, where the cache would take a temporary file,
+        a rename and a WAV header per clip. It has no name, so it goes with the process, whatever happens.
+        """
+        if self.spill_dir is None:
+            return False
+        data = clip.raw_data
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(dir=self.spill_dir, prefix=".clips-")
+            offset = self._file.seek(0, os.SEEK_END)
+            self._file.write(data)
+            self._file.flush()
+        except OSError as exc:
+            log.debug("clips cannot be spilled to %s (%s)", self.spill_dir, exc)
+            self.spill_dir = None
+            return False
+        self.spilled[key] = (offset, len(data), clip.frame_rate, clip.sample_width, clip.channels)
+        return True
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.spilled.clear()
+
+    def __enter__(self) -> HeldClips:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = None,
@@ -339,7 +389,7 @@ def clip_keys(text: str, voice: Voice, cache: ClipCache, stats: dict | None = No
             clip = synthesize_sentence(sentence, voice, None, stats, fingerprint, profiles)
             if memo.has_room(clip):
                 memo.keep(key, clip)
-            else:
+            elif not memo.spill(key, clip):
                 cache.put(key, clip)
                 if key not in cache:
                     memo.keep(key, clip)

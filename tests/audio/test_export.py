@@ -24,3 +24,25 @@ def test_chapter_frames_are_stored_in_time_order(tmp_path):
     (toc,) = id3.getall("CTOC")
     assert list(toc.child_element_ids) == [c.element_id for c in chaps]
     assert str(id3["TRCK"]) == "1/1" and str(id3["TIT2"]) == "Chapter"
+
+
+def test_a_tag_put_in_front_of_frames_fills_its_room_or_moves_them_up():
+    """put_tag: the tag fills the room left before the frames (padded), or moves the frames up when it outgrew
+    it; either way the frames follow it intact and the CHAP frames are in time order."""
+    import io
+
+    from narrate.audio.export import build_tags, put_tag, tag_room
+
+    tags = Tags("Chapter 1 – Déjà vu", "Book", "Ann", 1, 3)
+    sections = [Section("Later", 4000, 9000), Section("Chapter 1", 0, 4000)]
+    frames = bytes(range(256)) * 9000
+    room = tag_room(tags, 2)
+    for space in (room, 64):
+        out = io.BytesIO(b"\0" * space + frames)
+        put_tag(out, build_tags(tags, sections, 9000), space)
+        data = out.getvalue()
+        size = 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])
+        assert data[size:] == frames
+        assert size == room if space == room else size > space
+        chaps = ID3(io.BytesIO(data)).getall("CHAP")
+        assert [c.start_time for c in chaps] == [0, 4000]

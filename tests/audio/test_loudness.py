@@ -205,15 +205,16 @@ def test_numpy_k_weighting_matches_the_scipy_filter():
 
 
 def test_k_weight_switches_to_the_iir_filter_only_after_enough_fft_work(monkeypatch):
-    """A process that K-weights little never imports scipy.signal; one that K-weights a lot switches to
-    its IIR filter, which gives the FFT path's result (tail included) to ~1e-8."""
+    """Where the IIR loop cannot be loaded alone: a process that K-weights little never imports scipy.signal;
+    one that K-weights a lot switches to its IIR filter, which gives the FFT path's result (tail included) to ~1e-8."""
     import subprocess
     import sys
 
     from narrate.audio import kweight
 
-    probe = ("import sys, numpy as np; from narrate.audio.kweight import k_weight\n"
-             "k_weight(np.ones(50000), 22050, tail=True)\n"
+    probe = ("import sys, numpy as np; from narrate.audio import kweight\n"
+             "kweight._alone = False\n"
+             "kweight.k_weight(np.ones(50000), 22050, tail=True)\n"
              "print('scipy.signal' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
@@ -222,11 +223,35 @@ def test_k_weight_switches_to_the_iir_filter_only_after_enough_fft_work(monkeypa
         m.setattr(kweight, "_iir", lambda: None)  # as in a process that has not filtered enough yet
         fft = kweight.k_weight(x, 22050, tail=True)
     monkeypatch.setattr(kweight, "_sosfilt", None)
+    monkeypatch.setattr(kweight, "_alone", False)
     monkeypatch.setattr(kweight, "_fft_samples", kweight.IIR_AFTER_SAMPLES)
     iir = kweight.k_weight(x, 22050, tail=True)
     assert kweight._sosfilt is not None
     assert iir.shape == fft.shape
     assert np.max(np.abs(iir - fft)) < 1e-7
+
+
+def test_the_iir_loop_loads_without_scipy_signal_and_filters_as_its_sosfilt():
+    """k_weight filters with scipy's sosfilt loop loaded alone (no ~0.7 s import of scipy.signal in each
+    worker), sample for sample as scipy.signal.sosfilt filters, with and without the tail."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, numpy as np; from narrate.audio import kweight\n"
+             "y = kweight.k_weight(np.ones(50000), 22050, tail=True)\n"
+             "print(kweight._alone, 'scipy.signal' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.split() == ["True", "False"]
+    from scipy.signal import sosfilt
+
+    from narrate.audio import kweight
+
+    x = speechlike(22050, seconds=3) * 0.3
+    tail = np.zeros(kweight.impulse_response(22050).size - 1)
+    assert kweight._iir() is not None and kweight._alone
+    sos = kweight._sos(22050)
+    assert np.array_equal(kweight.k_weight(x, 22050, tail=True), sosfilt(sos, np.concatenate([x, tail])))
+    assert np.array_equal(kweight.k_weight(x, 22050), sosfilt(sos, x))
 
 
 def test_level_and_profile_matches_levelling_then_profiling_again():

@@ -68,14 +68,15 @@ def test_the_limiters_loudness_is_estimated_without_filtering_again():
     from narrate.voices.synth import sentences, synthesize_sentence
 
     text = (ROOT / "texts" / "rory-and-jess" / "02-chapter-4.txt").read_text(encoding="utf-8")
-    xs = [np.frombuffer(synthesize_sentence(s, Voice()).raw_data, dtype=np.int16) / 32768
-          for s in sentences(" ".join(text.split()))[:40]]
+    x16s = [np.frombuffer(synthesize_sentence(s, Voice()).raw_data, dtype=np.int16)
+            for s in sentences(" ".join(text.split()))[:40]]
+    xs = [x / 32768 for x in x16s]
     ceiling = 10 ** (-3 / 20)
     for gain_db, tolerance in ((5.5, 0.02), (8.0, 0.05)):
         gain = 10 ** (gain_db / 20)
         filtered = np.concatenate([np.pad(profile(levelled(x, gain, ceiling), 22050).k, (0, 12)) for x in xs])
-        estimated = np.concatenate([np.pad(limited_profile(profile(x, 22050), x, 22050, gain, ceiling).k, (0, 12))
-                                    for x in xs])
+        estimated = np.concatenate([np.pad(limited_profile(profile(x, 22050), x16, 22050, gain, ceiling).k, (0, 12))
+                                    for x, x16 in zip(xs, x16s, strict=True)])
         assert gated_lufs(estimated, 22050) == pytest.approx(gated_lufs(filtered, 22050), abs=tolerance)
 
 
@@ -336,3 +337,27 @@ def test_piece_samples_are_the_levelled_limited_clip():
             assert np.abs(got.astype(np.int32) - want).max() <= 1
             assert np.count_nonzero(got != want) <= x.size // 1000
         assert np.abs(piece_samples(x, gain, ceiling)).max() <= ceiling * 32768 + 0.5  # rounded to the nearest step
+
+
+def test_clips_past_the_budget_are_spilled_to_one_unnamed_file_and_read_back(tmp_path):
+    """--no-cache: clips past the memory budget go to a spill file (not the cache), read back as made."""
+    from narrate.audio.values import from_samples
+    from narrate.voices.synth import HeldClips
+
+    rng = np.random.default_rng(3)
+    clips = {f"k{i}": from_samples((rng.standard_normal(1000 + i) * 3000).astype(np.int16), 22050 + i)
+             for i in range(4)}
+    with HeldClips(2100, tmp_path) as memo:
+        for key, clip in clips.items():
+            if memo.has_room(clip):
+                memo.keep(key, clip)
+            else:
+                assert memo.spill(key, clip)
+        assert [memo.holds(k) for k in clips] == [True, False, False, False]
+        assert all(k in memo for k in clips)
+        for key, clip in clips.items():
+            got = memo.get(key)
+            assert (got.raw_data, got.frame_rate) == (clip.raw_data, clip.frame_rate)
+        assert list(tmp_path.iterdir()) == []  # the file has no name
+    assert memo.get("k3") is None and memo.get("k0") is not None
+    assert not HeldClips(0).spill("k0", clips["k0"])  # no folder: the caller stores it in the cache
