@@ -18,6 +18,7 @@ from ..audio.mp3frames import COPY_CHUNK
 from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
+from ..storage import open_filesystem, put_whole
 from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir
 
 if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
@@ -64,6 +65,10 @@ class ChapterJob:
     """Trim the cache to its size limit afterwards (not while other jobs still need its clips)."""
     tags_fingerprint: str = ""
     """What the ID3 tag holds besides the audio's own timeline (track n/total, book title, cover...)."""
+    upload_to: str | None = None
+    """The book's folder on fsspec storage (s3://bucket/books/<book>) when the chapter goes there instead of to
+    `path`: for workers that do not see the client's disk, it is rendered in a temporary folder of the worker
+    and put whole at upload_to/<path's name>."""
 
 
 def job_cache(job: ChapterJob) -> ClipCache | None:
@@ -112,12 +117,32 @@ def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, c
 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
     """Synthesize, level, encode (piece by piece) and tag one chapter; return its manifest entry."""
+    if job.upload_to is not None:
+        return _render_and_upload(job, progress)
     with contextlib.ExitStack() as stack:
         cache = job_cache(job)
         if cache is None:  # --no-cache: a private cache for this chapter alone, gone afterwards
             cache = ClipCache(Path(stack.enter_context(tempfile.TemporaryDirectory(
                 dir=job.path.parent, prefix=".clips-"))))
         return _render(job, cache, progress)
+
+
+def _render_and_upload(job: ChapterJob, progress: ProgressFn | None) -> dict:
+    """render_chapter into a temporary folder of this machine, then the MP3 put whole at its URL.
+
+    Only the manifest entry goes back to the client: a chapter's MP3 (300 MB for ten hours) never passes
+    through the scheduler or the client. A chapter that fails or is cancelled uploads nothing.
+    """
+    url = f"{job.upload_to}/{job.path.name}"
+    with tempfile.TemporaryDirectory(prefix="narrate-chapter-") as tmp:
+        here = dataclasses.replace(job, path=Path(tmp) / job.path.name, upload_to=None)
+        entry = render_chapter(here, progress)
+        fs, target, atomic = open_filesystem(url)
+        try:
+            put_whole(fs, str(here.path), target, atomic)
+        except OSError as exc:
+            raise ExportError(f"{url}: cannot upload ({exc})") from None
+    return entry
 
 
 def _render(job: ChapterJob, cache: ClipCache, progress: ProgressFn | None) -> dict:
