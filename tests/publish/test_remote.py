@@ -98,6 +98,11 @@ def _hide_from_workers(cluster_client, folder) -> None:
                 for arg in args:
                     if isinstance(arg, (str, bytes, os.PathLike)) and os.fsdecode(arg).startswith(prefix):
                         raise FileNotFoundError(errno.ENOENT, "not on this machine", os.fsdecode(arg))
+                    # A test's way to make a chapter fail on its worker: files named so cannot be written there.
+                    marker = os.environ.get("NARRATE_TEST_UNWRITABLE")
+                    if marker and event in ("open", "tempfile.mkstemp") and isinstance(arg, (str, os.PathLike)) \
+                            and marker in os.fspath(arg):
+                        raise PermissionError(errno.EACCES, "not writable on this worker", os.fspath(arg))
 
         sys.addaudithook(hook)
 
@@ -173,3 +178,85 @@ def test_workers_on_other_machines_upload_their_chapters_and_the_book_resumes(s3
     assert after[1]["duration_ms"] > manifest["chapters"][1]["duration_ms"]
     assert fs.size("narrate-test/elsewhere/three-rooms/02-the-diner.mp3") == after[1]["bytes"]
     assert [c["fingerprint"] for c in after[::2]] == [c["fingerprint"] for c in manifest["chapters"][::2]]
+
+
+@pytest.fixture(scope="module")
+def far_cluster(s3, tmp_path_factory):
+    """A two-worker cluster whose workers do not see this process's staging folders: (client, address)."""
+    distributed = pytest.importorskip("distributed")
+    xdg = tmp_path_factory.mktemp("far-xdg")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(xdg))
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster, \
+                distributed.Client(cluster, set_as_default=False) as c:
+            _hide_from_workers(c, xdg)
+            yield c, cluster.scheduler_address
+
+
+def _set_on_workers(client, value: str | None) -> None:
+    import os
+
+    def set_it() -> None:
+        if value is None:
+            os.environ.pop("NARRATE_TEST_UNWRITABLE", None)
+        else:
+            os.environ["NARRATE_TEST_UNWRITABLE"] = value
+
+    client.run(set_it)
+
+
+def test_a_chapter_failing_on_a_far_worker_fails_alone_and_the_next_run_renders_it_alone(s3, far_cluster, tmp_path):
+    import s3fs
+
+    client, address = far_cluster
+    fs = s3fs.S3FileSystem(use_listings_cache=False)
+    args = ["render", str(THREE_ROOMS), "-o", f"{s3}/failing", "--voices-dir", str(tmp_path / "nv"), "--cache",
+            f"{s3}/failing-cache", "--cluster", address]
+    _set_on_workers(client, "02-the-diner")
+    try:
+        failed = CliRunner().invoke(cli, args)
+    finally:
+        _set_on_workers(client, None)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "02-the-diner.mp3: cannot write" in failed.output and "1 chapter(s) failed; 2 rendered and kept" in failed.output
+    listed = json.loads(fs.cat_file("narrate-test/failing/three-rooms/book.json"))["chapters"]
+    assert [c["file"] for c in listed] == ["01-the-porch.mp3", "03-the-bridge.mp3"]
+    assert not fs.exists("narrate-test/failing/three-rooms/02-the-diner.mp3")
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "1 rendered, 2 unchanged" in again.output, again.output
+    assert len(json.loads(fs.cat_file("narrate-test/failing/three-rooms/book.json"))["chapters"]) == 3
+
+
+def test_an_interrupted_render_on_far_workers_lists_what_they_uploaded_and_resumes(s3, far_cluster, tmp_path):
+    """Ctrl-C: the chapters already uploaded are listed at the URL at once, so the next run (which starts from
+    the URL's book.json) renders only the others."""
+    import s3fs
+
+    from narrate.cli.rendering import render_source
+    from narrate.render.pipeline import RenderOptions
+    from narrate.render.relay import ClusterRelay
+
+    client, address = far_cluster
+    fs = s3fs.S3FileSystem(use_listings_cache=False)
+    remote = remote_mod.RemoteOutput.open(f"{s3}/interrupted")
+    relay = ClusterRelay(client)
+
+    def interrupt_after_first(p) -> None:
+        if p.status == "done":
+            relay.interruption.set()
+
+    opts = RenderOptions(out_dir=remote.staging, voices_dir=tmp_path / "nv", cache_dir=f"{s3}/interrupted-cache",
+                         executor=relay.executor, jobs=2, upload_to=remote.url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            render_source(THREE_ROOMS, opts, interrupt_after_first, remote)
+    finally:
+        relay.close()
+    kept = json.loads(fs.cat_file("narrate-test/interrupted/three-rooms/book.json"))["chapters"]
+    assert 1 <= len(kept) < 3
+    shutil.rmtree(remote.staging)  # and on another machine
+    again = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), "-o", remote.url, "--voices-dir", str(tmp_path / "nv"),
+                                     "--cache", f"{s3}/interrupted-cache", "--cluster", address])
+    assert again.exit_code == 0 and f"{3 - len(kept)} rendered, {len(kept)} unchanged" in again.output, again.output
+    names = sorted(p.rsplit("/", 1)[-1] for p in fs.find("narrate-test/interrupted/three-rooms"))
+    assert names == ["01-the-porch.mp3", "02-the-diner.mp3", "03-the-bridge.mp3", "book.json"]
