@@ -260,3 +260,21 @@ def test_an_interrupted_render_on_far_workers_lists_what_they_uploaded_and_resum
     assert again.exit_code == 0 and f"{3 - len(kept)} rendered, {len(kept)} unchanged" in again.output, again.output
     names = sorted(p.rsplit("/", 1)[-1] for p in fs.find("narrate-test/interrupted/three-rooms"))
     assert names == ["01-the-porch.mp3", "02-the-diner.mp3", "03-the-bridge.mp3", "book.json"]
+
+
+def test_whole_book_files_and_the_feed_are_made_here_from_the_chapters_far_workers_uploaded(s3, far_cluster, tmp_path):
+    import s3fs
+
+    _, address = far_cluster
+    fs = s3fs.S3FileSystem(use_listings_cache=False)
+    result = CliRunner().invoke(cli, ["render", str(THREE_ROOMS), "-o", f"{s3}/whole", "--voices-dir",
+                                      str(tmp_path / "nv"), "--cache", f"{s3}/whole-cache", "--cluster", address,
+                                      "--single-file", "--base-url", "https://example.com/three-rooms/"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(fs.cat_file("narrate-test/whole/three-rooms/book.json"))
+    joined = manifest["whole_book"]["mp3"]
+    assert fs.size(f"narrate-test/whole/three-rooms/{joined['file']}") == joined["bytes"]
+    feed = fs.cat_file("narrate-test/whole/three-rooms/feed.xml").decode("utf-8")
+    for chapter in manifest["chapters"]:
+        assert f'length="{chapter["bytes"]}"' in feed
+        assert fs.size(f"narrate-test/whole/three-rooms/{chapter['file']}") == chapter["bytes"]
