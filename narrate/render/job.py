@@ -137,6 +137,10 @@ def _render_and_upload(job: ChapterJob, progress: ProgressFn | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="narrate-chapter-") as tmp:
         here = dataclasses.replace(job, path=Path(tmp) / job.path.name, upload_to=None)
         entry = render_chapter(here, progress)
+        if progress:
+            # Reported again before the upload: on a cluster this raises (relay.TaskCancelled) when the client
+            # cancelled the chapter while it was encoding, so no file that no book.json lists reaches the URL.
+            progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "encoding"))
         fs, target, atomic = open_filesystem(url)
         try:
             put_whole(fs, str(here.path), target, atomic)
