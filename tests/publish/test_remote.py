@@ -278,3 +278,24 @@ def test_whole_book_files_and_the_feed_are_made_here_from_the_chapters_far_worke
     for chapter in manifest["chapters"]:
         assert f'length="{chapter["bytes"]}"' in feed
         assert fs.size(f"narrate-test/whole/three-rooms/{chapter['file']}") == chapter["bytes"]
+
+
+def test_far_workers_chapters_are_retagged_here_and_a_chapter_gone_leaves_the_url(s3, far_cluster, tmp_path):
+    import s3fs
+
+    _, address = far_cluster
+    fs = s3fs.S3FileSystem(use_listings_cache=False)
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    args = ["render", str(book), "-o", f"{s3}/retag", "--voices-dir", str(tmp_path / "nv"), "--cache",
+            f"{s3}/retag-cache", "--cluster", address]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (book / "03-the-bridge.txt").unlink()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "0 rendered, 2 re-tagged, 0 unchanged" in again.output, again.output
+    assert sorted(p.rsplit("/", 1)[-1] for p in fs.find("narrate-test/retag/three-rooms")) == [
+        "01-the-porch.mp3", "02-the-diner.mp3", "book.json"]
+    listed = json.loads(fs.cat_file("narrate-test/retag/three-rooms/book.json"))["chapters"]
+    for chapter in listed:
+        got = tmp_path / chapter["file"]
+        fs.get_file(f"narrate-test/retag/three-rooms/{chapter['file']}", str(got))
+        assert got.stat().st_size == chapter["bytes"] and str(ID3(got)["TRCK"]) == f"{chapter['index']}/2"
