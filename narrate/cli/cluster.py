@@ -38,9 +38,13 @@ def _quiet_dask() -> None:
 
 
 def connect(stack: contextlib.ExitStack, address: str, opts: RenderOptions, verbose: int,
-            jobs: int | None) -> tuple[RenderOptions, ClusterRelay, int]:
+            jobs: int | None, remote: RemoteOutput | None = None) -> tuple[RenderOptions, ClusterRelay, int]:
     """Open the cluster `address` names for as long as `stack` lives; return `opts` rendering on it, the relay
-    of its workers' reports, and how many tasks the cluster runs at once."""
+    of its workers' reports, and how many tasks the cluster runs at once.
+
+    With outputs on storage (`remote`), workers of a cluster elsewhere upload each chapter there themselves:
+    they need not see this machine's staging folder. A local cluster's workers write into it, as locally.
+    """
     from ..render.cluster import ClusterSpec, open_cluster, worker_threads
     from ..render.relay import ClusterRelay
     from ..voices.synth import default_cache_dir
@@ -59,7 +63,10 @@ def connect(stack: contextlib.ExitStack, address: str, opts: RenderOptions, verb
             log.warning("each worker keeps its own clip cache; give --cache a folder they all see so that "
                         "each sentence is synthesized once")
     threads = worker_threads(client)
-    return dataclasses.replace(opts, executor=relay.executor, cache_dir=cache_dir, jobs=jobs or threads), relay, threads
+    upload_to = remote.url if remote is not None and spec.address is not None else None
+    opts = dataclasses.replace(opts, executor=relay.executor, cache_dir=cache_dir, jobs=jobs or threads,
+                               upload_to=upload_to)
+    return opts, relay, threads
 
 
 def books_in_flight(threads: int) -> int:

@@ -137,7 +137,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", default="output", show_default=True, metavar="DIR|URL",
               help="Output folder; the book goes to DIR/<book>/. A storage URL such as s3://bucket/books (needs the "
-                   "s3 extra): books are rendered in a staging folder here, then uploaded, book.json last.")
+                   "s3 extra): books are rendered in a staging folder here, then uploaded, book.json last (with "
+                   "--cluster ADDRESS, the workers upload each chapter themselves).")
 @click.option("--voices", "voices_path", type=click.Path(path_type=Path),
               help="Voice map TOML (default: DIR/<book>.toml in --voices-dir if present, else an automatic cast).")
 @click.option("--voices-dir", type=click.Path(path_type=Path), default=Path("voices"), show_default=True,
@@ -168,7 +169,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
                    "every worker sees, so each sentence is synthesized once.")
 @click.option("--cluster", metavar="ADDRESS",
               help="Render on a Dask cluster: a scheduler address (tcp://host:8786), or local[:N] to start N "
-                   "worker processes here. Needs the dask extra. Output and cache folders must be shared.")
+                   "worker processes here. Needs the dask extra. Output and cache folders must be shared (or URLs).")
 @click.option("--all", "all_documents", is_flag=True,
               help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -212,10 +213,7 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
         if cluster:
             from .cluster import connect, render_together
 
-            opts, relay, threads = connect(stack, cluster, opts, ctx.obj["verbose"], jobs)
-            if remote is not None:
-                logging.getLogger(__name__).info("chapters are written to %s first, then uploaded: workers on "
-                                                 "other machines must see that folder", remote.staging)
+            opts, relay, threads = connect(stack, cluster, opts, ctx.obj["verbose"], jobs, remote)
             with _stop_signals_interrupt():
                 render_together(list(sources), opts, relay, quiet, threads, remote)
         else:

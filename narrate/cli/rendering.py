@@ -30,8 +30,9 @@ def show_logs_above(display: Any) -> None:
 def render_source(source: Path, opts: RenderOptions, progress: Any,
                   remote: RemoteOutput | None) -> tuple[RenderResult, str]:
     """render_book, and where the book now is. With outputs on storage (-o URL), the book's published files
-    are fetched into the staging folder first when it lacks them, and what changed is uploaded afterwards
-    (book.json last), also the chapters that finished when others failed."""
+    are fetched into the staging folder first when it lacks them (only book.json when workers upload the
+    chapters themselves), and what changed is uploaded afterwards (book.json last), also the chapters that
+    finished when others failed (or, when workers upload, when the render was interrupted)."""
     from ..render.pipeline import render_book
 
     if remote is None:
@@ -40,12 +41,21 @@ def render_source(source: Path, opts: RenderOptions, progress: Any,
     from ..text.reader import load_book
 
     slug = load_book(source, all_documents=opts.all_documents).slug
-    remote.fetch(slug)
+    remote.fetch(slug, chapters=not opts.upload_to)
     try:
         result = render_book(source, opts, progress)
     except NarrateError:
         if (opts.out_dir / slug / "book.json").is_file():
             remote.publish(opts.out_dir / slug)
+        raise
+    except KeyboardInterrupt:
+        # Chapters the workers uploaded are listed at the URL at once (a small upload: book.json), so that the
+        # next run, which starts from the URL's book.json, keeps them.
+        if opts.upload_to and (opts.out_dir / slug / "book.json").is_file():
+            try:
+                remote.publish(opts.out_dir / slug)
+            except NarrateError as exc:
+                logging.getLogger(__name__).warning("%s", exc)
         raise
     return result, remote.publish(result.book_dir)
 

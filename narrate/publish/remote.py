@@ -43,9 +43,13 @@ class RemoteOutput:
     def _fs(self) -> tuple[Any, str, bool]:
         return open_filesystem(self.url)
 
-    def fetch(self, slug: str) -> None:
+    def fetch(self, slug: str, chapters: bool = True) -> None:
         """Bring a book's published files into the staging folder when it lacks them (a first run on this
-        machine, or one whose staging folder was removed), so the render keeps what is already done."""
+        machine, or one whose staging folder was removed), so the render keeps what is already done.
+
+        Without `chapters` (workers upload the chapters themselves), only book.json comes: the render finds
+        the chapters at the URL (sizes), and copies here that may be older than the URL's are removed.
+        """
         fs, base, _ = self._fs()
         here = self.staging / slug
         try:
@@ -64,6 +68,9 @@ class RemoteOutput:
             return
         here.mkdir(parents=True, exist_ok=True)
         for name in listed:
+            if not chapters:
+                (here / name).unlink(missing_ok=True)
+                continue
             try:
                 fs.get_file(f"{base}/{slug}/{name}", str(here / name))
             except FileNotFoundError:
@@ -86,7 +93,8 @@ class RemoteOutput:
                 put_whole(fs, str(path), f"{target}/{name}", atomic)
                 published[name] = _stamp(path)
                 _remember(book_dir, published)
-            kept = {p.relative_to(book_dir).as_posix() for p in files}
+            # Files book.json lists stay even when not here: workers uploaded them (RenderOptions.upload_to).
+            kept = {p.relative_to(book_dir).as_posix() for p in files} | _listed(book_dir)
             stale = [p for p in _remote_files(fs, target) if p[len(target) + 1:] not in kept]
             if stale:
                 fs.rm(stale)
@@ -94,6 +102,58 @@ class RemoteOutput:
             raise ExportError(f"{self.url}/{book_dir.name}: cannot upload ({exc}); the book is kept in "
                               f"{book_dir}, and the next render uploads it") from None
         return f"{self.url}/{book_dir.name}"
+
+    def sizes(self, slug: str) -> dict[str, int]:
+        """The size of each file of the book at the URL, by name (one listing)."""
+        fs, base, _ = self._fs()
+        target = f"{base}/{slug}"
+        try:
+            found = fs.find(target, detail=True)
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise ExportError(f"{self.url}/{slug}: cannot list ({exc})") from None
+        return {path[len(target) + 1:]: int(info.get("size") or 0) for path, info in found.items()}
+
+    def bring(self, book_dir: Path, names: list[str]) -> None:
+        """Download the files `names` of a book that this staging folder lacks (chapters that workers uploaded,
+        wanted here to re-tag or join them); they count as published, so they are not sent back."""
+        missing = [name for name in names if not (book_dir / name).is_file()]
+        if not missing:
+            return
+        fs, base, _ = self._fs()
+        published = _published(book_dir)
+        for name in missing:
+            url = f"{self.url}/{book_dir.name}/{name}"
+            tmp = book_dir / f".{name}.{os.getpid()}.part"
+            try:
+                fs.get_file(f"{base}/{book_dir.name}/{name}", str(tmp))
+                os.replace(tmp, book_dir / name)
+            except OSError as exc:
+                raise ExportError(f"{url}: cannot download ({exc})") from None
+            finally:
+                tmp.unlink(missing_ok=True)
+            published[name] = _stamp(book_dir / name)
+        _remember(book_dir, published)
+
+    def put(self, book_dir: Path, name: str) -> None:
+        """Upload one file of a book folder now, whole (book.json letting go of chapters about to be replaced)."""
+        fs, base, atomic = self._fs()
+        try:
+            put_whole(fs, str(book_dir / name), f"{base}/{book_dir.name}/{name}", atomic)
+        except OSError as exc:
+            raise ExportError(f"{self.url}/{book_dir.name}/{name}: cannot upload ({exc})") from None
+
+
+def _listed(book_dir: Path) -> set[str]:
+    """The files the book folder's book.json names: its chapters and whole-book files."""
+    try:
+        manifest = json.loads((book_dir / MANIFEST).read_text(encoding="utf-8"))
+        names = {c["file"] for c in manifest.get("chapters", [])}
+        names |= {r["file"] for r in (manifest.get("whole_book") or {}).values()}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return set()
+    return {n for n in names if isinstance(n, str) and n and not n.startswith(".") and "/" not in n}
 
 
 def _files(book_dir: Path) -> list[Path]:

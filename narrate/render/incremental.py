@@ -51,7 +51,9 @@ def listed_entries(manifest: dict) -> list[dict]:
         if isinstance(chapters, list) else []
 
 
-def _intact(book_dir: Path, entry: dict) -> bool:
+def _intact(book_dir: Path, entry: dict, sizes: dict[str, int] | None) -> bool:
+    if sizes is not None:
+        return sizes.get(entry["file"]) == entry.get("bytes")
     path = book_dir / entry["file"]
     return path.is_file() and path.stat().st_size == entry.get("bytes")
 
@@ -67,16 +69,17 @@ def _sections(entry: dict) -> list[Section] | None:
 
 
 def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, book_dir: Path,
-                force: bool = False) -> Plan:
+                force: bool = False, sizes: dict[str, int] | None = None) -> Plan:
     """Decide, for every chapter of the book, whether to keep, re-tag or encode it.
 
     A chapter whose audio fingerprint matches a file book.json lists is never encoded again:
     with the same tags it is kept, otherwise that file's audio is re-tagged into the chapter's
     own file (a new track total, book title or cover; or a chapter renumbered). Only chapters
-    in `selected` are encoded; `force` encodes them even when unchanged.
+    in `selected` are encoded; `force` encodes them even when unchanged. `sizes` (file name -> bytes) says
+    which files the book has where its chapters are kept, when that is not `book_dir` (chapters on storage).
     """
     entries = listed_entries(manifest)
-    intact = [e for e in entries if _intact(book_dir, e) and isinstance(e.get("index"), int)]
+    intact = [e for e in entries if _intact(book_dir, e, sizes) and isinstance(e.get("index"), int)]
     by_index = {e["index"]: e for e in intact}
     by_audio: dict[str, dict] = {}
     for e in intact:

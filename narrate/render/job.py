@@ -15,6 +15,7 @@ from ..audio.export import Section, Tags, atomic_path, build_tags, put_tag, tag_
 from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError
 from ..model import TITLE, Chapter, Line, Voice
+from ..storage import open_filesystem, put_whole
 from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir
 
 if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
@@ -62,6 +63,10 @@ class ChapterJob:
     """Trim the cache to its size limit afterwards (not while other jobs still need its clips)."""
     tags_fingerprint: str = ""
     """What the ID3 tag holds besides the audio's own timeline (track n/total, book title, cover...)."""
+    upload_to: str | None = None
+    """The book's folder on fsspec storage (s3://bucket/books/<book>) when the chapter goes there instead of to
+    `path`: for workers that do not see the client's disk, it is rendered in a temporary folder of the worker
+    and put whole at upload_to/<path's name>."""
 
 
 def job_cache(job: ChapterJob) -> ClipCache | None:
@@ -110,6 +115,8 @@ def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, c
 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
     """Synthesize, level, encode (piece by piece) and tag one chapter; return its manifest entry."""
+    if job.upload_to is not None:
+        return _render_and_upload(job, progress)
     with contextlib.ExitStack() as stack:
         cache = job_cache(job)
         if cache is None:  # --no-cache: a private cache for this chapter alone, gone afterwards
@@ -120,6 +127,28 @@ def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
         memo = stack.enter_context(HeldClips(0, None) if job.options.use_cache
                                    else HeldClips(HOLD_BYTES, job.path.parent))
         return _render(job, cache, memo, progress)
+
+
+def _render_and_upload(job: ChapterJob, progress: ProgressFn | None) -> dict:
+    """render_chapter into a temporary folder of this machine, then the MP3 put whole at its URL.
+
+    Only the manifest entry goes back to the client: a chapter's MP3 (300 MB for ten hours) never passes
+    through the scheduler or the client. A chapter that fails or is cancelled uploads nothing.
+    """
+    url = f"{job.upload_to}/{job.path.name}"
+    with tempfile.TemporaryDirectory(prefix="narrate-chapter-") as tmp:
+        here = dataclasses.replace(job, path=Path(tmp) / job.path.name, upload_to=None)
+        entry = render_chapter(here, progress)
+        if progress:
+            # Reported again before the upload: on a cluster this raises (relay.TaskCancelled) when the client
+            # cancelled the chapter while it was encoding, so no file that no book.json lists reaches the URL.
+            progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "encoding"))
+        fs, target, atomic = open_filesystem(url)
+        try:
+            put_whole(fs, str(here.path), target, atomic)
+        except OSError as exc:
+            raise ExportError(f"{url}: cannot upload ({exc})") from None
+    return entry
 
 
 def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: ProgressFn | None) -> dict:

@@ -51,6 +51,11 @@ class RenderOptions:
     "narrator": say it with the narrator's voice instead, with a warning."""
     all_documents: bool = False
     """Read an EPUB's front and back matter too (cover, title page, contents, licence...)."""
+    upload_to: str | None = None
+    """An fsspec URL (s3://bucket/books) whose <book>/ folder is the book's real home, for workers that do not
+    see this machine's disk: each chapter job puts its MP3 there itself, and out_dir (a staging folder) holds
+    book.json and what this process makes (cover, re-tags, whole-book files, feed) until they are uploaded
+    (publish.remote.RemoteOutput.publish). None: chapters are written into out_dir."""
     executor: Callable[[int], Executor] | None = field(default=None, compare=False)
     """Factory for the executor that runs chapter jobs, given the worker count. None: a local
     process pool. Chapter jobs are picklable pure data (the jobs carry these options without the

@@ -9,6 +9,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..audio.export import Tags, ensure_folder, write_atomic
@@ -18,13 +19,16 @@ from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment,
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
-from . import wholebook
+from . import uploads, wholebook
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
 from .options import RenderOptions, acx_options, job_options
 from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import Pronouncer, plan_chapter
+
+if TYPE_CHECKING:
+    from ..publish.remote import RemoteOutput
 
 __all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "book_options",
            "load_manifest", "parse_chapter_spec", "pending_chapters", "render_book", "render_chapter", "resolve_voices",
@@ -224,6 +228,7 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
         # Workers elsewhere write where the client means, whatever their working folder.
         book_dir = book_dir.absolute()
     carried = job_options(options)
+    upload_to = f"{options.upload_to.rstrip('/')}/{book_dir.name}" if options.upload_to else None
     cover_digest = hashlib.sha256(book.cover.read_bytes()).hexdigest() if book.cover else None
     pronouncer = Pronouncer(book.pronunciations)
     for chapter, script in zip(book.chapters, scripts, strict=True):
@@ -250,7 +255,7 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
         }
         tag_material = {"tags": dataclasses.asdict(tags), "cover_sha256": cover_digest}
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", carried,
-                               _fingerprint(audio), tags_fingerprint=_fingerprint(tag_material)))
+                               _fingerprint(audio), tags_fingerprint=_fingerprint(tag_material), upload_to=upload_to))
     return jobs
 
 
@@ -374,7 +379,11 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     jobs = plan_jobs(book, scripts, voices, options, book_dir)
 
     manifest = load_manifest(book_dir)
-    plan = plan_render(jobs, selected, manifest, book_dir, options.force)
+    remote = uploads.destination(options, book_dir)
+    sizes = uploads.sizes(remote, book_dir) if remote else None
+    plan = plan_render(jobs, selected, manifest, book_dir, options.force, sizes)
+    if remote:
+        remote.bring(book_dir, sorted({source["file"] for _, source in plan.retag}))  # re-tags read the audio here
     skipped = sorted(i for i in plan.skip if i in selected)
     if progress:
         for job in jobs:
@@ -387,7 +396,10 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
             write_atomic(dest, cover)
     whole = manifest.get(wholebook.KEY)
     whole = whole if isinstance(whole, dict) else {}
-    entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress)
+    entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress, remote)
+    if remote:
+        # After the re-tags, which may read a file that a chapter rendered now replaces at the URL.
+        uploads.let_go(book_dir, [job.path.name for job in plan.encode])
     todo = list(plan.encode)
 
     def on_done(entry: dict) -> None:
@@ -406,6 +418,8 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         done = len(todo) - len(failures)
         raise type(first)(f"{first} ({len(failures)} chapter(s) failed; {done} rendered and kept; "
                           "fix it and run again to finish)")
+    if remote and (options.single_file or options.m4b or options.base_url):
+        remote.bring(book_dir, [entries[i]["file"] for i in sorted(entries)])  # joined or measured here
     updated = wholebook.update_whole_book(book, book_dir, entries, options, whole)
     if updated != whole:
         _write_manifest(book, book_dir, entries, updated)
@@ -418,7 +432,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
 
 
 def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whole: dict,
-                    progress: ProgressFn | None) -> dict[int, dict]:
+                    progress: ProgressFn | None, remote: RemoteOutput | None = None) -> dict[int, dict]:
     """Re-tag what only needs new tags, remove files of chapters gone from the book, and write
     book.json for what is kept; return its entries by chapter index."""
     # Files about to be replaced leave book.json first: it never names a file whose audio changed.
@@ -426,6 +440,8 @@ def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whol
     if any(e["file"] in plan.rewritten for e in listed):
         write_atomic(book_dir / MANIFEST, _manifest_json(
             dict(manifest, chapters=[e for e in listed if e["file"] not in plan.rewritten])))
+        if remote:
+            remote.put(book_dir, MANIFEST)  # workers replace those files at the URL: there too
     entries = {**plan.keep, **plan.skip, **apply_retags(plan, book_dir, progress)}
     remove_orphans(book_dir, plan.orphans)
     _write_manifest(book, book_dir, entries, whole)
