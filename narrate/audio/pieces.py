@@ -170,7 +170,7 @@ def level_and_profile(audio: AudioSegment, target_lufs: float, peak_db: float) -
     x = np.frombuffer(audio.raw_data, dtype=np.int16)
     if not x.size:
         return LevelledClip(audio, 0.0, profile(np.zeros(0), rate))
-    top = max(int(x.max()), -int(x.min()))
+    top = _int16_peak(x)
     f = x / FULL_SCALE
     y = k_weight(f, rate, tail=True)
     # clip_lufs's filtering differs from this one in the first IR_S only (see above): kept aside, so
@@ -187,6 +187,11 @@ def level_and_profile(audio: AudioSegment, target_lufs: float, peak_db: float) -
         return LevelledClip(audio, 0.0, unity)
     gain_db, short = capped_gain_db(20 * math.log10(top / FULL_SCALE), current, target_lufs, peak_db)
     return LevelledClip(_gained(x, gain_db, rate), short, unity.scaled(10 ** (gain_db / 20)))
+
+
+def _int16_peak(x: np.ndarray) -> int:
+    """The largest magnitude among int16 samples `x` (0 if none), read without a float copy."""
+    return max(int(x.max()), -int(x.min())) if x.size else 0
 
 
 def _gained(x: np.ndarray, gain_db: float, rate: int) -> AudioSegment:
@@ -217,7 +222,7 @@ def limited_profile(unity: Profile, x: np.ndarray, rate: int, gain: float, ceili
     e = base + np.bincount((over + MP3_DELAY_SAMPLES) // spf, weights=flat * flat - v * v, minlength=base.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(base > 0, e / base, 1.0)
-    top = max(int(x.max()), -int(x.min())) if x.size else 0
+    top = _int16_peak(x)
     peak = float(np.abs(flat).max()) if over.size else top / FULL_SCALE * gain
     return Profile(unity.samples, peak, unity.k * (gain * gain) * ratio, e)
 
