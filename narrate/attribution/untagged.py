@@ -25,7 +25,7 @@ _PERCEIVED = re.compile(r"(?:[A-Z][a-z]+\s+)?I\s+(?:can\s+|could\s+)?(?:see|saw|
 # "Mary heard her say.", "he heard her tell a room full of women", "He heard Henrietta Watkin's
 # voice.": the one heard speaks, not the listener.
 _HEARD = re.compile(SUBJ + r"\s+(?:[a-z]+ly\s+)?(?:could\s+|had\s+)?(?:heard|hears|overheard)\s+(?P<obj>him|her|"
-                    + NAME + r")(?:(?P<voice>['\u2019]s\s+voice)|\s+(?:say|tell|ask|call|cry|whisper|murmur|exclaim|"
+                    + NAME + r")(?:['\u2019]s\s+voice|\s+(?:say|tell|ask|call|cry|whisper|murmur|exclaim|"
                     r"reply|answer|add|remark|speak|declare|mutter|shout)\b)")
 _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 
