@@ -53,9 +53,9 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
     (start, end, candidate names, feature rows) for each ranked quotation, to fit a ranker.
     """
     votes: dict[str, float] = {}
-    ctx = Context(text, segments, characters)
+    segs = _turns(segments)
+    ctx = Context(text, segs, characters)
     first_person = first_person_share(" ".join(s.text for s in segments if s.kind != DIALOGUE))
-    segs = list(segments)
     by_para: dict[int, list[int]] = {}
     for i, seg in enumerate(segs):
         by_para.setdefault(seg.paragraph, []).append(i)
@@ -65,7 +65,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
     lead_start = 0
     prev_narration: Segment | None = None  # the narration-only paragraph just before
     lead_in = ""  # narration paragraph that ends with "said," or ":" and leads into the next
-    out = list(segs)
+    out = list(segments)
     ahead, calls = _look_ahead(ctx, segs, by_para)
     for para in sorted(by_para):
         idxs = by_para[para]
@@ -136,7 +136,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 d = chosen.get(i) or _nearest_decision(i, chosen)
             else:
                 d = decisions.get(i) or _nearest_decision(i, decisions) or default
-            out[i] = replace(segs[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
+            out[i] = replace(segments[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
         last = out[quotes[-1]].speaker
         turns.append(last)
         ctx.spoke(last)
@@ -151,6 +151,23 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
             # the quotation that opens the next paragraph.
             lead_in, lead_start = tail.text.rstrip(), tail.start
     return out, votes
+
+
+_MARKS_ONLY = re.compile(r"[\s\"\u201c\u201d\u2018\u2019'\u00ab\u00bb]*")
+
+
+def _turns(segments: Sequence[Segment]) -> list[Segment]:
+    """The segments numbered by turn: a paragraph's quotations with nothing but quote marks
+    between them ("I'll run back." "Do," she answered.) are two speakers' turns, as if the
+    writer had broken the paragraph there; every later paragraph moves up by one."""
+    out, shift = [], 0
+    for k, seg in enumerate(segments):
+        if (seg.kind == DIALOGUE and k >= 2 and segments[k - 2].kind == DIALOGUE
+                and segments[k - 2].paragraph == seg.paragraph
+                and _MARKS_ONLY.fullmatch(segments[k - 1].text)):
+            shift += 1
+        out.append(seg if not shift else replace(seg, paragraph=seg.paragraph + shift))
+    return out
 
 
 def _around(segs: list[Segment], i: int) -> tuple[str, str]:

@@ -111,6 +111,16 @@ def test_action_subject_of_paragraph():
     assert [(s.speaker, s.rule) for s in segs] == [("Anna", "action-name"), ("Tom", "action-name")]
 
 
+def test_adjacent_quotations_in_one_paragraph_are_two_turns():
+    # The tag of the second ("Do," Anna answered) is not the first's: nothing but the quote
+    # marks comes between them, as if the paragraph had been broken there.
+    text = ('Tom came in from the yard. Anna was at the table.\n\n"Where is the lamp?" asked Tom.\n\n'
+            '"In the barn," said Anna.\n\nTom frowned. "I\'ll run back for it." "Do," Anna answered. "It is dark."\n')
+    assert speakers(text) == ["Tom", "Anna", "Tom", "Anna", "Anna"]
+    segs = split_text(text)
+    assert [s.paragraph for s in attribute(text, segs)] == [s.paragraph for s in segs]  # numbering kept
+
+
 def test_turn_taking_alternates():
     text = STORY + '"One," said Anna.\n\n"Two," said Tom.\n\n"Three."\n\n"Four."\n'
     segs = [s for s in script_text(text).segments if s.kind == DIALOGUE]
