@@ -29,8 +29,14 @@ SPEECH_VERBS += (
     "advised warned ordered commanded assured informed stated commented whimpered sneered teased scolded "
     "hinted soothed coaxed implored entreated grunted roared bellowed thundered drawled lisped stuttered "
     "mumbled mocked ejaculated interposed counselled consoled"
+    " queried chuckled lamented moaned remonstrated intimated snarled barked croaked panted whined howled hollered"
+    " screeched squealed jeered taunted rasped quavered cautioned conceded confided countered asserted averred"
+    " acknowledged vowed swore reasoned reassured marvelled marveled expostulated vociferated quoth uttered"
+    " wheezed sputtered spluttered babbled chattered hazarded opined pronounced proclaimed demurred accused"
+    " apologized apologised challenged complained crowed snorted scoffed sniffed"
 ).split()
-SPEECH_VERBS += [r"put\s+in", r"broke\s+in", r"cut\s+in", r"burst\s+out", r"called\s+out"]
+SPEECH_VERBS += [r"put\s+in", r"broke\s+in", r"cut\s+in", r"burst\s+out", r"called\s+out", r"spoke\s+up", r"piped\s+up",
+                 r"called\s+back", r"shot\s+back", r"sang\s+out", r"cried\s+out"]
 VERB = r"(?:" + "|".join(sorted(set(SPEECH_VERBS), key=len, reverse=True)) + r")"
 # Verbs whose next name is the one spoken to, never an inverted subject: `she told Amory, "..."`.
 _TOLD = frozenset("told tells informed assured reminded".split())

@@ -553,6 +553,14 @@ def test_a_capitalised_adjective_in_an_indefinite_phrase_is_no_name():
     assert speakers(text) == ["Deborah", "Shrill Welsh Voice"]
 
 
+def test_less_common_speech_verbs_are_tags():
+    text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
+            '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
+            '"Fire feels good," said Moze. "Now if only we had some grub!"\n\n'
+            '"Moze, there is meat in my saddle-bag," spoke up another voice.\n')
+    assert speakers(text) == ["Loud Voice", "Moze", "Moze", "Voice"]
+
+
 def test_he_after_a_clause_whose_subject_is_the_coffin_maker_is_the_coffin_maker():
     text = ('The young man turned the knob, but the door was locked. He entered a shop where a man was varnishing '
             'a coffin. Upon Warwick\'s entrance the whistling came to a sudden end, and the coffin-maker assumed an '
