@@ -261,8 +261,13 @@ class Context:
             return newcomer[0]
         if self._pronoun_subject_since(gender, self.last_quote_end, pos):
             found = self.antecedent(gender, pos, exclude)
-            if found:
+            if found and (not self.last_quote_end or self._last_mention(found, pos) >= self.last_quote_end):
                 return found  # "She knew he wanted them for her. 'H'm!' she said": the one "she" has meant
+            # Named before the last quotation only: the "she" that opens the narration after "Feel
+            # pretty sick, Thea?" he asked is more likely the one that quotation called.
+            called = next((n for n in sorted(self.addressed_prev) if self._fits(n, gender, exclude | {prev})), None)
+            if called or found:
+                return called or found
         i = nearest_before(self.positions, pos)
         while i >= 0 and self.positions[i] >= para_start:
             if self._fits(self.names[i], gender, exclude):

@@ -553,6 +553,14 @@ def test_a_capitalised_adjective_in_an_indefinite_phrase_is_no_name():
     assert speakers(text) == ["Deborah", "Shrill Welsh Voice"]
 
 
+def test_she_opening_the_narration_after_a_call_is_the_one_called():
+    # Anna was named last, but before the quotation that called Mary; "She looked at him" is Mary.
+    text = ('Anna went home early, but Mary stayed in bed, and Tom came up the stairs. Anna had left the lamp on.\n\n'
+            'Tom shut the door behind him. "Feel pretty sick, Mary?" he asked.\n\n'
+            'She looked at him with affection. "I thought you were here," she said.\n')
+    assert speakers(text) == ["Tom", "Mary"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
