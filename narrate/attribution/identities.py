@@ -15,6 +15,8 @@ _INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my
                            r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
                            r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b")
 _REACH = 5000
+# The narration naming someone it has only described: "Her name was Duchess", "his name was Jim Hawkins".
+_NAME_GIVEN = re.compile(r"\b([Hh]is|[Hh]er)\s+name\s+(?:was|is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b")
 """How far (in characters) around the moment a described speaker gets a name that name holds:
 about a scene. The same phrase elsewhere in the book may describe someone else."""
 
@@ -107,6 +109,20 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
                 and agree(mine.speaker, t.speaker)
                 and not _mentioned_before(segs, forms.get(t.speaker, (t.speaker,)), first_line[mine.speaker])):
             found[mine.speaker] = (t.speaker, t.start)
+    for seg in segs:
+        if seg.kind == DIALOGUE:
+            continue
+        for m in _NAME_GIVEN.finditer(seg.text):
+            # "I knew she was a wise old horse ... Her name was Duchess": the last one of that gender
+            # to speak, if a description, has that name.
+            where = seg.start + m.start()
+            want = "male" if m.group(1).lower() == "his" else "female"
+            last = next((t for t in reversed(turns) if t.start < where and t.speaker
+                         and gender.get(t.speaker) == want), None)
+            name = " ".join(m.group(2).split())
+            if (last is not None and last.speaker in described and last.speaker not in found
+                    and where - last.start <= _REACH and lookup(index, name) in (None, name)):
+                found[last.speaker] = (name, where)
     return [(old, name, where) for old, (name, where) in found.items() if name != old]
 
 

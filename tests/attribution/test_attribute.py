@@ -402,6 +402,17 @@ def test_a_described_speaker_who_says_his_name_is_that_character():
     assert speakers(text) == ["Parson Tringham", "Anna", "Parson Tringham"]
 
 
+def test_a_described_speaker_the_narration_names_is_that_character():
+    text = ('I lived in the meadow with my mother and the other colts.\n\n'
+            '"Listen to me, child," said my mother. "Be gentle and good."\n\n'
+            'I never forgot her advice; she was a wise old horse. Her name was Duchess.\n\n'
+            '"Lift your feet up when you trot," said my mother.\n')
+    script = script_text(text)
+    assert [s.speaker for s in script.segments if s.kind == DIALOGUE] == ["Duchess"] * 3
+    duchess = next(c for c in script.characters if c.name == "Duchess")
+    assert duchess.gender == "female" and "Mother" in duchess.aliases
+
+
 def test_a_described_speaker_answered_by_name_is_that_character_in_the_scene():
     text = ('Anna met a man on the road.\n\n"Good night," said the man with the basket.\n\n'
             '"Good night to you," said Anna.\n\n"We met here before, I think."\n\n'
