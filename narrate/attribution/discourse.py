@@ -30,8 +30,9 @@ from .descriptions import (
 )
 
 # "a cheery-looking elderly woman", "an old man": someone brought into the scene (not "a man's").
-_INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
-_NEWCOMER_REACH = 1500  # the narration since the last quotation, back into the paragraphs before this one
+_INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother|[Oo]ne)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,3}[a-z][\w'\u2019-]*)")
+_NEWCOMER_REACH = 1500
+_SCENE_REACH = 4000  # how far back someone brought in with "a"/"an" may still be "he"/"she" when no one else is  # the narration since the last quotation, back into the paragraphs before this one
 _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
 # "... and the coffin-maker assumed an air": a person described by a noun, subject of a clause.
 _DEFINITE_SUBJECT = re.compile(r"(?:^|[.!?;]\s+|,\s+(?:and|but|then)\s+|\n\s*)[Tt]he\s+(?P<words>(?:[a-z][a-z-]*\s+){0,2}?)"
@@ -43,7 +44,7 @@ _TRADE = re.compile(r"[a-z]+-?(?:maker|keeper|seller)|[a-z]+-(?:man|woman|driver
 def _person_in(phrase: str) -> list[str] | None:
     """The gendered person noun of an "a/an" phrase's words, with the adjective before it:
     "cheery-looking elderly woman in" -> ["elderly", "woman"]; "friend of the woman" -> None."""
-    words = phrase.replace(",", " ").split()
+    words = [re.sub(r"['\u2019]s$", "", w) for w in phrase.replace(",", " ").split()]  # "a man's voice": a man
     cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
     at = next((i for i, w in enumerate(words[:cut]) if noun_gender(w) != "unknown"), None)
     return None if at is None else words[max(0, at - 1):at + 1]
@@ -292,7 +293,21 @@ class Context:
                 return name
         if prev and self._fits(prev, gender, exclude):
             return prev
-        return self.recent(pos, gender, exclude)
+        return self.recent(pos, gender, exclude) or self._earlier_newcomer(gender, pos, exclude)
+
+    def _earlier_newcomer(self, gender: Gender, pos: int, exclude: set[str]) -> str | None:
+        """When no character of that gender is in sight, the last person of that gender the narration
+        brought in with "a"/"an", before the last quotation too ("A man's voice beside her made
+        her start. ... 'It must be!' he muttered"), not further back than a scene."""
+        found = None
+        for start, _end, phrase in self._indefinites[bisect_left(self._indefinites, (pos - _SCENE_REACH,)):]:
+            if start >= pos:
+                break
+            person = _person_in(phrase)
+            if person and noun_gender(person[-1]) == gender and not _COPULA.search(self.text, max(0, start - 12), start):
+                found = person
+        name = self._described(found) if found else None
+        return name if name not in exclude else None
 
     def antecedent(self, gender: Gender, pos: int, exclude: set[str] = frozenset(), window: int = 3000) -> str | None:
         """Whom "he"/"she" at `pos` stands for, centering-style: going back sentence by sentence,
@@ -532,6 +547,14 @@ class Context:
             if person:
                 return self._described(person)
         return None
+
+    def person_in(self, phrase: str) -> list[str] | None:
+        """The gendered person noun of an "a/an" phrase's words, with the adjective before it."""
+        return _person_in(phrase)
+
+    def described(self, words: list[str]) -> str:
+        """The described character for "[adjective] noun" (see `_described`)."""
+        return self._described(words)
 
     def _described(self, words: list[str]) -> str:
         """The described character for "[adjective] noun" ("elderly woman"): one the book already

@@ -27,6 +27,11 @@ _PERCEIVED = re.compile(r"(?:[A-Z][a-z]+\s+)?I\s+(?:can\s+|could\s+)?(?:see|saw|
 _HEARD = re.compile(SUBJ + r"\s+(?:[a-z]+ly\s+)?(?:could\s+|had\s+)?(?:heard|hears|overheard)\s+(?P<obj>him|her|"
                     + NAME + r")(?:['\u2019]s\s+voice|\s+(?:say|tell|ask|call|cry|whisper|murmur|exclaim|"
                     r"reply|answer|add|remark|speak|declare|mutter|shout)\b)")
+# A voice the narration right after an untagged speech names: "A man's voice beside her made her start."
+_VOICE_AFTER = re.compile(r"\s*(?:An?|One)\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)['\u2019]s\s+voice\b")
+# A sentence whose subject is someone's eyes, face or voice: they act ("Her grave eyes met his").
+_OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+){0,2}?(?:eyes|face|voice|hands?|lips|"
+                       r"glance|gaze|cheeks|mouth|tone|brow|smile|look)\s+(?:[a-z]+ly\s+)?[a-z]+\b")
 _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 
 
@@ -40,7 +45,7 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
         sentences = sentences[:1]
         if sentences and _SILENT.search(sentences[0][1]):
             return None  # "Fanny coloured, and said nothing."
-    for start, sentence in sentences:
+    for k, (start, sentence) in enumerate(sentences):
         body = sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019")
         heard = _HEARD.match(body)
         if heard:
@@ -55,6 +60,14 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
                 speaker = lookup(ctx.index, obj)
             if speaker and speaker != listener:
                 return Decision(speaker, "action-pronoun" if pronoun else "action-name", 0.6, pronoun)
+            continue
+        part = _OWN_PART.match(body) if k == 0 else None
+        if part:
+            # "Her grave eyes met his inquiringly.": she acts (in the sentence next to the quotation).
+            gender = "male" if part.group(1).lower() == "his" else "female"
+            speaker = ctx.pronoun(offset + start + len(sentence) - len(body), gender, para_start, set())
+            if speaker:
+                return Decision(speaker, "action-pronoun", 0.6, "he" if gender == "male" else "she")
             continue
         m = _PERCEIVED.match(body) or _ACTION.match(body)
         if not m:
@@ -131,11 +144,27 @@ def _named_in(ctx: Context, quote: str) -> set[str]:
     return {name for name in (lookup(ctx.index, m.group()) for m in ctx.pattern.finditer(quote)) if name}
 
 
+def _voice_after(ctx: Context, segs: list[Segment], idxs: list[int]) -> Decision | None:
+    """The person whose voice the narration paragraph right after this one says was heard."""
+    last = max(i for i in idxs if segs[i].kind == DIALOGUE)
+    nxt = idxs[-1] + 1
+    if any(has_word(segs[i].text) for i in idxs if i > last) or nxt >= len(segs) or segs[nxt].kind == DIALOGUE:
+        return None
+    if nxt + 1 < len(segs) and segs[nxt + 1].paragraph == segs[nxt].paragraph:
+        return None  # a paragraph with speech of its own: its voice is its own speaker's
+    m = _VOICE_AFTER.match(segs[nxt].text)
+    person = ctx.person_in(m.group("words")) if m else None
+    return Decision(ctx.described(person), "tag-noun", 0.7) if person else None
+
+
 def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int],
                          turns: list[str | None], addressed: set[str], addressed_before: set[str],
                          para_start: int, prev_narration: Segment | None) -> Iterator[Decision]:
     """Every speaker the untagged rules propose for a dialogue paragraph, best first."""
     first = quotes[0]
+    heard = _voice_after(ctx, segs, idxs)
+    if heard:
+        yield heard
     lead = [segs[i] for i in idxs if i < first]
     trail = [segs[i] for i in idxs if i > first and segs[i].kind != DIALOGUE]
     for seg, from_end in ([(s, True) for s in lead] + [(s, False) for s in trail]):

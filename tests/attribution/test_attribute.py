@@ -572,6 +572,19 @@ def test_she_opening_the_narration_after_a_call_is_the_one_called():
     assert speakers(text) == ["Tom", "Mary"]
 
 
+def test_a_scene_of_two_people_the_narration_only_describes():
+    # "One girl" and "a man's voice" bring in two people; "he" after a quotation is still the man,
+    # the voice heard right after a speech is its speaker, and "Her grave eyes met his" is her turn.
+    text = ('The boats were being launched. One girl stood alone, apart from the rest.\n\n'
+            '"I beg your pardon."\n\n'
+            "A man's voice beside her made her start. He spoke to no one, as a rule.\n\n"
+            '"Yes?" Her grave eyes met his.\n\n'
+            'He stood looking at her.\n\n'
+            '"It must be!" he muttered. "You are an American?"\n\n'
+            '"Yes."\n')
+    assert speakers(text) == ["Man", "Girl", "Man", "Man", "Girl"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
