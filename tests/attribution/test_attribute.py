@@ -585,6 +585,13 @@ def test_a_scene_of_two_people_the_narration_only_describes():
     assert speakers(text) == ["Man", "Girl", "Man", "Man", "Girl"]
 
 
+def test_a_long_description_brings_its_man_in():
+    text = ('I remember him as he came plodding to the inn door--a tall, strong, heavy, nut-brown man, '
+            'his pigtail falling over his coat.\n\nMy father came out to meet him at the gate.\n\n'
+            'Then he rapped on the door, and called for rum.\n\n"This is a handy cove," says he at length.\n')
+    assert speakers(text) == ["Nut-brown Man"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
