@@ -16,7 +16,7 @@ from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
 from .tags import ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
-from .untagged import untagged, untagged_candidates, vocatives
+from .untagged import action_subject, untagged, untagged_candidates, vocatives
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -86,6 +86,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         restarted = quiet > 0
         quiet = 0
         decisions: dict[int, Decision] = {}
+        led: set[int] = set()
         lead_text = lead_in
         # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
         opening = {i: vocatives(ctx.index, segs[i].text[:120]) for i in quotes}
@@ -96,7 +97,11 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
             if lead_in and (i == idxs[0] or (i == idxs[0] + 1 and not has_word(before))):
                 before = lead_in + before
                 start = lead_start
-            d = tag_after(ctx, segs[i], after, para_start, called) or tag_before(ctx, segs[i], before, start, called)
+            d = tag_after(ctx, segs[i], after, para_start, called)
+            if d is None:
+                d = tag_before(ctx, segs[i], before, start, called)
+                if d and i != quotes[0]:
+                    led.add(i)  # "... whereupon Mrs. Griffin spoke. '...'": her tag leads into this one only
             if d and d.speaker in opening[i]:
                 # "Don't, Jo. It's so boyish!" is said to Jo, whatever the narration before led to
                 # (only its opening: a long speech may quote someone calling the speaker).
@@ -133,9 +138,10 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         prev_narration = None
         for i in quotes:
             if chosen:
-                d = chosen.get(i) or _nearest_decision(i, chosen)
+                d = chosen.get(i) or _acted_before(ctx, segs, idxs, i, chosen, led) or _nearest_decision(i, chosen)
             else:
-                d = decisions.get(i) or _nearest_decision(i, decisions) or default
+                d = (decisions.get(i) or _acted_before(ctx, segs, idxs, i, decisions, led)
+                     or _nearest_decision(i, decisions) or default)
             out[i] = replace(segments[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
         last = out[quotes[-1]].speaker
         turns.append(last)
@@ -264,6 +270,21 @@ def _narration_after(segs: list[Segment], idxs: list[int], i: int) -> str:
         parts.append(segs[j].text)
     return "".join(parts)
 
+
+
+def _acted_before(ctx: Context, segs: list[Segment], idxs: list[int], i: int, decisions: dict[int, Decision],
+                  led: set[int]) -> Decision | None:
+    """For an untagged quotation whose paragraph's only tags lead into later quotations ("He sprang
+    to his feet. '...' And ... whereupon Mrs. Griffin spoke. '...'"): the subject acting just before it."""
+    if any(j < i for j in decisions) or not any(j > i for j in decisions) or not all(
+            j in led for j in decisions if j > i):
+        return None
+    para_start = segs[idxs[0]].start
+    before = [j for j in idxs if j < i]
+    if not before or segs[before[-1]].kind == DIALOGUE:
+        return None
+    seg = segs[before[-1]]
+    return action_subject(ctx, seg.text, seg.start, True, para_start)
 
 
 def _nearest_decision(i: int, decisions: dict[int, Decision]) -> Decision | None:

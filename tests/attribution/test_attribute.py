@@ -592,6 +592,14 @@ def test_a_long_description_brings_its_man_in():
     assert speakers(text) == ["Nut-brown Man"]
 
 
+def test_a_tag_leading_into_a_later_quotation_does_not_cover_an_earlier_one():
+    text = ('By the fire sat Douglas, and Mrs. Griffin watched Douglas.\n\n'
+            '"Won\'t you tell, Douglas?" Mrs. Griffin asked.\n\n'
+            'He sprang to his feet again. "Yes--tomorrow. Now I must go to bed." And catching up a candlestick, '
+            'he left us; whereupon Mrs. Griffin spoke. "Well, I know who he was in love with."\n')
+    assert speakers(text) == ["Mrs. Griffin", "Douglas", "Mrs. Griffin"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
