@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Segment
-from .descriptions import owned_person
+from .descriptions import PERSON_HEADS, owned_person
 from .discourse import Context
 
 SPEECH_VERBS = (
@@ -104,6 +104,9 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
         m = pattern.match(after)
         if not m:
             continue
+        if pattern is _AFTER_NORMAL and REPORTED.match(after, m.end()):
+            # "I answered that it was the fourth of May": the answer to this quotation, reported.
+            return None
         subj = m.group("subj")
         if subj.lower() in ("his", "her"):
             subj = "he" if subj.lower() == "his" else "she"
@@ -189,6 +192,13 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
             candidates.append((m.start(), m.group()))
     for m in _SUBJECT_WORD.finditer(body, 0, verb.start()):
         candidates.append((clause.start() + m.start(), m.group()))
+    taken = {pos for pos, _ in candidates}
+    for m in _DEFINITE_PERSON.finditer(tail, clause.start(), clause.start() + verb.start()):
+        # "the old lady came up to my room and said": someone described, as a tag would say it.
+        words = m.group("words").split()
+        head = next((k for k, w in enumerate(words) if w in PERSON_HEADS), None)
+        if m.start() not in taken and head is not None:
+            candidates.append((m.start(), " ".join(["the", *words[:head + 1]])))
     candidates.sort()
     subjects = [(pos, surface) for pos, surface in candidates
                 if not (tail[max(0, pos - 15):pos].split()[-1:] or [""])[0].lower() in OBJECT_LEADS]
@@ -215,6 +225,8 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
 
 
 
+REPORTED = re.compile(r"(?:\s+(?:to\s+)?(?:him|her|them|me|us))?\s+that\b")
+_DEFINITE_PERSON = re.compile(r"\b[Tt]he\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}[a-z]+)\b")
 _ADJACENT = re.compile(r"\s+(?:(?:[a-z]+ly|then|had|has|have|now|again|also|only|just|at\s+once)\s+)*")
 _SUBORDINATE = re.compile(r"\b(?:[Ww]hen|[Aa]s|[Ww]hile|[Ii]f|[Bb]ecause|[Ss]ince|[Tt]hough|[Aa]lthough|[Uu]ntil|[Bb]efore|"
                           r"[Aa]fter|[Oo]nce|[Ww]henever)\s+$")

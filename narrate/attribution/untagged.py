@@ -9,7 +9,8 @@ from dataclasses import replace
 from ..model import DIALOGUE, Segment
 from .characters import lookup
 from .discourse import Context
-from .tags import ABBREV_DOT, NAME, SUBJ, Decision, has_word, pronoun_of
+from .tags import ABBREV_DOT, NAME, SPEECH_VERBS, SUBJ, Decision, has_word, pronoun_of
+from .tags import REPORTED as _REPORTED
 
 # A sentence whose subject is a character: `Rory stared at him.`, `She smiled.`
 _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + SUBJ + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
@@ -32,6 +33,7 @@ _VOICE_AFTER = re.compile(r"\s*(?:An?|One)\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}?[
 # A sentence whose subject is someone's eyes, face or voice: they act ("Her grave eyes met his").
 _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+){0,2}?(?:eyes|face|voice|hands?|lips|"
                        r"glance|gaze|cheeks|mouth|tone|brow|smile|look)\s+(?:[a-z]+ly\s+)?[a-z]+\b")
+_SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
 _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 
 
@@ -72,6 +74,8 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
         m = _PERCEIVED.match(body) or _ACTION.match(body)
         if not m:
             continue
+        if not from_end and m.group().split()[-1] in _SPEECH_VERBS and _REPORTED.match(body, m.end()):
+            continue  # "I answered that it was the fourth of May": the one asked, not the asker
         speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)
         if speaker and kind in ("name", "pronoun", "noun"):
             kind = "pronoun" if kind == "noun" else kind  # "The doctor bent down."

@@ -600,6 +600,21 @@ def test_a_tag_leading_into_a_later_quotation_does_not_cover_an_earlier_one():
     assert speakers(text) == ["Mrs. Griffin", "Douglas", "Mrs. Griffin"]
 
 
+def test_a_described_subject_leads_into_a_quotation_past_a_subordinate_clause():
+    text = ('At the door Tom faced a cheery-looking elderly woman in the usual peasant dress. When Tom came close '
+            'she bowed and said, "The Herr Englishman?"\n\n"Yes," said Tom.\n\n'
+            'Just before Tom was leaving, the old lady came up to his room and said in a very hysterical way:\n\n'
+            '"Must you go? Oh! young Herr, must you go?"\n')
+    assert speakers(text) == ["Elderly Woman", "Tom", "Elderly Woman"]
+
+
+def test_answered_that_reports_the_answer_to_the_quotation_it_follows():
+    text = ('Tom stayed at the inn, and Tom liked the old lady who kept it.\n\n'
+            '"You will like it here," said the old lady.\n\n"I must go," said Tom.\n\n'
+            '"Do you know what day it is?" Tom answered that it was the fourth of May.\n')
+    assert speakers(text) == ["Old Lady", "Tom", "Old Lady"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
