@@ -299,7 +299,8 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             continue  # an ordinary word, capitalised ("Hope", "Will")
         if not titled and mid[key] == 0 and key not in parts and (
                 lower_words[key.lower()] or len(words) == 1 and _first_gender(key) == "unknown"
-                or len(words) > 1 and lower_words[words[0].lower()] and words[0].lower() not in _NAME_ADJECTIVES):
+                or len(words) > 1 and (lower_words[words[0].lower()] or words[0].lower() in STOP_CAPS | _OPENERS)
+                and words[0].lower() not in _NAME_ADJECTIVES):
             continue  # only ever starts sentences: "Well", "Perhaps", "Throughout Senior year she..."
         if n < 2 and not titled and len(words) == 1 and key not in parts:
             continue
@@ -336,6 +337,12 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     return tuple(_titled_gender(c, titled) if c.gender == "unknown" else c for c in out)
 
 
+# Words that open sentences and are never a name's first word ("Throughout Senior year she ...").
+_OPENERS = frozenset("""throughout during through across along among around behind beside besides beyond despite
+    except inside outside toward towards against above below beneath between near past like unlike within
+    meanwhile suddenly finally later soon today tonight yesterday tomorrow sometimes often always never once
+    twice both either neither whether whatever whenever wherever however therefore thus hence instead
+    otherwise nevertheless moreover furthermore accordingly anyway somehow already almost nearly""".split())
 _NAME_ADJECTIVES = frozenset({"old", "young", "little", "poor"})  # "Old Cotter looked at me"
 _GENDER_TITLE = re.compile(r"\b(Mr|Mrs|Miss|Ms|Sir|Lady|Lord|Madam|Madame|Master)\.?\s+(\w+)")
 

@@ -654,6 +654,9 @@ def test_a_sentence_opening_word_before_a_name_is_no_part_of_it():
     names = {c.name: c for c in script_text(text).characters}
     assert "Sometimes Dick" not in names and "Dick" in names
     assert "Bibot" in names["Sergeant Bibot"].aliases
+    # A preposition is never a name's first word, though the text never writes it in lower case.
+    text = 'Throughout Senior year Carol wrote to Paul, and Paul wrote back.\n\n"Come home," said Carol.\n'
+    assert "Throughout Senior" not in {c.name for c in script_text(text).characters}
 
 
 def test_the_one_told_is_not_the_speaker():
