@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Segment
-from .descriptions import PERSON_HEADS, owned_person
+from .descriptions import KIN_NOUNS, PERSON_HEADS, noun_gender, owned_person
 from .discourse import Context
 
 SPEECH_VERBS = (
@@ -137,6 +137,10 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called:
         for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
             m = pattern.search(part)
             if m:
+                kin = _kin_antecedent(tail, len(tail) - len(part) + m.start("subj"), m.group("subj"))
+                speaker = ctx.resolve(kin, seg.start, para_start)[0] if kin else None
+                if speaker:
+                    return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"] - 0.05, pronoun_of(m.group("subj")))
                 speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start,
                                             addressees(ctx, part[m.end("subj"):m.end()]) | called)
                 if speaker:
@@ -216,6 +220,12 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     main = [c for c in subjects if not _SUBORDINATE.search(tail, max(0, c[0] - 12), c[0])]
     subjects = main + [c for c in subjects if c not in main]
     for pos, surface in adjacent[-1:] + joined[-1:] + subjects:
+        kin = _kin_antecedent(tail, pos, surface)
+        if kin:
+            # "Her mutterings were chiefly to her husband; and he murmured, in reply,": her husband.
+            speaker, _ = ctx.resolve(kin, offset + pos, para_start)
+            if speaker:
+                return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"] - 0.1, pronoun_of(surface))
         speaker, kind = ctx.resolve(surface, offset + pos, para_start)
         if speaker:
             kind = "name" if kind == "name" else "pronoun"
@@ -223,6 +233,25 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
         break
     return None
 
+
+
+_KIN_NP = re.compile(r"\b(?:his|her)\s+(\w+)\b")
+
+
+def _kin_antecedent(tail: str, pos: int, surface: str) -> str | None:
+    """"his wife"/"her husband" earlier in the sentence of a "she"/"he" that fits it, with no one
+    named between: the phrase, to resolve in its stead."""
+    gender = {"he": "male", "she": "female"}.get(surface.lower())
+    if gender is None:
+        return None
+    start = max(tail.rfind(".", 0, pos), tail.rfind("!", 0, pos), tail.rfind("?", 0, pos)) + 1
+    found = None
+    for m in _KIN_NP.finditer(tail, start, pos):
+        if m.group(1) in KIN_NOUNS and noun_gender(m.group(1)) == gender:
+            found = m
+    if found is None or re.search(r"\b[A-Z][a-z]+\b", tail[found.end():pos]):
+        return None
+    return found.group()
 
 
 REPORTED = re.compile(r"(?:\s+(?:to\s+)?(?:him|her|them|me|us))?\s+that\b")

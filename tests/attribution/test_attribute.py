@@ -615,6 +615,14 @@ def test_answered_that_reports_the_answer_to_the_quotation_it_follows():
     assert speakers(text) == ["Old Lady", "Tom", "Old Lady"]
 
 
+def test_he_after_her_husband_in_the_same_sentence_is_her_husband():
+    text = ('Mrs. Elton sat by Mr. Knightley, and Mr. Knightley said nothing to Mrs. Elton.\n\n'
+            '"It is a sort of thing," cried Mrs. Elton emphatically, "which I should not have inquired into."\n\n'
+            'Her mutterings were chiefly to her husband; and he murmured, in reply,\n\n'
+            '"Very true, my love, very true."\n')
+    assert speakers(text) == ["Mrs. Elton", "Mrs. Elton", "Mr. Elton"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
