@@ -33,7 +33,8 @@ FEATURES = (
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 _SIEVE_RULES = ("tag-name", "tag-pronoun", "tag-noun", "action-name", "action-pronoun", "action-previous",
                 "vocative-reply", "turn-taking", "salience", "continuation")
-_FIRST_PERSON = re.compile(r"\b(?:I|me|my|myself)\b")
+# Not the numeral of a heading: "CHAPTER I", "Part I", "Book I".
+_FIRST_PERSON = re.compile(r"(?<!CHAPTER )(?<!Chapter )(?<!PART )(?<!Part )(?<!BOOK )(?<!Book )\b(?:I|me|my|myself)\b")
 _WEIGHTS_FILE = "ranker.json"
 MAX_CANDIDATES = 12
 

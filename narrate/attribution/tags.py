@@ -115,6 +115,13 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
             speaker = ctx.continuing("male" if pronoun == "he" else "female")
             if speaker:
                 return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"], pronoun)
+        words = subj.split()
+        if (words[0] in ("the", "The") and _CONTINUING.search(m.group(0)) and len(words) > 1
+                and noun_gender(words[-1]) != "unknown"):
+            # "continued the young man": the one who just spoke, if he fits, goes on.
+            speaker = ctx.continuing(noun_gender(words[-1]))
+            if speaker and speaker == ctx.previous:
+                return Decision(speaker, "tag-noun", _TAG_CONF["noun"])
         speaker, kind = ctx.resolve(subj, seg.start, para_start,
                                     addressees(ctx, after[m.end():m.end() + 60]) | called)
         if speaker:

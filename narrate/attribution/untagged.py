@@ -34,6 +34,7 @@ _VOICE_AFTER = re.compile(r"\s*(?:An?|One)\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}?[
 _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+){0,2}?(?:eyes|face|voice|hands?|lips|"
                        r"glance|gaze|cheeks|mouth|tone|brow|smile|look)\s+(?:[a-z]+ly\s+)?[a-z]+\b")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
+_AHEAD = 1500  # how far past a chapter's first speech its speaker may be named
 _SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 
 
@@ -89,7 +90,9 @@ def vocatives(index: dict[str, str], quote: str) -> set[str]:
     found = set()
     for pattern in (_VOCATIVE_START, _VOCATIVE_END, _VOCATIVE_MID, _VOCATIVE_ASIDE):
         for m in pattern.finditer(quote):
-            name = lookup(index, m.group(1))
+            surface = m.group(1)
+            # A chapter's first word set in capitals: "TOMMY, old thing!"
+            name = lookup(index, surface) or (lookup(index, surface.title()) if surface.isupper() else None)
             if name:
                 found.add(name)
     return found
@@ -138,7 +141,16 @@ def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[in
         if family is None or ctx.surname.get(d.speaker) == family:
             # The family is evidence the ranker's features do not carry: it may not overrule it.
             return d if d is first_choice else replace(d, pinned=True)
-    return first_choice or (deferred[0] if deferred else Decision(None, "unknown", 0.0))
+    if first_choice or deferred:
+        return first_choice or deferred[0]
+    if not turns and not ctx.speakers and addressed:
+        # The very first speech, calling someone before anyone is named ("TOMMY, old thing!"
+        # opening a chapter): someone the narration names next.
+        end = segs[quotes[-1]].end
+        for name in dict.fromkeys(ctx.mentioned_in(end, end + _AHEAD)):
+            if name not in addressed and ctx.is_person(name):
+                return Decision(name, "salience", 0.25)
+    return Decision(None, "unknown", 0.0)
 
 
 def _named_in(ctx: Context, quote: str) -> set[str]:
@@ -192,3 +204,4 @@ def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quot
         yield Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
     if previous and previous not in addressed:
         yield Decision(previous, "continuation", 0.3)
+

@@ -623,6 +623,15 @@ def test_he_after_her_husband_in_the_same_sentence_is_her_husband():
     assert speakers(text) == ["Mrs. Elton", "Mrs. Elton", "Mr. Elton"]
 
 
+def test_a_chapter_opening_in_capitals_and_continued_the_young_man():
+    # "TOMMY" is Tommy called; "CHAPTER I" is no first-person narrator; the first speech, before anyone
+    # is named, is by someone the narration names next; "continued the young man" is the one who just spoke.
+    text = ('CHAPTER I.\n\n"TOMMY, old thing!"\n\n"Tuppence, old bean!"\n\n'
+            'The two young people greeted each other affectionately, and Tommy grinned at Tuppence. Tuppence laughed.\n\n'
+            '"Not seen you for simply centuries," continued the young man. "Where are you off to?"\n')
+    assert speakers(text) == ["Tuppence", "Tommy", "Tommy", "Tommy"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'

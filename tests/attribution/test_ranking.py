@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from narrate.attribution.attribute import NARRATOR, evidence
-from narrate.attribution.ranking import FEATURES, Ranker, boost, fit, load_ranker
+from narrate.attribution.ranking import FEATURES, Ranker, boost, first_person_share, fit, load_ranker
 
 
 def _toy_groups(n: int = 300, seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -61,3 +61,8 @@ def test_the_narrator_is_no_candidate_for_a_she_tag():
     found = evidence(text)
     assert NARRATOR not in found[0][2] and "Mary" in found[0][2]
     assert NARRATOR in found[1][2]
+
+
+def test_a_chapter_numeral_is_not_first_person():
+    assert first_person_share("CHAPTER I. Tom went home. Part I of his day was over.") == 0.0
+    assert first_person_share("I went home, and my dog followed me.") > 0.5
