@@ -91,6 +91,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
         opening = {i: vocatives(ctx.index, segs[i].text[:120]) for i in quotes}
         called = set().union(*opening.values())
+        ctx.current = None
         for i in quotes:
             before, after = _around(segs, i)
             start = para_start
@@ -108,6 +109,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 d = None
             if d:
                 decisions[i] = d
+                ctx.current = d.speaker
         lead_in = ""
         addressed = calls[para]
         default = None

@@ -91,6 +91,7 @@ class Context:
         self.speakers: list[str] = []  # distinct recent speakers, most recent last
         self.exchange: list[str | None] = []  # speakers of the current exchange, in order
         self.previous: str | None = None  # speaker of the previous turn in this exchange
+        self.current: str | None = None  # speaker a tag gave an earlier quotation of this paragraph
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.narrated_turn = False  # a short narration paragraph without names came after the last speech
         self.last_quote_end = 0  # where the last dialogue paragraph's last quotation ended
@@ -337,8 +338,10 @@ class Context:
         return i < len(positions) and positions[i] < pos
 
     def continuing(self, gender: Gender) -> str | None:
-        """The last speaker of the exchange who fits "he"/"she" (for "he continued")."""
-        for name in reversed([n for n in self.exchange if n]):
+        """The last speaker of the exchange who fits "he"/"she" (for "he continued"); first the one
+        an earlier quotation of this paragraph was given ("'My boy,' returned my father, '...'
+        continued he")."""
+        for name in reversed([n for n in (*self.exchange, self.current) if n]):
             if name != NARRATOR and self.gender.get(name, "unknown") in (gender, "unknown"):
                 return name
         return None

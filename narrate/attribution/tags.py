@@ -144,6 +144,12 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called:
         for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
             m = pattern.search(part)
             if m:
+                pronoun = pronoun_of(m.group("subj"))
+                if pronoun in ("he", "she") and _CONTINUING.search(m.group(0)):
+                    # '"... Phew!" continued he, waxing warm, "..."': the one going on.
+                    speaker = ctx.continuing("male" if pronoun == "he" else "female")
+                    if speaker:
+                        return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"] - 0.05, pronoun)
                 kin = _kin_antecedent(tail, len(tail) - len(part) + m.start("subj"), m.group("subj"))
                 speaker = ctx.resolve(kin, seg.start, para_start)[0] if kin else None
                 if speaker:

@@ -632,6 +632,13 @@ def test_a_chapter_opening_in_capitals_and_continued_the_young_man():
     assert speakers(text) == ["Tuppence", "Tommy", "Tommy", "Tommy"]
 
 
+def test_continued_he_goes_on_with_the_speaker_of_the_same_paragraph():
+    text = ('Mr Pontifex was a carpenter, and my father admired Mr Pontifex greatly.\n\n'
+            '"My boy," returned my father, "you must not judge by the work. Phew!" continued he, waxing warm, '
+            '"if old Pontifex had had Cromwell\'s chances he would have done all that Cromwell did."\n')
+    assert speakers(text) == ["Father"] * 3
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
