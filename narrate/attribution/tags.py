@@ -193,6 +193,15 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     if not has_word(clause.group()) and len(clauses) > 1:
         clause = clauses[-2]
     body = clause.group()
+    heard = _HEARD_SAY.search(body)
+    if heard:
+        # "I remember hearing him call the rat-catcher by saying,": the one heard speaks.
+        obj = heard.group("obj")
+        pronoun = {"him": "he", "her": "she"}.get(obj)
+        speaker, kind = ctx.resolve(pronoun or obj, offset + clause.start() + heard.start("obj"), para_start)
+        if speaker:
+            kind = "name" if kind == "name" else "pronoun"
+            return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1, pronoun)
     verb = None
     for verb in SPEECH_WORD.finditer(body):
         pass
@@ -267,6 +276,9 @@ def _kin_antecedent(tail: str, pos: int, surface: str) -> str | None:
     return found.group()
 
 
+_HEARD_SAY = re.compile(r"\b(?:hear|heard|hearing|overheard)\s+(?P<obj>him|her|" + NAME + r")\s+(?:\w+\s+){0,6}?"
+                        r"(?:say|saying|said|call|calling|cry|crying|tell|telling|ask|asking|exclaim|exclaiming|"
+                        r"whisper|whispering|mutter|muttering|shout|shouting)\b")
 REPORTED = re.compile(r"(?:\s+(?:to\s+)?(?:him|her|them|me|us))?\s+that\b")
 _DEFINITE_PERSON = re.compile(r"\b[Tt]he\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}[a-z]+)\b")
 _ADJACENT = re.compile(r"\s+(?:(?:[a-z]+ly|then|had|has|have|now|again|also|only|just|at\s+once)\s+)*")

@@ -639,6 +639,13 @@ def test_continued_he_goes_on_with_the_speaker_of_the_same_paragraph():
     assert speakers(text) == ["Father"] * 3
 
 
+def test_hearing_him_call_leads_into_his_words():
+    text = ('I knew Mr Pontifex well when I was a boy, and I liked Mr Pontifex.\n\n'
+            'Another time I remember hearing him call the village rat-catcher by saying, "Come hither, thou '
+            'three-days-and-three-nights, thou," but I will tell no more of such trifles.\n')
+    assert speakers(text) == ["Mr Pontifex"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
