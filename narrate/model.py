@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,27 @@ NARRATOR_SPEAKER = "Narrator"
 """The speaker of a first-person narrator's lines: read in the narrator's voice, never a character."""
 TITLE = "title"
 """The kind of a planned Line that reads the chapter title."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")  # gone: "Bad\x07Title" is BadTitle
+_BREAKS = re.compile(r"[\t\x0b\x0c\r\x1c-\x1f\x85]")  # spaces: "Chapter\x0c One" is Chapter One
+
+
+def display_text(text: str, *, lines: bool = False) -> str:
+    """A title, name or description as tags, feeds and book.json may carry it: control characters
+    (a bell or an escape sequence's ESC) are dropped, separators (a form feed from a text file) read
+    as spaces, runs of spaces as one, ends trimmed. With `lines`, line breaks stay (a description's
+    paragraphs); without, they are spaces too."""
+    text = _BREAKS.sub(" ", _CONTROL.sub("", text))
+    if lines:
+        return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+    return " ".join(text.split())
+
+
+def _clean(obj: object, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            object.__setattr__(obj, name, display_text(value, lines=name == "description"))
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,9 @@ class SectionMark:
     """Offset in the chapter text of the section's first paragraph."""
     title: str
 
+    def __post_init__(self) -> None:
+        _clean(self, "title")
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -124,6 +149,9 @@ class Chapter:
     files: tuple[str, ...] = ()
     """The documents inside an EPUB the text comes from, in reading order; empty for a text file."""
 
+    def __post_init__(self) -> None:
+        _clean(self, "title", "subtitle")
+
 
 @dataclass(frozen=True)
 class Book:
@@ -142,6 +170,9 @@ class Book:
     pronunciations: tuple[tuple[str, str], ...] = ()
     """book.toml [pronunciations]: (word, respelling or "[[phonemes]]") pairs, validated (see text.lexicon)."""
     settings_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self, "title", "author", "description")
 
 
 @dataclass(frozen=True)
