@@ -59,6 +59,8 @@ class Workspace:
     voices_path: Path
     undo_stack: list[Snapshot] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    _read: dict[Path, tuple[tuple[int, int, int], Script]] = field(default_factory=dict, repr=False)
+    """Scripts as last read, by the file's identity: one page asks for each several times."""
 
     @property
     def book_dir(self) -> Path:
@@ -77,7 +79,20 @@ class Workspace:
         return self.book.chapters[index - 1]
 
     def script(self, index: int) -> Script:
-        return read_script_file(script_path(self.book_dir, self.chapter(index))).script
+        path = script_path(self.book_dir, self.chapter(index))
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        # Saves replace the file (a new inode); an editor's in-place write changes its time or size.
+        key = (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
+        known = self._read.get(path)
+        if key is not None and known is not None and known[0] == key:
+            return known[1]
+        script = read_script_file(path).script
+        if key is not None:
+            self._read[path] = (key, script)
+        return script
 
     def scripts(self) -> list[Script]:
         return [self.script(c.index) for c in self.book.chapters]

@@ -67,6 +67,24 @@ def test_book_and_chapter_views(client):
     assert lines[1]["kind"] == "narration" and lines[1]["speaker"] is None
 
 
+def test_a_page_reads_each_script_once_and_sees_changes_made_outside(client, workspace, monkeypatch):
+    import narrate.studio.workspace as wsmod
+
+    reads = []
+    real = wsmod.read_script_file
+    monkeypatch.setattr(wsmod, "read_script_file", lambda path: reads.append(path) or real(path))
+    client.get("/api/book")
+    client.get("/api/book")
+    assert len(reads) <= len(workspace.book.chapters)  # once each, not once per view of it
+    path = script_file(workspace, 1)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["segments"][SUGAR]["speaker"] = "Anna"
+    with path.open("r+", encoding="utf-8") as fh:  # an editor writing in place: same file, new content
+        fh.write(json.dumps(data, indent=1))
+        fh.truncate()
+    assert client.get("/api/chapters/1").json()["lines"][SUGAR]["speaker"] == "Anna"
+
+
 def test_a_speaker_change_lands_in_the_script_file_and_undo_puts_it_back(client, workspace):
     before = script_file(workspace).read_bytes()
     r = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Anna"}, headers=OWN)
