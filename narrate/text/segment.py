@@ -55,9 +55,39 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     for m in sep.finditer(text):
         if m.end() == len(text) or m.start() == 0:
             continue  # trailing or leading whitespace belongs to the edge paragraph
-        spans.append((start, m.end()))
+        spans += _unwrapped(text, start, m.end()) if sep is _PARA_SEP_BLANK else [(start, m.end())]
         start = m.end()
-    spans.append((start, len(text)))
+    spans += _unwrapped(text, start, len(text)) if sep is _PARA_SEP_BLANK else [(start, len(text))]
+    return spans
+
+
+_MIN_WRAPPED_LINES = 8
+_SHORT_LINE = 0.75  # of the block's long lines: a paragraph's last line, in hard-wrapped text
+_ENDS_PARAGRAPH = tuple('.!?:"\u201d\u2019\'')
+
+
+def _unwrapped(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A long block of hard-wrapped lines with no blank line between its paragraphs (text copied
+    from a scan or a PDF) split where a paragraph ends: after a line well short of the others
+    that ends a sentence. A block of a few lines, or of lines all alike, stays one paragraph."""
+    block = text[start:end]
+    lines = block.split("\n")
+    if len(lines) < _MIN_WRAPPED_LINES:
+        return [(start, end)]
+    widths = sorted(len(ln.rstrip()) for ln in lines if ln.strip())
+    if not widths:
+        return [(start, end)]
+    full = widths[int(len(widths) * 0.9) - 1 if len(widths) > 1 else 0]
+    if full < 30:
+        return [(start, end)]  # verse or a list: short lines are its form, not paragraph ends
+    spans, at, pos = [], start, start
+    for k, line in enumerate(lines[:-1]):
+        pos += len(line) + 1
+        body = line.rstrip()
+        if body and len(body) < _SHORT_LINE * full and body.endswith(_ENDS_PARAGRAPH) and lines[k + 1].strip():
+            spans.append((at, pos))
+            at = pos
+    spans.append((at, end))
     return spans
 
 

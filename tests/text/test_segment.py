@@ -169,3 +169,28 @@ def test_names_terms_titles_and_headings_in_quotes_are_narration():
             'Mary said they were "full of lace." He said "Good-night", and left.\n\n'
             '"God," said the dying man, "God will give him blood to drink!"\n')
     assert dialogue(text) == ["full of lace.", "Good-night", "God,", "God will give him blood to drink!"]
+
+
+def test_hard_wrapped_text_with_no_blank_lines_between_paragraphs_is_split_where_lines_end_short():
+    from narrate.text.segment import paragraphs
+
+    body = ("Gabriel's features adhered throughout their form so exactly to the\n"
+            "middle line between the beauty of St. John and the ugliness of\n"
+            "Judas Iscariot, that not a single lineament could be selected and\n"
+            "called worthy either of distinction or notoriety, and so it was.\n"
+            "The gatekeeper surveyed the retreating vehicle.\n"
+            '"That\'s a handsome maid," he said to Oak.\n'
+            '"But she has her faults," said Gabriel.\n'
+            '"True, farmer."\n'
+            "Gabriel, perhaps a little piqued by the comely traveller's indifference,\n"
+            "glanced back to where he had witnessed her performance over the toll.\n")
+    text = "THE TITLE\n\n" + body
+    starts = [text[a:b].split("\n")[0] for a, b in paragraphs(text)]
+    assert starts == ["THE TITLE", "Gabriel's features adhered throughout their form so exactly to the",
+                      '"That\'s a handsome maid," he said to Oak.', '"But she has her faults," said Gabriel.',
+                      '"True, farmer."', "Gabriel, perhaps a little piqued by the comely traveller's indifference,"]
+    # Ordinary paragraphs, each a few wrapped lines, stay whole; so do verse lines.
+    prose = "One line of a paragraph that is wrapped at\nsixty or so.\n\nAnother paragraph here.\n"
+    assert len(paragraphs(prose)) == 2
+    verse = "THE POEM\n\n" + "\n".join(["Old longings nomadic leap,", "Chafing at custom's chain;"] * 5) + "\n"
+    assert len(paragraphs(verse)) == 2
