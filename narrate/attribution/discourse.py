@@ -47,6 +47,8 @@ def _person_in(phrase: str) -> list[str] | None:
     words = [re.sub(r"['\u2019]s$", "", w) for w in phrase.replace(",", " ").split()]  # "a man's voice": a man
     cut = next((i for i, w in enumerate(words) if w in DETERMINERS or w in _NOT_ADJECTIVE), len(words))
     at = next((i for i, w in enumerate(words[:cut]) if noun_gender(w) != "unknown"), None)
+    if at is None:  # "a certain tall soldier": a person, of no gender the noun says
+        at = next((i for i, w in enumerate(words[:cut]) if w in PERSON_HEADS), None)
     return None if at is None else words[max(0, at - 1):at + 1]
 
 
@@ -300,14 +302,24 @@ class Context:
         """When no character of that gender is in sight, the last person of that gender the narration
         brought in with "a"/"an", before the last quotation too ("A man's voice beside her made
         her start. ... 'It must be!' he muttered"), not further back than a scene."""
-        found = None
-        for start, _end, phrase in self._indefinites[bisect_left(self._indefinites, (pos - _SCENE_REACH,)):]:
+        since = pos - _SCENE_REACH
+        # "Once a certain tall soldier ... He came flying back ... from a truthful cavalryman ... 'We're
+        # goin',' he said": the one brought in before "he" began to stand for him.
+        pronouns = self._pronoun_subjects[gender]
+        k = bisect_left(pronouns, since)
+        until = pronouns[k] if k < len(pronouns) and pronouns[k] < pos else pos
+        found: dict[tuple[bool, bool], list[str]] = {}
+        for start, _end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
             if start >= pos:
                 break
             person = _person_in(phrase)
-            if person and noun_gender(person[-1]) == gender and not _COPULA.search(self.text, max(0, start - 12), start):
-                found = person
-        name = self._described(found) if found else None
+            if person and noun_gender(person[-1]) in (gender, "unknown") and not _COPULA.search(
+                    self.text, max(0, start - 12), start):
+                # Before the pronoun's first use first; "a woman" before "a child" for "she".
+                found[(start < until, noun_gender(person[-1]) == gender)] = person
+        best = next((found[k] for k in ((True, True), (True, False), (False, True), (False, False)) if k in found),
+                    None)
+        name = self._described(best) if best else None
         return name if name not in exclude else None
 
     def antecedent(self, gender: Gender, pos: int, exclude: set[str] = frozenset(), window: int = 3000) -> str | None:
@@ -499,13 +511,17 @@ class Context:
         came between: then the pronoun has an antecedent of its own."""
         since = max(para_start - _NEWCOMER_REACH, self.last_quote_end)
         found = None
+        exact = False
         for start, end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
             if end > pos:
                 break
             person = _person_in(phrase)
-            if person and noun_gender(person[-1]) == gender and not _COPULA.search(self.text, max(since, start - 12),
-                                                                                     start):
-                found = start, end, person
+            if person and noun_gender(person[-1]) in (gender, "unknown") and not _COPULA.search(
+                    self.text, max(since, start - 12), start):
+                # A man, a woman before a child or a soldier: "a woman servant came into a room in which
+                # a child was sleeping ... she said" is the woman.
+                if noun_gender(person[-1]) == gender or not exact:
+                    found, exact = (start, end, person), noun_gender(person[-1]) == gender
         if found is None or self._pronoun_subject_since(gender, since, found[0]):
             return None
         if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):

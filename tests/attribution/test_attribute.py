@@ -646,6 +646,17 @@ def test_hearing_him_call_leads_into_his_words():
     assert speakers(text) == ["Mr Pontifex"]
 
 
+def test_a_soldier_brought_in_before_he_is_he():
+    # "soldier" says no gender, "cavalryman" does, but "he" stood for the soldier before the cavalryman came.
+    text = ('Once a certain tall soldier went resolutely to wash a shirt. He came flying back from a brook. He '
+            'was swelled with a tale he had heard from a truthful cavalryman.\n\n'
+            '"We\'re goin\' t\' move t\'morrah--sure," he said pompously.\n')
+    assert speakers(text) == ["Tall Soldier"]
+    text = ('A woman servant came into a room in which a child was sleeping, and drew the curtains.\n\n'
+            '"Wake up, Philip," she said.\n')
+    assert speakers(text) == ["Woman"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
