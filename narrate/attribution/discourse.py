@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..model import DIALOGUE, NARRATOR_SPEAKER, Character, Gender, Segment
 from .characters import (
@@ -309,14 +309,8 @@ class Context:
         k = bisect_left(pronouns, since)
         until = pronouns[k] if k < len(pronouns) and pronouns[k] < pos else pos
         found: dict[tuple[bool, bool], list[str]] = {}
-        for start, _end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
-            if start >= pos:
-                break
-            person = _person_in(phrase)
-            if person and noun_gender(person[-1]) in (gender, "unknown") and not _COPULA.search(
-                    self.text, max(0, start - 12), start):
-                # Before the pronoun's first use first; "a woman" before "a child" for "she".
-                found[(start < until, noun_gender(person[-1]) == gender)] = person
+        for start, _end, person, exact in self._brought_in(gender, since, pos):
+            found[(start < until, exact)] = person  # before the pronoun's first use first; then "a woman" for "she"
         best = next((found[k] for k in ((True, True), (True, False), (False, True), (False, False)) if k in found),
                     None)
         name = self._described(best) if best else None
@@ -512,21 +506,28 @@ class Context:
         since = max(para_start - _NEWCOMER_REACH, self.last_quote_end)
         found = None
         exact = False
+        for start, end, person, fits in self._brought_in(gender, since, pos):
+            # A man, a woman before a child or a soldier: "a woman servant came into a room in which
+            # a child was sleeping ... she said" is the woman.
+            if fits or not exact:
+                found, exact = (start, end, person), fits
+        if found is None or self._pronoun_subject_since(gender, since, found[0]):
+            return None
+        if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):
+            return None
+        return self._described(found[2]), found[0]
+
+    def _brought_in(self, gender: Gender, since: int, pos: int) -> Iterator[tuple[int, int, list[str], bool]]:
+        """The people the narration in [since, pos) brings in with "a"/"an"/"one" who may be "he"/"she"
+        of `gender` (not after a copula: "he was a man of his word"): start, end, the adjective and
+        noun, and whether the noun has that gender (not one of none, as "soldier")."""
         for start, end, phrase in self._indefinites[bisect_left(self._indefinites, (since,)):]:
             if end > pos:
                 break
             person = _person_in(phrase)
             if person and noun_gender(person[-1]) in (gender, "unknown") and not _COPULA.search(
                     self.text, max(since, start - 12), start):
-                # A man, a woman before a child or a soldier: "a woman servant came into a room in which
-                # a child was sleeping ... she said" is the woman.
-                if noun_gender(person[-1]) == gender or not exact:
-                    found, exact = (start, end, person), noun_gender(person[-1]) == gender
-        if found is None or self._pronoun_subject_since(gender, since, found[0]):
-            return None
-        if any(self.gender.get(n) == gender for n in self.mentioned_in(found[1], pos)):
-            return None
-        return self._described(found[2]), found[0]
+                yield start, end, person, noun_gender(person[-1]) == gender
 
     def _described_subject(self, gender: Gender, pos: int, para_start: int) -> tuple[str, int] | None:
         """The person the narration since the last quotation last made a subject, as "the <noun>", whom
