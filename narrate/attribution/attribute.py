@@ -16,7 +16,7 @@ from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
 from .tags import ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
-from .untagged import action_subject, untagged, untagged_candidates, vocatives
+from .untagged import SILENT, action_subject, untagged, untagged_candidates, vocatives
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -79,7 +79,10 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 ctx.previous, ctx.addressed_prev = None, set()
             prev_narration = segs[idxs[0]]
             body = segs[idxs[0]].text.rstrip()
-            ctx.narrated_turn = quiet == 1 and len(body) < 400 and not (ctx.pattern and ctx.pattern.search(body))
+            # A short paragraph of narration between two speeches is a turn of its own ("She assured
+            # him that she had not."), also when it names who kept silent ("Fanny coloured, and said nothing.").
+            ctx.narrated_turn = quiet == 1 and len(body) < 400 and (
+                not (ctx.pattern and ctx.pattern.search(body)) or bool(SILENT.search(body)))
             lead_in = body if LEAD_IN_END.search(body) or ENDS_SPEAKING.search(body) else ""
             lead_start = para_start
             continue

@@ -497,6 +497,12 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
                 union(mine[0], k)
                 continue
             with_last = [t for t in with_last if gender[find(t)] in (gender[k], "unknown")]
+        men = {find(t) for t in with_last if gender[find(t)] == "male"}
+        if gender[k] == "unknown" and len(men) == 1 and all(gender[find(t)] != "unknown" for t in with_last):
+            # "continued Crawford", with Mr. Crawford and Miss Crawford in the book: a surname alone is
+            # how the narration names a man.
+            union(men.pop(), k)
+            continue
         if with_last:
             best = max(with_last, key=lambda t: counts[t])
             if counts[best] >= 2 * max([counts[t] for t in with_last if t != best] or [0]) or len(with_last) == 1:

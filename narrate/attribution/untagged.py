@@ -35,7 +35,7 @@ _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+)
                        r"glance|gaze|cheeks|mouth|tone|brow|smile|look)\s+(?:[a-z]+ly\s+)?[a-z]+\b")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
 _AHEAD = 1500  # how far past a chapter's first speech its speaker may be named
-_SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
+SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
 
 
 def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, para_start: int,
@@ -46,7 +46,7 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
         sentences.reverse()
     if last_only:
         sentences = sentences[:1]
-        if sentences and _SILENT.search(sentences[0][1]):
+        if sentences and SILENT.search(sentences[0][1]):
             return None  # "Fanny coloured, and said nothing."
     for k, (start, sentence) in enumerate(sentences):
         body = sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019")

@@ -657,6 +657,17 @@ def test_a_soldier_brought_in_before_he_is_he():
     assert speakers(text) == ["Woman"]
 
 
+def test_a_surname_alone_is_the_man_of_the_family_and_a_silent_turn_is_a_turn():
+    # "continued Crawford" with Mr. and Miss Crawford about is Mr. Crawford; after "Fanny coloured, and
+    # said nothing." (her turn, though it names her) he speaks again.
+    text = ('Mr. Crawford came in with Miss Crawford, and Edmund rose. Miss Crawford sat by Fanny; Mr. Crawford '
+            'stood by Edmund.\n\n"Poor Rushworth!" continued Crawford. "Nobody can forget him," he said, '
+            'addressing Fanny.\n\nFanny coloured, and said nothing.\n\n"It is as a dream!" he exclaimed.\n')
+    script = script_text(text)
+    assert "Crawford" in next(c for c in script.characters if c.name == "Mr. Crawford").aliases
+    assert speakers(text) == ["Mr. Crawford"] * 3
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
