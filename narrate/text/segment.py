@@ -217,6 +217,8 @@ def _is_label(text: str, para_start: int, qs: int, inner: str) -> bool:
         return False
     m = _LAST_WORD.search(before)
     last = m.group(1) if m else ""
+    if last.lower() == "called" and len(words) <= 3 and inner[:1].islower():
+        return True  # a name for a thing: "it was called "paprika hendl,"", "called "darlin',""
     if last.lower() in _SPEECH_LEADS:
         return False
     capitals = sum(1 for w in words if w[:1].isupper() or w.lower() in _TITLE_SMALL)

@@ -167,8 +167,11 @@ def test_names_terms_titles_and_headings_in_quotes_are_narration():
             'They looked out for "the seafaring man with one leg."\n\n'
             '"THE BOTTOMS" succeeded to "Hell Row".\n\n'
             'Mary said they were "full of lace." He said "Good-night", and left.\n\n'
-            '"God," said the dying man, "God will give him blood to drink!"\n')
-    assert dialogue(text) == ["full of lace.", "Good-night", "God,", "God will give him blood to drink!"]
+            '"God," said the dying man, "God will give him blood to drink!"\n\n'
+            'The dish was called "paprika hendl," and I liked it. She always called him "darlin\'," and smiled.\n\n'
+            '"Come here!" he called.\n')
+    assert dialogue(text) == ["full of lace.", "Good-night", "God,", "God will give him blood to drink!",
+                              "Come here!"]
 
 
 def test_hard_wrapped_text_with_no_blank_lines_between_paragraphs_is_split_where_lines_end_short():
