@@ -300,17 +300,34 @@ def _dash_spans(text: str, ps: int, pe: int) -> Iterator[tuple[int, int]]:
         yield rest, end
 
 
+_WORD_LIKE = re.compile(r"[^\W\d_]+")
+_TOLD_WORDS = 12  # a paragraph this long is the story, not a heading
+
+
+def _indented(text: str, ps: int, pe: int) -> bool:
+    """Is every line of the paragraph text[ps:pe] indented (a block quotation, verse, an epigraph)?
+    Its first line's indentation is before `ps`, where the blank lines before it end."""
+    first = text[text.rfind("\n", 0, ps) + 1:ps]
+    lines = [ln for ln in text[ps:pe].split("\n")[1:] if ln.strip()]
+    return len(first) >= 2 and not first.strip() and all(ln[:2].strip() == "" for ln in lines)
+
+
 def split_text(text: str) -> list[Segment]:
     """Split a chapter into contiguous narration and dialogue segments covering all of it."""
     style = dialogue_style(text)
     spans = paragraphs(text)
     dashes = _dash_paragraphs(text, spans)
     out: list[Segment] = []
+    told = False  # has the chapter's narration begun (more than headings)?
     for number, (ps, pe) in enumerate(spans):
         cursor = ps
         dashed = dashes and _DASH_OPEN.match(text, ps, pe)
+        # Indented lines before the story begins are an epigraph ("    'Wooed and married and a'.'"
+        # under the chapter heading): the narrator reads them, whatever their quote marks.
+        epigraph = not told and _indented(text, ps, pe)
+        told = told or (not epigraph and len(_WORD_LIKE.findall(text[ps:pe])) >= _TOLD_WORDS)
         for qs, qe in (_dash_spans(text, ps, pe) if dashed else quote_spans(text, ps, pe, style)):
-            if not dashed and not _is_speech(text, ps, qs, qe):
+            if epigraph or not dashed and not _is_speech(text, ps, qs, qe):
                 continue
             if qs > cursor:
                 out.append(Segment(NARRATION, cursor, qs, text[cursor:qs], number))

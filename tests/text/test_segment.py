@@ -197,3 +197,11 @@ def test_hard_wrapped_text_with_no_blank_lines_between_paragraphs_is_split_where
     assert len(paragraphs(prose)) == 2
     verse = "THE POEM\n\n" + "\n".join(["Old longings nomadic leap,", "Chafing at custom's chain;"] * 5) + "\n"
     assert len(paragraphs(verse)) == 2
+
+
+def test_an_indented_epigraph_under_the_heading_is_narration_but_an_indented_song_later_is_speech():
+    text = ("CHAPTER I.\n\n    \"Since I can do no good because a woman,\n     Reach constantly at something near it.\"\n"
+            "          --The Maid's Tragedy\n\nMiss Brooke had that kind of beauty which seems to be thrown into relief "
+            "by poor dress, and then the captain broke out in the old song he sang so often:\n\n"
+            "          \"Fifteen men on the dead man's chest--\n             Yo-ho-ho, and a bottle of rum!\"\n")
+    assert dialogue(text) == ["Fifteen men on the dead man's chest--\n             Yo-ho-ho, and a bottle of rum!"]
