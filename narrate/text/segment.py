@@ -307,8 +307,9 @@ _TOLD_WORDS = 12  # a paragraph this long is the story, not a heading
 def _indented(text: str, ps: int, pe: int) -> bool:
     """Is every line of the paragraph text[ps:pe] indented (a block quotation, verse, an epigraph)?
     Its first line's indentation is before `ps`, where the blank lines before it end."""
-    first = text[text.rfind("\n", 0, ps) + 1:ps]
-    lines = [ln for ln in text[ps:pe].split("\n")[1:] if ln.strip()]
+    block = text[ps:pe]
+    first = text[text.rfind("\n", 0, ps) + 1:ps] + block[:len(block) - len(block.lstrip(" \t"))]
+    lines = [ln for ln in block.split("\n")[1:] if ln.strip()]
     return len(first) >= 2 and not first.strip() and all(ln[:2].strip() == "" for ln in lines)
 
 
@@ -318,7 +319,9 @@ def split_text(text: str) -> list[Segment]:
     spans = paragraphs(text)
     dashes = _dash_paragraphs(text, spans)
     out: list[Segment] = []
-    told = False  # has the chapter's narration begun (more than headings)?
+    # Has the chapter's narration begun (more than headings)? Not asked in a text that indents all
+    # its paragraphs: there an indented opening is the story's.
+    told = sum(_indented(text, ps, pe) for ps, pe in spans) * 2 > len(spans)
     for number, (ps, pe) in enumerate(spans):
         cursor = ps
         dashed = dashes and _DASH_OPEN.match(text, ps, pe)

@@ -205,3 +205,6 @@ def test_an_indented_epigraph_under_the_heading_is_narration_but_an_indented_son
             "by poor dress, and then the captain broke out in the old song he sang so often:\n\n"
             "          \"Fifteen men on the dead man's chest--\n             Yo-ho-ho, and a bottle of rum!\"\n")
     assert dialogue(text) == ["Fifteen men on the dead man's chest--\n             Yo-ho-ho, and a bottle of rum!"]
+    # A text that indents every paragraph opens with speech all the same.
+    indented = '    "Come in," said Tom.\n\n    Anna came in and sat down by the fire, and looked at him for a while.\n'
+    assert dialogue(indented) == ["Come in,"]
