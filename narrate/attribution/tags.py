@@ -65,6 +65,9 @@ _AFTER_NOUN = re.compile(
     _LEAD + r"(?:was|were|came)\s+(?P<subj>" + NAME + r"|his|her|the)(?:'s|\u2019s)?\s+"
     r"(?:\w+\s+){0,3}?" + SPEECH_NOUN
 )
+# `"Oh! certainly," was his daughter's`: the rejoinder is left unsaid; the one it belongs to speaks.
+_AFTER_OWNED = re.compile(_LEAD + r"(?:was|were)\s+(?P<subj>(?:his|her|their|the)\s+[a-z]+|" + NAME
+                          + r")(?:'s|\u2019s)(?=\s*[;,.:!?\u2014-])")
 # Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
 _INFINITIVE = r"(?:to\s+(?:add|say|reply|answer|ask|observe|remark|exclaim|inquire|enquire|whisper|murmur|speak))"
 _BEFORE_NORMAL = re.compile(SUBJ + _ADV + r"\s+(?:" + VERB + "|" + _INFINITIVE + r")\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
@@ -100,7 +103,7 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
               ) -> Decision | None:
     """The speaker a tag right after the quotation names: `said Jess`, `she asked`, `was his reply`.
     `called`: whom the paragraph's quotations call by name ("Annie," she said): never "she"."""
-    for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN):
+    for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN, _AFTER_OWNED):
         m = pattern.match(after)
         if not m:
             continue
@@ -136,6 +139,16 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called:
     """The speaker the narration leading into the quotation names: `Jess whispered,`, `said Emma:`."""
     # Only the last sentence of the narration before the quotation can lead into it.
     tail = before[-300:]
+    owned = _POSSESSED.search(tail)
+    if owned and not ((tail[:owned.start()].split()[-1:] or [""])[0].lower() in OBJECT_LEADS | _TOLD
+                      or any(w in PERSON_HEADS or w in KIN_NOUNS or w in SPEECH_VERBS
+                             for w in owned.group().split()[1:])
+                      or SPEECH_WORD.search(tail[max(0, owned.start() - 20):owned.start()])):
+        # `but her gentle "How do you do?"`: her words.
+        pronoun = "he" if owned.group(1).lower() == "his" else "she"
+        speaker = ctx.resolve(pronoun, seg.start, para_start, called)[0]
+        if speaker:
+            return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"] - 0.1, pronoun)
     # The clause nearest the quotation first: in `He told the whole; and she had only to add,`
     # the speaker is "she", not "He".
     semi = tail.rfind(";")
@@ -280,6 +293,7 @@ _HEARD_SAY = re.compile(r"\b(?:hear|heard|hearing|overheard)\s+(?P<obj>him|her|"
                         r"(?:say|saying|said|call|calling|cry|crying|tell|telling|ask|asking|exclaim|exclaiming|"
                         r"whisper|whispering|mutter|muttering|shout|shouting)\b")
 REPORTED = re.compile(r"(?:\s+(?:to\s+)?(?:him|her|them|me|us))?\s+that\b")
+_POSSESSED = re.compile(r"\b([Hh]is|[Hh]er)\s+(?:(?![a-z]+ly\b)[a-z]+\s+){1,2}[\"'\u201c\u2018]*$")
 _DEFINITE_PERSON = re.compile(r"\b[Tt]he\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}[a-z]+)\b")
 _ADJACENT = re.compile(r"\s+(?:(?:[a-z]+ly|then|had|has|have|now|again|also|only|just|at\s+once)\s+)*")
 _SUBORDINATE = re.compile(r"\b(?:[Ww]hen|[Aa]s|[Ww]hile|[Ii]f|[Bb]ecause|[Ss]ince|[Tt]hough|[Aa]lthough|[Uu]ntil|[Bb]efore|"

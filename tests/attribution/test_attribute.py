@@ -668,6 +668,18 @@ def test_a_surname_alone_is_the_man_of_the_family_and_a_silent_turn_is_a_turn():
     assert speakers(text) == ["Mr. Crawford"] * 3
 
 
+def test_her_gentle_quotation_is_hers_and_was_his_daughters_is_the_daughters():
+    text = ('Sir Walter sat with Mr Shepherd and Mrs Clay, and with Anne, whom Captain Wentworth admired.\n\n'
+            'Then Captain Wentworth walked in alone, and he saw Anne. He was preparing only to bow and pass on, but '
+            'her gentle "How do you do?" brought him out of the straight line to stand near her.\n\n'
+            '"Very true, very true," was Mr Shepherd\'s rejoinder, and "Oh! certainly," was his daughter\'s.\n')
+    assert speakers(text) == ["Anne", "Mr Shepherd", "Mrs Clay"]
+    # "replied her brother "how to make money"": her brother's words, not hers.
+    text = ('Miss Crawford sat by Mr. Crawford and Edmund, and Miss Crawford looked at Edmund.\n\n'
+            '"The most interesting in the world," replied her brother "how to make money."\n')
+    assert speakers(text) == ["Mr. Crawford", "Mr. Crawford"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
