@@ -31,8 +31,8 @@ from .descriptions import (
 
 # "a cheery-looking elderly woman", "an old man": someone brought into the scene (not "a man's").
 _INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother|[Oo]ne)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,5}[a-z][\w'\u2019-]*)")
-_NEWCOMER_REACH = 1500
-_SCENE_REACH = 4000  # how far back someone brought in with "a"/"an" may still be "he"/"she" when no one else is  # the narration since the last quotation, back into the paragraphs before this one
+_NEWCOMER_REACH = 1500  # the narration since the last quotation, back into the paragraphs before this one
+_SCENE_REACH = 4000  # how far back someone brought in with "a"/"an" may still be "he"/"she" when no one else is
 _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
 # "... and the coffin-maker assumed an air": a person described by a noun, subject of a clause.
 _DEFINITE_SUBJECT = re.compile(r"(?:^|[.!?;]\s+|,\s+(?:and|but|then)\s+|\n\s*)[Tt]he\s+(?P<words>(?:[a-z][a-z-]*\s+){0,2}?)"
