@@ -204,4 +204,3 @@ def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quot
         yield Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
     if previous and previous not in addressed:
         yield Decision(previous, "continuation", 0.3)
-
