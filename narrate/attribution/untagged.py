@@ -16,7 +16,7 @@ from .tags import REPORTED as _REPORTED
 _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + SUBJ + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
 _SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + NAME + r")\s*[,!?]")
-_VOCATIVE_END = re.compile(r"[,\s](?:my\s+)?(?:dear\s+)?(" + NAME + r")\W*$")
+_VOCATIVE_END = re.compile(r"(?:,\s*|\s+(?=(?:my\s+)?dear\s))(?:my\s+)?(?:dear\s+)?(" + NAME + r")\W*$")
 _VOCATIVE_MID = re.compile(r",\s+(?:my\s+)?(?:dear\s+)?(" + NAME + r")\s*[,!?;.]")
 # A stage direction inside a speech names its addressee: "(turning to Emma.)", "(to Mr. Knightley)".
 _VOCATIVE_ASIDE = re.compile(r"\((?:[a-z]+\s+){0,3}(?:to|at)\s+(" + NAME + r")")

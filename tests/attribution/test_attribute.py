@@ -215,6 +215,17 @@ def test_lead_in_clause_with_interruption():
     assert segs[0].speaker == "Anna" and segs[0].rule.startswith("tag-")
 
 
+def test_a_name_ending_a_quotation_without_a_comma_is_no_vocative():
+    from narrate.attribution.characters import name_index
+    from narrate.attribution.untagged import vocatives
+
+    index = name_index([Character("Mrs. Elton", "female"), Character("Jane", "female"), Character("Emma", "female")])
+    assert vocatives(index, "Now, ma'am, shall we join Mrs. Elton?") == set()  # whom they join, not whom she calls
+    assert vocatives(index, "Shall we go, Mrs. Elton?") == {"Mrs. Elton"}
+    assert vocatives(index, "Good night, my dear Jane.") == {"Jane"}
+    assert vocatives(index, "Good night my dear Emma!") == {"Emma"}
+
+
 def test_parent_vocative_picks_the_child_in_the_family():
     text = ('Mr. Hale sat by the fire. Miss Grey had gone. Miss Grey was married now, and '
             'Margaret Hale was alone with him. Miss Grey! Miss Grey!\n\n'
