@@ -16,7 +16,7 @@ from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
 from .tags import ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
-from .untagged import SILENT, action_subject, untagged, untagged_candidates, vocatives
+from .untagged import SILENT, action_subject, reported_speaker, untagged, untagged_candidates, vocatives
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -85,6 +85,14 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 not (ctx.pattern and ctx.pattern.search(body)) or bool(SILENT.search(body)))
             lead_in = body if LEAD_IN_END.search(body) or ENDS_SPEAKING.search(body) else ""
             lead_start = para_start
+            told = reported_speaker(ctx, segs[idxs[0]]) if quiet == 1 and turns else None
+            if told:
+                # "Lucy mumbled that those seemed very odd people opposite.": her turn, in other words.
+                turns.append(told)
+                ctx.spoke(told)
+                ctx.previous, ctx.addressed_prev = told, set()
+                addressed_before = set()
+                ctx.narrated_turn = False
             continue
         restarted = quiet > 0
         quiet = 0

@@ -75,13 +75,27 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
         m = _PERCEIVED.match(body) or _ACTION.match(body)
         if not m:
             continue
-        if not from_end and m.group().split()[-1] in _SPEECH_VERBS and _REPORTED.match(body, m.end()):
+        if m.group().split()[-1] in _SPEECH_VERBS and _REPORTED.match(body, m.end()):
             continue  # "I answered that it was the fourth of May": the one asked, not the asker
         speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)
         if speaker and kind in ("name", "pronoun", "noun"):
             kind = "pronoun" if kind == "noun" else kind  # "The doctor bent down."
             return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))
     return None
+
+
+def reported_speaker(ctx: Context, seg: Segment) -> str | None:
+    """Who speaks in other words in a narration paragraph that opens "Lucy mumbled that ...", by name."""
+    first = next((m for m in _SENTENCES.finditer(seg.text) if has_word(m.group())), None)
+    if first is None:
+        return None
+    body = first.group().lstrip(" \t\n")
+    m = _ACTION.match(body)
+    if not m or m.group().split()[-1] not in _SPEECH_VERBS or not _REPORTED.match(body, m.end()):
+        return None
+    speaker, kind = ctx.resolve(m.group("subj"), seg.start + first.start(), seg.start)
+    # By name only: "She assured him that she had not." is left to the turn-taking (a narrated turn).
+    return speaker if kind == "name" else None
 
 
 def vocatives(index: dict[str, str], quote: str) -> set[str]:

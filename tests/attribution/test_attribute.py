@@ -691,6 +691,14 @@ def test_her_gentle_quotation_is_hers_and_was_his_daughters_is_the_daughters():
     assert speakers(text) == ["Mr. Crawford", "Mr. Crawford"]
 
 
+def test_speech_reported_in_the_narration_is_a_turn_and_the_reply_is_the_others():
+    text = ('Lucy sat with Miss Bartlett at the table, and Miss Bartlett looked at Lucy.\n\n'
+            '"Are they not odd people?" said Miss Bartlett.\n\n"I think they are kind," said Lucy.\n\n'
+            '"Kind, perhaps."\n\nLucy mumbled that those seemed very odd people opposite.\n\n'
+            '"Eat your dinner, dear. This pension is a failure."\n')
+    assert speakers(text) == ["Miss Bartlett", "Lucy", "Miss Bartlett", "Miss Bartlett"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
