@@ -33,6 +33,7 @@ _VOICE_AFTER = re.compile(r"\s*(?:An?|One)\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}?[
 # A sentence whose subject is someone's eyes, face or voice: they act ("Her grave eyes met his").
 _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+){0,2}?(?:eyes|face|voice|hands?|lips|"
                        r"glance|gaze|cheeks|mouth|tone|brow|smile|look)\s+(?:[a-z]+ly\s+)?[a-z]+\b")
+_JOINED_CLAUSE = re.compile(r"[,;]\s+(?:and|but|so|yet)\s+(?=(?:I|he|she|[A-Z][a-z]+)\s)")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
 _AHEAD = 1500  # how far past a chapter's first speech its speaker may be named
 SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
@@ -64,6 +65,16 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
             if speaker and speaker != listener:
                 return Decision(speaker, "action-pronoun" if pronoun else "action-name", 0.6, pronoun)
             continue
+        if from_end and k == 0:
+            # "Holmes was sitting with his back to me, and I had given him no sign": the clause
+            # nearest the quotation says who acts last.
+            joined = [j.end() for j in _JOINED_CLAUSE.finditer(body)]
+            m = _ACTION.match(body[joined[-1]:]) if joined else None
+            if m:
+                at = offset + start + len(sentence) - len(body) + joined[-1]
+                speaker, kind = ctx.resolve(m.group("subj"), at, para_start)
+                if speaker and kind in ("name", "pronoun"):
+                    return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))
         part = _OWN_PART.match(body) if k == 0 else None
         if part:
             # "Her grave eyes met his inquiringly.": she acts (in the sentence next to the quotation).

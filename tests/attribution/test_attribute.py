@@ -699,6 +699,13 @@ def test_speech_reported_in_the_narration_is_a_turn_and_the_reply_is_the_others(
     assert speakers(text) == ["Miss Bartlett", "Lucy", "Miss Bartlett", "Miss Bartlett"]
 
 
+def test_the_clause_nearest_an_untagged_quotation_says_who_acts():
+    text = ('Tom and Anna spent the evening at home, and Tom read to Anna.\n\n'
+            '"Shall I go on?" asked Tom.\n\n"Yes," said Anna.\n\n'
+            'Tom sat by the fire with his back to her, and Anna rose from her chair.\n\n"I am going out."\n')
+    assert speakers(text) == ["Tom", "Anna", "Anna"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
