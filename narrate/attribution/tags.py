@@ -261,7 +261,10 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
             speaker, _ = ctx.resolve(kin, offset + pos, para_start)
             if speaker:
                 return Decision(speaker, "tag-pronoun", _TAG_CONF["pronoun"] - 0.1, pronoun_of(surface))
-        speaker, kind = ctx.resolve(surface, offset + pos, para_start)
+        # "He beckoned Kronborg into the living-room and said": he is not the one he beckoned.
+        objects = {n for p, form in candidates if p > pos and pronoun_of(form) is None
+                   for n in [ctx.resolve(form, offset + p, para_start)[0]] if n} if pronoun_of(surface) else set()
+        speaker, kind = ctx.resolve(surface, offset + pos, para_start, objects)
         if speaker:
             kind = "name" if kind == "name" else "pronoun"
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1, pronoun_of(surface))

@@ -706,6 +706,14 @@ def test_the_clause_nearest_an_untagged_quotation_says_who_acts():
     assert speakers(text) == ["Tom", "Anna", "Anna"]
 
 
+def test_he_is_not_the_one_he_beckons_in_the_same_clause():
+    text = ('Dr. Archie came in from the snow, and he shook out his coat.\n\n"Where is he?" asked Dr. Archie.\n\n'
+            'Peter Kronborg was sitting in his wife\'s room, holding the bundle which contained his son. His air of '
+            'cheerful importance, his beard and glasses, even his shirt-sleeves, annoyed the doctor. He beckoned '
+            'Kronborg into the living-room and said sternly:--\n\n"You\'ve got a very sick child in there."\n')
+    assert speakers(text) == ["Dr. Archie", "Dr. Archie"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
