@@ -383,6 +383,9 @@ class Context:
             return NARRATOR, "pronoun"
         if word in ("we", "they"):
             return None, "none"
+        if word in ("somebody", "someone"):
+            # '"We say, of course," somebody exclaimed': a voice from the company, not any one of its names.
+            return self._described(["someone"]), "noun"
         m = _OWNER.match(subj)
         if m:  # "Cameron's companion": someone with Cameron, never Cameron
             owner = lookup(self.index, m.group(1))

@@ -714,6 +714,13 @@ def test_he_is_not_the_one_he_beckons_in_the_same_clause():
     assert speakers(text) == ["Dr. Archie", "Dr. Archie"]
 
 
+def test_somebody_is_an_anonymous_voice_of_the_company():
+    text = ('Douglas sat by the fire with Griffin and Eve, and Griffin spoke to Eve.\n\n'
+            '"What do you say to two children?" asked Douglas.\n\n'
+            '"We say, of course," somebody exclaimed, "that they give two turns!"\n')
+    assert speakers(text) == ["Douglas", "Someone", "Someone"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
