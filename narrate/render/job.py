@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..audio.export import Section, Tags, atomic_path, build_tags, put_tag, tag_room
 from ..audio.settings import Pacing
-from ..errors import EngineError, ExportError
+from ..errors import EngineError, ExportError, NarrateError, RenderError
 from ..model import TITLE, Chapter, Line, Voice
 from ..storage import open_filesystem, put_whole
 from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir
@@ -114,7 +114,20 @@ def synth_line(line: Line, narrator: Voice, source: Path, opts: RenderOptions, c
 
 
 def render_chapter(job: ChapterJob, progress: ProgressFn | None = None) -> dict:
-    """Synthesize, level, encode (piece by piece) and tag one chapter; return its manifest entry."""
+    """Synthesize, level, encode (piece by piece) and tag one chapter; return its manifest entry.
+
+    Whatever the file system says while it runs (a folder this worker cannot see or write, a full
+    disk) is this chapter's failure, a RenderError naming it: on a cluster an OSError coming back
+    from a task must mean the connection, never a chapter, or one chapter's trouble stops them all.
+    """
+    try:
+        return _render_chapter(job, progress)
+    except OSError as exc:
+        raise RenderError(f"{job.chapter.source}: {exc.strerror or exc}"
+                          + (f" ({exc.filename})" if exc.strerror and exc.filename else "")) from None
+
+
+def _render_chapter(job: ChapterJob, progress: ProgressFn | None) -> dict:
     if job.upload_to is not None:
         return _render_and_upload(job, progress)
     with contextlib.ExitStack() as stack:
@@ -143,11 +156,13 @@ def _render_and_upload(job: ChapterJob, progress: ProgressFn | None) -> dict:
             # Reported again before the upload: on a cluster this raises (relay.TaskCancelled) when the client
             # cancelled the chapter while it was encoding, so no file that no book.json lists reaches the URL.
             progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "encoding"))
-        fs, target, atomic = open_filesystem(url)
         try:
+            fs, target, atomic = open_filesystem(url)
             put_whole(fs, str(here.path), target, atomic)
-        except OSError as exc:
-            raise ExportError(f"{url}: cannot upload ({exc})") from None
+        except NarrateError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (a storage library's own errors: credentials, a bucket refusing)
+            raise ExportError(f"{url}: cannot upload ({type(exc).__name__}: {exc})") from None
     return entry
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,7 +13,7 @@ from fake_engine import BrokenEngine, FakeEngine
 
 from narrate.audio.export import Tags
 from narrate.audio.stitch import Pacing
-from narrate.errors import EngineError
+from narrate.errors import EngineError, ExportError, RenderError
 from narrate.model import TITLE, Chapter, Line, Voice
 from narrate.render.job import ChapterJob, Progress, render_chapter
 from narrate.render.options import RenderOptions
@@ -272,3 +273,25 @@ def test_a_killed_worker_is_one_clear_line(tmp_path, victim):
     assert "worker process stopped unexpectedly" in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert not list((tmp_path / "out" / "book").glob(".*"))  # no temp files, no private cache left
+
+
+def test_a_chapter_whose_folder_this_machine_cannot_see_fails_alone_with_its_name(fake, tmp_path):
+    # On a cluster, an output folder that exists on the client only: the chapter's own failure (a
+    # RenderError naming it), never an OSError the client would take for the connection going away.
+    job = make_job(1, [("Fine words.", LOW)], tmp_path / "not-here", None)
+    job = dataclasses.replace(job, options=dataclasses.replace(job.options, use_cache=False))
+    with pytest.raises(RenderError, match=r"1\.txt: No such file or directory"):
+        render_chapter(job)
+
+
+def test_a_storage_library_error_on_upload_is_the_chapters_export_error(fake, tmp_path, monkeypatch):
+    import narrate.render.job as jobmod
+
+    def refuse(*args, **kwargs):
+        raise type("ClientError", (Exception,), {})("An error occurred (AccessDenied) when calling PutObject")
+
+    monkeypatch.setattr(jobmod, "put_whole", refuse)
+    job = dataclasses.replace(make_job(1, [("Fine words.", LOW)], tmp_path, tmp_path / "cache"),
+                              upload_to=(tmp_path / "remote").as_uri())
+    with pytest.raises(ExportError, match=r"cannot upload \(ClientError: An error occurred \(AccessDenied\)"):
+        render_chapter(job)
