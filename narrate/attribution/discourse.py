@@ -33,6 +33,8 @@ from .descriptions import (
 _INDEFINITE = re.compile(r"\b(?:[Aa]n?|[Aa]nother|[Oo]ne)\s+(?P<words>(?:[a-z][\w-]*,?\s+){0,5}[a-z][\w'\u2019-]*)")
 _NEWCOMER_REACH = 1500  # the narration since the last quotation, back into the paragraphs before this one
 _SCENE_REACH = 4000  # how far back someone brought in with "a"/"an" may still be "he"/"she" when no one else is
+_SINGULAR = {"women": "woman", "men": "man", "ladies": "lady", "gentlemen": "gentleman", "children": "child",
+             "people": "someone", "folk": "someone", "folks": "someone"}
 _NOT_ADJECTIVE = frozenset("of to in with at on by for from and or but who whom which that".split())
 # "... and the coffin-maker assumed an air": a person described by a noun, subject of a clause.
 _DEFINITE_SUBJECT = re.compile(r"(?:^|[.!?;]\s+|,\s+(?:and|but|then)\s+|\n\s*)[Tt]he\s+(?P<words>(?:[a-z][a-z-]*\s+){0,2}?)"
@@ -386,6 +388,10 @@ class Context:
         if word in ("somebody", "someone"):
             # '"We say, of course," somebody exclaimed': a voice from the company, not any one of its names.
             return self._described(["someone"]), "noun"
+        if word == "one" and subj.split()[1:2] == ["of"]:
+            # "cried one of the women": a woman of them; "said one of them": someone.
+            noun = _SINGULAR.get(subj.split()[-1], subj.split()[-1].removesuffix("s"))
+            return self._described([noun] if noun in PERSON_HEADS else ["someone"]), "noun"
         m = _OWNER.match(subj)
         if m:  # "Cameron's companion": someone with Cameron, never Cameron
             owner = lookup(self.index, m.group(1))

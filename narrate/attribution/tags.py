@@ -47,7 +47,9 @@ _PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey|[Ss]omebody|[Ss]omeone)\b"
 _NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+"
        r"(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*"
        # "a shrill Welsh voice": after "a", a capital may be an adjective's
-       r"|(?:[Aa]n?|[Aa]nother)\s+(?:[a-z][\w'\u2019-]*,?\s+|[A-Z][a-z]+\s+(?=[a-z])){0,3}[a-z][\w'\u2019-]*)")
+       r"|(?:[Aa]n?|[Aa]nother)\s+(?:[a-z][\w'\u2019-]*,?\s+|[A-Z][a-z]+\s+(?=[a-z])){0,3}[a-z][\w'\u2019-]*"
+       # "cried one of the women", "said one of them": one of a company
+       r"|[Oo]ne\s+of\s+(?:them|us|those|these|(?:the|his|her|their|my|our)(?:\s+[a-z][\w-]*){1,2}))")
 SUBJ = r"(?P<subj>" + _NP + "|" + NAME + "|" + _PRON + r")"
 _ADV = r"(?:\s+(?:[a-z]+ly|then|again|at\s+last|at\s+once|now|only|still|just|had|was|kept|quickly|once|often|always|also|first|soon|even))*"
 SPEECH_NOUN = r"(?:reply|answer|rejoinder|remark|response|observation|retort|question|inquiry|enquiry|words|cry|exclamation|farewell|speech|greeting)\b"

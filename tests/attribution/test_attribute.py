@@ -721,6 +721,13 @@ def test_somebody_is_an_anonymous_voice_of_the_company():
     assert speakers(text) == ["Douglas", "Someone", "Someone"]
 
 
+def test_one_of_a_company_speaks_as_one_of_them():
+    text = ('Douglas sat by the fire with Griffin, and Griffin spoke to Douglas of the ladies.\n\n'
+            '"For dreadful--dreadfulness!" said Douglas.\n\n"Oh, how delicious!" cried one of the women.\n\n'
+            '"Tell us more," said one of them.\n')
+    assert speakers(text) == ["Douglas", "Woman", "Someone"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
