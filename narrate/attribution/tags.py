@@ -127,6 +127,12 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
             speaker = ctx.continuing(noun_gender(words[-1]))
             if speaker and speaker == ctx.previous:
                 return Decision(speaker, "tag-noun", _TAG_CONF["noun"])
+        if subj.split(",")[0].split()[-1] == "voice":
+            # "replied another voice, which Margaret knew to be that of Mrs. Gibson"
+            owner = _THAT_OF.search(after, m.end(), m.end() + 160)
+            name = ctx.resolve(owner.group(1), seg.start, para_start)[0] if owner else None
+            if name:
+                return Decision(name, "tag-name", _TAG_CONF["name"] - 0.05)
         speaker, kind = ctx.resolve(subj, seg.start, para_start,
                                     addressees(ctx, after[m.end():m.end() + 60]) | called)
         if speaker:
@@ -297,6 +303,7 @@ def _kin_antecedent(tail: str, pos: int, surface: str) -> str | None:
 _HEARD_SAY = re.compile(r"\b(?:hear|heard|hearing|overheard)\s+(?P<obj>him|her|" + NAME + r")\s+(?:\w+\s+){0,6}?"
                         r"(?:say|saying|said|call|calling|cry|crying|tell|telling|ask|asking|exclaim|exclaiming|"
                         r"whisper|whispering|mutter|muttering|shout|shouting)\b")
+_THAT_OF = re.compile(r"\b(?:to\s+be|was|as)\s+that\s+of\s+(" + NAME + r")")
 REPORTED = re.compile(r"(?:\s+(?:to\s+)?(?:him|her|them|me|us))?\s+that\b")
 _POSSESSED = re.compile(r"\b([Hh]is|[Hh]er)\s+(?:(?![a-z]+ly\b)[a-z]+\s+){1,2}[\"'\u201c\u2018]*$")
 _DEFINITE_PERSON = re.compile(r"\b[Tt]he\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}[a-z]+)\b")

@@ -728,6 +728,13 @@ def test_one_of_a_company_speaks_as_one_of_them():
     assert speakers(text) == ["Douglas", "Woman", "Someone"]
 
 
+def test_a_voice_known_to_be_that_of_someone_is_theirs():
+    text = ('Margaret sat with Mrs. Shaw and Mrs. Gibson, and Mrs. Gibson admired Mrs. Shaw\'s shawls.\n\n'
+            '"She has all the beautiful Indian shawls," said Mrs. Shaw.\n\n'
+            '"She is a lucky girl," replied another voice, which Margaret knew to be\nthat of Mrs. Gibson.\n')
+    assert speakers(text) == ["Mrs. Shaw", "Mrs. Gibson"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
