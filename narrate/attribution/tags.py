@@ -44,10 +44,12 @@ VERB_INVERTED = r"(?:" + "|".join(sorted(set(SPEECH_VERBS) - _TOLD, key=len, rev
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
 _PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey|[Ss]omebody|[Ss]omeone)\b"
+# A noun phrase's words never run on into a relative clause ("another voice, which Margaret knew").
+_NP_WORD = r"(?!(?:which|who|whom|whose|that|where|when)\b)[a-z][\w'\u2019-]*"
 _NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+"
-       r"(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*"
+       r"(?:" + _NP_WORD + r",?\s+){0,3}" + _NP_WORD +
        # "a shrill Welsh voice": after "a", a capital may be an adjective's
-       r"|(?:[Aa]n?|[Aa]nother)\s+(?:[a-z][\w'\u2019-]*,?\s+|[A-Z][a-z]+\s+(?=[a-z])){0,3}[a-z][\w'\u2019-]*"
+       r"|(?:[Aa]n?|[Aa]nother)\s+(?:" + _NP_WORD + r",?\s+|[A-Z][a-z]+\s+(?=[a-z])){0,3}" + _NP_WORD +
        # "cried one of the women", "said one of them": one of a company
        r"|[Oo]ne\s+of\s+(?:them|us|those|these|(?:the|his|her|their|my|our)(?:\s+[a-z][\w-]*){1,2}))")
 SUBJ = r"(?P<subj>" + _NP + "|" + NAME + "|" + _PRON + r")"
@@ -164,6 +166,9 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called:
     for part in tails:
         for pattern in (_BEFORE_INVERTED, _BEFORE_NORMAL):
             m = pattern.search(part)
+            if m and pattern is _BEFORE_NORMAL and _SUBORDINATE.search(part, max(0, m.start("subj") - 12),
+                                                                     m.start("subj")):
+                m = None  # "when he spoke to her, and then said:": the one who said is not the one in "when"
             if m:
                 pronoun = pronoun_of(m.group("subj"))
                 if pronoun in ("he", "she") and _CONTINUING.search(m.group(0)):

@@ -735,6 +735,13 @@ def test_a_voice_known_to_be_that_of_someone_is_theirs():
     assert speakers(text) == ["Mrs. Shaw", "Mrs. Gibson"]
 
 
+def test_the_subject_of_a_when_clause_does_not_lead_into_the_quotation():
+    text = ('Miss Bartlett sat with Lucy, and an old man, Mr. Emerson, sat across from Miss Bartlett.\n\n'
+            '"I have a view," said Mr. Emerson.\n\n'
+            'So she assumed a dazed expression when he spoke to her, and then said: "A view? Oh, a view!"\n')
+    assert speakers(text) == ["Mr. Emerson", "Miss Bartlett"]
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
