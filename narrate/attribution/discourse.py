@@ -385,8 +385,9 @@ class Context:
             return NARRATOR, "pronoun"
         if word in ("we", "they"):
             return None, "none"
-        if word in ("somebody", "someone"):
-            # '"We say, of course," somebody exclaimed': a voice from the company, not any one of its names.
+        if word in ("somebody", "someone") or subj.strip().lower() == "another":
+            # '"We say, of course," somebody exclaimed', '"People say," said another': a voice from the
+            # company, not any one of its names.
             return self._described(["someone"]), "noun"
         if word == "one" and subj.split()[1:2] == ["of"]:
             # "cried one of the women": a woman of them; "said one of them": someone.

@@ -717,8 +717,9 @@ def test_he_is_not_the_one_he_beckons_in_the_same_clause():
 def test_somebody_is_an_anonymous_voice_of_the_company():
     text = ('Douglas sat by the fire with Griffin and Eve, and Griffin spoke to Eve.\n\n'
             '"What do you say to two children?" asked Douglas.\n\n'
-            '"We say, of course," somebody exclaimed, "that they give two turns!"\n')
-    assert speakers(text) == ["Douglas", "Someone", "Someone"]
+            '"We say, of course," somebody exclaimed, "that they give two turns!"\n\n'
+            '"People say," said another, "that it is a ghost."\n')
+    assert speakers(text) == ["Douglas", "Someone", "Someone", "Someone", "Someone"]
 
 
 def test_one_of_a_company_speaks_as_one_of_them():
