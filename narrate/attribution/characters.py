@@ -48,6 +48,12 @@ MALE_FIRST = frozenset(
     duncan eugene ezra felix gerard gordon herman jasper jerome lionel marcus norman owen
     raymond roland ronald rudolph sebastian seth sidney tobias tristram wilfred carl karl
     hans otto fritz pierre jean jacques giovanni pedro carlos
+    emil oscar august gus ole nils lars axel sven ivan sergei dmitri boris nikolai alexei pavel
+    antonio giuseppe luigi marco francesco juan jose miguel diego manuel luis rafael henri louis andre
+    marcel etienne ludwig heinrich johann wilhelm franz klaus jan piet stefan tomas ahmed ali hassan
+    omar ibrahim abdul rajesh arjun ravi kenji hiroshi takeshi wei chen ethan jacob liam noah mason
+    logan lucas aiden caleb dylan tyler ryan kyle justin brandon austin jason derek travis wesley
+    clyde floyd lloyd elmer homer virgil luther chester lester wilbur orville cyrus amos eli enoch
     """.split()
 )
 FEMALE_FIRST = frozenset(
@@ -65,6 +71,11 @@ FEMALE_FIRST = frozenset(
     marion marjorie matilda maud maude meg mildred millicent minnie miriam myra nora norah
     olive pauline pearl phoebe priscilla prudence rosa rosalind rosamond sophy susanna sybil
     tabitha theresa ursula vera violet virginia winifred winnie
+    marie signa thea hilda ingrid astrid greta olga natasha tatiana sonia sonya anya katya irina
+    maria lucia giulia francesca carmen dolores isabel teresa rosita mercedes yvonne colette
+    simone juliette genevieve brigitte gretchen liesel heidi fatima aisha leila priya aiko yuki mei
+    emma olivia ava mia chloe zoe madison hailey ashley brittany tiffany amber crystal kayla megan
+    lauren kelly heather tracy wendy cindy sandra brenda donna debbie pamela ruby hazel mabel myrtle
     """.split()
 )
 

@@ -743,6 +743,13 @@ def test_the_subject_of_a_when_clause_does_not_lead_into_the_quotation():
     assert speakers(text) == ["Mr. Emerson", "Miss Bartlett"]
 
 
+def test_given_names_of_many_languages_carry_their_gender():
+    from narrate.attribution.characters import _first_gender
+
+    assert [_first_gender(n) for n in ("Emil", "Ivan", "Giuseppe", "Thea", "Ingrid", "Carmen")] == \
+        ["male"] * 3 + ["female"] * 3
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
