@@ -317,7 +317,8 @@ _SUBORDINATE = re.compile(r"\b(?:[Ww]hen|[Aa]s|[Ww]hile|[Ii]f|[Bb]ecause|[Ss]inc
                           r"[Aa]fter|[Oo]nce|[Ww]henever)\s+$")
 _JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
 OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
-ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+[a-z]+){0,4}[.:]\s*$")
+# "My uncle explained to old Cotter." leads into the next paragraph's words (a name may end it).
+ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+(?:[a-z]+|(?:Mr|Mrs|Dr|Miss)\.?|[A-Z][a-z]+)){0,4}[.:]\s*$")
 LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")
 
 

@@ -750,6 +750,14 @@ def test_given_names_of_many_languages_carry_their_gender():
         ["male"] * 3 + ["female"] * 3
 
 
+def test_a_narration_ending_with_a_speech_verb_and_a_name_leads_into_the_next_words():
+    text = ('I sat at supper with my uncle and old Cotter, and I listened to old Cotter.\n\n'
+            '"I have my own theory about it," said old Cotter.\n\n"Is that so?" said my uncle.\n\n'
+            'I knew that I was under observation so I continued eating. My uncle explained to old Cotter.\n\n'
+            '"The youngster and he were great friends."\n')
+    assert speakers(text)[-1] == "Uncle"
+
+
 def test_less_common_speech_verbs_are_tags():
     text = ('Dale lay in the loft and listened. Heavy steps passed through the door below.\n\n'
             '"Wal, Beasley, are you here?" queried a loud voice.\n\n'
