@@ -135,9 +135,9 @@ def test_workers_log_as_the_command_line_says(tmp_path, quiet):
 FAULTS_PROBE = """
 import resource, sys
 import numpy as np
-from narrate.render.workers import _keep_freed_memory
+from narrate.render.workers import keep_freed_memory
 if sys.argv[1] == "tuned":
-    _keep_freed_memory()
+    keep_freed_memory()
 sizes = np.random.default_rng(0).integers(20_000, 400_000, 200)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for n in sizes:
