@@ -60,9 +60,15 @@ def open_cluster(spec: ClusterSpec) -> Iterator[Any]:
     distributed = _import_distributed()
     with contextlib.ExitStack() as stack:
         if spec.address is None:
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                preload=[__name__]))
+            import dask
+
+            # Dask's statistical profiler samples every worker's stack each 10 ms, a few percent of a
+            # chapter's CPU on a machine with no spare core; a local cluster's dashboard is rarely read.
+            # (A nanny hands its config to the worker process it starts.)
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = stack.enter_context(distributed.LocalCluster(
+                    n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                    preload=[__name__]))
             address: Any = cluster
         else:
             address = spec.address

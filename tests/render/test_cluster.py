@@ -316,6 +316,12 @@ def test_render_tasks_set_a_dask_workers_allocator_as_our_own_workers(client, tm
     assert faults < 10_000
 
 
+def test_a_local_cluster_runs_its_workers_without_dasks_profiler():
+    with cluster_mod.open_cluster(cluster_mod.ClusterSpec(workers=1)) as c:
+        profiling = c.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert list(profiling.values()) == [False]
+
+
 def _workers_idle(client, timeout_s: float = 30) -> None:
     """Wait until no worker holds a task any more (a cancelled chapter's thread has stopped too)."""
     deadline = time.monotonic() + timeout_s
