@@ -116,8 +116,9 @@ def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list
             if run:
                 gap = text[run[-1][1]:m.start()]
                 prev = run[-1][2]
+                # "Mr. Hale", and "St. Paul": a saint's name (or a place named after one) is one name.
                 ok_gap = gap.isspace() and gap.count("\n") <= 1 or (
-                    gap.startswith(".") and gap[1:].isspace() and prev.lower() in TITLES)
+                    gap.startswith(".") and gap[1:].isspace() and (prev.lower() in TITLES or prev == "St"))
                 if not ok_gap or _split_possessive(prev) != prev:
                     flush()
             run.append((m.start(), m.end(), w))

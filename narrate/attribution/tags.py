@@ -65,6 +65,7 @@ _AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB_INVERTED + _ADV + r
                              + r"|(?:an?|another)\s"
                              + r")[a-z]+\s+){0,3}(?=[A-Z]))?" + SUBJ)
 _AFTER_NORMAL = re.compile(_LEAD + SUBJ + _ADV + r"\s+" + VERB + r"\b")
+_AFTER_ANY_VERB = re.compile(_LEAD + r"[a-z]+ed\s+(?P<subj>" + NAME + r")(?=\s*[,.;:!?\u2014])")
 _AFTER_NOUN = re.compile(
     _LEAD + r"(?:was|were|came)\s+(?P<subj>" + NAME + r"|his|her|the)(?:'s|\u2019s)?\s+"
     r"(?:\w+\s+){0,3}?" + SPEECH_NOUN
@@ -141,6 +142,13 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind], pronoun)
         if kind != "none":
             return None
+    m = _AFTER_ANY_VERB.match(after)
+    if m and seg.text.rstrip().endswith((",", "!", "?", "\u2014", "-")):
+        # '"I just love common workmen," glowed Carol.': a verb of any manner between a quotation
+        # that breaks off mid-sentence and a character's name is its tag.
+        speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
+        if speaker and kind == "name":
+            return Decision(speaker, "tag-name", _TAG_CONF["name"] - 0.1)
     return None
 
 
@@ -231,7 +239,10 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     verb = None
     for verb in SPEECH_WORD.finditer(body):
         pass
-    if verb is None or len(body[verb.end():].split()) > 8:
+    # A clause that runs on into the quotation ("grumbled to her as they walked behind the others in
+    # the muck of the stockyards, "...") may say more after its verb than one that ends before it.
+    runs_on = body.rstrip(" \t\n\"'\u201c\u2018").endswith((",", ":", "\u2014"))
+    if verb is None or len(body[verb.end():].split()) > (20 if runs_on else 8):
         return None
     candidates = []
     if ctx.pattern is not None:

@@ -875,3 +875,26 @@ def test_recurring_described_subject_becomes_a_character():
             '"Of course I am!" she said.\n')
     speakers = _speakers(text)
     assert speakers[-1] == "Girl"
+
+
+def test_a_verb_of_any_manner_between_a_broken_off_quotation_and_a_name_is_its_tag():
+    text = ("Carol and Stewart Snyder walked behind the others. Stewart Snyder grumbled.\n\n"
+            '"I just love common workmen," glowed Carol.\n\n'
+            '"Workmen," fleered Stewart Snyder, "are people."\n')
+    assert _speakers(text) == ["Carol", "Stewart Snyder", "Stewart Snyder"]
+
+
+def test_a_clause_running_on_into_its_quotation_may_say_much_after_its_verb():
+    # The tag's verb is 17 words before the quotation, which the sentence runs on into.
+    text = ("Carol walked with the class. Stewart Snyder was there too, and Carol saw him.\n\n"
+            "A classmate named Stewart Snyder, a competent bulky young man in a gray flannel shirt, "
+            "grumbled to her as they walked behind the others in the muck of the South St. Paul "
+            'stockyards, "These college chumps make me tired."\n')
+    assert _speakers(text) == ["Stewart Snyder"]
+
+
+def test_a_saints_name_is_one_name_not_a_character():
+    text = ("Carol walked to South St. Paul with the class. St. Paul was cold.\n\n"
+            '"I love it here," said Carol.\n\n'
+            '"So do I."\n')
+    assert "Paul" not in {c.name for c in discover_characters([text])}
