@@ -50,14 +50,28 @@ def name_described(chapters: list[list[Segment]], characters: Sequence[Character
     index = name_index(named)
     forms = {c.name: (c.name, *c.aliases) for c in named}
     aliases: dict[str, set[str]] = {}
+    grown: dict[str, str] = {}  # a character's name -> the fuller form of it a described speaker gave
     for segs in chapters:
         for old, name, where in _named_in(segs, described, index, gender, forms):
             for k, seg in enumerate(segs):
                 if seg.speaker == old and abs(seg.start - where) <= _REACH:
                     segs[k] = replace(seg, speaker=name)
             aliases.setdefault(name, set()).add(old)
+            known = lookup(index, name.split()[-1]) if name not in forms else None
+            if known and known not in grown and set(known.split()) < set(name.split()):
+                # "I be plain Jack Durbeyfield" from the man the narration calls Durbeyfield: one character,
+                # under the fuller name.
+                grown[known] = name
+    if grown:
+        for segs in chapters:
+            for k, seg in enumerate(segs):
+                if seg.speaker in grown:
+                    segs[k] = replace(seg, speaker=grown[seg.speaker])
     out = []
     for c in characters:
+        if c.name in grown:
+            aliases.setdefault(grown[c.name], set()).update((c.name, *c.aliases))
+            continue
         if c.name in aliases:
             c = replace(c, aliases=tuple(dict.fromkeys((*c.aliases, *sorted(aliases.pop(c.name))))))
         out.append(c)

@@ -413,6 +413,16 @@ def test_a_described_speaker_who_says_his_name_is_that_character():
     assert speakers(text) == ["Parson Tringham", "Anna", "Parson Tringham"]
 
 
+def test_a_described_speaker_giving_the_full_name_of_a_character_is_that_character_under_it():
+    text = ('Durbeyfield walked home. Durbeyfield was tired. A stranger stood at the gate.\n\n'
+            '"Good evening," said Durbeyfield.\n\n"Who are you?" asked the stranger.\n\n'
+            '"Good evening," said the man. "I be plain Jack Durbeyfield, the haggler."\n')
+    script = script_text(text)
+    jack = next(c for c in script.characters if c.name == "Jack Durbeyfield")
+    assert "Durbeyfield" in jack.aliases and "Durbeyfield" not in {c.name for c in script.characters}
+    assert [s.speaker for s in script.segments if s.kind == DIALOGUE][0] == "Jack Durbeyfield"
+
+
 def test_a_described_speaker_the_narration_names_is_that_character():
     text = ('I lived in the meadow with my mother and the other colts.\n\n'
             '"Listen to me, child," said my mother. "Be gentle and good."\n\n'
