@@ -242,7 +242,7 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     # A clause that runs on into the quotation ("grumbled to her as they walked behind the others in
     # the muck of the stockyards, "...") may say more after its verb than one that ends before it.
     runs_on = body.rstrip(" \t\n\"'\u201c\u2018").endswith((",", ":", "\u2014"))
-    if verb is None or len(body[verb.end():].split()) > (20 if runs_on else 8):
+    if verb is None or len(body[verb.end():].split()) > (30 if runs_on else 8):
         return None
     candidates = []
     if ctx.pattern is not None:
