@@ -69,6 +69,10 @@ _OBJECT_BEFORE = re.compile(r"\b(?:to|at|with|towards|toward|upon|on|from|of|for
 _SUBJECT_BEFORE = re.compile(
     r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
     r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)(?:(?i:old|young|little|poor|dear|good|big)\s+)?$""")
+# Words after which a name is an object, never a subject ("said to Lucy", "looked at Jess").
+OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
+# A name's own verb right after it ("Moze returned", "Carol quickly turned"): the name is that clause's subject.
+_VERB_NEXT = re.compile(r"\s+(?:[a-z]+ly\s+)?[a-z]{2,}ed\b")
 # "He"/"She" opening a sentence of narration: its subject.
 _PRONOUN_SUBJECT = re.compile(r"""(?:(?:^|[.!?;]['"\u2019\u201d]?\s+|\n\s*\n\s*|['"\u2019\u201d]\s+)(He|She)"""
                               r"|[.!?;,]\s*(?:and|but|then|so|when|while|as)\s+(he|she))\b")
@@ -118,6 +122,8 @@ class Context:
                 bearer[title] = named[0]
         titled = re.compile(r"\b[Tt]he\s+(" + "|".join(bearer) + r")\b", re.IGNORECASE) if bearer else None
         found: list[tuple[int, str]] = []
+        acting: set[int] = set()  # names acting in narration of their own, not in a speech tag's paragraph
+        spoken = {seg.paragraph for seg in segments if seg.kind == DIALOGUE}
         self._pronoun_subjects: dict[Gender, list[int]] = {"male": [], "female": []}
         self._indefinites: list[tuple[int, int, str]] = []  # narration's "a/an ..." phrases: start, end, words
         for seg in segments:
@@ -134,6 +140,9 @@ class Context:
                 name = lookup(self.index, m.group())
                 if name:
                     found.append((m.start(), name))
+                    if seg.paragraph not in spoken and _VERB_NEXT.match(text, m.end()) and not (
+                            text[max(0, m.start() - 15):m.start()].split()[-1:] or [""])[0].lower() in OBJECT_LEADS:
+                        acting.add(m.start())  # "At the juncture Moze returned.": its sentence's subject
             for m in described.finditer(text, seg.start, seg.end) if described else ():
                 found.append((m.start(), self.descriptions_by_key[" ".join(m.group(1).lower().split())]))
             for m in titled.finditer(text, seg.start, seg.end) if titled else ():
@@ -157,7 +166,9 @@ class Context:
         self.names = [n for _, n in kept]
         self.mention_count = Counter(self.names)
         # Mentions that are the subject of their sentence ("Mrs. Morel did her work.").
-        self.is_subject = [bool(_SUBJECT_BEFORE.search(text, max(0, p - 30), p)) for p in self.positions]
+        self.is_subject = [p in acting or bool(_SUBJECT_BEFORE.search(text, max(0, p - 30), p))
+                           for p in self.positions]
+        self._acting = acting
 
     def mentions_between(self, start: int, end: int) -> list[tuple[int, str]]:
         """(offset, character) of the narration mentions in [start, end), in order."""
@@ -365,13 +376,15 @@ class Context:
 
     def _subject(self, pos: int, gender: Gender, since: int, exclude: set[str], strict: bool = False) -> str | None:
         """The last sentence subject since `since` that "he"/"she" can stand for (one of unknown
-        gender counts: "The parson rode nearer. ... he said")."""
+        gender counts: "The parson rode nearer. ... he said"). `strict`: one of unknown gender who has
+        spoken counts only where a narration paragraph of its own has it act ("At the juncture Moze returned.")."""
         i = nearest_before(self.positions, pos)
         while i >= 0 and self.positions[i] >= since:
             name = self.names[i]
             g = self.gender.get(name, "unknown")
             if self.is_subject[i] and name not in exclude and name != NARRATOR and (
-                    g == gender or g == "unknown" and (name in self.descriptions or not strict and name in self.speakers)):
+                    g == gender or g == "unknown" and (name in self.descriptions or name in self.speakers
+                                                 and (not strict or self.positions[i] in self._acting))):
                 return name
             i -= 1
         return None

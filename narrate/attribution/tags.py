@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..model import Segment
 from .descriptions import KIN_NOUNS, PERSON_HEADS, noun_gender, owned_person
-from .discourse import Context
+from .discourse import OBJECT_LEADS, Context
 
 SPEECH_VERBS = (
     "said says say saying asked asks asking replied replies replying answered answers answering "
@@ -327,7 +327,6 @@ _ADJACENT = re.compile(r"\s+(?:(?:[a-z]+ly|then|had|has|have|now|again|also|only
 _SUBORDINATE = re.compile(r"\b(?:[Ww]hen|[Aa]s|[Ww]hile|[Ii]f|[Bb]ecause|[Ss]ince|[Tt]hough|[Aa]lthough|[Uu]ntil|[Bb]efore|"
                           r"[Aa]fter|[Oo]nce|[Ww]henever)\s+$")
 _JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
-OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 # "My uncle explained to old Cotter." leads into the next paragraph's words (a name may end it).
 ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+(?:[a-z]+|(?:Mr|Mrs|Dr|Miss)\.?|[A-Z][a-z]+)){0,4}[.:]\s*$")
 LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")

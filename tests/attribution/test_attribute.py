@@ -908,3 +908,14 @@ def test_a_saints_name_is_one_name_not_a_character():
             '"I love it here," said Carol.\n\n'
             '"So do I."\n')
     assert "Paul" not in {c.name for c in discover_characters([text])}
+
+
+def test_a_name_followed_by_its_verb_is_the_subject_he_then_stands_for():
+    # "Moze" has no known gender, but he has spoken: after "At the juncture Moze returned." the
+    # "he" of the next paragraph is Moze, not another man of the scene.
+    text = ("Snake Anson sat by the fire. Jim Wilson smoked. Snake Anson stood up. He was tired.\n\n"
+            '"Get the wood," said Moze.\n\n'
+            '"Reckon you will," replied Snake Anson.\n\n'
+            "At the juncture Moze returned.\n\n"
+            '"Boss, I heard a horse coming up the trail," he said.\n')
+    assert _speakers(text)[-1] == "Moze"
