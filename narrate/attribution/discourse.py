@@ -259,7 +259,7 @@ class Context:
         speaker of that gender; else the last one mentioned."""
         prev = self.previous
         if prev and self.last_quote_end and self._fits(prev, gender, exclude) and self._same_pronoun_since(
-                gender, pos):
+                gender, pos) and not self._answering(pos):
             return prev  # "He was a little troubled here. ... "Pray don't," said he": still him
         subject = self._subject(pos, gender, para_start, exclude)
         newcomer = self._newcomer(gender, pos, para_start) or self._described_subject(gender, pos, para_start)
@@ -283,6 +283,11 @@ class Context:
             # Named before the last quotation only: the "she" that opens the narration after "Feel
             # pretty sick, Thea?" he asked is more likely the one that quotation called.
             called = next((n for n in sorted(self.addressed_prev) if self._fits(n, gender, exclude | {prev})), None)
+            if not called and self._answering(pos):
+                # '"And you were his comfort through everything?" // She nodded': the one asked, the
+                # other party of the exchange.
+                called = next((n for n in reversed(self.exchange[-4:]) if n and n != prev
+                               and self._fits(n, gender, exclude)), None)
             if called or found:
                 return called or found
         i = nearest_before(self.positions, pos)
@@ -310,6 +315,11 @@ class Context:
         if prev and self._fits(prev, gender, exclude):
             return prev
         return self.recent(pos, gender, exclude) or self._earlier_newcomer(gender, pos, exclude)
+
+    def _answering(self, pos: int) -> bool:
+        """Does a new paragraph at `pos` follow a quotation that asked a question?"""
+        asked = self.text[max(0, self.last_quote_end - 2):self.last_quote_end].rstrip("\"'\u201d\u2019").endswith("?")
+        return asked and "\n\n" in self.text[self.last_quote_end:pos]
 
     def _earlier_newcomer(self, gender: Gender, pos: int, exclude: set[str]) -> str | None:
         """When no character of that gender is in sight, the last person of that gender the narration

@@ -919,3 +919,12 @@ def test_a_name_followed_by_its_verb_is_the_subject_he_then_stands_for():
             "At the juncture Moze returned.\n\n"
             '"Boss, I heard a horse coming up the trail," he said.\n')
     assert _speakers(text)[-1] == "Moze"
+
+
+def test_she_opening_the_paragraph_after_a_question_is_the_one_asked():
+    text = ("Louisa looked at Sissy Jupe. Sissy Jupe sat by the fire. She was sad.\n\n"
+            '"Your father was kind to you?" said Louisa.\n\n'
+            '"Oh yes. Very kind."\n\n'
+            '"And you were his comfort through everything?"\n\n'
+            'She nodded, with the tears rolling down her face.  "I hope so, and father said I was."\n')
+    assert _speakers(text) == ["Louisa", "Sissy Jupe", "Louisa", "Sissy Jupe"]
