@@ -16,7 +16,7 @@ from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
 from .tags import ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
-from .untagged import SILENT, action_subject, reported_speaker, untagged, untagged_candidates, vocatives
+from .untagged import SILENT, action_subject, kept_silent, reported_speaker, untagged, untagged_candidates, vocatives
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -164,6 +164,12 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         ctx.narrated_turn = False
         ctx.last_quote_end = segs[quotes[-1]].end
         tail = segs[idxs[-1]]
+        silent = kept_silent(ctx, tail.text, last) if tail.kind != DIALOGUE and idxs[-1] > quotes[-1] else None
+        if silent:
+            # "... said Ogden simply. Mr. Pett grunted, but made no verbal comment.": Mr. Pett's turn
+            # passed, so an untagged reply next is Ogden's again.
+            turns.append(silent)
+            ctx.previous = silent
         if tail.kind != DIALOGUE and LEAD_IN_END.search(tail.text.rstrip()) and SPEECH_WORD.search(
                 tail.text.rsplit(";", 1)[-1]):
             # `... was his daughter's; but Sir Walter's remark was, soon afterwards--` leads into

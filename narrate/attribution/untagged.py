@@ -36,7 +36,8 @@ _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+)
 _JOINED_CLAUSE = re.compile(r"[,;]\s+(?:and|but|so|yet)\s+(?=(?:I|he|she|[A-Z][a-z]+)\s)")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
 _AHEAD = 1500  # how far past a chapter's first speech its speaker may be named
-SILENT = re.compile(r"\b(?:said nothing|made no (?:reply|answer)|no (?:reply|answer)|silent|silence)\b")
+SILENT = re.compile(r"\b(?:said\s+nothing|made\s+no\s+(?:verbal\s+)?(?:reply|answer|comment|response|rejoinder)|"
+                    r"no\s+(?:reply|answer)|silent|silence)\b")
 
 
 def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, para_start: int,
@@ -136,6 +137,20 @@ def _kin_addressee(ctx: Context, quote: str, previous: str | None) -> str | None
     if previous and ctx.gender.get(previous) == gender:
         return previous
     return next((n for n in reversed(ctx.speakers) if ctx.gender.get(n) == gender), None)
+
+
+def kept_silent(ctx: Context, narration: str, speaker: str | None) -> str | None:
+    """The one the narration after a speech says kept silent ("Mr. Pett grunted, but made no verbal
+    comment."): another than the speaker, whose turn passed without words."""
+    if ctx.pattern is None:
+        return None
+    for m in _SENTENCES.finditer(narration):
+        if SILENT.search(m.group()):
+            names = [lookup(ctx.index, n.group()) for n in ctx.pattern.finditer(m.group())]
+            names = [n for n in names if n]
+            if len(set(names)) == 1 and names[0] != speaker:
+                return names[0]
+    return None
 
 
 def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],

@@ -928,3 +928,16 @@ def test_she_opening_the_paragraph_after_a_question_is_the_one_asked():
             '"And you were his comfort through everything?"\n\n'
             'She nodded, with the tears rolling down her face.  "I hope so, and father said I was."\n')
     assert _speakers(text) == ["Louisa", "Sissy Jupe", "Louisa", "Sissy Jupe"]
+
+
+def test_one_who_keeps_silent_after_a_speech_passes_the_turn_back():
+    # Mr. Pett's turn passes without words (the phrase wrapped over two lines), so the untagged
+    # reply is Ogden's again, and the one after it Mr. Pett's.
+    text = ("Mr. Pett sat at the table. Ogden Ford came in. Ogden ate candy. Mr. Pett frowned at him.\n\n"
+            '"Where did you get that candy?" said Mr. Pett.\n\n'
+            '"Mother gave it to me," said Ogden simply. As he had anticipated, the shot silenced the '
+            "enemy's battery. Mr. Pett grunted, but made no\nverbal comment. Ogden celebrated his victory "
+            "by putting another piece of candy in his mouth.\n\n"
+            '"Got a grouch this morning, haven\'t you, pop?"\n\n'
+            '"I will not be spoken to like that!"\n')
+    assert _speakers(text) == ["Mr. Pett", "Ogden", "Ogden", "Mr. Pett"]
