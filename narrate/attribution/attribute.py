@@ -295,14 +295,19 @@ def _acted_before(ctx: Context, segs: list[Segment], idxs: list[int], i: int, de
                   led: set[int]) -> Decision | None:
     """For an untagged quotation whose paragraph's only tags lead into later quotations ("He sprang
     to his feet. '...' And ... whereupon Mrs. Griffin spoke. '...'"): the subject acting just before it."""
-    if any(j < i for j in decisions) or not any(j > i for j in decisions) or not all(
-            j in led for j in decisions if j > i):
-        return None
     para_start = segs[idxs[0]].start
     before = [j for j in idxs if j < i]
     if not before or segs[before[-1]].kind == DIALOGUE:
         return None
     seg = segs[before[-1]]
+    if any(j < i for j in decisions):
+        # "'I will!' cried the ladies. Mrs. Griffin, however, expressed the need for a little more
+        # light. 'Who was it ...?'": someone else named acting between two quotations speaks the second.
+        earlier = decisions[max(j for j in decisions if j < i)].speaker
+        acted = action_subject(ctx, seg.text, seg.start, True, para_start)
+        return acted if acted and acted.rule == "action-name" and acted.speaker != earlier else None
+    if not any(j > i for j in decisions) or not all(j in led for j in decisions if j > i):
+        return None
     return action_subject(ctx, seg.text, seg.start, True, para_start)
 
 

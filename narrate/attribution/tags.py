@@ -75,6 +75,8 @@ _AFTER_OWNED = re.compile(_LEAD + r"(?:was|were)\s+(?P<subj>(?:his|her|their|the
                           + r")(?:'s|\u2019s)(?=\s*[;,.:!?\u2014-])")
 # Before a quotation: `Jess whispered`, `he continued, not giving up.`, `said Emma,`.
 _INFINITIVE = r"(?:to\s+(?:add|say|reply|answer|ask|observe|remark|exclaim|inquire|enquire|whisper|murmur|speak))"
+# `"The story will tell," I took upon myself to reply.`, `he ventured to say`
+_AFTER_INFINITIVE = re.compile(_LEAD + SUBJ + r"(?:\s+[a-z]+){1,4}?\s+" + _INFINITIVE + r"\b")
 _BEFORE_NORMAL = re.compile(SUBJ + _ADV + r"\s+(?:" + VERB + "|" + _INFINITIVE + r")\b[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
 _BEFORE_INVERTED = re.compile(r"\b" + VERB_INVERTED + _ADV + r"\s+" + SUBJ + r"[^.!?\"\u201c\u201d]{0,60}[,:;\u2014\u2013\-]*" + _TRAIL)
 ABBREV_DOT = r"(?:(?<=\bMr)|(?<=\bMrs)|(?<=\bMs)|(?<=\bDr)|(?<=\bSt))\."  # "Mr." ends no sentence
@@ -108,7 +110,7 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
               ) -> Decision | None:
     """The speaker a tag right after the quotation names: `said Jess`, `she asked`, `was his reply`.
     `called`: whom the paragraph's quotations call by name ("Annie," she said): never "she"."""
-    for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN, _AFTER_OWNED):
+    for pattern in (_AFTER_INVERTED, _AFTER_NORMAL, _AFTER_NOUN, _AFTER_OWNED, _AFTER_INFINITIVE):
         m = pattern.match(after)
         if not m:
             continue

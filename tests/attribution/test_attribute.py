@@ -941,3 +941,21 @@ def test_one_who_keeps_silent_after_a_speech_passes_the_turn_back():
             '"Got a grouch this morning, haven\'t you, pop?"\n\n'
             '"I will not be spoken to like that!"\n')
     assert _speakers(text) == ["Mr. Pett", "Ogden", "Ogden", "Mr. Pett"]
+
+
+def test_someone_else_named_acting_between_two_quotations_speaks_the_second():
+    text = ("Douglas sat by the fire. Mrs. Griffin listened. Douglas looked at the ladies.\n\n"
+            '"Everybody will stay!"\n\n'
+            '"I will"--and "I will!" cried the ladies whose departure had been\n'
+            "fixed. Mrs. Griffin, however, expressed the need for a little more\n"
+            'light. "Who was it she was in love with?"\n')
+    assert _speakers(text)[-1] == "Mrs. Griffin"
+
+
+def test_an_infinitive_of_speaking_after_a_quotation_is_its_tag():
+    text = ("Douglas sat by the fire. Mrs. Griffin listened. Douglas smiled.\n\n"
+            '"Who was it she was in love with?" said Mrs. Griffin.\n\n'
+            '"The story will tell," Douglas took it upon himself to reply.\n')
+    script = script_text(text)
+    line = [s for s in script.segments if s.kind == DIALOGUE][-1]
+    assert (line.speaker, line.rule) == ("Douglas", "tag-name")
