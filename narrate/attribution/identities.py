@@ -115,6 +115,22 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
                 name = called.pop()
                 if first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name):
                     found[t.speaker] = (name, t.start)
+    for k in range(1, len(turns)):
+        # Called by a name, then answering: "turned to his son, saying, 'George, persuade them!'" //
+        # "'It's so obvious,' said the son": the son is George, if George has not spoken as himself.
+        t, caller = turns[k], turns[k - 1]
+        if t.speaker not in described or t.speaker in found or first_line.get(t.speaker) != t.start:
+            continue
+        if t.paragraph - caller.paragraph > 2 or not caller.speaker or caller.speaker == t.speaker:
+            continue
+        called = set().union(*(vocatives(index, q) for q in caller.quotes)) - {caller.speaker}
+        if len(called) == 1:
+            name = called.pop()
+            # Not one the narration has shown in the scene ("Mr. Denham had come in ... 'Now, what would you
+            # do, Mr. Denham?' // 'Surely she could learn Persian,' broke in a thin, elderly gentleman").
+            if (first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name)
+                    and not _narrated_before(segs, forms.get(name, (name,)), t.start)):
+                found[t.speaker] = (name, t.start)
     for k in range(2, len(turns)):
         t, other, mine = turns[k], turns[k - 1], turns[k - 2]
         if (mine.speaker in described and mine.speaker not in found and t.rule == "tag-name"
@@ -153,3 +169,8 @@ def _mentioned_before(segs: list[Segment], names: tuple[str, ...], pos: int) -> 
     """Is any of these names written (in narration or speech) before `pos`?"""
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
     return any(pattern.search(seg.text) for seg in segs if seg.start < pos)
+
+
+def _narrated_before(segs: list[Segment], names: tuple[str, ...], pos: int) -> bool:
+    """Is any of these names written in the narration before `pos`?"""
+    return _mentioned_before([seg for seg in segs if seg.kind != DIALOGUE], names, pos)

@@ -959,3 +959,20 @@ def test_an_infinitive_of_speaking_after_a_quotation_is_its_tag():
     script = script_text(text)
     line = [s for s in script.segments if s.kind == DIALOGUE][-1]
     assert (line.speaker, line.rule) == ("Douglas", "tag-name")
+
+
+def test_a_described_speaker_answering_a_call_by_name_is_that_character():
+    text = ("Miss Bartlett looked at the old man. Lucy looked at the window.\n\n"
+            '"But why?" said the old man. "Women like looking at a view." And he turned to his son, '
+            'saying, "George, persuade them!"\n\n'
+            '"It\'s so obvious they should have the rooms," said the son.\n\n'
+            "George sat down. Later George went out, and George came back.\n")
+    assert _speakers(text)[-1] == "George"
+
+
+def test_a_described_speaker_breaking_in_on_a_call_is_not_the_one_called():
+    # Mr. Denham is in the scene, named by the narration: the gentleman who breaks in is someone else.
+    text = ("Mr. Denham had come in as Mr. Fortescue reached the middle of a sentence. Mrs. Hilbery turned.\n\n"
+            '"Now, what would you do if you lived in Manchester, Mr. Denham?" said Mrs. Hilbery.\n\n'
+            '"Surely she could learn Persian," broke in a thin, elderly gentleman.\n')
+    assert _speakers(text)[-1] != "Mr. Denham"
