@@ -15,6 +15,7 @@ _INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my
                            r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
                            r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b")
 _REACH = 5000
+_DESCRIBED_OPENING = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019]*The\s+(?:[a-z-]+\s+){0,2}?([a-z]+)\b(?=[\s,])""")
 # The narration naming someone it has only described: "Her name was Duchess", "his name was Jim Hawkins".
 _NAME_GIVEN = re.compile(r"\b([Hh]is|[Hh]er)\s+name\s+(?:was|is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b")
 """How far (in characters) around the moment a described speaker gets a name that name holds:
@@ -131,6 +132,24 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
             if (first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name)
                     and not _narrated_before(segs, forms.get(name, (name,)), t.start)):
                 found[t.speaker] = (name, t.start)
+    heads = {d.split()[-1].lower(): d for d in described}
+    for k, seg in enumerate(segs):
+        # Called by a name, then brought on by description: "'How do you do, Mr. Beebe?' // The
+        # clergyman, who had the air of one on a holiday, did not remember the ladies" is Mr. Beebe.
+        if seg.kind != DIALOGUE:
+            continue
+        after = next((s for s in segs[k + 1:] if s.paragraph != seg.paragraph or s.kind == DIALOGUE), None)
+        if after is None or after.kind == DIALOGUE or after.paragraph != seg.paragraph + 1:
+            continue
+        m = _DESCRIBED_OPENING.match(after.text)
+        owner = heads.get(m.group(1).lower()) if m else None
+        if owner is None or owner in found or first_line.get(owner, -1) < seg.start:
+            continue
+        called = vocatives(index, seg.text) - {seg.speaker}
+        if len(called) == 1:
+            name = called.pop()
+            if agree(owner, name) and not _narrated_before(segs, forms.get(name, (name,)), seg.start):
+                found[owner] = (name, seg.start)
     for k in range(2, len(turns)):
         t, other, mine = turns[k], turns[k - 1], turns[k - 2]
         if (mine.speaker in described and mine.speaker not in found and t.rule == "tag-name"

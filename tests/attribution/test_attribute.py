@@ -976,3 +976,13 @@ def test_a_described_speaker_breaking_in_on_a_call_is_not_the_one_called():
             '"Now, what would you do if you lived in Manchester, Mr. Denham?" said Mrs. Hilbery.\n\n'
             '"Surely she could learn Persian," broke in a thin, elderly gentleman.\n')
     assert _speakers(text)[-1] != "Mr. Denham"
+
+
+def test_a_described_person_brought_on_right_after_a_call_by_name_is_that_character():
+    text = ("The curtains parted, and revealed a clergyman. Lucy rose. Miss Bartlett rose too.\n\n"
+            '"How do you do, Mr. Beebe? You have forgotten us," said Miss Bartlett.\n\n'
+            "The clergyman, who had the air of one on a holiday, did not remember the ladies.\n\n"
+            '"I am so glad to see you," said Lucy.\n\n'
+            '"Quite right," said the clergyman. "I move into the Rectory next June."\n\n'
+            "Mr. Beebe bowed. Later Mr. Beebe went out, and Mr. Beebe came back.\n")
+    assert _speakers(text)[-1] == "Mr. Beebe"
