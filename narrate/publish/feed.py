@@ -399,3 +399,37 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     _write_atomic(path, xml + b"\n")
     log.info("wrote %s (%d episodes)", path, len(manifest.chapters))
     return path
+
+
+def feed_is_current(book_dir: Path) -> bool:
+    """Does an existing feed.xml in `book_dir` list the chapters book.json lists, with the sizes their files have?"""
+    book_dir = Path(book_dir)
+    try:
+        channel = ET.parse(book_dir / FEED).getroot().find("channel")
+        manifest = load_manifest(book_dir)
+    except (OSError, ET.ParseError, InputError):
+        return False
+    enclosures = [e.attrib for e in channel.iter("enclosure")] if channel is not None else []
+    if len(enclosures) != len(manifest.chapters):
+        return False
+    for enclosure, chapter in zip(enclosures, manifest.chapters):
+        try:
+            size = (book_dir / chapter.file).stat().st_size
+        except OSError:
+            return False
+        if not enclosure.get("url", "").endswith("/" + quote(chapter.file, safe="/")) or enclosure.get("length") != str(size):
+            return False
+    return True
+
+
+def feed_base_url(book_dir: Path) -> str | None:
+    """The base URL an existing feed.xml in `book_dir` was written for (its channel link), or None
+    when there is no feed or it cannot be read."""
+    try:
+        link = ET.parse(Path(book_dir) / FEED).getroot().findtext("channel/link")
+    except (OSError, ET.ParseError):
+        return None
+    try:
+        return check_base_url(link.strip()) if link else None
+    except InputError:
+        return None

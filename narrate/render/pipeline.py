@@ -427,8 +427,26 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         from ..publish.feed import write_feed
 
         write_feed(book_dir, options.base_url)
+    elif not remote:
+        _refresh_feed(book_dir, changed=bool(todo or plan.retag))
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
                         load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
+
+
+def _refresh_feed(book_dir: Path, changed: bool) -> None:
+    """Rewrite a podcast feed made earlier for this folder (`narrate feed`) when chapters were re-made
+    or removed: its enclosure lengths, chapter times and transcripts would describe the old audio."""
+    from ..publish.feed import FEED, feed_base_url, feed_is_current, write_feed
+
+    if not (book_dir / FEED).is_file() or not changed and feed_is_current(book_dir):
+        return
+    base = feed_base_url(book_dir)
+    if base is None:
+        log.warning("%s: out of date with the chapters, and its base URL cannot be read; "
+                    "run narrate feed again", book_dir / FEED)
+        return
+    write_feed(book_dir, base)
+    log.info("%s: updated for the chapters re-made", book_dir / FEED)
 
 
 def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whole: dict,

@@ -293,3 +293,48 @@ def test_cli_help(name: str) -> None:
     assert result.exit_code == 0
     assert len(result.output.splitlines()) > 5
     assert _cli().commands[name].get_short_help_str()
+
+
+def _enclosures(feed: Path) -> list[tuple[str, int]]:
+    channel = ET.parse(feed).getroot().find("channel")
+    return [(e.get("url").rsplit("/", 1)[1], int(e.get("length"))) for e in channel.iter("enclosure")]
+
+
+def test_a_render_after_narrate_feed_keeps_the_feed_true_to_the_chapters(tmp_path: Path) -> None:
+    """A feed made with `narrate feed` and a chapter re-rendered (its text changed) or removed later:
+    the render rewrites feed.xml, the chapters JSON and the transcript for the audio now there."""
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+
+    src = tmp_path / "book"
+    src.mkdir()
+    (src / "01-one.txt").write_text('"Hi," said Ann.\n\n"Hello," said Bob.\n', encoding="utf-8")
+    (src / "02-two.txt").write_text('"Bye," said Ann.\n', encoding="utf-8")
+    out = tmp_path / "o"
+    book = out / "book"
+
+    def render() -> None:
+        res = CliRunner().invoke(cli, ["render", str(src), "-o", str(out), "-q", "-j", "1"])
+        assert res.exit_code == 0, res.output
+
+    render()
+    res = CliRunner().invoke(cli, ["feed", str(book), "--base-url", "http://127.0.0.1:8000/book/", "-q"])
+    assert res.exit_code == 0, res.output
+    feed = book / "feed.xml"
+    before = feed.read_bytes()
+    render()  # nothing changed: the feed is left as it was
+    assert feed.read_bytes() == before
+    (src / "01-one.txt").write_text('"Hi there, how are you today?" said Ann.\n\n"Hello," said Bob.\n',
+                                    encoding="utf-8")
+    render()
+    manifest = json.loads((book / "book.json").read_text(encoding="utf-8"))
+    files = [c["file"] for c in manifest["chapters"]]
+    assert _enclosures(feed) == [(f, (book / f).stat().st_size) for f in files]
+    first = manifest["chapters"][0]
+    vtt = (book / f"{Path(first['file']).stem}.vtt").read_text(encoding="utf-8")
+    assert "Hi there, how are you today?" in vtt
+    assert ET.parse(feed).getroot().findtext("channel/link") == "http://127.0.0.1:8000/book/"
+    (src / "02-two.txt").unlink()
+    render()
+    assert [f for f, _ in _enclosures(feed)] == files[:1]
