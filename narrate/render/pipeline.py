@@ -410,7 +410,13 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     # Longest chapters first: with chapters as the unit of parallel work, this keeps every
     # core busy until the end instead of leaving one long chapter running alone.
     todo.sort(key=lambda j: -sum(len(line.text) for line in j.lines))
-    failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
+    try:
+        failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
+    except BaseException:
+        # Interrupted (Ctrl-C, a stop signal, a lost cluster): the workers are stopped by now, and what
+        # they were writing is half-written.
+        _remove_stale(book_dir)
+        raise
     _write_manifest(book, book_dir, entries, whole)
     _remove_stale(book_dir)
     if failures:

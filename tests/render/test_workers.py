@@ -157,3 +157,23 @@ def test_workers_reuse_freed_memory_instead_of_faulting_it_in_again():
 
     assert faults("default") > 50_000
     assert faults("tuned") < 10_000
+
+
+def test_an_interrupted_render_leaves_no_half_written_file(tmp_path):
+    """Stopped while its workers write chapter MP3s (".<chapter>.mp3.<random>.part"), the render removes them
+    before it exits: the folder holds finished chapters and nothing else of this render."""
+    src = _long_book(tmp_path / "book", chapters=4)
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(tmp_path / "cache"))
+    book_dir = tmp_path / "out" / "book"
+    proc = subprocess.Popen([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "out"),
+                             "-j", "2", "--no-cache"], stdout=subprocess.DEVNULL,
+                            stderr=(tmp_path / "err").open("w"), env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not list(book_dir.glob(".*.part")):
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        pytest.fail("the render ended before it was caught writing a chapter")
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130, (tmp_path / "err").read_text()
+    _wait_for_the_session_to_end(proc.pid)
+    assert list(book_dir.glob(".*.part")) == []
