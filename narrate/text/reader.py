@@ -69,7 +69,7 @@ def split_heading(text: str) -> tuple[str | None, str | None, int]:
     """
     lines = list(re.finditer(r"[^\n]*\n?", text))
     nonblank = [m for m in lines if m.group().strip()]
-    if not nonblank or not _HEADING.match(nonblank[0].group().strip()):
+    if not nonblank or not (_HEADING.match(nonblank[0].group().strip()) or _is_title_line(text, nonblank)):
         return None, None, 0
     head = nonblank[0]
     heading = head.group().strip()
@@ -84,6 +84,19 @@ def split_heading(text: str) -> tuple[str | None, str | None, int]:
     while body_start < len(text) and text[body_start] in " \t\n":
         body_start += 1
     return heading, subtitle, body_start
+
+
+_TITLE_LINE = re.compile(r"[A-Z0-9_][^\"\u201c\u201d\u2018\u2019]{0,79}")
+
+
+def _is_title_line(text: str, nonblank: list[re.Match]) -> bool:
+    """A first line that is a title of its own ("The Lighthouse Keeper", "THE SISTERS"): short, capitalised,
+    not ending as a sentence or clause does, quoting no one, set off by a blank line, and followed by more."""
+    first = nonblank[0].group().strip()
+    return (len(nonblank) > 1 and bool(_TITLE_LINE.fullmatch(first)) and len(first.split()) <= 12
+            and not first.endswith((".", ",", ";", ":", "'", "-"))
+            and text[nonblank[0].end():nonblank[1].start()].count("\n") >= 1
+            and not text[nonblank[0].start():nonblank[0].end()].startswith((" ", "\t")))
 
 
 def load_chapter(path: Path, index: int, width: int = 2) -> Chapter:

@@ -1,0 +1,40 @@
+"""Plain-text chapters: a heading or a title line is the chapter's title, said once; anything else is its text."""
+
+from __future__ import annotations
+
+import pytest
+
+from narrate.text.reader import load_book, split_heading
+
+
+@pytest.mark.parametrize("text, title, subtitle", [
+    ("Chapter 4\n\nRory and Jess belong together\n\n\"Hi,\" said Jess.\n", "Chapter 4", "Rory and Jess belong together"),
+    ("The Lighthouse Keeper\n\nThe lamp was lit at dusk.\n", "The Lighthouse Keeper", None),
+    ("THE SISTERS\n\nThere was no hope for him this time.\n", "THE SISTERS", None),
+    ("Who Killed the Cook?\n\nNobody knew.\n", "Who Killed the Cook?", None),
+])
+def test_a_heading_or_title_line_is_the_title(text, title, subtitle):
+    heading, sub, body = split_heading(text)
+    assert (heading, sub) == (title, subtitle)
+    assert text[body:].strip() and title not in text[body:]
+
+
+@pytest.mark.parametrize("text", [
+    '"Hi," said Jess.\n\n"Hello."\n',                          # a speech
+    "Morning came\nand the lamp went out.\n\nThen the boat.\n",  # a paragraph wrapped over lines
+    "STONE GATE, WORCESTER,\n\nDear Judy,\n",                   # a letter's heading line, unfinished
+    "It was late.\n\nThe lamp was lit.\n",                      # a sentence
+    "the long way home\n\nShe walked.\n",                       # not capitalised
+    "    So we beat on, boats against the current\n\nEnd.\n",  # an indented epigraph line
+    "A lone line with no text after it\n",
+])
+def test_other_first_lines_are_text(text):
+    assert split_heading(text) == (None, None, 0)
+
+
+def test_a_single_file_story_says_its_title_line_once(tmp_path):
+    src = tmp_path / "lighthouse.txt"
+    src.write_text("The Lighthouse Keeper\n\n\"Who is there?\" asked the keeper.\n", encoding="utf-8")
+    chapter = load_book(src).chapters[0]
+    assert chapter.title == "The Lighthouse Keeper"
+    assert chapter.text[chapter.body_start:].startswith('"Who is there?"')
