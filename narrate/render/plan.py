@@ -11,6 +11,9 @@ from ..text.lexicon import Lexicon
 # A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
 _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
 _WORD = re.compile(r"\w")
+# The quotation marks a narration segment keeps at its edges belong to the speech beside it
+# ('Jess whispered "', '" He wiped away her tears'): book.json and the transcripts show the narration without them.
+_EDGE_MARKS = re.compile(r"^\s*[\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019]+\s*|\s*[\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019]+\s*$")
 
 
 
@@ -82,6 +85,8 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
             continue
         if not _WORD.search(text):
             continue
+        if seg.kind != DIALOGUE:
+            text = _EDGE_MARKS.sub("", text).strip()
         speaker = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
         owner = speaker if seg.kind == DIALOGUE else None
         section = None

@@ -1,0 +1,24 @@
+"""Planning a chapter's lines: what each line says, as book.json and the transcripts show it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from narrate.attribution.attribute import script_text
+from narrate.model import Chapter, Voice, VoiceMap
+from narrate.render.plan import plan_chapter
+
+
+def test_narration_lines_leave_the_quotation_marks_to_the_speech_beside_them():
+    text = ('After a while, Jess whispered "Can I buy you some pie, Rory?" She smiled. '
+            "\u201cIf I can have coffee.\u201d He wiped away her tears.\n\n"
+            "The boys' dog barked at the Smiths'.\n")
+    voices = VoiceMap(narrator=Voice("espeak", "en-us+m3", 175, 50))
+    lines = plan_chapter(Chapter(1, "One", text, Path("c.txt")), script_text(text), voices)
+    said = [(line.kind, line.text) for line in lines[1:]]
+    assert said == [("narration", "After a while, Jess whispered"),
+                    ("dialogue", "Can I buy you some pie, Rory?"),
+                    ("narration", "She smiled."),
+                    ("dialogue", "If I can have coffee."),
+                    ("narration", "He wiped away her tears."),
+                    ("narration", "The boys' dog barked at the Smiths'.")]
