@@ -173,9 +173,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--all", "all_documents", is_flag=True,
               help="EPUB: also read the front and back matter (cover, title page, contents, licence...).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-v", "--verbose", count=True, help="Log more (repeat for debug detail); as narrate -v render.")
 @click.pass_context
 def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force, bitrate, lufs, acx, single_file, fmt,
-           base_url, on_engine_error, no_cache, cache_dir, cluster, all_documents, quiet):
+           base_url, on_engine_error, no_cache, cache_dir, cluster, all_documents, quiet, verbose):
     """Render each SOURCE (a book folder, an .epub, .html or .md book, or a .txt chapter) to one tagged MP3 per chapter.
 
     Writes DIR/<book>/NN-title.mp3 and DIR/<book>/book.json (titles, durations and where each
@@ -190,6 +191,7 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
     from ..render.pipeline import RenderOptions
     from ..storage import is_remote, location
 
+    ctx.obj["verbose"] += verbose
     _setup_logging(ctx.obj["verbose"], quiet)
     cache_dir = location(cache_dir) if cache_dir else None
     out = location(out_dir)

@@ -92,17 +92,21 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
         own = by_index.get(index)
         if own is not None and own["file"] != job.path.name:
             own = None  # another chapter's file under this number before the book changed
+        name = job.path.name
         if chosen and force:
             encode.append(job)
+            log.info("%s: rendered again (--force)", name)
         elif own is not None and own.get("fingerprint") == job.fingerprint:
             if own.get("tags_fingerprint") == job.tags_fingerprint:
                 skip[index] = own
+                log.info("%s: unchanged, kept", name)
             else:
                 retag.append((job, own))
         elif job.fingerprint in by_audio:
             retag.append((job, by_audio[job.fingerprint]))
         elif chosen:
             encode.append(job)
+            log.info("%s: %s", name, "new" if own is None else "its text, voices or settings changed: rendered again")
         elif own is not None:
             keep[index] = own
     current = {job.path.name for job in jobs}

@@ -200,3 +200,25 @@ def test_render_several_sources_in_turn_a_failing_one_does_not_stop_the_others(t
     assert "missing" in table[1] and "none" not in table[1]
     assert "three-rooms" in table[2] and table[2].endswith("none")
     assert result.output.strip().splitlines()[-1].startswith("narrate: error: 1 of 2 books did not finish")
+
+
+def test_render_verbose_says_what_becomes_of_each_chapter(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "book"
+    src.mkdir()
+    (src / "01-one.txt").write_text('"Hi," said Ann.\n', encoding="utf-8")
+    (src / "02-two.txt").write_text('"Bye," said Bob.\n', encoding="utf-8")
+    env = dict(os.environ, NARRATE_CACHE_DIR=str(tmp_path / "cache"))
+
+    def render(*flags: str) -> list[str]:
+        res = subprocess.run([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "o"), "-j", "1",
+                              *flags], capture_output=True, text=True, env=env, check=True)
+        return [line for line in res.stderr.splitlines() if "INFO" in line]
+
+    assert render() == []
+    (src / "02-two.txt").write_text('"Goodbye," said Bob.\n', encoding="utf-8")
+    assert render("-v") == ["narrate: INFO: 01-one.mp3: unchanged, kept",
+                            "narrate: INFO: 02-two.mp3: its text, voices or settings changed: rendered again"]
