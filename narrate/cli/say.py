@@ -94,8 +94,10 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
                 _write_audio(target, audio, who, album)
             if _play(target) is None:
                 names = ", ".join(p for p, _, formats in PLAYERS if target.suffix.lower() in formats)
-                saved = f"; it is saved in {out_path}" if out_path else "; use -o FILE to save it instead"
-                raise NarrateError(f"no audio player found (tried {names}){saved}")
+                if out_path is None:  # nothing is kept: the command did nothing asked of it
+                    raise NarrateError(f"no audio player found (tried {names}); use -o FILE to save it instead")
+                # As `narrate preview --play`: the file asked for is there, only the playing is missing.
+                click.echo(f"no audio player found ({names}); open {out_path} yourself", err=True)
 
 
 COMMANDS = [say_command]

@@ -186,3 +186,11 @@ def test_preview_says_the_books_pronunciations_too(tmp_path, monkeypatch):
     set_pronunciations(book, f'Rory = "{LONG_RORY}"')
     assert CliRunner().invoke(cli, [*args[:1], str(book), *args[1:], "-o", "rory.wav"]).exit_code == 0
     assert seconds("rory.wav") > seconds("plain.wav") + 0.15
+
+
+def test_say_play_to_a_file_without_a_player_keeps_the_file_as_preview_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no player on it
+    res = CliRunner().invoke(cli, ["say", "Hello.", "--play", "-o", "hello.wav"])
+    assert res.exit_code == 0, res.output
+    assert "no audio player found" in res.output and (tmp_path / "hello.wav").stat().st_size > 1000
