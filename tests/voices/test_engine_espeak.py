@@ -40,6 +40,12 @@ def test_voices_include_languages_and_variants(espeak):
     assert ids["en-us+f3"].gender == "female" and ids["en-us+m3"].gender == "male"
 
 
+def test_variant_genders_are_the_ones_their_files_declare(espeak):
+    genders = {v.id: v.gender for v in espeak.voices()}
+    assert genders["en-us+whisperf"] == "female" and genders["en-us+whisper"] == "male"
+    assert genders["en-us+f3"] == "female" and genders["en-us+m8"] == "male" and genders["en-us+Annie"] == "female"
+
+
 def test_synthesize_returns_speech(espeak):
     audio = espeak.synthesize(TEXT, Voice(voice="en-us+m3", rate=175, pitch=50))
     assert audio.frame_rate == 22050 and audio.channels == 1 and audio.sample_width == 2

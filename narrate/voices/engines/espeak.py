@@ -18,7 +18,7 @@ from . import VoiceInfo
 
 log = logging.getLogger(__name__)
 
-# A voice is "<espeak voice>[+<variant>]", e.g. "en-us+f3": the variant (m1..m7, f1..f5,
+# A voice is "<espeak voice>[+<variant>]", e.g. "en-us+f3": the variant (m1..m8, f1..f5,
 # named ones like "klatt") changes the timbre and pitch range of the base voice.
 _VOICE_RE = re.compile(r"^(?P<base>[^+\s]+)(?:\+(?P<variant>[^+\s]+))?$")
 RATE_RANGE = (80, 450)
@@ -58,12 +58,19 @@ def _signals_held() -> Iterator[None]:
             previous[signum](signum, None)
 
 
-_FEMALE_NAMED_VARIANTS = {"alicia", "andrea", "anika", "anikarobot", "annie", "aunty", "belinda",
-                          "grandma", "linda", "steph", "steph2", "steph3", "victoria"}
+_GENDER_LINE = re.compile(rb"^\s*gender\s+(male|female)\b", re.MULTILINE | re.IGNORECASE)
 
 
-def _female_variant(name: str) -> bool:
-    return bool(re.fullmatch(r"f\d+", name)) or name.lower() in _FEMALE_NAMED_VARIANTS
+def _variant_gender(path: Path) -> str:
+    """The gender a variant file declares ("gender female" in whisperf); else espeak's own default, male
+    (f1..f5 aside)."""
+    try:
+        m = _GENDER_LINE.search(path.read_bytes())
+    except OSError:
+        m = None
+    if m:
+        return m.group(1).decode().lower()
+    return "female" if re.fullmatch(r"f\d+", path.name) else "male"
 
 
 class EspeakEngine:
@@ -147,8 +154,9 @@ class EspeakEngine:
     def voices(self) -> list[VoiceInfo]:
         """Base voices by language id (e.g. "en-us"), then the variants usable with "+name"."""
         out = list(self._base_voices)
+        folder = self.data_path / "voices" / "!v"
         for var in self._variants:
-            gender = "female" if _female_variant(var) else "male"
+            gender = _variant_gender(folder / var)
             out.append(VoiceInfo(id=f"en-us+{var}", name=f"variant {var}", gender=gender,
                                  languages=("en-us",), description=f"any voice + {var}"))
         return out
@@ -189,7 +197,7 @@ class EspeakEngine:
             raise EngineError(f"unknown espeak voice {m['base']!r} (see `narrate voices`)")
         if m["variant"] and m["variant"] not in self._variants:
             raise EngineError(f"unknown espeak variant {m['variant']!r} in {voice.voice!r} "
-                              f"(try one of m1..m7, f1..f5)")
+                              f"(e.g. m1..m8, f1..f5; `narrate voices` lists all {len(self._variants)})")
         if not RATE_RANGE[0] <= voice.rate <= RATE_RANGE[1]:
             raise EngineError(f"espeak rate {voice.rate} out of range {RATE_RANGE[0]}-{RATE_RANGE[1]} wpm")
         if not PITCH_RANGE[0] <= voice.pitch <= PITCH_RANGE[1]:
