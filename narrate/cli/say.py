@@ -48,6 +48,8 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
     from ..voices.engines import get_engine
     from ..voices.synth import ClipCache, default_cache_dir, synthesize_text
 
+    if not any(ch.isalnum() for ch in text):
+        raise click.BadParameter("nothing to say: the text has no words", param_hint="'TEXT'")
     if speaker and voice_id:
         raise click.UsageError("give --speaker or --voice, not both")
     if speaker and source is None:

@@ -194,3 +194,10 @@ def test_say_play_to_a_file_without_a_player_keeps_the_file_as_preview_does(tmp_
     res = CliRunner().invoke(cli, ["say", "Hello.", "--play", "-o", "hello.wav"])
     assert res.exit_code == 0, res.output
     assert "no audio player found" in res.output and (tmp_path / "hello.wav").stat().st_size > 1000
+
+
+def test_say_with_no_words_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(cli, ["say", "", "-o", "x.wav"])
+    assert res.exit_code == 2 and "nothing to say: the text has no words" in res.output
+    assert not (tmp_path / "x.wav").exists()
