@@ -15,7 +15,10 @@ from .tags import REPORTED as _REPORTED
 # A sentence whose subject is a character: `Rory stared at him.`, `She smiled.`
 # "Mrs. Griffin, however, expressed the need": a word between commas may part subject and verb.
 _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So|Now|Here|At last|Meanwhile)\s+)?" + SUBJ
-                     + r"(?:,\s+(?:however|too|then|meanwhile|indeed|therefore|though|again|instead),)?\s+(?:[a-z]+ly\s+)?[a-z]+")
+                     + r"(?:,\s+(?:however|too|then|meanwhile|indeed|therefore|though|again|instead),"
+                     # "Mr. Sleary, who ... had listened to these doctrines with profound attention, here stepped forward."
+                     + r"|,\s+(?:who|whose)\b[^.;!?\"\u201c\u201d]{0,240}?,(?=\s+(?:[a-z]+ly\s+|here\s+|then\s+|now\s+)?[a-z]+ed\b))?"
+                     + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
 _SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + NAME + r")\s*[,!?]")
 _VOCATIVE_END = re.compile(r"(?:,\s*|\s+(?=(?:my\s+)?dear\s))(?:my\s+)?(?:dear\s+)?(" + NAME + r")\W*$")

@@ -986,3 +986,13 @@ def test_a_described_person_brought_on_right_after_a_call_by_name_is_that_charac
             '"Quite right," said the clergyman. "I move into the Rectory next June."\n\n'
             "Mr. Beebe bowed. Later Mr. Beebe went out, and Mr. Beebe came back.\n")
     assert _speakers(text)[-1] == "Mr. Beebe"
+
+
+def test_a_name_then_a_relative_clause_then_its_verb_acts_before_an_untagged_speech():
+    text = ("Mr. Gradgrind sat down. Mr. Sleary looked on. Bitzer stood by the door.\n\n"
+            '"Bitzer, have you a heart?" said Mr. Gradgrind.\n\n'
+            '"I am only going to take him back to Coketown," said Bitzer.\n\n'
+            "Mr. Sleary, who with his mouth open had listened to these doctrines with\n"
+            "profound attention, here stepped forward.\n\n"
+            '"Thquire, you know perfectly well that I didn\'t know what your thon had done."\n')
+    assert _speakers(text)[-1] == "Mr. Sleary"
