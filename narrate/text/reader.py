@@ -77,7 +77,9 @@ def split_heading(text: str) -> tuple[str | None, str | None, int]:
     subtitle = None
     if len(nonblank) > 2:
         cand = nonblank[1].group().strip()
-        if len(cand) <= 80 and not re.search(r"[.!?\"'”’…:;,]$", cand) and '"' not in cand:
+        # A paragraph of its own: the first printed line of a hard-wrapped paragraph is no subtitle.
+        alone = text[nonblank[1].end():nonblank[2].start()].count("\n") >= 1
+        if alone and len(cand) <= 80 and not re.search(r"[.!?\"'”’…:;,]$", cand) and '"' not in cand:
             subtitle = cand
             body_start = nonblank[1].end()
     # Skip the blank lines after the heading block.
@@ -86,17 +88,21 @@ def split_heading(text: str) -> tuple[str | None, str | None, int]:
     return heading, subtitle, body_start
 
 
-_TITLE_LINE = re.compile(r"[A-Z0-9_][^\"\u201c\u201d\u2018\u2019]{0,79}")
+_TITLE_LINE = re.compile(r"[A-Z0-9_][^\"\u201c\u201d]{0,79}")
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
 
 def _is_title_line(text: str, nonblank: list[re.Match]) -> bool:
-    """A first line that is a title of its own ("The Lighthouse Keeper", "THE SISTERS"): short, capitalised,
-    not ending as a sentence or clause does, quoting no one, set off by a blank line, and followed by more."""
+    """A first line that is a title of its own ("The Lighthouse Keeper", "THE SISTERS"): short, in headline
+    case (every word of four letters or more capitalised), not ending as a sentence, a clause or a cry does,
+    quoting no one, set off by a blank line, and followed by more."""
     first = nonblank[0].group().strip()
-    return (len(nonblank) > 1 and bool(_TITLE_LINE.fullmatch(first)) and len(first.split()) <= 12
-            and not first.endswith((".", ",", ";", ":", "'", "-"))
-            and text[nonblank[0].end():nonblank[1].start()].count("\n") >= 1
-            and not text[nonblank[0].start():nonblank[0].end()].startswith((" ", "\t")))
+    if (len(nonblank) < 2 or not _TITLE_LINE.fullmatch(first) or len(first.split()) > 12
+            or first.endswith((".", ",", ";", ":", "?", "!", "'", "\u2019", "\u2026", "-", "\u2013", "\u2014"))
+            or text[nonblank[0].start():nonblank[0].end()].startswith((" ", "\t"))
+            or text[nonblank[0].end():nonblank[1].start()].count("\n") < 1):
+        return False
+    return all(w[0].isupper() for w in _TITLE_WORD.findall(first) if len(w) >= 4)
 
 
 def load_chapter(path: Path, index: int, width: int = 2) -> Chapter:

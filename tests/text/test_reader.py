@@ -11,7 +11,9 @@ from narrate.text.reader import load_book, split_heading
     ("Chapter 4\n\nRory and Jess belong together\n\n\"Hi,\" said Jess.\n", "Chapter 4", "Rory and Jess belong together"),
     ("The Lighthouse Keeper\n\nThe lamp was lit at dusk.\n", "The Lighthouse Keeper", None),
     ("THE SISTERS\n\nThere was no hope for him this time.\n", "THE SISTERS", None),
-    ("Who Killed the Cook?\n\nNobody knew.\n", "Who Killed the Cook?", None),
+    ("The Consul\u2019s Yarn\n\nNobody knew.\n", "The Consul\u2019s Yarn", None),
+    ("THE SISTERS\n\nThere was no hope for him this time: it was the third stroke. Night\n"
+     "after night I had passed the house.\n", "THE SISTERS", None),
 ])
 def test_a_heading_or_title_line_is_the_title(text, title, subtitle):
     heading, sub, body = split_heading(text)
@@ -27,6 +29,10 @@ def test_a_heading_or_title_line_is_the_title(text, title, subtitle):
     "the long way home\n\nShe walked.\n",                       # not capitalised
     "    So we beat on, boats against the current\n\nEnd.\n",  # an indented epigraph line
     "A lone line with no text after it\n",
+    "Where was I?\n\nIn the dark.\n",                          # a question
+    "Fire!\n\nEveryone ran.\n",                                # a cry
+    "Because I could not stop for Death \u2013\n\nHe kindly stopped for me\n",  # a poem's line
+    "It was late and the rain had not stopped\n\nShe waited.\n",  # a sentence without its stop
 ])
 def test_other_first_lines_are_text(text):
     assert split_heading(text) == (None, None, 0)
@@ -38,3 +44,9 @@ def test_a_single_file_story_says_its_title_line_once(tmp_path):
     chapter = load_book(src).chapters[0]
     assert chapter.title == "The Lighthouse Keeper"
     assert chapter.text[chapter.body_start:].startswith('"Who is there?"')
+
+
+def test_a_subtitle_is_a_paragraph_of_its_own_not_the_first_line_of_the_text():
+    text = "CHAPTER I\n\nThere was no possibility of taking a walk that day. We had been wandering\nindeed.\n"
+    heading, subtitle, body = split_heading(text)
+    assert (heading, subtitle) == ("CHAPTER I", None) and text[body:].startswith("There was no possibility")
