@@ -11,9 +11,12 @@ from ..text.lexicon import Lexicon
 # A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
 _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
 _WORD = re.compile(r"\w")
-# The quotation marks a narration segment keeps at its edges belong to the speech beside it
-# ('Jess whispered "', '" He wiped away her tears'): book.json and the transcripts show the narration without them.
-_EDGE_MARKS = re.compile(r"^\s*[\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019]+\s*|\s*[\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019]+\s*$")
+# The quotation marks a narration segment keeps at an edge next to a speech belong to that speech
+# ('Jess whispered "', '" He wiped away her tears'): book.json and the transcripts show the narration without
+# them. Only marks set off from the words by a space or a line end: "'Twas", 'reading "Ulysses"' keep theirs.
+_MARK = "[\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019]"
+_LEADING_MARKS = re.compile(r"^\s*" + _MARK + r"+(?=\s|$)")
+_TRAILING_MARKS = re.compile(r"(?:^|(?<=\s))" + _MARK + r"+\s*$")
 
 
 
@@ -86,7 +89,11 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
         if not _WORD.search(text):
             continue
         if seg.kind != DIALOGUE:
-            text = _EDGE_MARKS.sub("", text).strip()
+            if i > 0 and script.segments[i - 1].kind == DIALOGUE:
+                text = _LEADING_MARKS.sub("", text)
+            if i + 1 < len(script.segments) and script.segments[i + 1].kind == DIALOGUE:
+                text = _TRAILING_MARKS.sub("", text)
+            text = text.strip()
         speaker = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None
         owner = speaker if seg.kind == DIALOGUE else None
         section = None

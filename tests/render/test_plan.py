@@ -22,3 +22,14 @@ def test_narration_lines_leave_the_quotation_marks_to_the_speech_beside_them():
                     ("dialogue", "If I can have coffee."),
                     ("narration", "He wiped away her tears."),
                     ("narration", "The boys' dog barked at the Smiths'.")]
+
+
+
+def test_marks_that_belong_to_the_words_stay():
+    text = ('"Come in," she said.\n\n\'Twas the night before Christmas, and he was reading "Ulysses"\n\n'
+            '"Hello," said he. Then came a \u2018bargain\u2019\n\n"Yes."\n')
+    voices = VoiceMap(narrator=Voice("espeak", "en-us+m3", 175, 50))
+    lines = plan_chapter(Chapter(1, "One", text, Path("c.txt")), script_text(text), voices)
+    assert [line.text for line in lines[1:] if line.kind == "narration"] == [
+        "she said.", "'Twas the night before Christmas, and he was reading \"Ulysses\"",
+        "said he. Then came a \u2018bargain\u2019"]
