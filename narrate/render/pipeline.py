@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .._version import __version__
 from ..audio.export import Tags, ensure_folder, write_atomic
 from ..audio.settings import Pacing
-from ..errors import InputError
+from ..errors import InputError, NarrateError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
@@ -419,6 +419,10 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         raise
     _write_manifest(book, book_dir, entries, whole)
     _remove_stale(book_dir)
+    if failures and not remote:
+        # book.json holds what is there now (chapters gone or re-made): a feed made earlier follows it
+        # even while a chapter keeps failing.
+        _refresh_feed(book_dir, changed=True)
     if failures:
         first = failures[0][1]
         done = len(todo) - len(failures)
@@ -451,7 +455,11 @@ def _refresh_feed(book_dir: Path, changed: bool) -> None:
         log.warning("%s: out of date with the chapters, and its base URL cannot be read; "
                     "run narrate feed again", book_dir / FEED)
         return
-    write_feed(book_dir, base)
+    try:
+        write_feed(book_dir, base)
+    except NarrateError as exc:  # e.g. no chapter left to list: the render's own outcome is what counts
+        log.warning("%s: not updated (%s); run narrate feed again", book_dir / FEED, exc)
+        return
     log.info("%s: updated for the chapters re-made", book_dir / FEED)
 
 

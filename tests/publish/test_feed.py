@@ -338,3 +338,27 @@ def test_a_render_after_narrate_feed_keeps_the_feed_true_to_the_chapters(tmp_pat
     (src / "02-two.txt").unlink()
     render()
     assert [f for f, _ in _enclosures(feed)] == files[:1]
+
+
+def test_a_feed_follows_the_chapters_while_one_keeps_failing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+
+    src = tmp_path / "book"
+    src.mkdir()
+    (src / "01-one.txt").write_text('"Hi," said Ann.\n', encoding="utf-8")
+    (src / "02-two.txt").write_text('"Bye," said Ann.\n', encoding="utf-8")
+    out = tmp_path / "o"
+    book = out / "book"
+    assert CliRunner().invoke(cli, ["render", str(src), "-o", str(out), "-q", "-j", "1"]).exit_code == 0
+    res = CliRunner().invoke(cli, ["feed", str(book), "--base-url", "http://127.0.0.1:8000/book/", "-q"])
+    assert res.exit_code == 0, res.output
+    (src / "01-one.txt").write_text('"Hi there, and welcome," said Ann.\n', encoding="utf-8")
+    (book / "01-one.mp3").unlink()  # the chapter re-made cannot be written: a folder is in its place
+    (book / "01-one.mp3").mkdir()
+    res = CliRunner().invoke(cli, ["render", str(src), "-o", str(out), "-q", "-j", "1"])
+    assert res.exit_code == 1 and "1 chapter(s) failed" in res.output, res.output
+    manifest = json.loads((book / "book.json").read_text(encoding="utf-8"))
+    assert [c["file"] for c in manifest["chapters"]] == ["02-two.mp3"]
+    assert _enclosures(book / "feed.xml") == [("02-two.mp3", (book / "02-two.mp3").stat().st_size)]
