@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ClusterError
-from .workers import TERMINAL_SIGNALS
+from .workers import ALLOCATOR_ENVIRON, TERMINAL_SIGNALS
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,12 @@ def open_cluster(spec: ClusterSpec) -> Iterator[Any]:
 
             # Dask's statistical profiler samples every worker's stack each 10 ms, a few percent of a
             # chapter's CPU on a machine with no spare core; a local cluster's dashboard is rarely read.
-            # (A nanny hands its config to the worker process it starts.)
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
+            # Its workers get the allocator settings of our own pool's (a nanny hands its config to the
+            # worker process it starts, and sets that environment first). A cluster of someone else's
+            # is left as it is configured.
+            environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", default={}), **ALLOCATOR_ENVIRON}
+            with dask.config.set({"distributed.worker.profile.enabled": False,
+                                  "distributed.nanny.pre-spawn-environ": environ}):
                 cluster = stack.enter_context(distributed.LocalCluster(
                     n_workers=spec.workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                     preload=[__name__]))

@@ -20,7 +20,7 @@ from ..storage import is_remote, location
 from ..voices.engines import get_engine, loadable_anywhere
 from ..voices.synth import ClipCache, Profiles, default_cache_dir, sentences, synthesize_sentence
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
-from .workers import keep_freed_memory, parent_queue, worker_pool
+from .workers import parent_queue, worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,6 @@ def synthesize_batch(items: list[tuple[Voice, str]], cache_dir: Path) -> list[in
     """
     from .pieces import unity_key
 
-    keep_freed_memory()  # on any executor's worker (a Dask worker is not started by our pool)
     cache = ClipCache(cache_dir)
     failed = []
     fingerprints: dict[tuple, str] = {}
@@ -193,7 +192,6 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
 # -- chapter jobs -----------------------------------------------------------------------------
 
 def _render_in_worker(job: ChapterJob, line_progress: bool = True) -> dict:
-    keep_freed_memory()  # on any executor's worker (a Dask worker is not started by our pool)
     queue = parent_queue()
 
     def report(p: Progress) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # <malloc.h>
 HEAP_KEEP_BYTES = 64 << 20
-"""Freed memory a worker keeps for reuse rather than handing back to the kernel (see keep_freed_memory)."""
+"""Freed memory a worker keeps for reuse rather than handing back to the kernel (see _keep_freed_memory)."""
 STOP_GRACE_S = 5.0
 """How long a worker asked to stop (SIGTERM) may take before it is killed."""
 
@@ -143,11 +143,10 @@ def _log_to_parent(queue: Any, levels: tuple[int, int]) -> None:
 
 
 _queue: Any = None  # in a worker: the queue to its parent
-_memory_kept = False  # this process's allocator already set by keep_freed_memory()
 _task = threading.local()  # a task's own line to its client (a Dask worker's, see render.relay)
 
 
-def keep_freed_memory() -> None:
+def _keep_freed_memory() -> None:
     """Have glibc reuse freed memory for the next arrays instead of returning it to the kernel at once.
 
     A worker allocates and frees arrays of a clip's size (~1 MB) thousands of times a chapter, and an
@@ -155,14 +154,9 @@ def keep_freed_memory() -> None:
     under it), so every page is faulted in and zeroed again: a tenth of a chapter's CPU time, most of
     it in the kernel. Blocks up to HEAP_KEEP_BYTES / 2 now come from the heap, which keeps up to
     HEAP_KEEP_BYTES free; memory stays bounded (larger blocks are still mapped and unmapped).
-
-    Called by every task of a render, not only by our own pool's workers: a Dask worker is started
-    with MALLOC_TRIM_THRESHOLD_=65536 (Dask's default), which costs a chapter a fifth more CPU time.
     """
-    global _memory_kept
-    if _memory_kept or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):
         return
-    _memory_kept = True
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt(M_MMAP_THRESHOLD, HEAP_KEEP_BYTES // 2)
@@ -171,10 +165,16 @@ def keep_freed_memory() -> None:
         pass
 
 
+ALLOCATOR_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": str(HEAP_KEEP_BYTES // 2), "MALLOC_TRIM_THRESHOLD_": str(HEAP_KEEP_BYTES)}
+"""_keep_freed_memory's settings as glibc reads them from the environment at a process's start: for worker
+processes started by others (a local Dask cluster's nannies, which would otherwise give Dask's own
+MALLOC_TRIM_THRESHOLD_=65536, a fifth more CPU per chapter)."""
+
+
 def _init_worker(queue: Any, parent_pid: int, levels: tuple[int, int]) -> None:
     global _queue
     _ignore_terminal_signals()
-    keep_freed_memory()
+    _keep_freed_memory()
     _die_with_parent(parent_pid)
     _log_to_parent(queue, levels)
     _queue = queue

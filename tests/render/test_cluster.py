@@ -292,28 +292,37 @@ def test_a_python_warning_on_a_worker_is_logged_here(client, caplog):
     assert record.name == "py.warnings" and "UserWarning" in record.getMessage()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_render_tasks_set_a_dask_workers_allocator_as_our_own_workers(client, tmp_path):
-    """A Dask worker starts with MALLOC_TRIM_THRESHOLD_=65536, so glibc maps every clip-sized array afresh
-    (~100k page faults for 200 of them, a fifth more CPU per chapter); a render task sets it as our pool does."""
-    def probe(cache_dir: str) -> tuple[str | None, int]:
-        import resource
+def _page_faults_of_clip_sized_arrays() -> tuple[str | None, int]:
+    """Run on a worker: its MALLOC_TRIM_THRESHOLD_, and the page faults of making and freeing 200 clip-sized arrays."""
+    import resource
 
-        import numpy as np
+    import numpy as np
 
-        from narrate.render.parallel import synthesize_batch
+    sizes = np.random.default_rng(0).integers(20_000, 400_000, 200)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for n in sizes:
+        x = np.ones(n)
+        (x * x + np.abs(x)).sum()
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
-        synthesize_batch([], Path(cache_dir))  # any render task, here one with nothing to say
-        sizes = np.random.default_rng(0).integers(20_000, 400_000, 200)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for n in sizes:
-            x = np.ones(n)
-            (x * x + np.abs(x)).sum()
-        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
-    setting, faults = client.submit(probe, str(tmp_path), pure=False).result(timeout=60)
-    assert setting is not None  # Dask's default, which the task overrides
-    assert faults < 10_000
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_a_local_cluster_starts_its_workers_with_our_pools_allocator_and_leaves_others_alone(client, monkeypatch):
+    """Dask starts a worker with MALLOC_TRIM_THRESHOLD_=65536, under which glibc maps every clip-sized array
+    afresh (~100k page faults for 200 of them, a fifth more CPU per chapter). `--cluster local` starts its
+    workers with our pool's settings; a cluster narrate did not start keeps its own."""
+    # A nanny copies its settings into this process's environment, where they would win over ours
+    # (an allocator setting of the user's own is respected): the `client` cluster's are not the user's.
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        monkeypatch.setenv(name, "")  # recorded, so that what the nanny sets is undone after the test
+        monkeypatch.delenv(name)
+    with cluster_mod.open_cluster(cluster_mod.ClusterSpec(workers=1)) as ours:
+        setting, faults = ours.submit(_page_faults_of_clip_sized_arrays, pure=False).result(timeout=60)
+        threads = ours.run(lambda: os.environ.get("OMP_NUM_THREADS"))
+    assert setting == str(64 << 20) and faults < 10_000
+    assert list(threads.values()) == ["1"]  # Dask's other settings for its workers are kept
+    setting, faults = client.submit(_page_faults_of_clip_sized_arrays, pure=False).result(timeout=60)
+    assert setting == "65536" and faults > 50_000
 
 
 def test_a_local_cluster_runs_its_workers_without_dasks_profiler():

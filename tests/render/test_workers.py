@@ -135,9 +135,9 @@ def test_workers_log_as_the_command_line_says(tmp_path, quiet):
 FAULTS_PROBE = """
 import resource, sys
 import numpy as np
-from narrate.render.workers import keep_freed_memory
+from narrate.render.workers import _keep_freed_memory
 if sys.argv[1] == "tuned":
-    keep_freed_memory()
+    _keep_freed_memory()
 sizes = np.random.default_rng(0).integers(20_000, 400_000, 200)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for n in sizes:
@@ -151,9 +151,11 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 def test_workers_reuse_freed_memory_instead_of_faulting_it_in_again():
     """Clip-sized arrays of varying size, made and freed 200 times, fault ~100k pages in by default
     (glibc trims the heap and maps large blocks afresh); a worker reuses freed memory instead."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}  # glibc's own defaults
+
     def faults(mode: str) -> int:
         return int(subprocess.run([sys.executable, "-c", FAULTS_PROBE, mode], capture_output=True, text=True,
-                                  check=True).stdout)
+                                  check=True, env=env).stdout)
 
     assert faults("default") > 50_000
     assert faults("tuned") < 10_000
