@@ -198,6 +198,11 @@ def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: Progre
                       for p in placed if p.line.pause_before == "scene"]
             sections = _sections(job.chapter, placed, scenes, duration_ms, rate)
             put_tag(out, build_tags(job.tags, sections, duration_ms), room)
+            if progress:
+                # Reported again before the file takes its name: on a cluster this raises (relay.TaskCancelled)
+                # when the client cancelled the chapter while it was encoding, so a render that was stopped (and
+                # has tidied its folder) never gets a chapter file afterwards.
+                progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
     except OSError as exc:
         raise ExportError(f"{job.path}: cannot write ({exc.strerror or exc})") from None
     size = job.path.stat().st_size

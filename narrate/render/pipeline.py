@@ -413,8 +413,9 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     try:
         failures = run_jobs(todo, options.jobs, options.executor, progress, on_done, scratch_dir=book_dir)
     except BaseException:
-        # Interrupted (Ctrl-C, a stop signal, a lost cluster): the workers are stopped by now, and what
-        # they were writing is half-written.
+        # Interrupted (Ctrl-C, a stop signal, a lost cluster): what the workers were writing is half-written.
+        # Our pool's workers are stopped by now; a cluster's cancelled chapter may still be encoding, but
+        # it checks before its file takes its name (and a .part it leaves goes with the next render).
         _remove_stale(book_dir)
         raise
     _write_manifest(book, book_dir, entries, whole)
