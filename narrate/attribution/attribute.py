@@ -303,9 +303,13 @@ def _acted_before(ctx: Context, segs: list[Segment], idxs: list[int], i: int, de
     if any(j < i for j in decisions):
         # "'I will!' cried the ladies. Mrs. Griffin, however, expressed the need for a little more
         # light. 'Who was it ...?'": someone else named acting between two quotations speaks the second.
-        earlier = decisions[max(j for j in decisions if j < i)].speaker
+        # Only after a described speaker or a company ("cried the ladies"): a named speaker's paragraph
+        # is his ('"Go home," said Tom. Mary turned away. "Did you hear me?"').
+        earlier = decisions[max(j for j in decisions if j < i)]
+        if not earlier.rule.startswith("tag-noun"):
+            return None
         acted = action_subject(ctx, seg.text, seg.start, True, para_start)
-        return acted if acted and acted.rule == "action-name" and acted.speaker != earlier else None
+        return acted if acted and acted.rule == "action-name" and acted.speaker != earlier.speaker else None
     if not any(j > i for j in decisions) or not all(j in led for j in decisions if j > i):
         return None
     return action_subject(ctx, seg.text, seg.start, True, para_start)

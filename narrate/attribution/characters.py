@@ -45,7 +45,7 @@ PLACE_NOUNS = frozenset(
     tower palace court farm mill mills cottage grange parish states state war legends directory survey
     channel zone cape fields home asylum orphanage convent buildings building gardens garden harbor
     harbour cross drive library exchange railway line lines navigation empire kingdom republic
-    department committee board army navy regiment diamond""".split())
+    department committee board army navy regiment diamond st ave rd blvd""".split())
 # After an article or a determiner, a capitalised word is a thing or a nationality ("the Thames",
 # "an American", "a Christian"), except a bare title used as a name ("the Captain").
 _ARTICLES = frozenset("a an the this that these those some any every no".split())
@@ -116,9 +116,10 @@ def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list
             if run:
                 gap = text[run[-1][1]:m.start()]
                 prev = run[-1][2]
-                # "Mr. Hale", and "St. Paul": a saint's name (or a place named after one) is one name.
+                # "Mr. Hale", and "St. Paul": a saint's name (or a place named after one) is one name; not
+                # "Water St. Paul stopped", a street's abbreviation ending its sentence.
                 ok_gap = gap.isspace() and gap.count("\n") <= 1 or (
-                    gap.startswith(".") and gap[1:].isspace() and (prev.lower() in TITLES or prev == "St"))
+                    gap.startswith(".") and gap[1:].isspace() and (prev.lower() in TITLES or prev == "St" and len(run) == 1))
                 if not ok_gap or _split_possessive(prev) != prev:
                     flush()
             run.append((m.start(), m.end(), w))

@@ -73,6 +73,8 @@ _SUBJECT_BEFORE = re.compile(
 OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
 # A name's own verb right after it ("Moze returned", "Carol quickly turned"): the name is that clause's subject.
 _VERB_NEXT = re.compile(r"\s+(?:[a-z]+ly\s+)?[a-z]{2,}ed\b")
+# A wordless answer to a question: "She nodded", "He shook his head", "She shrugged".
+_REPLY_GESTURE = re.compile(r"\b(?:nodded|nods|shook\s+(?:his|her)\s+head|shakes\s+(?:his|her)\s+head|shrugged|shrugs)\b")
 # "He"/"She" opening a sentence of narration: its subject.
 _PRONOUN_SUBJECT = re.compile(r"""(?:(?:^|[.!?;]['"\u2019\u201d]?\s+|\n\s*\n\s*|['"\u2019\u201d]\s+)(He|She)"""
                               r"|[.!?;,]\s*(?:and|but|then|so|when|while|as)\s+(he|she))\b")
@@ -140,8 +142,7 @@ class Context:
                 name = lookup(self.index, m.group())
                 if name:
                     found.append((m.start(), name))
-                    if seg.paragraph not in spoken and _VERB_NEXT.match(text, m.end()) and not (
-                            text[max(0, m.start() - 15):m.start()].split()[-1:] or [""])[0].lower() in OBJECT_LEADS:
+                    if seg.paragraph not in spoken and _VERB_NEXT.match(text, m.end()) and _opens_clause(text, m.start()):
                         acting.add(m.start())  # "At the juncture Moze returned.": its sentence's subject
             for m in described.finditer(text, seg.start, seg.end) if described else ():
                 found.append((m.start(), self.descriptions_by_key[" ".join(m.group(1).lower().split())]))
@@ -317,9 +318,10 @@ class Context:
         return self.recent(pos, gender, exclude) or self._earlier_newcomer(gender, pos, exclude)
 
     def _answering(self, pos: int) -> bool:
-        """Does a new paragraph at `pos` follow a quotation that asked a question?"""
+        """Does a new paragraph at `pos` answer a quotation that asked a question, with a gesture ("She nodded")?"""
         asked = self.text[max(0, self.last_quote_end - 2):self.last_quote_end].rstrip("\"'\u201d\u2019").endswith("?")
-        return asked and "\n\n" in self.text[self.last_quote_end:pos]
+        between = self.text[self.last_quote_end:pos]
+        return asked and "\n\n" in between and bool(_REPLY_GESTURE.search(between))
 
     def _earlier_newcomer(self, gender: Gender, pos: int, exclude: set[str]) -> str | None:
         """When no character of that gender is in sight, the last person of that gender the narration
@@ -674,6 +676,22 @@ class Context:
         if name in self.speakers:
             self.speakers.remove(name)
         self.speakers.append(name)
+
+
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\n\u2014]")
+_VERB_WORD = re.compile(r"\b(?:[a-z]+ed|saw|found|heard|met|left|told|knew|felt|took|made|gave|let|got|went|came|"
+                        r"kept|held|brought|caught|had|has|was|were|is|see|find|watch|watches)\b")
+
+
+def _opens_clause(text: str, pos: int) -> bool:
+    """Is the name at `pos` its clause's first actor: nothing before it since the clause began but a
+    conjunction or an opening phrase ("At the juncture Moze returned"), no verb whose object it is
+    ("... and saw Moze stretched out")?"""
+    start = max(0, pos - 120)
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, start, pos)]
+    prefix = text[breaks[-1] if breaks else start:pos]
+    words = prefix.split()
+    return not (words and words[-1].lower() in OBJECT_LEADS) and not _VERB_WORD.search(prefix)
 
 
 def _spouse(owner: str, head: str) -> str | None:

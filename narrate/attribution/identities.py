@@ -15,7 +15,7 @@ _INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my
                            r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
                            r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b")
 _REACH = 5000
-_DESCRIBED_OPENING = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019]*The\s+(?:[a-z-]+\s+){0,2}?([a-z]+)\b(?=[\s,])""")
+_DESCRIBED_OPENING = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019]*The\s+((?:[a-z-]+\s+){0,2}[a-z]+)\b""")
 # The narration naming someone it has only described: "Her name was Duchess", "his name was Jim Hawkins".
 _NAME_GIVEN = re.compile(r"\b([Hh]is|[Hh]er)\s+name\s+(?:was|is)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b")
 """How far (in characters) around the moment a described speaker gets a name that name holds:
@@ -53,13 +53,17 @@ def name_described(chapters: list[list[Segment]], characters: Sequence[Character
     aliases: dict[str, set[str]] = {}
     grown: dict[str, str] = {}  # a character's name -> the fuller form of it a described speaker gave
     for segs in chapters:
+        turns = _turns(segs)
+        talking = {frozenset((a.speaker, b.speaker)) for a, b in zip(turns, turns[1:])}
         for old, name, where in _named_in(segs, described, index, gender, forms):
             for k, seg in enumerate(segs):
                 if seg.speaker == old and abs(seg.start - where) <= _REACH:
                     segs[k] = replace(seg, speaker=name)
             aliases.setdefault(name, set()).add(old)
             known = lookup(index, name.split()[-1]) if name not in forms else None
-            if known and known not in grown and set(known.split()) < set(name.split()):
+            # Not one the described speaker talks with: "I am Mycroft Holmes," says the stranger to Holmes.
+            if (known and known not in grown and set(known.split()) < set(name.split())
+                    and frozenset((known, old)) not in talking):
                 # "I be plain Jack Durbeyfield" from the man the narration calls Durbeyfield: one character,
                 # under the fuller name.
                 grown[known] = name
@@ -125,7 +129,12 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
         if t.paragraph - caller.paragraph > 2 or not caller.speaker or caller.speaker == t.speaker:
             continue
         called = set().union(*(vocatives(index, q) for q in caller.quotes)) - {caller.speaker}
-        if len(called) == 1:
+        # The call is made to the one described, in the caller's own paragraph ("turned to his son, saying,
+        # 'George, ...'"), not to someone absent ('"Where are you, John?" cried Mrs. Hale.' // said the servant).
+        head = t.speaker.split()[-1].lower()
+        to_them = any(s.kind != DIALOGUE and s.paragraph == caller.paragraph and re.search(
+            rf"\b{re.escape(head)}\b", s.text, re.IGNORECASE) for s in segs)
+        if len(called) == 1 and to_them:
             name = called.pop()
             # Not one the narration has shown in the scene ("Mr. Denham had come in ... 'Now, what would you
             # do, Mr. Denham?' // 'Surely she could learn Persian,' broke in a thin, elderly gentleman").
@@ -142,8 +151,14 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
         if after is None or after.kind == DIALOGUE or after.paragraph != seg.paragraph + 1:
             continue
         m = _DESCRIBED_OPENING.match(after.text)
-        owner = heads.get(m.group(1).lower()) if m else None
+        owner = next((heads[w] for w in m.group(1).lower().split() if w in heads), None) if m else None
         if owner is None or owner in found or first_line.get(owner, -1) < seg.start:
+            continue
+        # The one described was brought in before the call ("... revealed a clergyman"): the call greets
+        # them, not someone leaving ("Lucy rose as the old man went out. 'Good night, Mr. Emerson.'").
+        head = owner.split()[-1].lower()
+        if not any(s.kind != DIALOGUE and seg.start - 1500 <= s.start < seg.start and re.search(
+                rf"\b(?:an?|the)\s+(?:[a-z-]+\s+){{0,2}}{re.escape(head)}\b", s.text, re.IGNORECASE) for s in segs):
             continue
         called = vocatives(index, seg.text) - {seg.speaker}
         if len(called) == 1:

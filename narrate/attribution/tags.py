@@ -65,6 +65,7 @@ _AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB_INVERTED + _ADV + r
                              + r"|(?:an?|another)\s"
                              + r")[a-z]+\s+){0,3}(?=[A-Z]))?" + SUBJ)
 _AFTER_NORMAL = re.compile(_LEAD + SUBJ + _ADV + r"\s+" + VERB + r"\b")
+_NOT_SAYING = re.compile(r"\b(?:not|n't|never|nothing|too|what|how|unable|failed|nobody|no\s+one)\b")
 _AFTER_ANY_VERB = re.compile(_LEAD + r"[a-z]+ed\s+(?P<subj>" + NAME + r")(?=\s*[,.;:!?\u2014])")
 _AFTER_NOUN = re.compile(
     _LEAD + r"(?:was|were|came)\s+(?P<subj>" + NAME + r"|his|her|the)(?:'s|\u2019s)?\s+"
@@ -114,6 +115,8 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
         m = pattern.match(after)
         if not m:
             continue
+        if pattern is _AFTER_INFINITIVE and _NOT_SAYING.search(m.group(0)):
+            continue  # "Tom did not know what to say", "was too stunned to reply": he says nothing
         if pattern is _AFTER_NORMAL and REPORTED.match(after, m.end()):
             # "I answered that it was the fourth of May": the answer to this quotation, reported.
             return None
@@ -145,7 +148,7 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
         if kind != "none":
             return None
     m = _AFTER_ANY_VERB.match(after)
-    if m and seg.text.rstrip().endswith((",", "!", "?", "\u2014", "-")):
+    if m and seg.text.rstrip().endswith((",", "!", "?", "\u2014", "-")) and _opens_sentence(ctx.text, seg.start):
         # '"I just love common workmen," glowed Carol.': a verb of any manner between a quotation
         # that breaks off mid-sentence and a character's name is its tag.
         speaker, kind = ctx.resolve(m.group("subj"), seg.start, para_start)
@@ -216,6 +219,11 @@ SPEECH_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN)
 _SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
 
 
+# Another clause with a subject of its own after the speaking verb: ", and Ellen listened", ", the old man turned".
+_NEW_SUBJECT = re.compile(r"(?:\b(?:and|but|while|when|whereupon|until)\s+|,\s+)(?:[A-Z][a-z]+|he|she|they|[Tt]he(?:\s+[a-z]+){1,2})"
+                          r"\s+(?:[a-z]+ly\s+)?(?:[a-z]+ed|[a-z]+s)\b")
+
+
 def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision | None:
     """The subject of a clause with a speaking verb that leads into the quotation.
 
@@ -244,8 +252,11 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     # A clause that runs on into the quotation ("grumbled to her as they walked behind the others in
     # the muck of the stockyards, "...") may say more after its verb than one that ends before it.
     runs_on = body.rstrip(" \t\n\"'\u201c\u2018").endswith((",", ":", "\u2014"))
-    if verb is None or len(body[verb.end():].split()) > (30 if runs_on else 8):
+    if verb is None:
         return None
+    rest = body[verb.end():]
+    if len(rest.split()) > 8 and (not runs_on or len(rest.split()) > 30 or _NEW_SUBJECT.search(rest)):
+        return None  # "Mary told the whole story ..., and Ellen listened without a word until the end, "...""
     candidates = []
     if ctx.pattern is not None:
         for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):
@@ -332,6 +343,13 @@ _JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
 # "My uncle explained to old Cotter." leads into the next paragraph's words (a name may end it).
 ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+(?:[a-z]+|(?:Mr|Mrs|Dr|Miss)\.?|[A-Z][a-z]+)){0,4}[.:]\s*$")
 LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Does the quotation starting at `start` open its sentence (not "The words, "I have sold the farm,"
+    haunted Jane")?"""
+    before = text[max(0, start - 200):start].rstrip(" \t\n\"'\u201c\u2018")
+    return not before or before.endswith((".", "!", "?", "\u2026", ":", "\"", "\u201d", "\u2019", "\n"))
 
 
 def has_word(s: str) -> bool:

@@ -146,16 +146,25 @@ def _kin_addressee(ctx: Context, quote: str, previous: str | None) -> str | None
 
 def kept_silent(ctx: Context, narration: str, speaker: str | None) -> str | None:
     """The one the narration after a speech says kept silent ("Mr. Pett grunted, but made no verbal
-    comment."): another than the speaker, whose turn passed without words."""
-    if ctx.pattern is None:
+    comment.") while the speaker went on acting ("Ogden celebrated his victory by ..."): another than the
+    speaker, whose turn passed without words. A silence alone ("Mary was silent for a long moment.") is
+    a pause before the answer, not the answer."""
+    if ctx.pattern is None or speaker is None:
         return None
+    silent = None
     for m in _SENTENCES.finditer(narration):
-        if SILENT.search(m.group()):
-            names = [lookup(ctx.index, n.group()) for n in ctx.pattern.finditer(m.group())]
-            names = [n for n in names if n]
+        sentence = m.group()
+        names = [n for n in (lookup(ctx.index, x.group()) for x in ctx.pattern.finditer(sentence)) if n]
+        if silent is None and _KEPT_SILENT.search(sentence):
             if len(set(names)) == 1 and names[0] != speaker:
-                return names[0]
+                silent = names[0]
+        elif silent and (a := _ACTION.match(sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019"))) and \
+                lookup(ctx.index, a.group("subj")) == speaker:
+            return silent
     return None
+
+
+_KEPT_SILENT = re.compile(r"\b(?:said\s+nothing|made\s+no\s+(?:verbal\s+)?(?:reply|answer|comment|response|rejoinder))\b")
 
 
 def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
