@@ -216,6 +216,19 @@ def addressees(ctx: Context, rest: str) -> set[str]:
 
 _CLAUSES = re.compile(r"(?:[^.!?;\u2026]|" + ABBREV_DOT + r")+(?:[.!?;\u2026]+|$)")
 SPEECH_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN)
+
+
+def _gerund(verb: str) -> str:
+    """The -ing form of a past tense: remarked -> remarking, replied -> replying, observed -> observing."""
+    if verb.endswith("ied"):
+        return verb[:-3] + "ying"
+    return verb[:-1] + "ing" if verb.endswith("eed") else verb[:-2] + "ing"  # agreed -> agreeing
+
+
+# A clause may lead into its quotation with the speaking verb's -ing form: "... by leaning towards him and
+# remarking:".
+_GERUNDS = sorted({_gerund(v) for v in SPEECH_VERBS if v.endswith("ed") and " " not in v and "\\" not in v})
+_LEAD_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN + r"|\b(?:" + "|".join(_GERUNDS) + r")(?=[\s:,\u2014\"'\u201c\u2018-]*$)")
 _SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
 
 
@@ -247,7 +260,7 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
             kind = "name" if kind == "name" else "pronoun"
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind] - 0.1, pronoun)
     verb = None
-    for verb in SPEECH_WORD.finditer(body):
+    for verb in _LEAD_WORD.finditer(body):
         pass
     # A clause that runs on into the quotation ("grumbled to her as they walked behind the others in
     # the muck of the stockyards, "...") may say more after its verb than one that ends before it.

@@ -1071,3 +1071,13 @@ def test_a_name_that_is_a_verbs_object_is_not_the_subject_he_stands_for():
             "At dawn Snake Anson went down to the creek and saw Moze stretched out on the sand.\n\n"
             '"Get up, you lazy hound," he said.\n')
     assert _speakers(text)[-1] != "Moze"
+
+
+def test_a_lead_in_ending_with_a_speaking_verbs_ing_form_names_the_speaker():
+    text = ("Mr. Denham came in. Katharine poured the tea. Mrs. Hilbery smiled.\n\n"
+            '"More tea?" said Katharine.\n\n'
+            '"It is a long way," said Mr. Fortescue.\n\n'
+            "He kept this suspended while the newcomer sat down, and Mrs. Hilbery deftly joined the severed parts "
+            "by leaning towards him and remarking:\n\n"
+            '"Now, what would you do if you lived in Manchester, Mr. Denham?"\n')
+    assert _speakers(text)[-1] == "Mrs. Hilbery"
