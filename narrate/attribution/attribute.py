@@ -15,7 +15,7 @@ from .descriptions import noun_gender
 from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
-from .tags import ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
+from .tags import ENDS_READING, ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
 from .untagged import SILENT, action_subject, kept_silent, reported_speaker, untagged, untagged_candidates, vocatives
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
@@ -170,8 +170,8 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
             # passed, so an untagged reply next is Ogden's again.
             turns.append(silent)
             ctx.previous = silent
-        if tail.kind != DIALOGUE and LEAD_IN_END.search(tail.text.rstrip()) and SPEECH_WORD.search(
-                tail.text.rsplit(";", 1)[-1]):
+        if tail.kind != DIALOGUE and (LEAD_IN_END.search(tail.text.rstrip()) and SPEECH_WORD.search(
+                tail.text.rsplit(";", 1)[-1]) or idxs[-1] > quotes[-1] and ENDS_READING.search(tail.text.rstrip())):
             # `... was his daughter's; but Sir Walter's remark was, soon afterwards--` leads into
             # the quotation that opens the next paragraph.
             lead_in, lead_start = tail.text.rstrip(), tail.start

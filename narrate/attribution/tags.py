@@ -216,6 +216,9 @@ def addressees(ctx: Context, rest: str) -> set[str]:
 
 _CLAUSES = re.compile(r"(?:[^.!?;\u2026]|" + ABBREV_DOT + r")+(?:[.!?;\u2026]+|$)")
 SPEECH_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN)
+# "I read his record aloud.": the words read out are the reader's to say.
+READ_ALOUD = r"read(?=\s+(?:[\w'\u2019]+\s+){0,3}(?:aloud|out)\b)"
+ENDS_READING = re.compile(r"\b" + READ_ALOUD + r"(?:\s+[\w'\u2019]+){1,4}[.:]\s*$")
 
 
 def _gerund(verb: str) -> str:
@@ -228,7 +231,7 @@ def _gerund(verb: str) -> str:
 # A clause may lead into its quotation with the speaking verb's -ing form: "... by leaning towards him and
 # remarking:".
 _GERUNDS = sorted({_gerund(v) for v in SPEECH_VERBS if v.endswith("ed") and " " not in v and "\\" not in v})
-_LEAD_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN + r"|\b(?:" + "|".join(_GERUNDS) + r")(?=[\s:,\u2014\"'\u201c\u2018-]*$)")
+_LEAD_WORD = re.compile(r"\b" + VERB + r"\b|\b" + SPEECH_NOUN + r"|\b" + READ_ALOUD + r"|\b(?:" + "|".join(_GERUNDS) + r")(?=[\s:,\u2014\"'\u201c\u2018-]*$)")
 _SUBJECT_WORD = re.compile(r"\b(?:he|she|He|She|I)\b")
 
 
@@ -354,7 +357,7 @@ _SUBORDINATE = re.compile(r"\b(?:[Ww]hen|[Aa]s|[Ww]hile|[Ii]f|[Bb]ecause|[Ss]inc
                           r"[Aa]fter|[Oo]nce|[Ww]henever)\s+$")
 _JOINED = re.compile(r"\s+(?:and|but|then|so|yet)\s+$")
 # "My uncle explained to old Cotter." leads into the next paragraph's words (a name may end it).
-ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r")(?:\s+(?:[a-z]+|(?:Mr|Mrs|Dr|Miss)\.?|[A-Z][a-z]+)){0,4}[.:]\s*$")
+ENDS_SPEAKING = re.compile(r"\b(?:" + VERB + r"|" + SPEECH_NOUN + r"|" + READ_ALOUD + r")(?:\s+(?:[a-z]+|(?:Mr|Mrs|Dr|Miss)\.?|[A-Z][a-z]+)){0,4}[.:]\s*$")
 LEAD_IN_END = re.compile(r"(?:[,:]|--|\u2014|\u2013)\s*$")
 
 

@@ -1081,3 +1081,12 @@ def test_a_lead_in_ending_with_a_speaking_verbs_ing_form_names_the_speaker():
             "by leaning towards him and remarking:\n\n"
             '"Now, what would you do if you lived in Manchester, Mr. Denham?"\n')
     assert _speakers(text)[-1] == "Mrs. Hilbery"
+
+
+def test_words_read_aloud_are_the_readers():
+    text = ("Holmes sat by the fire. Dr. Mortimer had gone. Holmes lit his pipe.\n\n"
+            '"Look him up, Watson," said Holmes.\n\n'
+            '"Very well," said I. From my small medical shelf I took down the Medical Directory and turned up '
+            "the name. I read his record aloud.\n\n"
+            '"Mortimer, James, M.R.C.S., 1882, Grimpen, Dartmoor, Devon."\n')
+    assert _speakers(text)[-1] == "Narrator"
