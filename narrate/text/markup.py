@@ -40,8 +40,9 @@ BOILERPLATE_CLASSES = frozenset({"pg-boilerplate", "pg_boilerplate", "pgheader",
 BLOCK_TAGS = frozenset("""html body div p section article main header footer aside nav blockquote pre ul ol li dl dt
     dd table thead tbody tfoot tr caption figure address center hgroup details summary fieldset legend form
     h1 h2 h3 h4 h5 h6 hr br""".split())
+# A page's <footer> holds its site's small print ("(c) 2024 ... All rights reserved. Privacy"), not the story.
 SKIP_TAGS = frozenset("""head script style title meta link svg math audio video object embed iframe noscript template
-    button select textarea input rt rp canvas map area figcaption""".split())
+    button select textarea input rt rp canvas map area figcaption footer""".split())
 HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 HEADING_TYPES = frozenset({"title", "subtitle", "label", "ordinal", "fulltitle", "bridgehead"})
 # Classes publishers give to heading paragraphs (InDesign "ChapterTitle", Calibre "chapter", "ct", "cn", ...).

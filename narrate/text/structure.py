@@ -30,14 +30,14 @@ PART_CHILD_WORDS = 1500
 _MATTER_LABEL = re.compile(
     r"^(?:cover(?: page| image)?|title ?page|half[- ]?title(?: page)?|copyright(?: page)?|copyrights|imprint"
     r"|(?:table of )?contents|toc|colophon|uncopyright|licen[cs]e|the full project gutenberg licen[cs]e"
-    r"|(?:the )?project gutenberg licen[cs]e|index|endnotes|footnotes|also by\b.*|other (?:books|titles|works) by\b.*"
+    r"|(?:the )?project gutenberg licen[cs]e|index|endnotes|footnotes|notes|also by\b.*|other (?:books|titles|works) by\b.*"
     r"|books by\b.*|about the publisher|list of illustrations|illustrations|landmarks|page list)\s*$", re.IGNORECASE)
 _MINOR_LABEL = re.compile(r"^(?:dedication|epigraph)\s*$", re.IGNORECASE)
 _MATTER_FILE = re.compile(
     r"^(?:cover|coverpage|cover-page|titlepage|title-page|title|halftitle|halftitlepage|half-title|copyright"
     r"|copyright-page|copyrights|imprint|toc|contents|table-of-contents|nav|colophon|uncopyright|licen[cs]e"
     r"|dedication|epigraph|alsoby|also-by|seriespage|series-page|ads|newsletter|signup|about-the-publisher"
-    r"|loi|lot|endnotes|footnotes)$", re.IGNORECASE)
+    r"|loi|lot|endnotes|footnotes|notes)$", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved|\bisbn\b|first published|"
                         r"printed in|published by|library of congress", re.IGNORECASE)
 _NORM = re.compile(r"[\W_]+")

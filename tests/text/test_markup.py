@@ -125,3 +125,14 @@ def test_an_html_file_is_a_book(tmp_path):
     book = load_book(path)
     assert (book.title, book.author, book.language) == ("Le Livre", "Jeanne", "fr")
     assert [c.title for c in book.chapters] == ["Un", "Deux"]
+
+
+def test_a_pages_footer_is_not_read():
+    assert texts("<p>The lamp was lit.</p><footer><p>\u00a9 2024 Lee Ward. All rights reserved.</p></footer>") == [
+        "The lamp was lit."]
+
+
+def test_a_notes_section_is_back_matter():
+    from narrate.text.structure import is_matter_label
+
+    assert is_matter_label("Notes") and is_matter_label("Endnotes") and not is_matter_label("Notes from a Cellar")
