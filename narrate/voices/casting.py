@@ -228,7 +228,7 @@ def _check_values(values: dict, where: str) -> None:
     for key in ("engine", "voice"):
         if key in values and (not isinstance(values[key], str) or not values[key].strip()):
             raise VoiceMapError(f"{where}: {key} must be a non-empty string, found {values[key]!r}")
-    for key, lo, hi in (("rate", 20, 1000), ("pitch", 0, 100)):
+    for key, lo, hi in (("rate", 20, 1000), ("pitch", 0, 100)):  # each engine checks its own range too
         if key in values:
             v = values[key]
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
@@ -262,6 +262,9 @@ def _voice_from_table(table: dict, where: str, defaults: dict, allowed: set[str]
 def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     """Validate a voice map's plain data; every error names the file, the table and the key."""
     for key in data:
+        if key not in TOP_KEYS and not isinstance(data[key], dict):
+            raise VoiceMapError(f"{path}: unknown key {key!r} outside any table (voice settings go in [narrator], "
+                                f"[speakers.\"Name\"] or [defaults])")
         if key not in TOP_KEYS:
             raise VoiceMapError(f"{path}: unknown table [{key}] (expected [narrator], [speakers.\"Name\"], [defaults])")
     defaults = data.get("defaults", {})

@@ -58,6 +58,7 @@ GOOD_SPEAKER = '[speakers."Rory"]\nvoice = "en-us+f3"\n'
     ('[narrator]\nvoice = "en-us"\nrate = true\n', "[narrator]", "rate must be a whole number"),
     ('[narrator]\nvoice = "en-us"\nrate = 5\n', "[narrator]", "found 5"),
     ('[narrator]\nvoice = "en-us"\npitch = 140\n', "[narrator]", "pitch must be a whole number from 0 to 100"),
+    ('rate = 170\n[narrator]\nvoice = "en-us"\n', "", "unknown key 'rate' outside any table"),
     ('[narrator]\nvoice = "en-us"\npitch = -1\n', "[narrator]", "pitch"),
     ('narrator = "en-us"\n', "[narrator]", "must be a table"),
     ('[speakers."Rory"]\nvoice = "en-us+f3"\nvoise = "x"\n', '[speakers."Rory"]', "'voise'"),
