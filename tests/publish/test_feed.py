@@ -300,27 +300,33 @@ def _enclosures(feed: Path) -> list[tuple[str, int]]:
     return [(e.get("url").rsplit("/", 1)[1], int(e.get("length"))) for e in channel.iter("enclosure")]
 
 
-def test_a_render_after_narrate_feed_keeps_the_feed_true_to_the_chapters(tmp_path: Path) -> None:
-    """A feed made with `narrate feed` and a chapter re-rendered (its text changed) or removed later:
-    the render rewrites feed.xml, the chapters JSON and the transcript for the audio now there."""
+def _book_with_a_feed(tmp_path: Path, first: str) -> tuple[Path, Path, object]:
+    """A two-chapter book rendered, then given a feed with `narrate feed`: (source, book folder, render)."""
     from click.testing import CliRunner
 
     from narrate.cli.main import cli
 
     src = tmp_path / "book"
     src.mkdir()
-    (src / "01-one.txt").write_text('"Hi," said Ann.\n\n"Hello," said Bob.\n', encoding="utf-8")
+    (src / "01-one.txt").write_text(first, encoding="utf-8")
     (src / "02-two.txt").write_text('"Bye," said Ann.\n', encoding="utf-8")
     out = tmp_path / "o"
-    book = out / "book"
 
-    def render() -> None:
+    def render(code: int = 0):  # noqa: ANN202
         res = CliRunner().invoke(cli, ["render", str(src), "-o", str(out), "-q", "-j", "1"])
-        assert res.exit_code == 0, res.output
+        assert res.exit_code == code, res.output
+        return res
 
     render()
-    res = CliRunner().invoke(cli, ["feed", str(book), "--base-url", "http://127.0.0.1:8000/book/", "-q"])
+    res = CliRunner().invoke(cli, ["feed", str(out / "book"), "--base-url", "http://127.0.0.1:8000/book/", "-q"])
     assert res.exit_code == 0, res.output
+    return src, out / "book", render
+
+
+def test_a_render_after_narrate_feed_keeps_the_feed_true_to_the_chapters(tmp_path: Path) -> None:
+    """A feed made with `narrate feed` and a chapter re-rendered (its text changed) or removed later:
+    the render rewrites feed.xml, the chapters JSON and the transcript for the audio now there."""
+    src, book, render = _book_with_a_feed(tmp_path, '"Hi," said Ann.\n\n"Hello," said Bob.\n')
     feed = book / "feed.xml"
     before = feed.read_bytes()
     render()  # nothing changed: the feed is left as it was
@@ -341,24 +347,12 @@ def test_a_render_after_narrate_feed_keeps_the_feed_true_to_the_chapters(tmp_pat
 
 
 def test_a_feed_follows_the_chapters_while_one_keeps_failing(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from narrate.cli.main import cli
-
-    src = tmp_path / "book"
-    src.mkdir()
-    (src / "01-one.txt").write_text('"Hi," said Ann.\n', encoding="utf-8")
-    (src / "02-two.txt").write_text('"Bye," said Ann.\n', encoding="utf-8")
-    out = tmp_path / "o"
-    book = out / "book"
-    assert CliRunner().invoke(cli, ["render", str(src), "-o", str(out), "-q", "-j", "1"]).exit_code == 0
-    res = CliRunner().invoke(cli, ["feed", str(book), "--base-url", "http://127.0.0.1:8000/book/", "-q"])
-    assert res.exit_code == 0, res.output
+    src, book, render = _book_with_a_feed(tmp_path, '"Hi," said Ann.\n')
     (src / "01-one.txt").write_text('"Hi there, and welcome," said Ann.\n', encoding="utf-8")
     (book / "01-one.mp3").unlink()  # the chapter re-made cannot be written: a folder is in its place
     (book / "01-one.mp3").mkdir()
-    res = CliRunner().invoke(cli, ["render", str(src), "-o", str(out), "-q", "-j", "1"])
-    assert res.exit_code == 1 and "1 chapter(s) failed" in res.output, res.output
+    res = render(1)
+    assert "1 chapter(s) failed" in res.output, res.output
     manifest = json.loads((book / "book.json").read_text(encoding="utf-8"))
     assert [c["file"] for c in manifest["chapters"]] == ["02-two.mp3"]
     assert _enclosures(book / "feed.xml") == [("02-two.mp3", (book / "02-two.mp3").stat().st_size)]
