@@ -41,6 +41,7 @@ BLOCK_TAGS = frozenset("""html body div p section article main header footer asi
     dd table thead tbody tfoot tr caption figure address center hgroup details summary fieldset legend form
     h1 h2 h3 h4 h5 h6 hr br""".split())
 # A page's <footer> holds its site's small print ("(c) 2024 ... All rights reserved. Privacy"), not the story.
+NOTE_BODY_TAGS = frozenset("p div aside li dd dt section".split())
 SKIP_TAGS = frozenset("""head script style title meta link svg math audio video object embed iframe noscript template
     button select textarea input rt rp canvas map area figcaption footer""".split())
 HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -220,6 +221,7 @@ class _Walker:
         self.in_link = False
         self.cell = False  # inside a table row: cells are joined with commas
         self.in_hgroup = False  # a heading group's paragraphs are lines of the heading
+        self.note_targets: set[str] = set()  # ids the note references left out point at
 
     # A block's text so far has words: an anchor met now points at this block, not the next.
     def _buf_has_words(self) -> bool:
@@ -288,9 +290,17 @@ class _Walker:
         if tag == "img" or tag == "image":
             self._image(el)
             return
+        if ident and ident in self.note_targets and tag in NOTE_BODY_TAGS:
+            # The body of a note whose reference was left out ("<p id="n3" class="note">3. A light sleep.</p>"
+            # after "...slept<sup><a href="#n3">3</a></sup>"): not heard either.
+            self.add_id(ident)
+            return
         if self._not_read(el, tag, classes, types):
             if ident:
                 self.add_id(ident)
+            if self._note_ref(el, tag, classes, types):
+                self.note_targets.update(a.get("href")[1:] for a in el.iter() if local_name(a.tag) == "a"
+                                         and (a.get("href") or "").startswith("#") and len(a.get("href")) > 1)
             return
         if tag == "br":
             self.buf.append(BR)
@@ -369,17 +379,20 @@ class _Walker:
 
     def _not_read(self, el, tag: str, classes: set[str], types: set[str]) -> bool:
         """Elements a listener should not hear: note references and bodies, page numbers, navigation."""
-        if types & {"noteref", "pagebreak", "biblioref", "backlink"} or classes & PAGE_CLASSES:
+        if types & {"pagebreak", "biblioref", "backlink"} or classes & PAGE_CLASSES:
             return True
         if types & NOTE_TYPES or classes & NOTE_CLASSES:
             return True
-        if classes & NOTEREF_CLASSES:
+        return self._note_ref(el, tag, classes, types)
+
+    @staticmethod
+    def _note_ref(el, tag: str, classes: set[str], types: set[str]) -> bool:
+        """A note reference: "noteref", a class that says so, or a linked or superscript note mark."""
+        if "noteref" in types or classes & NOTEREF_CLASSES:
             return True
         if tag == "a" and "#" in (el.get("href") or "") and _NOTE_MARK.match(_all_text(el)):
             return True
-        if tag == "sup" and _SUP_NOTE.match(_all_text(el)):
-            return True
-        return False
+        return tag == "sup" and bool(_SUP_NOTE.match(_all_text(el)))
 
     def _matter(self, el, tag: str, classes: set[str], types: set[str]) -> str | None:
         if types & MATTER_TYPES:

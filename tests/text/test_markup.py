@@ -136,3 +136,9 @@ def test_a_notes_section_is_back_matter():
     from narrate.text.structure import is_matter_label
 
     assert is_matter_label("Notes") and is_matter_label("Endnotes") and not is_matter_label("Notes from a Cellar")
+
+
+def test_the_body_of_a_note_whose_reference_is_left_out_is_not_read():
+    body = ('<p>She slept<sup><a href="#n3">3</a></sup> at last.</p><p>Morning came.</p>'
+            '<p id="n3" class="note">3. A light sleep.</p>')
+    assert texts(body) == ["She slept at last.", "Morning came."]
