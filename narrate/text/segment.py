@@ -296,7 +296,10 @@ def _dash_spans(text: str, ps: int, pe: int) -> Iterator[tuple[int, int]]:
     rest = stop.end()
     while rest < end and text[rest].isspace():
         rest += 1
-    if rest < end and _PERSONAL.search(text, rest, end):
+    dash = _DASH_OPEN.match(text, rest, end)
+    if dash:
+        yield dash.end(), end  # "--Ann, she said. --And yours?": a dash opens the speech again (and is not said)
+    elif rest < end and _PERSONAL.search(text, rest, end):
         yield rest, end
 
 

@@ -208,3 +208,10 @@ def test_an_indented_epigraph_under_the_heading_is_narration_but_an_indented_son
     # A text that indents every paragraph opens with speech all the same.
     indented = '    "Come in," said Tom.\n\n    Anna came in and sat down by the fire, and looked at him for a while.\n'
     assert dialogue(indented) == ["Come in,"]
+
+
+def test_a_dash_after_a_tag_opens_the_speech_again_and_is_not_said():
+    text = ("Ann and Tom met at the gate.\n\n\u2014Hello, said Ann. \u2014I live here.\n\n\u2014Do you? said Tom.\n\n"
+            "--What is your name?\n\n--Ann, she said. --And yours?\n")
+    said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
+    assert said == ["Hello,", "I live here.", "Do you?", "What is your name?", "Ann,", "And yours?"]
