@@ -340,9 +340,12 @@ def heading_entries(layout: Layout, book_title: str) -> list[Entry] | None:
         if len(at) >= 2 and not all(is_part_title(b.text) for b in at):
             chapter_level = level
             break
+    counts = {lv: sum(1 for _, b in firsts if b.level == lv) for lv in levels}
+    if chapter_level is None:
+        # A book cut only into parts ("Part One", "Part Two", "Part Three"): its parts are its chapters.
+        chapter_level = max((lv for lv in levels if counts[lv] >= 2), default=None)
     if chapter_level is None:
         return None
-    counts = {lv: sum(1 for _, b in firsts if b.level == lv) for lv in levels}
     roots: list[Entry] = []
     part: Entry | None = None
     chapter: Entry | None = None

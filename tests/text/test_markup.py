@@ -117,6 +117,15 @@ def test_a_markdown_file_is_a_book_whose_headings_are_chapters(tmp_path):
     assert book.chapters[1].text[book.chapters[1].body_start:].startswith("Second words.")
 
 
+def test_a_markdown_book_cut_only_into_parts_has_a_chapter_per_part(tmp_path):
+    path = tmp_path / "parts.md"
+    words = " ".join(["The wind blew over the moor and the sheep lay still."] * 30)
+    path.write_text(f"# Parts Book\n\n## Part One\n\n{words}\n\n## Part Two\n\n{words}\n\n"
+                    f"## Part the Third\n\n{words}\n", encoding="utf-8")
+    book = load_book(path)
+    assert [c.title for c in book.chapters] == ["Part One", "Part Two", "Part the Third"]
+
+
 def test_an_html_file_is_a_book(tmp_path):
     path = tmp_path / "page.html"
     path.write_text('<html lang="fr"><head><title>Le Livre</title><meta name="author" content="Jeanne"></head>'
