@@ -40,8 +40,9 @@ BOILERPLATE_CLASSES = frozenset({"pg-boilerplate", "pg_boilerplate", "pgheader",
 BLOCK_TAGS = frozenset("""html body div p section article main header footer aside nav blockquote pre ul ol li dl dt
     dd table thead tbody tfoot tr caption figure address center hgroup details summary fieldset legend form
     h1 h2 h3 h4 h5 h6 hr br""".split())
-# A page's <footer> holds its site's small print ("(c) 2024 ... All rights reserved. Privacy"), not the story.
+# Elements that can be a note's body, left out with the note reference pointing at them.
 NOTE_BODY_TAGS = frozenset("p div aside li dd dt section".split())
+# A page's <footer> holds its site's small print ("(c) 2024 ... All rights reserved. Privacy"), not the story.
 SKIP_TAGS = frozenset("""head script style title meta link svg math audio video object embed iframe noscript template
     button select textarea input rt rp canvas map area figcaption footer""".split())
 HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -295,10 +296,11 @@ class _Walker:
             # after "...slept<sup><a href="#n3">3</a></sup>"): not heard either.
             self.add_id(ident)
             return
-        if self._not_read(el, tag, classes, types):
+        note_ref = self._note_ref(el, tag, classes, types)
+        if note_ref or self._not_read(classes, types):
             if ident:
                 self.add_id(ident)
-            if self._note_ref(el, tag, classes, types):
+            if note_ref:
                 self.note_targets.update(a.get("href")[1:] for a in el.iter() if local_name(a.tag) == "a"
                                          and (a.get("href") or "").startswith("#") and len(a.get("href")) > 1)
             return
@@ -377,13 +379,11 @@ class _Walker:
             lowered = lowered[:len(lowered) - len(stripped)] + stripped[:1].upper() + stripped[1:]
         self.buf[mark:] = [lowered]
 
-    def _not_read(self, el, tag: str, classes: set[str], types: set[str]) -> bool:
-        """Elements a listener should not hear: note references and bodies, page numbers, navigation."""
-        if types & {"pagebreak", "biblioref", "backlink"} or classes & PAGE_CLASSES:
-            return True
-        if types & NOTE_TYPES or classes & NOTE_CLASSES:
-            return True
-        return self._note_ref(el, tag, classes, types)
+    @staticmethod
+    def _not_read(classes: set[str], types: set[str]) -> bool:
+        """Elements besides note references a listener should not hear: note bodies, page numbers, links back."""
+        return bool(types & {"pagebreak", "biblioref", "backlink"} or classes & PAGE_CLASSES
+                    or types & NOTE_TYPES or classes & NOTE_CLASSES)
 
     @staticmethod
     def _note_ref(el, tag: str, classes: set[str], types: set[str]) -> bool:
