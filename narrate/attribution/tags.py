@@ -265,14 +265,16 @@ def _lead_in(ctx: Context, tail: str, offset: int, para_start: int) -> Decision 
     verb = None
     for verb in _LEAD_WORD.finditer(body):
         pass
-    # A clause that runs on into the quotation ("grumbled to her as they walked behind the others in
-    # the muck of the stockyards, "...") may say more after its verb than one that ends before it.
-    runs_on = body.rstrip(" \t\n\"'\u201c\u2018").endswith((",", ":", "\u2014"))
     if verb is None:
         return None
+    # A clause that runs on into the quotation ("grumbled to her as they walked behind the others in
+    # the muck of the stockyards, "...") may say more after its verb than one that ends before it,
+    # unless a subject of its own follows ("..., and Ellen listened without a word until the end, "..."").
     rest = body[verb.end():]
-    if len(rest.split()) > 8 and (not runs_on or len(rest.split()) > 30 or _NEW_SUBJECT.search(rest)):
-        return None  # "Mary told the whole story ..., and Ellen listened without a word until the end, "...""
+    said_after = len(rest.split())
+    runs_on = body.rstrip(" \t\n\"'\u201c\u2018").endswith((",", ":", "\u2014"))
+    if said_after > 8 and (not runs_on or said_after > 30 or _NEW_SUBJECT.search(rest)):
+        return None
     candidates = []
     if ctx.pattern is not None:
         for m in ctx.pattern.finditer(tail, clause.start(), clause.start() + verb.start()):

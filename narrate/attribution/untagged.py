@@ -41,8 +41,11 @@ _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+)
 _JOINED_CLAUSE = re.compile(r"[,;]\s+(?:and|but|so|yet)\s+(?=(?:I|he|she|[A-Z][a-z]+)\s)")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
 _AHEAD = 1500  # how far past a chapter's first speech its speaker may be named
-SILENT = re.compile(r"\b(?:said\s+nothing|made\s+no\s+(?:verbal\s+)?(?:reply|answer|comment|response|rejoinder)|"
-                    r"no\s+(?:reply|answer)|silent|silence)\b")
+# Narration saying someone let a turn pass without words ("Fanny coloured, and said nothing."); SILENT also
+# takes a silence that is only a pause ("Mary was silent for a long moment.").
+_KEPT_SILENT_WORDS = r"said\s+nothing|made\s+no\s+(?:verbal\s+)?(?:reply|answer|comment|response|rejoinder)"
+_KEPT_SILENT = re.compile(r"\b(?:" + _KEPT_SILENT_WORDS + r")\b")
+SILENT = re.compile(r"\b(?:" + _KEPT_SILENT_WORDS + r"|no\s+(?:reply|answer)|silent|silence)\b")
 
 
 def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, para_start: int,
@@ -154,17 +157,14 @@ def kept_silent(ctx: Context, narration: str, speaker: str | None) -> str | None
     silent = None
     for m in _SENTENCES.finditer(narration):
         sentence = m.group()
-        names = [n for n in (lookup(ctx.index, x.group()) for x in ctx.pattern.finditer(sentence)) if n]
         if silent is None and _KEPT_SILENT.search(sentence):
-            if len(set(names)) == 1 and names[0] != speaker:
-                silent = names[0]
+            names = {n for n in (lookup(ctx.index, x.group()) for x in ctx.pattern.finditer(sentence)) if n}
+            if len(names) == 1 and speaker not in names:
+                silent = names.pop()
         elif silent and (a := _ACTION.match(sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019"))) and \
                 lookup(ctx.index, a.group("subj")) == speaker:
             return silent
     return None
-
-
-_KEPT_SILENT = re.compile(r"\b(?:said\s+nothing|made\s+no\s+(?:verbal\s+)?(?:reply|answer|comment|response|rejoinder))\b")
 
 
 def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[int], turns: list[str | None],
