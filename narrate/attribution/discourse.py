@@ -71,8 +71,9 @@ _SUBJECT_BEFORE = re.compile(
     r"""presently|here|meanwhile|at\s+last|again|suddenly)\s+)(?:(?i:old|young|little|poor|dear|good|big)\s+)?$""")
 # Words after which a name is an object, never a subject ("said to Lucy", "looked at Jess").
 OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like".split())
-# A name's own verb right after it ("Moze returned", "Carol quickly turned"): the name is that clause's subject.
-_VERB_NEXT = re.compile(r"\s+(?:[a-z]+ly\s+)?[a-z]{2,}ed\b")
+# A name's own verb right after it ("Moze returned", "Carol quickly turned"): the name is that clause's subject;
+# so is a name the first-person narrator joins ("Herncastle and I met again"), whatever the verb's tense.
+_VERB_NEXT = re.compile(r"\s+(?:(?:[a-z]+ly\s+)?[a-z]{2,}ed|and\s+I\s+(?:[a-z]+ly\s+)?[a-z]{2,})\b")
 # A wordless answer to a question: "She nodded", "He shook his head", "She shrugged".
 _REPLY_GESTURE = re.compile(r"\b(?:nodded|nods|shook\s+(?:his|her)\s+head|shakes\s+(?:his|her)\s+head|shrugged|shrugs)\b")
 # "He"/"She" opening a sentence of narration: its subject.

@@ -1090,3 +1090,12 @@ def test_words_read_aloud_are_the_readers():
             "the name. I read his record aloud.\n\n"
             '"Mortimer, James, M.R.C.S., 1882, Grimpen, Dartmoor, Devon."\n')
     assert _speakers(text)[-1] == "Narrator"
+
+
+def test_a_name_the_narrator_joins_as_subject_is_the_he_that_follows():
+    # "Herncastle and I met again": he is the sentence's other subject, not the general named before.
+    text = ("I saw John Herncastle with a torch in his hand, as he turned on me.\n\n"
+            "Early in the morning General Baird announced that any thief should be hung. The General was in "
+            "earnest; and in the throng that followed, Herncastle and I met again.\n\n"
+            'He held out his hand, as usual, and said, "Good morning."\n')
+    assert _speakers(text) == ["John Herncastle"]
