@@ -1099,3 +1099,11 @@ def test_a_name_the_narrator_joins_as_subject_is_the_he_that_follows():
             "earnest; and in the throng that followed, Herncastle and I met again.\n\n"
             'He held out his hand, as usual, and said, "Good morning."\n')
     assert _speakers(text) == ["John Herncastle"]
+
+
+def test_a_manner_set_off_by_commas_may_stand_between_the_verb_and_its_subject():
+    text = ('"They should have put the brand on her forehead," added a third matron.\n\n'
+            '"Ah, but," interposed, more softly, a young wife, holding a child by the hand, "the pang of it will '
+            'be always in her heart."\n\n'
+            '"Go," said, presently, the third matron.\n')
+    assert _speakers(text) == ["Third Matron", "Young Wife", "Young Wife", "Third Matron"]
