@@ -604,6 +604,14 @@ class Context:
                 return self._described(person)
         return None
 
+    def known_description(self, phrase: str, pos: int) -> str | None:
+        """The character a definite phrase already names ("the doctor", "the Captain"), without
+        guessing among the scene's people as a speech tag's phrase may."""
+        d = parse(phrase)
+        if d is None or d.det in ("a", "an", "another"):
+            return None
+        return self.descriptions_by_key.get(d.key) or self._described_head(d.head, pos) or self._titled(d.head, pos)
+
     def person_in(self, phrase: str) -> list[str] | None:
         """The gendered person noun of an "a/an" phrase's words, with the adjective before it."""
         return _person_in(phrase)

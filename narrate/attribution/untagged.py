@@ -48,6 +48,20 @@ _KEPT_SILENT = re.compile(r"\b(?:" + _KEPT_SILENT_WORDS + r")\b")
 SILENT = re.compile(r"\b(?:" + _KEPT_SILENT_WORDS + r"|no\s+(?:reply|answer)|silent|silence)\b")
 
 
+def _actor(ctx: Context, subj: str, pos: int, para_start: int) -> tuple[str | None, str]:
+    """resolve() for the subject _ACTION found; a noun phrase's words may have run on into its verb
+    ("The doctor bent down": "the doctor bent"), so a shorter beginning that names a character the
+    book already describes is taken then."""
+    speaker, kind = ctx.resolve(subj, pos, para_start)
+    words = subj.split()
+    if speaker is None and len(words) > 2 and words[0].lower() in ("the", "his", "her", "my", "our"):
+        for k in range(len(words) - 1, 1, -1):
+            speaker = ctx.known_description(" ".join(words[:k]), pos)
+            if speaker:
+                return speaker, "noun"
+    return speaker, kind
+
+
 def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, para_start: int,
                    last_only: bool = False) -> Decision | None:
     """A character who is the subject of a narration sentence in the quote's paragraph."""
@@ -81,7 +95,7 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
             m = _ACTION.match(body[joined[-1]:]) if joined else None
             if m:
                 at = offset + start + len(sentence) - len(body) + joined[-1]
-                speaker, kind = ctx.resolve(m.group("subj"), at, para_start)
+                speaker, kind = _actor(ctx, m.group("subj"), at, para_start)
                 if speaker and kind in ("name", "pronoun"):
                     return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))
         part = _OWN_PART.match(body) if k == 0 else None
@@ -97,7 +111,7 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
             continue
         if m.group().split()[-1] in _SPEECH_VERBS and _REPORTED.match(body, m.end()):
             continue  # "I answered that it was the fourth of May": the one asked, not the asker
-        speaker, kind = ctx.resolve(m.group("subj"), offset + start, para_start)
+        speaker, kind = _actor(ctx, m.group("subj"), offset + start, para_start)
         if speaker and kind in ("name", "pronoun", "noun"):
             kind = "pronoun" if kind == "noun" else kind  # "The doctor bent down."
             return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))

@@ -1107,3 +1107,14 @@ def test_a_manner_set_off_by_commas_may_stand_between_the_verb_and_its_subject()
             'be always in her heart."\n\n'
             '"Go," said, presently, the third matron.\n')
     assert _speakers(text) == ["Third Matron", "Young Wife", "Young Wife", "Third Matron"]
+
+
+def test_a_described_character_acting_in_the_narration_before_an_untagged_line_speaks_it():
+    # "The doctor bent down." (an irregular verb, so the phrase's words could run on into it):
+    # the doctor, whom the book already knows, speaks next, not the woman who shook her head.
+    text = ('The doctor came forwards and stood by the bed-side. Mrs. Carey looked at him.\n\n'
+            '"Oh, don\'t take him away yet," she moaned.\n\n'
+            '"What\'s the matter?" said the doctor. "You\'re tired."\n\n'
+            'She shook her head, unable to speak, and the tears rolled down her cheeks. The doctor bent down.\n\n'
+            '"Let me take him."\n')
+    assert _speakers(text)[-1] == "Doctor"
