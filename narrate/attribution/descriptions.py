@@ -121,13 +121,15 @@ def parse(phrase: str) -> Description | None:
 
 
 def _is_adverb(word: str, following: list[str]) -> bool:
-    """"impatiently" ends a subject; "elderly" in "a thin, elderly gentleman" does not."""
+    """"impatiently" ends a subject, as does "decisively smacking his leg"; "elderly" in "a thin,
+    elderly gentleman" does not."""
     if not _ADVERB.match(word):
         return False
     if not following:
         return True
     nxt = following[0].rstrip(",;:.!?").lower()
-    return not nxt or nxt in _STOP or nxt in _AFTER_HEAD or bool(_ADVERB.match(nxt)) or following[0][:1].isupper()
+    return (not nxt or nxt in _STOP or nxt in _AFTER_HEAD or bool(_ADVERB.match(nxt)) or following[0][:1].isupper()
+            or nxt.endswith("ing") and len(nxt) > 5)
 
 
 def is_description(character: Character) -> bool:

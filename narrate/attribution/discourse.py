@@ -64,6 +64,7 @@ NARRATOR = NARRATOR_SPEAKER
 
 _OPENING_PRONOUN = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019,;:.!?\u2014-]*(He|She)\b""")
 _SUBJECT_REACH = 500
+_FIRST_PERSON = re.compile(r"\bI\b")
 _OBJECT_BEFORE = re.compile(r"\b(?:to|at|with|towards|toward|upon|on|from|of|for|by)\s+$")  # characters before the paragraph where "he"/"she" may find its subject
 _SUBJECT_BEFORE = re.compile(
     r"""(?:^|[.!?;:\n"\u201c\u201d\u2018\u2019]\s*|[.!?;:,"\u201d\u2019\n]\s*(?i:and|but|then|so|now|when|while|as|"""
@@ -264,6 +265,9 @@ class Context:
             return prev  # "He was a little troubled here. ... "Pray don't," said he": still him
         subject = self._subject(pos, gender, para_start, exclude)
         newcomer = self._newcomer(gender, pos, para_start) or self._described_subject(gender, pos, para_start)
+        if subject is None and newcomer is None and prev and self._fits(prev, gender, exclude) and \
+                self._only_owner_since(prev, gender, pos):
+            return prev  # '"..., you rat!" // Accustomed to John Reed's abuse, I never replied. // "...?" he asked'
         if subject and newcomer and newcomer[0] not in exclude and self._last_mention(subject, pos) < newcomer[1]:
             # Brought in after the subject was last named: "Silas ... I once said to an old labouring
             # man ... 'No,' he answered".
@@ -316,6 +320,24 @@ class Context:
         if prev and self._fits(prev, gender, exclude):
             return prev
         return self.recent(pos, gender, exclude) or self._earlier_newcomer(gender, pos, exclude)
+
+    def _only_owner_since(self, name: str, gender: Gender, pos: int) -> bool:
+        """Is the narration since the last quotation the first-person narrator's own, naming `name`
+        only as an owner ("Accustomed to John Reed's abuse, I never had an idea of replying") and no
+        one else of that gender? A third person's narrated turn ("The clergyman explained that ...
+        he had observed Durbeyfield's name") passes the turn instead."""
+        if not self.last_quote_end or self.current is not None:
+            return False
+        if not _FIRST_PERSON.search(self.text, self.last_quote_end, pos):
+            return False
+        mentions = self.mentions_between(self.last_quote_end, pos)
+        if not mentions or any(n != name and self.gender.get(n) == gender for _, n in mentions):
+            return False
+        return all(n != name or self.text.startswith(("'s", "\u2019s"), self._mention_end(p)) for p, n in mentions)
+
+    def _mention_end(self, pos: int) -> int:
+        m = self.pattern.match(self.text, pos) if self.pattern else None
+        return m.end() if m else pos
 
     def _answering(self, pos: int) -> bool:
         """Does a new paragraph at `pos` answer a quotation that asked a question, with a gesture ("She nodded")?"""

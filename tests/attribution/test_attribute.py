@@ -1127,3 +1127,32 @@ def test_a_gendered_epithet_later_in_the_scene_is_still_the_last_one_named():
     text = (ROOT / "tests" / "data" / "litbank" / "217_sons_and_lovers.txt").read_text(encoding="utf-8")
     text = text[text.index("The two children were highly excited."):text.index("I wanted these.\u201d") + 16]
     assert _speakers(text)[-1] == "William"
+
+
+def test_the_narrators_own_reflection_naming_the_speaker_as_owner_keeps_his_turn():
+    # "Accustomed to John Reed's abuse, I never had an idea of replying": the narrator does not answer,
+    # so "he asked" next is John Reed again, not another man of the chapter.
+    text = ('Mr. Miles, the master, affirmed that John would do very well if he had fewer cakes sent him '
+            'from home. John Reed had not much affection for his mother, and he bullied me.\n\n'
+            '"That is for your impudence in answering mama awhile since," said he, "you rat!"\n\n'
+            "Accustomed to John Reed's abuse, I never had an idea of replying to it; my care was how to "
+            'endure the blow which would certainly follow the insult.\n\n'
+            '"What were you doing behind the curtain?" he asked.\n\n'
+            '"I was reading."\n\n'
+            '"Show the book."\n')
+    assert _speakers(text)[2] == "John Reed"
+
+
+def test_a_third_persons_narrated_turn_naming_the_speaker_as_owner_passes_the_turn():
+    # Tess: "The clergyman explained that ... he had observed Durbeyfield's name on his waggon": the
+    # parson's turn, told; "said he" next is the parson, not Durbeyfield again.
+    text = (ROOT / "tests" / "data" / "litbank" / "110_tess_of_the_durbervilles_a_pure_woman.txt").read_text(
+        encoding="utf-8")
+    text = text[:text.index("information,\" said he.") + 23]
+    assert _speakers(text)[-1] == "Parson Tringham"
+
+
+def test_an_adverb_after_a_comma_does_not_join_the_described_speakers_phrase():
+    text = ('"In short," concluded the parson, decisively smacking his leg with his switch, "there\'s hardly '
+            'such another family in England."\n')
+    assert _speakers(text) == ["Parson", "Parson"]
