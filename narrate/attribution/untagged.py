@@ -261,6 +261,11 @@ def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quot
                             last_only=True)
         if d and d.speaker not in addressed:
             yield Decision(d.speaker, "action-previous", d.confidence - 0.15)
+        elif d and turns and turns[-1] and turns[-1] != d.speaker and turns[-1] not in addressed:
+            # '"Jo does use such slang words!" observed Amy. // Jo immediately sat up ... and began to
+            # whistle. // "Don't, Jo. It's so boyish!"': the one who acted is called, and the last
+            # speaker answers what Jo did.
+            yield Decision(turns[-1], "continuation", 0.5)
     previous = turns[-1] if turns else None
     reply_to = [n for n in addressed_before if n != previous and n not in addressed]
     if previous and len(reply_to) == 1:

@@ -1156,3 +1156,14 @@ def test_an_adverb_after_a_comma_does_not_join_the_described_speakers_phrase():
     text = ('"In short," concluded the parson, decisively smacking his leg with his switch, "there\'s hardly '
             'such another family in England."\n')
     assert _speakers(text) == ["Parson", "Parson"]
+
+
+def test_the_last_speaker_answers_what_the_one_called_did_meanwhile():
+    text = ('"Jo does use such slang words!" observed Amy, with a reproving look at the long figure on the rug.\n\n'
+            '"So she does," said Meg.\n\n'
+            '"I like slang," said Jo.\n\n'
+            '"It is not ladylike," observed Amy again.\n\n'
+            'Jo immediately sat up, put her hands in her pockets, and began to whistle.\n\n'
+            '"Don\'t, Jo.  It\'s so boyish!"\n\n'
+            '"That\'s why I do it."\n')
+    assert _speakers(text)[-2:] == ["Amy", "Jo"]
