@@ -62,6 +62,7 @@ _OWNER = re.compile(r"^([A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,2})['\u2019]s\s+([a-z].*
 NARRATOR = NARRATOR_SPEAKER
 """Speaker name for a first-person narrator's own quoted words ("I said"): read in the narrator's voice."""
 
+_EPITHET_WINDOW = 1500
 _OPENING_PRONOUN = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019,;:.!?\u2014-]*(He|She)\b""")
 _SUBJECT_REACH = 500
 _FIRST_PERSON = re.compile(r"\bI\b")
@@ -150,8 +151,8 @@ class Context:
             for m in titled.finditer(text, seg.start, seg.end) if titled else ():
                 found.append((m.start(), bearer[m.group(1).lower()]))
         found.sort()
-        # A gendered description ("the lad", "the old man") in the scene of the last character of
-        # that gender named is an epithet for that character, not a mention of a person of its own.
+        # A gendered description ("the lad", "the old man") soon after a character of that gender
+        # was named is an epithet for that character, not a mention of a person of its own.
         kept: list[tuple[int, str]] = []
         last_named: dict[Gender, int] = {}
         for p, n in found:
@@ -159,7 +160,7 @@ class Context:
             if n not in self.descriptions:
                 last_named[g] = p
             elif (g != "unknown" and noun_gender(n.split()[-1].lower()) == g
-                  and p - last_named.get(g, -10**9) < _SCENE_REACH):
+                  and p - last_named.get(g, -10**9) < _EPITHET_WINDOW):
                 # Only a noun that carries the gender itself: "the doctor", known as a man from
                 # the pronouns that follow him, is his own character, not an epithet.
                 continue
