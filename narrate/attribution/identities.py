@@ -134,13 +134,20 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
         head = t.speaker.split()[-1].lower()
         to_them = any(s.kind != DIALOGUE and s.paragraph == caller.paragraph and re.search(
             rf"\b{re.escape(head)}\b", s.text, re.IGNORECASE) for s in segs)
-        if len(called) == 1 and to_them:
-            name = called.pop()
+        if len(called) != 1:
+            continue
+        name = next(iter(called))
+        if to_them:
             # Not one the narration has shown in the scene ("Mr. Denham had come in ... 'Now, what would you
             # do, Mr. Denham?' // 'Surely she could learn Persian,' broke in a thin, elderly gentleman").
             if (first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name)
                     and not _narrated_before(segs, forms.get(name, (name,)), t.start)):
                 found[t.speaker] = (name, t.start)
+        elif (agree(t.speaker, name) and name in {u.speaker for u in turns[max(0, k - 7):k - 1]}
+              and _answers(segs, t)):
+            # '"Snake, what's this here deal?" inquired Jim. // "Reckon you'll l'arn," replied the leader.':
+            # one who answers the call, made to someone talking in this scene, is that one.
+            found[t.speaker] = (name, t.start)
     heads = {d.split()[-1].lower(): d for d in described}
     for k, seg in enumerate(segs):
         # Called by a name, then brought on by description: "'How do you do, Mr. Beebe?' // The
@@ -188,6 +195,18 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
                     and where - last.start <= _REACH and lookup(index, name) in (None, name)):
                 found[last.speaker] = (name, where)
     return [(old, name, where) for old, (name, where) in found.items() if name != old]
+
+
+_ANSWER_TAG = re.compile(r"""[\s,;!?"'\u201d\u2019\u2014-]*(?:(?:replied|answered|returned|rejoined|responded)\s+the"""
+                         r"""|the\s+(?:[a-z-]+\s+){0,2}[a-z]+\s+(?:replied|answered|returned|rejoined|responded))\b""")
+
+
+def _answers(segs: list[Segment], t: _Turn) -> bool:
+    """Is a turn's first quotation tagged as an answer given by a described speaker ("replied the leader")?"""
+    k = next(i for i, s in enumerate(segs) if s.start == t.start)
+    after = segs[k + 1] if k + 1 < len(segs) else None
+    return after is not None and after.kind != DIALOGUE and after.paragraph == t.paragraph and bool(
+        _ANSWER_TAG.match(after.text))
 
 
 def _turns(segs: list[Segment]) -> list[_Turn]:

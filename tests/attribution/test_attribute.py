@@ -1158,3 +1158,22 @@ def test_the_last_speaker_answers_what_the_one_called_did_meanwhile():
             '"Don\'t, Jo.  It\'s so boyish!"\n\n'
             '"That\'s why I do it."\n')
     assert _speakers(text)[-2:] == ["Amy", "Jo"]
+
+
+def test_a_described_speaker_answering_a_call_to_someone_talking_in_the_scene_is_that_one():
+    # The Man of the Forest: '"Snake, what's this here deal with Beasley?" inquired Jim. // "Reckon you'll
+    # l'arn when I do," replied the leader.': the leader is Snake Anson, who has been talking all along.
+    text = (ROOT / "tests" / "data" / "litbank" / "3457_the_man_of_the_forest.txt").read_text(encoding="utf-8")
+    text = text[:text.index("He appeared tired")]
+    assert _speakers(text)[-1] == "Snake Anson"
+
+
+def test_a_described_speaker_answering_a_call_to_someone_absent_is_someone_else():
+    # John has not been talking in this scene: the servant answers for him.
+    text = ('Mrs. Hale sat in the drawing-room with Margaret. John Hale had gone down to the mill; John was '
+            'always late, and John never said where he went. The servant stood by the door. The servant was '
+            'old, and the servant was deaf.\n\n'
+            '"Where is John?" said Margaret.\n\n'
+            '"John, come here!" cried Mrs. Hale.\n\n'
+            '"He is out, ma\'am," replied the servant.\n')
+    assert _speakers(text)[-1] == "Servant"
