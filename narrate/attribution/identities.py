@@ -9,11 +9,9 @@ from dataclasses import dataclass, replace
 from ..model import DIALOGUE, Character, Segment
 from .characters import lookup, name_index
 from .descriptions import is_description
+from .tags import INTRODUCTION as _INTRODUCTION
 from .untagged import vocatives
 
-_INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my name\u2019s)\s+(?:plain\s+|called\s+)?"
-                           r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
-                           r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b")
 _REACH = 5000
 _DESCRIBED_OPENING = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019]*The\s+((?:[a-z-]+\s+){0,2}[a-z]+)\b""")
 # The narration naming someone it has only described: "Her name was Duchess", "his name was Jim Hawkins".

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Segment
+from .characters import lookup
 from .descriptions import KIN_NOUNS, PERSON_HEADS, noun_gender, owned_person
 from .discourse import OBJECT_LEADS, Context
 
@@ -106,6 +107,10 @@ def pronoun_of(subj: str) -> str | None:
 
 _TAG_CONF = {"name": 0.95, "pronoun": 0.8, "noun": 0.65}
 # "he continued": the speaker goes on with his own speech, so he is the one who spoke last.
+# A speaker naming themself: "I am Parson Tringham", "my name is Greyson".
+INTRODUCTION = re.compile(r"\b(?:I am|I'm|I\u2019m|I be|my name is|my name's|my name\u2019s)\s+(?:plain\s+|called\s+)?"
+                          r"((?:(?:Mr|Mrs|Miss|Dr|Parson|Captain|Colonel|Major|Sir|Lady|Father|Sister)\.?\s+)?"
+                          r"[A-Z][a-z]+(?:\s+[A-Z][a-z']+)?)\b(?!['\u2019]s\b)")  # not "I am Mary's nurse"
 _CONTINUING = re.compile(r"\b(?:continued|continues|went\s+on|goes\s+on|resumed|persisted|pursued|proceeded)\b")
 
 
@@ -145,6 +150,9 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
                 return Decision(name, "tag-name", _TAG_CONF["name"] - 0.05)
         speaker, kind = ctx.resolve(subj, seg.start, para_start,
                                     addressees(ctx, after[m.end():m.end() + 60]) | called)
+        if kind == "noun":
+            # '"I am Mary Lennox," the little girl said': whoever the phrase seemed to mean, she says who she is.
+            speaker = _self_named(ctx, seg.text) or speaker
         if speaker:
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind], pronoun)
         if kind != "none":
@@ -157,6 +165,12 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
         if speaker and kind == "name":
             return Decision(speaker, "tag-name", _TAG_CONF["name"] - 0.1)
     return None
+
+
+def _self_named(ctx: Context, quote: str) -> str | None:
+    """The known character a quotation's opening says the speaker is ("I am Mary Lennox")."""
+    m = INTRODUCTION.search(quote[:60])
+    return lookup(ctx.index, m.group(1)) if m else None
 
 
 def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called: set[str] = frozenset()
@@ -210,8 +224,6 @@ def addressees(ctx: Context, rest: str) -> set[str]:
     m = _TO_WHOM.match(rest)
     if not m:
         return set()
-    from .characters import lookup
-
     name = lookup(ctx.index, m.group(1))
     return {name} if name else set()
 

@@ -1177,3 +1177,15 @@ def test_a_described_speaker_answering_a_call_to_someone_absent_is_someone_else(
             '"John, come here!" cried Mrs. Hale.\n\n'
             '"He is out, ma\'am," replied the servant.\n')
     assert _speakers(text)[-1] == "Servant"
+
+
+def test_a_described_speaker_who_says_who_she_is_is_that_character():
+    text = ('Mary Lennox was a disagreeable-looking child. Mrs. Lennox, her mother, was a great beauty, and '
+            'Mrs. Lennox cared only to go to parties. Mary sat alone in the nursery. An officer came in, and an '
+            'old woman followed him.\n\n'
+            '"There is a child here! A child alone!" cried the officer.\n\n'
+            '"I am Mary Lennox," the little girl said, drawing herself up stiffly.\n\n'
+            '"I am Mary\'s nurse," the old woman said.\n')
+    speakers_ = _speakers(text)
+    assert speakers_[1] == "Mary Lennox"
+    assert speakers_[2] != "Mary Lennox"
