@@ -1189,3 +1189,24 @@ def test_a_described_speaker_who_says_who_she_is_is_that_character():
     speakers_ = _speakers(text)
     assert speakers_[1] == "Mary Lennox"
     assert speakers_[2] != "Mary Lennox"
+
+
+def test_aunt_and_a_surname_calls_the_one_mrs_of_that_name():
+    from narrate.attribution.characters import lookup, name_index
+
+    index = name_index([Character("Mrs. Shaw", "female", ()), Character("General Shaw", "male", ("Shaw",)),
+                        Character("Margaret", "female", ())])
+    assert lookup(index, "Aunt Shaw") == "Mrs. Shaw"
+    assert lookup(index, "Uncle Shaw") is None  # General Shaw is no Mr. Shaw
+    text = ('Mrs. Shaw lay on the sofa. Margaret sat by Edith. Captain Lennox talked with Mrs. Shaw.\n\n'
+            '"Edith! Edith!" cried Mrs. Shaw; and then she sank back. Margaret stepped forward.\n\n'
+            '"Edith is asleep, Aunt Shaw. Is it anything I can do?"\n')
+    assert _speakers(text)[-1] != "Mrs. Shaw"
+
+
+def test_one_who_hears_a_voice_is_not_the_she_who_cries_out():
+    text = ('Mrs. Shaw lay on the sofa in the back drawing-room. Margaret sat by the piano.\n\n'
+            '"She is a lucky girl," said Mrs. Shaw.\n\n'
+            "Margaret heard her aunt's voice again, but this time it was as if she had raised herself up. "
+            '"Edith! Edith!" cried she; and then she sank as if wearied by the exertion.\n')
+    assert _speakers(text)[-1] != "Margaret"
