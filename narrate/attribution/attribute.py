@@ -26,7 +26,16 @@ from .tags import (
     tag_after,
     tag_before,
 )
-from .untagged import SILENT, action_subject, kept_silent, reported_speaker, untagged, untagged_candidates, vocatives
+from .untagged import (
+    SILENT,
+    action_subject,
+    kept_silent,
+    learn_parent,
+    reported_speaker,
+    untagged,
+    untagged_candidates,
+    vocatives,
+)
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -168,6 +177,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                      or _nearest_decision(i, decisions) or default)
             out[i] = replace(segments[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
         last = out[quotes[-1]].speaker
+        learn_parent(ctx, " ".join(segs[i].text for i in quotes), last, turns[-1] if turns else None)
         turns.append(last)
         ctx.spoke(last)
         addressed_before = addressed - {last}

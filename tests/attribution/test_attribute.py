@@ -1210,3 +1210,13 @@ def test_one_who_hears_a_voice_is_not_the_she_who_cries_out():
             "Margaret heard her aunt's voice again, but this time it was as if she had raised herself up. "
             '"Edith! Edith!" cried she; and then she sank as if wearied by the exertion.\n')
     assert _speakers(text)[-1] != "Margaret"
+
+
+def test_my_mother_of_a_parent_in_the_exchange_is_said_by_the_child_who_called_her_so():
+    text = ('"But why should Mrs. Grant ask Fanny?" said Lady Bertram. "Fanny, you do not want to go, do you?"\n\n'
+            '"If you put such a question to her," cried Edmund, "Fanny will say No; but I am sure, my dear '
+            'mother, she would like to go."\n\n'
+            '"I cannot imagine why Mrs. Grant should think of asking her."\n\n'
+            '"If you cannot do without me, ma\'am" said Fanny, in a self-denying tone.\n\n'
+            '"But my mother will have my father with her all the evening."\n')
+    assert _speakers(text)[-1] == "Edmund"
