@@ -231,6 +231,10 @@ def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[in
         if d.speaker in named:
             deferred.append(d)  # people do not talk about themselves by name: "Edmund wants her to go."
             continue
+        if d.rule == "continuation" and deferred:
+            # The same speaker again in a new paragraph is the last resort: the other party naming
+            # themself ("What does Dr. Mortimer ask of Sherlock Holmes? Come in!") is likelier.
+            return deferred[0]
         first_choice = first_choice or d
         if parent is None:
             return d

@@ -1220,3 +1220,13 @@ def test_my_mother_of_a_parent_in_the_exchange_is_said_by_the_child_who_called_h
             '"If you cannot do without me, ma\'am" said Fanny, in a self-denying tone.\n\n'
             '"But my mother will have my father with her all the evening."\n')
     assert _speakers(text)[-1] == "Edmund"
+
+
+def test_the_other_party_naming_himself_is_likelier_than_the_same_speaker_again():
+    text = ('Sherlock Holmes sat with his back to me. I said nothing.\n\n'
+            '"It is a spaniel," said Holmes.\n\n'
+            'He had risen and paced the room as he spoke. I glanced up in surprise.\n\n'
+            '"My dear fellow, how can you possibly be so sure of that?"\n\n'
+            '"Because I see the dog on our door-step. What does Dr. Mortimer ask of Sherlock Holmes, the '
+            'specialist in crime? Come in!"\n')
+    assert _speakers(text)[-2:] == ["Narrator", "Sherlock Holmes"]
