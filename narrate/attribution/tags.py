@@ -173,11 +173,20 @@ def _self_named(ctx: Context, quote: str) -> str | None:
     return lookup(ctx.index, m.group(1)) if m else None
 
 
+# "she found herself accosted by Captain Wentworth, in a reserved yet hurried sort of farewell.": the agent speaks.
+_SPOKEN_TO_BY = re.compile(r"\b(?:accosted|addressed|greeted|hailed|interrupted|questioned|saluted)\s+by\s+(?P<subj>"
+                           + NAME + r")[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
+
+
 def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called: set[str] = frozenset()
                ) -> Decision | None:
     """The speaker the narration leading into the quotation names: `Jess whispered,`, `said Emma:`."""
     # Only the last sentence of the narration before the quotation can lead into it.
     tail = before[-300:]
+    by = _SPOKEN_TO_BY.search(tail)
+    speaker = lookup(ctx.index, by.group("subj")) if by else None
+    if speaker:
+        return Decision(speaker, "tag-name", _TAG_CONF["name"] - 0.1)
     owned = _POSSESSED.search(tail)
     if owned and not ((tail[:owned.start()].split()[-1:] or [""])[0].lower() in OBJECT_LEADS | _TOLD
                       or any(w in PERSON_HEADS or w in KIN_NOUNS or w in SPEECH_VERBS

@@ -1230,3 +1230,10 @@ def test_the_other_party_naming_himself_is_likelier_than_the_same_speaker_again(
             '"Because I see the dog on our door-step. What does Dr. Mortimer ask of Sherlock Holmes, the '
             'specialist in crime? Come in!"\n')
     assert _speakers(text)[-2:] == ["Narrator", "Sherlock Holmes"]
+
+
+def test_one_a_character_is_accosted_by_speaks_the_quotation_that_follows():
+    text = ('Anne turned to look at Captain Wentworth. Mr Elliot begged her pardon, and Anne could not refuse.\n\n'
+            'When able to turn and look as she had done before, she found herself accosted by Captain '
+            'Wentworth, in a reserved yet hurried sort of farewell. "He must wish her good night; he was going."\n')
+    assert _speakers(text) == ["Captain Wentworth"]
