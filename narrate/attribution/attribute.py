@@ -15,27 +15,8 @@ from .descriptions import noun_gender
 from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
-from .tags import (
-    ENDS_READING,
-    ENDS_SPEAKING,
-    LEAD_IN_END,
-    SPEECH_WORD,
-    Decision,
-    has_word,
-    listeners,
-    tag_after,
-    tag_before,
-)
-from .untagged import (
-    SILENT,
-    action_subject,
-    kept_silent,
-    learn_parent,
-    reported_speaker,
-    untagged,
-    untagged_candidates,
-    vocatives,
-)
+from .tags import ENDS_READING, ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
+from .untagged import SILENT, action_subject, kept_silent, reported_speaker, untagged, untagged_candidates, vocatives
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -120,8 +101,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         lead_text = lead_in
         # Whom this paragraph's quotations open by calling ("Annie," she teased): not "she".
         opening = {i: vocatives(ctx.index, segs[i].text[:120]) for i in quotes}
-        called = set().union(*opening.values()) | listeners(
-            ctx, lead_in + " ".join(segs[i].text for i in idxs if i < quotes[0]))
+        called = set().union(*opening.values())
         ctx.current = None
         for i in quotes:
             before, after = _around(segs, i)
@@ -177,7 +157,6 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                      or _nearest_decision(i, decisions) or default)
             out[i] = replace(segments[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
         last = out[quotes[-1]].speaker
-        learn_parent(ctx, " ".join(segs[i].text for i in quotes), last, turns[-1] if turns else None)
         turns.append(last)
         ctx.spoke(last)
         addressed_before = addressed - {last}

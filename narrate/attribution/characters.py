@@ -553,21 +553,10 @@ def mention_regex(index: dict[str, str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w'\u2019])(?:" + "|".join(parts) + r")(?![\w])")
 
 
-# What a niece or nephew calls Mrs. Shaw: "Aunt Shaw" (the titles a character of that family goes by).
-_KIN_TITLED = {"Aunt": ("Mrs", "Miss", "Lady"), "Auntie": ("Mrs", "Miss", "Lady"), "Uncle": ("Mr", "Sir"),
-               "Cousin": ("Mr", "Mrs", "Miss")}
-
-
 def lookup(index: dict[str, str], surface: str) -> str | None:
-    """Canonical name for a surface form (possessive and dots tolerated), or None. "Aunt Shaw" is
-    the one character Mrs./Miss/Lady Shaw, when no one is called Aunt Shaw."""
+    """Canonical name for a surface form (possessive and dots tolerated), or None."""
     key = _norm(_split_possessive(" ".join(surface.split())))
-    found = index.get(key)
-    parts = key.split()
-    if found is None and len(parts) == 2 and parts[0] in _KIN_TITLED:
-        hits = {index[f"{title} {parts[1]}"] for title in _KIN_TITLED[parts[0]] if f"{title} {parts[1]}" in index}
-        found = hits.pop() if len(hits) == 1 else None
-    return found
+    return index.get(key)
 
 
 def nearest_before(positions: list[int], pos: int) -> int:

@@ -110,7 +110,6 @@ class Context:
         self.descriptions = {c.name: c.name.lower() for c in characters if is_description(c)}
         self.descriptions_by_key = {k: n for n, k in self.descriptions.items()}
         self.described_as: dict[str, str] = {}  # a phrase resolved once keeps its character
-        self.children: dict[str, list[str]] = {}  # a parent -> those heard calling them "mother"/"papa"
         self.name_words = {c.name: {w.rstrip(".").lower() for form in (c.name, *c.aliases) for w in form.split()}
                            for c in characters}
         self.positions: list[int] = []

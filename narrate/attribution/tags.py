@@ -228,16 +228,6 @@ def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called:
 _TO_WHOM = re.compile(r"(?:" + VERB + r")?" + _ADV + r"[\s,]*(?:to|at)\s+(" + NAME + r")")
 
 
-# "Margaret heard her aunt's voice again": the one who hears a voice is not the one it belongs to.
-_HEARS_VOICE = re.compile(r"\b(?P<who>" + NAME + r")\s+(?:[a-z]+ly\s+)?(?:could\s+|had\s+)?(?:heard|hears|overheard)\s+"
-                          r"(?:his|her|their|the|a|an)\s+(?:[\w'\u2019-]+\s+){0,2}voice\b")
-
-
-def listeners(ctx: Context, narration: str) -> set[str]:
-    """The characters the narration says heard a voice: never its speaker."""
-    return {name for name in (lookup(ctx.index, m.group("who")) for m in _HEARS_VOICE.finditer(narration)) if name}
-
-
 def addressees(ctx: Context, rest: str) -> set[str]:
     """The character a tag says the words were spoken to ("she said to Lucy"): not the speaker."""
     m = _TO_WHOM.match(rest)

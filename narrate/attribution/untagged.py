@@ -161,31 +161,6 @@ def _kin_addressee(ctx: Context, quote: str, previous: str | None) -> str | None
     return next((n for n in reversed(ctx.speakers) if ctx.gender.get(n) == gender), None)
 
 
-# "But my mother will have my father with her": a parent spoken of, not called.
-_MY_PARENT = re.compile(r"\bmy\s+(mother|father|mamma|mama|papa)\b(?!\s*[,!?])", re.IGNORECASE)
-
-
-def learn_parent(ctx: Context, spoken: str, speaker: str | None, previous: str | None) -> None:
-    """Remember that `speaker` called the one they answered "mother"/"papa" (a child of theirs)."""
-    parent = _kin_addressee(ctx, spoken, previous)
-    if speaker and parent and parent != speaker and speaker not in ctx.children.get(parent, []):
-        ctx.children.setdefault(parent, []).append(speaker)
-
-
-def _child_speaking(ctx: Context, spoken: str, turns: list[str | None], addressed: set[str]) -> str | None:
-    """Who says "my mother" of a parent talking in this exchange: the child heard calling her so."""
-    m = _MY_PARENT.search(spoken)
-    if not m:
-        return None
-    gender = "male" if m.group(1).lower() in ("father", "papa") else "female"
-    talking = [n for n in turns[-4:] if n]
-    for parent in reversed(talking):
-        if ctx.gender.get(parent) == gender and parent in ctx.children:
-            children = [c for c in ctx.children[parent] if c not in addressed and c != parent]
-            return children[-1] if children else None
-    return None
-
-
 def kept_silent(ctx: Context, narration: str, speaker: str | None) -> str | None:
     """The one the narration after a speech says kept silent ("Mr. Pett grunted, but made no verbal
     comment.") while the speaker went on acting ("Ogden celebrated his victory by ..."): another than the
@@ -216,11 +191,6 @@ def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[in
     """
     previous = turns[-1] if turns else None
     spoken = " ".join(segs[i].text for i in quotes)
-    child = _child_speaking(ctx, spoken, turns, addressed)
-    if child:
-        # '"... my dear mother, ..." cried Edmund' earlier: "But my mother will have my father with her"
-        # is Edmund's, whoever the alternation points at. The ranker's features do not carry this.
-        return Decision(child, "turn-taking", 0.6, pinned=True)
     parent = _kin_addressee(ctx, spoken, previous)
     family = ctx.surname.get(parent) if parent else None
     named = _named_in(ctx, spoken) - addressed
@@ -231,10 +201,6 @@ def untagged(ctx: Context, segs: list[Segment], idxs: list[int], quotes: list[in
         if d.speaker in named:
             deferred.append(d)  # people do not talk about themselves by name: "Edmund wants her to go."
             continue
-        if d.rule == "continuation" and deferred:
-            # The same speaker again in a new paragraph is the last resort: the other party naming
-            # themself ("What does Dr. Mortimer ask of Sherlock Holmes? Come in!") is likelier.
-            return deferred[0]
         first_choice = first_choice or d
         if parent is None:
             return d
