@@ -174,8 +174,11 @@ def _self_named(ctx: Context, quote: str) -> str | None:
 
 
 # "she found herself accosted by Captain Wentworth, in a reserved yet hurried sort of farewell.": the agent speaks.
+# Only a manner may follow the name ("..., in a reserved yet hurried sort of farewell."): in "She was
+# interrupted by Mrs. Bennet, but went on quietly:" or "addressed by Mr. Collins, she replied," someone else speaks.
 _SPOKEN_TO_BY = re.compile(r"\b(?:accosted|addressed|greeted|hailed|interrupted|questioned|saluted)\s+by\s+(?P<subj>"
-                           + NAME + r")[^.!?\"\u201c\u201d]{0,80}[.,:;\u2014\u2013\-]*" + _TRAIL)
+                           + NAME + r")(?!['\u2019]s\b)(?:\s*,?\s+(?:in|with)\s+[^.!?;:,\"\u201c\u201d]{1,70})?"
+                           r"[.,:;\u2014\u2013\-]*" + _TRAIL)
 
 
 def tag_before(ctx: Context, seg: Segment, before: str, para_start: int, called: set[str] = frozenset()

@@ -1196,3 +1196,10 @@ def test_one_a_character_is_accosted_by_speaks_the_quotation_that_follows():
             'When able to turn and look as she had done before, she found herself accosted by Captain '
             'Wentworth, in a reserved yet hurried sort of farewell. "He must wish her good night; he was going."\n')
     assert _speakers(text) == ["Captain Wentworth"]
+    # Someone else goes on after the name: not the one who interrupted or addressed her.
+    text = ('"Well, Jane, what did he say?" cried Mrs. Bennet.\n\n"Very little, mamma," said Jane.\n\n'
+            'She was interrupted by Mrs. Bennet, but went on quietly: "And so Mr. Bingley is to dine with us."\n')
+    assert _speakers(text)[-1] == "Jane"
+    text = ('"Mother will be in the garden," said Tom Carter to Lucy.\n\n'
+            'At the door they were greeted by Tom\'s mother, a stout woman in an apron. "Come in, my dear!"\n')
+    assert _speakers(text)[-1] != "Tom Carter"
