@@ -142,9 +142,11 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
                     and not _narrated_before(segs, forms.get(name, (name,)), t.start)):
                 found[t.speaker] = (name, t.start)
         elif (agree(t.speaker, name) and name in {u.speaker for u in turns[max(0, k - 7):k - 1]}
-              and _answers(segs, t)):
+              and _answers(segs, t) and not any(s.kind != DIALOGUE and s.start < t.start and re.search(
+                  rf"\b{re.escape(head)}\b", s.text, re.IGNORECASE) for s in segs)):
             # '"Snake, what's this here deal?" inquired Jim. // "Reckon you'll l'arn," replied the leader.':
-            # one who answers the call, made to someone talking in this scene, is that one.
+            # one who answers the call, made to someone talking in this scene, is that one, unless the
+            # narration has shown that one before ("the footman waited by the door": he answers for his master).
             found[t.speaker] = (name, t.start)
     heads = {d.split()[-1].lower(): d for d in described}
     for k, seg in enumerate(segs):

@@ -1203,3 +1203,14 @@ def test_one_a_character_is_accosted_by_speaks_the_quotation_that_follows():
     text = ('"Mother will be in the garden," said Tom Carter to Lucy.\n\n'
             'At the door they were greeted by Tom\'s mother, a stout woman in an apron. "Come in, my dear!"\n')
     assert _speakers(text)[-1] != "Tom Carter"
+
+
+def test_a_servant_the_narration_showed_answering_a_call_to_the_master_stays_the_servant():
+    text = ('Mr. Bennet sat in the library. Mrs. Bennet was upon the sofa, and the footman waited by the door.\n\n'
+            '"Is there no letter from Lydia?" cried Mrs. Bennet.\n\n'
+            '"None," said Mr. Bennet.\n\n'
+            '"Oh, Mr. Bennet, what is to become of us all?"\n\n'
+            '"Mr. Bennet, did you hear me?" she cried again.\n\n'
+            '"The post is not yet come, ma\'am," answered the footman.\n\n'
+            '"Then go and see if it is come," said Mrs. Bennet.\n')
+    assert _speakers(text)[-2] == "Footman"
