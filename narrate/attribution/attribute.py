@@ -163,6 +163,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
         ctx.previous, ctx.addressed_prev = last, addressed_before
         ctx.narrated_turn = False
         ctx.last_quote_end = segs[quotes[-1]].end
+        ctx.last_spoken = " ".join(segs[i].text for i in quotes)
         tail = segs[idxs[-1]]
         silent = kept_silent(ctx, tail.text, last) if tail.kind != DIALOGUE and idxs[-1] > quotes[-1] else None
         if silent:

@@ -107,6 +107,7 @@ class Context:
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
         self.narrated_turn = False  # a short narration paragraph without names came after the last speech
         self.last_quote_end = 0  # where the last dialogue paragraph's last quotation ended
+        self.last_spoken = ""  # the words of the last dialogue paragraph's quotations
         self.descriptions = {c.name: c.name.lower() for c in characters if is_description(c)}
         self.descriptions_by_key = {k: n for n, k in self.descriptions.items()}
         self.described_as: dict[str, str] = {}  # a phrase resolved once keeps its character

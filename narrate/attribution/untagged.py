@@ -261,10 +261,12 @@ def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quot
                             last_only=True)
         if d and d.speaker not in addressed:
             yield Decision(d.speaker, "action-previous", d.confidence - 0.15)
-        elif d and turns and turns[-1] and turns[-1] != d.speaker and turns[-1] not in addressed:
+        elif (d and turns and turns[-1] and turns[-1] != d.speaker and turns[-1] not in addressed
+              and d.speaker in ctx.named_in(ctx.last_spoken)):
             # '"Jo does use such slang words!" observed Amy. // Jo immediately sat up ... and began to
-            # whistle. // "Don't, Jo. It's so boyish!"': the one who acted is called, and the last
-            # speaker answers what Jo did.
+            # whistle. // "Don't, Jo. It's so boyish!"': the one who acted, on being spoken of, is
+            # called, and the one who spoke of Jo answers what Jo did (in '"In the garret," said Meg.
+            # // Beth went to the door. // "No, Beth; ..."' Meg did not speak of Beth: not Meg).
             yield Decision(turns[-1], "continuation", 0.5)
     previous = turns[-1] if turns else None
     reply_to = [n for n in addressed_before if n != previous and n not in addressed]

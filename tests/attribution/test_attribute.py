@@ -1150,14 +1150,20 @@ def test_an_adverb_after_a_comma_does_not_join_the_described_speakers_phrase():
 
 
 def test_the_last_speaker_answers_what_the_one_called_did_meanwhile():
-    text = ('"Jo does use such slang words!" observed Amy, with a reproving look at the long figure on the rug.\n\n'
-            '"So she does," said Meg.\n\n'
+    text = ('"So she does," said Meg.\n\n'
             '"I like slang," said Jo.\n\n'
-            '"It is not ladylike," observed Amy again.\n\n'
+            '"Jo does use such slang words!" observed Amy, with a reproving look at the long figure on the rug.\n\n'
             'Jo immediately sat up, put her hands in her pockets, and began to whistle.\n\n'
             '"Don\'t, Jo.  It\'s so boyish!"\n\n'
             '"That\'s why I do it."\n')
     assert _speakers(text)[-2:] == ["Amy", "Jo"]
+    # Meg did not speak of Beth: her mother, who asked, answers what Beth did.
+    text = ('Mrs. March sat sewing by the lamp. Meg and Beth were at the piano.\n\n'
+            '"Where is Jo?" asked Mrs. March.\n\n'
+            '"In the garret, with her book," said Meg.\n\n'
+            'Beth rose softly and went to the door.\n\n'
+            '"No, Beth, my child; let her be. Jo will come down when she\'s ready."\n')
+    assert _speakers(text)[-1] == "Mrs. March"
 
 
 def test_a_described_speaker_answering_a_call_to_someone_talking_in_the_scene_is_that_one():
