@@ -330,6 +330,9 @@ class Context:
         he had observed Durbeyfield's name") passes the turn instead."""
         if not self.last_quote_end or self.current is not None:
             return False
+        if any(n and n not in (name, NARRATOR) and self.gender.get(n, "unknown") in (gender, "unknown")
+               for n in self.exchange[-4:]):
+            return False  # "I thought Lestrade's theory absurd": Holmes, also talking, may answer him
         if not _FIRST_PERSON.search(self.text, self.last_quote_end, pos):
             return False
         mentions = self.mentions_between(self.last_quote_end, pos)

@@ -1220,3 +1220,12 @@ def test_a_servant_the_narration_showed_answering_a_call_to_the_master_stays_the
             '"The post is not yet come, ma\'am," answered the footman.\n\n'
             '"Then go and see if it is come," said Mrs. Bennet.\n')
     assert _speakers(text)[-2] == "Footman"
+
+
+def test_the_narrators_reflection_on_one_speaker_leaves_the_turn_to_the_other_man_talking():
+    text = ('Sherlock Holmes knelt by the body. Inspector Lestrade stood at the door with his hands in his pockets.\n\n'
+            '"What do you make of it?" asked Holmes.\n\n'
+            '"It\'s the brother, sure as fate," said Lestrade, "I\'ll stake my name on it."\n\n'
+            "I thought Lestrade's theory absurd, and I fancied that my friend thought so too.\n\n"
+            '"You have not looked at the boots," he said, smiling.\n')
+    assert _speakers(text)[-1] == "Sherlock Holmes"
