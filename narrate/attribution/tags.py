@@ -167,10 +167,16 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
     return None
 
 
+# Words that may come before a speaker's "I am ...": "Oh, sir, I am Mary Lennox."
+_BEFORE_INTRODUCTION = re.compile(r"^[\W_]*(?:(?:oh|ah|why|well|yes|no|nay|please|sir|madam|ma'am)\b[\W_]*)*$",
+                                  re.IGNORECASE)
+
+
 def _self_named(ctx: Context, quote: str) -> str | None:
-    """The known character a quotation's opening says the speaker is ("I am Mary Lennox")."""
+    """The known character a quotation's opening says the speaker is ("I am Mary Lennox"), not
+    one believed in ("She thinks I am Jane")."""
     m = INTRODUCTION.search(quote[:60])
-    return lookup(ctx.index, m.group(1)) if m else None
+    return lookup(ctx.index, m.group(1)) if m and _BEFORE_INTRODUCTION.match(quote[:m.start()]) else None
 
 
 # "she found herself accosted by Captain Wentworth, in a reserved yet hurried sort of farewell.": the agent speaks.

@@ -1195,6 +1195,14 @@ def test_a_described_speaker_who_says_who_she_is_is_that_character():
     speakers_ = _speakers(text)
     assert speakers_[1] == "Mary Lennox"
     assert speakers_[2] != "Mary Lennox"
+    # One believed in is not who speaks.
+    text = ('Lucy Morland had nursed old Mrs. Grey for three years. Mrs. Grey was quite blind now, and her memory '
+            'was gone; she talked all day of her sister Jane, though Jane had been dead these forty years. Lucy\'s '
+            'mother came to see them on Sunday.\n\n'
+            '"Does she know you?" asked Mrs. Morland.\n\n'
+            '"She thinks I am Jane," the girl said sadly, "and I have not the heart to tell her."\n')
+    assert "Jane" not in _speakers(text)
+
 
 
 def test_one_a_character_is_accosted_by_speaks_the_quotation_that_follows():
