@@ -153,7 +153,8 @@ _DET = r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Mm]y|[Oo]ur|[Tt]heir|[Oo]ne|[Aa]nother)
 _PHRASE = _DET + r"\s+(?:[A-Za-z][\w'\u2019-]*,?\s+){0,5}[A-Za-z][\w'\u2019-]*"
 _CLOSE = r"""[,!?\u2014-]*["\u201d\u2019']\s*"""
 _TAG_SUBJECTS = re.compile(
-    _CLOSE + _VERBS + r"\s+(?P<a>" + _PHRASE + r")"
+    # "returned, gravely, the old sergeant", "said, with a heavy sigh, the old man"
+    _CLOSE + _VERBS + r"(?:\s*,\s*[a-z][a-z ]{0,40},)?\s+(?P<a>" + _PHRASE + r")"
     r"|" + _CLOSE + r"(?P<b>" + _DET + r"\s+(?:[a-z][\w'\u2019-]*,?\s+){0,3}[a-z][\w'\u2019-]*)\s+(?:[a-z]+ly\s+)?"
     + _VERBS + r"\b")
 

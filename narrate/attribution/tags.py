@@ -63,7 +63,8 @@ _PREPOSITION = r"(?:to|at|with|in|of|for|from|on|upon|and|but|as|into|by|after|b
 # The lowercase words skipped before a name ("said the young Jess") are never an indefinite phrase's:
 # "said a shrill Welsh voice" is a voice, not the character "Welsh".
 # "interposed, more softly, a young wife": a manner set off by commas between the verb and its subject.
-_MANNER = r"(?:\s*,\s*(?:[a-z]+\s+){0,2}(?:[a-z]+ly|presently|again|then|at\s+last|at\s+once)\s*,)?"
+_MANNER = (r"(?:\s*,\s*(?:(?:with|after|in)\s+(?:[a-z]+\s+){0,3}[a-z]+|"
+           r"(?:[a-z]+\s+){0,2}(?:[a-z]+ly|presently|again|then|at\s+last|at\s+once))\s*,)?")
 _AFTER_INVERTED = re.compile(_LEAD + r"(?:\w+ly\s+)?" + VERB_INVERTED + _ADV + _MANNER + r"\s+(?:(?:the\s+)?(?:(?!" + _PREPOSITION
                              + r"|(?:an?|another)\s"
                              + r")[a-z]+\s+){0,3}(?=[A-Z]))?" + SUBJ)

@@ -1237,3 +1237,11 @@ def test_the_narrators_reflection_on_one_speaker_leaves_the_turn_to_the_other_ma
             "I thought Lestrade's theory absurd, and I fancied that my friend thought so too.\n\n"
             '"You have not looked at the boots," he said, smiling.\n')
     assert _speakers(text)[-1] == "Sherlock Holmes"
+
+
+def test_a_described_speaker_first_met_in_a_tag_with_a_manner_between_commas_is_found():
+    text = ('"They will hang him at dawn," said the first soldier.\n\n'
+            '"Not so," returned, gravely, the old sergeant. "The General has pardoned him."\n\n'
+            '"Why not?" said, after a pause, the first soldier.\n\n'
+            '"The river is up," said, with a heavy sigh, the old sergeant.\n')
+    assert _speakers(text) == ["First Soldier", "Old Sergeant", "Old Sergeant", "First Soldier", "Old Sergeant"]
