@@ -19,6 +19,9 @@ _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So
                      # "Mr. Sleary, who ... had listened to these doctrines with profound attention, here stepped forward."
                      + r"|,\s+(?:who|whose)\b[^.;!?\"\u201c\u201d]{0,240}?,(?=\s+(?:[a-z]+ly\s+|here\s+|then\s+|now\s+)?[a-z]+ed\b))?"
                      + r"\s+(?:[a-z]+ly\s+)?[a-z]+")
+# One who leaves or falls asleep in the narration before a speech is not the one who speaks it.
+_GONE = re.compile(r"\b(?:went\s+(?:out|away|off)|left\s+(?:the|them|her|him|us)\b|departed|withdrew|disappeared|"
+                   r"fell\s+asleep|was\s+gone|walked\s+(?:out|away|off))\b")
 _SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + NAME + r")\s*[,!?]")
 _VOCATIVE_END = re.compile(r"(?:,\s*|\s+(?=(?:my\s+)?dear\s))(?:my\s+)?(?:dear\s+)?(" + NAME + r")\W*$")
@@ -70,8 +73,8 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
         sentences.reverse()
     if last_only:
         sentences = sentences[:1]
-        if sentences and SILENT.search(sentences[0][1]):
-            return None  # "Fanny coloured, and said nothing."
+        if sentences and (SILENT.search(sentences[0][1]) or _GONE.search(sentences[0][1])):
+            return None  # "Fanny coloured, and said nothing.", "The doctor went out, and shut the door."
     for k, (start, sentence) in enumerate(sentences):
         body = sentence.lstrip(" \t\n\"'\u201c\u201d\u2018\u2019")
         heard = _HEARD.match(body)

@@ -1245,3 +1245,13 @@ def test_a_described_speaker_first_met_in_a_tag_with_a_manner_between_commas_is_
             '"Why not?" said, after a pause, the first soldier.\n\n'
             '"The river is up," said, with a heavy sigh, the old sergeant.\n')
     assert _speakers(text) == ["First Soldier", "Old Sergeant", "Old Sergeant", "First Soldier", "Old Sergeant"]
+
+
+def test_one_who_leaves_or_falls_asleep_before_a_speech_does_not_speak_it():
+    for gone in ("Dr. Smith went out, and shut the door softly behind him.", "Dr. Smith fell asleep in his chair."):
+        text = ('Dr. Smith came in and stood by the bed. Mrs. Carey looked at him.\n\n'
+                '"Will he live?" she whispered.\n\n'
+                '"We shall see," said Dr. Smith. "You must rest."\n\n'
+                f'{gone}\n\n'
+                '"Oh, my poor boy! My poor little boy!"\n')
+        assert _speakers(text)[-1] == "Mrs. Carey", gone
