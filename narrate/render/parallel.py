@@ -237,7 +237,16 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
     none (--no-cache); it is removed afterwards.
     """
     failures: Failures = []
-    if progress:
+    ended: set[int] = set()
+    if progress is not None:
+        outer = progress
+
+        def progress(p: Progress) -> None:
+            # A worker's last reports travel through a queue and may arrive after its chapter was
+            # finished here: a chapter reported done (or failed) stays so.
+            if p.index not in ended or p.status in ("done", "failed"):
+                outer(p)
+
         for job in jobs:
             progress(Progress(job.chapter.index, job.chapter.title, 0, len(job.lines), "queued"))
 
@@ -260,6 +269,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
                 entry["cached_clips"] = max(0, entry["cached_clips"] - credit)
             on_done(entry)
             status = "done"
+        ended.add(job.chapter.index)
         if progress:
             progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), status))
 

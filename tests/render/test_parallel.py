@@ -295,3 +295,46 @@ def test_a_storage_library_error_on_upload_is_the_chapters_export_error(fake, tm
                               upload_to=(tmp_path / "remote").as_uri())
     with pytest.raises(ExportError, match=r"cannot upload \(ClientError: An error occurred \(AccessDenied\)"):
         render_chapter(job)
+
+
+class _LatePool:
+    """An executor whose workers' reports reach this process late: a chapter's "encoding" arrives
+    after its future has finished (as a multiprocessing queue's may)."""
+
+    def __init__(self) -> None:
+        self.late: list[Progress] = []
+        self.asked = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def submit(self, fn, job, line_progress):
+        from concurrent.futures import Future
+
+        self.late.append(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "encoding"))
+        fut: Future = Future()
+        fut.set_result({"index": job.chapter.index})
+        return fut
+
+    def relay(self, progress) -> None:
+        self.asked += 1
+        while self.asked > 1 and self.late:  # nothing has arrived the first time we are asked
+            progress(self.late.pop(0))
+
+
+def test_a_workers_late_report_does_not_undo_a_finished_chapter(tmp_path):
+    from types import SimpleNamespace
+
+    from narrate.render.parallel import run_jobs
+
+    jobs = [SimpleNamespace(chapter=SimpleNamespace(index=k, title=f"Chapter {k}"), lines=[1, 2],
+                            options=SimpleNamespace(use_cache=False)) for k in (1, 2)]
+    pool = _LatePool()
+    reports: list[Progress] = []
+    failures = run_jobs(jobs, 2, lambda n: pool, reports.append, lambda entry: None, tmp_path)
+    assert not failures
+    for k in (1, 2):
+        assert [p.status for p in reports if p.index == k][-1] == "done"
