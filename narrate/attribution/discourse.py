@@ -63,6 +63,17 @@ NARRATOR = NARRATOR_SPEAKER
 """Speaker name for a first-person narrator's own quoted words ("I said"): read in the narrator's voice."""
 
 _EPITHET_WINDOW = 1500
+# Nouns for a child, and the titles of grown-ups: "the boy" is never Mr. Lorry.
+CHILD_NOUNS = frozenset("boy girl lad lass child kid baby infant youngster urchin".split())
+_GROWN_UP_TITLES = frozenset("mr mrs ms sir lady lord madam madame dame dr doctor professor captain colonel major "
+                             "general admiral judge reverend rev".split())
+
+
+def grown_up(name: str) -> bool:
+    """Is this character named with a grown-up's title ("Mr. Lorry", "Lady Bertram")?"""
+    return name.split()[0].rstrip(".").lower() in _GROWN_UP_TITLES
+
+
 _OPENING_PRONOUN = re.compile(r"""[\s"'\u201c\u201d\u2018\u2019,;:.!?\u2014-]*(He|She)\b""")
 _SUBJECT_REACH = 500
 _FIRST_PERSON = re.compile(r"\bI\b")
@@ -153,15 +164,18 @@ class Context:
                 found.append((m.start(), bearer[m.group(1).lower()]))
         found.sort()
         # A gendered description ("the lad", "the old man") soon after a character of that gender
-        # was named is an epithet for that character, not a mention of a person of its own.
+        # was named is an epithet for that character, not a mention of a person of its own; a child
+        # noun is no grown-up's ("Mr. Lorry sat by the fire ... and the boy followed him").
         kept: list[tuple[int, str]] = []
-        last_named: dict[Gender, int] = {}
+        last_named: dict[Gender, tuple[int, str]] = {}
         for p, n in found:
             g = self.gender.get(n, "unknown")
+            head = n.split()[-1].lower()
+            at, last = last_named.get(g, (-10**9, ""))
             if n not in self.descriptions:
-                last_named[g] = p
-            elif (g != "unknown" and noun_gender(n.split()[-1].lower()) == g
-                  and p - last_named.get(g, -10**9) < _EPITHET_WINDOW):
+                last_named[g] = (p, n)
+            elif (g != "unknown" and noun_gender(head) == g and p - at < _EPITHET_WINDOW
+                  and not (head in CHILD_NOUNS and grown_up(last))):
                 # Only a noun that carries the gender itself: "the doctor", known as a man from
                 # the pronouns that follow him, is his own character, not an epithet.
                 continue
@@ -542,11 +556,15 @@ class Context:
             if other:
                 return other
         if generic:
+            # ... of the same age: "the old man" is not the boy talking.
             talking = [n for n in reversed(self.exchange[-4:]) if n in self.descriptions and n not in avoid
-                       and (gender is None or self.gender.get(n, "unknown") in (gender, "unknown"))]
+                       and (gender is None or self.gender.get(n, "unknown") in (gender, "unknown"))
+                       and (n.split()[-1].lower() in CHILD_NOUNS) == (d.head in CHILD_NOUNS)]
             talking.sort(key=lambda n: n == self.previous)
             if talking:
                 return talking[0]  # "said the man": the stranger already talking
+        if d.head in CHILD_NOUNS:
+            avoid |= {n for n in self.gender if grown_up(n)}  # "asked the boy" is not Mr. Lorry
         # Someone the scene already has ("returned the excellent young man", "said the visitor").
         for name in reversed([n for n in self.exchange[-4:] if n] or self.speakers[-3:]):
             if name != self.previous and self._fits(name, gender, avoid, anyone=gender is None):

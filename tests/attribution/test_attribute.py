@@ -1255,3 +1255,13 @@ def test_one_who_leaves_or_falls_asleep_before_a_speech_does_not_speak_it():
                 f'{gone}\n\n'
                 '"Oh, my poor boy! My poor little boy!"\n')
         assert _speakers(text)[-1] == "Mrs. Carey", gone
+
+
+def test_a_child_described_is_never_a_grown_up_and_the_reverse():
+    text = ('Mr. Lorry sat by the fire. The old man came in, and the boy followed him.\n\n'
+            '"Is it true?" asked the boy.\n\n'
+            '"It is true," answered, slowly and sadly, the old man.\n\n'
+            '"Then we must go," said, at once, the boy.\n')
+    speakers_ = _speakers(text)
+    assert speakers_[0] == speakers_[2] == "Boy"
+    assert speakers_[1] != "Boy"
