@@ -147,7 +147,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 if collect is not None:
                     collect.append((segs[i].start, segs[i].end, names, rows))
                 if ranker is not None and names:
-                    chosen[i] = d if d.pinned else _ranked(ranker, names, rows, d, proposals)
+                    chosen[i] = d if d.pinned else _ranked(ranker, names, rows, d, proposals, opening[i])
         prev_narration = None
         for i in quotes:
             if chosen:
@@ -252,9 +252,15 @@ def _derived_gender(name: str) -> Gender:
 
 
 def _ranked(ranker: Ranker, names: list[str], rows, sieve: Decision,
-            proposals: list[tuple[str, str]]) -> Decision:
-    """The ranker's choice, keeping the rule that proposed it (the sieve's, if it agrees)."""
-    probs = ranker.probabilities(rows)
+            proposals: list[tuple[str, str]], called: set[str] = frozenset()) -> Decision:
+    """The ranker's choice, keeping the rule that proposed it (the sieve's, if it agrees); never one
+    the quotation opens by calling ("Tom, where is the doctor's horse?" is not Tom's)."""
+    probs = ranker.probabilities(rows).copy()
+    for k, name in enumerate(names):
+        if name in called:
+            probs[k] = -1.0
+    if probs.max() < 0:
+        return sieve
     best = int(probs.argmax())
     if sieve.speaker in names:
         # The sieve knows things the features do not (a child's "papa" within the family): the

@@ -1265,3 +1265,12 @@ def test_a_child_described_is_never_a_grown_up_and_the_reverse():
     speakers_ = _speakers(text)
     assert speakers_[0] == speakers_[2] == "Boy"
     assert speakers_[1] != "Boy"
+
+
+def test_the_ranker_never_gives_a_line_to_the_one_it_opens_by_calling():
+    text = ('Squire Trelawney stood on the steps. Tom Redruth, his old servant, held the horse, and the groom stood '
+            'by with the lantern.\n\n'
+            '"Is the mare ready?" asked the squire.\n\n'
+            '"She is, sir," said Tom.\n\n'
+            '"Tom, where is the doctor\'s horse?" inquired the squire.\n')
+    assert _speakers(text)[-1] != "Tom Redruth"
