@@ -83,6 +83,18 @@ def _nfft(n: int) -> int:
         k += 1
 
 
+DENORMAL_GUARD = 2.0 ** -60
+"""A constant added to a clip as the IIR filter runs, its response subtracted after.
+
+In the silences of speech (runs of exact zeros, thousands of samples long) the filter's state
+decays into subnormal numbers, which x86 processors handle ~100x slower: K-weighting espeak-ng
+speech took three times as long as K-weighting noise of the same length. With this constant under
+the signal the state settles on ordinary numbers instead. A sample over 2^-7 is not changed at all
+by the addition (it is under half its last bit), and the constant's own response (its step response,
+which has decayed below 1e-8 of it after IR_S) is taken off again: what is left is the filter's own
+rounding, ~1e-13 in a filtered sample (a few billionths of an int16 step), and espeak-ng clips are
+levelled to the same samples as without it."""
+
 IIR_AFTER_SAMPLES = 24_000_000
 """Samples a process K-weights by FFT before it imports scipy.signal for its IIR filter, when the filter's
 compiled loop cannot be loaded alone (see _iir). The IIR filter is ~4x faster per clip, but `import
@@ -169,9 +181,13 @@ def k_weight(x: np.ndarray, rate: int, tail: bool = False) -> np.ndarray:
     n = x.size + ir.size - 1
     iir = _iir()
     if iir is not None:
-        y = np.zeros(n) if tail else np.empty(x.size)
-        y[:x.size] = x
-        return iir(_sos(rate), y)
+        # Filtered with a tiny constant added (see DENORMAL_GUARD), whose response is then taken off again.
+        y = np.full(n if tail else x.size, DENORMAL_GUARD)
+        np.add(x, DENORMAL_GUARD, out=y[:x.size])
+        y = iir(_sos(rate), y)
+        m = min(y.size, ir.size)
+        y[:m] -= DENORMAL_GUARD * step_response(rate)[:m]
+        return y
     _fft_samples += x.size
     if x.size > 4 * BLOCK:
         kw = KWeighter(rate)
