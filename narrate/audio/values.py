@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -45,13 +46,35 @@ def conform(audio: AudioSegment, frame_rate: int) -> AudioSegment:
 
 def trim(audio: AudioSegment, threshold: float = 0.01, margin_ms: int = 15) -> AudioSegment:
     """Cut leading and trailing near-silence so pauses are ours, not the engine's."""
-    x = samples(audio)
+    x = np.frombuffer(audio.raw_data, dtype=np.int16)
     if x.size == 0:
         return audio
-    loud = np.flatnonzero(np.abs(x.astype(np.int32)) > threshold * FULL_SCALE)
-    if loud.size == 0:
+    # |sample| > threshold * FULL_SCALE is, for integer samples, |sample| > its floor.
+    over = max(-1, math.floor(threshold * FULL_SCALE))
+    first = _loud_edge(x, over, forward=True) if over < FULL_SCALE else -1
+    if first < 0:
         return audio[:0]
+    last = _loud_edge(x, over, forward=False)
     margin = int(audio.frame_rate * margin_ms / 1000)
-    a = max(0, loud[0] - margin)
-    b = min(x.size, loud[-1] + 1 + margin)
-    return from_samples(x[a:b], audio.frame_rate)
+    a = max(0, first - margin)
+    b = min(x.size, last + 1 + margin)
+    return audio if a == 0 and b == x.size else from_samples(x[a:b], audio.frame_rate)
+
+
+TRIM_SCAN = 4096
+"""Samples looked at per step when trim looks for a clip's first or last loud sample."""
+
+
+def _loud_edge(x: np.ndarray, over: int, forward: bool) -> int:
+    """The index of the first (or last) sample of int16 `x` whose magnitude exceeds `over`, or -1.
+
+    Looked for from that end a block at a time: an engine's silence at the ends is short, so most of
+    a clip is never scanned (a mask of the whole clip cost ~1% of a chapter's CPU).
+    """
+    starts = range(0, x.size, TRIM_SCAN) if forward else range((x.size - 1) // TRIM_SCAN * TRIM_SCAN, -1, -TRIM_SCAN)
+    for start in starts:
+        block = x[start:start + TRIM_SCAN]
+        hits = np.flatnonzero((block > over) | (block < -over))
+        if hits.size:
+            return start + int(hits[0] if forward else hits[-1])
+    return -1
