@@ -186,7 +186,7 @@ def level_and_profile(audio: AudioSegment, target_lufs: float, peak_db: float) -
     if not math.isfinite(current):
         return LevelledClip(audio, 0.0, unity)
     gain_db, short = capped_gain_db(20 * math.log10(top / FULL_SCALE), current, target_lufs, peak_db)
-    return LevelledClip(_gained(x, gain_db, rate), short, unity.scaled(10 ** (gain_db / 20)))
+    return LevelledClip(_gained(x, gain_db, rate, top), short, unity.scaled(10 ** (gain_db / 20)))
 
 
 def _int16_peak(x: np.ndarray) -> int:
@@ -194,11 +194,14 @@ def _int16_peak(x: np.ndarray) -> int:
     return max(int(x.max()), -int(x.min())) if x.size else 0
 
 
-def _gained(x: np.ndarray, gain_db: float, rate: int) -> AudioSegment:
+def _gained(x: np.ndarray, gain_db: float, rate: int, top: int | None = None) -> AudioSegment:
     """AudioSegment.apply_gain(gain_db) of mono int16 samples `x`, in numpy: audioop.mul's product of each
-    sample and the factor, held within int16 and floored, as pydub computes it (in half its time)."""
-    y = x * 10 ** (float(gain_db) / 20)
-    np.clip(y, -32768, 32767, out=y)
+    sample and the factor, held within int16 and floored, as pydub computes it (in half its time).
+    `top`, the samples' largest magnitude if known, spares the clipping when no product can need it."""
+    gain = 10 ** (float(gain_db) / 20)
+    y = x * gain
+    if top is None or top * gain > 32767:  # products are monotonic: none exceeds top * gain
+        np.clip(y, -32768, 32767, out=y)
     np.floor(y, out=y)
     return from_samples(y.astype(np.int16), rate)
 
