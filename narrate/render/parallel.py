@@ -7,8 +7,8 @@ import dataclasses
 import logging
 import os
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,10 +183,19 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
                 for j in sorted(changed):
                     report(j)
     except BaseException:
-        for fut in pending:
-            fut.cancel()
+        _cancel(pending, pool)
         raise
     return credit
+
+
+def _cancel(futures: Iterable[Future], pool: Executor) -> None:
+    """Cancel the futures not started yet, unless `pool` is a process pool: Python 3.11's breaks with a
+    traceback from its own thread (InvalidStateError) when its workers are then stopped under a future
+    cancelled this way; its shutdown(cancel_futures=True), which worker_pool's stop calls, cancels them."""
+    if isinstance(pool, ProcessPoolExecutor):
+        return
+    for fut in futures:
+        fut.cancel()
 
 
 # -- chapter jobs -----------------------------------------------------------------------------
@@ -402,10 +411,10 @@ def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: 
                 finish(job, fut.result, credit.get(job.chapter.index, 0))
         _drain(queue, progress)
     except BaseException:
-        for fut in pending:
-            fut.cancel()
         if stop is not None:
-            stop()
+            stop()  # our pool cancels what has not started itself (see _cancel)
+        else:
+            _cancel(pending, pool)
         # Chapters whose results are here (a cluster's futures hold them already) are recorded, whatever stopped us.
         for fut, job in pending.items():
             if fut.done() and not fut.cancelled() and fut.exception() is None:

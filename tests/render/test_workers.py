@@ -41,9 +41,10 @@ def _long_book(folder: Path, chapters: int = 3) -> Path:
     return folder
 
 
-def _start_render_and_catch_it_working(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
+def _start_render_and_catch_it_working(tmp_path: Path, *extra: str,
+                                      chapters: int = 3) -> tuple[subprocess.Popen, Path]:
     """A render in a session of its own (as `setsid narrate render ...`), once its workers are synthesizing."""
-    src = _long_book(tmp_path / "book")
+    src = _long_book(tmp_path / "book", chapters)
     cache = tmp_path / "cache"
     env = dict(os.environ, NARRATE_CACHE_DIR=str(cache))
     proc = subprocess.Popen([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "out"),
@@ -76,6 +77,17 @@ def test_workers_end_with_their_render(tmp_path, sig):
         err = (tmp_path / "err").read_text()
         assert proc.returncode == 128 + sig, err
         assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
+
+
+def test_ctrl_c_with_chapters_still_waiting_for_a_worker_says_one_line(tmp_path):
+    """Six chapters on two workers: some have not started when Ctrl-C comes. Python 3.11's process pool
+    printed a traceback from its own thread (InvalidStateError) when such a chapter had been cancelled."""
+    proc, _ = _start_render_and_catch_it_working(tmp_path, chapters=6)
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    _wait_for_the_session_to_end(proc.pid)
+    err = (tmp_path / "err").read_text()
+    assert err.splitlines() == ["narrate: interrupted; finished chapters are kept, run the same command to resume"]
 
 
 def _wait_for_the_session_to_end(sid: int) -> None:
