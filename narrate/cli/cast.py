@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import NarrateError
+from ..model import NARRATOR_SPEAKER
 
 # Library modules are imported inside the commands so `narrate --help` stays light.
 
@@ -102,7 +103,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     for name, info in stats.items():
         canonical = cast.canonical(name)
         voice = cast.speakers.get(canonical)
-        shown = describe(voice) if voice else "default for its gender"
+        shown = describe(voice) if voice else "the narrator's" if name == NARRATOR_SPEAKER else "default for its gender"
         if canonical != name:
             shown = f"= {canonical}: {shown}"
         mark = "  (new)" if name in added else ""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import EngineError, VoiceMapError
-from ..model import DIALOGUE, Script, Voice, VoiceMap
+from ..model import DIALOGUE, NARRATOR_SPEAKER, Script, Voice, VoiceMap
 from ..text.lexicon import LexiconProblem, parse_lexicon
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,10 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
             ("male" if used["male"] <= used["female"] else "female")
         if info["lines"] >= MAIN_MIN_LINES:
             pool = main_pools[gender]
-            free = [v for v in pool if _identity(v) not in taken]
-            voice = free[0] if free else pool[used[gender] % len(pool)]
+            # Past the main pool, the minor pool's voices no one has yet; past both, a main voice again at
+            # another pitch: two characters of a scene never sound exactly alike.
+            free = [v for v in (*pool, *minor_pools[gender]) if _identity(v) not in taken]
+            voice = free[0] if free else _repitched(pool[used[gender] % len(pool)], used[gender] // len(pool))
             used[gender] += 1
         else:
             pool = minor_pools[gender]
@@ -155,6 +157,12 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
                                default_male=base.default_male or minor_pools["male"][0],
                                default_female=base.default_female or minor_pools["female"][0],
                                default_unknown=base.default_unknown or minor_pools["male"][-1])
+
+
+def _repitched(voice: Voice, cycle: int) -> Voice:
+    """`voice` again, for the `cycle`-th time, at a pitch as far from its own as the range allows."""
+    step = 14 * cycle if voice.pitch + 14 * cycle <= 99 else -14 * cycle
+    return dataclasses.replace(voice, pitch=max(0, min(99, voice.pitch + step)))
 
 
 def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
@@ -396,6 +404,9 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         doc.add(tomlkit.comment("`narrate voices` lists espeak voices; add a variant with +, e.g. en-us+f2."))
         doc.add(tomlkit.comment("aliases: other names of the same speaker, merged into this voice book-wide."))
         doc.add(tomlkit.nl())
+    # A first-person narrator's own lines are read in the narrator's voice (as a render without a map
+    # casts them): no voice of its own, nor a character's slot taken, unless the user adds one.
+    stats = {name: info for name, info in stats.items() if name != NARRATOR_SPEAKER}
     cast = caster(stats, existing if path.exists() else None, language)
     if not path.exists():
         doc.add("narrator", _voice_table(cast.narrator))

@@ -181,7 +181,8 @@ def test_auto_cast_skips_a_voice_the_engine_refuses(monkeypatch) -> None:
     cast = auto_cast(stats)
     used = [*cast.speakers.values(), cast.default_male, cast.default_female, cast.default_unknown]
     assert missing not in used
-    assert cast.speakers["Ann"] == NARRATOR  # a pool with nothing speakable falls back to the narrator
+    # A main pool with nothing speakable falls back to the narrator, whose voice is taken: a free minor voice.
+    assert cast.speakers["Ann"] == MINOR_VOICES["female"][0]
     check_voices(cast)
 
 
@@ -514,3 +515,19 @@ def test_the_books_language_picks_the_default_voices():
     assert french.narrator.voice == "fr+m2"
     assert {v.voice for v in french.speakers.values()} == {"fr+m3", "fr+f3"}
     assert auto_cast(stats).speakers == auto_cast(stats, language="en-GB").speakers  # English: unchanged
+
+
+def test_more_main_characters_than_main_voices_never_share_a_voice() -> None:
+    stats = {f"Woman {k}": {"gender": "female", "lines": 20 - k} for k in range(9)}
+    cast = auto_cast(stats)
+    voices = [(v.voice, v.pitch) for v in cast.speakers.values()]
+    assert len(set(voices)) == len(voices)
+    assert all(ident(v) != ident(cast.narrator) for v in cast.speakers.values())
+
+
+def test_a_first_person_narrators_lines_get_no_voice_of_their_own_in_a_written_map(tmp_path: Path) -> None:
+    stats = {"Narrator": {"gender": "unknown", "lines": 30}, "Holmes": {"gender": "male", "lines": 20}}
+    cast, added = update_voice_map_file(tmp_path / "b.toml", "B", stats)
+    assert added == ["Holmes"] and "Narrator" not in cast.speakers
+    # and the others' voices are those a render without a map gives them
+    assert cast.speakers["Holmes"] == auto_cast({"Holmes": stats["Holmes"]}).speakers["Holmes"]
