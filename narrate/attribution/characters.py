@@ -27,7 +27,10 @@ _CLAUSE_LEADS = frozenset("""and but when while as then that so because before a
 # A capitalised word right after or before one of these verbs in narration is a speaker's name,
 # even when it is also a word ("said Will", "May asked") or named only once ("said Higgins").
 _TAG_VERBS = r"(?:said|asked|replied|answered|cried|exclaimed|whispered|shouted|called|added|returned|observed|remarked|muttered|murmured|agreed|admitted|insisted|continued|began|sighed|laughed)"
-_TAG_SUBJ = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.? |[A-Z][a-z]+ )?[A-Z][a-z]+"
+# Capitalised words, accented ones too ("Renée", "Zoë", "Łukasz").
+_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\u017f"
+_LOWER = "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u017f"
+_TAG_SUBJ = rf"(?:(?:Mr|Mrs|Ms|Dr|St)\.? |[{_UPPER}][{_LOWER}]+ )?[{_UPPER}][{_LOWER}]+"
 _TAG_NAME = re.compile(r"(?:^|[\"\u201d\u2019',\u2014]\s*)" + _TAG_VERBS + r"\s+(?:(?P<the>the)\s+)?(?P<a>" + _TAG_SUBJ + r")\b"
                        r"|(?:^|[\"\u201d\u2019,\u2014]\s*)(?P<b>" + _TAG_SUBJ + r")\s+" + _TAG_VERBS + r"\b",
                        re.MULTILINE)

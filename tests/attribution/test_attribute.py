@@ -1274,3 +1274,8 @@ def test_the_ranker_never_gives_a_line_to_the_one_it_opens_by_calling():
             '"She is, sir," said Tom.\n\n'
             '"Tom, where is the doctor\'s horse?" inquired the squire.\n')
     assert _speakers(text)[-1] != "Tom Redruth"
+
+
+@pytest.mark.parametrize("name", ["Renée", "André", "Zoë", "Noël", "Łukasz"])
+def test_an_accented_name_in_a_speech_tag_is_a_character(name):
+    assert _speakers(f'The Lighthouse\n\n"Hello," said {name}. "Bye!"\n') == [name, name]
