@@ -199,6 +199,10 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     if path is None:
         candidate = options.voices_dir / f"{book.slug}.toml"
         path = candidate if candidate.is_file() else None
+        if path is None:
+            _say_where_voice_maps_are(book, candidate)
+    if path is not None:
+        log.info("voice map: %s", path)
     existing = load_voice_map(path) if path else None
     stats = speaker_stats(scripts)
     if existing is not None:
@@ -207,6 +211,21 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     voices = auto_cast(stats, existing, language=book.language)
     check_voices(voices)
     return voices
+
+
+def _say_where_voice_maps_are(book: Book, candidate: Path) -> None:
+    """No voice map where one is looked for (voices/<book>.toml under the current folder): an automatic
+    cast, said with -v; and a warning if there is one beside the book, as when run from another folder."""
+    near = []
+    if book.source is not None:
+        src = Path(book.source).resolve()
+        near = [folder / "voices" / candidate.name for folder in (src.parent, src.parent.parent)]
+    found = next((p for p in near if p.is_file() and p.resolve() != candidate.resolve()), None)
+    if found is not None:
+        log.warning("no voice map at %s; the one at %s is not used (pass --voices %s, or run from %s)",
+                    candidate, found, found, found.parent.parent)
+    else:
+        log.info("no voice map at %s: an automatic cast", candidate)
 
 
 AUDIO_FORMAT = "audio-2"

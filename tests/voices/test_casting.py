@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -482,8 +483,6 @@ def test_unused_speakers_name_the_closest_speaker(tmp_path: Path) -> None:
 
 
 def test_render_and_cast_warn_about_a_speaker_the_book_lacks(tmp_path: Path, caplog) -> None:
-    import logging
-
     from click.testing import CliRunner
 
     from narrate.cli.main import cli
@@ -531,3 +530,29 @@ def test_a_first_person_narrators_lines_get_no_voice_of_their_own_in_a_written_m
     assert added == ["Holmes"] and "Narrator" not in cast.speakers
     # and the others' voices are those a render without a map gives them
     assert cast.speakers["Holmes"] == auto_cast({"Holmes": stats["Holmes"]}).speakers["Holmes"]
+
+
+def test_a_voice_map_beside_the_book_but_not_where_it_is_looked_for_is_warned_about(tmp_path: Path, caplog,
+                                                                                       monkeypatch) -> None:
+    """Run from another folder, voices/<book>.toml is not found: a warning names the one beside the book."""
+    from narrate.render.pipeline import RenderOptions, resolve_voices, script_book
+    from narrate.text.reader import load_book
+
+    project = tmp_path / "project"
+    book = load_book(write_book(project / "three-rooms"))
+    (project / "voices").mkdir()
+    (project / "voices" / "three-rooms.toml").write_text('[speakers."Rory"]\nvoice = "en-us+f2"\n', encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with caplog.at_level(logging.INFO, logger="narrate.render.pipeline"):
+        cast = resolve_voices(book, script_book(book), RenderOptions())
+    assert cast.speakers["Rory"].voice != "en-us+f2"  # not used: it is not where it is looked for
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"{project / 'voices' / 'three-rooms.toml'} is not used" in warning
+    caplog.clear()
+    monkeypatch.chdir(project)
+    with caplog.at_level(logging.INFO, logger="narrate.render.pipeline"):
+        cast = resolve_voices(book, script_book(book), RenderOptions())
+    assert cast.speakers["Rory"].voice == "en-us+f2"
+    assert [r.getMessage() for r in caplog.records] == ["voice map: voices/three-rooms.toml"]
