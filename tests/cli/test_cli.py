@@ -220,5 +220,6 @@ def test_render_verbose_says_what_becomes_of_each_chapter(tmp_path):
 
     assert render() == []
     (src / "02-two.txt").write_text('"Goodbye," said Bob.\n', encoding="utf-8")
-    assert render("-v") == ["narrate: INFO: 01-one.mp3: unchanged, kept",
+    assert render("-v") == ["narrate: INFO: no voice map at voices/book.toml: an automatic cast",
+                            "narrate: INFO: 01-one.mp3: unchanged, kept",
                             "narrate: INFO: 02-two.mp3: its text, voices or settings changed: rendered again"]
