@@ -138,8 +138,8 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
 
     out = []
     for chapter, auto in zip(book.chapters, scripts, strict=True):
-        path = script_path(book_dir, chapter)
-        if not path.is_file():
+        path = _script_of(book_dir, book, chapter)
+        if path is None:
             out.append(auto)
             continue
         edited = read_script_file(path)
@@ -169,8 +169,9 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     for chapter, auto in zip(book.chapters, script_book(book), strict=True):
         path = script_path(book_dir, chapter)
         script = auto
-        if path.is_file() and not force:
-            edited = read_script_file(path)
+        found = _script_of(book_dir, book, chapter)
+        if found is not None and not force:
+            edited = read_script_file(found)
             script, lost = carry_corrections(edited.script, auto)
             if lost:
                 kept = _backup(path)
@@ -180,6 +181,31 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
         save_script(path, script, chapter.title, str(chapter.source), auto=auto)
         written.append((chapter, path, script))
     return written
+
+
+def _script_of(book_dir: Path, book: Book, chapter: Chapter) -> Path | None:
+    """The script file holding a chapter's corrections: its own, else one left under another name when
+    chapters were renumbered (a chapter inserted before Holmes makes "03-holmes.json" chapter 4's), found
+    by the chapter file it was written for or by its text."""
+    from ..attribution.scriptfile import text_digest
+
+    path = script_path(book_dir, chapter)
+    if path.is_file():
+        return path
+    current = {script_path(book_dir, c).name for c in book.chapters}
+    folder = book_dir / SCRIPT_DIR
+    for other in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        if other.name in current:
+            continue
+        try:
+            data = json.loads(other.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and (chapter.source is not None and data.get("source") == str(chapter.source)
+                                       or data.get("text_sha256") == text_digest(chapter.text)):
+            log.info("%s: the corrections of %s (the chapters were renumbered)", path.name, other)
+            return other
+    return None
 
 
 def _backup(path: Path) -> Path:

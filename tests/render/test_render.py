@@ -293,3 +293,31 @@ def test_one_chapter_on_several_cores_synthesizes_sentences_in_parallel(rendered
     assert [(s["text"], s["voice"]) for s in a["segments"]] == [(s["text"], s["voice"]) for s in b["segments"]]
     assert abs(a["duration_ms"] - b["duration_ms"]) <= 250
     assert max(abs(x["start_ms"] - y["start_ms"]) for x, y in zip(a["segments"], b["segments"])) <= 250
+
+
+def test_corrections_follow_a_chapter_renumbered_by_an_inserted_one(tmp_path):
+    """A chapter inserted before the corrected one renumbers it ("02-two" becomes "03-two"): its script's
+    corrections were silently dropped for the renumbered chapter (the user trial's most serious finding)."""
+    from narrate.render.pipeline import script_book, write_scripts
+    from narrate.text.reader import load_book
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-one.txt").write_text('"Hello," said Ann.\n\n"Hi," said Bob.\n', encoding="utf-8")
+    (book / "02-two.txt").write_text('"Seven!" said the man.\n\n"Eight," said Jim.\n', encoding="utf-8")
+    out = tmp_path / "out"
+    write_scripts(load_book(book), out)
+    path = out / "book" / "script" / "02-two.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    seven = next(s for s in data["segments"] if s["text"] == "Seven!")
+    seven["speaker"] = "Watson"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+    (book / "01b-interlude.txt").write_text('Interlude\n\n"Where?" asked Tom.\n', encoding="utf-8")
+    inserted = load_book(book)
+    scripts = script_book(inserted, out / "book")
+    assert [c.title for c in inserted.chapters][-1] == "Two"
+    assert next(s.speaker for s in scripts[-1].segments if s.text == "Seven!") == "Watson"
+    (_, new_path, script), = [w for w in write_scripts(inserted, out) if w[0].title == "Two"]
+    assert new_path.name != path.name
+    assert next(s.speaker for s in script.segments if s.text == "Seven!") == "Watson"
