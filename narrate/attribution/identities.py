@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ..model import DIALOGUE, Character, Segment
@@ -127,23 +127,20 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
         if t.paragraph - caller.paragraph > 2 or not caller.speaker or caller.speaker == t.speaker:
             continue
         called = set().union(*(vocatives(index, q) for q in caller.quotes)) - {caller.speaker}
-        # The call is made to the one described, in the caller's own paragraph ("turned to his son, saying,
-        # 'George, ...'"), not to someone absent ('"Where are you, John?" cried Mrs. Hale.' // said the servant).
-        head = t.speaker.split()[-1].lower()
-        to_them = any(s.kind != DIALOGUE and s.paragraph == caller.paragraph and re.search(
-            rf"\b{re.escape(head)}\b", s.text, re.IGNORECASE) for s in segs)
         if len(called) != 1:
             continue
         name = next(iter(called))
-        if to_them:
+        head = t.speaker.split()[-1].lower()
+        # The call is made to the one described, in the caller's own paragraph ("turned to his son, saying,
+        # 'George, ...'"), not to someone absent ('"Where are you, John?" cried Mrs. Hale.' // said the servant).
+        if _narration_names(segs, head, lambda s: s.paragraph == caller.paragraph):
             # Not one the narration has shown in the scene ("Mr. Denham had come in ... 'Now, what would you
             # do, Mr. Denham?' // 'Surely she could learn Persian,' broke in a thin, elderly gentleman").
             if (first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name)
                     and not _narrated_before(segs, forms.get(name, (name,)), t.start)):
                 found[t.speaker] = (name, t.start)
         elif (agree(t.speaker, name) and name in {u.speaker for u in turns[max(0, k - 7):k - 1]}
-              and _answers(segs, t) and not any(s.kind != DIALOGUE and s.start < t.start and re.search(
-                  rf"\b{re.escape(head)}\b", s.text, re.IGNORECASE) for s in segs)):
+              and _answers(segs, t) and not _narration_names(segs, head, lambda s: s.start < t.start)):
             # '"Snake, what's this here deal?" inquired Jim. // "Reckon you'll l'arn," replied the leader.':
             # one who answers the call, made to someone talking in this scene, is that one, unless the
             # narration has shown that one before ("the footman waited by the door": he answers for his master).
@@ -199,6 +196,12 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
 
 _ANSWER_TAG = re.compile(r"""[\s,;!?"'\u201d\u2019\u2014-]*(?:(?:replied|answered|returned|rejoined|responded)\s+the"""
                          r"""|the\s+(?:[a-z-]+\s+){0,2}[a-z]+\s+(?:replied|answered|returned|rejoined|responded))\b""")
+
+
+def _narration_names(segs: list[Segment], head: str, where: Callable[[Segment], bool]) -> bool:
+    """Does a narration segment `where` says use the noun `head` ("the leader", "The son")?"""
+    pattern = re.compile(rf"\b{re.escape(head)}\b", re.IGNORECASE)
+    return any(s.kind != DIALOGUE and where(s) and pattern.search(s.text) for s in segs)
 
 
 def _answers(segs: list[Segment], t: _Turn) -> bool:
