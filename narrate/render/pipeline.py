@@ -137,8 +137,9 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
     from ..attribution.scriptfile import carry_corrections, read_script_file
 
     out = []
+    moved = _moved_scripts(book_dir, book)
     for chapter, auto in zip(book.chapters, scripts, strict=True):
-        path = _script_of(book_dir, book, chapter)
+        path = _script_of(book_dir, chapter, moved)
         if path is None:
             out.append(auto)
             continue
@@ -166,10 +167,11 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     book_dir = out_dir / book.slug
     ensure_folder(book_dir / SCRIPT_DIR)
     written = []
+    moved = _moved_scripts(book_dir, book)
     for chapter, auto in zip(book.chapters, script_book(book), strict=True):
         path = script_path(book_dir, chapter)
         script = auto
-        found = _script_of(book_dir, book, chapter)
+        found = _script_of(book_dir, chapter, moved)
         if found is not None and not force:
             edited = read_script_file(found)
             script, lost = carry_corrections(edited.script, auto)
@@ -183,26 +185,37 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     return written
 
 
-def _script_of(book_dir: Path, book: Book, chapter: Chapter) -> Path | None:
-    """The script file holding a chapter's corrections: its own, else one left under another name when
-    chapters were renumbered (a chapter inserted before Holmes makes "03-holmes.json" chapter 4's), found
-    by the chapter file it was written for or by its text."""
-    from ..attribution.scriptfile import text_digest
-
-    path = script_path(book_dir, chapter)
-    if path.is_file():
-        return path
-    current = {script_path(book_dir, c).name for c in book.chapters}
+def _moved_scripts(book_dir: Path, book: Book) -> list[tuple[Path, dict]]:
+    """The script files under no current chapter's name, read once per book: left behind when chapters
+    were renumbered (a chapter inserted before Holmes makes "03-holmes.json" chapter 4's)."""
     folder = book_dir / SCRIPT_DIR
-    for other in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+    if not folder.is_dir():
+        return []
+    current = {script_path(book_dir, c).name for c in book.chapters}
+    moved = []
+    for other in sorted(folder.glob("*.json")):
         if other.name in current:
             continue
         try:
             data = json.loads(other.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and (chapter.source is not None and data.get("source") == str(chapter.source)
-                                       or data.get("text_sha256") == text_digest(chapter.text)):
+        if isinstance(data, dict):
+            moved.append((other, data))
+    return moved
+
+
+def _script_of(book_dir: Path, chapter: Chapter, moved: list[tuple[Path, dict]]) -> Path | None:
+    """The script file holding a chapter's corrections: its own, else one of the `moved` ones written for
+    the same chapter file or text."""
+    from ..attribution.scriptfile import text_digest
+
+    path = script_path(book_dir, chapter)
+    if path.is_file():
+        return path
+    for other, data in moved:
+        if (chapter.source is not None and data.get("source") == str(chapter.source)
+                or data.get("text_sha256") == text_digest(chapter.text)):
             log.info("%s: the corrections of %s (the chapters were renumbered)", path.name, other)
             return other
     return None
