@@ -21,6 +21,8 @@ FEMALE_NOUNS = frozenset(
     """woman lady girl lass maid maiden mother sister daughter wife aunt niece grandmother mamma mama
     ma mummy granny queen princess duchess mistress madam dame widow bride landlady hostess waitress
     actress heroine nun governess housekeeper matron spinster handmaiden female nurse housemaid""".split())
+# Nouns for a child: never a grown-up named with a title ("the boy" is not Mr. Lorry).
+CHILD_NOUNS = frozenset("boy girl lad lass child kid baby infant youngster urchin".split())
 KIN_NOUNS = frozenset(
     """father mother brother sister son daughter husband wife uncle aunt nephew niece grandfather
     grandmother papa mamma mama cousin""".split())

@@ -17,6 +17,7 @@ from .characters import (
     nearest_before,
 )
 from .descriptions import (
+    CHILD_NOUNS,
     COMPANION_NOUNS,
     DETERMINERS,
     GENERIC_HEADS,
@@ -63,8 +64,7 @@ NARRATOR = NARRATOR_SPEAKER
 """Speaker name for a first-person narrator's own quoted words ("I said"): read in the narrator's voice."""
 
 _EPITHET_WINDOW = 1500
-# Nouns for a child, and the titles of grown-ups: "the boy" is never Mr. Lorry.
-CHILD_NOUNS = frozenset("boy girl lad lass child kid baby infant youngster urchin".split())
+# The titles of grown-ups: "the boy" (CHILD_NOUNS) is never Mr. Lorry.
 _GROWN_UP_TITLES = frozenset("mr mrs ms sir lady lord madam madame dame dr doctor professor captain colonel major "
                              "general admiral judge reverend rev".split())
 
