@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_BOOK, THREE_ROOMS
+from conftest import ROOT, SAMPLE_BOOK, THREE_ROOMS
 from mutagen.id3 import ID3
 
 from narrate.cli import cli
@@ -101,15 +101,16 @@ def test_a_worker_killed_mid_render_has_its_chapter_rendered_elsewhere(client, r
 
 
 def _uneven_book(tmp_path: Path) -> Path:
-    """The sample book with its second chapter made six times as long: the first chapter is done
-    long before the second, whatever the load of the machine (the cluster is closed in between)."""
+    """A two-chapter book whose first chapter is a few lines and whose second is many minutes of
+    sentences never heard before: the first is done long before the second, whatever the load of
+    the machine, even when every sentence is synthesized up front (the cluster is closed in between).
+    Repeating a chapter's text would not do: its sentences come from the clip cache."""
     book = tmp_path / "rory-and-jess"
     book.mkdir()
-    for path in sorted(SAMPLE_BOOK.iterdir()):
-        text = path.read_text(encoding="utf-8")
-        if path.name.startswith("02"):
-            text = "\n\n".join([text] * 6)
-        (book / path.name).write_text(text, encoding="utf-8")
+    first = (SAMPLE_BOOK / "01-come-away-with-me.txt").read_text(encoding="utf-8").split("\n\n")
+    (book / "01-short.txt").write_text("\n\n".join(first[:3]), encoding="utf-8")
+    long = (ROOT / "tests" / "data" / "litbank" / "120_treasure_island.txt").read_text(encoding="utf-8")
+    (book / "02-long.txt").write_text(long, encoding="utf-8")
     return book
 
 
