@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..model import Character, Gender
-from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects, tag_subjects
+from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects, noun_gender, tag_subjects
 from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES, OPENERS, STOP_CAPS
 
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
@@ -152,6 +152,17 @@ def _title_of(name: str) -> str | None:
 def title_gender(name: str) -> Gender:
     """The gender a name's title gives ("Mr. Elton": male), or unknown."""
     return _title_gender(_title_of(name))
+
+
+def name_gender(name: str) -> Gender:
+    """The gender a name alone gives, with no text around it: its title ("Mrs. Gibbs"), its given
+    name ("Lorelai Gilmore", "Tommy"), or a person noun ("the old woman"); else unknown."""
+    gender = title_gender(name)
+    if gender == "unknown" and name.split():
+        gender = _first_gender(_given_name(name).strip(".,"))
+    if gender == "unknown" and name.split():
+        gender = noun_gender(name.split()[-1].lower())
+    return gender
 
 
 def _title_gender(title: str | None) -> Gender:

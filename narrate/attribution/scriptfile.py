@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import ExportError, InputError
 from ..model import DIALOGUE, NARRATION, Character, Script, Segment
+from .characters import name_gender
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +216,8 @@ def _parse(path: Path, raw: str, data: dict, text: str) -> Script:
     known = {c.name for c in characters}
     for seg in segments:
         if seg.speaker and seg.speaker not in known:
-            characters.append(Character(seg.speaker))  # a new name typed by the user
+            # A new name typed by the user: cast by the gender its title or given name shows.
+            characters.append(Character(seg.speaker, name_gender(seg.speaker)))
             known.add(seg.speaker)
     return Script(text, tuple(segments), tuple(characters))
 

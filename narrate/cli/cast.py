@@ -49,8 +49,11 @@ def _voices_path(book, voices_path: Path | None, voices_dir: Path) -> Path:
 @click.option("--model", metavar="NAME", help="piper model to cast on (default: the installed one with most speakers).")
 @click.option("--max-speakers", type=click.IntRange(2), default=MAX_PROFILED, show_default=True,
               help="piper: how many of the model's speakers to hear out (spread over its ids) before casting.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Where `narrate render` and `narrate script` write the book: the speakers "
+                                      "of its corrected scripts (DIR/<book>/script) are cast too.")
 def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_run: bool,
-                 all_documents: bool, engine: str, model: str | None, max_speakers: int) -> None:
+                 all_documents: bool, engine: str, model: str | None, max_speakers: int, out_dir: Path) -> None:
     """Find the speakers in SOURCE and write a voice map to edit.
 
     Creates voices/<book>.toml with a [narrator] table and one [speakers."Name"] table per
@@ -72,7 +75,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     if model is not None and engine != "piper":
         raise click.UsageError("--model goes with --engine piper")
     book = load_book(source, all_documents=all_documents)
-    stats = speaker_stats(script_book(book))
+    stats = speaker_stats(script_book(book, out_dir / book.slug))
     path = _voices_path(book, voices_path, voices_dir)
     existed = path.is_file()
     caster = None
@@ -180,8 +183,11 @@ def _slug(name: str) -> str:
 @click.option("--rate", type=click.IntRange(20, 1000), default=None, help="Words per minute for --voice.")
 @click.option("--pitch", type=click.IntRange(0, 100), default=None,
               help="Pitch for --voice: 50 is the voice's own (espeak 0-99, piper 0-100).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Where `narrate render` and `narrate script` write the book: the speakers "
+                                      "of its corrected scripts (DIR/<book>/script) have voices too.")
 def preview_command(source, speaker, text, out_path, play, voices_path, voices_dir, voice_id, engine,
-                    rate, pitch) -> None:
+                    rate, pitch, out_dir) -> None:
     """Render a few seconds of one speaker's voice to a file, and optionally play it.
 
     \b
@@ -210,7 +216,7 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
     if source is not None:
         book = load_book(source)
         album = book.title
-        scripts = script_book(book)
+        scripts = script_book(book, out_dir / book.slug)  # with the user's corrections, as render casts
         cast = resolve_voices(book, scripts, RenderOptions(voices_path=voices_path, voices_dir=voices_dir))
         if speaker is not None:
             name = find_speaker(speaker, speaker_stats(scripts), cast)

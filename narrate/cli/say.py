@@ -26,7 +26,10 @@ from .cast import PLAYERS, PREVIEW_GAP_MS, PREVIEW_RATE, _play, _slug, _write_au
               help="Voice map (default: VOICES_DIR/<book>.toml if present, else the automatic cast).")
 @click.option("--voices-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("voices"),
               show_default=True, help="Folder of voice maps, one <book>.toml per book.")
-def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_path, voices_dir) -> None:
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Where `narrate render` and `narrate script` write the book: the speakers "
+                                      "of its corrected scripts (DIR/<book>/script) have voices too.")
+def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_path, voices_dir, out_dir) -> None:
     """Say TEXT with SOURCE's cast and [pronunciations], to check how a name comes out.
 
     \b
@@ -63,7 +66,7 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
         book = load_book(source)
         album = book.title
         pronouncer = Pronouncer(book.pronunciations)
-        scripts = script_book(book)
+        scripts = script_book(book, out_dir / book.slug)  # with the user's corrections, as render casts
         cast = resolve_voices(book, scripts, RenderOptions(voices_path=voices_path, voices_dir=voices_dir))
         voice = cast.narrator
         if speaker is not None:

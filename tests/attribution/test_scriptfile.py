@@ -276,3 +276,12 @@ def test_a_script_file_whose_text_fields_were_edited_is_refused(tmp_path, script
     path.write_text(raw, encoding="utf-8")
     with pytest.raises(InputError, match=r'01-morning\.json: the segments\' "text" was edited'):
         read_script_file(path)
+
+
+@pytest.mark.parametrize(("name", "gender"), [("Mrs. Gibbs", "female"), ("Luke Danes", "male"), ("Tommy", "male"),
+                                              ("the old woman", "female"), ("Dr. Okafor", "unknown"),
+                                              ("Zorblax", "unknown")])
+def test_a_name_typed_into_a_script_has_the_gender_its_title_given_name_or_noun_shows(name, gender):
+    from narrate.attribution.characters import name_gender
+
+    assert name_gender(name) == gender

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import wave
@@ -15,6 +16,7 @@ from conftest import THREE_ROOMS, copy_book
 
 from narrate.cli.cast import COMMANDS
 from narrate.cli.main import NarrateGroup
+from narrate.cli.main import cli as main_cli
 from narrate.voices.casting import load_voice_map
 
 
@@ -224,3 +226,36 @@ def test_cache_info_prune_and_clear(env: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "lots")
     result = CliRunner().invoke(cli, ["cache", "info"])
     assert result.exit_code == 1 and "NARRATE_CACHE_MAX_MB='lots'" in result.output
+
+
+def _correct_first_line(script: Path, speaker: str) -> str:
+    """Give the first dialogue line of a chapter's script file to `speaker`; return whose it was."""
+    data = json.loads(script.read_text(encoding="utf-8"))
+    seg = next(s for s in data["segments"] if s["kind"] == "dialogue")
+    was, seg["speaker"] = seg["speaker"], speaker
+    script.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return was
+
+
+@pytest.mark.parametrize("out_dir", [None, "elsewhere"])
+def test_a_speaker_added_by_a_script_correction_is_cast_previewed_and_said(env: Path, out_dir: str | None) -> None:
+    """A user corrects a line to a new character: `cast`, `preview` and `say` know that character (with the
+    gender its title gives) and give it the voice `render` gives it, from the scripts under -o/--out-dir."""
+    where = ["--out-dir", out_dir] if out_dir else []
+    made = CliRunner().invoke(main_cli, ["script", "three-rooms"] + (["-o", out_dir] if out_dir else []))
+    assert made.exit_code == 0, made.output
+    script = sorted((env / (out_dir or "output") / "three-rooms" / "script").glob("*.json"))[0]
+    _correct_first_line(script, "Mrs. Gibbs")
+    dry = run("cast", "three-rooms", "--dry-run", *where)
+    assert dry.exit_code == 0, dry.output
+    row = next(line for line in dry.output.splitlines() if line.startswith("Mrs. Gibbs"))
+    assert row.split()[2] == "female"
+    # Without the corrections (another output folder) and before the map names her, she is unknown.
+    assert "unknown speaker" in run("preview", "three-rooms", "--speaker", "Mrs. Gibbs", "--out-dir", "none").output
+    assert run("cast", "three-rooms", *where).exit_code == 0
+    voice = load_voice_map(env / "voices" / "three-rooms.toml").speakers["Mrs. Gibbs"].voice
+    previewed = run("preview", "three-rooms", "--speaker", "mrs. gibbs", "-o", "g.wav", *where)
+    assert previewed.exit_code == 0 and f"({voice}," in previewed.output, previewed.output
+    said = CliRunner().invoke(main_cli, ["say", "Hello.", "three-rooms", "--speaker", "Mrs. Gibbs", "-o", "s.wav",
+                                         *where])
+    assert said.exit_code == 0 and f"({voice})" in said.output, said.output
