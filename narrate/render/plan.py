@@ -61,6 +61,16 @@ def _with_pronunciation(line: Line, pronouncer: Pronouncer | None) -> Line:
     return line if spoken is None else dataclasses.replace(line, spoken=spoken)
 
 
+def _quote_beside(script: Script, j: int, paragraph: int) -> bool:
+    """Whether segment `j` is a quotation whose marks the narration beside it holds: dialogue, or
+    any segment within the same paragraph (a quote the user made narration: its marks are still
+    in the narration around it, and '" He wiped' would be shown and captioned so)."""
+    if not 0 <= j < len(script.segments):
+        return False
+    other = script.segments[j]
+    return other.kind == DIALOGUE or other.paragraph == paragraph
+
+
 def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
                  pronouncer: Pronouncer | None = None) -> list[Line]:
     """Lines in reading order: the title first, then every segment with words after the heading.
@@ -89,9 +99,9 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
         if not _WORD.search(text):
             continue
         if seg.kind != DIALOGUE:
-            if i > 0 and script.segments[i - 1].kind == DIALOGUE:
+            if _quote_beside(script, i - 1, seg.paragraph):
                 text = _LEADING_MARKS.sub("", text)
-            if i + 1 < len(script.segments) and script.segments[i + 1].kind == DIALOGUE:
+            if _quote_beside(script, i + 1, seg.paragraph):
                 text = _TRAILING_MARKS.sub("", text)
             text = text.strip()
         speaker = voices.canonical(seg.speaker) if seg.kind == DIALOGUE and seg.speaker else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from narrate.attribution.attribute import script_text
@@ -23,6 +24,21 @@ def test_narration_lines_leave_the_quotation_marks_to_the_speech_beside_them():
                     ("narration", "He wiped away her tears."),
                     ("narration", "The boys' dog barked at the Smiths'.")]
 
+
+def test_a_quotation_corrected_to_narration_leaves_no_marks_on_the_narration_beside_it():
+    """A user made a quote narration in its script: its marks still sit in the narration around it."""
+    text = ('She smiled through her tears. "If I can have some coffee." He wiped away her tears.\n\n'
+            '"Yes," said Jess. And "no," said she.\n')
+    voices = VoiceMap(narrator=Voice("espeak", "en-us+m3", 175, 50))
+    script = script_text(text)
+    corrected = dataclasses.replace(script, segments=tuple(
+        dataclasses.replace(seg, kind="narration", speaker=None) if seg.text in ("If I can have some coffee.", "no,")
+        else seg for seg in script.segments))
+    lines = plan_chapter(Chapter(1, "One", text, Path("c.txt")), corrected, voices)
+    assert [(line.kind, line.text) for line in lines[1:]] == [
+        ("narration", "She smiled through her tears."), ("narration", "If I can have some coffee."),
+        ("narration", "He wiped away her tears."), ("dialogue", "Yes,"), ("narration", "said Jess. And"),
+        ("narration", "no,"), ("narration", "said she.")]
 
 
 def test_marks_that_belong_to_the_words_stay():
