@@ -274,6 +274,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         # "the Captain" of "Captain Hale", "the doctor" of "Dr. Archie": the named character.
         return any(w in named_words for w in TITLE_WORDS.get(head, (head,)))
 
+    out += _called_only(texts, spans, out, counts, lower_words)
     subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
     taken = {c.name for c in out}
     narrated = [s for text in narration for s in narrated_subjects(text)]
@@ -284,6 +285,43 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         for m in _GENDER_TITLE.finditer(text):
             titled[m.group(2)].add(_title_gender(m.group(1).lower()))
     return tuple(_titled_gender(c, titled) if c.gender == "unknown" else c for c in out)
+
+
+# A lone given name calling someone at a quotation's start or end, or between commas: "Thea, come here",
+# "Feel pretty sick, Thea?", "I tell you, Thea, it is so".
+_CALL = re.compile(r"^\W*([A-Z][a-z]{2,})\s*[,!?]|,\s*([A-Z][a-z]{2,})\s*[,!?.]*\W*$|,\s+([A-Z][a-z]{2,})\s*[,!?]")
+_NOT_CALLED = frozenset("""sir madam ma'am mister mistress master miss mother father papa mamma mama mammy daddy
+    mummy granny grandma grandpa grandmother grandfather uncle aunt auntie cousin brother sister son daughter
+    lord lady god heaven heavens christ jesus gentlemen ladies boys girls friends dear darling honey sweetheart
+    love doctor captain colonel major general sergeant professor judge parson nurse officer""".split())
+
+
+def _called_only(texts: Sequence[str], spans: list[list[tuple[int, int]]], found: list[Character],
+                 counts: Counter, lower_words: Counter) -> list[Character]:
+    """People the narration never names but others call by name ("Feel pretty sick, Thea?" he
+    asked): a given name called at least twice, or once when it is a known given name; never an
+    ordinary word ("Hope"), a kinship or courtesy word ("Mother", "Sir"), or a form of a known name."""
+    named = {w.rstrip(".").lower() for c in found for form in (c.name, *c.aliases) for w in form.split()}
+    calls: Counter = Counter()
+    for text, quotes in zip(texts, spans):
+        for start, end in quotes:
+            for m in _CALL.finditer(text, start, end):
+                calls[next(g for g in m.groups() if g)] += 1
+    out = []
+    for word, n in sorted(calls.items()):
+        low = word.lower()
+        if low in named or low in _NOT_CALLED or low in STOP_CAPS or low in TITLES or lower_words[low] or counts[word]:
+            continue
+        if any(w[:2] == low[:2] for w in named):
+            continue  # perhaps a pet name of one already known ("Loo" for Louisa): not a second person
+        if any(re.search(r"\b(?:[Tt]he|an?)\s+(?:[a-z]+\s+)?" + word + r"\b", text) for text in texts):
+            continue  # "the young Thquire": a title or a noun, whatever it is called
+        gender = _first_gender(word)
+        said = sum(len(re.findall(r"\b" + word + r"\b", text)) for text in texts)
+        # An unknown word must also be said otherwise than in a call: "Thquire!" is Sleary's "Squire".
+        if gender != "unknown" or n >= 2 and said > n:
+            out.append(Character(word, gender))
+    return out
 
 
 _NAME_ADJECTIVES = frozenset({"old", "young", "little", "poor"})  # "Old Cotter looked at me"

@@ -1279,3 +1279,27 @@ def test_the_ranker_never_gives_a_line_to_the_one_it_opens_by_calling():
 @pytest.mark.parametrize("name", ["Renée", "André", "Zoë", "Noël", "Łukasz"])
 def test_an_accented_name_in_a_speech_tag_is_a_character(name):
     assert _speakers(f'The Lighthouse\n\n"Hello," said {name}. "Bye!"\n') == [name, name]
+
+
+def test_one_the_narration_never_names_but_another_calls_is_a_character_who_answers():
+    """Thea is only ever called by name ("Feel pretty sick, Thea?"): she answers, not the woman named before."""
+    text = ("Mrs. Kronborg was asleep upstairs with the new baby. Kronborg went out to split wood.\n\n"
+            "The doctor shut the door behind him. \u201cFeel pretty sick, Thea?\u201d he asked as he took out his "
+            "thermometer.\n\n"
+            "She looked at him with greedy affection. \u201cI thought you were here,\u201d she said.\n")
+    assert speakers(text)[-1] == "Thea"
+    names = {c.name: c.gender for c in discover_characters([text])}
+    assert names.get("Thea") == "female"
+
+
+@pytest.mark.parametrize("text", [
+    # A pet form of a known name is not a second person.
+    'Louisa sat down. "Look sharp, Loo!" said Tom. "Do look sharp, Loo! Loo is cross." Louisa Gradgrind said nothing.\n',
+    # A lisped title, said with an article somewhere, is not a name.
+    '"All right, Thquire!" said Sleary. "I\'ll thtand by the Thquire. Thquire, you know it."\n',
+    # Kinship and courtesy words, and ordinary words, are not names.
+    '"Yes, Mother," said Jane. "No, Sir!" said Jane. "Have Hope, Jane," said Tom. Tom had hope.\n',
+])
+def test_words_only_called_that_are_not_people_of_their_own_are_not_characters(text):
+    found = {c.name for c in discover_characters([text])}
+    assert not found & {"Loo", "Thquire", "Mother", "Sir", "Hope"}, found
