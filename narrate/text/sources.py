@@ -32,10 +32,25 @@ def decode_text(data: bytes, path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
-        ) from None
+        raise InputError(f"{path}: {where_not_utf8(data, exc.start)}; re-save the file as UTF-8") from None
     return _normalize(text)
+
+
+def where_not_utf8(data: bytes, at: int) -> str:
+    """'line 3, column 16: not valid UTF-8 (byte 0xe9, "é" in Windows-1252)': where an editor shows it."""
+    line_start = data.rfind(b"\n", 0, at) + 1
+    line = data.count(b"\n", 0, at) + 1
+    # Columns count characters, as editors do: the line's valid UTF-8 before the bad byte.
+    column = len(data[line_start:at].decode("utf-8", errors="replace")) + 1
+    byte = data[at]
+    what = f"byte 0x{byte:02x}"
+    try:
+        # Most non-UTF-8 text files are Windows-1252 (or Latin-1): name the character it would be.
+        data.decode("cp1252")
+        what += f', "{bytes([byte]).decode("cp1252")}" in Windows-1252'
+    except UnicodeDecodeError:
+        pass
+    return f"line {line}, column {column}: not valid UTF-8 ({what})"
 
 
 def _normalize(text: str) -> str:
@@ -61,10 +76,13 @@ def read_book_toml(path: Path) -> dict:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected the book's settings file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: {where_not_utf8(raw, exc.start)}; re-save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
     unknown = set(data) - BOOK_KEYS
     if unknown:

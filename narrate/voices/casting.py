@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import EngineError, VoiceMapError
 from ..model import DIALOGUE, NARRATOR_SPEAKER, Script, Voice, VoiceMap
 from ..text.lexicon import LexiconProblem, parse_lexicon
+from ..text.sources import where_not_utf8
 
 log = logging.getLogger(__name__)
 
@@ -325,9 +326,10 @@ def load_voice_map(path: Path) -> VoiceMap:
     if not path.exists():
         raise VoiceMapError(f"{path}: voice map not found")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise VoiceMapError(f"{path}: not valid UTF-8 text") from None
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VoiceMapError(f"{path}: {where_not_utf8(raw, exc.start)}; re-save the file as UTF-8") from None
     except OSError as exc:
         raise VoiceMapError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:

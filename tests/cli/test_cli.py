@@ -82,6 +82,22 @@ BAD_INPUTS = {
 }
 
 
+def test_text_not_in_utf8_is_reported_where_an_editor_shows_it(tmp_path):
+    src = tmp_path / "chapter.txt"
+    src.write_bytes("Chapter 1\n\nIt was \u00e9t\u00e9 in the caf\u00e9.\n".encode("utf-8")
+                    + "Zo\u00eb said so.\n".encode("cp1252"))
+    res = CliRunner().invoke(cli, ["script", str(src)])
+    assert res.exit_code == 1
+    assert res.output.strip() == (f'narrate: error: {src}: line 4, column 3: not valid UTF-8 (byte 0xeb, "\u00eb" in '
+                                  "Windows-1252); re-save the file as UTF-8")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01.txt").write_text("Hello there, she said.\n", encoding="utf-8")
+    (book / "book.toml").write_bytes('title = "Caf\u00e9"\n'.encode("cp1252"))
+    res = CliRunner().invoke(cli, ["script", str(book)])
+    assert res.exit_code == 1 and "book.toml: line 1, column 13: not valid UTF-8" in res.output, res.output
+
+
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
 @pytest.mark.parametrize("command", ["render", "script"])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, name, command):

@@ -97,7 +97,8 @@ def test_unreadable_voice_map_files(tmp_path: Path) -> None:
         load_voice_map(bad)
     latin = tmp_path / "latin.toml"
     latin.write_bytes('[speakers."Jos\xe9"]\nvoice = "en-us"\n'.encode("latin-1"))
-    with pytest.raises(VoiceMapError, match=r"latin\.toml: not valid UTF-8"):
+    with pytest.raises(VoiceMapError, match=r'latin\.toml: line 1, column 15: not valid UTF-8 \(byte 0xe9, "é" in '
+                                            r"Windows-1252\); re-save the file as UTF-8$"):
         load_voice_map(latin)
 
 
