@@ -145,14 +145,17 @@ def test_an_unforeseen_os_error_is_one_line_naming_the_file(tmp_path, chapter, m
 
 def test_unreadable_book_toml_is_one_line(tmp_path, monkeypatch):
     book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
-    real = Path.read_text
+    real_text, real_bytes = Path.read_text, Path.read_bytes
 
-    def read_text(self, *args, **kwargs):
-        if self.name == "book.toml":
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self, *args, **kwargs)
+    def refused(real):
+        def read(self, *args, **kwargs):
+            if self.name == "book.toml":
+                raise PermissionError(errno.EACCES, "Permission denied", str(self))
+            return real(self, *args, **kwargs)
+        return read
 
-    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(Path, "read_text", refused(real_text))
+    monkeypatch.setattr(Path, "read_bytes", refused(real_bytes))
     line = one_error_line(render(str(book), "-o", str(tmp_path / "o")), str(book / "book.toml"))
     assert "cannot read (Permission denied)" in line
     assert not (tmp_path / "o").exists()
