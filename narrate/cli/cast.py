@@ -67,9 +67,18 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     """
     import sys
 
+    from ..model import VoiceMap
     from ..render.pipeline import script_book
     from ..text.reader import load_book
-    from ..voices.casting import check_voices, speaker_stats, update_voice_map_file, warn_unused_speakers
+    from ..voices.casting import (
+        auto_cast,
+        check_voices,
+        narrator_for,
+        speaker_stats,
+        update_voice_map_file,
+        warn_unused_speakers,
+    )
+    from ..voices.castrecord import CAST_FILE, read_cast, with_recorded
     from ..voices.profile import speaker_profile
 
     if model is not None and engine != "piper":
@@ -88,6 +97,14 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
         profile, _ = profile_model(model, profile_progress(sys.stderr), max_speakers)
         def caster(st, ex, _language):
             return multi_speaker_cast(st, ex, profile, model)
+
+    if caster is None:
+        # The automatic voices the book was rendered with so far, for the speakers the map does not name yet.
+        recorded = read_cast(out_dir / book.slug / CAST_FILE, book.language)
+
+        def caster(st, ex, language):
+            return auto_cast(st, with_recorded(ex or VoiceMap(narrator=narrator_for(language)), recorded, st),
+                             language)
 
     cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language,
                                         caster=caster)
@@ -217,7 +234,8 @@ def preview_command(source, speaker, text, out_path, play, voices_path, voices_d
         book = load_book(source)
         album = book.title
         scripts = script_book(book, out_dir / book.slug)  # with the user's corrections, as render casts
-        cast = resolve_voices(book, scripts, RenderOptions(voices_path=voices_path, voices_dir=voices_dir))
+        cast = resolve_voices(book, scripts, RenderOptions(voices_path=voices_path, voices_dir=voices_dir,
+                                                                   out_dir=out_dir))
         if speaker is not None:
             name = find_speaker(speaker, speaker_stats(scripts), cast)
         voice = cast.speakers.get(name, cast.narrator) if name else cast.narrator

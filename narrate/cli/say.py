@@ -67,7 +67,8 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
         album = book.title
         pronouncer = Pronouncer(book.pronunciations)
         scripts = script_book(book, out_dir / book.slug)  # with the user's corrections, as render casts
-        cast = resolve_voices(book, scripts, RenderOptions(voices_path=voices_path, voices_dir=voices_dir))
+        cast = resolve_voices(book, scripts, RenderOptions(voices_path=voices_path, voices_dir=voices_dir,
+                                                                   out_dir=out_dir))
         voice = cast.narrator
         if speaker is not None:
             name = find_speaker(speaker, speaker_stats(scripts), cast)

@@ -17,7 +17,8 @@ from ..audio.settings import Pacing
 from ..errors import InputError, NarrateError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, VoiceMap
 from ..text.reader import load_book
-from ..voices.casting import auto_cast, check_voices, load_voice_map, speaker_stats, warn_unused_speakers
+from ..voices.casting import auto_cast, check_voices, load_voice_map, narrator_for, speaker_stats, warn_unused_speakers
+from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
 from . import uploads, wholebook
 from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
@@ -233,7 +234,13 @@ def _backup(path: Path) -> Path:
 
 
 def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
-    """The voice map in force: --voices, else voices/<book>.toml, else an automatic cast; gaps auto-cast."""
+    """The voice map in force: --voices, else voices/<book>.toml, else an automatic cast; gaps auto-cast,
+    keeping the automatic voices the book was last rendered with (voices.castrecord)."""
+    return _cast(book, scripts, options)[0]
+
+
+def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[VoiceMap, list[str], dict]:
+    """resolve_voices, with the speakers given automatic voices and the speaker counts."""
     path = options.voices_path
     if path is None:
         candidate = options.voices_dir / f"{book.slug}.toml"
@@ -247,9 +254,14 @@ def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) ->
     if existing is not None:
         warn_unused_speakers(existing, stats)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
-    voices = auto_cast(stats, existing, language=book.language)
+    recorded = read_cast(options.out_dir / book.slug / CAST_FILE, book.language)
+    base = existing
+    if recorded:
+        base = with_recorded(existing or VoiceMap(narrator=narrator_for(book.language)), recorded, stats)
+    voices = auto_cast(stats, base, language=book.language)
     check_voices(voices)
-    return voices
+    automatic = [name for name in voices.speakers if existing is None or name not in existing.speakers]
+    return voices, automatic, stats
 
 
 def _say_where_voice_maps_are(book: Book, candidate: Path) -> None:
@@ -425,9 +437,10 @@ def render_book(source: Path, options: RenderOptions | None = None,
     book_dir = options.out_dir / book.slug
     scripts_cache = (options.cache_dir or default_cache_dir()) if options.use_cache else None
     scripts = script_book(book, book_dir, scripts_cache)
-    voices = resolve_voices(book, scripts, options)
+    voices, automatic, stats = _cast(book, scripts, options)
     ensure_folder(book_dir)
     with book_lock(book_dir):
+        write_cast(book_dir / CAST_FILE, voices, automatic, stats, book.language)
         return _render_locked(book, scripts, voices, options, book_dir, selected, progress)
 
 

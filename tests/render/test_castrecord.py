@@ -1,0 +1,77 @@
+"""An automatic cast stays put between renders: a speaker's voice moves only when the user moves it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from narrate.cli.main import cli
+from narrate.render.pipeline import RenderOptions, render_book
+from narrate.voices.casting import load_voice_map
+from narrate.voices.castrecord import CAST_FILE
+
+ONE = ('"Good morning," said Ben.\n\n"Good morning to you," said Anna.\n\n"Is it raining?" asked Ben.\n\n'
+       '"Not yet," said Anna.\n\n"Then we walk," said Ben.\n\n"We walk," said Anna.\n')
+# Carl, new in chapter 2, speaks more than Ben in the whole book: an automatic cast made from scratch
+# would give him the first male voice, Ben's.
+TWO = "".join(f'"Line {n} is mine," said Carl.\n\n"So it is," said Anna.\n\n' for n in range(8))
+
+
+def _book(tmp_path: Path, chapters: list[str]) -> Path:
+    book = tmp_path / "walk"
+    book.mkdir(exist_ok=True)
+    (book / "book.toml").write_text('title = "Walk"\nauthor = "Test"\n', encoding="utf-8")
+    for n, text in enumerate(chapters, 1):
+        (book / f"{n:02d}.txt").write_text(f"Chapter {n}\n\n{text}", encoding="utf-8")
+    return book
+
+
+def _voices(book_dir: Path) -> dict[str, str]:
+    manifest = json.loads((book_dir / "book.json").read_text(encoding="utf-8"))
+    return {seg["speaker"]: seg["voice"] for ch in manifest["chapters"] for seg in ch["segments"] if seg["speaker"]}
+
+
+def test_a_new_speaker_does_not_take_the_voices_of_those_already_heard(tmp_path):
+    opts = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "voices", cache_dir=tmp_path / "cache",
+                         jobs=1)
+    first = render_book(_book(tmp_path, [ONE]), opts)
+    before = _voices(first.book_dir)
+    assert set(before) == {"Ben", "Anna"} and before["Ben"] != before["Anna"]
+    assert (first.book_dir / CAST_FILE).is_file()
+
+    second = render_book(_book(tmp_path, [ONE, TWO]), opts)
+    after = _voices(second.book_dir)
+    assert second.rendered == (2,) and second.retagged == (1,)  # chapter 1's audio is kept (a new track total)
+    assert after["Ben"] == before["Ben"] and after["Anna"] == before["Anna"]
+    assert after["Carl"] not in (after["Ben"], after["Anna"])
+
+    # Without the record, the cast is made anew from the counts of lines: Carl takes Ben's voice.
+    (second.book_dir / CAST_FILE).unlink()
+    third = render_book(_book(tmp_path, [ONE, TWO]), opts)
+    assert _voices(third.book_dir)["Carl"] == before["Ben"] and third.rendered == (1, 2)
+
+
+def test_the_user_map_wins_and_cast_writes_the_voices_heard_so_far(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    book = _book(tmp_path, [ONE])
+    assert CliRunner().invoke(cli, ["render", str(book), "-q"]).exit_code == 0
+    heard = _voices(tmp_path / "output" / "walk")
+    _book(tmp_path, [ONE, TWO])
+    # `narrate cast` writes the voices rendered so far, not a cast made anew.
+    made = CliRunner().invoke(cli, ["cast", str(book)])
+    assert made.exit_code == 0, made.output
+    mapped = load_voice_map(tmp_path / "voices" / "walk.toml")
+    assert mapped.speakers["Ben"].voice == heard["Ben"] and mapped.speakers["Anna"].voice == heard["Anna"]
+    assert mapped.speakers["Carl"].voice not in (heard["Ben"], heard["Anna"])
+    # The user gives Ben's old voice to Carl: Ben's recorded voice is Carl's now; Ben is cast again.
+    path = tmp_path / "voices" / "walk.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(f'voice = "{mapped.speakers["Carl"].voice}"', f'voice = "{heard["Ben"]}"', 1)
+                    .replace("[speakers.Ben]", "[speakers.Benjamin]"), encoding="utf-8")
+    assert "[speakers.Benjamin]" in path.read_text(encoding="utf-8")
+    said = CliRunner().invoke(cli, ["say", "Hello.", str(book), "--speaker", "Ben", "-o", "b.wav"])
+    assert said.exit_code == 0, said.output
+    assert f"({heard['Ben']})" not in said.output
