@@ -58,6 +58,8 @@ class ManifestSegment:
     text: str
     start_ms: int
     end_ms: int
+    sentences: tuple[tuple[int, int, int], ...] = ()
+    """(end offset in `text`, start_ms, end_ms) of each sentence, when the segment has several."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,17 @@ def _parse_manifest(data: object) -> Manifest:
     )
 
 
+def _sentence_times(segment: object, where: str) -> tuple[tuple[int, int, int], ...]:
+    raw = segment.get("sentences") if isinstance(segment, dict) else None
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(
+            isinstance(t, list) and len(t) == 3 and all(isinstance(v, int) and not isinstance(v, bool) for v in t)
+            for t in raw):
+        raise TypeError(f"{where}: expected a list of [end, start_ms, end_ms]")
+    return tuple((t[0], t[1], t[2]) for t in raw)
+
+
 def _parse_chapter(data: object, n: int) -> ManifestChapter:
     where = f"chapters[{n}]."
     if not isinstance(data, dict):
@@ -186,6 +199,7 @@ def _parse_chapter(data: object, n: int) -> ManifestChapter:
             text=_str(s, "text", f"{where}segments[{i}]."),
             start_ms=_int(s, "start_ms", f"{where}segments[{i}]."),
             end_ms=_int(s, "end_ms", f"{where}segments[{i}]."),
+            sentences=_sentence_times(s, f"{where}segments[{i}].sentences"),
         )
         for i, s in enumerate(data.get("segments") or [])
     )
@@ -252,17 +266,33 @@ def _vtt_escape(text: str) -> str:
 
 
 def transcript_vtt(chapter: ManifestChapter) -> str:
-    """A WebVTT transcript with one cue per segment that has words, voiced by its speaker."""
+    """A WebVTT transcript, voiced by each segment's speaker: a cue per sentence where book.json times its
+    sentences (a paragraph-long cue fills a phone's screen and stays on it for a minute), else per segment."""
     lines = ["WEBVTT", ""]
     for seg in chapter.segments:
-        text = _vtt_escape(seg.text)
-        if not text:
-            continue
-        speaker = seg.speaker if seg.kind == "dialogue" and seg.speaker else "Narrator"
-        end_ms = max(seg.end_ms, seg.start_ms + 1)  # a cue must end after it starts
-        lines += [f"{_vtt_time(seg.start_ms)} --> {_vtt_time(end_ms)}",
-                  f"<v {_vtt_escape(speaker)}>{text}", ""]
+        speaker = _vtt_escape(seg.speaker if seg.kind == "dialogue" and seg.speaker else "Narrator")
+        for text, start_ms, end_ms in _cues(seg):
+            text = _vtt_escape(text)
+            if not text:
+                continue
+            end_ms = max(end_ms, start_ms + 1)  # a cue must end after it starts
+            lines += [f"{_vtt_time(start_ms)} --> {_vtt_time(end_ms)}", f"<v {speaker}>{text}", ""]
     return "\n".join(lines)
+
+
+def _cues(seg: ManifestSegment) -> list[tuple[str, int, int]]:
+    """(text, start_ms, end_ms) of each cue of a segment: its sentences when they are timed and fit its text."""
+    cues, start = [], 0
+    for end, start_ms, end_ms in seg.sentences:
+        if not start <= end <= len(seg.text) or start_ms > end_ms:
+            return [(seg.text, seg.start_ms, seg.end_ms)]  # not this text's sentences: one cue, as before
+        cues.append((seg.text[start:end], start_ms, end_ms))
+        start = end
+    if not cues:
+        return [(seg.text, seg.start_ms, seg.end_ms)]
+    text, start_ms, end_ms = cues[-1]
+    cues[-1] = (text + seg.text[start:], start_ms, end_ms)  # what follows the last sentence end (a quote mark)
+    return cues
 
 
 def _duration(ms: int) -> str:

@@ -16,7 +16,7 @@ from ..audio.settings import Pacing
 from ..errors import EngineError, ExportError, NarrateError, RenderError
 from ..model import TITLE, Chapter, Line, Voice
 from ..storage import open_filesystem, put_whole
-from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir
+from ..voices.synth import ClipCache, HeldClips, Profiles, clip_keys, default_cache_dir, sentence_spans
 
 if TYPE_CHECKING:  # the audio code loads in the worker that renders, not to plan a render
     from .pieces import PlacedLine, Spoken
@@ -229,7 +229,18 @@ def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: Progre
              "role": "title" if p.line.kind == TITLE else None,
              "speaker": p.line.speaker, "voice": p.line.voice.voice, "engine": p.line.voice.engine,
              "rate": p.line.voice.rate, "pitch": p.line.voice.pitch,
-             "text": p.line.text, "start_ms": _ms(p.start, rate), "end_ms": _ms(p.end, rate)}
+             "text": p.line.text, "start_ms": _ms(p.start, rate), "end_ms": _ms(p.end, rate),
+             **_sentences(p, rate)}
             for p in placed
         ],
     }
+
+
+def _sentences(p: PlacedLine, rate: int) -> dict:
+    """{"sentences": [[end, start_ms, end_ms], ...]} for a line of several sentence clips: where each sentence
+    of its text ends (a str offset, closing quote marks included) and when it is heard, for captions a
+    sentence long; {} when the line is one sentence, or its text splits otherwise than the clips."""
+    spans = sentence_spans(p.line.text)
+    if len(p.clips) < 2 or len(spans) != len(p.clips):
+        return {}
+    return {"sentences": [[end, _ms(a, rate), _ms(b, rate)] for (_, end), (a, b) in zip(spans, p.clips)]}

@@ -57,6 +57,8 @@ class PlacedLine:
     line: Line
     start: int
     end: int
+    clips: tuple[tuple[int, int], ...] = ()
+    """Where each of its sentence clips sounds (start, end), in order."""
 
 
 @dataclass(frozen=True)
@@ -264,14 +266,15 @@ def write_chapter(out: BinaryIO, spoken: list[Spoken], maker: PieceMaker, s: Set
     """Splice the chapter's pieces into `out`; return where each line sounds and the length in samples."""
     placed: list[PlacedLine] = []
     splicer = Splicer(out, s.rate, 0, maker.gap)
-    start = 0
+    clips: list[tuple[int, int]] = []
     for sp, j, n_clips, key, pause in _walk(spoken, maker, s):
         splicer.pause(pause)
         frames, n_frames = maker.piece(key, gain_db)
         at = splicer.piece(frames, n_frames, maker.profile(key).samples)
         if j == 0:
-            start = at
+            clips = []
+        clips.append((at, at + maker.profile(key).samples))
         if j == n_clips - 1:
-            placed.append(PlacedLine(sp.line, start, at + maker.profile(key).samples))
+            placed.append(PlacedLine(sp.line, clips[0][0], clips[-1][1], tuple(clips)))
     total = splicer.finish(s.ms(s.pacing.tail_ms))
     return placed, total

@@ -81,6 +81,17 @@ def sentences(text: str) -> list[str]:
     return [p for p in (speakable(x) for x in parts) if re.search(r"\w", p)]
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each of `sentences(text)` is in `text` (start, end), its closing quote marks included: for
+    captions timed sentence by sentence."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((start, m.start() + len(m.group().rstrip())))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if re.search(r"\w", speakable(text[a:b]))]
+
+
 CACHE_MAX_ENV = "NARRATE_CACHE_MAX_MB"
 
 

@@ -1,0 +1,65 @@
+"""Sentence times in book.json: each sentence of a line is timed where it is heard, for captions a sentence long."""
+
+from __future__ import annotations
+
+import miniaudio
+import numpy as np
+
+from narrate.publish.feed import write_feed
+from narrate.voices.synth import sentence_spans
+
+
+def _decoded(path):
+    d = miniaudio.decode_file(str(path), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1)
+    return np.asarray(d.samples, dtype=np.float64), d.sample_rate
+
+
+def _rms_db(x: np.ndarray) -> float:
+    return 10 * np.log10(np.mean(x * x) + 1e-9) - 20 * np.log10(32768)
+
+
+def test_each_sentence_is_timed_where_it_is_heard_and_the_transcript_has_a_cue_per_sentence(rendered_sample):
+    book_dir, manifest = rendered_sample
+    chapter = manifest["chapters"][0]
+    timed = [s for s in chapter["segments"] if "sentences" in s]
+    assert len(timed) >= 3
+    x, rate = _decoded(book_dir / chapter["file"])
+    for seg in timed:
+        ends = [e for e, _, _ in seg["sentences"]]
+        assert ends == [b for _, b in sentence_spans(seg["text"])]
+        times = [(a, b) for _, a, b in seg["sentences"]]
+        assert times[0][0] == seg["start_ms"] and times[-1][1] == seg["end_ms"]
+        for (a, b), (c, _) in zip(times, times[1:]):
+            assert a < b < c  # in order, with the pause between sentences
+            speech = x[int(a * rate / 1000):int(b * rate / 1000)]
+            pause = x[int((b + 20) * rate / 1000):int((c - 20) * rate / 1000)]
+            assert _rms_db(speech) > -40 and (pause.size == 0 or _rms_db(pause) < _rms_db(speech) - 30)
+    # The transcript: one cue per sentence of those segments, with the sentence's own words.
+    write_feed(book_dir, "https://example.org/book/")
+    vtt = (book_dir / (chapter["file"][:-4] + ".vtt")).read_text(encoding="utf-8")
+    seg = timed[0]
+    start = 0
+    for end, _, _ in seg["sentences"]:
+        words = " ".join(seg["text"][start:end].split()).replace("&", "&amp;").replace("<", "&lt;")
+        assert words in vtt
+        start = end
+    cues = vtt.count(" --> ")
+    assert cues == sum(len(s.get("sentences", ())) or 1 for s in chapter["segments"] if s["text"].strip())
+
+
+def test_sentence_spans_follow_the_sentences_synthesized_with_their_closing_marks():
+    from narrate.voices.synth import sentences
+
+    text = 'He said "Go home." Then he left! ... Why? \u201cNow,\u201d she said.'
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ['He said "Go home."', "Then he left!", "Why?",
+                                            "\u201cNow,\u201d she said."]
+    assert len(spans) == len(sentences(text))  # "..." alone has no words: no clip, no span
+
+
+def test_cues_fall_back_to_the_whole_segment_when_its_sentence_times_do_not_fit():
+    from narrate.publish.feed import ManifestSegment, _cues
+
+    seg = ManifestSegment("narration", None, "One. Two.", 0, 900, ((4, 0, 400), (9, 500, 900)))
+    assert _cues(seg) == [("One.", 0, 400), (" Two.", 500, 900)]
+    assert _cues(ManifestSegment("narration", None, "One.", 0, 900, ((40, 0, 400),))) == [("One.", 0, 900)]
