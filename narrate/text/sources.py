@@ -66,8 +66,9 @@ def slugify(name: str, fallback: str = "untitled") -> str:
 
 
 def title_from_stem(stem: str) -> str:
-    """'01-come-away-with-me' -> 'Come away with me'."""
-    words = re.sub(r"^\d+[\s._-]*", "", stem)
+    """'01-come-away-with-me' -> 'Come away with me'; '01b-interlude' -> 'Interlude' (a chapter put between two)."""
+    number = re.match(r"\d+[a-z]?[\s._-]+", stem) or re.match(r"\d+[\s._-]*", stem)
+    words = stem[number.end():] if number else stem
     words = re.sub(r"[_-]+", " ", words).strip()
     return (words[:1].upper() + words[1:]) if words else stem
 

@@ -50,3 +50,38 @@ def test_a_subtitle_is_a_paragraph_of_its_own_not_the_first_line_of_the_text():
     text = "CHAPTER I\n\nThere was no possibility of taking a walk that day. We had been wandering\nindeed.\n"
     heading, subtitle, body = split_heading(text)
     assert (heading, subtitle) == ("CHAPTER I", None) and text[body:].startswith("There was no possibility")
+
+
+def test_a_chapter_put_between_two_keeps_its_own_name(tmp_path):
+    """"01b-interlude.txt" between 01 and 02 is "Interlude", its file 02-interlude (not "B interlude")."""
+    book = tmp_path / "book"
+    book.mkdir()
+    for name in ("01-start.txt", "01b-interlude.txt", "02-end.txt"):
+        (book / name).write_text("It was a quiet day, and nothing happened at all.\n", encoding="utf-8")
+    chapters = load_book(book).chapters
+    assert [(c.title, c.slug) for c in chapters] == [("Start", "01-start"), ("Interlude", "02-interlude"),
+                                                     ("End", "03-end")]
+
+
+@pytest.mark.parametrize("text, title, slug", [
+    ("The Lighthouse Keeper\n\n\"Hello,\" said Ann.\n", "The Lighthouse Keeper", "the-lighthouse-keeper"),
+    ("\"Hello,\" said Ann.\n", "Untitled", "untitled"),
+])
+def test_a_story_read_from_a_pipe_is_named_by_its_heading_not_by_the_descriptor(tmp_path, text, title, slug):
+    """`narrate render <(cat story.txt)` reads /dev/fd/63: the book is not "63"."""
+    import os
+    import threading
+
+    fifo = tmp_path / "63"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    book = load_book(fifo)
+    writer.join(5)
+    assert (book.title, book.slug) == (title, slug)
+    assert (book.chapters[0].title, book.chapters[0].slug) == (title, f"01-{slug}")
