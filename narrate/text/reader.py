@@ -76,17 +76,30 @@ def split_heading(text: str) -> tuple[str | None, str | None, int]:
     heading = head.group().strip()
     body_start = head.end()
     subtitle = None
-    if len(nonblank) > 2:
-        cand = nonblank[1].group().strip()
-        # A paragraph of its own: the first printed line of a hard-wrapped paragraph is no subtitle.
-        alone = text[nonblank[1].end():nonblank[2].start()].count("\n") >= 1
-        if alone and len(cand) <= 80 and not re.search(r"[.!?\"'”’…:;,]$", cand) and '"' not in cand:
-            subtitle = cand
-            body_start = nonblank[1].end()
+    if len(nonblank) > 2 and _subtitle_line(text, nonblank, 1):
+        subtitle = nonblank[1].group().strip()
+        body_start = nonblank[1].end()
+        if len(nonblank) > 3 and _NUMBER_LINE.match(subtitle) and _subtitle_line(text, nonblank, 2):
+            # "PART ONE--The Old Buccaneer // 1 // The Old Sea-dog at the Admiral Benbow": the part, then the
+            # chapter's number and its own title, which is no line of the text.
+            subtitle = f"{subtitle.rstrip('.')}. {nonblank[2].group().strip()}"
+            body_start = nonblank[2].end()
     # Skip the blank lines after the heading block.
     while body_start < len(text) and text[body_start] in " \t\n":
         body_start += 1
     return heading, subtitle, body_start
+
+
+_NUMBER_LINE = re.compile(r"(?:(?:chapter|book|part)\s+)?(?:\d+|[ivxlcdm]+)\.?$", re.IGNORECASE)
+
+
+def _subtitle_line(text: str, nonblank: list[re.Match], k: int) -> bool:
+    """Is nonblank line `k` a short title of its own: a paragraph alone (the first printed line of a
+    hard-wrapped paragraph is none), not ending as a sentence does, quoting no one?"""
+    cand = nonblank[k].group().strip()
+    alone = text[nonblank[k].end():nonblank[k + 1].start()].count("\n") >= 1
+    return alone and len(cand) <= 80 and not re.search(r"[.!?\"'”’…:;,]$", cand.rstrip(".") if
+                                                         _NUMBER_LINE.match(cand) else cand) and '"' not in cand
 
 
 _TITLE_LINE = re.compile(r"[A-Z0-9_][^\"\u201c\u201d]{0,79}")

@@ -14,6 +14,12 @@ from narrate.text.reader import load_book, split_heading
     ("The Consul\u2019s Yarn\n\nNobody knew.\n", "The Consul\u2019s Yarn", None),
     ("THE SISTERS\n\nThere was no hope for him this time: it was the third stroke. Night\n"
      "after night I had passed the house.\n", "THE SISTERS", None),
+    # A part's heading, then the chapter's number and its own title (Treasure Island as Gutenberg prints it).
+    ("PART ONE--The Old Buccaneer\n\n\n\n\n1\n\nThe Old Sea-dog at the Admiral Benbow\n\n\nSQUIRE TRELAWNEY, Dr.\n"
+     "Livesey, and the rest of these gentlemen having asked me\n", "PART ONE--The Old Buccaneer",
+     "1. The Old Sea-dog at the Admiral Benbow"),
+    ("CHAPTER ONE\n\nI.\n\nIt was a dark night, and the rain fell.\n", "CHAPTER ONE", "I."),
+    ("Chapter 3\n\nII\n\nThe lamp was lit at dusk, and the keeper\nclimbed the stair.\n", "Chapter 3", "II"),
 ])
 def test_a_heading_or_title_line_is_the_title(text, title, subtitle):
     heading, sub, body = split_heading(text)
