@@ -70,23 +70,25 @@ def build_book(folder: Path, kb: int) -> int:
     return size
 
 
-# Runs a command and reports the largest RSS of it and all its descendants (pool workers).
+# Runs a command and reports the largest RSS of it and all its descendants (pool workers), and the CPU
+# seconds they used (user + system): a figure that another program running meanwhile does not swing.
 MEASURE = (
     "import resource, subprocess, sys\n"
     "r = subprocess.run(sys.argv[1:])\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr)\n"
     "sys.exit(r.returncode)\n"
 )
 
 
-def timed(cmd: list[str], env: dict) -> tuple[float, str, float]:
+def timed(cmd: list[str], env: dict) -> tuple[float, str, float, float]:
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
-    peak_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
-    return wall, proc.stdout, peak_mb
+    peak_kb, cpu_s = proc.stderr.strip().splitlines()[-1].split()
+    return wall, proc.stdout, int(peak_kb) / 1024, float(cpu_s)
 
 
 def main() -> None:
@@ -101,17 +103,20 @@ def main() -> None:
         print(f"book: {size / 1024:.0f} KB in {len(list((tmp / 'bench-book').glob('*.txt')))} chapters, "
               f"{os.cpu_count()} cores")
         (tmp / "ref").mkdir()
-        ref_s, ref_out, ref_mb = timed([sys.executable, "-c", REFERENCE, str(tmp / "bench-book"), str(tmp / "ref")], env)
+        ref_s, ref_out, ref_mb, ref_cpu = timed([sys.executable, "-c", REFERENCE, str(tmp / "bench-book"), str(tmp / "ref")], env)
         audio_s = json.loads(ref_out)["audio_ms"] / 1000
         print(f"(a) bare espeak-ng + MP3 encode, 1 process: {ref_s:7.1f} s  ({audio_s / ref_s:6.1f} audio-s/s, "
               f"peak RSS {ref_mb:.0f} MB)")
-        nar_s, _, nar_mb = timed([sys.executable, "-m", "narrate", "render", str(tmp / "bench-book"), "-o",
+        nar_s, _, nar_mb, nar_cpu = timed([sys.executable, "-m", "narrate", "render", str(tmp / "bench-book"), "-o",
                                   str(tmp / "out"), "--no-cache", "-q", "-j", str(args.jobs)], env)
         manifest = json.loads((tmp / "out" / "bench-book" / "book.json").read_text())
         book_audio_s = sum(c["duration_ms"] for c in manifest["chapters"]) / 1000
         print(f"(b) narrate render (split, attribute, cast, stitch, loudness, encode, tag), -j {args.jobs}: "
               f"{nar_s:7.1f} s  ({book_audio_s / nar_s:6.1f} audio-s/s, peak RSS of a process {nar_mb:.0f} MB)")
         print(f"ratio (b)/(a) = {nar_s / ref_s:.2f}   (target <= 0.6)")
+        print(f"CPU time: (a) {ref_cpu:.1f} s, (b) {nar_cpu:.1f} s over {args.jobs} processes: (b)/(a) = "
+              f"{nar_cpu / ref_cpu:.2f}; with every core busy the wall ratio cannot go below "
+              f"{nar_cpu / ref_cpu / max(1, args.jobs):.2f}")
 
 
 if __name__ == "__main__":
