@@ -289,24 +289,35 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
 
 # A lone given name calling someone at a quotation's start or end, or between commas: "Thea, come here",
 # "Feel pretty sick, Thea?", "I tell you, Thea, it is so".
-_CALL = re.compile(r"^\W*([A-Z][a-z]{2,})\s*[,!?]|,\s*([A-Z][a-z]{2,})\s*[,!?.]*\W*$|,\s+([A-Z][a-z]{2,})\s*[,!?]")
-_NOT_CALLED = frozenset("""sir madam ma'am mister mistress master miss mother father papa mamma mama mammy daddy
-    mummy granny grandma grandpa grandmother grandfather uncle aunt auntie cousin brother sister son daughter
+_CALL_EDGE = re.compile(r"^\W*([A-Z][a-z]{2,})\s*[,!?]|,\s*([A-Z][a-z]{2,})\s*[,!?.]*\W*$")
+# Between commas, but not an item of a list ("to Paris, Rome, and Vienna").
+_CALL_MID = re.compile(r",\s+([A-Z][a-z]{2,})\s*(?:[!?]|,(?!\s*(?:and|or|nor)\b|\s*[A-Z]))")
+_NOT_CALLED = frozenset("""sir madam ma'am mister mistress master miss missus mother father papa mamma mama mammy
+    daddy mummy granny grandma grandpa grandmother grandfather uncle aunt auntie cousin brother sister son daughter
     lord lady god heaven heavens christ jesus gentlemen ladies boys girls friends dear darling honey sweetheart
-    love doctor captain colonel major general sergeant professor judge parson nurse officer""".split())
+    love doctor captain colonel major general sergeant professor judge parson nurse officer squire governor guv
+    monsieur madame mademoiselle signor signora signore senor senora herr frau fraulein sire majesty highness
+    excellency lordship ladyship reverence padre father comrade citizen""".split())
 
 
 def _called_only(texts: Sequence[str], spans: list[list[tuple[int, int]]], found: list[Character],
                  counts: Counter, lower_words: Counter) -> list[Character]:
     """People the narration never names but others call by name ("Feel pretty sick, Thea?" he
-    asked): a given name called at least twice, or once when it is a known given name; never an
-    ordinary word ("Hope"), a kinship or courtesy word ("Mother", "Sir"), or a form of a known name."""
+    asked): a known given name called at a quotation's start or end, or any name called twice; never an
+    ordinary word ("Hope"), a kinship or courtesy word ("Mother", "Sir", "Monsieur"), an item of a list
+    ("Tom, Dick, and Harry"), or a form of a known name."""
     named = {w.rstrip(".").lower() for c in found for form in (c.name, *c.aliases) for w in form.split()}
     calls: Counter = Counter()
+    at_edge: set[str] = set()
     for text, quotes in zip(texts, spans):
         for start, end in quotes:
-            for m in _CALL.finditer(text, start, end):
-                calls[next(g for g in m.groups() if g)] += 1
+            quote = text[start:end]  # sliced: "^" and "$" are the quotation's own ends
+            for m in _CALL_EDGE.finditer(quote):
+                word = m.group(1) or m.group(2)
+                calls[word] += 1
+                at_edge.add(word)
+            for m in _CALL_MID.finditer(quote):
+                calls[m.group(1)] += 1
     out = []
     for word, n in sorted(calls.items()):
         low = word.lower()
@@ -318,8 +329,12 @@ def _called_only(texts: Sequence[str], spans: list[list[tuple[int, int]]], found
             continue  # "the young Thquire": a title or a noun, whatever it is called
         gender = _first_gender(word)
         said = sum(len(re.findall(r"\b" + word + r"\b", text)) for text in texts)
-        # An unknown word must also be said otherwise than in a call: "Thquire!" is Sleary's "Squire".
-        if gender != "unknown" or n >= 2 and said > n:
+        # A known given name, called at a quotation's start or end or twice; an unknown word called twice and
+        # also said otherwise than in a call ("Thquire!" is Sleary's "Squire"), never as a place or as a part
+        # of a longer name ("the Battle of Trafalgar", "National Prosperity").
+        if gender != "unknown" and (n >= 2 or word in at_edge) or n >= 2 and said > n and not any(
+                re.search(r"\b(?:of|in|at|to|from|near|by)\s+" + word + r"\b|\b" + word + r"\s+[A-Z]", text)
+                for text in texts):
             out.append(Character(word, gender))
     return out
 

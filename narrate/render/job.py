@@ -241,6 +241,8 @@ def _sentences(p: PlacedLine, rate: int) -> dict:
     of its text ends (a str offset, closing quote marks included) and when it is heard, for captions a
     sentence long; {} when the line is one sentence, or its text splits otherwise than the clips."""
     spans = sentence_spans(p.line.text)
-    if len(p.clips) < 2 or len(spans) != len(p.clips):
+    # Said otherwise than written (the book's pronunciations: "Dr." as "Doctor"), the clips are the sentences
+    # of what was said: only where both split alike do the text's sentences have their times.
+    if len(p.clips) < 2 or len(spans) != len(p.clips) or len(sentence_spans(p.line.said)) != len(p.clips):
         return {}
     return {"sentences": [[end, _ms(a, rate), _ms(b, rate)] for (_, end), (a, b) in zip(spans, p.clips)]}

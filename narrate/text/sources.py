@@ -32,21 +32,21 @@ def decode_text(data: bytes, path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: {where_not_utf8(data, exc.start)}; re-save the file as UTF-8") from None
+        # exc.object is what was decoded: after a byte-order mark, which exc.start does not count.
+        raise InputError(f"{path}: {where_not_utf8(exc.object, exc.start)}; re-save the file as UTF-8") from None
     return _normalize(text)
 
 
 def where_not_utf8(data: bytes, at: int) -> str:
     """'line 3, column 16: not valid UTF-8 (byte 0xe9, "é" in Windows-1252)': where an editor shows it."""
-    line_start = data.rfind(b"\n", 0, at) + 1
-    line = data.count(b"\n", 0, at) + 1
-    # Columns count characters, as editors do: the line's valid UTF-8 before the bad byte.
-    column = len(data[line_start:at].decode("utf-8", errors="replace")) + 1
+    # Lines end as _normalize ends them (\r\n, \r or \n); columns count characters, as editors do.
+    before = data[:at].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
     byte = data[at]
     what = f"byte 0x{byte:02x}"
     try:
         # Most non-UTF-8 text files are Windows-1252 (or Latin-1): name the character it would be.
-        data.decode("cp1252")
         what += f', "{bytes([byte]).decode("cp1252")}" in Windows-1252'
     except UnicodeDecodeError:
         pass

@@ -75,9 +75,19 @@ def _normalize(text: str) -> str:
     return t
 
 
+def _sentence_ends(text: str) -> list[re.Match]:
+    """The breaks between sentences, none inside an espeak phoneme block ("[[h@w'aI? i]]" is one word)."""
+    blocks = [m.span() for m in _PHONEMES.finditer(text)]
+    return [m for m in _SENTENCE_END.finditer(text) if not any(a < m.start() < b for a, b in blocks)]
+
+
 def sentences(text: str) -> list[str]:
     """Split one segment's text into sentences to synthesize (and pause between) separately."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    parts, start = [], 0
+    for m in _sentence_ends(text):
+        parts.append(text[start:m.start()].strip())
+        start = m.end()
+    parts.append(text[start:].strip())
     return [p for p in (speakable(x) for x in parts) if re.search(r"\w", p)]
 
 
@@ -85,7 +95,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Where each of `sentences(text)` is in `text` (start, end), its closing quote marks included: for
     captions timed sentence by sentence."""
     spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
+    for m in _sentence_ends(text):
         spans.append((start, m.start() + len(m.group().rstrip())))
         start = m.end()
     spans.append((start, len(text)))

@@ -1299,7 +1299,18 @@ def test_one_the_narration_never_names_but_another_calls_is_a_character_who_answ
     '"All right, Thquire!" said Sleary. "I\'ll thtand by the Thquire. Thquire, you know it."\n',
     # Kinship and courtesy words, and ordinary words, are not names.
     '"Yes, Mother," said Jane. "No, Sir!" said Jane. "Have Hope, Jane," said Tom. Tom had hope.\n',
+    # Forms of address in other languages.
+    '"Good morning, Monsieur," said Anna. "Come in, Monsieur!" Monsieur Grand is here.\n',
+    # Items of a list, and a place answered twice.
+    '"I saw Tom, Dick, and Harry," said Anna. "Tom, Dick, and Harry again." Tom ran.\n\n'
+    '"Which battle?" "Trafalgar, mother." "Trafalgar, of course!" It was the Battle of Trafalgar.\n',
 ])
 def test_words_only_called_that_are_not_people_of_their_own_are_not_characters(text):
     found = {c.name for c in discover_characters([text])}
-    assert not found & {"Loo", "Thquire", "Mother", "Sir", "Hope"}, found
+    assert not found & {"Loo", "Thquire", "Mother", "Sir", "Hope", "Monsieur", "Dick", "Harry", "Trafalgar"}, found
+
+
+def test_a_call_opening_a_quotation_is_heard_as_one():
+    text = ('The doctor came in.\n\n\u201cThea, are you awake?\u201d he asked.\n\n'
+            '\u201cI am,\u201d she whispered.\n')
+    assert speakers(text)[-1] == "Thea"

@@ -63,3 +63,20 @@ def test_cues_fall_back_to_the_whole_segment_when_its_sentence_times_do_not_fit(
     seg = ManifestSegment("narration", None, "One. Two.", 0, 900, ((4, 0, 400), (9, 500, 900)))
     assert _cues(seg) == [("One.", 0, 400), (" Two.", 500, 900)]
     assert _cues(ManifestSegment("narration", None, "One.", 0, 900, ((40, 0, 400),))) == [("One.", 0, 900)]
+
+
+def test_a_line_said_otherwise_than_written_has_sentence_times_only_where_both_split_alike():
+    from narrate.model import Line, Voice
+    from narrate.render.job import _sentences
+    from narrate.render.pieces import PlacedLine
+    from narrate.voices.synth import sentences
+
+    said = "Doctor Keala flew home to [[h@w'aI? i]] at last. She slept."
+    assert sentences(said) == ["Doctor Keala flew home to [[h@w'aI? i]] at last.", "She slept."]  # no break in [[...]]
+    two = ((0, 22050), (30000, 40000))
+    line = Line("narration", "Dr. Keala flew home to Hawai'i at last. She slept.", Voice(), None, 0, "paragraph",
+                spoken=said)
+    assert _sentences(PlacedLine(line, 0, 40000, two), 22050) == {}  # "Dr." splits the text, not what was said
+    line = Line("narration", "Keala flew home to Hawai'i at last. She slept.", Voice(), None, 0, "paragraph",
+                spoken="Keala flew home to [[h@w'aI? i]] at last. She slept.")
+    assert _sentences(PlacedLine(line, 0, 40000, two), 22050) == {"sentences": [[35, 0, 1000], [46, 1361, 1814]]}

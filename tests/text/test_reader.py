@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from narrate.text.reader import load_book, split_heading
@@ -91,3 +93,19 @@ def test_a_story_read_from_a_pipe_is_named_by_its_heading_not_by_the_descriptor(
     writer.join(5)
     assert (book.title, book.slug) == (title, slug)
     assert (book.chapters[0].title, book.chapters[0].slug) == (title, f"01-{slug}")
+
+
+@pytest.mark.parametrize("data, where", [
+    (b"\xef\xbb\xbfChapter One\n\nShe ordered a caf\xe9 au lait.", 'line 3, column 18: not valid UTF-8 (byte 0xe9, "\u00e9"'),
+    ("\u00c1ngel".encode("utf-8") + b" caf\xe9", 'line 1, column 10: not valid UTF-8 (byte 0xe9, "\u00e9"'),
+    (b"one\rtwo\r\xe9", "line 3, column 1: not valid UTF-8 (byte 0xe9"),
+    (b"one\r\ntwo\r\nab\x81", "line 3, column 3: not valid UTF-8 (byte 0x81); re-save"),
+])
+def test_bytes_that_are_not_utf8_are_placed_as_an_editor_shows_them(data, where):
+    """After a byte-order mark, past characters Windows-1252 lacks, with old-Mac or Windows line ends."""
+    from narrate.errors import InputError
+    from narrate.text.sources import decode_text
+
+    with pytest.raises(InputError) as err:
+        decode_text(data, Path("x.txt"))
+    assert str(err.value).startswith(f"x.txt: {where}")
