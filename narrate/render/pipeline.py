@@ -279,7 +279,7 @@ def _say_where_voice_maps_are(book: Book, candidate: Path) -> None:
         log.info("no voice map at %s: an automatic cast", candidate)
 
 
-AUDIO_FORMAT = "audio-2"
+AUDIO_FORMAT = "audio-3"  # audio-3: no sentence break (and pause) after "Mr.", "Dr." or an initial
 """Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
 encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
 

@@ -75,10 +75,29 @@ def _normalize(text: str) -> str:
     return t
 
 
+# Words whose full stop ends no sentence: titles before a name ("Mr. Weston", "Dr. Perry") and the like.
+# ("No.", "etc." and the like end sentences often enough to be left out.)
+_ABBREVIATIONS = frozenset("""mr mrs ms messrs mme mlle dr st mt prof rev revd hon capt col gen lt sgt maj cmdr adm
+    gov sen jr sr esq fr vs""".split())
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\.$")
+
+
 def _sentence_ends(text: str) -> list[re.Match]:
-    """The breaks between sentences, none inside an espeak phoneme block ("[[h@w'aI? i]]" is one word)."""
+    """The breaks between sentences: none inside an espeak phoneme block ("[[h@w'aI? i]]" is one word), after a
+    title ("Mr. Weston", "Dr.\nPerry": a pause there splits a name) or after an initial ("J. R. Hartley")."""
     blocks = [m.span() for m in _PHONEMES.finditer(text)]
-    return [m for m in _SENTENCE_END.finditer(text) if not any(a < m.start() < b for a, b in blocks)]
+    ends = []
+    for m in _SENTENCE_END.finditer(text):
+        if any(a < m.start() < b for a, b in blocks):
+            continue
+        word = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if word and not m.group().strip() and (  # a closing quote after the stop ends the sentence anyway
+                word.group(1).lower() in _ABBREVIATIONS
+                or len(word.group(1)) == 1 and word.group(1).isupper() and word.group(1) != "I"
+                and text[m.end():m.end() + 1].isupper()):
+            continue
+        ends.append(m)
+    return ends
 
 
 def sentences(text: str) -> list[str]:

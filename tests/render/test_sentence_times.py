@@ -57,6 +57,18 @@ def test_sentence_spans_follow_the_sentences_synthesized_with_their_closing_mark
     assert len(spans) == len(sentences(text))  # "..." alone has no words: no clip, no span
 
 
+def test_a_title_or_an_initial_ends_no_sentence():
+    """A pause after "Mr." splits a name in two (and its caption): "I met Mr. // Weston today"."""
+    from narrate.voices.synth import sentences
+
+    text = ("I met Mr.\nWeston today, said Emma. She saw Mrs. Elton and Dr.\nPerry, and J. R. Hartley. "
+            "He said no. Then said I. We went at 5 p.m. Home.")
+    assert sentences(text) == ["I met Mr. Weston today, said Emma.",
+                               "She saw Mrs. Elton and Dr. Perry, and J. R. Hartley.",
+                               "He said no.", "Then said I.", "We went at 5 p.m.", "Home."]
+    assert len(sentence_spans(text)) == 6
+
+
 def test_cues_fall_back_to_the_whole_segment_when_its_sentence_times_do_not_fit():
     from narrate.publish.feed import ManifestSegment, _cues
 
@@ -74,9 +86,9 @@ def test_a_line_said_otherwise_than_written_has_sentence_times_only_where_both_s
     said = "Doctor Keala flew home to [[h@w'aI? i]] at last. She slept."
     assert sentences(said) == ["Doctor Keala flew home to [[h@w'aI? i]] at last.", "She slept."]  # no break in [[...]]
     two = ((0, 22050), (30000, 40000))
-    line = Line("narration", "Dr. Keala flew home to Hawai'i at last. She slept.", Voice(), None, 0, "paragraph",
-                spoken=said)
-    assert _sentences(PlacedLine(line, 0, 40000, two), 22050) == {}  # "Dr." splits the text, not what was said
+    line = Line("narration", "Keala left at 5 p.m. She flew home. She slept.", Voice(), None, 0, "paragraph",
+                spoken="Keala left at five in the evening she flew home. She slept.")
+    assert _sentences(PlacedLine(line, 0, 40000, two), 22050) == {}  # "p.m." splits the text, not what was said
     line = Line("narration", "Keala flew home to Hawai'i at last. She slept.", Voice(), None, 0, "paragraph",
                 spoken="Keala flew home to [[h@w'aI? i]] at last. She slept.")
     assert _sentences(PlacedLine(line, 0, 40000, two), 22050) == {"sentences": [[35, 0, 1000], [46, 1361, 1814]]}
