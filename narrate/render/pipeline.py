@@ -177,11 +177,15 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
             edited = read_script_file(found)
             script, lost = carry_corrections(edited.script, auto)
             if lost:
-                kept = _backup(path)
+                kept = _backup(found)
                 for index in lost:
                     log.warning("%s fits no line of the changed chapter text; the previous file is kept as %s",
                                 edited.describe(index), kept)
         save_script(path, script, chapter.title, str(chapter.source), auto=auto)
+        if found is not None and found != path and not force:
+            # Its corrections now live under the chapter's new name: one file per chapter, the one render reads.
+            found.unlink(missing_ok=True)
+            log.info("%s: carried over to %s (the chapters were renumbered) and removed", found, path.name)
         written.append((chapter, path, script))
     return written
 
@@ -213,6 +217,11 @@ def _script_of(book_dir: Path, chapter: Chapter, moved: list[tuple[Path, dict]])
 
     path = script_path(book_dir, chapter)
     if path.is_file():
+        for other, data in moved:
+            if chapter.source is not None and data.get("source") == str(chapter.source):
+                log.warning("%s: left from before the chapters were renumbered, and not read: %s is this chapter's "
+                            "script (`narrate script` carries edits over from the old file only while the new one "
+                            "does not exist; delete the old one)", other, path.name)
         return path
     for other, data in moved:
         if (chapter.source is not None and data.get("source") == str(chapter.source)

@@ -321,3 +321,48 @@ def test_corrections_follow_a_chapter_renumbered_by_an_inserted_one(tmp_path):
     (_, new_path, script), = [w for w in write_scripts(inserted, out) if w[0].title == "Two"]
     assert new_path.name != path.name
     assert next(s.speaker for s in script.segments if s.text == "Seven!") == "Watson"
+    # The corrections live under the new name only: the old file is gone, so no edit can go to a file not read.
+    assert not path.exists() and new_path.is_file()
+
+
+def test_a_script_left_under_an_old_name_beside_the_new_one_is_warned_about(tmp_path, caplog):
+    """Edits to a script file render no longer reads (its chapter was renumbered and has its own now) are named."""
+    from narrate.render.pipeline import script_book, write_scripts
+    from narrate.text.reader import load_book
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-one.txt").write_text('"Hello," said Ann.\n\n"Hi," said Bob.\n', encoding="utf-8")
+    (book / "02-two.txt").write_text('"Seven!" said the man.\n\n"Eight," said Jim.\n', encoding="utf-8")
+    out = tmp_path / "out"
+    write_scripts(load_book(book), out)
+    old = out / "book" / "script" / "02-two.json"
+    kept = old.read_bytes()
+    (book / "01b-interlude.txt").write_text('Interlude\n\n"Where?" asked Tom.\n', encoding="utf-8")
+    write_scripts(load_book(book), out)
+    old.write_bytes(kept)  # e.g. restored from a backup, or edited in an editor that still had it open
+    with caplog.at_level("WARNING"):
+        script_book(load_book(book), out / "book")
+    assert any("02-two.json: left from before the chapters were renumbered" in r.getMessage() and
+               "03-two.json is this chapter's script" in r.getMessage() for r in caplog.records)
+
+
+def test_a_renumbered_chapter_whose_text_lost_a_corrected_line_keeps_the_old_file_as_a_backup(tmp_path):
+    from narrate.render.pipeline import write_scripts
+    from narrate.text.reader import load_book
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-one.txt").write_text('"Hello," said Ann.\n\n"Hi," said Bob.\n', encoding="utf-8")
+    (book / "02-two.txt").write_text('"Seven!" said the man.\n\n"Eight," said Jim.\n', encoding="utf-8")
+    out = tmp_path / "out"
+    write_scripts(load_book(book), out)
+    path = out / "book" / "script" / "02-two.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    next(s for s in data["segments"] if s["text"] == "Seven!")["speaker"] = "Watson"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    (book / "01b-interlude.txt").write_text('Interlude\n\n"Where?" asked Tom.\n', encoding="utf-8")
+    (book / "02-two.txt").write_text('"Nine," said Jim, and nothing more.\n', encoding="utf-8")
+    write_scripts(load_book(book), out)  # crashed: the backup was taken of the new name, not yet written
+    assert json.loads((out / "book" / "script" / "02-two.json.bak").read_text(encoding="utf-8")) == data
+    assert (out / "book" / "script" / "03-two.json").is_file()
