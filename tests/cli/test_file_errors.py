@@ -191,7 +191,8 @@ def test_render_reads_a_pipe_once_like_script(tmp_path):
     res = render(str(fifo), "-o", str(tmp_path / "o"))
     writer.join(timeout=10)
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "o" / "63" / "01-63.mp3").stat().st_size > 1000
+    # Named by its heading, or "Untitled": "63" is only the pipe's descriptor number.
+    assert (tmp_path / "o" / "untitled" / "01-untitled.mp3").stat().st_size > 1000
 
 
 def test_a_voice_map_with_a_duplicate_key_is_one_line(tmp_path, chapter):
