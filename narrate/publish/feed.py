@@ -292,7 +292,41 @@ def _cues(seg: ManifestSegment) -> list[tuple[str, int, int]]:
         return [(seg.text, seg.start_ms, seg.end_ms)]
     text, start_ms, end_ms = cues[-1]
     cues[-1] = (text + seg.text[start:], start_ms, end_ms)  # what follows the last sentence end (a quote mark)
-    return cues
+    return [part for cue in cues for part in _clauses(*cue)]
+
+
+CUE_CHARS = 100
+"""About two lines of a phone's captions: a longer sentence is shown clause by clause."""
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=[\u2014\u2013]|--)")
+
+
+def _clauses(text: str, start_ms: int, end_ms: int) -> list[tuple[str, int, int]]:
+    """A cue longer than CUE_CHARS cut at its clauses (commas, semicolons, colons, dashes) into pieces of
+    about CUE_CHARS, each timed by its share of the characters (speech runs at an even pace within a sentence)."""
+    text = " ".join(text.split())
+    if len(text) <= CUE_CHARS:
+        return [(text, start_ms, end_ms)]
+    cuts = [m.end() for m in _CLAUSE_END.finditer(text)]
+    pieces, begin = [], 0
+    for i, cut in enumerate(cuts):
+        following = cuts[i + 1] if i + 1 < len(cuts) else len(text)
+        if cut - begin >= CUE_CHARS // 3 and following - begin > CUE_CHARS:
+            pieces.append((begin, cut))
+            begin = cut
+    pieces.append((begin, len(text)))
+    # A clause still far too long (no comma for 140 characters) is halved at the space nearest its middle.
+    halved = []
+    while pieces:
+        a, b = pieces.pop(0)
+        mid = text.rfind(" ", a, (a + b) // 2 + 1)
+        if b - a > CUE_CHARS * 7 // 5 and mid > a:
+            pieces[:0] = [(a, mid + 1), (mid + 1, b)]
+        else:
+            halved.append((a, b))
+    pieces = halved
+    span = end_ms - start_ms
+    return [(text[a:b].strip(), start_ms + span * a // len(text), start_ms + span * b // len(text))
+            for a, b in pieces]
 
 
 def _duration(ms: int) -> str:

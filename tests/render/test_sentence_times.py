@@ -34,17 +34,15 @@ def test_each_sentence_is_timed_where_it_is_heard_and_the_transcript_has_a_cue_p
             speech = x[int(a * rate / 1000):int(b * rate / 1000)]
             pause = x[int((b + 20) * rate / 1000):int((c - 20) * rate / 1000)]
             assert _rms_db(speech) > -40 and (pause.size == 0 or _rms_db(pause) < _rms_db(speech) - 30)
-    # The transcript: one cue per sentence of those segments, with the sentence's own words.
+    # The transcript: a cue per sentence (per clause of a long one), together all the words of the chapter.
     write_feed(book_dir, "https://example.org/book/")
     vtt = (book_dir / (chapter["file"][:-4] + ".vtt")).read_text(encoding="utf-8")
-    seg = timed[0]
-    start = 0
-    for end, _, _ in seg["sentences"]:
-        words = " ".join(seg["text"][start:end].split()).replace("&", "&amp;").replace("<", "&lt;")
-        assert words in vtt
-        start = end
-    cues = vtt.count(" --> ")
-    assert cues == sum(len(s.get("sentences", ())) or 1 for s in chapter["segments"] if s["text"].strip())
+    cues = [block.split("\n")[1] for block in vtt.split("\n\n")[1:] if block.strip()]
+    texts = [cue.split(">", 1)[1] for cue in cues]
+    heard = " ".join(" ".join(s["text"].split()) for s in chapter["segments"] if s["text"].strip())
+    assert " ".join(texts) == heard.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert len(cues) >= sum(len(s.get("sentences", ())) or 1 for s in chapter["segments"] if s["text"].strip())
+    assert max(len(t) for t in texts) <= 140
 
 
 def test_sentence_spans_follow_the_sentences_synthesized_with_their_closing_marks():
@@ -73,7 +71,7 @@ def test_cues_fall_back_to_the_whole_segment_when_its_sentence_times_do_not_fit(
     from narrate.publish.feed import ManifestSegment, _cues
 
     seg = ManifestSegment("narration", None, "One. Two.", 0, 900, ((4, 0, 400), (9, 500, 900)))
-    assert _cues(seg) == [("One.", 0, 400), (" Two.", 500, 900)]
+    assert _cues(seg) == [("One.", 0, 400), ("Two.", 500, 900)]
     assert _cues(ManifestSegment("narration", None, "One.", 0, 900, ((40, 0, 400),))) == [("One.", 0, 900)]
 
 
@@ -92,3 +90,17 @@ def test_a_line_said_otherwise_than_written_has_sentence_times_only_where_both_s
     line = Line("narration", "Keala flew home to Hawai'i at last. She slept.", Voice(), None, 0, "paragraph",
                 spoken="Keala flew home to [[h@w'aI? i]] at last. She slept.")
     assert _sentences(PlacedLine(line, 0, 40000, two), 22050) == {"sentences": [[35, 0, 1000], [46, 1361, 1814]]}
+
+
+def test_a_long_sentence_is_shown_clause_by_clause_each_timed_by_its_share():
+    from narrate.publish.feed import CUE_CHARS, _clauses
+
+    text = ("My own complete happiness, and the home-centred interests which rise up around the man who first "
+            "finds himself master of his own establishment, were sufficient to absorb all my attention, while "
+            "Holmes, who loathed every form of society with his whole Bohemian soul, remained in our lodgings.")
+    cues = _clauses(text, 1000, 21000)
+    assert " ".join(c[0] for c in cues) == text and len(cues) >= 3
+    assert all(len(c[0]) <= CUE_CHARS * 7 // 5 for c in cues)
+    assert cues[0][1] == 1000 and cues[-1][2] == 21000
+    assert all(a[2] == b[1] for a, b in zip(cues, cues[1:]))  # back to back, no gap or overlap
+    assert _clauses("Short, and sweet.", 0, 900) == [("Short, and sweet.", 0, 900)]
