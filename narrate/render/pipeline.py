@@ -139,12 +139,14 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
 
     out = []
     moved = _moved_scripts(book_dir, book)
+    known = sorted({form for script in scripts for c in script.characters for form in (c.name, *c.aliases)})
     for chapter, auto in zip(book.chapters, scripts, strict=True):
         path = _script_of(book_dir, chapter, moved)
         if path is None:
             out.append(auto)
             continue
         edited = read_script_file(path)
+        _warn_near_names(edited, known)
         if edited.script.text == chapter.text:
             out.append(edited.script)
             continue
@@ -155,6 +157,22 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
             log.warning("%s fits no line of the changed chapter text; it is not used", edited.describe(index))
         out.append(merged)
     return out
+
+
+def _warn_near_names(edited, known: list[str]) -> None:
+    """A speaker typed into a script that is no character of the book but nearly one ("Rorry") is named once
+    per file: a new name is a new character, with a voice of its own."""
+    import difflib
+
+    seen = set(known)
+    for index, seg in enumerate(edited.script.segments):
+        if not seg.speaker or seg.speaker in seen:
+            continue
+        seen.add(seg.speaker)
+        close = difflib.get_close_matches(seg.speaker, known, n=1, cutoff=0.8)
+        if close:
+            log.warning('%s: "%s" is no character of the book; did you mean "%s"? (a new name is a new character, '
+                        "with a voice of its own)", edited.describe(index), seg.speaker, close[0])
 
 
 def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:

@@ -366,3 +366,26 @@ def test_a_renumbered_chapter_whose_text_lost_a_corrected_line_keeps_the_old_fil
     write_scripts(load_book(book), out)  # crashed: the backup was taken of the new name, not yet written
     assert json.loads((out / "book" / "script" / "02-two.json.bak").read_text(encoding="utf-8")) == data
     assert (out / "book" / "script" / "03-two.json").is_file()
+
+
+def test_a_speaker_typed_nearly_as_a_character_is_warned_about(tmp_path, caplog):
+    from narrate.render.pipeline import script_book, write_scripts
+    from narrate.text.reader import load_book
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-one.txt").write_text('"Hello," said Rory.\n\n"Hi," said Jess.\n\n"Bye," said Rory.\n',
+                                     encoding="utf-8")
+    out = tmp_path / "out"
+    write_scripts(load_book(book), out)
+    path = out / "book" / "script" / "01-one.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = [s for s in data["segments"] if s["kind"] == "dialogue"]
+    lines[0]["speaker"], lines[2]["speaker"], lines[1]["speaker"] = "Rorry", "Rorry", "Lorelai"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        scripts = script_book(load_book(book), out / "book")
+    warned = [r.getMessage() for r in caplog.records if "no character of the book" in r.getMessage()]
+    assert len(warned) == 1 and '"Rorry" is no character of the book; did you mean "Rory"?' in warned[0]
+    assert "01-one.json: segment" in warned[0]  # where to fix it; "Lorelai" is new on purpose: no warning
+    assert [s.speaker for s in scripts[0].segments if s.kind == "dialogue"] == ["Rorry", "Lorelai", "Rorry"]
