@@ -172,11 +172,13 @@ def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
     canonical = voices.canonical(name)
     if canonical in known:
         return canonical
+    if name.casefold() == NARRATOR_SPEAKER.casefold():
+        return NARRATOR_SPEAKER  # the narrator's voice (a first-person narrator's own lines too)
     folded = {n.casefold(): n for n in [*known, *voices.aliases]}
     if name.casefold() in folded:
         return voices.canonical(folded[name.casefold()])
     listing = ", ".join(sorted(known)) or "none found"
-    raise VoiceMapError(f"unknown speaker {name!r} (known speakers: {listing})")
+    raise VoiceMapError(f"unknown speaker {name!r} (known speakers: {listing}; and {NARRATOR_SPEAKER})")
 
 
 def unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> list[tuple[str, str | None]]:

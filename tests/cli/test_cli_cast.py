@@ -144,8 +144,11 @@ def test_preview_follows_the_voice_map(env: Path) -> None:
 def test_preview_unknown_speaker_lists_the_known_ones(env: Path) -> None:
     result = CliRunner().invoke(cli, ["preview", "three-rooms", "--speaker", "Bob"])
     assert result.exit_code == 1
-    assert "unknown speaker 'Bob' (known speakers: Jess, Luke, Rory)" in result.output
+    assert "unknown speaker 'Bob' (known speakers: Jess, Luke, Rory; and Narrator)" in result.output
     assert not list(env.glob("*.wav"))
+    # The narrator can be named too, in any case.
+    narrator = run("preview", "three-rooms", "--speaker", "narrator", "-o", "n.wav")
+    assert narrator.exit_code == 0 and "of Narrator (en-gb-x-rp+m2" in narrator.output, narrator.output
 
 
 def test_preview_a_voice_without_a_book_as_mp3(env: Path) -> None:

@@ -324,7 +324,7 @@ def test_find_speaker_and_lines(tmp_path: Path) -> None:
     assert find_speaker("Rory", stats, vm) == "Rory"
     assert find_speaker("ror", stats, vm) == "Rory"
     assert find_speaker("LUKE", stats, vm) == "Luke"
-    with pytest.raises(VoiceMapError, match=r"unknown speaker 'Bob' \(known speakers: Jess, Luke, Rory\)"):
+    with pytest.raises(VoiceMapError, match=r"unknown speaker 'Bob' \(known speakers: Jess, Luke, Rory; and Narrator\)"):
         find_speaker("Bob", stats, vm)
     assert speaker_lines(scripts, vm, "Luke") == ["Only if you pay this time."]
     assert speaker_lines(scripts, vm, "Rory", max_lines=2) == [
