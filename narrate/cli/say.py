@@ -47,7 +47,7 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
     from ..render.pipeline import RenderOptions, resolve_voices, script_book
     from ..render.plan import Pronouncer
     from ..text.reader import load_book
-    from ..voices.casting import find_speaker, speaker_stats
+    from ..voices.casting import find_speaker, narrator_for, speaker_stats
     from ..voices.engines import get_engine
     from ..voices.synth import ClipCache, default_cache_dir, synthesize_text
 
@@ -61,7 +61,8 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
         raise click.UsageError("--engine goes with --voice")
     if out_path is not None and out_path.suffix.lower() not in (".wav", ".mp3"):
         raise click.BadParameter("expected a .wav or .mp3 file name", param_hint="'-o' / '--out'")
-    voice, name, pronouncer, album = Voice(), speaker, Pronouncer(), "narrate say"
+    # Without a book, the narrator a book in English gets (what "the narrator" means everywhere else).
+    voice, name, pronouncer, album = narrator_for("en"), speaker, Pronouncer(), "narrate say"
     if source is not None:
         book = load_book(source)
         album = book.title
@@ -92,7 +93,8 @@ def say_command(text, source, speaker, voice_id, engine, out_path, play, voices_
     who = name or ("the narrator" if voice_id is None else voice.voice)
     if out_path is not None:
         _write_audio(out_path, audio, f"{who}: {text[:60]}", album)
-        click.echo(f"{out_path}: {len(audio) / 1000:.1f} s of {who} ({voice.voice})")
+        click.echo(f"{out_path}: {len(audio) / 1000:.1f} s of {who} "
+                   f"({voice.voice}, rate {voice.rate}, pitch {voice.pitch})")
     if play:
         with tempfile.TemporaryDirectory() as folder:
             target = out_path or Path(folder) / "say.wav"

@@ -261,4 +261,11 @@ def test_a_speaker_added_by_a_script_correction_is_cast_previewed_and_said(env: 
     assert previewed.exit_code == 0 and f"({voice}," in previewed.output, previewed.output
     said = CliRunner().invoke(main_cli, ["say", "Hello.", "three-rooms", "--speaker", "Mrs. Gibbs", "-o", "s.wav",
                                          *where])
-    assert said.exit_code == 0 and f"({voice})" in said.output, said.output
+    assert said.exit_code == 0 and f"({voice}," in said.output, said.output
+
+
+def test_say_without_a_book_is_the_default_narrator_and_reports_rate_and_pitch(env: Path) -> None:
+    said = CliRunner().invoke(main_cli, ["say", "Hello there.", "-o", "hello.wav"])
+    assert said.exit_code == 0, said.output
+    assert said.output.strip() == "hello.wav: " + said.output.split(": ", 1)[1].strip()
+    assert "of the narrator (en-gb-x-rp+m2, rate 165, pitch 62)" in said.output

@@ -74,4 +74,4 @@ def test_the_user_map_wins_and_cast_writes_the_voices_heard_so_far(tmp_path, mon
     assert "[speakers.Benjamin]" in path.read_text(encoding="utf-8")
     said = CliRunner().invoke(cli, ["say", "Hello.", str(book), "--speaker", "Ben", "-o", "b.wav"])
     assert said.exit_code == 0, said.output
-    assert f"({heard['Ben']})" not in said.output
+    assert f"({heard['Ben']}," not in said.output and "of Ben (" in said.output
