@@ -295,10 +295,10 @@ def test_one_chapter_on_several_cores_synthesizes_sentences_in_parallel(rendered
     assert max(abs(x["start_ms"] - y["start_ms"]) for x, y in zip(a["segments"], b["segments"])) <= 250
 
 
-def test_corrections_follow_a_chapter_renumbered_by_an_inserted_one(tmp_path):
-    """A chapter inserted before the corrected one renumbers it ("02-two" becomes "03-two"): its script's
-    corrections were silently dropped for the renumbered chapter (the user trial's most serious finding)."""
-    from narrate.render.pipeline import script_book, write_scripts
+def _scripted_two_chapters(tmp_path, watson: bool = True):
+    """A two-chapter book with its scripts written to tmp_path/out, "Seven!" corrected to Watson:
+    (book folder, output folder, chapter two's script file, that file's data)."""
+    from narrate.render.pipeline import write_scripts
     from narrate.text.reader import load_book
 
     book = tmp_path / "book"
@@ -309,11 +309,24 @@ def test_corrections_follow_a_chapter_renumbered_by_an_inserted_one(tmp_path):
     write_scripts(load_book(book), out)
     path = out / "book" / "script" / "02-two.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    seven = next(s for s in data["segments"] if s["text"] == "Seven!")
-    seven["speaker"] = "Watson"
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    if watson:
+        next(s for s in data["segments"] if s["text"] == "Seven!")["speaker"] = "Watson"
+        path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return book, out, path, data
 
+
+def _insert_interlude(book) -> None:
     (book / "01b-interlude.txt").write_text('Interlude\n\n"Where?" asked Tom.\n', encoding="utf-8")
+
+
+def test_corrections_follow_a_chapter_renumbered_by_an_inserted_one(tmp_path):
+    """A chapter inserted before the corrected one renumbers it ("02-two" becomes "03-two"): its script's
+    corrections were silently dropped for the renumbered chapter (the user trial's most serious finding)."""
+    from narrate.render.pipeline import script_book, write_scripts
+    from narrate.text.reader import load_book
+
+    book, out, path, _ = _scripted_two_chapters(tmp_path)
+    _insert_interlude(book)
     inserted = load_book(book)
     scripts = script_book(inserted, out / "book")
     assert [c.title for c in inserted.chapters][-1] == "Two"
@@ -330,15 +343,9 @@ def test_a_script_left_under_an_old_name_beside_the_new_one_is_warned_about(tmp_
     from narrate.render.pipeline import script_book, write_scripts
     from narrate.text.reader import load_book
 
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "01-one.txt").write_text('"Hello," said Ann.\n\n"Hi," said Bob.\n', encoding="utf-8")
-    (book / "02-two.txt").write_text('"Seven!" said the man.\n\n"Eight," said Jim.\n', encoding="utf-8")
-    out = tmp_path / "out"
-    write_scripts(load_book(book), out)
-    old = out / "book" / "script" / "02-two.json"
+    book, out, old, _ = _scripted_two_chapters(tmp_path, watson=False)
     kept = old.read_bytes()
-    (book / "01b-interlude.txt").write_text('Interlude\n\n"Where?" asked Tom.\n', encoding="utf-8")
+    _insert_interlude(book)
     write_scripts(load_book(book), out)
     old.write_bytes(kept)  # e.g. restored from a backup, or edited in an editor that still had it open
     with caplog.at_level("WARNING"):
@@ -351,17 +358,8 @@ def test_a_renumbered_chapter_whose_text_lost_a_corrected_line_keeps_the_old_fil
     from narrate.render.pipeline import write_scripts
     from narrate.text.reader import load_book
 
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "01-one.txt").write_text('"Hello," said Ann.\n\n"Hi," said Bob.\n', encoding="utf-8")
-    (book / "02-two.txt").write_text('"Seven!" said the man.\n\n"Eight," said Jim.\n', encoding="utf-8")
-    out = tmp_path / "out"
-    write_scripts(load_book(book), out)
-    path = out / "book" / "script" / "02-two.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    next(s for s in data["segments"] if s["text"] == "Seven!")["speaker"] = "Watson"
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    (book / "01b-interlude.txt").write_text('Interlude\n\n"Where?" asked Tom.\n', encoding="utf-8")
+    book, out, _, data = _scripted_two_chapters(tmp_path)
+    _insert_interlude(book)
     (book / "02-two.txt").write_text('"Nine," said Jim, and nothing more.\n', encoding="utf-8")
     write_scripts(load_book(book), out)  # crashed: the backup was taken of the new name, not yet written
     assert json.loads((out / "book" / "script" / "02-two.json.bak").read_text(encoding="utf-8")) == data
