@@ -29,6 +29,7 @@ from .parallel import PRIVATE_CACHE_PREFIX, run_jobs
 from .plan import Pronouncer, plan_chapter
 
 if TYPE_CHECKING:
+    from ..attribution.scriptfile import ScriptFile
     from ..publish.remote import RemoteOutput
 
 __all__ = ["ChapterJob", "Progress", "ProgressFn", "RenderOptions", "RenderResult", "acx_options", "book_options",
@@ -159,7 +160,7 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
     return out
 
 
-def _warn_near_names(edited, known: list[str]) -> None:
+def _warn_near_names(edited: ScriptFile, known: list[str]) -> None:
     """A speaker typed into a script that is no character of the book but nearly one ("Rorry") is named once
     per file: a new name is a new character, with a voice of its own."""
     import difflib
