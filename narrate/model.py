@@ -205,6 +205,8 @@ class VoiceMap:
     default_female: Voice | None = None
     default_unknown: Voice | None = None
     source: Path | None = None
+    adjusted: dict[str, dict[str, int]] = field(default_factory=dict)
+    """speaker -> rate and/or pitch set on the automatic voice (a [speakers."Name"] table with no voice)."""
 
     def canonical(self, speaker: str) -> str:
         return self.aliases.get(speaker, speaker)

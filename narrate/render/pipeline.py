@@ -17,7 +17,15 @@ from ..audio.settings import Pacing
 from ..errors import InputError, NarrateError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, VoiceMap
 from ..text.reader import load_book
-from ..voices.casting import auto_cast, check_voices, load_voice_map, narrator_for, speaker_stats, warn_unused_speakers
+from ..voices.casting import (
+    adjusted_cast,
+    auto_cast,
+    check_voices,
+    load_voice_map,
+    narrator_for,
+    speaker_stats,
+    warn_unused_speakers,
+)
 from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
 from . import uploads, wholebook
@@ -264,11 +272,12 @@ def _backup(path: Path) -> Path:
 def resolve_voices(book: Book, scripts: list[Script], options: RenderOptions) -> VoiceMap:
     """The voice map in force: --voices, else voices/<book>.toml, else an automatic cast; gaps auto-cast,
     keeping the automatic voices the book was last rendered with (voices.castrecord)."""
-    return _cast(book, scripts, options)[0]
+    return adjusted_cast(_cast(book, scripts, options)[0])
 
 
 def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[VoiceMap, list[str], dict]:
-    """resolve_voices, with the speakers given automatic voices and the speaker counts."""
+    """resolve_voices before the map's rate and pitch adjustments (what the cast record keeps), with the speakers
+    given automatic voices and the speaker counts."""
     path = options.voices_path
     if path is None:
         candidate = options.voices_dir / f"{book.slug}.toml"
@@ -287,7 +296,7 @@ def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[Vo
     if recorded:
         base = with_recorded(existing or VoiceMap(narrator=narrator_for(book.language)), recorded, stats)
     voices = auto_cast(stats, base, language=book.language)
-    check_voices(voices)
+    check_voices(adjusted_cast(voices))
     automatic = [name for name in voices.speakers if existing is None or name not in existing.speakers]
     return voices, automatic, stats
 
@@ -469,7 +478,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
     ensure_folder(book_dir)
     with book_lock(book_dir):
         write_cast(book_dir / CAST_FILE, voices, automatic, stats, book.language)
-        return _render_locked(book, scripts, voices, options, book_dir, selected, progress)
+        return _render_locked(book, scripts, adjusted_cast(voices), options, book_dir, selected, progress)
 
 
 def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions, book_dir: Path,

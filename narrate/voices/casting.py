@@ -22,6 +22,8 @@ ENTRY_KEYS = VOICE_KEYS | {"pronunciations"}
 """A [narrator] or speaker table: a voice plus the pronunciations only that voice uses."""
 SPEAKER_KEYS = ENTRY_KEYS | {"gender", "aliases"}
 TOP_KEYS = {"narrator", "speakers", "defaults"}
+ADJUST_KEYS = {"rate", "pitch", "gender", "aliases"}
+"""What a speaker table without a voice may hold: it adjusts the automatic voice."""
 GENDERS = {"male", "female", "unknown"}
 
 # Voices chosen to be far apart in pitch and timbre: the narrator sits between the male and
@@ -187,7 +189,7 @@ def unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> list[tuple[str,
     heard = set(stats)
     used = heard | {voices.canonical(name) for name in heard}
     unused = []
-    for name in voices.speakers:
+    for name in [*voices.speakers, *voices.adjusted]:
         if name not in used:
             close = difflib.get_close_matches(name, sorted(heard), n=1, cutoff=0.6) or \
                 difflib.get_close_matches(name.casefold(), sorted(heard, key=str.casefold), n=1, cutoff=0.6)
@@ -297,11 +299,18 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     table = data.get("speakers", {})
     if not isinstance(table, dict):
         raise VoiceMapError(f"{path}: [speakers] must be a table of [speakers.\"Name\"] tables")
+    adjusted: dict[str, dict[str, int]] = {}
     for name, entry in table.items():
         where = f"{path}: [speakers.\"{name}\"]"
         if not isinstance(entry, dict):
             raise VoiceMapError(f"{where}: must be a table with voice, rate, pitch")
-        speakers[name] = _voice_from_table(entry, where, defaults, SPEAKER_KEYS, path.parent)
+        if "voice" not in entry and "engine" not in entry and entry.keys() & {"rate", "pitch"} and \
+                not entry.keys() - ADJUST_KEYS:
+            # Only rate or pitch: the automatic voice, so adjusted ("make Rory a little higher").
+            _check_values(entry, where)
+            adjusted[name] = {k: entry[k] for k in ("rate", "pitch") if k in entry}
+        else:
+            speakers[name] = _voice_from_table(entry, where, defaults, SPEAKER_KEYS, path.parent)
         gender = entry.get("gender", "unknown")
         if gender not in GENDERS:
             raise VoiceMapError(f"{where}: gender must be male, female or unknown, found {gender!r}")
@@ -315,9 +324,18 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
                 raise VoiceMapError(f"{where}: alias {alias!r} is already an alias of {aliases[alias]!r}")
             aliases[alias] = name
     for alias, owner in aliases.items():
-        if alias in speakers:
+        if alias in speakers or alias in adjusted:
             raise VoiceMapError(f"{path}: {alias!r} is both a speaker table and an alias of {owner!r}")
-    return VoiceMap(narrator=narrator, speakers=speakers, aliases=aliases, source=path)
+    return VoiceMap(narrator=narrator, speakers=speakers, aliases=aliases, source=path, adjusted=adjusted)
+
+
+def adjusted_cast(voices: VoiceMap) -> VoiceMap:
+    """The cast with each [speakers] table that sets only rate or pitch applied to that speaker's automatic voice."""
+    if not voices.adjusted:
+        return voices
+    speakers = {name: dataclasses.replace(voice, **voices.adjusted[name]) if name in voices.adjusted else voice
+                for name, voice in voices.speakers.items()}
+    return dataclasses.replace(voices, speakers=speakers)
 
 
 def load_voice_map(path: Path) -> VoiceMap:
@@ -420,7 +438,16 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
             doc.add(tomlkit.nl())
             doc.add("speakers", tomlkit.table(is_super_table=True))
         for name in added:
+            if name in existing.adjusted:
+                # A table that only adjusted the automatic voice gets that voice written in, its rate and pitch kept.
+                table = doc["speakers"][name]
+                voice = cast.speakers[name]
+                for key, value in (("engine", voice.engine), ("voice", voice.voice), ("rate", voice.rate),
+                                   ("pitch", voice.pitch)):
+                    if key not in table:
+                        table[key] = value
+                continue
             doc["speakers"][name] = _voice_table(cast.speakers[name], stats[name]["gender"], [])
     if not dry_run and (added or not path.exists()):
         write_atomic(path, tomlkit.dumps(doc).encode("utf-8"))
-    return dataclasses.replace(cast, source=path), added
+    return dataclasses.replace(adjusted_cast(cast), source=path), added

@@ -75,3 +75,32 @@ def test_the_user_map_wins_and_cast_writes_the_voices_heard_so_far(tmp_path, mon
     said = CliRunner().invoke(cli, ["say", "Hello.", str(book), "--speaker", "Ben", "-o", "b.wav"])
     assert said.exit_code == 0, said.output
     assert f"({heard['Ben']}," not in said.output and "of Ben (" in said.output
+
+
+def test_a_speaker_table_with_only_rate_or_pitch_adjusts_the_automatic_voice(tmp_path, monkeypatch):
+    """`[speakers.Ben]` with `pitch = 20` alone: Ben keeps his automatic voice, lower; `narrate cast` writes the
+    voice into that table and keeps the pitch; a misspelt such table is warned about like any other."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    book = _book(tmp_path, [ONE])
+    assert CliRunner().invoke(cli, ["render", str(book), "-q"]).exit_code == 0
+    manifest = json.loads((tmp_path / "output" / "walk" / "book.json").read_text(encoding="utf-8"))
+    ben = next(s for s in manifest["chapters"][0]["segments"] if s["speaker"] == "Ben")
+    assert ben["pitch"] != 20
+    (tmp_path / "voices").mkdir()
+    path = tmp_path / "voices" / "walk.toml"
+    path.write_text('[speakers.Ben]\npitch = 20\n\n[speakers.Bne]\nrate = 150\n', encoding="utf-8")
+    again = CliRunner().invoke(cli, ["render", str(book)])
+    assert again.exit_code == 0, again.output
+    assert 'speakers."Bne"' in again.output and 'did you mean "Ben"' in again.output, again.output
+    manifest = json.loads((tmp_path / "output" / "walk" / "book.json").read_text(encoding="utf-8"))
+    now = next(s for s in manifest["chapters"][0]["segments"] if s["speaker"] == "Ben")
+    assert (now["voice"], now["rate"], now["pitch"]) == (ben["voice"], ben["rate"], 20)
+    made = CliRunner().invoke(cli, ["cast", str(book)])
+    assert made.exit_code == 0, made.output
+    mapped = load_voice_map(path)
+    assert (mapped.speakers["Ben"].voice, mapped.speakers["Ben"].pitch) == (ben["voice"], 20)
+    # A table with an engine but no voice is still an error that says so.
+    path.write_text('[speakers.Ben]\nengine = "espeak"\npitch = 20\n', encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["render", str(book), "-q"])
+    assert bad.exit_code == 1 and "missing key 'voice'" in bad.output

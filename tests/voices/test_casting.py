@@ -63,7 +63,7 @@ GOOD_SPEAKER = '[speakers."Rory"]\nvoice = "en-us+f3"\n'
     ('[narrator]\nvoice = "en-us"\npitch = -1\n', "[narrator]", "pitch"),
     ('narrator = "en-us"\n', "[narrator]", "must be a table"),
     ('[speakers."Rory"]\nvoice = "en-us+f3"\nvoise = "x"\n', '[speakers."Rory"]', "'voise'"),
-    ('[speakers."Rory"]\npitch = 50\n', '[speakers."Rory"]', "'voice'"),
+    ('[speakers."Rory"]\nengine = "espeak"\npitch = 50\n', '[speakers."Rory"]', "'voice'"),  # pitch alone adjusts
     ('[speakers."Rory"]\nvoice = "en-us+f3"\npitch = "high"\n', '[speakers."Rory"]', "pitch"),
     ('[speakers."Rory"]\nvoice = "en-us+f3"\ngender = "girl"\n', '[speakers."Rory"]', "gender must be"),
     ('[speakers."Rory"]\nvoice = "en-us+f3"\naliases = "Ror"\n', '[speakers."Rory"]', "aliases must be a list"),
