@@ -67,13 +67,11 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     """
     import sys
 
-    from ..model import VoiceMap
     from ..render.pipeline import script_book
     from ..text.reader import load_book
     from ..voices.casting import (
         auto_cast,
         check_voices,
-        narrator_for,
         speaker_stats,
         update_voice_map_file,
         warn_unused_speakers,
@@ -103,8 +101,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
         recorded = read_cast(out_dir / book.slug / CAST_FILE, book.language)
 
         def caster(st, ex, language):
-            return auto_cast(st, with_recorded(ex or VoiceMap(narrator=narrator_for(language)), recorded, st),
-                             language)
+            return auto_cast(st, with_recorded(ex, recorded, st, language), language)
 
     cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language,
                                         caster=caster)

@@ -22,7 +22,6 @@ from ..voices.casting import (
     auto_cast,
     check_voices,
     load_voice_map,
-    narrator_for,
     speaker_stats,
     warn_unused_speakers,
 )
@@ -292,10 +291,7 @@ def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[Vo
         warn_unused_speakers(existing, stats)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
     recorded = read_cast(options.out_dir / book.slug / CAST_FILE, book.language)
-    base = existing
-    if recorded:
-        base = with_recorded(existing or VoiceMap(narrator=narrator_for(book.language)), recorded, stats)
-    voices = auto_cast(stats, base, language=book.language)
+    voices = auto_cast(stats, with_recorded(existing, recorded, stats, book.language), language=book.language)
     check_voices(adjusted_cast(voices))
     automatic = [name for name in voices.speakers if existing is None or name not in existing.speakers]
     return voices, automatic, stats

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from ..model import Voice, VoiceMap
+from .casting import MAIN_MIN_LINES, narrator_for, speakable
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,6 @@ Recorded = dict[str, tuple[Voice, str, str]]
 
 
 def _tier(info: dict) -> str:
-    from .casting import MAIN_MIN_LINES
-
     return "main" if info.get("lines", 0) >= MAIN_MIN_LINES else "minor"
 
 
@@ -43,13 +42,15 @@ def read_cast(path: Path, language: str | None) -> Recorded:
         return {}
 
 
-def with_recorded(base: VoiceMap, recorded: Recorded, stats: dict[str, dict]) -> VoiceMap:
-    """`base` (the user's voice map, or an empty one) with the recorded voice of every speaker it does
-    not name, who still speaks and was cast for the gender and tier the book now gives them: a speaker's
+def with_recorded(existing: VoiceMap | None, recorded: Recorded, stats: dict[str, dict],
+                  language: str | None) -> VoiceMap | None:
+    """What auto_cast starts from: the user's voice map (None: none) with the recorded voice of every speaker it
+    does not name, who still speaks and was cast for the gender and tier the book now gives them: a speaker's
     automatic voice does not move when other speakers come, go, or change places in the count of lines (one
     who now speaks enough to be a main character leaves the minor voices others share, and is cast again)."""
-    from .casting import speakable
-
+    if not recorded:
+        return existing
+    base = existing or VoiceMap(narrator=narrator_for(language))  # what auto_cast starts from without a map
     # A voice the user has since given someone (or the narrator) is theirs now.
     mapped = {(v.engine, v.voice) for v in (base.narrator, *base.speakers.values())}
     keep = {name: voice for name, (voice, gender, tier) in recorded.items()
@@ -65,10 +66,10 @@ def write_cast(path: Path, cast: VoiceMap, automatic: list[str], stats: dict[str
     file is rewritten only when they changed."""
     from ..audio.export import write_atomic
 
-    speakers = {name: {**{k: v for k, v in dataclasses.asdict(cast.speakers[name]).items()
-                          if k in ("engine", "voice", "rate", "pitch")},
+    voices = {name: cast.speakers[name] for name in sorted(automatic)}
+    speakers = {name: {"engine": v.engine, "voice": v.voice, "rate": v.rate, "pitch": v.pitch,
                        "gender": stats.get(name, {}).get("gender", "unknown"), "tier": _tier(stats.get(name, {}))}
-                for name in sorted(automatic)}
+                for name, v in voices.items()}
     data = json.dumps({"format": FORMAT, "language": language, "speakers": speakers}, ensure_ascii=False,
                       indent=1).encode("utf-8")
     try:
