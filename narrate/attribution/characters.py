@@ -274,7 +274,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         # "the Captain" of "Captain Hale", "the doctor" of "Dr. Archie": the named character.
         return any(w in named_words for w in TITLE_WORDS.get(head, (head,)))
 
-    out += _called_only(texts, spans, out, counts, lower_words)
+    out += _called_only(texts, spans, named_words, counts, lower_words)
     subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
     taken = {c.name for c in out}
     narrated = [s for text in narration for s in narrated_subjects(text)]
@@ -297,16 +297,15 @@ _NOT_CALLED = frozenset("""sir madam ma'am mister mistress master miss missus mo
     lord lady god heaven heavens christ jesus gentlemen ladies boys girls friends dear darling honey sweetheart
     love doctor captain colonel major general sergeant professor judge parson nurse officer squire governor guv
     monsieur madame mademoiselle signor signora signore senor senora herr frau fraulein sire majesty highness
-    excellency lordship ladyship reverence padre father comrade citizen""".split())
+    excellency lordship ladyship reverence padre comrade citizen""".split())
 
 
-def _called_only(texts: Sequence[str], spans: list[list[tuple[int, int]]], found: list[Character],
+def _called_only(texts: Sequence[str], spans: list[list[tuple[int, int]]], named: set[str],
                  counts: Counter, lower_words: Counter) -> list[Character]:
     """People the narration never names but others call by name ("Feel pretty sick, Thea?" he
     asked): a known given name called at a quotation's start or end, or any name called twice; never an
     ordinary word ("Hope"), a kinship or courtesy word ("Mother", "Sir", "Monsieur"), an item of a list
-    ("Tom, Dick, and Harry"), or a form of a known name."""
-    named = {w.rstrip(".").lower() for c in found for form in (c.name, *c.aliases) for w in form.split()}
+    ("Tom, Dick, and Harry"), or a form of a known name (`named`: the words of the names found so far)."""
     calls: Counter = Counter()
     at_edge: set[str] = set()
     for text, quotes in zip(texts, spans):
