@@ -32,13 +32,15 @@ def decode_text(data: bytes, path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        # exc.object is what was decoded: after a byte-order mark, which exc.start does not count.
-        raise InputError(f"{path}: {where_not_utf8(exc.object, exc.start)}; re-save the file as UTF-8") from None
+        raise InputError(not_utf8(path, exc)) from None
     return _normalize(text)
 
 
-def where_not_utf8(data: bytes, at: int) -> str:
-    """'line 3, column 16: not valid UTF-8 (byte 0xe9, "é" in Windows-1252)': where an editor shows it."""
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    """'FILE: line 3, column 16: not valid UTF-8 (byte 0xe9, "é" in Windows-1252); re-save the file as UTF-8':
+    where an editor shows the byte `exc` stopped at."""
+    # exc.object is what was decoded: after a byte-order mark, which exc.start does not count.
+    data, at = exc.object, exc.start
     # Lines end as _normalize ends them (\r\n, \r or \n); columns count characters, as editors do.
     before = data[:at].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     line = before.count(b"\n") + 1
@@ -50,7 +52,7 @@ def where_not_utf8(data: bytes, at: int) -> str:
         what += f', "{bytes([byte]).decode("cp1252")}" in Windows-1252'
     except UnicodeDecodeError:
         pass
-    return f"line {line}, column {column}: not valid UTF-8 ({what})"
+    return f"{path}: line {line}, column {column}: not valid UTF-8 ({what}); re-save the file as UTF-8"
 
 
 def _normalize(text: str) -> str:
@@ -77,12 +79,11 @@ def read_book_toml(path: Path) -> dict:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected the book's settings file")
     try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: {where_not_utf8(raw, exc.start)}; re-save the file as UTF-8") from None
+        raise InputError(not_utf8(path, exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML ({exc})") from None
     unknown = set(data) - BOOK_KEYS

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import EngineError, VoiceMapError
 from ..model import DIALOGUE, NARRATOR_SPEAKER, Script, Voice, VoiceMap
 from ..text.lexicon import LexiconProblem, parse_lexicon
-from ..text.sources import where_not_utf8
+from ..text.sources import not_utf8
 
 log = logging.getLogger(__name__)
 
@@ -346,10 +346,9 @@ def load_voice_map(path: Path) -> VoiceMap:
     if not path.exists():
         raise VoiceMapError(f"{path}: voice map not found")
     try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise VoiceMapError(f"{path}: {where_not_utf8(raw, exc.start)}; re-save the file as UTF-8") from None
+        raise VoiceMapError(not_utf8(path, exc)) from None
     except OSError as exc:
         raise VoiceMapError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
