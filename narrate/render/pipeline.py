@@ -242,16 +242,19 @@ def _script_of(book_dir: Path, chapter: Chapter, moved: list[tuple[Path, dict]])
     from ..attribution.scriptfile import text_digest
 
     path = script_path(book_dir, chapter)
+
+    def same_file(data: dict) -> bool:
+        return chapter.source is not None and data.get("source") == str(chapter.source)
+
     if path.is_file():
         for other, data in moved:
-            if chapter.source is not None and data.get("source") == str(chapter.source):
+            if same_file(data):
                 log.warning("%s: left from before the chapters were renumbered, and not read: %s is this chapter's "
                             "script (`narrate script` carries edits over from the old file only while the new one "
                             "does not exist; delete the old one)", other, path.name)
         return path
     for other, data in moved:
-        if (chapter.source is not None and data.get("source") == str(chapter.source)
-                or data.get("text_sha256") == text_digest(chapter.text)):
+        if same_file(data) or data.get("text_sha256") == text_digest(chapter.text):
             log.info("%s: the corrections of %s (the chapters were renumbered)", path.name, other)
             return other
     return None

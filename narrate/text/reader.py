@@ -171,13 +171,13 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
     if not source.is_dir():
         # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
         chapter = load_chapter(source, 1)
-        name = title_from_stem(source.stem)
+        name, slug = title_from_stem(source.stem), slugify(source.stem, "book")
         if not source.is_file():
             # A pipe's name is a descriptor number ("/dev/fd/63"): the story's own heading names it.
             name = split_heading(chapter.text)[0] or "Untitled"
+            slug = slugify(name, "book")
             chapter = dataclasses.replace(chapter, title=name, slug=f"01-{slugify(name, 'chapter-1')}")
-        return Book(slug=slugify(name if not source.is_file() else source.stem, "book"), title=name,
-                    author="Unknown", chapters=(chapter,), source=source)
+        return Book(slug=slug, title=name, author="Unknown", chapters=(chapter,), source=source)
     meta: dict = {}
     toml_path = source / BOOK_TOML
     if toml_path.exists():
