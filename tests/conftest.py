@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,22 @@ def copy_book(book: Path, dest: Path) -> Path:
     """A private copy of a fixture book, for tests that render or edit it."""
     shutil.copytree(book, dest, dirs_exist_ok=True)
     return dest
+
+
+@contextlib.contextmanager
+def fed_pipe(path: Path, text: str):
+    """A named pipe at `path` that a thread writes `text` into once, while the body reads it (as a shell's
+    `<(cat story.txt)` hands narrate /dev/fd/63)."""
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    yield path
+    writer.join(timeout=10)
 
 
 @pytest.fixture(scope="session", autouse=True)

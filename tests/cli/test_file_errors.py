@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import errno
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_BOOK, THREE_ROOMS, copy_book
+from conftest import SAMPLE_BOOK, THREE_ROOMS, copy_book, fed_pipe
 
 from narrate.cli.main import cli
 
@@ -179,17 +178,8 @@ def test_dev_null_is_empty_for_render_as_for_script(tmp_path, command):
 
 
 def test_render_reads_a_pipe_once_like_script(tmp_path):
-    fifo = tmp_path / "63"
-    os.mkfifo(fifo)
-
-    def feed() -> None:
-        with open(fifo, "w", encoding="utf-8") as fh:
-            fh.write(CHAPTER)
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    res = render(str(fifo), "-o", str(tmp_path / "o"))
-    writer.join(timeout=10)
+    with fed_pipe(tmp_path / "63", CHAPTER) as fifo:
+        res = render(str(fifo), "-o", str(tmp_path / "o"))
     assert res.exit_code == 0, res.output
     # Named by its heading, or "Untitled": "63" is only the pipe's descriptor number.
     assert (tmp_path / "o" / "untitled" / "01-untitled.mp3").stat().st_size > 1000

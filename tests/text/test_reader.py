@@ -77,20 +77,10 @@ def test_a_chapter_put_between_two_keeps_its_own_name(tmp_path):
 ])
 def test_a_story_read_from_a_pipe_is_named_by_its_heading_not_by_the_descriptor(tmp_path, text, title, slug):
     """`narrate render <(cat story.txt)` reads /dev/fd/63: the book is not "63"."""
-    import os
-    import threading
+    from conftest import fed_pipe
 
-    fifo = tmp_path / "63"
-    os.mkfifo(fifo)
-
-    def feed() -> None:
-        with open(fifo, "w", encoding="utf-8") as fh:
-            fh.write(text)
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    book = load_book(fifo)
-    writer.join(5)
+    with fed_pipe(tmp_path / "63", text) as fifo:
+        book = load_book(fifo)
     assert (book.title, book.slug) == (title, slug)
     assert (book.chapters[0].title, book.chapters[0].slug) == (title, f"01-{slug}")
 
