@@ -243,6 +243,7 @@ def _sentences(p: PlacedLine, rate: int) -> dict:
     spans = sentence_spans(p.line.text)
     # Said otherwise than written (the book's pronunciations: "Dr." as "Doctor"), the clips are the sentences
     # of what was said: only where both split alike do the text's sentences have their times.
-    if len(p.clips) < 2 or len(spans) != len(p.clips) or len(sentence_spans(p.line.said)) != len(p.clips):
+    if len(p.clips) < 2 or len(spans) != len(p.clips) or (
+            p.line.spoken is not None and len(sentence_spans(p.line.spoken)) != len(p.clips)):
         return {}
     return {"sentences": [[end, _ms(a, rate), _ms(b, rate)] for (_, end), (a, b) in zip(spans, p.clips)]}
