@@ -207,6 +207,8 @@ class VoiceMap:
     source: Path | None = None
     adjusted: dict[str, dict[str, int]] = field(default_factory=dict)
     """speaker -> rate and/or pitch set on the automatic voice (a [speakers."Name"] table with no voice)."""
+    genders: dict[str, str] = field(default_factory=dict)
+    """speaker -> "male" or "female" as the map says, over the book's guess (the automatic voice follows it)."""
 
     def canonical(self, speaker: str) -> str:
         return self.aliases.get(speaker, speaker)

@@ -75,6 +75,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
         speaker_stats,
         update_voice_map_file,
         warn_unused_speakers,
+        with_map_genders,
     )
     from ..voices.castrecord import CAST_FILE, read_cast, with_recorded
     from ..voices.profile import speaker_profile
@@ -106,6 +107,7 @@ def cast_command(source: Path, voices_path: Path | None, voices_dir: Path, dry_r
     cast, added = update_voice_map_file(path, book.title, stats, dry_run=dry_run, language=book.language,
                                         caster=caster)
     check_voices(cast)
+    stats = with_map_genders(stats, cast)
     warn_unused_speakers(cast, stats)
 
     def describe(voice) -> str:

@@ -24,6 +24,7 @@ from ..voices.casting import (
     load_voice_map,
     speaker_stats,
     warn_unused_speakers,
+    with_map_genders,
 )
 from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
@@ -289,7 +290,7 @@ def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[Vo
     if path is not None:
         log.info("voice map: %s", path)
     existing = load_voice_map(path) if path else None
-    stats = speaker_stats(scripts)
+    stats = with_map_genders(speaker_stats(scripts), existing)
     if existing is not None:
         warn_unused_speakers(existing, stats)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise

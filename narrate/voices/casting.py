@@ -94,6 +94,14 @@ def speaker_stats(scripts: Iterable[Script]) -> dict[str, dict]:
     return dict(sorted(stats.items(), key=lambda kv: (-kv[1]["lines"], kv[0])))
 
 
+def with_map_genders(stats: dict[str, dict], voices: VoiceMap | None) -> dict[str, dict]:
+    """`stats` with each speaker's gender as the voice map gives it, where it gives one (the book only guesses)."""
+    if voices is None or not voices.genders:
+        return stats
+    return {name: {**info, "gender": voices.genders[name]} if name in voices.genders else info
+            for name, info in stats.items()}
+
+
 @functools.cache
 def speakable(voice: Voice) -> bool:
     """Whether the voice's engine is installed and accepts the voice (cached per process)."""
@@ -300,13 +308,14 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     if not isinstance(table, dict):
         raise VoiceMapError(f"{path}: [speakers] must be a table of [speakers.\"Name\"] tables")
     adjusted: dict[str, dict[str, int]] = {}
+    genders: dict[str, str] = {}
     for name, entry in table.items():
         where = f"{path}: [speakers.\"{name}\"]"
         if not isinstance(entry, dict):
             raise VoiceMapError(f"{where}: must be a table with voice, rate, pitch")
-        if "voice" not in entry and "engine" not in entry and entry.keys() & {"rate", "pitch"} and \
-                not entry.keys() - ADJUST_KEYS:
-            # Only rate or pitch: the automatic voice, so adjusted ("make Rory a little higher").
+        if "voice" not in entry and "engine" not in entry and entry and not entry.keys() - ADJUST_KEYS:
+            # No voice: the automatic one, adjusted ("make Rory a little higher") or cast for the gender given
+            # ("Sam is a woman", where the book guessed otherwise).
             _check_values(entry, where)
             adjusted[name] = {k: entry[k] for k in ("rate", "pitch") if k in entry}
         else:
@@ -314,6 +323,8 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
         gender = entry.get("gender", "unknown")
         if gender not in GENDERS:
             raise VoiceMapError(f"{where}: gender must be male, female or unknown, found {gender!r}")
+        if gender != "unknown":
+            genders[name] = gender
         names = entry.get("aliases", [])
         if not isinstance(names, list) or not all(isinstance(a, str) and a.strip() for a in names):
             raise VoiceMapError(f"{where}: aliases must be a list of names, found {names!r}")
@@ -326,7 +337,8 @@ def parse_voice_map(data: dict, path: Path) -> VoiceMap:
     for alias, owner in aliases.items():
         if alias in speakers or alias in adjusted:
             raise VoiceMapError(f"{path}: {alias!r} is both a speaker table and an alias of {owner!r}")
-    return VoiceMap(narrator=narrator, speakers=speakers, aliases=aliases, source=path, adjusted=adjusted)
+    return VoiceMap(narrator=narrator, speakers=speakers, aliases=aliases, source=path, adjusted=adjusted,
+                    genders=genders)
 
 
 def adjusted_cast(voices: VoiceMap) -> VoiceMap:
@@ -427,7 +439,7 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         doc.add(tomlkit.nl())
     # A first-person narrator's own lines are read in the narrator's voice (as a render without a map
     # casts them): no voice of its own, nor a character's slot taken, unless the user adds one.
-    stats = {name: info for name, info in stats.items() if name != NARRATOR_SPEAKER}
+    stats = {name: info for name, info in with_map_genders(stats, existing).items() if name != NARRATOR_SPEAKER}
     cast = caster(stats, existing if path.exists() else None, language)
     if not path.exists():
         doc.add("narrator", _voice_table(cast.narrator))

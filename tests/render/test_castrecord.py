@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from click.testing import CliRunner
 
 from narrate.cli.main import cli
@@ -104,3 +106,37 @@ def test_a_speaker_table_with_only_rate_or_pitch_adjusts_the_automatic_voice(tmp
     path.write_text('[speakers.Ben]\nengine = "espeak"\npitch = 20\n', encoding="utf-8")
     bad = CliRunner().invoke(cli, ["render", str(book), "-q"])
     assert bad.exit_code == 1 and "missing key 'voice'" in bad.output
+
+
+def test_a_gender_in_the_map_casts_the_automatic_voice_for_it(tmp_path, monkeypatch):
+    """`[speakers.Anna]` with `gender = "male"` alone (the book guessed female): Anna is cast and heard in a
+    male voice, Ben keeps his; `narrate cast` shows and writes the map's gender."""
+    from audio_probe import decode_mp3, f0_median, slice_ms
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    book = _book(tmp_path, [ONE])
+
+    def anna_f0_and_voices() -> tuple[float, dict[str, str]]:
+        folder = tmp_path / "output" / "walk"
+        chapter = json.loads((folder / "book.json").read_text(encoding="utf-8"))["chapters"][0]
+        x, rate = decode_mp3(folder / chapter["file"])
+        anna = np.concatenate([slice_ms(x, rate, s["start_ms"], s["end_ms"])
+                               for s in chapter["segments"] if s["speaker"] == "Anna"])
+        return f0_median(anna, rate), _voices(folder)
+
+    assert CliRunner().invoke(cli, ["render", str(book), "-q"]).exit_code == 0
+    before_f0, before = anna_f0_and_voices()
+    (tmp_path / "voices").mkdir()
+    path = tmp_path / "voices" / "walk.toml"
+    path.write_text('[speakers.Anna]\ngender = "male"\n', encoding="utf-8")
+    again = CliRunner().invoke(cli, ["render", str(book)])
+    assert again.exit_code == 0, again.output
+    after_f0, after = anna_f0_and_voices()
+    assert after["Ben"] == before["Ben"] and after["Anna"] not in (before["Anna"], after["Ben"])
+    assert after_f0 < before_f0 * 0.8, (before_f0, after_f0)  # heard lower, not only named otherwise
+    shown = CliRunner().invoke(cli, ["cast", str(book)])
+    assert shown.exit_code == 0, shown.output
+    assert any(line.split()[:2] == ["Anna", "male"] for line in shown.output.splitlines()), shown.output
+    mapped = load_voice_map(path)
+    assert mapped.speakers["Anna"].voice == after["Anna"] and mapped.genders["Anna"] == "male"
