@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .._version import __version__
 from ..audio.export import Tags, ensure_folder, write_atomic
 from ..audio.settings import Pacing
-from ..errors import InputError, NarrateError
+from ..errors import InputError, NarrateError, RenderError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, VoiceMap
 from ..text.reader import load_book
 from ..voices.casting import (
@@ -132,6 +132,31 @@ def _auto_scripts(book: Book, cache_dir: Path | str | None) -> list[Script]:
     return scripts
 
 
+def _source_id(book: Book) -> str | None:
+    """The book's source as book.json records it: the absolute path of its folder or file (None for a pipe)."""
+    if book.source is None:
+        return None
+    path = Path(book.source)
+    return str(path.resolve()) if path.is_dir() or path.is_file() else None
+
+
+def check_same_book(book: Book, book_dir: Path) -> None:
+    """RenderError when `book_dir` holds the audiobook of another source: a book of the same name from another
+    folder (`a/novel.epub`, `b/novel.epub`; `novel/` and `novel.txt`) would replace its chapters, script
+    corrections and cast. The same book moved (its old place gone; same file or folder name, same title) is
+    the same book."""
+    manifest = load_manifest(book_dir)
+    old, new = manifest.get("source"), _source_id(book)
+    if not isinstance(old, str) or new is None or old == new:
+        return
+    if not Path(old).exists() and Path(old).name == Path(new).name and manifest.get("title") == book.title:
+        log.info("%s: the book was rendered from %s before; it is the same book, moved", book_dir, old)
+        return
+    raise RenderError(f'{book_dir} holds the audiobook of {old} ("{manifest.get("title")}"), another book of the '
+                      f"same name: {book.source} would replace it; render it with -o to another folder, or remove "
+                      f"{book_dir} first")
+
+
 def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str | None = None) -> list[Script]:
     """Split and attribute every chapter (characters discovered across the whole book).
 
@@ -141,6 +166,8 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
     logged as warnings (naming the file and line) and not used. With `cache_dir`, the automatic
     attribution is kept there and reused while the book's text is unchanged.
     """
+    if book_dir is not None:
+        check_same_book(book, book_dir)
     scripts = _auto_scripts(book, cache_dir)
     if book_dir is None:
         return scripts
@@ -193,6 +220,7 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     from ..attribution.scriptfile import carry_corrections, read_script_file, save_script
 
     book_dir = out_dir / book.slug
+    check_same_book(book, book_dir)
     ensure_folder(book_dir / SCRIPT_DIR)
     written = []
     moved = _moved_scripts(book_dir, book)
@@ -391,6 +419,8 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_
         "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
         "chapters": [entries[i] for i in sorted(entries)],
     }
+    if _source_id(book):
+        manifest["source"] = _source_id(book)  # whose audiobook this folder holds (check_same_book)
     if whole_book:
         manifest[wholebook.KEY] = whole_book
     write_atomic(book_dir / MANIFEST, _manifest_json(manifest))

@@ -150,3 +150,38 @@ def test_without_book_json_nothing_is_removed(two_rooms, tmp_path):
     render_book(book, opts(tmp_path))
     assert (book_dir / "02-the-diner.mp3").exists()
     assert [c["file"] for c in json.loads((book_dir / "book.json").read_text())["chapters"]] == ["01-the-porch.mp3"]
+
+
+def test_a_book_of_the_same_name_from_elsewhere_never_replaces_a_rendered_one(tmp_path):
+    """`a/book/` and `b/book.txt` both render to out/book: the second is refused with one line naming both,
+    and the first book's chapters and script corrections stay; the same book moved renders on as before."""
+    from click.testing import CliRunner
+
+    from narrate.cli.main import cli
+
+    first = tmp_path / "a" / "book"
+    first.mkdir(parents=True)
+    (first / "01-hello.txt").write_text('"Hello," said Ann.\n', encoding="utf-8")
+    other = tmp_path / "b" / "book.txt"
+    other.parent.mkdir()
+    other.write_text('"Goodbye," said Bob.\n', encoding="utf-8")
+    out = tmp_path / "out"
+    both = CliRunner().invoke(cli, ["render", str(first), str(other), "-o", str(out), "-q"])
+    assert both.exit_code == 1
+    assert f"{out / 'book'} holds the audiobook of {first}" in both.output and str(other) in both.output, both.output
+    manifest = json.loads((out / "book" / "book.json").read_text(encoding="utf-8"))
+    assert manifest["source"] == str(first) and [c["file"] for c in manifest["chapters"]] == ["01-hello.mp3"]
+    assert (out / "book" / "01-hello.mp3").is_file()
+    # Nor a folder of that name elsewhere, with a title of that name too: `narrate script` writes no script there.
+    twin = tmp_path / "b" / "book"
+    twin.mkdir()
+    (twin / "01-bye.txt").write_text('"Goodbye," said Bob.\n', encoding="utf-8")
+    script = CliRunner().invoke(cli, ["script", str(twin), "-o", str(out)])
+    assert script.exit_code == 1 and f"holds the audiobook of {first}" in script.output, script.output
+    assert not (out / "book" / "script").exists()
+    # The same book in another folder (same name, same title) is the same book: kept, nothing encoded.
+    moved = tmp_path / "c" / "book"
+    moved.parent.mkdir()
+    first.rename(moved)
+    again = render_book(moved, opts(tmp_path))
+    assert again.rendered == () and again.manifest["source"] == str(moved)
