@@ -73,6 +73,8 @@ class ManifestChapter:
     duration_ms: int
     sections: tuple[ManifestSection, ...]
     segments: tuple[ManifestSegment, ...]
+    guid: str | None = None
+    """The episode's guid as book.json records it (it stays with the chapter when others are inserted)."""
 
     @property
     def stem(self) -> str:
@@ -211,7 +213,14 @@ def _parse_chapter(data: object, n: int) -> ManifestChapter:
         duration_ms=_int(data, "duration_ms", where),
         sections=sections,
         segments=segments,
+        guid=_str(data, "guid", where, optional=True),
     )
+
+
+def episode_guid(slug: str, index: int) -> str:
+    """The guid of chapter `index` of a book first rendered before book.json recorded guids (and of every
+    chapter of a first render): what its feed said, so subscribers' episodes keep theirs."""
+    return f"urn:narrate:{slug}:chapter:{index}"
 
 
 def check_base_url(base_url: str) -> str:
@@ -407,8 +416,8 @@ def _add_item(channel: ET.Element, manifest: Manifest, chapter: ManifestChapter,
     item = _sub(channel, "item")
     _sub(item, "title", chapter.title)
     _sub(item, "description", chapter.subtitle or f"Chapter {chapter.index} of {manifest.title}")
-    # Stable across re-renders: depends only on the book slug and chapter number.
-    _sub(item, "guid", f"urn:narrate:{manifest.slug}:chapter:{chapter.index}", isPermaLink="false")
+    # Stable across re-renders: book.json keeps each chapter's guid, whatever chapters come before it later.
+    _sub(item, "guid", chapter.guid or episode_guid(manifest.slug, chapter.index), isPermaLink="false")
     published = base_date + timedelta(minutes=chapter.index)
     _sub(item, "pubDate", format_datetime(published.astimezone(timezone.utc), usegmt=True))
     _sub(item, "enclosure", url=_url(base, chapter.file), length=str(size), type="audio/mpeg")

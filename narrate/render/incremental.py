@@ -114,6 +114,54 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
     return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans))
 
 
+def with_guids(manifest: dict, slug: str) -> dict:
+    """`manifest` with a guid in every chapter entry: one recorded before book.json kept guids had the one its
+    feed gave it (by the chapter's number then), so a subscriber's episodes keep theirs."""
+    from ..publish.feed import episode_guid
+
+    for entry in listed_entries(manifest):
+        if not isinstance(entry.get("guid"), str):
+            entry["guid"] = episode_guid(slug, entry["index"]) if isinstance(entry.get("index"), int) else None
+    return manifest
+
+
+def new_guids(plan: Plan, manifest: dict, slug: str) -> dict[int, str]:
+    """The podcast guid of each chapter `plan` encodes: the one of the chapter it was before (same text file, else
+    same title, else same number and file name) when that guid is not another chapter's now; else a new one.
+
+    A guid must stay with its episode: after a chapter is inserted, the chapters after it keep theirs (their
+    audio is re-tagged, its entry carried over), and the new one gets a guid no episode ever had in this book.
+    """
+    import hashlib
+
+    from ..publish.feed import episode_guid
+
+    old = [e for e in listed_entries(manifest) if isinstance(e.get("guid"), str)]
+    taken = {e["guid"] for e in (*plan.skip.values(), *plan.keep.values(), *(entry for _, entry in plan.retag))
+             if isinstance(e.get("guid"), str)}
+    ever = {e["guid"] for e in old}
+    free = [e for e in old if e["guid"] not in taken]
+    out: dict[int, str] = {}
+
+    def claim(matches: list[dict]) -> str | None:
+        if len(matches) != 1:  # none, or no way to tell which (every chapter of an EPUB has the EPUB as source)
+            return None
+        free.remove(matches[0])
+        return matches[0]["guid"]
+
+    for job in plan.encode:
+        c = job.chapter
+        guid = (claim([e for e in free if e.get("source") == str(c.source)])
+                or claim([e for e in free if e.get("title") == c.title])
+                or claim([e for e in free if e.get("index") == c.index and e.get("file") == job.path.name]))
+        if guid is None:
+            guid = episode_guid(slug, c.index)
+            if guid in ever or guid in taken:
+                guid += ":" + hashlib.sha256(c.text.encode("utf-8")).hexdigest()[:12]
+        out[c.index] = guid
+    return out
+
+
 def _snapshot(path: Path) -> Path:
     """A private name for `path`'s current content (a hard link, else a copy), safe from rewrites."""
     dest = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"

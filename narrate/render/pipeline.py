@@ -29,7 +29,7 @@ from ..voices.casting import (
 from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
 from . import uploads, wholebook
-from .incremental import Plan, apply_retags, listed_entries, plan_render, remove_orphans
+from .incremental import Plan, apply_retags, listed_entries, new_guids, plan_render, remove_orphans, with_guids
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
 from .options import RenderOptions, acx_options, job_options
@@ -516,10 +516,11 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     """The part of render_book that writes into `book_dir`, which no other render may write into meanwhile."""
     jobs = plan_jobs(book, scripts, voices, options, book_dir)
 
-    manifest = load_manifest(book_dir)
+    manifest = with_guids(load_manifest(book_dir), book.slug)
     remote = uploads.destination(options, book_dir)
     sizes = uploads.sizes(remote, book_dir) if remote else None
     plan = plan_render(jobs, selected, manifest, book_dir, options.force, sizes)
+    guids = new_guids(plan, manifest, book.slug)
     if remote:
         remote.bring(book_dir, sorted({source["file"] for _, source in plan.retag}))  # re-tags read the audio here
     skipped = sorted(i for i in plan.skip if i in selected)
@@ -541,7 +542,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     todo = list(plan.encode)
 
     def on_done(entry: dict) -> None:
-        entries[entry["index"]] = entry
+        entries[entry["index"]] = {**entry, "guid": guids[entry["index"]]}
         # Written after every chapter so an interrupted render keeps what it finished.
         _write_manifest(book, book_dir, entries, whole)
 

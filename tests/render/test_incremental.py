@@ -185,3 +185,37 @@ def test_a_book_of_the_same_name_from_elsewhere_never_replaces_a_rendered_one(tm
     first.rename(moved)
     again = render_book(moved, opts(tmp_path))
     assert again.rendered == () and again.manifest["source"] == str(moved)
+
+
+def _guids(book_dir) -> dict[str, str]:
+    """Episode guid by enclosure file name, from the feed as a podcast app reads it."""
+    import feedparser
+
+    feed = feedparser.parse((book_dir / "feed.xml").read_bytes())
+    return {e.enclosures[0].href.rsplit("/", 1)[1]: e.id for e in feed.entries}
+
+
+def test_episode_guids_stay_with_their_chapters_when_one_is_inserted_or_edited(two_rooms, tmp_path):
+    """A podcast app knows episodes by guid: after a chapter is inserted the later ones keep theirs (a guid that
+    moved to other audio would leave the app with the old download under it), the new one gets a guid never seen;
+    an edited chapter keeps its guid; a book.json from before guids were recorded keeps the feed's old guids."""
+    book, third, first = two_rooms
+    url = "http://127.0.0.1:8000/three-rooms/"
+    before = _guids(render_book(book, opts(tmp_path, base_url=url)).book_dir)
+    assert before == {"01-the-porch.mp3": "urn:narrate:three-rooms:chapter:1",
+                      "02-the-diner.mp3": "urn:narrate:three-rooms:chapter:2"}
+    # A book.json written before guids were kept: none recorded; the feed's guids are taken as they were.
+    path = first.book_dir / "book.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for entry in manifest["chapters"]:
+        del entry["guid"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    (book / "01b-the-yard.txt").write_text(third, encoding="utf-8")
+    after = _guids(render_book(book, opts(tmp_path, base_url=url)).book_dir)
+    assert after["01-the-porch.mp3"] == before["01-the-porch.mp3"]
+    assert after["03-the-diner.mp3"] == before["02-the-diner.mp3"]  # the diner moved to 3, its guid with it
+    assert after["02-the-yard.mp3"] not in before.values()
+    # Its text edited, the yard is encoded again but stays the same episode.
+    (book / "01b-the-yard.txt").write_text(third.replace("bridge", "yard"), encoding="utf-8")
+    edited = render_book(book, opts(tmp_path, base_url=url))
+    assert edited.rendered == (2,) and _guids(edited.book_dir) == after
