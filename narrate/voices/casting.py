@@ -144,6 +144,10 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
         if gender in used:
             used[gender] += 1
     minor_used = {"male": 0, "female": 0}
+    # Voices no minor speaker may share: the narrator's and the main speakers' (past the main pool, a main
+    # speaker takes a minor voice of its own: the minor speakers then share what is left of that pool).
+    own = {_identity(base.narrator)} | {_identity(v) for n, v in speakers.items()
+                                        if stats.get(n, {}).get("lines", 0) >= MAIN_MIN_LINES}
     main_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MAIN_VOICES, language).items()}
     minor_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MINOR_VOICES, language).items()}
     for name, info in stats.items():
@@ -158,8 +162,11 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
             free = [v for v in (*pool, *minor_pools[gender]) if _identity(v) not in taken]
             voice = free[0] if free else _repitched(pool[used[gender] % len(pool)], used[gender] // len(pool))
             used[gender] += 1
+            own.add(_identity(voice))
         else:
-            pool = minor_pools[gender]
+            # A minor voice a main speaker has is not shared with them: two sisters of a scene never sound alike.
+            pool = [v for v in minor_pools[gender] if _identity(v) not in own] or \
+                [_repitched(v, 1) for v in minor_pools[gender]]
             voice = pool[minor_used[gender] % len(pool)]
             minor_used[gender] += 1
         speakers[name] = voice

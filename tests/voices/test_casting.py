@@ -557,3 +557,22 @@ def test_a_voice_map_beside_the_book_but_not_where_it_is_looked_for_is_warned_ab
         cast = resolve_voices(book, script_book(book), RenderOptions())
     assert cast.speakers["Rory"].voice == "en-us+f2"
     assert [r.getMessage() for r in caplog.records] == ["voice map: voices/three-rooms.toml"]
+
+
+def test_minor_speakers_never_share_a_voice_a_main_speaker_took() -> None:
+    """More women who speak a lot than the main pool has voices: the last of them take minor voices, and the
+    women who speak little then share what is left (or a minor voice at another pitch), never a main's voice."""
+    stats = {name: {"gender": "female", "lines": 20 - i}
+             for i, name in enumerate(["Jo", "Meg", "Beth", "Amy", "Tom", "Marmee"])}
+    stats.update({"Hannah": {"gender": "female", "lines": 1}, "Kate": {"gender": "female", "lines": 2}})
+    cast = auto_cast(stats)
+    main = {name: cast.speakers[name] for name, info in stats.items() if info["lines"] >= 3}
+    assert len(set(main.values())) == len(main)
+    for name in ("Hannah", "Kate"):
+        assert cast.speakers[name] not in main.values(), (name, cast.speakers[name])
+        assert cast.speakers[name].voice.split("+")[1][0] == "f"
+    assert cast.narrator not in cast.speakers.values()
+    # With one minor voice still free, the minor speakers share it.
+    stats.pop("Marmee")
+    cast = auto_cast(stats)
+    assert cast.speakers["Hannah"] == cast.speakers["Kate"] not in [cast.speakers[n] for n in main if n != "Marmee"]
