@@ -12,10 +12,33 @@ from pathlib import Path
 from ..errors import InputError
 from ..model import Book, Chapter, SectionMark
 from .markup import Document, document_blocks, parse_markup
-from .sources import IMAGE_KINDS, IMAGE_MAGIC, check_cover, decode_text, read_book_toml, slugify, title_from_stem
+from .sources import (
+    IMAGE_KINDS,
+    IMAGE_MAGIC,
+    LANGUAGE_NAMES,
+    check_cover,
+    decode_text,
+    language_tag,
+    read_book_toml,
+    slugify,
+    title_from_stem,
+)
 from .structure import Draft, Layout, build_chapters, matter_of_document, norm
 
 log = logging.getLogger(__name__)
+
+
+def _document_language(value: str, path: Path) -> str:
+    """The language a book's own metadata gives, as a tag: a name ("German") becomes its code; anything else
+    that is no language tag is English, with a warning (book.toml's language wins over it)."""
+    if not value.strip():
+        return "en"
+    tag = language_tag(value)
+    if tag is None:
+        tag = LANGUAGE_NAMES.get(value.strip().lower(), "en")
+        log.warning("%s: its language %r is not a language code; read as %r (language in its .toml to change)",
+                    path, value, tag)
+    return tag
 
 EPUB_SUFFIXES = (".epub",)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -184,7 +207,7 @@ def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_
             slug=f"{index:0{width}d}-{slugify(name, f'chapter-{index}')}",
             sections=tuple(SectionMark(offset, label) for offset, label in d.marks),
             cut=d.cut, files=tuple(d.files)))
-    language = settings.get("language") or meta.get("language") or "en"
+    language = settings.get("language") or _document_language(meta.get("language") or "", path)
     return Book(
         slug=slugify(path.stem, "book"),
         title=title,

@@ -103,7 +103,39 @@ def read_book_toml(path: Path) -> dict:
             continue
         if not isinstance(value, str):
             raise InputError(f"{path}: key {key!r} must be a string, found {type(value).__name__}")
+        if key == "language" and value.strip():
+            tag = language_tag(value)
+            if tag is None:
+                code = LANGUAGE_NAMES.get(value.strip().lower())
+                raise InputError(f"{path}: language {value!r} is not a language code: "
+                                 + (f'write language = "{code}"' if code else 'write one such as "en", "de" or "pt-BR"'))
+            data[key] = tag
     return data
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+# Languages people write by name where a code belongs ("german"): English and native names of common ones.
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "french": "fr", "francais": "fr", "français": "fr",
+    "spanish": "es", "espanol": "es", "español": "es", "castellano": "es", "italian": "it", "italiano": "it",
+    "portuguese": "pt", "português": "pt", "portugues": "pt", "dutch": "nl", "nederlands": "nl",
+    "flemish": "nl", "russian": "ru", "polish": "pl", "polski": "pl", "swedish": "sv", "svenska": "sv",
+    "norwegian": "no", "norsk": "no", "danish": "da", "dansk": "da", "finnish": "fi", "suomi": "fi",
+    "greek": "el", "latin": "la", "czech": "cs", "hungarian": "hu", "magyar": "hu", "romanian": "ro",
+    "turkish": "tr", "japanese": "ja", "chinese": "zh", "mandarin": "cmn", "cantonese": "yue", "korean": "ko",
+    "arabic": "ar", "hebrew": "he", "hindi": "hi", "ukrainian": "uk", "catalan": "ca", "irish": "ga",
+    "welsh": "cy", "esperanto": "eo", "icelandic": "is", "slovak": "sk", "slovenian": "sl", "croatian": "hr",
+    "serbian": "sr", "bulgarian": "bg", "lithuanian": "lt", "latvian": "lv", "estonian": "et",
+    "vietnamese": "vi", "thai": "th", "indonesian": "id", "malay": "ms", "persian": "fa", "farsi": "fa",
+    "urdu": "ur", "bengali": "bn", "tamil": "ta", "afrikaans": "af", "scottish gaelic": "gd", "basque": "eu",
+}
+
+
+def language_tag(value: str) -> str | None:
+    """`value` as a language tag ("en", "pt-BR"; "en_US" -> "en-US"), or None when it is not one ("german")."""
+    value = value.strip()
+    return value.replace("_", "-") if _LANGUAGE_TAG.fullmatch(value) and value.lower() not in LANGUAGE_NAMES \
+        else None
 
 
 def check_cover(cover: Path, named: str, toml_path: Path) -> None:

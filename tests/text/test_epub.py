@@ -386,3 +386,22 @@ def test_an_anchor_after_its_heading_still_starts_the_chapter_at_the_heading(tmp
                      .write(tmp_path / "after.epub"))
     assert titles(book) == ["Chapter 1", "Chapter 2"]
     assert "Chapter 2" not in book.chapters[0].text and body(book.chapters[1]).startswith("Paragraph 1")
+
+
+def test_a_language_written_as_a_name_becomes_a_code(tmp_path, caplog):
+    """Metadata saying "German" (not a language code) is read as "de", with a warning; book.toml's own
+    language must be a code: "german" there is an error that says what to write, "de_DE" is "de-DE"."""
+    from narrate.errors import InputError
+
+    book = load_book(novel(1, language="German").write(tmp_path / "g.epub"))
+    assert book.language == "de" and "'German' is not a language code" in caplog.text
+    assert load_book(novel(1, language="tlhIngan Hol").write(tmp_path / "k.epub")).language == "en"
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "01.txt").write_text('"Hallo," sagte Anna.\n', encoding="utf-8")
+    for value, message in (("german", 'write language = "de"'), ("klingon", 'write one such as "en", "de" or "pt-BR"')):
+        (folder / "book.toml").write_text(f'title = "T"\nlanguage = "{value}"\n', encoding="utf-8")
+        with pytest.raises(InputError, match=f"book.toml: language '{value}' is not a language code: {message}"):
+            load_book(folder)
+    (folder / "book.toml").write_text('title = "T"\nlanguage = "de_DE"\n', encoding="utf-8")
+    assert load_book(folder).language == "de-DE"
