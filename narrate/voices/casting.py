@@ -184,8 +184,11 @@ def _repitched(voice: Voice, cycle: int) -> Voice:
 
 
 def find_speaker(name: str, stats: dict[str, dict], voices: VoiceMap) -> str:
-    """The canonical speaker `name` refers to (exact, alias, then case-insensitive), or VoiceMapError listing them."""
-    known = list(dict.fromkeys([*voices.speakers, *(voices.canonical(n) for n in stats)]))
+    """The canonical speaker `name` refers to (exact, alias, then case-insensitive), or VoiceMapError listing them.
+
+    With the book's speakers in `stats`, a voice map table that names none of them (a typo, "Meeg") is no speaker.
+    """
+    known = list(dict.fromkeys([voices.canonical(n) for n in stats] if stats else voices.speakers))
     canonical = voices.canonical(name)
     if canonical in known:
         return canonical

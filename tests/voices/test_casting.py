@@ -326,6 +326,11 @@ def test_find_speaker_and_lines(tmp_path: Path) -> None:
     assert find_speaker("LUKE", stats, vm) == "Luke"
     with pytest.raises(VoiceMapError, match=r"unknown speaker 'Bob' \(known speakers: Jess, Luke, Rory; and Narrator\)"):
         find_speaker("Bob", stats, vm)
+    # A map table that names no one in the book (a typo) is not listed, nor found, as a speaker.
+    typo = VoiceMap(speakers={"Rorry": MAIN_VOICES["female"][0]})
+    with pytest.raises(VoiceMapError, match=r"unknown speaker 'Rorry' \(known speakers: Jess, Luke, Rory; and"):
+        find_speaker("Rorry", stats, typo)
+    assert find_speaker("Rorry", {}, typo) == "Rorry"  # no book: the map's speakers are all there is
     assert speaker_lines(scripts, vm, "Luke") == ["Only if you pay this time."]
     assert speaker_lines(scripts, vm, "Rory", max_lines=2) == [
         "I couldn't sleep. The house is too quiet.", "Then let's walk to town."]
