@@ -274,6 +274,18 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Plain-text emphasis (_so_ in Project Gutenberg texts, *so* in fan fiction) is italics in a caption; a marker
+# whose partner a cue boundary cut off is dropped.
+_EMPHASIS = re.compile(r"(?<![\w_*])([_*])(?=\S)([^_*\n]*?\S)\1(?![\w_*])")
+_STRAY_MARK = re.compile(r"(?<![\w_*])[_*](?=\w)|(?<=[\w.,;:!?'\u2019])[_*](?![\w_*])")
+
+
+def _caption(text: str) -> str:
+    """Cue text: escaped, emphasis as <i>."""
+    text = _EMPHASIS.sub(r"<i>\2</i>", _vtt_escape(text))
+    return _STRAY_MARK.sub("", text)
+
+
 def transcript_vtt(chapter: ManifestChapter) -> str:
     """A WebVTT transcript, voiced by each segment's speaker: a cue per sentence where book.json times its
     sentences (a paragraph-long cue fills a phone's screen and stays on it for a minute), else per segment."""
@@ -281,7 +293,7 @@ def transcript_vtt(chapter: ManifestChapter) -> str:
     for seg in chapter.segments:
         speaker = _vtt_escape(seg.speaker if seg.kind == "dialogue" and seg.speaker else "Narrator")
         for text, start_ms, end_ms in _cues(seg):
-            text = _vtt_escape(text)
+            text = _caption(text)
             if not text:
                 continue
             end_ms = max(end_ms, start_ms + 1)  # a cue must end after it starts

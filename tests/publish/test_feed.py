@@ -148,6 +148,21 @@ def test_vtt_transcript(book: Path) -> None:
     assert cues[2][2] == "<v Jess>Come away with me."
 
 
+def test_plain_text_emphasis_is_italics_in_captions() -> None:
+    """_so_ (Project Gutenberg) and *so* (fan fiction) show as italics, never as underscores or asterisks;
+    a marker whose partner another cue holds goes; snake_case, "* * *" and & < > are left as they are."""
+    from narrate.publish.feed import ManifestChapter, ManifestSegment, transcript_vtt
+
+    texts = ["I did _not_ say that, _Jess_.", "It was *so* cold, x < y & snake_case.", "* * *",
+             "_A long phrase", "cut in two._"]
+    segments = tuple(ManifestSegment("narration", None, t, 1000 * n, 1000 * n + 900, ())
+                     for n, t in enumerate(texts))
+    vtt = transcript_vtt(ManifestChapter(1, "One", None, "01-one.mp3", 6000, (), segments))
+    payloads = [line.split(">", 1)[1] for line in vtt.splitlines() if line.startswith("<v ")]
+    assert payloads == ["I did <i>not</i> say that, <i>Jess</i>.", "It was <i>so</i> cold, x &lt; y &amp; snake_case.",
+                        "* * *", "A long phrase", "cut in two."]
+
+
 def test_no_cover_no_image(tmp_path: Path) -> None:
     book = make_book(tmp_path, cover=False)
     parsed = _podcastparser(write_feed(book, BASE))
