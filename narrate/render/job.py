@@ -67,6 +67,9 @@ class ChapterJob:
     """The book's folder on fsspec storage (s3://bucket/books/<book>) when the chapter goes there instead of to
     `path`: for workers that do not see the client's disk, it is rendered in a temporary folder of the worker
     and put whole at upload_to/<path's name>."""
+    pieces_made: bool = False
+    """Its pieces (and their energies) were encoded into `cache_dir` beforehand, spread over the workers
+    (prepare_pieces, encode_pieces): the job reads them from there even with --no-cache."""
 
 
 def job_cache(job: ChapterJob) -> ClipCache | None:
@@ -166,24 +169,74 @@ def _render_and_upload(job: ChapterJob, progress: ProgressFn | None) -> dict:
     return entry
 
 
+def _settings(opts: RenderOptions):
+    from .pieces import Settings
+
+    return Settings(opts.sample_rate, opts.pacing or Pacing(), opts.loudness, opts.encoding, opts.room_tone_db)
+
+
+def _spoken(job: ChapterJob, cache: ClipCache, memo: HeldClips, stats: dict, fresh: Profiles | None = None,
+            progress: ProgressFn | None = None) -> list[Spoken]:
+    """Every line of the job with its sentence clips (synthesized where the cache has none)."""
+    narrator = job.lines[0].voice  # the title is always read by the narrator
+    spoken = []
+    for n, line in enumerate(job.lines, start=1):
+        spoken.append(synth_line(line, narrator, job.chapter.source, job.options, cache, stats, memo, fresh))
+        if progress:
+            progress(Progress(job.chapter.index, job.chapter.title, n, len(job.lines)))
+    return spoken
+
+
+def _shared_maker(job: ChapterJob):
+    """The chapter's lines, and a PieceMaker on the job's cache that keeps what it makes there (for the
+    other workers and the chapter job), whether or not the render keeps a cache."""
+    from .pieces import PieceMaker
+
+    cache = ClipCache(job.cache_dir) if job.cache_dir is not None else job_cache(job)
+    if cache is None:
+        raise RenderError("internal: pieces are made ahead only into a cache the chapter job reads")
+    memo = HeldClips(0, None)
+    settings = _settings(job.options)
+    return _spoken(job, cache, memo, {}), PieceMaker(cache, memo, settings, keep=True), settings
+
+
+def prepare_pieces(job: ChapterJob) -> tuple[float, int]:
+    """The chapter's gain (its limited energies kept in the cache) and how many pieces it has: what
+    encode_pieces needs to encode them in parts, on several workers at once."""
+    from .pieces import chapter_gain, walk
+
+    spoken, maker, settings = _shared_maker(job)
+    return chapter_gain(spoken, maker, settings), sum(1 for _ in walk(spoken, maker, settings))
+
+
+def encode_pieces(job: ChapterJob, gain_db: float, lo: int, hi: int) -> int:
+    """Encode pieces `lo` to `hi` (in chapter order) of the chapter at `gain_db` into the job's cache, where
+    the chapter job then finds them; return how many were encoded (not found there already)."""
+    from .pieces import walk
+
+    spoken, maker, settings = _shared_maker(job)
+    for n, (_, _, _, key, _) in enumerate(walk(spoken, maker, settings)):
+        if n >= hi:
+            break
+        if n >= lo:
+            maker.piece(key, gain_db)
+    return maker.encoded
+
+
 def _render(job: ChapterJob, cache: ClipCache, memo: HeldClips, progress: ProgressFn | None) -> dict:
-    from .pieces import PieceMaker, Settings, chapter_gain, write_chapter
+    from .pieces import PieceMaker, chapter_gain, write_chapter
 
     opts = job.options
     stats: dict = {}
     fresh: Profiles = {}
     total = len(job.lines)
-    narrator = job.lines[0].voice  # the title is always read by the narrator
-    spoken = []
-    for n, line in enumerate(job.lines, start=1):
-        spoken.append(synth_line(line, narrator, job.chapter.source, opts, cache, stats, memo, fresh))
-        if progress:
-            progress(Progress(job.chapter.index, job.chapter.title, n, total))
+    spoken = _spoken(job, cache, memo, stats, fresh, progress)
     if progress:
         progress(Progress(job.chapter.index, job.chapter.title, total, total, "encoding"))
-    settings = Settings(opts.sample_rate, opts.pacing or Pacing(), opts.loudness, opts.encoding, opts.room_tone_db)
-    # Pieces and profiles are written for later renders only where a later render looks (not --no-cache).
-    maker = PieceMaker(cache, memo, settings, fresh, keep=opts.use_cache)
+    settings = _settings(opts)
+    # Pieces and profiles are written for later renders only where a later render looks (not --no-cache),
+    # or where the workers that made this chapter's pieces ahead put them.
+    maker = PieceMaker(cache, memo, settings, fresh, keep=opts.use_cache or job.pieces_made)
     gain_db = chapter_gain(spoken, maker, settings)
     rate = opts.sample_rate
     # The frames are written after room enough for any tag this chapter can have: the tag, known once the

@@ -30,6 +30,12 @@ MIN_FAST_SENTENCES = 24
 # Work per pre-synthesis task, in characters: large enough that inter-process overhead is small
 # next to a fast engine's synthesis, small enough that a slow engine's tasks balance across cores.
 BATCH_CHARS = (200, 5000)
+# Pieces are encoded in parts across the workers when the chapters number fewer than this many per worker
+# (with more, whole chapters keep every core busy), the book has this many sentences to say at least, and
+# a part holds this many pieces at least.
+SPREAD_BELOW = 3
+MIN_SPREAD_SENTENCES = 120
+MIN_SPREAD_PIECES = 40
 PRIVATE_CACHE_PREFIX = ".clips-"
 
 
@@ -52,6 +58,8 @@ class SentencePlan:
     """Per job, per line: sentences not yet in the cache."""
     slow: bool = False
     """Some clip needs an engine that is not fast (a neural voice)."""
+    sentences: int = 0
+    """How many sentences the jobs say, cached or not."""
 
     def first_needed_by(self, key: str) -> int:
         """The job credited with synthesizing clip `key` (the others find it cached)."""
@@ -74,6 +82,7 @@ def plan_sentences(jobs: list[ChapterJob], cache: ClipCache) -> SentencePlan:
                 fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
             missing = 0
             for sentence in sentences(line.said):
+                plan.sentences += 1
                 key = ClipCache.key(voice, sentence, fingerprints[voice.key()])
                 if key not in plan.todo:
                     if key in cache:
@@ -188,6 +197,56 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
     return credit
 
 
+# -- pieces spread over the workers --------------------------------------------------------------
+
+def worth_spreading_pieces(plan: SentencePlan, n_jobs: int, workers: int) -> bool:
+    """Encode the chapters' pieces in parts across every worker when there are too few chapters to keep the
+    workers busy to the end (one chapter, the most common book, would encode on one core) and enough sentences
+    for the parts to outweigh their cost (each task reads the chapter's clip list and energies again)."""
+    return workers >= 2 and n_jobs < SPREAD_BELOW * workers and plan.sentences >= MIN_SPREAD_SENTENCES
+
+
+def spread_pieces(jobs: list[ChapterJob], pool: Executor, workers: int, queue: Any = None,
+                  progress: ProgressFn | None = None) -> dict[int, int]:
+    """Encode every chapter's pieces into its cache (the jobs' cache_dir), in parts spread over `pool`: for each
+    chapter, its gain first (prepare_pieces), then its pieces in runs (encode_pieces); the chapter jobs then
+    splice what they find there. Returns how many pieces were encoded for each chapter (by chapter index).
+
+    A chapter whose preparation fails is left to its chapter job, which meets the same trouble and reports it.
+    """
+    from .job import encode_pieces, prepare_pieces
+
+    made = {job.chapter.index: 0 for job in jobs}
+    pending: dict[Future, tuple[str, int]] = {}
+    for j, job in enumerate(jobs):
+        pending[pool.submit(prepare_pieces, job)] = ("prepare", j)
+        if progress:
+            progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "encoding"))
+    try:
+        while pending:
+            finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            _drain(queue, progress)
+            for fut in finished:
+                kind, j = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except NarrateError as exc:
+                    log.debug("%s: pieces not made ahead (%s)", jobs[j].chapter.source, exc)
+                    continue
+                if kind == "encode":
+                    made[jobs[j].chapter.index] += result
+                    continue
+                gain_db, n = result
+                # Parts of a few seconds' encoding each: the last to end leaves other cores idle for no longer.
+                size = max(MIN_SPREAD_PIECES, -(-n // (2 * workers)))
+                for lo in range(0, n, size):
+                    pending[pool.submit(encode_pieces, jobs[j], gain_db, lo, min(n, lo + size))] = ("encode", j)
+    except BaseException:
+        _cancel(pending, pool)
+        raise
+    return made
+
+
 def _cancel(futures: Iterable[Future], pool: Executor) -> None:
     """Cancel the futures not started yet, unless `pool` is a process pool: Python 3.11's breaks with a
     traceback from its own thread (InvalidStateError) when its workers are then stopped under a future
@@ -259,7 +318,7 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
         for job in jobs:
             progress(Progress(job.chapter.index, job.chapter.title, 0, len(job.lines), "queued"))
 
-    def finish(job: ChapterJob, get_entry: Callable[[], dict], credit: int = 0) -> None:
+    def finish(job: ChapterJob, get_entry: Callable[[], dict], credit: int = 0, pieces: int = 0) -> None:
         try:
             entry = get_entry()
         except NarrateError as exc:
@@ -276,6 +335,9 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             if credit:
                 entry["synthesized_clips"] += credit
                 entry["cached_clips"] = max(0, entry["cached_clips"] - credit)
+            if pieces:  # encoded ahead, in parts on several workers: this render's work all the same
+                entry["encoded_pieces"] += pieces
+                entry["cached_pieces"] = max(0, entry["cached_pieces"] - pieces)
             on_done(entry)
             status = "done"
         ended.add(job.chapter.index)
@@ -319,22 +381,30 @@ def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], prog
             cache_dir = Path(stack.enter_context(
                 tempfile.TemporaryDirectory(dir=scratch_dir, prefix=PRIVATE_CACHE_PREFIX)))
         plan = plan_sentences(jobs, ClipCache(cache_dir))
-        presynth = worth_presynthesizing(plan, len(jobs), workers)
-        if not presynth and len(jobs) == 1:
+        spread = worth_spreading_pieces(plan, len(jobs), workers)
+        presynth = worth_presynthesizing(plan, len(jobs), workers) or (spread and bool(plan.todo))
+        if not presynth and not spread and len(jobs) == 1:
             # One chapter and nothing worth spreading: starting worker processes would cost more.
             finish(jobs[0], lambda: render_chapter(jobs[0], progress))
             return
-        n_workers = workers if presynth else min(workers, len(jobs))
+        n_workers = workers if presynth or spread else min(workers, len(jobs))
         try:
             with worker_pool(n_workers) as (pool, queue, stop):
                 credit: dict[int, int] = {}
+                pieces: dict[int, int] = {}
+                if presynth or spread:
+                    # Every chapter reads its clips from this cache, so none may prune it until all are done.
+                    jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
                 if presynth:
                     log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
                     by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress, queue)
                     credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-                    # Every chapter reads its clips from this cache, so none may prune it until all are done.
-                    jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
-                _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not presynth, stop=stop)
+                if spread:
+                    log.info("encoding the pieces of %d chapter(s) across %d workers", len(jobs), n_workers)
+                    pieces = spread_pieces(jobs, pool, n_workers, queue, progress)
+                    jobs = [dataclasses.replace(job, pieces_made=True) for job in jobs]
+                _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not (presynth or spread),
+                              stop=stop, pieces=pieces)
         except (BrokenProcessPool, EOFError, ConnectionError):
             # A worker process died (the OOM killer, a crash in an engine's native code, a kill):
             # nothing to fix in the book.
@@ -395,7 +465,7 @@ def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int
 
 def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: ProgressFn | None,
                   finish: Callable[..., None], credit: dict[int, int], line_progress: bool = True,
-                  stop: Callable[[], None] | None = None) -> None:
+                  stop: Callable[[], None] | None = None, pieces: dict[int, int] | None = None) -> None:
     """Submit every chapter job to `pool` and `finish` each as it ends, relaying worker progress.
 
     When interrupted, `stop` ends the workers at once; chapters that were written by then are
@@ -408,7 +478,7 @@ def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: 
             _drain(queue, progress)
             for fut in finished:
                 job = pending.pop(fut)
-                finish(job, fut.result, credit.get(job.chapter.index, 0))
+                finish(job, fut.result, credit.get(job.chapter.index, 0), (pieces or {}).get(job.chapter.index, 0))
         _drain(queue, progress)
     except BaseException:
         if stop is not None:
@@ -418,5 +488,5 @@ def _run_chapters(pool: Executor, jobs: list[ChapterJob], queue: Any, progress: 
         # Chapters whose results are here (a cluster's futures hold them already) are recorded, whatever stopped us.
         for fut, job in pending.items():
             if fut.done() and not fut.cancelled() and fut.exception() is None:
-                finish(job, fut.result, credit.get(job.chapter.index, 0))
+                finish(job, fut.result, credit.get(job.chapter.index, 0), (pieces or {}).get(job.chapter.index, 0))
         raise

@@ -216,7 +216,7 @@ class PieceMaker:
         return data
 
 
-def _walk(spoken: list[Spoken], maker: PieceMaker, s: Settings):
+def walk(spoken: list[Spoken], maker: PieceMaker, s: Settings):
     """(line, index of clip in line, key, pause before it in samples) for every clip with sound."""
     for sp in spoken:
         keys = [k for k in sp.keys if maker.profile(k).samples]
@@ -230,7 +230,7 @@ def chapter_gain(spoken: list[Spoken], maker: PieceMaker, s: Settings) -> float:
     placer = Placer(s.rate, 0)
     starts: list[tuple[int, str]] = []
     spf = frame_samples(s.rate)
-    for _, _, _, key, pause in _walk(spoken, maker, s):
+    for _, _, _, key, pause in walk(spoken, maker, s):
         placer.pause(pause)
         n = maker.profile(key).samples
         _, start = placer.place(n, predicted_frames(n, s.rate))
@@ -267,7 +267,7 @@ def write_chapter(out: BinaryIO, spoken: list[Spoken], maker: PieceMaker, s: Set
     placed: list[PlacedLine] = []
     splicer = Splicer(out, s.rate, 0, maker.gap)
     clips: list[tuple[int, int]] = []
-    for sp, j, n_clips, key, pause in _walk(spoken, maker, s):
+    for sp, j, n_clips, key, pause in walk(spoken, maker, s):
         splicer.pause(pause)
         frames, n_frames = maker.piece(key, gain_db)
         at = splicer.piece(frames, n_frames, maker.profile(key).samples)

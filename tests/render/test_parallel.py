@@ -338,3 +338,50 @@ def test_a_workers_late_report_does_not_undo_a_finished_chapter(tmp_path):
     assert not failures
     for k in (1, 2):
         assert [p.status for p in reports if p.index == k][-1] == "done"
+
+
+def test_one_long_chapter_is_encoded_in_parts_on_every_worker(tmp_path, caplog):
+    """One chapter (the commonest book: a story as one text file) encoded on one core while the others idled:
+    its pieces are now encoded in parts across the workers into the cache the chapter job splices from. The
+    file is byte for byte what one process makes of the same clips, and the counts say the pieces were made."""
+    import shutil
+
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    src = tmp_path / "long.txt"
+    src.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLE_BOOK.glob("*.txt"))),
+                   encoding="utf-8")
+    cache = tmp_path / "cache"
+    one = render_book(src, RenderOptions(out_dir=tmp_path / "one", jobs=1, cache_dir=cache, voices_dir=tmp_path))
+    (first,) = one.manifest["chapters"]
+    shutil.rmtree(cache / "pieces")  # the clips stay: the same sounds, to be encoded again
+    with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
+        two = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, cache_dir=cache, voices_dir=tmp_path))
+    assert "encoding the pieces of 1 chapter(s) across 2 workers" in caplog.text
+    (second,) = two.manifest["chapters"]
+    assert (two.book_dir / second["file"]).read_bytes() == (one.book_dir / first["file"]).read_bytes()
+    assert (second["encoded_pieces"], second["cached_pieces"]) == (first["encoded_pieces"], first["cached_pieces"])
+    assert first["encoded_pieces"] > 100 and second["synthesized_clips"] == 0
+
+
+def test_a_long_chapter_without_cache_is_encoded_in_parts_and_leaves_nothing(tmp_path, caplog):
+    """--no-cache: the clips and pieces the workers share live in a private cache beside the chapter, gone
+    afterwards; the chapter's audio is as long as book.json says and its lines sound where it says."""
+    from audio_probe import decode_mp3, rms_db, slice_ms
+
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    src = tmp_path / "long.txt"
+    src.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLE_BOOK.glob("*.txt"))),
+                   encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
+        result = render_book(src, RenderOptions(out_dir=tmp_path / "out", jobs=2, use_cache=False,
+                                                voices_dir=tmp_path))
+    assert "encoding the pieces of 1 chapter(s) across 2 workers" in caplog.text
+    (entry,) = result.manifest["chapters"]
+    assert entry["encoded_pieces"] + entry["cached_pieces"] >= entry["synthesized_clips"] > 100
+    assert [p.name for p in result.book_dir.glob(".*")] == [".cast.json"]  # no private cache, no scratch file
+    x, rate = decode_mp3(result.book_dir / entry["file"])
+    assert abs(len(x) * 1000 / rate - entry["duration_ms"]) < 60
+    for seg in entry["segments"][1::7]:
+        assert rms_db(slice_ms(x, rate, seg["start_ms"], seg["end_ms"])) > -40, seg["text"][:40]
