@@ -439,22 +439,29 @@ def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int
     went away: ClusterError, with the chapters finished by then already recorded.
     """
     cache_dir = shared_cache_dir(jobs)
+    presynth = spread = False
+    if cache_dir is not None:
+        # Every job reads and fills the cache every worker sees, not each worker's own.
+        jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
+        plan = plan_sentences(jobs, ClipCache(cache_dir))
+        spread = worth_spreading_pieces(plan, len(jobs), workers)
+        presynth = worth_presynthesizing(plan, len(jobs), workers) or (spread and bool(plan.todo))
     try:
-        with executor(max(1, min(workers, len(jobs)))) as pool:
+        with executor(workers if presynth or spread else max(1, min(workers, len(jobs)))) as pool:
             credit: dict[int, int] = {}
+            pieces: dict[int, int] = {}
             # An executor that relays its workers' reports (render.relay) is asked for them as we wait.
             relay = pool if hasattr(pool, "relay") else None
-            presynth = False
-            if cache_dir is not None:
-                # Every job reads and fills the cache every worker sees, not each worker's own.
-                jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
-                plan = plan_sentences(jobs, ClipCache(cache_dir))
-                presynth = worth_presynthesizing(plan, len(jobs), workers)
-                if presynth:
-                    log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
-                    by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress, relay)
-                    credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-            _run_chapters(pool, jobs, relay, progress, finish, credit, line_progress=not presynth)
+            if presynth:
+                log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
+                by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress, relay)
+                credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
+            if spread:
+                log.info("encoding the pieces of %d chapter(s) across %d workers", len(jobs), workers)
+                pieces = spread_pieces(jobs, pool, workers, relay, progress)
+                jobs = [dataclasses.replace(job, pieces_made=True) for job in jobs]
+            _run_chapters(pool, jobs, relay, progress, finish, credit, line_progress=not (presynth or spread),
+                          pieces=pieces)
     except (CancelledError, OSError) as exc:
         why = f" ({exc})" if str(exc) else ""
         raise ClusterError(f"the cluster went away during the render{why}; finished chapters are kept: run the "
