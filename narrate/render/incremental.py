@@ -99,7 +99,7 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
         elif own is not None and own.get("fingerprint") == job.fingerprint:
             if own.get("tags_fingerprint") == job.tags_fingerprint:
                 skip[index] = own
-                log.info("%s: unchanged, kept", name)
+                log.info("%s: %s", name, "unchanged, kept" if chosen else "not among --chapters, kept")
             else:
                 retag.append((job, own))
         elif job.fingerprint in by_audio:
