@@ -31,7 +31,7 @@ MIN_FAST_SENTENCES = 24
 # next to a fast engine's synthesis, small enough that a slow engine's tasks balance across cores.
 BATCH_CHARS = (200, 5000)
 # Pieces are encoded in parts across the workers when the chapters number fewer than this many per worker
-# (with more, whole chapters keep every core busy), the book has this many sentences to say at least, and
+# (with more, whole chapters keep every core busy), this many sentences are new (their pieces too), and
 # a part holds this many pieces at least.
 SPREAD_BELOW = 3
 MIN_SPREAD_SENTENCES = 120
@@ -58,8 +58,6 @@ class SentencePlan:
     """Per job, per line: sentences not yet in the cache."""
     slow: bool = False
     """Some clip needs an engine that is not fast (a neural voice)."""
-    sentences: int = 0
-    """How many sentences the jobs say, cached or not."""
 
     def first_needed_by(self, key: str) -> int:
         """The job credited with synthesizing clip `key` (the others find it cached)."""
@@ -82,7 +80,6 @@ def plan_sentences(jobs: list[ChapterJob], cache: ClipCache) -> SentencePlan:
                 fingerprints[voice.key()] = get_engine(voice.engine).fingerprint(voice)
             missing = 0
             for sentence in sentences(line.said):
-                plan.sentences += 1
                 key = ClipCache.key(voice, sentence, fingerprints[voice.key()])
                 if key not in plan.todo:
                     if key in cache:
@@ -201,9 +198,10 @@ def presynthesize(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, wo
 
 def worth_spreading_pieces(plan: SentencePlan, n_jobs: int, workers: int) -> bool:
     """Encode the chapters' pieces in parts across every worker when there are too few chapters to keep the
-    workers busy to the end (one chapter, the most common book, would encode on one core) and enough sentences
-    for the parts to outweigh their cost (each task reads the chapter's clip list and energies again)."""
-    return workers >= 2 and n_jobs < SPREAD_BELOW * workers and plan.sentences >= MIN_SPREAD_SENTENCES
+    workers busy to the end (one chapter, the most common book, would encode on one core) and enough new
+    sentences for the parts to outweigh their cost (each task reads the chapter's clip list and energies
+    again): a corrected line or two is re-made in this process, with no workers to start."""
+    return workers >= 2 and n_jobs < SPREAD_BELOW * workers and len(plan.todo) >= MIN_SPREAD_SENTENCES
 
 
 def spread_pieces(jobs: list[ChapterJob], pool: Executor, workers: int, queue: Any = None,

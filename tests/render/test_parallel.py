@@ -343,7 +343,8 @@ def test_a_workers_late_report_does_not_undo_a_finished_chapter(tmp_path):
 def test_one_long_chapter_is_encoded_in_parts_on_every_worker(tmp_path, caplog):
     """One chapter (the commonest book: a story as one text file) encoded on one core while the others idled:
     its pieces are now encoded in parts across the workers into the cache the chapter job splices from. The
-    file is byte for byte what one process makes of the same clips, and the counts say the pieces were made."""
+    file is byte for byte what one process makes of the same clips, and the counts say the pieces were made;
+    a corrected line is re-made in this process, with no workers started."""
     import shutil
 
     from narrate.render.pipeline import RenderOptions, render_book
@@ -352,16 +353,23 @@ def test_one_long_chapter_is_encoded_in_parts_on_every_worker(tmp_path, caplog):
     src.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLE_BOOK.glob("*.txt"))),
                    encoding="utf-8")
     cache = tmp_path / "cache"
-    one = render_book(src, RenderOptions(out_dir=tmp_path / "one", jobs=1, cache_dir=cache, voices_dir=tmp_path))
-    (first,) = one.manifest["chapters"]
-    shutil.rmtree(cache / "pieces")  # the clips stay: the same sounds, to be encoded again
     with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
         two = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, cache_dir=cache, voices_dir=tmp_path))
     assert "encoding the pieces of 1 chapter(s) across 2 workers" in caplog.text
-    (second,) = two.manifest["chapters"]
-    assert (two.book_dir / second["file"]).read_bytes() == (one.book_dir / first["file"]).read_bytes()
-    assert (second["encoded_pieces"], second["cached_pieces"]) == (first["encoded_pieces"], first["cached_pieces"])
-    assert first["encoded_pieces"] > 100 and second["synthesized_clips"] == 0
+    (spread,) = two.manifest["chapters"]
+    shutil.rmtree(cache / "pieces")  # the clips stay: the same sounds, encoded again in one process
+    one = render_book(src, RenderOptions(out_dir=tmp_path / "one", jobs=1, cache_dir=cache, voices_dir=tmp_path))
+    (alone,) = one.manifest["chapters"]
+    assert (two.book_dir / spread["file"]).read_bytes() == (one.book_dir / alone["file"]).read_bytes()
+    assert (spread["encoded_pieces"], spread["cached_pieces"]) == (alone["encoded_pieces"], alone["cached_pieces"])
+    assert spread["encoded_pieces"] > 100 and spread["synthesized_clips"] > 100 and alone["synthesized_clips"] == 0
+    # One line changed: a piece or two, made here.
+    caplog.clear()
+    src.write_text(src.read_text(encoding="utf-8").replace("Jess", "Jessie", 1), encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
+        again = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, cache_dir=cache,
+                                               voices_dir=tmp_path))
+    assert again.rendered == (1,) and "across 2 workers" not in caplog.text
 
 
 def test_a_long_chapter_without_cache_is_encoded_in_parts_and_leaves_nothing(tmp_path, caplog):
