@@ -438,6 +438,7 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
     full = [k for k in keys if _title_of(k) is None and len(k.split()) >= 2]
     titled = [k for k in keys if _title_of(k) is not None]
     singles = [k for k in keys if _title_of(k) is None and len(k.split()) == 1]
+    single_set = set(singles)
     by_first: dict[str, list[str]] = defaultdict(list)
     by_last: dict[str, list[str]] = defaultdict(list)
     for k in full:
@@ -477,8 +478,9 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
             continue
         firsts = by_first.get(k, [])
         if not firsts:
-            # "Tom" for "Thomas Hardy", "Pip" for "Philip Pirrip".
-            firsts = [f for full in NICKNAMES.get(k.lower(), ()) for f in by_first.get(full.capitalize(), [])]
+            # "Tom" for "Thomas Hardy", "Pip" for "Philip Pirrip"; "Meg" for the book's only "Margaret".
+            firsts = [f for full in NICKNAMES.get(k.lower(), ()) for f in by_first.get(full.capitalize(), [])] or \
+                [full.capitalize() for full in NICKNAMES.get(k.lower(), ()) if full.capitalize() in single_set]
         if len(firsts) == 1:
             union(firsts[0], k)
             continue

@@ -397,6 +397,17 @@ def test_one_character_one_name_but_not_one_family():
     assert "Tom" in spoken["Thomas Hardy"]["aliases"]
 
 
+def test_a_familiar_form_of_the_books_only_given_name_of_that_kind_is_the_same_character():
+    """"Meg" is the chapter's Margaret (one voice for her), though neither comes with a surname."""
+    text = ('Margaret went in. Helen followed her.\n\n"It is late," said Margaret.\n\n'
+            '"Oh, Meg, it is never late," said Helen.\n\n"Come, Meg," said Helen. "Sit down."\n\n'
+            '"I shall," said Meg.\n')
+    chars = {c.name: c for c in script_text(text).characters}
+    assert {frozenset((c.name, *c.aliases)) & {"Margaret", "Meg"} for c in chars.values()} - {frozenset()} == \
+        {frozenset({"Margaret", "Meg"})}
+    assert len(set(speakers(text)) - {"Helen"}) == 1
+
+
 def test_a_bare_surname_is_the_family_member_of_its_own_gender():
     text = ('Mr. Morel came home late. Mrs. Morel was waiting for him by the fire. Morel sat down heavily. '
             'He was tired. Morel took off his boots, and he yawned. Later Mr. Morel went up. Mrs. Morel stayed.\n\n'
