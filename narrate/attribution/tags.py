@@ -154,6 +154,10 @@ def tag_after(ctx: Context, seg: Segment, after: str, para_start: int, called: s
         if kind == "noun":
             # '"I am Mary Lennox," the little girl said': whoever the phrase seemed to mean, she says who she is.
             speaker = _self_named(ctx, seg.text) or speaker
+            role = _ROLE.match(after, m.end())
+            if speaker and role and role.group("head") in PERSON_HEADS:
+                # '... asked the man, who was a porter': "said the porter" is that man from now on.
+                ctx.described_as[role.group("head")] = speaker
         if speaker:
             return Decision(speaker, "tag-" + kind, _TAG_CONF[kind], pronoun)
         if kind != "none":
@@ -383,6 +387,8 @@ def _kin_antecedent(tail: str, pos: int, surface: str) -> str | None:
 _HEARD_SAY = re.compile(r"\b(?:hear|heard|hearing|overheard)\s+(?P<obj>him|her|" + NAME + r")\s+(?:\w+\s+){0,6}?"
                         r"(?:say|saying|said|call|calling|cry|crying|tell|telling|ask|asking|exclaim|exclaiming|"
                         r"whisper|whispering|mutter|muttering|shout|shouting)\b")
+# A relative clause saying what a described speaker is: "the man, who was a porter in the employ of ...".
+_ROLE = re.compile(r"\s*,\s*who\s+(?:was|is)\s+(?:a|an|the)\s+(?:[a-z-]+\s+){0,2}?(?P<head>[a-z-]+)\b")
 _THAT_OF = re.compile(r"\b(?:to\s+be|was|as)\s+that\s+of\s+(" + NAME + r")")
 REPORTED = re.compile(r"(?:\s+(?:to\s+)?(?:him|her|them|me|us))?\s+that\b")
 _POSSESSED = re.compile(r"\b([Hh]is|[Hh]er)\s+(?:(?![a-z]+ly\b)[a-z]+\s+){1,2}[\"'\u201c\u2018]*$")

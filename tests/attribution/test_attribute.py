@@ -408,6 +408,15 @@ def test_a_familiar_form_of_the_books_only_given_name_of_that_kind_is_the_same_c
     assert len(set(speakers(text)) - {"Helen"}) == 1
 
 
+def test_a_described_speaker_said_to_be_a_porter_is_the_porter_from_then_on():
+    """'asked the man, who was a porter': the later "said the porter" is that man, one voice, not a new one."""
+    text = ('"Get up, boy!" called a gruff voice.\n\n"What time is it?" asked Tim.\n\n'
+            '"Six," said the man, who was a porter at the station. "Late enough."\n\n'
+            '"Not for me," said Tim.\n\n"Some boys work," said the porter coldly.\n')
+    said = speakers(text)
+    assert said == [said[0], "Tim", said[0], said[0], "Tim", said[0]] and said[0] != "Tim", said
+
+
 def test_a_bare_surname_is_the_family_member_of_its_own_gender():
     text = ('Mr. Morel came home late. Mrs. Morel was waiting for him by the fire. Morel sat down heavily. '
             'He was tired. Morel took off his boots, and he yawned. Later Mr. Morel went up. Mrs. Morel stayed.\n\n'
