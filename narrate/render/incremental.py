@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,9 +126,26 @@ def with_guids(manifest: dict, slug: str) -> dict:
     return manifest
 
 
+def _episodes(manifest: dict) -> dict[str, str]:
+    """book.json's `episodes`: chapter file name -> guid, for every chapter the last render planned (one whose
+    re-render failed too: its entry is withheld from book.json until its new audio is there)."""
+    found = manifest.get("episodes")
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(found, dict) else {}
+
+
+def _ever(manifest: dict) -> set[str]:
+    """Every guid the book's chapters have had: listed, planned, or retired with a chapter that left."""
+    retired = manifest.get("retired_guids")
+    return ({e["guid"] for e in listed_entries(manifest) if isinstance(e.get("guid"), str)}
+            | set(_episodes(manifest).values())
+            | ({g for g in retired if isinstance(g, str)} if isinstance(retired, list) else set()))
+
+
 def new_guids(plan: Plan, manifest: dict, slug: str) -> dict[int, str]:
-    """The podcast guid of each chapter `plan` encodes: the one of the chapter it was before (same text file, else
-    same title, else same number and file name) when that guid is not another chapter's now; else a new one.
+    """The podcast guid of each chapter `plan` encodes: the one its file had when last planned, else the one of
+    the chapter it was before (its own text file, when no other chapter came from it; else the same title;
+    else the same number and file name) when that guid is not another chapter's now; else a new one.
 
     A guid must stay with its episode: after a chapter is inserted, the chapters after it keep theirs (their
     audio is re-tagged, its entry carried over), and the new one gets a guid no episode ever had in this book.
@@ -137,29 +155,55 @@ def new_guids(plan: Plan, manifest: dict, slug: str) -> dict[int, str]:
     from ..publish.feed import episode_guid
 
     old = [e for e in listed_entries(manifest) if isinstance(e.get("guid"), str)]
+    planned = _episodes(manifest)
     taken = {e["guid"] for e in (*plan.skip.values(), *plan.keep.values(), *(entry for _, entry in plan.retag))
              if isinstance(e.get("guid"), str)}
-    ever = {e["guid"] for e in old}
+    ever = _ever(manifest)
     free = [e for e in old if e["guid"] not in taken]
+    sources = Counter(e.get("source") for e in old)
     out: dict[int, str] = {}
 
     def claim(matches: list[dict]) -> str | None:
-        if len(matches) != 1:  # none, or no way to tell which (every chapter of an EPUB has the EPUB as source)
+        if len(matches) != 1:  # none, or no way to tell which
             return None
         free.remove(matches[0])
         return matches[0]["guid"]
 
     for job in plan.encode:
         c = job.chapter
-        guid = (claim([e for e in free if e.get("source") == str(c.source)])
-                or claim([e for e in free if e.get("title") == c.title])
-                or claim([e for e in free if e.get("index") == c.index and e.get("file") == job.path.name]))
+        guid = planned.get(job.path.name)
+        if guid is not None and guid not in taken and guid not in out.values():
+            free[:] = [e for e in free if e["guid"] != guid]
+        else:
+            # Every chapter of an EPUB or a single text file has that file as its source: not a sign of which.
+            own = str(c.source) if sources[str(c.source)] == 1 else None
+            guid = (claim([e for e in free if own is not None and e.get("source") == own])
+                    or claim([e for e in free if e.get("title") == c.title])
+                    or claim([e for e in free if e.get("index") == c.index and e.get("file") == job.path.name]))
         if guid is None:
             guid = episode_guid(slug, c.index)
-            if guid in ever or guid in taken:
+            if guid in ever or guid in taken or guid in out.values():
                 guid += ":" + hashlib.sha256(c.text.encode("utf-8")).hexdigest()[:12]
         out[c.index] = guid
     return out
+
+
+def book_fields(plan: Plan, manifest: dict, guids: dict[int, str], source: str | None) -> dict:
+    """book.json's own fields for this render: `source` (kept from before for a story read from a pipe),
+    `episodes` (file -> guid of every chapter planned) and `retired_guids` (those of chapters gone), so a
+    guid is never given to another chapter, even after a failed render or a chapter removed."""
+    episodes = {entry["file"]: entry["guid"] for entry in (*plan.skip.values(), *plan.keep.values())
+                if isinstance(entry.get("guid"), str)}
+    episodes.update({job.path.name: entry["guid"] for job, entry in plan.retag if isinstance(entry.get("guid"), str)})
+    episodes.update({job.path.name: guids[job.chapter.index] for job in plan.encode})
+    fields: dict = {"episodes": dict(sorted(episodes.items()))}
+    retired = sorted(_ever(manifest) - set(episodes.values()))
+    if retired:
+        fields["retired_guids"] = retired
+    old = manifest.get("source")
+    if source is None and isinstance(old, str):
+        fields["source"] = old
+    return fields
 
 
 def _snapshot(path: Path) -> Path:

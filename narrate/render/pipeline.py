@@ -29,7 +29,16 @@ from ..voices.casting import (
 from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
 from . import uploads, wholebook
-from .incremental import Plan, apply_retags, listed_entries, new_guids, plan_render, remove_orphans, with_guids
+from .incremental import (
+    Plan,
+    apply_retags,
+    book_fields,
+    listed_entries,
+    new_guids,
+    plan_render,
+    remove_orphans,
+    with_guids,
+)
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
 from .lock import book_lock
 from .options import RenderOptions, acx_options, job_options
@@ -408,7 +417,9 @@ def load_manifest(book_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_book: dict | None = None) -> None:
+def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_book: dict | None = None,
+                    fields: dict | None = None) -> None:
+    """Write book.json: the book, its chapter entries, and `fields` (the book's own: source, episode guids)."""
     manifest = {
         "narrate_version": __version__,
         "slug": book.slug,
@@ -421,6 +432,7 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_
     }
     if _source_id(book):
         manifest["source"] = _source_id(book)  # whose audiobook this folder holds (check_same_book)
+    manifest.update(fields or {})
     if whole_book:
         manifest[wholebook.KEY] = whole_book
     write_atomic(book_dir / MANIFEST, _manifest_json(manifest))
@@ -521,6 +533,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     sizes = uploads.sizes(remote, book_dir) if remote else None
     plan = plan_render(jobs, selected, manifest, book_dir, options.force, sizes)
     guids = new_guids(plan, manifest, book.slug)
+    fields = book_fields(plan, manifest, guids, _source_id(book))
     if remote:
         remote.bring(book_dir, sorted({source["file"] for _, source in plan.retag}))  # re-tags read the audio here
     skipped = sorted(i for i in plan.skip if i in selected)
@@ -535,7 +548,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
             write_atomic(dest, cover)
     whole = manifest.get(wholebook.KEY)
     whole = whole if isinstance(whole, dict) else {}
-    entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress, remote)
+    entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress, remote, fields)
     if remote:
         # After the re-tags, which may read a file that a chapter rendered now replaces at the URL.
         uploads.let_go(book_dir, [job.path.name for job in plan.encode])
@@ -544,7 +557,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     def on_done(entry: dict) -> None:
         entries[entry["index"]] = {**entry, "guid": guids[entry["index"]]}
         # Written after every chapter so an interrupted render keeps what it finished.
-        _write_manifest(book, book_dir, entries, whole)
+        _write_manifest(book, book_dir, entries, whole, fields)
 
     # Longest chapters first: with chapters as the unit of parallel work, this keeps every
     # core busy until the end instead of leaving one long chapter running alone.
@@ -557,7 +570,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         # it checks before its file takes its name (and a .part it leaves goes with the next render).
         _remove_stale(book_dir)
         raise
-    _write_manifest(book, book_dir, entries, whole)
+    _write_manifest(book, book_dir, entries, whole, fields)
     _remove_stale(book_dir)
     if failures and not remote:
         # book.json holds what is there now (chapters gone or re-made): a feed made earlier follows it
@@ -572,7 +585,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         remote.bring(book_dir, [entries[i]["file"] for i in sorted(entries)])  # joined or measured here
     updated = wholebook.update_whole_book(book, book_dir, entries, options, whole)
     if updated != whole:
-        _write_manifest(book, book_dir, entries, updated)
+        _write_manifest(book, book_dir, entries, updated, fields)
     if options.base_url:
         from ..publish.feed import write_feed
 
@@ -604,7 +617,8 @@ def _refresh_feed(book_dir: Path, changed: bool) -> None:
 
 
 def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whole: dict,
-                    progress: ProgressFn | None, remote: RemoteOutput | None = None) -> dict[int, dict]:
+                    progress: ProgressFn | None, remote: RemoteOutput | None = None,
+                    fields: dict | None = None) -> dict[int, dict]:
     """Re-tag what only needs new tags, remove files of chapters gone from the book, and write
     book.json for what is kept; return its entries by chapter index."""
     # Files about to be replaced leave book.json first: it never names a file whose audio changed.
@@ -616,7 +630,7 @@ def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whol
             remote.put(book_dir, MANIFEST)  # workers replace those files at the URL: there too
     entries = {**plan.keep, **plan.skip, **apply_retags(plan, book_dir, progress)}
     remove_orphans(book_dir, plan.orphans)
-    _write_manifest(book, book_dir, entries, whole)
+    _write_manifest(book, book_dir, entries, whole, fields)
     return entries
 
 

@@ -219,3 +219,55 @@ def test_episode_guids_stay_with_their_chapters_when_one_is_inserted_or_edited(t
     (book / "01b-the-yard.txt").write_text(third.replace("bridge", "yard"), encoding="utf-8")
     edited = render_book(book, opts(tmp_path, base_url=url))
     assert edited.rendered == (2,) and _guids(edited.book_dir) == after
+
+
+def test_guids_of_a_one_file_book_follow_titles_and_a_failed_or_gone_chapter_keeps_or_retires_its_own(tmp_path,
+                                                                                                    monkeypatch):
+    """In a book of one file (every chapter has that file as its source) a new chapter never takes the guid of
+    an edited or a removed one; a chapter whose re-render fails keeps its guid for the next run; a guid of a
+    chapter that left is never given to a later one."""
+    import narrate.render.parallel as parallel
+    from narrate.errors import RenderError
+
+    rooms = sorted(THREE_ROOMS.glob("0*.txt"))
+    parts = {p.stem.split("-", 2)[-1]: p.read_text(encoding="utf-8").split("\n", 1)[1] for p in rooms}
+
+    def write(*names: str, edit: str = "") -> None:
+        text = "\n\n".join(f"# The {n.title()}\n\n{parts[n]}" + (" It rained." if n == edit else "") for n in names)
+        (tmp_path / "story.md").write_text(text, encoding="utf-8")
+
+    def guids(result) -> dict[str, str]:
+        return {c["title"]: c["guid"] for c in result.manifest["chapters"]}
+
+    write("porch", "diner", "bridge")
+    first = guids(render_book(tmp_path / "story.md", opts(tmp_path)))
+    assert len(set(first.values())) == 3
+    # A chapter inserted and another edited in one render: each keeps or gets its own.
+    parts["yard"] = parts["bridge"].replace("bridge", "yard")
+    write("porch", "yard", "diner", "bridge", edit="bridge")
+    second = guids(render_book(tmp_path / "story.md", opts(tmp_path)))
+    assert {t: second[t] for t in first} == first and second["The Yard"] not in first.values()
+    # The diner edited, and its render fails: its guid waits for it.
+    real = parallel.render_chapter
+
+    def failing(job, progress=None):
+        if job.chapter.title == "The Diner":
+            raise RenderError("disk full")
+        return real(job, progress)
+
+    monkeypatch.setattr(parallel, "render_chapter", failing)
+    write("porch", "yard", "diner", "bridge", edit="diner")
+    with pytest.raises(RenderError):
+        render_book(tmp_path / "story.md", opts(tmp_path))
+    monkeypatch.setattr(parallel, "render_chapter", real)
+    third = guids(render_book(tmp_path / "story.md", opts(tmp_path)))
+    assert third == second
+    # The diner leaves; a new last chapter gets a guid no chapter had, not the diner's.
+    parts["shed"] = parts["porch"].replace("porch", "shed")
+    write("porch", "yard", "bridge")
+    render_book(tmp_path / "story.md", opts(tmp_path))
+    write("porch", "yard", "bridge", "shed")
+    fourth = guids(render_book(tmp_path / "story.md", opts(tmp_path)))
+    assert fourth["The Shed"] not in third.values()
+    assert {t: fourth[t] for t in ("The Porch", "The Yard", "The Bridge")} == \
+        {t: third[t] for t in ("The Porch", "The Yard", "The Bridge")}
