@@ -188,38 +188,34 @@ def _spoken(job: ChapterJob, cache: ClipCache, memo: HeldClips, stats: dict, fre
 
 
 def _shared_maker(job: ChapterJob):
-    """The chapter's lines, and a PieceMaker on the job's cache that keeps what it makes there (for the
-    other workers and the chapter job), whether or not the render keeps a cache."""
+    """A PieceMaker on the job's cache that keeps what it makes there (for the other workers and the chapter
+    job), whether or not the render keeps a cache; and its settings."""
     from .pieces import PieceMaker
 
     cache = ClipCache(job.cache_dir) if job.cache_dir is not None else job_cache(job)
     if cache is None:
         raise RenderError("internal: pieces are made ahead only into a cache the chapter job reads")
-    memo = HeldClips(0, None)
     settings = _settings(job.options)
-    return _spoken(job, cache, memo, {}), PieceMaker(cache, memo, settings, keep=True), settings
+    return PieceMaker(cache, HeldClips(0, None), settings, keep=True), settings
 
 
-def prepare_pieces(job: ChapterJob) -> tuple[float, int]:
-    """The chapter's gain (its limited energies kept in the cache) and how many pieces it has: what
-    encode_pieces needs to encode them in parts, on several workers at once."""
+def prepare_pieces(job: ChapterJob) -> tuple[float, list[str]]:
+    """The chapter's gain (its limited energies kept in the cache) and its clips with sound, each once, in
+    order: what encode_pieces needs to encode the chapter's pieces in parts, on several workers at once."""
     from .pieces import chapter_gain, walk
 
-    spoken, maker, settings = _shared_maker(job)
-    return chapter_gain(spoken, maker, settings), sum(1 for _ in walk(spoken, maker, settings))
+    maker, settings = _shared_maker(job)
+    spoken = _spoken(job, maker.cache, maker.memo, {})
+    keys = dict.fromkeys(key for _, _, _, key, _ in walk(spoken, maker, settings))
+    return chapter_gain(spoken, maker, settings), list(keys)
 
 
-def encode_pieces(job: ChapterJob, gain_db: float, lo: int, hi: int) -> int:
-    """Encode pieces `lo` to `hi` (in chapter order) of the chapter at `gain_db` into the job's cache, where
-    the chapter job then finds them; return how many were encoded (not found there already)."""
-    from .pieces import walk
-
-    spoken, maker, settings = _shared_maker(job)
-    for n, (_, _, _, key, _) in enumerate(walk(spoken, maker, settings)):
-        if n >= hi:
-            break
-        if n >= lo:
-            maker.piece(key, gain_db)
+def encode_pieces(job: ChapterJob, gain_db: float, keys: list[str]) -> int:
+    """Encode the pieces of clips `keys` of the chapter at `gain_db` into the job's cache, where the chapter
+    job then finds them; return how many were encoded (not found there already)."""
+    maker, _ = _shared_maker(job)
+    for key in keys:
+        maker.piece(key, gain_db)
     return maker.encoded
 
 

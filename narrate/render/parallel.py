@@ -228,17 +228,19 @@ def spread_pieces(jobs: list[ChapterJob], pool: Executor, workers: int, queue: A
                 kind, j = pending.pop(fut)
                 try:
                     result = fut.result()
-                except NarrateError as exc:
-                    log.debug("%s: pieces not made ahead (%s)", jobs[j].chapter.source, exc)
+                except (BrokenProcessPool, CancelledError):
+                    raise  # the pool or the cluster is gone: no chapter can go on
+                except Exception as exc:  # noqa: BLE001 (a head start only: the chapter job makes what is missing)
+                    log.debug("%s: pieces not made ahead (%s: %s)", jobs[j].chapter.source, type(exc).__name__, exc)
                     continue
                 if kind == "encode":
                     made[jobs[j].chapter.index] += result
                     continue
-                gain_db, n = result
+                gain_db, keys = result
                 # Parts of a few seconds' encoding each: the last to end leaves other cores idle for no longer.
-                size = max(MIN_SPREAD_PIECES, -(-n // (2 * workers)))
-                for lo in range(0, n, size):
-                    pending[pool.submit(encode_pieces, jobs[j], gain_db, lo, min(n, lo + size))] = ("encode", j)
+                size = max(MIN_SPREAD_PIECES, -(-len(keys) // (2 * workers)))
+                for lo in range(0, len(keys), size):
+                    pending[pool.submit(encode_pieces, jobs[j], gain_db, keys[lo:lo + size])] = ("encode", j)
     except BaseException:
         _cancel(pending, pool)
         raise
@@ -333,9 +335,12 @@ def run_jobs(jobs: list[ChapterJob], workers: int, executor: Callable[[int], Exe
             if credit:
                 entry["synthesized_clips"] += credit
                 entry["cached_clips"] = max(0, entry["cached_clips"] - credit)
-            if pieces:  # encoded ahead, in parts on several workers: this render's work all the same
+            # Encoded ahead, in parts on several workers: this render's work all the same (the chapter job
+            # found them made; any it had to make again it counted itself).
+            pieces = min(pieces, entry.get("cached_pieces", 0))
+            if pieces:
                 entry["encoded_pieces"] += pieces
-                entry["cached_pieces"] = max(0, entry["cached_pieces"] - pieces)
+                entry["cached_pieces"] -= pieces
             on_done(entry)
             status = "done"
         ended.add(job.chapter.index)

@@ -350,8 +350,9 @@ def test_one_long_chapter_is_encoded_in_parts_on_every_worker(tmp_path, caplog):
     from narrate.render.pipeline import RenderOptions, render_book
 
     src = tmp_path / "long.txt"
-    src.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLE_BOOK.glob("*.txt"))),
-                   encoding="utf-8")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_BOOK.glob("*.txt"))]
+    # A passage said twice: its clips are encoded once, whichever part meets them.
+    src.write_text("\n\n".join([*texts, texts[0][texts[0].index("\n\n"):2000]]), encoding="utf-8")
     cache = tmp_path / "cache"
     with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
         two = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, cache_dir=cache, voices_dir=tmp_path))
@@ -363,6 +364,7 @@ def test_one_long_chapter_is_encoded_in_parts_on_every_worker(tmp_path, caplog):
     assert (two.book_dir / spread["file"]).read_bytes() == (one.book_dir / alone["file"]).read_bytes()
     assert (spread["encoded_pieces"], spread["cached_pieces"]) == (alone["encoded_pieces"], alone["cached_pieces"])
     assert spread["encoded_pieces"] > 100 and spread["synthesized_clips"] > 100 and alone["synthesized_clips"] == 0
+    assert spread["cached_pieces"] > 10  # the passage said again
     # One line changed: a piece or two, made here.
     caplog.clear()
     src.write_text(src.read_text(encoding="utf-8").replace("Jess", "Jessie", 1), encoding="utf-8")
