@@ -110,7 +110,14 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
             log.info("%s: %s", name, "new" if own is None else "its text, voices or settings changed: rendered again")
         elif own is not None:
             keep[index] = own
-    current = {job.path.name for job in jobs}
+        else:
+            # Renumbered (a chapter put before it) and changed, but not selected: its audio so far stays, under
+            # its old file name, until it is rendered (a correction made meanwhile must not delete it).
+            was = [e for e in intact if e.get("source") == str(job.chapter.source)]
+            if len(was) == 1 and sum(e.get("source") == str(job.chapter.source) for e in entries) == 1 \
+                    and was[0]["file"] not in {j.path.name for j in jobs}:
+                keep[index] = {**was[0], "index": index}
+    current = {job.path.name for job in jobs} | {e["file"] for e in keep.values()}
     orphans = sorted({e["file"] for e in entries} - current)
     return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans))
 

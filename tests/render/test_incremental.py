@@ -271,3 +271,26 @@ def test_guids_of_a_one_file_book_follow_titles_and_a_failed_or_gone_chapter_kee
     assert fourth["The Shed"] not in third.values()
     assert {t: fourth[t] for t in ("The Porch", "The Yard", "The Bridge")} == \
         {t: third[t] for t in ("The Porch", "The Yard", "The Bridge")}
+
+
+def test_a_changed_chapter_left_out_of_chapters_keeps_its_audio_when_a_chapter_comes_before_it(two_rooms, tmp_path):
+    """A chapter put first renumbers the others; one of them also changed (a correction) and `--chapters 1`
+    renders only the new one: the changed chapter's audio so far stays, under its old name, listed once, until
+    it is rendered (it was deleted as "no longer in the book")."""
+    book, third, first = two_rooms
+    book_dir = first.book_dir
+    before = audio_of(book_dir / "01-the-porch.mp3")
+    porch = book / "01-the-porch.txt"
+    porch.write_text(porch.read_text(encoding="utf-8") + "\nIt rained.\n", encoding="utf-8")
+    (book / "00-the-yard.txt").write_text(third, encoding="utf-8")
+    result = render_book(book, opts(tmp_path, chapters="1"))
+    assert result.rendered == (1,)
+    files = by_file(result.manifest)
+    assert (book_dir / "01-the-porch.mp3").is_file() and files["01-the-porch.mp3"]["index"] == 2
+    assert sorted(c["index"] for c in result.manifest["chapters"]) == [1, 2, 3]
+    assert audio_of(book_dir / "01-the-porch.mp3") == before  # as it was: not yet rendered with the change
+    # Rendered in its turn, it takes its new name and the old file goes.
+    done = render_book(book, opts(tmp_path))
+    assert done.rendered == (2,) and sorted(by_file(done.manifest)) == [
+        "01-the-yard.mp3", "02-the-porch.mp3", "03-the-diner.mp3"]
+    assert not (book_dir / "01-the-porch.mp3").exists()
