@@ -204,7 +204,15 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         ("/api/render", render_status, ["GET"]),
         ("/api/render", render_start, ["POST"]),
     ]
-    return [Route(path, _errors(fn), methods=methods) for path, fn, methods in routes]
+    def fresh(endpoint: Endpoint) -> Endpoint:
+        """The book read again first if its files changed while the studio runs (see Workspace.refresh)."""
+        async def wrapped(request: Request) -> Response:
+            await run_in_threadpool(ws.refresh)
+            return await endpoint(request)
+        return wrapped
+
+    return [Route(path, _errors(fresh(fn) if path.startswith("/api/") else fn), methods=methods)
+            for path, fn, methods in routes]
 
 
 def _inside(folder: Path, name: object) -> Path | None:

@@ -61,6 +61,21 @@ class Workspace:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _read: dict[Path, tuple[tuple[int, int, int], Script]] = field(default_factory=dict, repr=False)
     """Scripts as last read, by the file's identity: one page asks for each several times."""
+    source_state: tuple = ()
+    """The book's files as they were when it was read (names, times, sizes): see refresh."""
+
+    def refresh(self) -> bool:
+        """Read the book again if its files changed since (a chapter edited, added or removed while the studio
+        runs): its chapters, scripts and numbers are then those a render reads. True when it was read again."""
+        with self.lock:
+            state = source_state(self.config.source)
+            if state == self.source_state:
+                return False
+            log.info("%s changed: read again", self.config.source)
+            book, auto = _read_book(self.config)
+            self.book, self.auto, self.source_state = book, auto, state
+            self._read.clear()
+            return True
 
     @property
     def book_dir(self) -> Path:
@@ -215,9 +230,20 @@ def voice_of(ws: Workspace, speaker: str | None, cast: VoiceMap) -> Voice:
     return voice_for(speaker, cast, genders)
 
 
-def open_workspace(config: StudioConfig) -> Workspace:
-    """Read the book, write its scripts if they are missing or older than its text, and make sure a voice
-    map exists to edit (as `narrate script` and `narrate cast` would)."""
+def source_state(source: Path) -> tuple:
+    """What changes when a book's files do: for a folder, each file's name, time and size; else the file's."""
+    try:
+        if source.is_dir():
+            return tuple(sorted((p.name, st.st_mtime_ns, st.st_size) for p in source.iterdir()
+                                if not p.name.startswith(".") for st in [p.stat()]))
+        st = source.stat()
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return ()
+
+
+def _read_book(config: StudioConfig) -> tuple[Book, list[Script]]:
+    """The book and its automatic attribution; its scripts written if they are missing or older than its text."""
     book = load_book(config.source)
     book_dir = config.out_dir / book.slug
     fresh = True
@@ -228,12 +254,20 @@ def open_workspace(config: StudioConfig) -> Workspace:
             break
     if not fresh:
         write_scripts(book, config.out_dir)
-    auto = script_book(book)
+    return book, script_book(book)
+
+
+def open_workspace(config: StudioConfig) -> Workspace:
+    """Read the book, write its scripts if they are missing or older than its text, and make sure a voice
+    map exists to edit (as `narrate script` and `narrate cast` would)."""
+    state = source_state(config.source)
+    book, auto = _read_book(config)
+    book_dir = config.out_dir / book.slug
     voices_path = config.voices_path or config.voices_dir / f"{book.slug}.toml"
     if not voices_path.is_file():
         scripts = [read_script_file(script_path(book_dir, c)).script for c in book.chapters]
         update_voice_map_file(voices_path, book.title, speaker_stats(scripts), language=book.language)
-    return Workspace(config, book, auto, voices_path)
+    return Workspace(config, book, auto, voices_path, source_state=state)
 
 
 # -- views ------------------------------------------------------------------------------------

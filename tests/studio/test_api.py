@@ -67,6 +67,21 @@ def test_book_and_chapter_views(client):
     assert lines[1]["kind"] == "narration" and lines[1]["speaker"] is None
 
 
+def test_the_book_is_read_again_when_its_files_change_while_the_studio_runs(client, workspace):
+    """A chapter added or edited in the book's folder while the studio is open: its pages and numbers are those
+    a render reads (it showed the old text, and a stale "changed" for ever)."""
+    folder = workspace.config.source
+    first = sorted(folder.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + '\n"Wait," said Anna. "One more cup."\n', encoding="utf-8")
+    (folder / "00-prologue.txt").write_text('Prologue\n\n"Hello," said Tom.\n', encoding="utf-8")
+    book = client.get("/api/book").json()
+    assert [c["title"] for c in book["chapters"]][0] == "Prologue" and len(book["chapters"]) == 3
+    texts = [line["text"] for line in client.get("/api/chapters/2").json()["lines"]]
+    assert "One more cup." in texts
+    assert script_file(workspace, 2).is_file() and script_file(workspace, 1).is_file()
+    assert not workspace.refresh()  # nothing changed since: not read again
+
+
 def test_a_page_reads_each_script_once_and_sees_changes_made_outside(client, workspace, monkeypatch):
     import narrate.studio.workspace as wsmod
 
