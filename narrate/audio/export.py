@@ -63,6 +63,15 @@ class Encoding:
     """LAME quality 0 (best, slowest) to 9; 5 costs half as much as 2 with no audible loss for speech."""
 
 
+def check_bitrate(kbps: int, rate: int) -> None:
+    """ExportError unless an MP3 at `rate` Hz can have `kbps` (LAME would quietly take another rate)."""
+    from .mp3frames import bit_rates
+
+    allowed = bit_rates(rate)
+    if kbps not in allowed:
+        raise ExportError(f"bit rate {kbps} kbps: an MP3 at {rate} Hz has one of {', '.join(map(str, allowed))} kbps")
+
+
 ENCODE_CHUNK = 1 << 20  # samples handed to LAME at a time: no second copy of the chapter
 
 

@@ -14,6 +14,13 @@ _L3_KBPS = {
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 
 
+def bit_rates(rate: int) -> tuple[int, ...]:
+    """The bit rates (kbps) a Layer III frame can have at sample rate `rate`."""
+    if rate >= 32000:
+        return _L3_KBPS[1][1:]
+    return _L3_KBPS[2][1:] if rate >= 16000 else _L3_KBPS[2][1:9]
+
+
 @dataclass(frozen=True)
 class Frame:
     offset: int

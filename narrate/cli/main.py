@@ -207,6 +207,8 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
                          all_documents=all_documents)
     if jobs:
         opts = dataclasses.replace(opts, jobs=jobs)
+    if bitrate and acx and bitrate != 192:
+        raise click.UsageError(f"--acx encodes at 192 kbps (ACX's rule): leave out --bitrate {bitrate}")
     if bitrate:
         opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
     if lufs is not None:

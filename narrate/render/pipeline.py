@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._version import __version__
-from ..audio.export import Tags, ensure_folder, write_atomic
+from ..audio.export import Tags, check_bitrate, ensure_folder, write_atomic
 from ..audio.settings import Pacing
 from ..errors import InputError, NarrateError, RenderError
 from ..model import NARRATOR_SPEAKER, Book, Chapter, Character, Script, Segment, VoiceMap
@@ -489,6 +489,7 @@ def book_options(book: Book, options: RenderOptions) -> RenderOptions:
             raise InputError(f"{book.settings_file}: {exc}") from None
     if options.acx:
         options = acx_options(options)
+    check_bitrate(options.encoding.bitrate_kbps, options.sample_rate)
     return options
 
 
