@@ -511,6 +511,10 @@ def render_book(source: Path, options: RenderOptions | None = None,
         from ..publish.feed import check_base_url
 
         check_base_url(options.base_url)  # before the render, not after it
+    if options.m4b:
+        from ..publish.bookfile import find_ffmpeg
+
+        find_ffmpeg()  # what the M4B needs, found before hours of chapters are rendered for it
     book = load_book(source, all_documents=options.all_documents)
     options = book_options(book, options)
     selected = parse_chapter_spec(options.chapters, len(book.chapters))

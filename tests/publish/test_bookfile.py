@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from audio_probe import decode_mp3
 from click.testing import CliRunner
+from conftest import SAMPLE_BOOK
 from mutagen.id3 import ID3
 
 from narrate.cli.main import cli
@@ -293,3 +294,22 @@ def test_podcast_client_subscribes_over_http(book, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_m4b_without_ffmpeg_is_refused_before_any_chapter_is_rendered(tmp_path, monkeypatch):
+    """--format m4b with no ffmpeg (none on the system, no [m4b] extra): the one-line error comes first, not
+    after every chapter was rendered for it."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_imageio(name, *args, **kwargs):
+        if name == "imageio_ffmpeg":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(builtins, "__import__", no_imageio)
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--format", "m4b", "-q"])
+    assert res.exit_code == 1 and "M4B output needs ffmpeg" in res.output
+    assert not list((tmp_path / "o").rglob("*.mp3"))
