@@ -168,9 +168,16 @@ class Workspace:
 
     def merge(self, old: str, new: str) -> None:
         """Rename `old` to `new`, or merge it into `new` when that speaker exists: an alias in the voice map."""
-        new = check_name(new)
+        old, new = check_name(old), check_name(new)
         with self.lock:
             cast = self.voices()
+            known = {*speaker_stats(self.scripts()), *cast.speakers, *cast.aliases}
+            if old not in known:
+                raise InputError(f"no speaker {old!r} in the book or its voice map")
+            if old != new and cast.canonical(old) == cast.canonical(new):
+                same = cast.canonical(old)
+                raise InputError(f"{old!r} and {new!r} are already one speaker"
+                                 + (f" ({same!r})" if same not in (old, new) else ""))
             voice = cast.speakers.get(cast.canonical(old)) or voice_of(self, old, cast)
             self._remember(f"{old} -> {new}", [self.voices_path])
             try:
@@ -183,7 +190,10 @@ class Workspace:
         """Give `speaker` (None: the narrator) a new voice in the voice map."""
         from ..voices.casting import check_voices
 
-        check_voices(VoiceMap(narrator=voice))  # an unknown voice is refused before anything is written
+        if speaker is not None:
+            speaker = check_name(speaker)
+        # An unknown voice is refused before anything is written, in the words of the table it was meant for.
+        check_voices(VoiceMap(narrator=voice) if speaker is None else VoiceMap(speakers={speaker: voice}))
         with self.lock:
             self._remember(f"voice of {speaker or 'the narrator'}", [self.voices_path])
             try:

@@ -172,6 +172,26 @@ def test_voice_edits_keep_comments_and_previews_are_wav(client, workspace):
         assert w.getnframes() / w.getframerate() > 0.5
 
 
+def test_cast_edits_name_the_speaker_they_were_for_and_refuse_what_is_no_speaker(client, workspace):
+    """An unknown voice for Anna is Anna's error (it said [narrator]); an empty or control-character speaker name
+    is refused (it was written as a table); merging a name the book does not have, or two names of one speaker,
+    says so."""
+    before = workspace.voices_path.read_bytes()
+    bad = {"speaker": "Anna", "engine": "espeak", "voice": "nonexistent-voice", "rate": 170, "pitch": 50}
+    r = client.put("/api/cast/voice", json=bad, headers=OWN)
+    assert r.status_code == 400 and r.json()["error"].startswith('[speakers."Anna"]: '), r.text
+    for name, message in (("", "cannot be empty"), ("Anna\u0000x", "control characters")):
+        r = client.put("/api/cast/voice", json={**bad, "speaker": name, "voice": "en-us+f2"}, headers=OWN)
+        assert r.status_code == 400 and message in r.json()["error"], r.text
+    r = client.post("/api/characters/merge", json={"old": "Nobody", "new": "Anna"}, headers=OWN)
+    assert r.status_code == 400 and "no speaker 'Nobody'" in r.json()["error"]
+    assert client.post("/api/characters/merge", json={"old": "Tom", "new": "Thomas"}, headers=OWN).status_code == 200
+    r = client.post("/api/characters/merge", json={"old": "Thomas", "new": "Tom"}, headers=OWN)
+    assert r.status_code == 400 and "'Thomas' and 'Tom' are already one speaker" in r.json()["error"], r.text
+    client.post("/api/undo", headers=OWN)
+    assert workspace.voices_path.read_bytes() == before
+
+
 def test_a_line_not_rendered_is_synthesized_on_demand(client):
     r = client.get(f"/api/chapters/1/lines/{SUGAR}/audio")
     assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
