@@ -305,20 +305,26 @@ def cache_group() -> None:
 def cache_info() -> None:
     """Show where the clip cache is, how many clips it holds and its size."""
     cache = _cache()
-    files = cache.files()
-    size = sum(p.stat().st_size for p in files)
+    clips = cache.files()
+    everything = cache.all_files()
+    clip_bytes = sum(p.stat().st_size for p in clips)
+    total = sum(p.stat().st_size for p in everything)
     click.echo(f"location: {cache.root}")
-    click.echo(f"clips:    {len(files)}")
-    click.echo(f"size:     {_mb(size)} of {_mb(cache.max_bytes)} limit")
+    click.echo(f"clips:    {len(clips)} ({_mb(clip_bytes)})")
+    # Beside the clips: their encoded MP3 pieces, loudness energies and books' scripts, which the size limit counts.
+    click.echo(f"other:    {len(everything) - len(clips)} file(s) (MP3 pieces, energies, scripts; "
+               f"{_mb(total - clip_bytes)})")
+    click.echo(f"size:     {_mb(total)} of {_mb(cache.max_bytes)} limit")
 
 
 @cache_group.command("clear")
 def cache_clear() -> None:
     """Delete every cached clip (the next render synthesizes everything again)."""
     cache = _cache()
+    clips = len(cache.files())
     size = cache.size_bytes()
     removed = cache.clear()
-    click.echo(f"removed {removed} clip(s), {_mb(size)}, from {cache.root}")
+    click.echo(f"removed {clips} clip(s) and {removed - clips} other file(s), {_mb(size)}, from {cache.root}")
 
 
 @cache_group.command("prune")
@@ -330,7 +336,8 @@ def cache_prune(max_mb: float | None) -> None:
     if max_mb is not None:
         cache.max_bytes = int(max_mb * 1024 * 1024)
     removed = cache.prune()
-    click.echo(f"removed {removed} clip(s); {_mb(cache.size_bytes())} left in {cache.root}")
+    click.echo(f"removed {removed} file(s) (clips, pieces, energies, scripts); {_mb(cache.size_bytes())} left "
+               f"in {cache.root}")
 
 
 COMMANDS = [cast_command, preview_command, cache_group]

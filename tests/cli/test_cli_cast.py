@@ -221,10 +221,18 @@ def test_cache_info_prune_and_clear(env: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "clips:    3" in run("cache", "info").output
     monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "0.5")
     assert "0.5 MB limit" in run("cache", "info").output
-    assert "removed 0 clip(s)" in run("cache", "prune").output  # 3 short clips fit in 0.5 MB
-    assert "removed 3 clip(s)" in run("cache", "prune", "--max-mb", "0").output
+    assert "removed 0 file(s)" in run("cache", "prune").output  # 3 short clips fit in 0.5 MB
+    assert "removed 3 file(s)" in run("cache", "prune", "--max-mb", "0").output
     run("preview", "--voice", "en-us", "--text", "One. Two. Three.", "-o", "x.wav")
-    assert "removed 3 clip(s)" in run("cache", "clear").output
+    # A render keeps pieces and energies beside the clips: info counts them as clear removes them.
+    book = env / "b.txt"
+    book.write_text('"Hello there," said Ann.\n', encoding="utf-8")
+    made = CliRunner().invoke(main_cli, ["render", str(book), "-o", str(env / "out"), "-q"])
+    assert made.exit_code == 0, made.output
+    info = run("cache", "info").output
+    clips, other = (int(line.split()[1]) for line in info.splitlines() if line.startswith(("clips:", "other:")))
+    assert clips >= 5 and other > 0
+    assert f"removed {clips} clip(s) and {other} other file(s)" in run("cache", "clear").output
     assert "clips:    0" in run("cache", "info").output
     monkeypatch.setenv("NARRATE_CACHE_MAX_MB", "lots")
     result = CliRunner().invoke(cli, ["cache", "info"])
