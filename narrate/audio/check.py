@@ -269,6 +269,10 @@ def _mp3_format(path: Path) -> tuple[float, str]:
 
     if not path.is_file():
         raise InputError(f"{path}: file not found")
+    if path.suffix.lower() in (".m4b", ".m4a", ".mp4"):
+        # narrate makes its M4B from the MP3s it checks: check those (the whole-book MP3, or each chapter).
+        raise InputError(f"{path}: narrate check reads MP3 files; check the chapter MP3s (or the --single-file "
+                         "MP3) the M4B was made from")
     try:
         info = mutagen.mp3.MP3(path).info
     except (mutagen.MutagenError, OSError) as exc:

@@ -141,6 +141,13 @@ def test_not_an_mp3(tmp_path: Path) -> None:
         check_file(path)
 
 
+def test_an_m4b_is_pointed_to_the_mp3s_it_was_made_from(tmp_path: Path) -> None:
+    path = tmp_path / "book.m4b"
+    path.write_bytes(b"\0\0\0\x20ftypM4B " + bytes(200))
+    with pytest.raises(NarrateError, match="book.m4b: narrate check reads MP3 files; check the chapter MP3s"):
+        check_file(path)
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(NarrateError, match="nope.mp3: file not found"):
         check_file(tmp_path / "nope.mp3")
