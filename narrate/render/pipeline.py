@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,31 +143,41 @@ def _auto_scripts(book: Book, cache_dir: Path | str | None) -> list[Script]:
 
 
 def _source_id(book: Book) -> str | None:
-    """The book's source as book.json records it: the absolute path of its folder or file (None for a pipe)."""
+    """The book's source as book.json records it: the absolute path of its folder or file as given (a symbolic
+    link stays the link: pointed at a new draft, it is the same book), None for a pipe."""
     if book.source is None:
         return None
     path = Path(book.source)
-    return str(path.resolve()) if path.is_dir() or path.is_file() else None
+    return os.path.abspath(path) if path.is_dir() or path.is_file() else None
 
 
-def check_same_book(book: Book, book_dir: Path) -> None:
+def check_same_book(book: Book, book_dir: Path, force: bool = False) -> None:
     """RenderError when `book_dir` holds the audiobook of another source: a book of the same name from another
     folder (`a/novel.epub`, `b/novel.epub`; `novel/` and `novel.txt`) would replace its chapters, script
-    corrections and cast. The same book moved (its old place gone; same file or folder name, same title) is
-    the same book."""
+    corrections and cast. The same book moved (its old place gone; same file or folder name, same title), or a
+    copy of it (same title, same chapter titles), is the same book; `force` replaces the other one."""
     manifest = load_manifest(book_dir)
     old, new = manifest.get("source"), _source_id(book)
     if not isinstance(old, str) or new is None or old == new:
         return
-    if not Path(old).exists() and Path(old).name == Path(new).name and manifest.get("title") == book.title:
+    title = manifest.get("title")
+    if not Path(old).exists() and Path(old).name == Path(new).name and title == book.title:
         log.info("%s: the book was rendered from %s before; it is the same book, moved", book_dir, old)
         return
-    raise RenderError(f'{book_dir} holds the audiobook of {old} ("{manifest.get("title")}"), another book of the '
-                      f"same name: {book.source} would replace it; render it with -o to another folder, or remove "
-                      f"{book_dir} first")
+    if title == book.title and [c.get("title") for c in listed_entries(manifest)] == [c.title for c in book.chapters]:
+        log.info("%s: rendered from %s before; %s has the same title and chapters: the same book",
+                 book_dir, old, book.source)
+        return
+    if force:
+        log.warning('%s: the audiobook of %s ("%s") is replaced (--force)', book_dir, old, title)
+        return
+    raise RenderError(f'{book_dir} holds the audiobook of {old} ("{title}"), another book of the same name: '
+                      f"{book.source} would replace it; render it with -o to another folder, or with --force to "
+                      "replace it")
 
 
-def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str | None = None) -> list[Script]:
+def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str | None = None,
+                force: bool = False) -> list[Script]:
     """Split and attribute every chapter (characters discovered across the whole book).
 
     When `book_dir` holds an edited script for a chapter, that script is used instead, so a
@@ -176,7 +187,7 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
     attribution is kept there and reused while the book's text is unchanged.
     """
     if book_dir is not None:
-        check_same_book(book, book_dir)
+        check_same_book(book, book_dir, force)
     scripts = _auto_scripts(book, cache_dir)
     if book_dir is None:
         return scripts
@@ -229,7 +240,7 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     from ..attribution.scriptfile import carry_corrections, read_script_file, save_script
 
     book_dir = out_dir / book.slug
-    check_same_book(book, book_dir)
+    check_same_book(book, book_dir, force)
     ensure_folder(book_dir / SCRIPT_DIR)
     written = []
     moved = _moved_scripts(book_dir, book)
@@ -520,7 +531,7 @@ def render_book(source: Path, options: RenderOptions | None = None,
     selected = parse_chapter_spec(options.chapters, len(book.chapters))
     book_dir = options.out_dir / book.slug
     scripts_cache = (options.cache_dir or default_cache_dir()) if options.use_cache else None
-    scripts = script_book(book, book_dir, scripts_cache)
+    scripts = script_book(book, book_dir, scripts_cache, options.force)
     voices, automatic, stats = _cast(book, scripts, options)
     ensure_folder(book_dir)
     with book_lock(book_dir):

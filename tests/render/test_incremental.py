@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from conftest import THREE_ROOMS, copy_book
@@ -185,6 +186,29 @@ def test_a_book_of_the_same_name_from_elsewhere_never_replaces_a_rendered_one(tm
     first.rename(moved)
     again = render_book(moved, opts(tmp_path))
     assert again.rendered == () and again.manifest["source"] == str(moved)
+    # So is a copy of it (same title, same chapters) while the first is still there.
+    copy = tmp_path / "d" / "book"
+    shutil.copytree(moved, copy)
+    assert render_book(copy, opts(tmp_path)).rendered == ()
+    # --force replaces the other book.
+    forced = CliRunner().invoke(cli, ["render", str(twin), "-o", str(out), "-q", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert [c["file"] for c in json.loads((out / "book" / "book.json").read_text(encoding="utf-8"))["chapters"]] \
+        == ["01-bye.mp3"]
+
+
+def test_a_book_read_through_a_link_stays_the_same_book_when_the_link_moves_to_a_new_draft(tmp_path):
+    """`story.txt -> drafts/v3.txt`, then the link pointed at v4.txt: the same book (the link is the source)."""
+    drafts = tmp_path / "drafts"
+    drafts.mkdir()
+    (drafts / "v3.txt").write_text('"Hello," said Ann.\n', encoding="utf-8")
+    (drafts / "v4.txt").write_text('"Hello again," said Ann.\n', encoding="utf-8")
+    link = tmp_path / "story.txt"
+    link.symlink_to(drafts / "v3.txt")
+    render_book(link, opts(tmp_path))
+    link.unlink()
+    link.symlink_to(drafts / "v4.txt")
+    assert render_book(link, opts(tmp_path)).rendered == (1,)
 
 
 def _guids(book_dir) -> dict[str, str]:
