@@ -98,8 +98,8 @@ def with_map_genders(stats: dict[str, dict], voices: VoiceMap | None) -> dict[st
     """`stats` with each speaker's gender as the voice map gives it, where it gives one (the book only guesses)."""
     if voices is None or not voices.genders:
         return stats
-    return {name: {**info, "gender": voices.genders[name]} if name in voices.genders else info
-            for name, info in stats.items()}
+    gender = {name: voices.genders.get(name) or voices.genders.get(voices.canonical(name)) for name in stats}
+    return {name: {**info, "gender": gender[name]} if gender[name] else info for name, info in stats.items()}
 
 
 @functools.cache
@@ -150,8 +150,8 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
                                         if stats.get(n, {}).get("lines", 0) >= MAIN_MIN_LINES}
     main_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MAIN_VOICES, language).items()}
     minor_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MINOR_VOICES, language).items()}
-    for name, info in stats.items():
-        if name in speakers or base.canonical(name) != name:
+    for name, info in _canonical_stats(stats, base).items():
+        if name in speakers:
             continue
         gender = info["gender"] if info["gender"] in ("male", "female") else \
             ("male" if used["male"] <= used["female"] else "female")
@@ -175,6 +175,21 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
                                default_male=base.default_male or minor_pools["male"][0],
                                default_female=base.default_female or minor_pools["female"][0],
                                default_unknown=base.default_unknown or minor_pools["male"][-1])
+
+
+def _canonical_stats(stats: dict[str, dict], voices: VoiceMap) -> dict[str, dict]:
+    """`stats` under the speaker names of the voice map: the lines of a table's aliases ("Rory" of
+    `[speakers."Lorelai"] aliases = ["Rory"]`) count as that speaker's, who is cast for them, most lines first."""
+    merged: dict[str, dict] = {}
+    for name, info in stats.items():
+        entry = merged.setdefault(voices.canonical(name), {"gender": "unknown", "lines": 0})
+        entry["lines"] += info.get("lines", 0)
+        if entry["gender"] == "unknown":
+            entry["gender"] = info.get("gender", "unknown")
+    for name in merged:
+        if name in voices.genders:
+            merged[name]["gender"] = voices.genders[name]
+    return dict(sorted(merged.items(), key=lambda kv: -kv[1]["lines"]))
 
 
 def _repitched(voice: Voice, cycle: int) -> Voice:

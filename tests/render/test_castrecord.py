@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from click.testing import CliRunner
 
 from narrate.cli.main import cli
@@ -140,3 +139,22 @@ def test_a_gender_in_the_map_casts_the_automatic_voice_for_it(tmp_path, monkeypa
     assert any(line.split()[:2] == ["Anna", "male"] for line in shown.output.splitlines()), shown.output
     mapped = load_voice_map(path)
     assert mapped.speakers["Anna"].voice == after["Anna"] and mapped.genders["Anna"] == "male"
+
+
+def test_a_voiceless_table_with_aliases_casts_its_speaker_for_their_lines(tmp_path, monkeypatch):
+    """`[speakers.Annie]` with `gender` and `aliases = ["Anna"]` but no voice: Anna's lines are Annie's, who is cast
+    an automatic voice of that gender (Anna fell to the shared default voice, a man's)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    book = _book(tmp_path, [ONE])
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "walk.toml").write_text('[speakers.Annie]\ngender = "female"\naliases = ["Anna"]\n'
+                                                   'pitch = 70\n', encoding="utf-8")
+    made = CliRunner().invoke(cli, ["render", str(book), "-q"])
+    assert made.exit_code == 0, made.output
+    manifest = json.loads((tmp_path / "output" / "walk" / "book.json").read_text(encoding="utf-8"))
+    anna = {(s["speaker"], s["voice"], s["pitch"]) for s in manifest["chapters"][0]["segments"]
+            if s["speaker"] in ("Anna", "Annie")}
+    assert len(anna) == 1
+    (speaker, voice, pitch), = anna
+    assert "+f" in voice and pitch == 70, anna
