@@ -178,6 +178,9 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
 
     async def render_start(request: Request) -> Response:
         data = await _body(request)
+        unknown = set(data) - {"chapters"}
+        if unknown:
+            raise InputError(f"unknown field(s): {', '.join(sorted(unknown))} (expected chapters)")
         chosen = data.get("chapters")
         if chosen is None:
             chosen = await run_in_threadpool(pending, ws)

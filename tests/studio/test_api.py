@@ -183,6 +183,8 @@ def test_cast_edits_name_the_speaker_they_were_for_and_refuse_what_is_no_speaker
     for name, message in (("", "cannot be empty"), ("Anna\u0000x", "control characters")):
         r = client.put("/api/cast/voice", json={**bad, "speaker": name, "voice": "en-us+f2"}, headers=OWN)
         assert r.status_code == 400 and message in r.json()["error"], r.text
+    r = client.post("/api/render", json={"chapterz": [1]}, headers=OWN)
+    assert r.status_code == 400 and "unknown field(s): chapterz" in r.json()["error"]
     r = client.post("/api/characters/merge", json={"old": "Nobody", "new": "Anna"}, headers=OWN)
     assert r.status_code == 400 and "no speaker 'Nobody'" in r.json()["error"]
     assert client.post("/api/characters/merge", json={"old": "Tom", "new": "Thomas"}, headers=OWN).status_code == 200
