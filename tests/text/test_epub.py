@@ -393,7 +393,8 @@ def test_a_language_written_as_a_name_becomes_a_code(tmp_path, caplog):
     language must be a code: "german" there is an error that says what to write, "de_DE" is "de-DE"."""
     from narrate.errors import InputError
 
-    book = load_book(novel(1, language="German").write(tmp_path / "g.epub"))
+    with caplog.at_level(logging.WARNING, logger="narrate.text.books"):
+        book = load_book(novel(1, language="German").write(tmp_path / "g.epub"))
     assert book.language == "de" and "'German' is not a language code" in caplog.text
     assert load_book(novel(1, language="tlhIngan Hol").write(tmp_path / "k.epub")).language == "en"
     folder = tmp_path / "book"
