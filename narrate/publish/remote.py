@@ -45,10 +45,12 @@ class RemoteOutput:
 
     def fetch(self, slug: str, chapters: bool = True) -> None:
         """Bring a book's published files into the staging folder when it lacks them (a first run on this
-        machine, or one whose staging folder was removed), so the render keeps what is already done.
+        machine, or one whose staging folder was removed), so the render keeps what is already done: its
+        chapters, and the feed, transcripts, chapter marks, cover and script corrections beside them (an upload
+        removes from the URL what the staging folder does not have).
 
-        Without `chapters` (workers upload the chapters themselves), only book.json comes: the render finds
-        the chapters at the URL (sizes), and copies here that may be older than the URL's are removed.
+        Without `chapters` (workers upload the chapters themselves), the chapters stay at the URL: the render
+        finds them there (sizes), and copies here that may be older than the URL's are removed.
         """
         fs, base, _ = self._fs()
         here = self.staging / slug
@@ -75,6 +77,19 @@ class RemoteOutput:
                 fs.get_file(f"{base}/{slug}/{name}", str(here / name))
             except FileNotFoundError:
                 continue  # listed but gone: rendered again
+        target = f"{base}/{slug}"
+        for path in _remote_files(fs, target):
+            name = path[len(target) + 1:]
+            dest = here / name
+            if name == MANIFEST or name in listed or dest.is_file() or any(p.startswith(".") for p in name.split("/")):
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fs.get_file(path, str(dest))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise ExportError(f"{self.url}/{slug}/{name}: cannot download ({exc})") from None
         local.write_bytes(remote)
         _remember(here, {p.name: _stamp(p) for p in _files(here)})
 

@@ -50,7 +50,15 @@ def test_a_book_rendered_to_s3_is_uploaded_whole_book_json_last_and_resumes_else
         assert local.stat().st_size == chapter["bytes"]
         assert str(ID3(local)["TIT2"]) == chapter["title"]
 
-    # Another machine (no staging folder): what is on S3 is kept; a chapter gone from the book leaves S3 too.
+    # The feed and its files, and a script correction, are at the URL too.
+    fed = CliRunner().invoke(cli, [*args, "--base-url", "http://x.example/three-rooms/"])
+    assert fed.exit_code == 0, fed.output
+    fs.pipe_file("narrate-test/books/three-rooms/script/notes.json", b"{}")
+    served = sorted(p.rsplit("/", 1)[-1] for p in fs.find("narrate-test/books/three-rooms"))
+    assert {"feed.xml", "01-the-porch.vtt", "01-the-porch.chapters.json", "notes.json"} <= set(served)
+
+    # Another machine (no staging folder): what is on S3 is kept; a chapter gone from the book leaves S3 too,
+    # with the feed files made from it; the feed, the others' files and the scripts stay (they were deleted).
     shutil.rmtree(staging_here)
     (book / "03-the-bridge.txt").unlink()
     uploaded.clear()
@@ -58,8 +66,11 @@ def test_a_book_rendered_to_s3_is_uploaded_whole_book_json_last_and_resumes_else
     assert again.exit_code == 0, again.output
     assert "0 rendered, 2 re-tagged, 0 unchanged" in again.output  # track n/2 now: tags only, no audio
     assert uploaded[-1] == "book.json"
-    assert sorted(p.rsplit("/", 1)[-1] for p in fs.find("narrate-test/books/three-rooms")) == [
-        "01-the-porch.mp3", "02-the-diner.mp3", "book.json"]
+    left = sorted(p.rsplit("/", 1)[-1] for p in fs.find("narrate-test/books/three-rooms"))
+    assert [n for n in left if n.endswith(".mp3")] == ["01-the-porch.mp3", "02-the-diner.mp3"]
+    assert {"feed.xml", "01-the-porch.vtt", "02-the-diner.chapters.json", "notes.json", "book.json"} <= set(left)
+    assert not [n for n in left if n.startswith("03-")]
+    assert b"03-the-bridge" not in fs.cat_file("narrate-test/books/three-rooms/feed.xml")
     fs.get_file("narrate-test/books/three-rooms/01-the-porch.mp3", str(tmp_path / "retagged.mp3"))
     assert str(ID3(tmp_path / "retagged.mp3")["TRCK"]) == "1/2"
 
