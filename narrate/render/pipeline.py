@@ -586,6 +586,8 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         # it checks before its file takes its name (and a .part it leaves goes with the next render).
         _remove_stale(book_dir)
         raise
+    if failures and not remote:
+        _keep_failed(book_dir, manifest, failures, entries, guids)
     _write_manifest(book, book_dir, entries, whole, fields)
     _remove_stale(book_dir)
     if failures and not remote:
@@ -610,6 +612,25 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         _refresh_feed(book_dir, changed=bool(todo or plan.retag))
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
                         load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
+
+
+def _keep_failed(book_dir: Path, manifest: dict, failures: list, entries: dict[int, dict],
+                 guids: dict[int, str]) -> None:
+    """A chapter whose re-render failed keeps the audio it had (its file is only replaced once the new one is
+    whole): listed again in book.json, as it was, so the feed does not drop an episode subscribers have."""
+    before = {e["file"]: e for e in listed_entries(manifest)}
+    for job, _ in failures:
+        old = before.get(job.path.name)
+        if old is None or job.chapter.index in entries:
+            continue
+        try:
+            intact = (book_dir / old["file"]).stat().st_size == old.get("bytes")
+        except OSError:
+            intact = False
+        if intact:
+            # Its fingerprint stays the old one: the next render makes it again.
+            entries[job.chapter.index] = {**old, "index": job.chapter.index, "guid": guids[job.chapter.index]}
+            log.info("%s: kept as it was until it renders", job.path.name)
 
 
 def _refresh_feed(book_dir: Path, changed: bool) -> None:

@@ -318,3 +318,32 @@ def test_a_changed_chapter_left_out_of_chapters_keeps_its_audio_when_a_chapter_c
     assert done.rendered == (2,) and sorted(by_file(done.manifest)) == [
         "01-the-yard.mp3", "02-the-porch.mp3", "03-the-diner.mp3"]
     assert not (book_dir / "01-the-porch.mp3").exists()
+
+
+def test_a_chapter_whose_re_render_fails_stays_listed_with_the_audio_it_had(two_rooms, tmp_path, monkeypatch):
+    """Its file is replaced only once the new one is whole: book.json (and a feed made from it) keep the episode
+    subscribers have, as it was, and the next render makes it again."""
+    import narrate.render.parallel as parallel
+    from narrate.errors import RenderError
+
+    book, _, first = two_rooms
+    url = "http://127.0.0.1:8000/three-rooms/"
+    render_book(book, opts(tmp_path, base_url=url))
+    before = by_file(json.loads((first.book_dir / "book.json").read_text(encoding="utf-8")))
+    diner = book / "02-the-diner.txt"
+    diner.write_text(diner.read_text(encoding="utf-8") + "\nIt rained.\n", encoding="utf-8")
+    real = parallel.render_chapter
+
+    def failing(job, progress=None):
+        if job.chapter.index == 2:
+            raise RenderError("disk full")
+        return real(job, progress)
+
+    monkeypatch.setattr(parallel, "render_chapter", failing)
+    with pytest.raises(RenderError):
+        render_book(book, opts(tmp_path, base_url=url))
+    kept = by_file(json.loads((first.book_dir / "book.json").read_text(encoding="utf-8")))
+    assert kept == before  # the same entries, the diner's old fingerprint included
+    assert len(_guids(first.book_dir)) == 2
+    monkeypatch.setattr(parallel, "render_chapter", real)
+    assert render_book(book, opts(tmp_path, base_url=url)).rendered == (2,)
