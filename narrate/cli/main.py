@@ -156,7 +156,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--single-file", is_flag=True, help="Also write the whole book as one MP3 with a chapter mark per chapter.")
 @click.option("--format", "fmt", type=click.Choice(["mp3", "m4b"]), default="mp3", show_default=True,
               help="m4b also writes the whole book as an M4B audiobook with chapters (needs ffmpeg).")
-@click.option("--base-url", metavar="URL", help="Also write feed.xml for podcast players, with files under URL.")
+@click.option("--base-url", metavar="URL", help="Also write feed.xml for podcast players, with files under URL "
+              "(with several SOURCEs, the URL of the output folder: each book's at URL/<book>/).")
 @click.option("--on-engine-error", type=click.Choice(["fail", "narrator"]), default="fail", show_default=True,
               help="A line the engine cannot say: fail its chapter (others still render), or read it "
                    "with the narrator's voice and warn.")
@@ -203,7 +204,8 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
         out = remote.staging
     opts = RenderOptions(out_dir=out, voices_path=voices_path, voices_dir=voices_dir, chapters=chapters, force=force,
                          use_cache=not no_cache, cache_dir=cache_dir, acx=acx, single_file=single_file,
-                         m4b=fmt == "m4b", base_url=base_url, on_engine_error=on_engine_error,
+                         m4b=fmt == "m4b", base_url=base_url, feed_per_book=len(sources) > 1,
+                         on_engine_error=on_engine_error,
                          all_documents=all_documents)
     if jobs:
         opts = dataclasses.replace(opts, jobs=jobs)

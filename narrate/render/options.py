@@ -37,6 +37,9 @@ class RenderOptions:
     """Re-render chapters even when nothing that shapes them changed."""
     base_url: str | None = None
     """When set, also write the podcast feed (feed.xml) with enclosures under this URL."""
+    feed_per_book: bool = False
+    """`base_url` is the URL of the output folder, not of one book: each book's feed is at base_url/<book>/
+    (several books rendered at once, served as `narrate serve` serves the folder)."""
     single_file: bool = False
     """Also write the whole book as one MP3 with a chapter mark per chapter."""
     m4b: bool = False

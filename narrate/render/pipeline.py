@@ -607,7 +607,8 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     if options.base_url:
         from ..publish.feed import write_feed
 
-        write_feed(book_dir, options.base_url)
+        base = options.base_url
+        write_feed(book_dir, f"{base.rstrip('/')}/{book.slug}/" if options.feed_per_book else base)
     elif not remote:
         _refresh_feed(book_dir, changed=bool(todo or plan.retag))
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),

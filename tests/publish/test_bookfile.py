@@ -313,3 +313,20 @@ def test_an_m4b_without_ffmpeg_is_refused_before_any_chapter_is_rendered(tmp_pat
     res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), "-o", str(tmp_path / "o"), "--format", "m4b", "-q"])
     assert res.exit_code == 1 and "M4B output needs ffmpeg" in res.output
     assert not list((tmp_path / "o").rglob("*.mp3"))
+
+
+def test_several_books_with_one_base_url_get_a_feed_each_under_their_folder(tmp_path):
+    """`narrate render a b --base-url URL`: URL is the output folder's, each book's feed and files at URL/<book>/
+    (as `narrate serve` serves the folder); both feeds pointed at URL/<file> before, which is nothing."""
+    import feedparser
+    from conftest import THREE_ROOMS
+
+    res = CliRunner().invoke(cli, ["render", str(SAMPLE_BOOK), str(THREE_ROOMS), "-o", str(tmp_path / "o"), "-q",
+                                   "--base-url", "http://127.0.0.1:8768/books/"])
+    assert res.exit_code == 0, res.output
+    for slug in ("rory-and-jess", "three-rooms"):
+        feed = feedparser.parse((tmp_path / "o" / slug / "feed.xml").read_bytes())
+        hrefs = [e.enclosures[0].href for e in feed.entries]
+        assert hrefs and all(h.startswith(f"http://127.0.0.1:8768/books/{slug}/") for h in hrefs), hrefs
+        for href in hrefs:
+            assert (tmp_path / "o" / slug / href.rsplit("/", 1)[1]).is_file()
