@@ -191,6 +191,25 @@ def if_range_matches(header: str, stat: os.stat_result, now: float | None = None
     return int(date.timestamp()) == int(stat.st_mtime) and stat.st_mtime <= now - 1
 
 
+def not_modified(headers, stat: os.stat_result) -> bool:  # noqa: ANN001 (http.client.HTTPMessage)
+    """Whether a conditional GET's copy is still the file (RFC 9110 13.1.2, 13.1.3): If-None-Match names our
+    entity tag (weakly compared, or "*"), else If-Modified-Since is not older than the file."""
+    match = headers.get("If-None-Match")
+    if match is not None:
+        ours = etag(stat)
+        tags = [t.strip().removeprefix("W/") for t in match.split(",")]
+        return "*" in tags or ours in tags
+    since = headers.get("If-Modified-Since")
+    if since is None:
+        return False
+    try:
+        date = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    # Dates count whole seconds: a file changed within the second of the client's copy is sent again.
+    return int(stat.st_mtime) <= int(date.timestamp()) and stat.st_mtime <= time.time() - 1
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: NarrateHTTPServer
     server_version = "narrate"
@@ -256,6 +275,14 @@ class _Handler(BaseHTTPRequestHandler):
         with f:
             stat = path.stat()
             size = stat.st_size
+            if not_modified(self.headers, stat):
+                # A podcast app polling its feed: nothing changed since its copy, nothing sent again.
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self.send_header("Last-Modified", formatdate(stat.st_mtime, usegmt=True))
+                self.send_header("ETag", etag(stat))
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                return
             if_range = self.headers.get("If-Range")
             if if_range is not None and not if_range_matches(if_range, stat):
                 wanted = None  # the client's copy is stale: send the whole current file

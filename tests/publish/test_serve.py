@@ -380,6 +380,27 @@ def test_if_range_that_does_not_match_gets_the_whole_file(server: NarrateHTTPSer
     assert status == 200 and body == AUDIO and "content-range" not in headers
 
 
+def test_a_feed_polled_again_unchanged_is_304_and_changed_is_sent(server: NarrateHTTPServer, site: Path) -> None:
+    """A podcast app polling its feed with If-None-Match or If-Modified-Since gets 304 and no body while the
+    file is unchanged, the new file once it changes; a HEAD says the same."""
+    path = site / "book" / "feed.xml"
+    os.utime(path, (1_600_000_000, 1_600_000_000))
+    _, headers, _ = request(server, "/book/feed.xml")
+    tag, date = headers["etag"], headers["last-modified"]
+    for conditional in ({"If-None-Match": tag}, {"If-None-Match": f'"other", W/{tag}'}, {"If-None-Match": "*"},
+                        {"If-Modified-Since": date}):
+        status, got, body = request(server, "/book/feed.xml", headers=conditional)
+        assert (status, body, got["etag"]) == (304, b"", tag), conditional
+    assert request(server, "/book/feed.xml", method="HEAD", headers={"If-None-Match": tag})[0] == 304
+    # If-None-Match decides when both are sent: a stale tag gets the file even with a current date.
+    assert request(server, "/book/feed.xml", headers={"If-None-Match": '"old"', "If-Modified-Since": date})[0] == 200
+    path.write_bytes(b"<rss>new</rss>")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    for conditional in ({"If-None-Match": tag}, {"If-Modified-Since": date}):
+        status, _, body = request(server, "/book/feed.xml", headers=conditional)
+        assert (status, body) == (200, b"<rss>new</rss>"), conditional
+
+
 def test_if_range_after_the_file_changed_gets_the_new_file(server: NarrateHTTPServer, site: Path) -> None:
     path = site / "book" / "01-a.mp3"
     os.utime(path, (1_600_000_000, 1_600_000_000))
