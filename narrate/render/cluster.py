@@ -93,6 +93,13 @@ def dask_setup(worker: Any) -> None:
     """
     for sig in TERMINAL_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    # A chapter that fails is reported by the command in one line: not also as Dask's "Compute Failed" block,
+    # traceback included, on the same terminal.
+    logging.getLogger("distributed.worker").addFilter(_not_a_failed_task)
+
+
+def _not_a_failed_task(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Compute Failed")
 
 
 def _close_quietly(client: Any) -> None:

@@ -426,3 +426,16 @@ def test_cli_a_failing_chapter_fails_alone_among_books_rendered_at_once(client, 
     assert "02-the-diner.mp3: cannot write" in result.output  # its one line, above the table
     assert "02-chapter-4" in table[2] and table[2].endswith("none")
     assert result.output.strip().splitlines()[-1].startswith("narrate: error: 1 of 2 books did not finish")
+
+
+def test_a_failing_chapter_on_a_local_cluster_is_one_line_without_dasks_report(tmp_path):
+    """The workers of `--cluster local` printed Dask's "Compute Failed" block (traceback included) for a chapter
+    that fails, besides narrate's own line; -q did not hide it."""
+    out = tmp_path / "out"
+    (out / "three-rooms" / "02-the-diner.mp3").mkdir(parents=True)  # a folder where its MP3 goes: it cannot be written
+    args = [sys.executable, "-m", "narrate", "render", str(THREE_ROOMS), "-o", str(out), "--voices-dir",
+            str(tmp_path / "nv"), "--cache", str(tmp_path / "cache"), "--cluster", "local:2", "-q"]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 1
+    assert "Compute Failed" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert "02-the-diner.mp3" in run.stderr
