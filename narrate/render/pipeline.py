@@ -151,22 +151,31 @@ def _source_id(book: Book) -> str | None:
     return os.path.abspath(path) if path.is_dir() or path.is_file() else None
 
 
+def text_digest(book: Book) -> str:
+    """A digest of the book's chapter texts, in order: book.json's sign of which book a folder holds."""
+    h = hashlib.sha256()
+    for chapter in book.chapters:
+        h.update(hashlib.sha256(chapter.text.encode("utf-8")).digest())
+    return h.hexdigest()
+
+
 def check_same_book(book: Book, book_dir: Path, force: bool = False) -> None:
     """RenderError when `book_dir` holds the audiobook of another source: a book of the same name from another
     folder (`a/novel.epub`, `b/novel.epub`; `novel/` and `novel.txt`) would replace its chapters, script
     corrections and cast. The same book moved (its old place gone; same file or folder name, same title), or a
-    copy of it (same title, same chapter titles), is the same book; `force` replaces the other one."""
+    copy of it (the same text, chapter for chapter), is the same book; `force` replaces the other one."""
     manifest = load_manifest(book_dir)
     old, new = manifest.get("source"), _source_id(book)
     if not isinstance(old, str) or new is None or old == new:
         return
     title = manifest.get("title")
+    if Path(old).resolve() == Path(new).resolve():
+        return  # the same folder or file reached by another path (a link, or the real path of one)
     if not Path(old).exists() and Path(old).name == Path(new).name and title == book.title:
         log.info("%s: the book was rendered from %s before; it is the same book, moved", book_dir, old)
         return
-    if title == book.title and [c.get("title") for c in listed_entries(manifest)] == [c.title for c in book.chapters]:
-        log.info("%s: rendered from %s before; %s has the same title and chapters: the same book",
-                 book_dir, old, book.source)
+    if manifest.get("text_digest") == text_digest(book):
+        log.info("%s: rendered from %s before; %s has the same text: the same book", book_dir, old, book.source)
         return
     if force:
         log.warning('%s: the audiobook of %s ("%s") is replaced (--force)', book_dir, old, title)
@@ -443,6 +452,7 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_
     }
     if _source_id(book):
         manifest["source"] = _source_id(book)  # whose audiobook this folder holds (check_same_book)
+    manifest["text_digest"] = text_digest(book)
     manifest.update(fields or {})
     if whole_book:
         manifest[wholebook.KEY] = whole_book

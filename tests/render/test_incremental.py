@@ -347,3 +347,21 @@ def test_a_chapter_whose_re_render_fails_stays_listed_with_the_audio_it_had(two_
     assert len(_guids(first.book_dir)) == 2
     monkeypatch.setattr(parallel, "render_chapter", real)
     assert render_book(book, opts(tmp_path, base_url=url)).rendered == (2,)
+
+
+def test_two_stories_of_one_file_name_are_two_books_and_a_link_to_a_folder_is_its_book(tmp_path):
+    """`a/story.txt` and `b/story.txt` both take "Story" as their title and chapter title: still two books (their
+    texts differ); a folder rendered by its real path and then through a link is one book."""
+    for folder, text in (("a", '"Hello," said Ann.\n'), ("b", '"Goodbye," said Bob.\n')):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "story.txt").write_text(text, encoding="utf-8")
+    render_book(tmp_path / "a" / "story.txt", opts(tmp_path))
+    from narrate.errors import RenderError
+
+    with pytest.raises(RenderError, match="holds the audiobook of"):
+        render_book(tmp_path / "b" / "story.txt", opts(tmp_path))
+    real = copy_book(THREE_ROOMS, tmp_path / "real" / "three-rooms")
+    render_book(real, opts(tmp_path))
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (real / "04-the-yard.txt").write_text("The yard was empty. It rained on it.\n", encoding="utf-8")
+    assert render_book(tmp_path / "link" / "three-rooms", opts(tmp_path)).rendered == (4,)
