@@ -111,11 +111,15 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
         elif own is not None:
             keep[index] = own
         else:
-            # Renumbered (a chapter put before it) and changed, but not selected: its audio so far stays, under
-            # its old file name, until it is rendered (a correction made meanwhile must not delete it).
-            was = [e for e in intact if e.get("source") == str(job.chapter.source)]
-            if len(was) == 1 and sum(e.get("source") == str(job.chapter.source) for e in entries) == 1 \
-                    and was[0]["file"] not in {j.path.name for j in jobs}:
+            # Renumbered (a chapter put before it, or taken away) and changed, but not selected: its audio so far
+            # stays, under its old file name, until it is rendered (a correction made meanwhile must not delete
+            # it). It is the entry of its own text file, or else (chapters of one file) of its title.
+            src = str(job.chapter.source)
+            was = [e for e in intact if e.get("source") == src] \
+                if sum(e.get("source") == src for e in entries) == 1 else []
+            was = was or [e for e in intact if e.get("title") == job.chapter.title]
+            taken = {e["file"] for e in (*keep.values(), *skip.values(), *(e for _, e in retag))}
+            if len(was) == 1 and was[0]["file"] not in taken | {j.path.name for j in jobs if j is not job}:
                 keep[index] = {**was[0], "index": index}
     current = {job.path.name for job in jobs} | {e["file"] for e in keep.values()}
     orphans = sorted({e["file"] for e in entries} - current)

@@ -365,3 +365,30 @@ def test_two_stories_of_one_file_name_are_two_books_and_a_link_to_a_folder_is_it
     (tmp_path / "link").symlink_to(tmp_path / "real")
     (real / "04-the-yard.txt").write_text("The yard was empty. It rained on it.\n", encoding="utf-8")
     assert render_book(tmp_path / "link" / "three-rooms", opts(tmp_path)).rendered == (4,)
+
+
+def test_a_changed_chapter_of_a_one_file_book_left_out_of_chapters_keeps_its_audio_and_guid(tmp_path):
+    """In a book of one file (every chapter has it as its source) the chapter is found by its title; and when the
+    chapter put before it goes again, it is back at its old number with its old file, kept as it was."""
+    rooms = sorted(THREE_ROOMS.glob("0*.txt"))
+    parts = {p.stem.split("-", 2)[-1]: p.read_text(encoding="utf-8").split("\n", 1)[1] for p in rooms}
+
+    def write(*names: str, edit: str = "") -> None:
+        text = "\n\n".join(f"# The {n.title()}\n\n{parts[n]}" + (" It rained." if n == edit else "") for n in names)
+        (tmp_path / "story.md").write_text(text, encoding="utf-8")
+
+    write("porch", "diner", "bridge")
+    first = render_book(tmp_path / "story.md", opts(tmp_path))
+    diner = by_file(first.manifest)["02-the-diner.mp3"]
+    parts["yard"] = parts["bridge"].replace("bridge", "yard")
+    write("porch", "yard", "diner", "bridge", edit="diner")
+    second = render_book(tmp_path / "story.md", opts(tmp_path, chapters="2"))
+    kept = by_file(second.manifest)["02-the-diner.mp3"]
+    assert (kept["index"], kept["guid"], kept["fingerprint"]) == (3, diner["guid"], diner["fingerprint"])
+    assert (second.book_dir / "02-the-diner.mp3").is_file() and "02-the-yard.mp3" in by_file(second.manifest)
+    # The yard goes again: the diner is chapter 2 once more, its old file kept, still not rendered.
+    write("porch", "diner", "bridge", edit="diner")
+    third = render_book(tmp_path / "story.md", opts(tmp_path, chapters="1"))
+    back = by_file(third.manifest)["02-the-diner.mp3"]
+    assert (back["index"], back["guid"], back["fingerprint"]) == (2, diner["guid"], diner["fingerprint"])
+    assert render_book(tmp_path / "story.md", opts(tmp_path)).rendered == (2,)
