@@ -21,6 +21,7 @@ from ..text.reader import load_book
 from ..voices.casting import (
     adjusted_cast,
     auto_cast,
+    canonical_stats,
     check_voices,
     load_voice_map,
     speaker_stats,
@@ -350,6 +351,8 @@ def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[Vo
     stats = with_map_genders(speaker_stats(scripts), existing)
     if existing is not None:
         warn_unused_speakers(existing, stats)
+        # Under the map's names: the lines of a table's aliases are its speaker's, for the cast and its record.
+        stats = canonical_stats(stats, existing)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
     recorded = read_cast(options.out_dir / book.slug / CAST_FILE, book.language)
     voices = auto_cast(stats, with_recorded(existing, recorded, stats, book.language), language=book.language)

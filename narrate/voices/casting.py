@@ -150,7 +150,7 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
                                         if stats.get(n, {}).get("lines", 0) >= MAIN_MIN_LINES}
     main_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MAIN_VOICES, language).items()}
     minor_pools = {g: _pool(vs, base.narrator) for g, vs in _voices_for(MINOR_VOICES, language).items()}
-    for name, info in _canonical_stats(stats, base).items():
+    for name, info in canonical_stats(stats, base).items():
         if name in speakers:
             continue
         gender = info["gender"] if info["gender"] in ("male", "female") else \
@@ -177,7 +177,7 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
                                default_unknown=base.default_unknown or minor_pools["male"][-1])
 
 
-def _canonical_stats(stats: dict[str, dict], voices: VoiceMap) -> dict[str, dict]:
+def canonical_stats(stats: dict[str, dict], voices: VoiceMap) -> dict[str, dict]:
     """`stats` under the speaker names of the voice map: the lines of a table's aliases ("Rory" of
     `[speakers."Lorelai"] aliases = ["Rory"]`) count as that speaker's, who is cast for them, most lines first."""
     merged: dict[str, dict] = {}
@@ -464,7 +464,8 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         doc.add(tomlkit.nl())
     # A first-person narrator's own lines are read in the narrator's voice (as a render without a map
     # casts them): no voice of its own, nor a character's slot taken, unless the user adds one.
-    stats = {name: info for name, info in with_map_genders(stats, existing).items() if name != NARRATOR_SPEAKER}
+    stats = {name: info for name, info in canonical_stats(with_map_genders(stats, existing), existing).items()
+             if name != NARRATOR_SPEAKER}
     cast = caster(stats, existing if path.exists() else None, language)
     if not path.exists():
         doc.add("narrator", _voice_table(cast.narrator))

@@ -158,3 +158,10 @@ def test_a_voiceless_table_with_aliases_casts_its_speaker_for_their_lines(tmp_pa
     assert len(anna) == 1
     (speaker, voice, pitch), = anna
     assert "+f" in voice and pitch == 70, anna
+    record = json.loads((tmp_path / "output" / "walk" / CAST_FILE).read_text(encoding="utf-8"))["speakers"]
+    assert (record["Annie"]["gender"], record["Annie"]["tier"]) == ("female", "main")
+    # Other speakers coming (Carl, a talker) do not move her voice: the record keeps it for her.
+    _book(tmp_path, [ONE, TWO])
+    assert CliRunner().invoke(cli, ["render", str(book), "-q"]).exit_code == 0
+    manifest = json.loads((tmp_path / "output" / "walk" / "book.json").read_text(encoding="utf-8"))
+    assert {s["voice"] for c in manifest["chapters"] for s in c["segments"] if s["speaker"] == "Annie"} == {voice}
