@@ -148,7 +148,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
               help="Worker processes (default: number of cores). Chapters render in parallel; with a neural "
                    "voice, or fewer chapters than workers, sentences are spread over them first.")
 @click.option("--force", is_flag=True, help="Re-render chapters even if nothing changed.")
-@click.option("--bitrate", type=click.IntRange(32, 320), default=None, help="MP3 bit rate in kbps (default 64).")
+@click.option("--bitrate", type=click.IntRange(8, 320), default=None,
+              help="MP3 bit rate in kbps (default 64; at most 160 at espeak-ng's 22.05 kHz, 320 with --acx).")
 @click.option("--lufs", type=click.FloatRange(-40, -6), default=None,
               help="Integrated loudness target in LUFS (default -19).")
 @click.option("--acx", is_flag=True,
@@ -211,6 +212,14 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
         opts = dataclasses.replace(opts, jobs=jobs)
     if bitrate and acx and bitrate != 192:
         raise click.UsageError(f"--acx encodes at 192 kbps (ACX's rule): leave out --bitrate {bitrate}")
+    if bitrate:
+        from ..audio.export import check_bitrate
+        from ..errors import ExportError
+
+        try:  # once, before any book: every book would fail on it
+            check_bitrate(bitrate, 44100 if acx else RenderOptions().sample_rate)  # the ACX preset's rate
+        except ExportError as exc:
+            raise click.UsageError(f"--bitrate: {exc}") from None
     if bitrate:
         opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
     if lufs is not None:
