@@ -241,11 +241,13 @@ def _warn_near_names(edited: ScriptFile, known: list[str]) -> None:
                         "with a voice of its own)", edited.describe(index), seg.speaker, close[0])
 
 
-def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[Chapter, Path, Script]]:
+def write_scripts(book: Book, out_dir: Path, force: bool = False,
+                  auto_scripts: list[Script] | None = None) -> list[tuple[Chapter, Path, Script]]:
     """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`.
 
     Corrections follow an edited chapter text to their lines. When some fit no line of it, they
     are logged as warnings and the previous file is kept beside the new one as `<name>.bak`.
+    `auto_scripts`: the book's automatic attribution, when the caller has it already.
     """
     from ..attribution.scriptfile import carry_corrections, read_script_file, save_script
 
@@ -254,7 +256,7 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False) -> list[tuple[
     ensure_folder(book_dir / SCRIPT_DIR)
     written = []
     moved = _moved_scripts(book_dir, book)
-    for chapter, auto in zip(book.chapters, script_book(book), strict=True):
+    for chapter, auto in zip(book.chapters, auto_scripts or script_book(book), strict=True):
         path = script_path(book_dir, chapter)
         script = auto
         found = _script_of(book_dir, chapter, moved)

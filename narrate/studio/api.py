@@ -20,6 +20,8 @@ from .workspace import Workspace, cast_view, chapter_entry, chapter_lines, chapt
 
 STATIC = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 MAX_BODY = 64 * 1024
+BOOK_VERSION = "x-narrate-book"
+"""The header in which the page says which numbering of the chapters it shows (Workspace.version)."""
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # The page loads nothing from elsewhere and is never framed by another site (clickjacking).
@@ -86,7 +88,8 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         speakers = [r["speaker"] for r in cast["rows"] if r["speaker"]]
         return JSONResponse({"title": ws.book.title, "author": ws.book.author, "chapters": chapters,
                              "speakers": speakers, "voices_file": cast["file"], "can_undo": bool(ws.undo_stack),
-                             "render": renderer.state.to_dict()})
+                             "render": renderer.state.to_dict(), "version": ws.version,
+                             "warning": ws.source_problem})
 
     async def chapter(request: Request) -> Response:
         index = request.path_params["index"]
@@ -208,9 +211,17 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         ("/api/render", render_start, ["POST"]),
     ]
     def fresh(endpoint: Endpoint) -> Endpoint:
-        """The book read again first if its files changed while the studio runs (see Workspace.refresh)."""
+        """The book read again first if its files changed while the studio runs (see Workspace.refresh). A page
+        that numbers the chapters otherwise (its X-Narrate-Book is another version) may not change a line or
+        render by its numbers: 409, and it reads the book again."""
         async def wrapped(request: Request) -> Response:
             await run_in_threadpool(ws.refresh)
+            seen = request.headers.get(BOOK_VERSION)
+            if seen is not None and seen != ws.version and (
+                    request.method != "GET" or request.url.path.startswith("/api/chapters/")):
+                return JSONResponse({"error": "the book's chapters changed on disk (one added, removed or renamed): "
+                                              "the page shows them again; do it once more", "reload": True},
+                                    status_code=409)
             return await endpoint(request)
         return wrapped
 

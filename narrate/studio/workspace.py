@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import re
 import threading
@@ -10,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..attribution.scriptfile import USER_RULE, read_script_file, save_script
-from ..errors import InputError, VoiceMapError
+from ..errors import InputError, NarrateError, VoiceMapError
 from ..model import DIALOGUE, NARRATION, Book, Chapter, Script, Voice, VoiceMap
 from ..render.pipeline import RenderOptions, load_manifest, resolve_voices, script_book, script_path, write_scripts
 from ..render.plan import plan_chapter
 from ..text.reader import load_book
 from ..voices.casting import speaker_stats, update_voice_map_file
 from ..voices.mapedit import merge_speaker, set_voice
+from ..voices.synth import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +64,42 @@ class Workspace:
     _read: dict[Path, tuple[tuple[int, int, int], Script]] = field(default_factory=dict, repr=False)
     """Scripts as last read, by the file's identity: one page asks for each several times."""
     source_state: tuple = ()
-    """The book's files as they were when it was read (names, times, sizes): see refresh."""
+    """The book's files as they were when it was last read (names, times, sizes): see refresh."""
+    source_problem: str | None = None
+    """Why the book's files as they are now cannot be read (the studio shows the book as it was before)."""
+    _reading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def version(self) -> str:
+        """The chapters as the studio numbers them: a page that shows other numbers must read them again."""
+        return hashlib.sha256("\n".join(c.slug for c in self.book.chapters).encode("utf-8")).hexdigest()[:16]
 
     def refresh(self) -> bool:
         """Read the book again if its files changed since (a chapter edited, added or removed while the studio
-        runs): its chapters, scripts and numbers are then those a render reads. True when it was read again."""
-        with self.lock:
+        runs): its chapters, scripts and numbers are then those a render reads. True when it was read again.
+
+        The new book is read outside the lock every request waits on, and swapped in whole. Files that cannot
+        be read now (a chapter half written) leave the book as it was, with `source_problem` saying why. When
+        the chapters are numbered anew, the undo steps (which name the old script files) are dropped.
+        """
+        with self._reading:  # one reader at a time; the others find the state read
             state = source_state(self.config.source)
             if state == self.source_state:
                 return False
+            try:
+                book, auto = _read_book(self.config)
+            except NarrateError as exc:
+                with self.lock:
+                    self.source_state, self.source_problem = state, str(exc)
+                log.warning("%s; the studio shows the book as it was", exc)
+                return False
             log.info("%s changed: read again", self.config.source)
-            book, auto = _read_book(self.config)
-            self.book, self.auto, self.source_state = book, auto, state
-            self._read.clear()
+            with self.lock:
+                renumbered = [c.slug for c in book.chapters] != [c.slug for c in self.book.chapters]
+                self.book, self.auto, self.source_state, self.source_problem = book, auto, state, None
+                self._read.clear()
+                if renumbered:
+                    self.undo_stack.clear()
             return True
 
     @property
@@ -240,14 +265,20 @@ def voice_of(ws: Workspace, speaker: str | None, cast: VoiceMap) -> Voice:
     return voice_for(speaker, cast, genders)
 
 
+# What a book's reading looks at: its chapter texts, its settings and a cover (not notes, backups or drafts).
+_BOOK_FILES = re.compile(r"(?i).*\.(?:txt|toml|jpe?g|png)")
+
+
 def source_state(source: Path) -> tuple:
-    """What changes when a book's files do: for a folder, each file's name, time and size; else the file's."""
+    """What changes when the files a book is read from do: each one's name, time and size (a folder's chapter
+    texts, settings and cover; a single file and the settings file of the same name beside it)."""
     try:
         if source.is_dir():
-            return tuple(sorted((p.name, st.st_mtime_ns, st.st_size) for p in source.iterdir()
-                                if not p.name.startswith(".") for st in [p.stat()]))
-        st = source.stat()
-        return (st.st_mtime_ns, st.st_size)
+            files = [p for p in source.iterdir() if not p.name.startswith(".") and _BOOK_FILES.fullmatch(p.name)]
+        else:
+            files = [p for p in (source, source.with_suffix(".toml")) if p.exists()]
+        return tuple(sorted((p.name, st.st_mtime_ns, st.st_size) for p in files if p.is_file()
+                            for st in [p.stat()]))
     except OSError:
         return ()
 
@@ -262,9 +293,11 @@ def _read_book(config: StudioConfig) -> tuple[Book, list[Script]]:
         if not path.is_file() or read_script_file(path).script.text != chapter.text:
             fresh = False
             break
+    # Attributed once (the cache keeps it while the text is the same), for the script files and the studio.
+    auto = script_book(book, cache_dir=default_cache_dir())
     if not fresh:
-        write_scripts(book, config.out_dir)
-    return book, script_book(book)
+        write_scripts(book, config.out_dir, auto_scripts=auto)
+    return book, auto
 
 
 def open_workspace(config: StudioConfig) -> Workspace:

@@ -82,6 +82,59 @@ def test_the_book_is_read_again_when_its_files_change_while_the_studio_runs(clie
     assert not workspace.refresh()  # nothing changed since: not read again
 
 
+def test_a_page_showing_old_chapter_numbers_cannot_change_a_line_by_them(client, workspace):
+    """After a chapter is put first on disk, a page that still numbers the chapters as before (X-Narrate-Book)
+    gets 409 for an edit (it would have landed in the new chapter 1), and the edit made with the new numbers
+    lands where it should; undo steps naming the old script files are dropped."""
+    version = client.get("/api/book").json()["version"]
+    headers = {**OWN, "x-narrate-book": version}
+    assert client.put("/api/chapters/1/lines/12", json={"speaker": "Anna"}, headers=headers).status_code == 200
+    assert client.get("/api/book").json()["can_undo"]
+    (workspace.config.source / "00-prologue.txt").write_text('Prologue\n\n"Hello," said Tom.\n', encoding="utf-8")
+    stale = client.put("/api/chapters/1/lines/1", json={"kind": "narration"}, headers=headers)
+    assert stale.status_code == 409 and stale.json()["reload"], stale.text
+    book = client.get("/api/book").json()
+    assert book["version"] != version and not book["can_undo"]
+    assert segment(workspace, 2, SUGAR)["speaker"] == "Anna"  # the kitchen, now chapter 2, kept the edit
+    moved = client.put("/api/chapters/2/lines/12", json={"speaker": "Tom"}, headers={**OWN, "x-narrate-book":
+                                                                                        book["version"]})
+    assert moved.status_code == 200 and segment(workspace, 2, SUGAR)["speaker"] == "Tom"
+
+
+def test_a_chapter_half_written_on_disk_leaves_the_studio_working_on_the_book_as_it_was(client, workspace,
+                                                                                         monkeypatch):
+    """A chapter file with a heading and no words yet: the studio keeps the book it had, says why, and tries
+    again only when the files change; a notes file beside the chapters is no reason to read the book again."""
+    import narrate.studio.workspace as wsmod
+
+    folder = workspace.config.source
+    (folder / "03-draft.txt").write_text("Chapter 3\n", encoding="utf-8")
+    book = client.get("/api/book").json()
+    assert len(book["chapters"]) == 2 and "no words" in book["warning"]
+    assert client.get("/api/render").status_code == 200 and client.get("/api/cast").status_code == 200
+    reads = []
+    real = wsmod._read_book
+    monkeypatch.setattr(wsmod, "_read_book", lambda config: reads.append(1) or real(config))
+    client.get("/api/book")
+    (folder / "notes.md").write_text("to do: chapter 3\n", encoding="utf-8")
+    client.get("/api/book")
+    assert reads == []
+    (folder / "03-draft.txt").write_text('Chapter 3\n\n"Done," said Tom.\n', encoding="utf-8")
+    book = client.get("/api/book").json()
+    assert len(book["chapters"]) == 3 and book["warning"] is None and reads == [1]
+
+
+def test_the_settings_file_beside_a_one_file_book_is_watched_too(tmp_path):
+    """`story.md` and `story.toml`: a new title in the .toml is read while the studio runs."""
+    (tmp_path / "story.md").write_text('# One\n\n"Hello," said Tom.\n\n# Two\n\n"Bye," said Anna.\n',
+                                       encoding="utf-8")
+    (tmp_path / "story.toml").write_text('title = "First Title"\n', encoding="utf-8")
+    ws = open_workspace(StudioConfig(tmp_path / "story.md", tmp_path / "out", None, tmp_path / "voices"))
+    assert ws.book.title == "First Title" and not ws.refresh()
+    (tmp_path / "story.toml").write_text('title = "Second Title"\n', encoding="utf-8")
+    assert ws.refresh() and ws.book.title == "Second Title"
+
+
 def test_a_page_reads_each_script_once_and_sees_changes_made_outside(client, workspace, monkeypatch):
     import narrate.studio.workspace as wsmod
 

@@ -13,8 +13,14 @@ if (location.search.includes("token=")) history.replaceState(null, "", location.
 async function api(method, path, body) {
   const opts = { method, headers: {} };
   if (body !== undefined) { opts.headers["content-type"] = "application/json"; opts.body = JSON.stringify(body); }
+  // Which numbering of the chapters this page shows: the server refuses a change made by old numbers.
+  if (state.book && state.book.version) opts.headers["x-narrate-book"] = state.book.version;
   const res = await fetch(path, opts);
   const data = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
+  if (res.status === 409 && data && data.reload) {
+    state.chapter = null;
+    await loadBook();
+  }
   if (!res.ok) throw new Error((data && data.error) || `${res.status} ${res.statusText}`);
   return data;
 }
@@ -44,6 +50,7 @@ async function loadBook() {
   $("#book-title").textContent = state.book.title;
   document.title = `${state.book.title}: narrate studio`;
   $("#undo-btn").disabled = !state.book.can_undo;
+  if (state.book.warning) say(state.book.warning);
   renderChapters();
   renderSpeakerChoices();
   if (state.book.render.running) pollRender();
