@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 
 from ..audio.pitch import semitones
 from ..model import Voice, VoiceMap
 from .profile import ModelProfile, SpeakerProfile
 
+log = logging.getLogger(__name__)
+
 CENTROID_WEIGHT = 0.5
 """How much a difference in brightness counts against one in pitch (both in semitones) when spreading voices."""
 STEADY_TOLERANCE_ST = 0.25
 """Narrator candidates within this much of the steadiest voice's F0 spread count as equally steady."""
+SHARED_PITCH_STEP = 12
+"""Pitch points (1.2 semitones) between characters who share a speaker of the model, and the narrator."""
 
 
 def _distance(a: SpeakerProfile, b: SpeakerProfile) -> float:
@@ -50,8 +55,8 @@ def multi_speaker_cast(stats: dict[str, dict], existing: VoiceMap | None, profil
     """
     speakers = profile.speakers
 
-    def voice(s: SpeakerProfile) -> Voice:
-        return Voice("piper", s.spec(model), 175, 50)
+    def voice(s: SpeakerProfile, pitch: int = 50) -> Voice:
+        return Voice("piper", s.spec(model), 175, pitch)
 
     by_spec = {s.spec(model): s for s in speakers}
     if existing is None:
@@ -62,6 +67,7 @@ def multi_speaker_cast(stats: dict[str, dict], existing: VoiceMap | None, profil
     cast = dict(base.speakers)
     placed = [by_spec[v.voice] for v in [base.narrator, *cast.values()] if v.engine == "piper" and v.voice in by_spec]
     used = {"male": 0, "female": 0}
+    shared: list[str] = []
     for name in cast:
         if stats.get(name, {}).get("gender") in used:
             used[stats[name]["gender"]] += 1
@@ -77,9 +83,22 @@ def multi_speaker_cast(stats: dict[str, dict], existing: VoiceMap | None, profil
             chosen = _pick(fitting, placed, gender)
         elif free:  # no free voice of the register: the free one nearest that end of the range
             chosen = max(free, key=lambda s: s.f0_hz if gender == "female" else -s.f0_hz)
-        else:  # more characters than speakers: they share, in turn
+        else:  # more characters than speakers: they share, in turn, each at a pitch of its own
             pool = [s for s in speakers if s.register == want] or list(speakers)
             chosen = pool[(used[gender] - 1) % len(pool)]
+            if not shared:
+                log.warning("%s has %d speaker(s) for the narrator and %d characters: characters share them, "
+                            "told apart by pitch (a model with more speakers gives them voices of their own)",
+                            model, len(speakers), sum(1 for n in stats if base.canonical(n) == n))
+            shared.append(name)
+            # Women above the speaker's own pitch, men below, each further than the last of theirs on it.
+            side = 1 if gender == "female" else -1
+            taken = {v.pitch for v in [base.narrator, *cast.values()] if v.voice == chosen.spec(model)}
+            pitch = next((p for k in range(1, 4) for p in [50 + side * SHARED_PITCH_STEP * k] if p not in taken),
+                         50 + side * SHARED_PITCH_STEP * ((len(taken) % 3) + 1))
+            cast[name] = voice(chosen, pitch)
+            placed.append(chosen)
+            continue
         cast[name] = voice(chosen)
         placed.append(chosen)
     highs = sorted((s for s in speakers if s.register == "high"), key=lambda s: -s.f0_hz) or list(speakers)

@@ -91,6 +91,22 @@ def test_more_characters_than_speakers_share(monkeypatch):
     assert {v.voice for v in cast.speakers.values()} <= {"m#0", "m#1"}
 
 
+def test_a_one_speaker_model_tells_its_characters_apart_by_pitch_and_says_so(caplog):
+    """A model of one speaker (piper's joe): every character had the narrator's exact voice, and nothing said
+    so. Now women sit above its pitch and men below, each its own, with a warning."""
+    import logging
+
+    stats = {"Ann": {"gender": "female", "lines": 9}, "Bob": {"gender": "male", "lines": 8},
+             "Cat": {"gender": "female", "lines": 7}, "Dan": {"gender": "male", "lines": 1}}
+    with caplog.at_level(logging.WARNING, logger="narrate.voices.multicast"):
+        cast = multi_speaker_cast(stats, None, ModelProfile("m", "0" * 64, (speaker(0, 120),)), "m")
+    voices = [cast.narrator, *cast.speakers.values()]
+    assert len({(v.voice, v.pitch) for v in voices}) == len(voices) == 5
+    assert cast.speakers["Ann"].pitch > 50 and cast.speakers["Cat"].pitch > 50
+    assert cast.speakers["Bob"].pitch < 50 and cast.speakers["Dan"].pitch < 50
+    assert "has 1 speaker(s) for the narrator and 4 characters" in caplog.text
+
+
 def test_cast_and_render_on_the_tone_model(tone_env):
     from audio_probe import decode_mp3, f0_median, slice_ms
 
