@@ -78,4 +78,4 @@ def sum_up(rows: list[Row], quiet: bool) -> None:
         failed = [r for r in rows if r[3]]
         if failed:
             raise NarrateError(f"{len(failed)} of {len(rows)} books did not finish (see above); "
-                               "run the same command again to resume them")
+                               "fix what is said there and run the same command again: finished chapters are kept")
