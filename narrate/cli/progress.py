@@ -82,6 +82,8 @@ class ProgressDisplay:
             return
         if p.status in FINISHED:
             self._draw(above=self.row(p))
+        elif p.status == "queued":
+            return  # every chapter is queued at once, first: the block is drawn once they are all known
         elif not self.drawn or self.clock() - self.last_draw >= self.INTERVAL_S:
             self._draw()
 

@@ -103,6 +103,17 @@ def test_quiet_prints_nothing(long_render):
     assert replay(long_render, tty=True, enabled=False) == ""
 
 
+def test_the_first_frame_counts_every_chapter_queued():
+    """Every chapter is reported queued at once, first: the first frame drawn says 0/300, never 0/1."""
+    out = io.StringIO()
+    display = ProgressDisplay(out, tty=True)
+    for n in range(1, 301):
+        display(Progress(n, f"Chapter {n}", 0, 10, "queued"))
+    assert out.getvalue() == ""
+    display(Progress(1, "Chapter 1", 1, 10))
+    assert screen(out.getvalue())[0][-1].endswith(" 0/300 chapters")
+
+
 def test_many_running_chapters_fit_in_a_few_rows():
     """Sentences spread over the workers (a neural voice) keep every chapter running at once."""
     out = io.StringIO()
