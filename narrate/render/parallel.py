@@ -247,6 +247,25 @@ def spread_pieces(jobs: list[ChapterJob], pool: Executor, workers: int, queue: A
     return made
 
 
+def _ahead(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, workers: int, cache_dir: Path | str,
+           presynth: bool, spread: bool, progress: ProgressFn | None,
+           queue: Any) -> tuple[list[ChapterJob], dict[int, int], dict[int, int]]:
+    """Before the chapter jobs: new sentences synthesized across the workers (`presynth`), then the chapters'
+    pieces encoded in parts (`spread`). Returns the jobs to run, and the clips and pieces made for each
+    chapter (by index), which its manifest entry counts as its own."""
+    credit: dict[int, int] = {}
+    pieces: dict[int, int] = {}
+    if presynth:
+        log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
+        by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress, queue)
+        credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
+    if spread:
+        log.info("encoding the pieces of %d chapter(s) across %d workers", len(jobs), workers)
+        pieces = spread_pieces(jobs, pool, workers, queue, progress)
+        jobs = [dataclasses.replace(job, pieces_made=True) for job in jobs]
+    return jobs, credit, pieces
+
+
 def _cancel(futures: Iterable[Future], pool: Executor) -> None:
     """Cancel the futures not started yet, unless `pool` is a process pool: Python 3.11's breaks with a
     traceback from its own thread (InvalidStateError) when its workers are then stopped under a future
@@ -393,19 +412,11 @@ def _run_local(jobs: list[ChapterJob], workers: int, local_only: list[str], prog
         n_workers = workers if presynth or spread else min(workers, len(jobs))
         try:
             with worker_pool(n_workers) as (pool, queue, stop):
-                credit: dict[int, int] = {}
-                pieces: dict[int, int] = {}
                 if presynth or spread:
                     # Every chapter reads its clips from this cache, so none may prune it until all are done.
                     jobs = [dataclasses.replace(job, cache_dir=cache_dir, prune_cache=False) for job in jobs]
-                if presynth:
-                    log.info("synthesizing %d new clips across %d workers", len(plan.todo), n_workers)
-                    by_job = presynthesize(plan, jobs, pool, n_workers, cache_dir, progress, queue)
-                    credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-                if spread:
-                    log.info("encoding the pieces of %d chapter(s) across %d workers", len(jobs), n_workers)
-                    pieces = spread_pieces(jobs, pool, n_workers, queue, progress)
-                    jobs = [dataclasses.replace(job, pieces_made=True) for job in jobs]
+                jobs, credit, pieces = _ahead(plan, jobs, pool, n_workers, cache_dir, presynth, spread, progress,
+                                              queue)
                 _run_chapters(pool, jobs, queue, progress, finish, credit, line_progress=not (presynth or spread),
                               stop=stop, pieces=pieces)
         except (BrokenProcessPool, EOFError, ConnectionError):
@@ -451,18 +462,12 @@ def _run_elsewhere(jobs: list[ChapterJob], workers: int, executor: Callable[[int
         presynth = worth_presynthesizing(plan, len(jobs), workers) or (spread and bool(plan.todo))
     try:
         with executor(workers if presynth or spread else max(1, min(workers, len(jobs)))) as pool:
-            credit: dict[int, int] = {}
-            pieces: dict[int, int] = {}
             # An executor that relays its workers' reports (render.relay) is asked for them as we wait.
             relay = pool if hasattr(pool, "relay") else None
-            if presynth:
-                log.info("synthesizing %d new clips across %d workers", len(plan.todo), workers)
-                by_job = presynthesize(plan, jobs, pool, workers, cache_dir, progress, relay)
-                credit = {jobs[j].chapter.index: n for j, n in by_job.items()}
-            if spread:
-                log.info("encoding the pieces of %d chapter(s) across %d workers", len(jobs), workers)
-                pieces = spread_pieces(jobs, pool, workers, relay, progress)
-                jobs = [dataclasses.replace(job, pieces_made=True) for job in jobs]
+            credit: dict[int, int] = {}
+            pieces: dict[int, int] = {}
+            if cache_dir is not None:
+                jobs, credit, pieces = _ahead(plan, jobs, pool, workers, cache_dir, presynth, spread, progress, relay)
             _run_chapters(pool, jobs, relay, progress, finish, credit, line_progress=not (presynth or spread),
                           pieces=pieces)
     except (CancelledError, OSError) as exc:
