@@ -577,6 +577,11 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         cover = book.cover.read_bytes()
         if not dest.is_file() or dest.read_bytes() != cover:
             write_atomic(dest, cover)
+    old_cover = manifest.get("cover")
+    if old_cover in ("cover.jpg", "cover.jpeg", "cover.png") and \
+            (not book.cover or old_cover != f"cover{book.cover.suffix.lower()}"):
+        # The cover book.json named is no longer the book's (taken out, or now a .png): not left to be served.
+        (book_dir / old_cover).unlink(missing_ok=True)
     whole = manifest.get(wholebook.KEY)
     whole = whole if isinstance(whole, dict) else {}
     entries = _retag_and_tidy(book, book_dir, manifest, plan, whole, progress, remote, fields)

@@ -82,6 +82,11 @@ def test_a_new_title_or_cover_only_retags(two_rooms, tmp_path):
     (book / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\1" * 64)
     assert render_book(book, opts(tmp_path)).retagged == (1, 2)
     assert ID3(book_dir / "01-the-porch.mp3").getall("APIC")[0].data.endswith(b"\1" * 64)
+    assert (book_dir / "cover.png").is_file()
+    # The cover taken out of book.toml: the tags lose it, and so does the folder (a feed would serve it).
+    (book / "book.toml").write_text(toml.replace('title = "Three Rooms"', 'title = "Two Rooms"'), encoding="utf-8")
+    assert render_book(book, opts(tmp_path)).retagged == (1, 2)
+    assert not (book_dir / "cover.png").exists() and not ID3(book_dir / "01-the-porch.mp3").getall("APIC")
 
 
 def test_a_chapter_inserted_in_front_renumbers_the_others_without_encoding(tmp_path):
