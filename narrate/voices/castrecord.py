@@ -45,16 +45,19 @@ def read_cast(path: Path, language: str | None) -> Recorded:
 def with_recorded(existing: VoiceMap | None, recorded: Recorded, stats: dict[str, dict],
                   language: str | None) -> VoiceMap | None:
     """What auto_cast starts from: the user's voice map (None: none) with the recorded voice of every speaker it
-    does not name, who still speaks and was cast for the gender and tier the book now gives them: a speaker's
-    automatic voice does not move when other speakers come, go, or change places in the count of lines (one
-    who now speaks enough to be a main character leaves the minor voices others share, and is cast again)."""
+    does not name, who still speaks and was cast for the gender the book now gives them: a speaker's automatic
+    voice does not move when other speakers come, go, or change places in the count of lines (one who now
+    speaks enough to be a main character leaves the minor voices others share, and is cast again; a main
+    character who now speaks less keeps theirs)."""
     if not recorded:
         return existing
     base = existing or VoiceMap(narrator=narrator_for(language))  # what auto_cast starts from without a map
     # A voice the user has since given someone (or the narrator) is theirs now.
     mapped = {(v.engine, v.voice) for v in (base.narrator, *base.speakers.values())}
+    # A main character who now speaks less keeps the voice of their own (sharing a minor voice would move them,
+    # and re-render every chapter they speak in); one who became a main character leaves the shared minor voice.
     keep = {name: voice for name, (voice, gender, tier) in recorded.items()
-            if name in stats and stats[name]["gender"] == gender and _tier(stats[name]) == tier
+            if name in stats and stats[name]["gender"] == gender and (_tier(stats[name]) == tier or tier == "main")
             and name not in base.speakers and base.canonical(name) == name
             and (voice.engine, voice.voice) not in mapped and speakable(voice)}
     return dataclasses.replace(base, speakers={**base.speakers, **keep}) if keep else base
@@ -67,8 +70,15 @@ def write_cast(path: Path, cast: VoiceMap, automatic: list[str], stats: dict[str
     from ..audio.export import write_atomic
 
     voices = {name: cast.speakers[name] for name in sorted(automatic)}
+    before = read_cast(path, language)
+
+    def tier(name: str, voice: Voice) -> str:
+        # The tier the voice was cast for: a main character who speaks less now still has a main voice.
+        kept = before.get(name)
+        return kept[2] if kept is not None and kept[0] == voice else _tier(stats.get(name, {}))
+
     speakers = {name: {"engine": v.engine, "voice": v.voice, "rate": v.rate, "pitch": v.pitch,
-                       "gender": stats.get(name, {}).get("gender", "unknown"), "tier": _tier(stats.get(name, {}))}
+                       "gender": stats.get(name, {}).get("gender", "unknown"), "tier": tier(name, v)}
                 for name, v in voices.items()}
     data = json.dumps({"format": FORMAT, "language": language, "speakers": speakers}, ensure_ascii=False,
                       indent=1).encode("utf-8")

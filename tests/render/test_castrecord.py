@@ -165,3 +165,19 @@ def test_a_voiceless_table_with_aliases_casts_its_speaker_for_their_lines(tmp_pa
     assert CliRunner().invoke(cli, ["render", str(book), "-q"]).exit_code == 0
     manifest = json.loads((tmp_path / "output" / "walk" / "book.json").read_text(encoding="utf-8"))
     assert {s["voice"] for c in manifest["chapters"] for s in c["segments"] if s["speaker"] == "Annie"} == {voice}
+
+
+def test_a_main_character_who_comes_to_speak_less_keeps_her_voice(tmp_path):
+    """Anna's lines given to Ben in a correction leave her under the main characters' count of lines: she
+    keeps the voice she had (it moved to a shared minor voice, and every chapter she speaks in was made again),
+    and back to more lines she keeps it too."""
+    opts = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "voices", cache_dir=tmp_path / "cache",
+                         jobs=1)
+    many = '"One," said Anna.\n\n"Two," said Ben.\n\n"Three," said Anna.\n\n"Four," said Ben.\n\n"Five," said Anna.\n'
+    first = render_book(_book(tmp_path, [many]), opts)
+    anna = _voices(first.book_dir)["Anna"]
+    fewer = many.replace('"Three," said Anna.', '"Three," said Ben.')
+    second = render_book(_book(tmp_path, [fewer]), opts)
+    assert _voices(second.book_dir)["Anna"] == anna
+    third = render_book(_book(tmp_path, [many]), opts)
+    assert _voices(third.book_dir)["Anna"] == anna
