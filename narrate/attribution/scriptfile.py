@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ExportError, InputError
-from ..model import DIALOGUE, NARRATION, Character, Script, Segment
+from ..model import DIALOGUE, NARRATION, NARRATOR_SPEAKER, Character, Script, Segment
 from .characters import name_gender
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ _HELP = ('Edit "speaker" (any name; a new name is a new character) or "kind" ("d
 _GENDERS = ("male", "female", "unknown")
 # The keys a script file holds; any other is reported (a typo such as "speakr" loses a correction).
 FILE_KEYS = ("format", "chapter", "source", "text_sha256", "help", "characters", "segments")
+_NARRATOR_FORMS = frozenset(("narrator", "the narrator"))
 SEGMENT_KEYS = ("speaker", "kind", "start", "end", "paragraph", "rule", "confidence", "auto_speaker", "auto_kind",
                 "text")
 CHARACTER_KEYS = ("name", "gender", "aliases")
@@ -281,6 +282,8 @@ def _load_segment(where: str, item: object, text: str) -> Segment:
     if speaker is not None and not isinstance(speaker, str):
         raise InputError(f'{where}: "speaker": expected a name or null, found {speaker!r}')
     speaker = (" ".join(speaker.split()) or None) if speaker else None
+    if speaker and speaker.casefold() in _NARRATOR_FORMS:
+        speaker = NARRATOR_SPEAKER  # "narrator", "The Narrator": the narrator's voice, never a character of its own
     rule = item.get("rule")
     if rule is not None and not isinstance(rule, str):
         raise InputError(f'{where}: "rule": expected a string or null, found {rule!r}')

@@ -89,6 +89,17 @@ def test_changed_speaker_is_marked_user_and_new_name_becomes_character(tmp_path,
     assert others == [s for j, s in enumerate(script.segments) if j != i]
 
 
+@pytest.mark.parametrize("typed", ["narrator", "The Narrator", " NARRATOR "])
+def test_the_narrator_typed_in_any_case_is_the_narrator_not_a_character(tmp_path, script, typed):
+    path = write(tmp_path, script)
+    i = dialogue_index(script, 3)
+    edit(path, i, speaker=typed)
+    loaded = load_script(path, TEXT)
+    assert loaded.segments[i].speaker == "Narrator"
+    assert not [c.name for c in loaded.characters if c.name.casefold() in ("narrator", "the narrator")
+                and c.name != "Narrator"]
+
+
 def test_gender_from_the_characters_list(tmp_path, script):
     path = write(tmp_path, script)
     data = json.loads(path.read_text(encoding="utf-8"))
