@@ -235,10 +235,21 @@ def _warn_near_names(edited: ScriptFile, known: list[str]) -> None:
         if not seg.speaker or seg.speaker in seen:
             continue
         seen.add(seg.speaker)
-        close = difflib.get_close_matches(seg.speaker, known, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(seg.speaker, known, n=1, cutoff=0.8) or \
+            [k for k in known if _swapped(seg.speaker, k)][:1]
         if close:
             log.warning('%s: "%s" is no character of the book; did you mean "%s"? (a new name is a new character, '
                         "with a voice of its own)", edited.describe(index), seg.speaker, close[0])
+
+
+def _swapped(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` with two neighbouring letters swapped ("Tmo" for "Tom"): a typo short names
+    are too short for a similarity ratio to catch."""
+    if len(typed) != len(name) or typed == name:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(typed, name)) if a != b]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == name[diff[1]] \
+        and typed[diff[1]] == name[diff[0]]
 
 
 def write_scripts(book: Book, out_dir: Path, force: bool = False,

@@ -387,3 +387,10 @@ def test_a_speaker_typed_nearly_as_a_character_is_warned_about(tmp_path, caplog)
     assert len(warned) == 1 and '"Rorry" is no character of the book; did you mean "Rory"?' in warned[0]
     assert "01-one.json: segment" in warned[0]  # where to fix it; "Lorelai" is new on purpose: no warning
     assert [s.speaker for s in scripts[0].segments if s.kind == "dialogue"] == ["Rorry", "Lorelai", "Rorry"]
+    # Two letters swapped in a short name ("Jses"): too short for a likeness ratio, still a typo to point at.
+    lines[1]["speaker"] = "Jses"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        script_book(load_book(book), out / "book")
+    assert '"Jses" is no character of the book; did you mean "Jess"?' in caplog.text
