@@ -211,7 +211,12 @@ class VoiceMap:
     """speaker -> "male" or "female" as the map says, over the book's guess (the automatic voice follows it)."""
 
     def canonical(self, speaker: str) -> str:
-        return self.aliases.get(speaker, speaker)
+        """The speaker name `speaker` is another name of (an alias matches in any case: "anna" is the book's
+        "Anna"), or `speaker` itself."""
+        if speaker in self.aliases:
+            return self.aliases[speaker]
+        folded = speaker.casefold()
+        return next((name for alias, name in self.aliases.items() if alias.casefold() == folded), speaker)
 
 
 @dataclass(frozen=True)

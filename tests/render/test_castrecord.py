@@ -181,3 +181,20 @@ def test_a_main_character_who_comes_to_speak_less_keeps_her_voice(tmp_path):
     assert _voices(second.book_dir)["Anna"] == anna
     third = render_book(_book(tmp_path, [many]), opts)
     assert _voices(third.book_dir)["Anna"] == anna
+
+
+def test_an_alias_matches_the_books_name_in_any_case(tmp_path, monkeypatch):
+    """`aliases = ["anna"]` under `[speakers."Anna Smith"]` is the book's "Anna": her lines take that voice,
+    and the table is not warned about as naming no one."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    book = _book(tmp_path, [ONE])
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "walk.toml").write_text('[speakers."Anna Smith"]\nvoice = "en-us+f4"\naliases = ["anna"]\n',
+                                                   encoding="utf-8")
+    made = CliRunner().invoke(cli, ["render", str(book)])
+    assert made.exit_code == 0 and "no speaker of that name" not in made.output, made.output
+    manifest = json.loads((tmp_path / "output" / "walk" / "book.json").read_text(encoding="utf-8"))
+    said = {(s["speaker"], s["voice"]) for s in manifest["chapters"][0]["segments"] if s["speaker"] != "Ben"
+            and s["kind"] == "dialogue"}
+    assert said == {("Anna Smith", "en-us+f4")}, said
