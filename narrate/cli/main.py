@@ -289,7 +289,8 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
     script per chapter is written to DIR/<book>/script/NN-title.json (with --json, a summary is printed:
     {"book", "title", "chapters": [{index, title, script, speakers}]}). Change a line's
     "speaker" (or "kind") there and `narrate render` uses it; only the changed lines are
-    synthesized again. Re-running `narrate script` keeps your corrections unless --force.
+    synthesized again. Re-running `narrate script` keeps your corrections unless --force (which keeps the
+    corrected file aside as .bak).
     """
     from ..text.reader import is_book_file, read_text
 

@@ -257,10 +257,10 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False,
     """Write each chapter's editable script to DIR/<book>/script/, keeping user corrections unless `force`.
 
     Corrections follow an edited chapter text to their lines. When some fit no line of it, they
-    are logged as warnings and the previous file is kept beside the new one as `<name>.bak`.
-    `auto_scripts`: the book's automatic attribution, when the caller has it already.
+    are logged as warnings and the previous file is kept beside the new one as `<name>.bak`; so is a file whose
+    corrections `force` replaces. `auto_scripts`: the book's automatic attribution, when the caller has it already.
     """
-    from ..attribution.scriptfile import carry_corrections, read_script_file, save_script
+    from ..attribution.scriptfile import USER_RULE, carry_corrections, read_script_file, save_script
 
     book_dir = out_dir / book.slug
     check_same_book(book, book_dir, force)
@@ -279,6 +279,16 @@ def write_scripts(book: Book, out_dir: Path, force: bool = False,
                 for index in lost:
                     log.warning("%s fits no line of the changed chapter text; the previous file is kept as %s",
                                 edited.describe(index), kept)
+        elif found is not None:
+            # --force writes the automatic attribution over the user's corrections: kept aside, and said.
+            try:
+                corrected = sum(seg.rule == USER_RULE for seg in read_script_file(found).script.segments)
+            except NarrateError:
+                corrected = -1  # a file that does not read: kept aside all the same
+            if corrected:
+                kept = _backup(found)
+                log.warning("%s: %s replaced (--force); the previous file is kept as %s", found,
+                            f"{corrected} correction(s)" if corrected > 0 else "an unreadable script", kept)
         save_script(path, script, chapter.title, str(chapter.source), auto=auto)
         if found is not None and found != path and not force:
             # Its corrections now live under the chapter's new name: one file per chapter, the one render reads.

@@ -394,3 +394,29 @@ def test_a_speaker_typed_nearly_as_a_character_is_warned_about(tmp_path, caplog)
     with caplog.at_level("WARNING"):
         script_book(load_book(book), out / "book")
     assert '"Jses" is no character of the book; did you mean "Jess"?' in caplog.text
+
+
+def test_script_force_keeps_the_corrections_it_replaces_aside_and_says_so(tmp_path, caplog):
+    """`narrate script --force` wrote the automatic attribution over hand corrections with no word and no copy."""
+    from narrate.render.pipeline import write_scripts
+    from narrate.text.reader import load_book
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-one.txt").write_text('"Hello," said Rory.\n\n"Hi," said Jess.\n', encoding="utf-8")
+    out = tmp_path / "out"
+    write_scripts(load_book(book), out)
+    path = out / "book" / "script" / "01-one.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    next(s for s in data["segments"] if s["kind"] == "dialogue")["speaker"] = "Luke"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    edited = path.read_bytes()
+    with caplog.at_level("WARNING"):
+        write_scripts(load_book(book), out, force=True)
+    assert "1 correction(s) replaced (--force); the previous file is kept as" in caplog.text
+    assert (out / "book" / "script" / "01-one.json.bak").read_bytes() == edited
+    assert "Luke" not in path.read_text(encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        write_scripts(load_book(book), out, force=True)  # nothing corrected now: nothing kept, nothing said
+    assert "replaced" not in caplog.text and not (out / "book" / "script" / "01-one.json.bak.1").exists()
