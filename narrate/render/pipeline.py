@@ -25,6 +25,7 @@ from ..voices.casting import (
     check_voices,
     load_voice_map,
     speaker_stats,
+    warn_same_voices,
     warn_unused_speakers,
     with_map_genders,
 )
@@ -374,6 +375,7 @@ def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[Vo
     stats = with_map_genders(speaker_stats(scripts), existing)
     if existing is not None:
         warn_unused_speakers(existing, stats)
+        warn_same_voices(existing, stats)
         # Under the map's names: the lines of a table's aliases are its speaker's, for the cast and its record.
         stats = canonical_stats(stats, existing)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise

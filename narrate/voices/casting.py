@@ -238,6 +238,22 @@ def warn_unused_speakers(voices: VoiceMap, stats: dict[str, dict]) -> None:
         log.warning('%s[speakers."%s"]: no speaker of that name in the book%s', where, name, hint)
 
 
+def warn_same_voices(voices: VoiceMap, stats: dict[str, dict]) -> None:
+    """Log a warning for speakers of the book the voice map gives one voice (engine, voice, rate and pitch
+    alike), the narrator included: a listener cannot tell them apart. Aliases are the way to say they are one."""
+    where = f"{voices.source}: " if voices.source else ""
+    heard = {voices.canonical(name) for name in stats}
+    tables = [("[narrator]", voices.narrator)] + [(f'[speakers."{n}"]', v) for n, v in voices.speakers.items()
+                                                   if n in heard]
+    seen: dict[tuple, str] = {}
+    for table, voice in tables:
+        first = seen.setdefault(voice.key(), table)
+        if first != table:
+            log.warning("%s%s and %s have the same voice (%s, rate %d, pitch %d): a listener cannot tell them "
+                        "apart (for one character, make one name an alias of the other)", where, first, table,
+                        voice.voice, voice.rate, voice.pitch)
+
+
 def speaker_lines(scripts: Iterable[Script], voices: VoiceMap, speaker: str | None,
                   body_starts: Iterable[int] = (), max_words: int = 25, max_lines: int = 3) -> list[str]:
     """The first lines `speaker` says in the book (None: the first narration), enough for a few seconds.

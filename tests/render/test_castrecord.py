@@ -198,3 +198,18 @@ def test_an_alias_matches_the_books_name_in_any_case(tmp_path, monkeypatch):
     said = {(s["speaker"], s["voice"]) for s in manifest["chapters"][0]["segments"] if s["speaker"] != "Ben"
             and s["kind"] == "dialogue"}
     assert said == {("Anna Smith", "en-us+f4")}, said
+
+
+def test_two_speakers_given_one_voice_by_the_map_are_warned_about(tmp_path, monkeypatch):
+    """The map gives Ben the narrator's voice, rate and pitch: a warning says a listener cannot tell them apart."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARRATE_CACHE_DIR", str(tmp_path / "cache"))
+    book = _book(tmp_path, [ONE])
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "walk.toml").write_text(
+        '[narrator]\nvoice = "en-us+m3"\nrate = 170\npitch = 40\n\n[speakers.Ben]\nvoice = "en-us+m3"\nrate = 170\n'
+        'pitch = 40\n\n[speakers.Anna]\nvoice = "en-us+f3"\n', encoding="utf-8")
+    made = CliRunner().invoke(cli, ["render", str(book)])
+    assert made.exit_code == 0, made.output
+    assert '[narrator] and [speakers."Ben"] have the same voice (en-us+m3, rate 170, pitch 40)' in made.output
+    assert "Anna" not in made.output.split("same voice")[0]
