@@ -190,8 +190,17 @@ def read_script_file(path: Path) -> ScriptFile:
     text = "".join(pieces)
     digest = data.get("text_sha256")
     if digest is not None and digest != text_digest(text):
-        raise InputError(f'{path}: the segments\' "text" was edited (together they no longer give the text the '
-                         'script was written for); only "speaker" and "kind" may be edited')
+        # Where the segments stop joining up: the first whose "start" is not where the texts before it end.
+        cursor, where = 0, ""
+        lines = _segment_lines(raw)
+        for n, item in enumerate(data["segments"]):
+            if item.get("start") != cursor:
+                where = f" segment {n}" + (f" (line {lines[n]})" if n < len(lines) else "") + ":"
+                break
+            cursor += len(pieces[n])
+        raise InputError(f'{path}:{where} the segments\' "text" was edited, or a segment removed or moved '
+                         '(together they no longer give the text the script was written for); only "speaker" and '
+                         '"kind" may be edited')
     return ScriptFile(path, _parse(path, raw, data, text), tuple(_segment_lines(raw)))
 
 

@@ -289,6 +289,16 @@ def test_a_script_file_whose_text_fields_were_edited_is_refused(tmp_path, script
         read_script_file(path)
 
 
+def test_a_segment_removed_from_a_script_file_is_named_where_it_went_missing(tmp_path, script):
+    path = write(tmp_path, script)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["segments"][3]
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    with pytest.raises(InputError, match=r'01-morning\.json: segment 3 \(line \d+\): the segments\' "text" was edited, '
+                                         r'or a segment removed or moved'):
+        read_script_file(path)
+
+
 @pytest.mark.parametrize(("name", "gender"), [("Mrs. Gibbs", "female"), ("Luke Danes", "male"), ("Tommy", "male"),
                                               ("the old woman", "female"), ("Dr. Okafor", "unknown"),
                                               ("Zorblax", "unknown")])
