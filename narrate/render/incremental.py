@@ -6,11 +6,11 @@ import logging
 import os
 import secrets
 import shutil
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audio.export import Section, retag_mp3
+from ..model import Chapter
 from .job import ChapterJob, Progress, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -113,17 +113,26 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
         else:
             # Renumbered (a chapter put before it, or taken away) and changed, but not selected: its audio so far
             # stays, under its old file name, until it is rendered (a correction made meanwhile must not delete
-            # it). It is the entry of its own text file, or else (chapters of one file) of its title.
-            src = str(job.chapter.source)
-            was = [e for e in intact if e.get("source") == src] \
-                if sum(e.get("source") == src for e in entries) == 1 else []
-            was = was or [e for e in intact if e.get("title") == job.chapter.title]
+            # it).
+            was = _former(job.chapter, intact, entries)
             taken = {e["file"] for e in (*keep.values(), *skip.values(), *(e for _, e in retag))}
             if len(was) == 1 and was[0]["file"] not in taken | {j.path.name for j in jobs if j is not job}:
                 keep[index] = {**was[0], "index": index}
     current = {job.path.name for job in jobs} | {e["file"] for e in keep.values()}
     orphans = sorted({e["file"] for e in entries} - current)
     return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans))
+
+
+def _former(chapter: Chapter, candidates: list[dict], listed: list[dict]) -> list[dict]:
+    """The entries of `candidates` that were `chapter` before: the one of its own text file when no other entry of
+    `listed` came from that file (every chapter of an EPUB or of a single text file has it as its source: no sign
+    of which), else those of its title."""
+    src = str(chapter.source)
+    if sum(e.get("source") == src for e in listed) == 1:
+        mine = [e for e in candidates if e.get("source") == src]
+        if mine:
+            return mine
+    return [e for e in candidates if e.get("title") == chapter.title]
 
 
 def with_guids(manifest: dict, slug: str) -> dict:
@@ -171,7 +180,6 @@ def new_guids(plan: Plan, manifest: dict, slug: str) -> dict[int, str]:
              if isinstance(e.get("guid"), str)}
     ever = _ever(manifest)
     free = [e for e in old if e["guid"] not in taken]
-    sources = Counter(e.get("source") for e in old)
     out: dict[int, str] = {}
 
     def claim(matches: list[dict]) -> str | None:
@@ -186,10 +194,7 @@ def new_guids(plan: Plan, manifest: dict, slug: str) -> dict[int, str]:
         if guid is not None and guid not in taken and guid not in out.values():
             free[:] = [e for e in free if e["guid"] != guid]
         else:
-            # Every chapter of an EPUB or a single text file has that file as its source: not a sign of which.
-            own = str(c.source) if sources[str(c.source)] == 1 else None
-            guid = (claim([e for e in free if own is not None and e.get("source") == own])
-                    or claim([e for e in free if e.get("title") == c.title])
+            guid = (claim(_former(c, free, old))
                     or claim([e for e in free if e.get("index") == c.index and e.get("file") == job.path.name]))
         if guid is None:
             guid = episode_guid(slug, c.index)
