@@ -205,9 +205,9 @@ def new_guids(plan: Plan, manifest: dict, slug: str) -> dict[int, str]:
 
 
 def book_fields(plan: Plan, manifest: dict, guids: dict[int, str], source: str | None) -> dict:
-    """book.json's own fields for this render: `source` (kept from before for a story read from a pipe),
-    `episodes` (file -> guid of every chapter planned) and `retired_guids` (those of chapters gone), so a
-    guid is never given to another chapter, even after a failed render or a chapter removed."""
+    """book.json's own fields for this render: `source` (whose audiobook the folder holds; kept from before for a
+    story read from a pipe), `episodes` (file -> guid of every chapter planned) and `retired_guids` (those of
+    chapters gone), so a guid is never given to another chapter, even after a failed render or a chapter removed."""
     episodes = {entry["file"]: entry["guid"] for entry in (*plan.skip.values(), *plan.keep.values())
                 if isinstance(entry.get("guid"), str)}
     episodes.update({job.path.name: entry["guid"] for job, entry in plan.retag if isinstance(entry.get("guid"), str)})
@@ -217,8 +217,8 @@ def book_fields(plan: Plan, manifest: dict, guids: dict[int, str], source: str |
     if retired:
         fields["retired_guids"] = retired
     old = manifest.get("source")
-    if source is None and isinstance(old, str):
-        fields["source"] = old
+    if source is not None or isinstance(old, str):
+        fields["source"] = source if source is not None else old
     return fields
 
 

@@ -153,7 +153,7 @@ def _source_id(book: Book) -> str | None:
     return os.path.abspath(path) if path.is_dir() or path.is_file() else None
 
 
-def text_digest(book: Book) -> str:
+def book_text_digest(book: Book) -> str:
     """A digest of the book's chapter texts, in order: book.json's sign of which book a folder holds."""
     h = hashlib.sha256()
     for chapter in book.chapters:
@@ -176,7 +176,7 @@ def check_same_book(book: Book, book_dir: Path, force: bool = False) -> None:
     if not Path(old).exists() and Path(old).name == Path(new).name and title == book.title:
         log.info("%s: the book was rendered from %s before; it is the same book, moved", book_dir, old)
         return
-    if manifest.get("text_digest") == text_digest(book):
+    if manifest.get("text_digest") == book_text_digest(book):
         log.info("%s: rendered from %s before; %s has the same text: the same book", book_dir, old, book.source)
         return
     if force:
@@ -465,9 +465,10 @@ def load_manifest(book_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_book: dict | None = None,
-                    fields: dict | None = None) -> None:
-    """Write book.json: the book, its chapter entries, and `fields` (the book's own: source, episode guids)."""
+def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_book: dict | None,
+                    fields: dict) -> None:
+    """Write book.json: the book, its chapter entries, and `fields` (the book's own, made once per render: its
+    source and text digest, the episodes' guids)."""
     manifest = {
         "narrate_version": __version__,
         "slug": book.slug,
@@ -478,10 +479,7 @@ def _write_manifest(book: Book, book_dir: Path, entries: dict[int, dict], whole_
         "cover": f"cover{book.cover.suffix.lower()}" if book.cover else None,
         "chapters": [entries[i] for i in sorted(entries)],
     }
-    if _source_id(book):
-        manifest["source"] = _source_id(book)  # whose audiobook this folder holds (check_same_book)
-    manifest["text_digest"] = text_digest(book)
-    manifest.update(fields or {})
+    manifest.update(fields)
     if whole_book:
         manifest[wholebook.KEY] = whole_book
     write_atomic(book_dir / MANIFEST, _manifest_json(manifest))
@@ -587,7 +585,8 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     sizes = uploads.sizes(remote, book_dir) if remote else None
     plan = plan_render(jobs, selected, manifest, book_dir, options.force, sizes)
     guids = new_guids(plan, manifest, book.slug)
-    fields = book_fields(plan, manifest, guids, _source_id(book))
+    # Which book the folder holds (check_same_book), and its episodes' guids: the same for every write of book.json.
+    fields = {**book_fields(plan, manifest, guids, _source_id(book)), "text_digest": book_text_digest(book)}
     if remote:
         remote.bring(book_dir, sorted({source["file"] for _, source in plan.retag}))  # re-tags read the audio here
     skipped = sorted(i for i in plan.skip if i in selected)
@@ -698,8 +697,7 @@ def _refresh_feed(book_dir: Path, changed: bool) -> None:
 
 
 def _retag_and_tidy(book: Book, book_dir: Path, manifest: dict, plan: Plan, whole: dict,
-                    progress: ProgressFn | None, remote: RemoteOutput | None = None,
-                    fields: dict | None = None) -> dict[int, dict]:
+                    progress: ProgressFn | None, remote: RemoteOutput | None, fields: dict) -> dict[int, dict]:
     """Re-tag what only needs new tags, remove files of chapters gone from the book, and write
     book.json for what is kept; return its entries by chapter index."""
     # Files about to be replaced leave book.json first: it never names a file whose audio changed.
