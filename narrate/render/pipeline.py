@@ -27,7 +27,6 @@ from ..voices.casting import (
     speaker_stats,
     warn_same_voices,
     warn_unused_speakers,
-    with_map_genders,
 )
 from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
 from ..voices.synth import CLIP_FORMAT, default_cache_dir
@@ -372,11 +371,12 @@ def _cast(book: Book, scripts: list[Script], options: RenderOptions) -> tuple[Vo
     if path is not None:
         log.info("voice map: %s", path)
     existing = load_voice_map(path) if path else None
-    stats = with_map_genders(speaker_stats(scripts), existing)
+    stats = speaker_stats(scripts)
     if existing is not None:
         warn_unused_speakers(existing, stats)
         warn_same_voices(existing, stats)
-        # Under the map's names: the lines of a table's aliases are its speaker's, for the cast and its record.
+        # Under the map's names, with the genders it gives: the lines of a table's aliases are its speaker's, for
+        # the cast and its record.
         stats = canonical_stats(stats, existing)
     stats.pop(NARRATOR_SPEAKER, None)  # speaks with the narrator's voice unless the map says otherwise
     recorded = read_cast(options.out_dir / book.slug / CAST_FILE, book.language)

@@ -179,7 +179,8 @@ def auto_cast(stats: dict[str, dict], existing: VoiceMap | None = None, language
 
 def canonical_stats(stats: dict[str, dict], voices: VoiceMap) -> dict[str, dict]:
     """`stats` under the speaker names of the voice map: the lines of a table's aliases ("Rory" of
-    `[speakers."Lorelai"] aliases = ["Rory"]`) count as that speaker's, who is cast for them, most lines first."""
+    `[speakers."Lorelai"] aliases = ["Rory"]`) count as that speaker's, who is cast for them, most lines first;
+    with the gender the map gives a speaker over the book's guess."""
     merged: dict[str, dict] = {}
     for name, info in stats.items():
         entry = merged.setdefault(voices.canonical(name), {"gender": "unknown", "lines": 0})
@@ -480,8 +481,7 @@ def update_voice_map_file(path: Path, title: str, stats: dict[str, dict], dry_ru
         doc.add(tomlkit.nl())
     # A first-person narrator's own lines are read in the narrator's voice (as a render without a map
     # casts them): no voice of its own, nor a character's slot taken, unless the user adds one.
-    stats = {name: info for name, info in canonical_stats(with_map_genders(stats, existing), existing).items()
-             if name != NARRATOR_SPEAKER}
+    stats = {name: info for name, info in canonical_stats(stats, existing).items() if name != NARRATOR_SPEAKER}
     cast = caster(stats, existing if path.exists() else None, language)
     if not path.exists():
         doc.add("narrator", _voice_table(cast.narrator))
