@@ -215,12 +215,12 @@ def render(ctx, sources, out_dir, voices_path, voices_dir, chapters, jobs, force
     if bitrate:
         from ..audio.export import check_bitrate
         from ..errors import ExportError
+        from ..render.options import acx_options
 
         try:  # once, before any book: every book would fail on it
-            check_bitrate(bitrate, 44100 if acx else RenderOptions().sample_rate)  # the ACX preset's rate
+            check_bitrate(bitrate, (acx_options(opts) if acx else opts).sample_rate)
         except ExportError as exc:
             raise click.UsageError(f"--bitrate: {exc}") from None
-    if bitrate:
         opts = dataclasses.replace(opts, encoding=Encoding(bitrate_kbps=bitrate))
     if lufs is not None:
         opts = dataclasses.replace(opts, loudness=LoudnessTarget(lufs=lufs))
