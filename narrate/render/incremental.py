@@ -6,12 +6,16 @@ import logging
 import os
 import secrets
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audio.export import Section, retag_mp3
-from ..model import Chapter
+from ..model import Book, Chapter
+from . import wholebook
+from .fingerprint import former_fingerprint, relabelled
 from .job import ChapterJob, Progress, ProgressFn
+from .options import RenderOptions
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,8 @@ class Plan:
     """Entries of chapters outside --chapters that need rendering: kept as they are until selected."""
     orphans: tuple[str, ...] = ()
     """Chapter files book.json lists that belong to no chapter of the book any more."""
+    relabelled: tuple[int, ...] = ()
+    """Chapters of `skip` whose speakers were renamed: their entries there have the new names."""
 
     @property
     def rewritten(self) -> set[str]:
@@ -87,6 +93,7 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
         if isinstance(e.get("fingerprint"), str) and _sections(e) is not None:
             by_audio.setdefault(e["fingerprint"], e)
     skip, keep, retag, encode = {}, {}, [], []
+    relabel: list[int] = []
     for job in jobs:
         index = job.chapter.index
         chosen = index in selected
@@ -99,8 +106,16 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
             log.info("%s: rendered again (--force)", name)
         elif own is not None and own.get("fingerprint") == job.fingerprint:
             if own.get("tags_fingerprint") == job.tags_fingerprint:
-                skip[index] = own
-                log.info("%s: %s", name, "unchanged, kept" if chosen else "not among --chapters, kept")
+                labels = relabelled(own.get("segments"), job.lines)
+                if labels is not None and labels != own["segments"]:
+                    # A speaker renamed (their voice as it was): book.json and the transcripts say the new
+                    # name; the MP3 holds no speaker names, and stays as it is.
+                    skip[index] = {**own, "segments": labels}
+                    relabel.append(index)
+                    log.info("%s: speaker names changed; the audio is kept", name)
+                else:
+                    skip[index] = own
+                    log.info("%s: %s", name, "unchanged, kept" if chosen else "not among --chapters, kept")
             else:
                 retag.append((job, own))
         elif job.fingerprint in by_audio:
@@ -120,7 +135,7 @@ def plan_render(jobs: list[ChapterJob], selected: list[int], manifest: dict, boo
                 keep[index] = {**was[0], "index": index}
     current = {job.path.name for job in jobs} | {e["file"] for e in keep.values()}
     orphans = sorted({e["file"] for e in entries} - current)
-    return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans))
+    return Plan(skip, tuple(retag), tuple(encode), keep, tuple(orphans), tuple(relabel))
 
 
 def _former(chapter: Chapter, candidates: list[dict], listed: list[dict]) -> list[dict]:
@@ -249,6 +264,9 @@ def apply_retags(plan: Plan, book_dir: Path, progress: ProgressFn | None = None)
             src = snapshots.get(source["file"], book_dir / source["file"])
             size = retag_mp3(src, job.path, job.tags, _sections(source) or [], int(source["duration_ms"]))
             entry = dict(source)
+            labels = relabelled(source.get("segments"), job.lines)
+            if labels is not None:
+                entry["segments"] = labels
             entry.update(index=job.chapter.index, title=job.chapter.title, subtitle=job.chapter.subtitle,
                          file=job.path.name, source=str(job.chapter.source), bytes=size,
                          fingerprint=job.fingerprint, tags_fingerprint=job.tags_fingerprint)
@@ -276,3 +294,30 @@ def remove_orphans(book_dir: Path, names: tuple[str, ...]) -> None:
             if victim.is_file():
                 victim.unlink()
                 log.info("%s: removed (its chapter is no longer in the book)", victim)
+
+
+def upgrade_fingerprints(manifest: dict, jobs: Sequence[ChapterJob], book: Book, options: RenderOptions) -> dict:
+    """`manifest` (a loaded book.json) with the fingerprint of each chapter recorded when speaker names were part
+    of it, and whose audio is what its job makes now, made the one it has now; and its whole-book records
+    with them, where they were up to date. Nothing is encoded again for the change of formula."""
+    by_index = {job.chapter.index: job for job in jobs}
+    entries = {e["index"]: e for e in listed_entries(manifest) if isinstance(e.get("index"), int)}
+    upgraded = {}
+    for index, entry in entries.items():
+        job = by_index.get(index)
+        if job is None or entry.get("fingerprint") == job.fingerprint or job.path.name != entry["file"]:
+            continue
+        if entry.get("fingerprint") == former_fingerprint(entry, job.lines, options):
+            upgraded[index] = {**entry, "fingerprint": job.fingerprint}
+    if not upgraded:
+        return manifest
+    new = {id(entries[index]): entry for index, entry in upgraded.items()}
+    out = dict(manifest, chapters=[new.get(id(e), e) for e in manifest["chapters"]])
+    whole = manifest.get(wholebook.KEY)
+    if isinstance(whole, dict):
+        before = wholebook.fingerprints(book, entries, options)
+        after = wholebook.fingerprints(book, {**entries, **upgraded}, options)
+        out[wholebook.KEY] = {kind: {**rec, "fingerprint": after[kind]}
+                              if isinstance(rec, dict) and kind in before and rec.get("fingerprint") == before[kind]
+                              else rec for kind, rec in whole.items()}
+    return out

@@ -29,8 +29,9 @@ from ..voices.casting import (
     warn_unused_speakers,
 )
 from ..voices.castrecord import CAST_FILE, read_cast, with_recorded, write_cast
-from ..voices.synth import CLIP_FORMAT, default_cache_dir
+from ..voices.synth import default_cache_dir
 from . import uploads, wholebook
+from .fingerprint import audio_fingerprint, digest
 from .incremental import (
     Plan,
     apply_retags,
@@ -39,6 +40,7 @@ from .incremental import (
     new_guids,
     plan_render,
     remove_orphans,
+    upgrade_fingerprints,
     with_guids,
 )
 from .job import ChapterJob, Progress, ProgressFn, render_chapter
@@ -401,16 +403,6 @@ def _say_where_voice_maps_are(book: Book, candidate: Path) -> None:
         log.info("no voice map at %s: an automatic cast", candidate)
 
 
-AUDIO_FORMAT = "audio-3"  # audio-3: no sentence break (and pause) after "Mr.", "Dr." or an initial
-"""Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
-encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
-
-
-def _fingerprint(job_material: dict) -> str:
-    blob = json.dumps(job_material, sort_keys=True, default=str).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()[:24]
-
-
 def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: RenderOptions,
               book_dir: Path) -> list[ChapterJob]:
     """A job for every chapter, with two fingerprints: what shapes its audio, and what its tag holds."""
@@ -428,26 +420,10 @@ def plan_jobs(book: Book, scripts: list[Script], voices: VoiceMap, options: Rend
         tags = Tags(title=chapter.title, subtitle=chapter.subtitle, album=book.title, artist=book.author,
                     track=chapter.index, track_total=total, language=book.language, cover=book.cover,
                     comment=f"Narrated by narrate {__version__}")
-        audio = {
-            "audio_format": AUDIO_FORMAT,
-            # Clips made a new way (e.g. levelled differently) must reach chapters rendered before.
-            "clip_format": CLIP_FORMAT,
-            # A section title is in the chapter frames, so it shapes the file; lines without one keep
-            # the fingerprints of chapters rendered before sections had titles.
-            "lines": [(ln.kind, ln.text, ln.voice.key(), ln.speaker, ln.pause_before)
-                      + ((ln.section,) if ln.section else ())
-                      # What the lexicon made of a line is what is heard; lines it left alone (and
-                      # books without one) keep the fingerprints they had before lexicons existed.
-                      + ((("spoken", ln.spoken),) if ln.spoken is not None else ()) for ln in lines],
-            "pacing": dataclasses.asdict(options.pacing),
-            "loudness": dataclasses.asdict(options.loudness),
-            "encoding": dataclasses.asdict(options.encoding),
-            "rate": options.sample_rate,
-            "room_tone_db": options.room_tone_db,
-        }
         tag_material = {"tags": dataclasses.asdict(tags), "cover_sha256": cover_digest}
         jobs.append(ChapterJob(chapter, lines, tags, book_dir / f"{chapter.slug}.mp3", carried,
-                               _fingerprint(audio), tags_fingerprint=_fingerprint(tag_material), upload_to=upload_to))
+                               audio_fingerprint(lines, options), tags_fingerprint=digest(tag_material),
+                               upload_to=upload_to))
     return jobs
 
 
@@ -580,7 +556,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     """The part of render_book that writes into `book_dir`, which no other render may write into meanwhile."""
     jobs = plan_jobs(book, scripts, voices, options, book_dir)
 
-    manifest = with_guids(load_manifest(book_dir), book.slug)
+    manifest = with_guids(upgrade_fingerprints(load_manifest(book_dir), jobs, book, options), book.slug)
     remote = uploads.destination(options, book_dir)
     sizes = uploads.sizes(remote, book_dir) if remote else None
     plan = plan_render(jobs, selected, manifest, book_dir, options.force, sizes)
@@ -652,7 +628,7 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
         base = options.base_url
         write_feed(book_dir, f"{base.rstrip('/')}/{book.slug}/" if options.feed_per_book else base)
     elif not remote:
-        _refresh_feed(book_dir, changed=bool(todo or plan.retag))
+        _refresh_feed(book_dir, changed=bool(todo or plan.retag or plan.relabelled))
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
                         load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
 

@@ -397,3 +397,62 @@ def test_a_changed_chapter_of_a_one_file_book_left_out_of_chapters_keeps_its_aud
     back = by_file(third.manifest)["02-the-diner.mp3"]
     assert (back["index"], back["guid"], back["fingerprint"]) == (2, diner["guid"], diner["fingerprint"])
     assert render_book(tmp_path / "story.md", opts(tmp_path)).rendered == (2,)
+
+
+def test_renaming_a_speaker_keeps_the_audio_and_names_them_anew_in_book_json_and_transcripts(tmp_path):
+    """A speaker renamed in the voice map (their voice as it was) is a new label, not new audio: no chapter is
+    encoded or even re-tagged, but book.json, the feed's transcripts and the next renders say the new name."""
+    from narrate.publish.feed import write_feed
+
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    voices = tmp_path / "voices.toml"
+    jess = 'voice = "en-us+m3"\nrate = 170\npitch = 30\n'
+    voices.write_text(f"[speakers.Jess]\n{jess}", encoding="utf-8")
+    first = render_book(book, opts(tmp_path, voices_path=voices))
+    assert first.rendered == (1, 2, 3)
+    write_feed(first.book_dir, "http://example.test/book/")
+    before = {p.name: p.read_bytes() for p in first.book_dir.glob("*.mp3")}
+    lines_of_jess = [s["speaker"] for c in first.manifest["chapters"] for s in c["segments"]].count("Jess")
+    assert lines_of_jess >= 3
+
+    voices.write_text(f'[speakers."Jess Mariano"]\naliases = ["Jess"]\n{jess}', encoding="utf-8")
+    result = render_book(book, opts(tmp_path, voices_path=voices))
+    assert result.rendered == () and result.retagged == () and result.skipped == (1, 2, 3)
+    assert {p.name: p.read_bytes() for p in result.book_dir.glob("*.mp3")} == before
+    said = [s["speaker"] for c in result.manifest["chapters"] for s in c["segments"] if s["kind"] == "dialogue"]
+    assert said.count("Jess Mariano") == lines_of_jess and "Jess" not in said
+    vtt = (result.book_dir / "01-the-porch.vtt").read_text(encoding="utf-8")
+    assert "<v Jess Mariano>" in vtt and "<v Jess>" not in vtt
+    # A new voice for the renamed speaker is new audio: the chapters they speak in are encoded again.
+    voices.write_text(f'[speakers."Jess Mariano"]\naliases = ["Jess"]\n{jess.replace("30", "40")}', encoding="utf-8")
+    assert render_book(book, opts(tmp_path, voices_path=voices)).rendered == (1, 2, 3)
+
+
+def test_a_book_rendered_when_speaker_names_shaped_the_fingerprint_is_not_encoded_again(tmp_path, monkeypatch):
+    """book.json files of earlier versions hold fingerprints with the speakers' names in them: those chapters, and
+    the whole-book MP3 made from them, are kept (not encoded for a change of formula), also with a speaker renamed."""
+    from narrate.render import fingerprint, pipeline
+
+    def named(lines, options):  # the formula of earlier versions
+        return fingerprint.audio_fingerprint(lines, options, [ln.speaker for ln in lines])
+
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    voices = tmp_path / "voices.toml"
+    jess = 'voice = "en-us+m3"\nrate = 170\npitch = 30\n'
+    voices.write_text(f"[speakers.Jess]\n{jess}", encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "audio_fingerprint", named)
+        first = render_book(book, opts(tmp_path, voices_path=voices, single_file=True))
+    whole = first.book_dir / "three-rooms.mp3"
+    made = {p.name: p.stat().st_mtime_ns for p in first.book_dir.glob("*.mp3")}
+    assert whole.name in made and len(made) == 4
+
+    voices.write_text(f'[speakers."Jess Mariano"]\naliases = ["Jess"]\n{jess}', encoding="utf-8")
+    result = render_book(book, opts(tmp_path, voices_path=voices, single_file=True))
+    assert result.rendered == () and result.retagged == ()
+    assert {p.name: p.stat().st_mtime_ns for p in result.book_dir.glob("*.mp3")} == made
+    old = {c["file"]: c["fingerprint"] for c in first.manifest["chapters"]}
+    assert all(c["fingerprint"] != old[c["file"]] for c in result.manifest["chapters"])  # the formula of now
+    assert any(s["speaker"] == "Jess Mariano" for c in result.manifest["chapters"] for s in c["segments"])
+    again = render_book(book, opts(tmp_path, voices_path=voices, single_file=True))
+    assert again.rendered == () and again.manifest == result.manifest

@@ -168,7 +168,7 @@ def test_rerender_without_changes_renders_nothing(rendered_sample, tmp_path):
 
 def test_a_new_clip_format_renders_the_chapter_again(tmp_path, monkeypatch):
     """When clips are made a new way (CLIP_FORMAT bumped), an unchanged chapter is rendered again, not skipped."""
-    from narrate.render import pipeline
+    from narrate.render import fingerprint
     from narrate.render.pipeline import RenderOptions, render_book
 
     src = tmp_path / "tiny.txt"
@@ -176,7 +176,7 @@ def test_a_new_clip_format_renders_the_chapter_again(tmp_path, monkeypatch):
     opts = RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path / "none", jobs=1)
     assert render_book(src, opts).rendered == (1,)
     assert render_book(src, opts).skipped == (1,)
-    monkeypatch.setattr(pipeline, "CLIP_FORMAT", "clip-test")
+    monkeypatch.setattr(fingerprint, "CLIP_FORMAT", "clip-test")
     assert render_book(src, opts).rendered == (1,)
 
 
