@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -234,8 +235,10 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     for key, n in counts.items():
         words = key.split()
         titled = _title_of(key) is not None
-        if words[-1].lower() in PLACE_NOUNS and not (titled and len(words) == 2):
-            continue  # "Spruce Street", "Blodgett College", "the Royal George Hotel"
+        if words[-1].lower() in PLACE_NOUNS and not (titled and len(words) == 2) and key not in tagged:
+            # "Spruce Street", "Blodgett College", "the Royal George Hotel"; but the subject of a speech tag is
+            # a person, whatever their name means ("said Lane", "Tom Hill said").
+            continue
         if article[key] * 2 > n and key.lower() not in _BARE_TITLES:
             continue  # "the Admiral Benbow", "an American"
         if key in tagged:
@@ -516,6 +519,9 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
 
 def _first_gender(first: str) -> Gender:
     low = first.lower()
+    if low not in MALE_FIRST and low not in FEMALE_FIRST and not low.isascii():
+        # The lists spell names without accents: "Zoë" is a Zoe, "José" a Jose.
+        low = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
     if low in MALE_FIRST:
         return "male"
     if low in FEMALE_FIRST:

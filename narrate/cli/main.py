@@ -323,7 +323,7 @@ def script(source: Path, as_json: bool, out_dir: Path, force: bool, all_document
             click.echo(f"{seg.speaker or '?':>16}: “{' '.join(seg.text.split())}”")
     click.echo("")
     for sp in result.speakers():
-        click.echo(f"{sp['name']} ({sp['gender']}): {sp['lines']} lines")
+        click.echo(f"{sp['name']} ({sp['gender']}): {sp['lines']} line{'' if sp['lines'] == 1 else 's'}")
 
 
 def _register_plugins() -> None:

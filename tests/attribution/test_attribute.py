@@ -1334,3 +1334,26 @@ def test_a_call_opening_a_quotation_is_heard_as_one():
     text = ('The doctor came in.\n\n\u201cThea, are you awake?\u201d he asked.\n\n'
             '\u201cI am,\u201d she whispered.\n')
     assert speakers(text)[-1] == "Thea"
+
+
+@pytest.mark.parametrize("name", ["Lane", "Hill", "Park", "Hall", "Church", "Tom Hill"])
+def test_a_name_that_is_also_a_place_word_is_a_character_when_a_speech_tag_says_so(name):
+    # "Lane Kim", "Mrs. Hall": the subject of "said X" is a person, however often "Spruce Lane" is a street.
+    text = (f'{name} was in the garage.\n\n"You look weird," said {name}.\n\n"I do not," Rory said.\n\n'
+            f'"You do," {name} said. "Very weird."\n')
+    assert _speakers(text) == [name, "Rory", name, name]
+    assert name in {c.name for c in discover_characters([text])}
+
+
+def test_a_street_or_a_building_is_still_no_character():
+    text = ('They met on Spruce Lane, near Blodgett College.\n\n"Late again," said Rory.\n\n'
+            '"Traffic on Spruce Lane," Jess said.\n\n"Blodgett College is closed," said Rory.\n')
+    names = {c.name for c in discover_characters([text])}
+    assert names == {"Rory", "Jess"}
+
+
+@pytest.mark.parametrize(("name", "gender"), [("José", "male"), ("Zoë", "female"), ("Chloé", "female"),
+                                              ("André", "male")])
+def test_accented_given_names_have_the_gender_of_their_plain_spelling(name, gender):
+    text = f'"Closed," said {name}.\n\n"Not for me," Rory said.\n\n"Fine," {name} said.\n'
+    assert {c.name: c.gender for c in discover_characters([text])}[name] == gender
