@@ -474,16 +474,34 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     rss = build_feed(manifest, book_dir, base_url, now)
     for chapter in manifest.chapters:
         doc = json.dumps(chapters_json(chapter), ensure_ascii=False, indent=2) + "\n"
-        _write_atomic(book_dir / f"{chapter.stem}.chapters.json", doc.encode("utf-8"))
-        _write_atomic(book_dir / f"{chapter.stem}.vtt", transcript_vtt(chapter).encode("utf-8"))
+        _write_changed(book_dir / f"{chapter.stem}.chapters.json", doc.encode("utf-8"))
+        _write_changed(book_dir / f"{chapter.stem}.vtt", transcript_vtt(chapter).encode("utf-8"))
     for prefix, uri in (("itunes", ITUNES_NS), ("podcast", PODCAST_NS), ("atom", ATOM_NS)):
         ET.register_namespace(prefix, uri)
     ET.indent(rss)
     xml = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
     path = book_dir / FEED
-    _write_atomic(path, xml + b"\n")
-    log.info("wrote %s (%d episodes)", path, len(manifest.chapters))
+    if _write_changed(path, xml + b"\n", _BUILD_DATE):
+        log.info("wrote %s (%d episodes)", path, len(manifest.chapters))
     return path
+
+
+_BUILD_DATE = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
+
+
+def _write_changed(path: Path, data: bytes, volatile: re.Pattern[bytes] | None = None) -> bool:
+    """Write `data` to `path` unless the file holds it already (but for what `volatile` matches: the feed's
+    build date); return whether it was written. A file left as it was keeps its ETag and date, so podcast
+    apps polling it get 304 Not Modified after a render that changed nothing."""
+    try:
+        old = path.read_bytes()
+    except OSError:
+        old = None
+    if old is not None and (old == data or volatile is not None
+                            and volatile.sub(b"", old) == volatile.sub(b"", data)):
+        return False
+    _write_atomic(path, data)
+    return True
 
 
 def feed_is_current(book_dir: Path) -> bool:

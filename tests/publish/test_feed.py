@@ -102,6 +102,23 @@ def test_guids_and_dates_are_stable_across_rerenders(book: Path) -> None:
     assert len({g for g, _ in first}) == 2
 
 
+def test_a_feed_with_nothing_new_is_left_as_it_was_for_apps_polling_it(book: Path) -> None:
+    """Only the build date would change: feed.xml (and its sidecars) keep their bytes and dates, so an app's
+    conditional GET gets 304; new audio, or another base URL, writes them anew."""
+    feed = write_feed(book, BASE, now=NOW)
+    files = sorted(p for p in book.iterdir() if p.suffix in (".xml", ".vtt", ".json") and p.name != "book.json")
+    assert len(files) == 5
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
+    write_feed(book, BASE, now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == before
+    mp3 = book / "01-come-away-with-me.mp3"
+    mp3.write_bytes(mp3.read_bytes() * 2)
+    write_feed(book, BASE, now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert b"<lastBuildDate>Wed, 01 Jan 2025" in feed.read_bytes() and feed.read_bytes() != before[feed][0]
+    write_feed(book, "https://example.org/elsewhere/", now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert b"https://example.org/elsewhere/01-come-away-with-me.mp3" in feed.read_bytes()
+
+
 def test_enclosure_url_is_quoted(tmp_path: Path) -> None:
     book = make_book(tmp_path)
     manifest = json.loads((book / "book.json").read_text())
