@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -49,8 +50,14 @@ def serve_command(output_dir: Path, host: str, port: int, allow_remote: bool,
 
     def ready(url: str) -> None:
         click.echo(f"Serving {output_dir} at {url} (Ctrl-C to stop)")
-        for feed in sorted(output_dir.glob("*/feed.xml")):
-            click.echo(f"  {url}{feed.parent.name}/feed.xml")
+        for feed, at in serve_module.served_feeds(output_dir, url):
+            click.echo(f"  {at}feed.xml")
+            elsewhere = serve_module.misplaced_feed(feed, at)
+            if elsewhere is not None:
+                # A podcast app would subscribe, then find none of the episodes (404): say so now.
+                logging.getLogger(__name__).warning(
+                    "%s: its episodes are at %s, but this server has them at %s; write it for here: "
+                    "narrate feed %s --base-url %s", feed, elsewhere, at, feed.parent, at)
 
     logger = (lambda line: click.echo(line, err=True)) if verbose else None
     serve_module.serve(output_dir, host, port, allow_remote=allow_remote, logger=logger,

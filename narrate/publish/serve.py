@@ -36,6 +36,8 @@ CONTENT_TYPES = {
     ".m4b": "audio/mp4",
 }
 INDEX = "feed.xml"
+PRIVATE_MANIFEST = "book.json"
+PRIVATE_FOLDER = "script"
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -240,6 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
         # No dot-files (temp files of atomic writes), no "." or ".." segments at all.
         if any(p.startswith(".") for p in parts):
             return None
+        # Nor a book's working files: book.json and the script files hold its whole text and where it lies on
+        # this disk, which no podcast app needs (with --allow-remote, the whole network could read them).
+        if parts and (parts[-1] == PRIVATE_MANIFEST or len(parts) >= 2 and parts[-2] == PRIVATE_FOLDER):
+            return None
         path = self._inside_root(self.server.root.joinpath(*parts))
         if path is not None and path.is_dir():
             path = self._inside_root(path / INDEX)
@@ -366,6 +372,30 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, *,
                             idle_timeout_s=idle_timeout_s, max_threads=max_threads)
     except OSError as exc:
         raise NarrateError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def served_feeds(root: Path, url: str) -> list[tuple[Path, str]]:
+    """Every feed.xml a server of `root` at `url` serves (the root's own, and its books'), with its URL."""
+    root = Path(root)
+    feeds = [(root / INDEX, url)] if (root / INDEX).is_file() else []
+    return feeds + [(feed, f"{url}{feed.parent.name}/") for feed in sorted(root.glob(f"*/{INDEX}"))]
+
+
+def misplaced_feed(feed: Path, served_at: str) -> str | None:
+    """The base URL feed.xml `feed` gives its episodes, when a server with it at `served_at` has them elsewhere:
+    a feed written for another folder's URL (its path differs) or for another port of this machine. None
+    when they agree (or the feed cannot be read: nothing to say)."""
+    from .feed import feed_base_url
+
+    base = feed_base_url(feed.parent)
+    if base is None:
+        return None
+    ours, theirs = urlsplit(served_at), urlsplit(base)
+    if ours.path.rstrip("/") != unquote(theirs.path).rstrip("/"):
+        return base
+    # Only a feed for this machine's own names can tell its port is not ours (a LAN address may well be ours).
+    local = theirs.hostname is not None and _is_loopback(theirs.hostname)
+    return base if local and (theirs.port or 80) != ours.port else None
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, *, allow_remote: bool = False,

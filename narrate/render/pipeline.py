@@ -625,12 +625,28 @@ def _render_locked(book: Book, scripts: list[Script], voices: VoiceMap, options:
     if options.base_url:
         from ..publish.feed import write_feed
 
-        base = options.base_url
-        write_feed(book_dir, f"{base.rstrip('/')}/{book.slug}/" if options.feed_per_book else base)
+        write_feed(book_dir, _feed_base(options, book_dir, book.slug))
     elif not remote:
         _refresh_feed(book_dir, changed=bool(todo or plan.retag or plan.relabelled))
     return RenderResult(book_dir, tuple(sorted(j.chapter.index for j in todo)), tuple(skipped),
                         load_manifest(book_dir), tuple(sorted(job.chapter.index for job, _ in plan.retag)))
+
+
+def _feed_base(options: RenderOptions, book_dir: Path, slug: str) -> str:
+    """The URL the book's feed gives its folder: --base-url itself for one book, URL/<book>/ for several. A book
+    whose feed already has URL/<book>/ (rendered with others before) keeps it: the one base URL given for that
+    output folder again must not move published episodes to addresses where they are not (subscribers' 404s)."""
+    from ..publish.feed import feed_base_url
+
+    base = options.base_url or ""
+    nested = f"{base.rstrip('/')}/{slug}/"
+    if options.feed_per_book:
+        return nested
+    if feed_base_url(book_dir) == nested and base.rstrip("/") + "/" != nested:
+        log.warning("%s: its feed keeps the episodes at %s (the book's folder under %s, as it was written); "
+                    "to move them, run: narrate feed %s --base-url %s", book_dir, nested, base, book_dir, base)
+        return nested
+    return base
 
 
 def _keep_failed(book_dir: Path, manifest: dict, failures: list, entries: dict[int, dict],

@@ -247,6 +247,40 @@ def test_cli_serve_prints_url_and_feeds(site: Path, monkeypatch: pytest.MonkeyPa
     assert allowed.exit_code == 0, allowed.output
 
 
+def test_a_books_working_files_are_not_served(server: NarrateHTTPServer, site: Path) -> None:
+    """book.json and the script files hold the book's whole text and its place on this disk: no app needs them."""
+    (site / "book" / "book.json").write_text('{"chapters": []}')
+    (site / "book" / "script").mkdir()
+    (site / "book" / "script" / "01-a.json").write_text("{}")
+    for path in ("/book/book.json", "/book/script/01-a.json", "/book/script/", "/book/%62ook.json"):
+        assert request(server, path)[0] == 404, path
+    assert request(server, "/book/01-a.chapters.json")[0] == 200
+
+
+def test_cli_serve_warns_of_a_feed_whose_episodes_are_not_where_it_serves_them(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import narrate.publish.serve
+    from narrate.cli.main import cli
+
+    def fake_serve(root, host, port, *, allow_remote, logger, on_ready):  # noqa: ANN001, ANN202
+        on_ready("http://127.0.0.1:8123/")
+
+    def feed(link: str) -> None:
+        (site / "book" / "feed.xml").write_text(f"<rss><channel><link>{link}</link></channel></rss>")
+
+    monkeypatch.setattr(narrate.publish.serve, "serve", fake_serve)
+    for link, wrong in (("http://127.0.0.1:8123/book/", False), ("http://192.168.1.5:8000/book/", False),
+                        ("http://127.0.0.1:8123/", True), ("http://localhost:8000/book/", True),
+                        ("https://example.org/podcasts/book/", True)):
+        feed(link)
+        result = CliRunner().invoke(cli, ["serve", str(site), "--port", "8123"])
+        assert result.exit_code == 0, result.output
+        warned = f"narrate feed {site / 'book'} --base-url http://127.0.0.1:8123/book/" in result.output
+        assert warned == wrong, (link, result.output)
+
+
 def test_serve_runs_until_ctrl_c(site: Path) -> None:
     import _thread
 

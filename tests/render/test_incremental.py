@@ -456,3 +456,24 @@ def test_a_book_rendered_when_speaker_names_shaped_the_fingerprint_is_not_encode
     assert any(s["speaker"] == "Jess Mariano" for c in result.manifest["chapters"] for s in c["segments"])
     again = render_book(book, opts(tmp_path, voices_path=voices, single_file=True))
     assert again.rendered == () and again.manifest == result.manifest
+
+
+def test_a_book_published_with_others_keeps_its_episode_urls_when_rendered_alone_with_the_same_base_url(
+        tmp_path, caplog):
+    """Several books with one --base-url put each book's feed at URL/<book>/; rendering one of them again alone
+    with that URL must not move its episodes to URL/ (where nothing serves them): subscribers would get 404s."""
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    url = "http://127.0.0.1:8000/"
+    first = render_book(book, opts(tmp_path, base_url=url, feed_per_book=True))
+    feed = (first.book_dir / "feed.xml").read_text(encoding="utf-8")
+    assert f"{url}three-rooms/01-the-porch.mp3" in feed
+    (book / "03-the-bridge.txt").write_text("The Bridge\n\nThey crossed it at dawn.\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        render_book(book, opts(tmp_path, base_url=url))
+    feed = (first.book_dir / "feed.xml").read_text(encoding="utf-8")
+    assert f"{url}three-rooms/03-the-bridge.mp3" in feed and f'"{url}01-the-porch.mp3"' not in feed
+    assert f"--base-url {url}" in caplog.text
+    # One book rendered alone from the start: --base-url is its own folder's URL, as ever.
+    other = render_book(book, RenderOptions(out_dir=tmp_path / "out2", voices_dir=tmp_path / "none", jobs=1,
+                                            base_url="http://127.0.0.1:8000/rooms/"))
+    assert "http://127.0.0.1:8000/rooms/01-the-porch.mp3" in (other.book_dir / "feed.xml").read_text(encoding="utf-8")
