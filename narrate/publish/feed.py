@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
 
 from ..errors import ExportError, InputError
+from .artwork import artwork_problem
 
 log = logging.getLogger(__name__)
 
@@ -472,6 +473,9 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     rss = build_feed(manifest, book_dir, base_url, now)
+    problem = artwork_problem((book_dir / manifest.cover).read_bytes() if manifest.cover else None)
+    if problem:
+        log.warning("%s: %s", book_dir / FEED, problem)
     for chapter in manifest.chapters:
         doc = json.dumps(chapters_json(chapter), ensure_ascii=False, indent=2) + "\n"
         _write_changed(book_dir / f"{chapter.stem}.chapters.json", doc.encode("utf-8"))
