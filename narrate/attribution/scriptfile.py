@@ -176,9 +176,11 @@ class ScriptFile:
         return f"{self.path}: segment {index}{line}: the correction ({what}) of “{text}”"
 
 
-def read_script_file(path: Path) -> ScriptFile:
+def read_script_file(path: Path, chapter_text: str | None = None) -> ScriptFile:
     """Read a script file against its own text (its segments' texts, end to end), whatever the
-    chapter says now; InputError if the file is malformed or its "text" fields were edited."""
+    chapter says now; InputError if the file is malformed or its "text" fields were edited.
+    `chapter_text`, the chapter's text now, lets the error name the edited segment when the chapter is the one
+    the file was written for."""
     path = Path(path)
     raw, data = _read(path)
     pieces = []
@@ -198,6 +200,15 @@ def read_script_file(path: Path) -> ScriptFile:
                 where = f" segment {n}" + (f" (line {lines[n]})" if n < len(lines) else "") + ":"
                 break
             cursor += len(pieces[n])
+        else:
+            if chapter_text is not None and text_digest(chapter_text) == digest:
+                # A text edited to one of the same length: the segment whose text is not the chapter's there.
+                cursor = 0
+                for n, piece in enumerate(pieces):
+                    if chapter_text[cursor:cursor + len(piece)] != piece:
+                        where = f" segment {n}" + (f" (line {lines[n]})" if n < len(lines) else "") + ":"
+                        break
+                    cursor += len(piece)
         raise InputError(f'{path}:{where} the segments\' "text" was edited, or a segment removed or moved '
                          '(together they no longer give the text the script was written for); only "speaker" and '
                          '"kind" may be edited')
@@ -241,8 +252,8 @@ def _warn_unknown_keys(where: str, item: dict, known: tuple[str, ...]) -> None:
 
 
 def _changed(where: str, key: str, detail: str, maybe_text: bool) -> InputError:
-    hint = ("; if the chapter text changed, re-run `narrate script --force`" if maybe_text
-            else "; only \"speaker\" and \"kind\" may be edited")
+    hint = "; only \"speaker\" and \"kind\" may be edited" + (
+        " (`narrate script --force` writes the file afresh, keeping this one as .bak)" if maybe_text else "")
     return InputError(f'{where}: "{key}": {detail}{hint}')
 
 
@@ -290,6 +301,10 @@ def _load_segment(where: str, item: object, text: str) -> Segment:
     speaker = item.get("speaker")
     if speaker is not None and not isinstance(speaker, str):
         raise InputError(f'{where}: "speaker": expected a name or null, found {speaker!r}')
+    if kind == DIALOGUE and isinstance(speaker, str) and not speaker.strip() and item.get("auto_speaker"):
+        # Most likely a name deleted to retype: said, not silently read in the narrator's voice.
+        log.warning('%s: "speaker" is empty: the line is read by the narrator; write a name (or "Narrator", '
+                    'or null)', where)
     speaker = (" ".join(speaker.split()) or None) if speaker else None
     if speaker and speaker.casefold() in _NARRATOR_FORMS:
         speaker = NARRATOR_SPEAKER  # "narrator", "The Narrator": the narrator's voice, never a character of its own

@@ -213,7 +213,7 @@ def script_book(book: Book, book_dir: Path | None = None, cache_dir: Path | str 
         if path is None:
             out.append(auto)
             continue
-        edited = read_script_file(path)
+        edited = read_script_file(path, chapter.text)
         _warn_near_names(edited, known)
         if edited.script.text == chapter.text:
             out.append(edited.script)
@@ -339,7 +339,8 @@ def _script_of(book_dir: Path, chapter: Chapter, moved: list[tuple[Path, dict]])
         return path
     for other, data in moved:
         if same_file(data) or data.get("text_sha256") == text_digest(chapter.text):
-            log.info("%s: the corrections of %s (the chapters were renumbered)", path.name, other)
+            log.info("%s: the corrections of %s (its chapter file was renamed, or the chapters renumbered; "
+                     "`narrate script` moves them to this name)", path.name, other)
             return other
     return None
 

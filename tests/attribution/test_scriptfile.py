@@ -287,6 +287,10 @@ def test_a_script_file_whose_text_fields_were_edited_is_refused(tmp_path, script
     path.write_text(raw, encoding="utf-8")
     with pytest.raises(InputError, match=r'01-morning\.json: the segments\' "text" was edited'):
         read_script_file(path)
+    # Read against the chapter it was written for, the segment edited (to the same length) is named.
+    n = next(i for i, seg in enumerate(script.segments) if seg.text == "Not yet.")
+    with pytest.raises(InputError, match=rf'01-morning\.json: segment {n} \(line \d+\): the segments\' "text" was edited'):
+        read_script_file(path, TEXT)
 
 
 def test_a_segment_removed_from_a_script_file_is_named_where_it_went_missing(tmp_path, script):
@@ -306,3 +310,15 @@ def test_a_name_typed_into_a_script_has_the_gender_its_title_given_name_or_noun_
     from narrate.attribution.characters import name_gender
 
     assert name_gender(name) == gender
+
+
+def test_an_emptied_speaker_is_warned_about(tmp_path, script, caplog):
+    path = write(tmp_path, script)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    n = next(i for i, seg in enumerate(data["segments"]) if seg["kind"] == "dialogue" and seg["speaker"])
+    data["segments"][n]["speaker"] = " "
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        read = read_script_file(path)
+    assert read.script.segments[n].speaker is None
+    assert f'segment {n}' in caplog.text and '"speaker" is empty' in caplog.text
