@@ -230,7 +230,8 @@ class Line:
     speaker: str | None
     paragraph: int
     pause_before: str
-    """"head", "segment", "paragraph", "speaker", "scene" or "title" — resolved to ms by the stitcher."""
+    """"head", "segment", "paragraph", "speaker", "beat" (after a silent turn: '"..."'), "scene" or "title" —
+    resolved to ms by the stitcher."""
     segment_index: int | None = None
     """Index into the script's segments (None for the title)."""
     section: str | None = None

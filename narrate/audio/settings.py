@@ -41,6 +41,8 @@ class Pacing:
     def before(self, line: Line) -> int:
         return {"head": self.head_ms, TITLE: self.title_ms, "segment": self.segment_ms,
                 "paragraph": self.paragraph_ms, "speaker": self.speaker_ms,
+                # A silent turn ('"..."'): its own turn's pause, then the next one's.
+                "beat": 2 * self.speaker_ms,
                 "scene": self.scene_ms}[line.pause_before]
 
 

@@ -17,6 +17,10 @@ _WORD = re.compile(r"\w")
 _MARK = "[\"\u201c\u201d\u201e\u00ab\u00bb'\u2018\u2019]"
 _LEADING_MARKS = re.compile(r"^\s*" + _MARK + r"+(?=\s|$)")
 _TRAILING_MARKS = re.compile(r"(?:^|(?<=\s))" + _MARK + r"+\s*$")
+# A quotation of nothing but an ellipsis or a dash, a paragraph of its own ('"..."', '“—”'): someone
+# says nothing, a beat the writer wrote. It is heard as a silent turn: a longer pause before the next line.
+_SILENT_TURN = re.compile(r"^\s*" + _MARK + r"\s*(?:…|\.\s*\.\s*\.|[—–-])[\s.…—–?!-]*" + _MARK
+                          + r"\s*$")
 
 
 
@@ -82,7 +86,7 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
     title_text = chapter.title + (f". {chapter.subtitle}" if chapter.subtitle else "")
     lines = [Line(TITLE, title_text, voices.narrator, None, -1, "head")]
     prev_para, prev_voice_owner = -1, None
-    pending_scene = False
+    pending_scene = pending_beat = False
     marks = sorted(chapter.sections, key=lambda m: m.start)
     next_mark, pending_section = 0, None
     for i, seg in enumerate(script.segments):
@@ -97,6 +101,7 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
             pending_scene = True
             continue
         if not _WORD.search(text):
+            pending_beat = pending_beat or bool(_SILENT_TURN.match(text))
             continue
         if seg.kind != DIALOGUE:
             if _quote_beside(script, i - 1, seg.paragraph):
@@ -112,12 +117,14 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
         elif pending_scene or pending_section:
             pause = "scene"
             section = pending_section
+        elif pending_beat and seg.paragraph != prev_para:
+            pause = "beat"
         elif seg.paragraph != prev_para:
             pause = "speaker" if owner != prev_voice_owner else "paragraph"
         else:
             pause = "segment"
         lines.append(Line(seg.kind, text, voice_for(speaker, voices, genders) if seg.kind == DIALOGUE
                           else voices.narrator, speaker, seg.paragraph, pause, i, section))
-        pending_scene, pending_section = False, None
+        pending_scene, pending_section, pending_beat = False, None, False
         prev_para, prev_voice_owner = seg.paragraph, owner
     return [_with_pronunciation(line, pronouncer) for line in lines]

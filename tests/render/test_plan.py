@@ -49,3 +49,19 @@ def test_marks_that_belong_to_the_words_stay():
     assert [line.text for line in lines[1:] if line.kind == "narration"] == [
         "she said.", "'Twas the night before Christmas, and he was reading \"Ulysses\"",
         "said he. Then came a \u2018bargain\u2019"]
+
+
+def test_a_silent_turn_is_a_longer_pause_before_the_next_line():
+    """'"..."' as a paragraph of its own is someone saying nothing: a beat the listener hears as a pause."""
+    from narrate.audio.settings import Pacing
+
+    text = ('"Are you coming?" asked Rory.\n\n"\u2026"\n\n"Jess?"\n\n"Well?" she said.\n\n\u201c\u2014?\u201d\n\n'
+            '"Fine," Jess said.\n\n"Oh\u2026" Rory sighed.\n\n"Good."\n')
+    voices = VoiceMap(narrator=Voice("espeak", "en-us+m3", 175, 50))
+    lines = plan_chapter(Chapter(1, "One", text, Path("c.txt")), script_text(text), voices)
+    pauses = {line.text: line.pause_before for line in lines[1:]}
+    assert pauses["Jess?"] == "beat" and pauses["Fine,"] == "beat"
+    assert pauses["Well?"] != "beat" and pauses["Good."] != "beat" and pauses["Oh\u2026"] != "beat"
+    pacing = Pacing()
+    beat = next(line for line in lines if line.text == "Jess?")
+    assert pacing.before(beat) == 2 * pacing.speaker_ms > pacing.before(lines[-1])
