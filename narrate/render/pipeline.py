@@ -523,7 +523,8 @@ def pending_chapters(book: Book, scripts: list[Script], voices: VoiceMap, option
     options = book_options(book, options)
     book_dir = options.out_dir / book.slug
     jobs = plan_jobs(book, scripts, voices, options, book_dir)
-    plan = plan_render(jobs, [c.index for c in book.chapters], load_manifest(book_dir), book_dir)
+    manifest = upgrade_fingerprints(load_manifest(book_dir), jobs, book, options)
+    plan = plan_render(jobs, [c.index for c in book.chapters], manifest, book_dir)
     return sorted(job.chapter.index for job in plan.encode)
 
 

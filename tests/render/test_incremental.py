@@ -458,6 +458,22 @@ def test_a_book_rendered_when_speaker_names_shaped_the_fingerprint_is_not_encode
     assert again.rendered == () and again.manifest == result.manifest
 
 
+def test_the_studio_sees_no_chapter_waiting_in_a_book_rendered_when_names_shaped_the_fingerprint(
+        tmp_path, monkeypatch):
+    from narrate.render import fingerprint, pipeline
+    from narrate.text.reader import load_book
+
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "audio_fingerprint",
+                  lambda lines, options: fingerprint.audio_fingerprint(lines, options, [ln.speaker for ln in lines]))
+        render_book(book, opts(tmp_path))
+    loaded = load_book(book)
+    options = opts(tmp_path)
+    scripts = pipeline.script_book(loaded, options.out_dir / loaded.slug, None)
+    assert pipeline.pending_chapters(loaded, scripts, pipeline.resolve_voices(loaded, scripts, options), options) == []
+
+
 def test_a_book_published_with_others_keeps_its_episode_urls_when_rendered_alone_with_the_same_base_url(
         tmp_path, caplog):
     """Several books with one --base-url put each book's feed at URL/<book>/; rendering one of them again alone
