@@ -64,7 +64,8 @@ class ProgressDisplay:
         book = self.books
 
         def report(p: Any) -> None:
-            self(_BookProgress(p.index, f"{name}: {p.title}", p.done, p.total, p.status, key=(book, p.index)))
+            self(_BookProgress(p.index, f"{name}: {p.title}", p.done, p.total, p.status, key=(book, p.index),
+                               parts=getattr(p, "parts", None)))
 
         return report
 
@@ -92,6 +93,9 @@ class ProgressDisplay:
         frac = p.done / p.total if p.total else 1.0
         title = (p.title[:28] + "…") if len(p.title) > 29 else p.title
         label = LABELS.get(p.status, f"{p.done}/{p.total}")
+        parts = getattr(p, "parts", None)
+        if p.status == "encoding" and parts:
+            label = f"encoding {parts[0]}/{parts[1]}"  # its pieces, in parts on every worker
         return f"{p.index:>3} {title:<29} {self._bar(frac)} {label}"
 
     def book_row(self) -> str:
@@ -199,3 +203,4 @@ class _BookProgress:
     total: int
     status: str
     key: tuple[int, int]
+    parts: tuple[int, int] | None = None

@@ -40,6 +40,8 @@ class Progress:
     """"queued" (to be rendered; reported for every such chapter before any starts), "rendering",
     "encoding" (all lines synthesized; stitching, levelling and writing the MP3), "done",
     "skipped" (unchanged), "retagged" (same audio, new tags) or "failed"."""
+    parts: tuple[int, int] | None = None
+    """While "encoding" a chapter's pieces in parts on every worker: how many parts are done, of how many."""
 
 
 ProgressFn = Callable[[Progress], None]

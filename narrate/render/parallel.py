@@ -215,6 +215,7 @@ def spread_pieces(jobs: list[ChapterJob], pool: Executor, workers: int, queue: A
     from .job import encode_pieces, prepare_pieces
 
     made = {job.chapter.index: 0 for job in jobs}
+    parts: dict[int, list[int]] = {}  # job -> [parts encoded, parts], shown while the chapter waits for them
     pending: dict[Future, tuple[str, int]] = {}
     for j, job in enumerate(jobs):
         pending[pool.submit(prepare_pieces, job)] = ("prepare", j)
@@ -235,16 +236,26 @@ def spread_pieces(jobs: list[ChapterJob], pool: Executor, workers: int, queue: A
                     continue
                 if kind == "encode":
                     made[jobs[j].chapter.index] += result
+                    parts[j][0] += 1
+                    _report_parts(jobs[j], parts[j], progress)
                     continue
                 gain_db, keys = result
                 # Parts of a few seconds' encoding each: the last to end leaves other cores idle for no longer.
                 size = max(MIN_SPREAD_PIECES, -(-len(keys) // (2 * workers)))
                 for lo in range(0, len(keys), size):
                     pending[pool.submit(encode_pieces, jobs[j], gain_db, keys[lo:lo + size])] = ("encode", j)
+                parts[j] = [0, -(-len(keys) // size)]
+                _report_parts(jobs[j], parts[j], progress)
     except BaseException:
         _cancel(pending, pool)
         raise
     return made
+
+
+def _report_parts(job: ChapterJob, done_of: list[int], progress: ProgressFn | None) -> None:
+    if progress and done_of[1]:
+        progress(Progress(job.chapter.index, job.chapter.title, len(job.lines), len(job.lines), "encoding",
+                          (done_of[0], done_of[1])))
 
 
 def _ahead(plan: SentencePlan, jobs: list[ChapterJob], pool: Executor, workers: int, cache_dir: Path | str,

@@ -114,6 +114,17 @@ def test_the_first_frame_counts_every_chapter_queued():
     assert screen(out.getvalue())[0][-1].endswith(" 0/300 chapters")
 
 
+def test_a_chapter_encoded_in_parts_shows_how_many_are_done():
+    out = io.StringIO()
+    display = ProgressDisplay(out, tty=True)
+    display(Progress(1, "Chapter 1", 10, 10, "encoding", (3, 8)))
+    assert screen(out.getvalue())[0][0].endswith("] encoding 3/8")
+    assert display.row(Progress(1, "Chapter 1", 10, 10, "encoding")).endswith("] encoding")
+    both = display.for_book("Emma")
+    both(Progress(2, "Two", 10, 10, "encoding", (1, 4)))
+    assert display.row(display.latest[(1, 2)]).endswith("encoding 1/4")
+
+
 def test_many_running_chapters_fit_in_a_few_rows():
     """Sentences spread over the workers (a neural voice) keep every chapter running at once."""
     out = io.StringIO()

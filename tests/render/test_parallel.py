@@ -354,9 +354,15 @@ def test_one_long_chapter_is_encoded_in_parts_on_every_worker(tmp_path, caplog):
     # A passage said twice: its clips are encoded once, whichever part meets them.
     src.write_text("\n\n".join([*texts, texts[0][texts[0].index("\n\n"):2000]]), encoding="utf-8")
     cache = tmp_path / "cache"
+    seen = []
     with caplog.at_level(logging.INFO, logger="narrate.render.parallel"):
-        two = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, cache_dir=cache, voices_dir=tmp_path))
+        two = render_book(src, RenderOptions(out_dir=tmp_path / "two", jobs=2, cache_dir=cache, voices_dir=tmp_path),
+                          progress=seen.append)
     assert "encoding the pieces of 1 chapter(s) across 2 workers" in caplog.text
+    # The parts are counted as they end, so a long chapter's encoding is seen to move.
+    parts = [p.parts for p in seen if p.parts]
+    assert parts[0][0] == 0 and parts[-1][0] == parts[-1][1] >= 4
+    assert [k for k, _ in parts] == sorted(k for k, _ in parts)
     (spread,) = two.manifest["chapters"]
     shutil.rmtree(cache / "pieces")  # the clips stay: the same sounds, encoded again in one process
     one = render_book(src, RenderOptions(out_dir=tmp_path / "one", jobs=1, cache_dir=cache, voices_dir=tmp_path))
