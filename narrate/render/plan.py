@@ -7,6 +7,7 @@ import re
 
 from ..model import DIALOGUE, NARRATOR_SPEAKER, TITLE, Chapter, Line, Script, Voice, VoiceMap
 from ..text.lexicon import Lexicon
+from ..text.reading import read_aloud
 
 # A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
 _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
@@ -43,7 +44,8 @@ def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) ->
 
 
 class Pronouncer:
-    """The book's lexicon, with each voice's own entries over it, applied to a line's text."""
+    """What a line's voice is handed: its text read aloud (text.reading), then the book's lexicon with the voice's
+    own entries over it."""
 
     def __init__(self, book_entries: tuple[tuple[str, str], ...] = ()) -> None:
         self.book = Lexicon(tuple(book_entries))
@@ -54,7 +56,9 @@ class Pronouncer:
         lexicon = self._by_voice.get(voice.pronunciations)
         if lexicon is None:
             lexicon = self._by_voice[voice.pronunciations] = Lexicon(voice.pronunciations).over(self.book)
-        said = lexicon.apply(text)
+        # Read aloud first (emphasis marks, footnote signs, "p.m.", "Chapter II"), then the book's and the voice's
+        # own pronunciations, which have the last word.
+        said = lexicon.apply(read_aloud(text))
         return None if said == text else said
 
 

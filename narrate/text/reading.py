@@ -1,0 +1,78 @@
+"""Reading aloud: the marks an eye skips and the abbreviations it expands, written out for a speech engine."""
+
+from __future__ import annotations
+
+import re
+
+# *so*, **so**, ~so~ (fan fiction's emphasis; _so_ the engine text drops already): the words, not "asterisk".
+_EMPHASIS = re.compile(r"(?<![\w*~])(\*{1,2}|~{1,2})(?=[^\s*~])([^*~\n]*?[^\s*~])\1(?![\w*~])")
+# A marker left over (its partner in another sentence, or a lone "*" as a footnote sign): not said either.
+_STRAY = re.compile(r"(?<![\w*~])[*~]+(?=\w)|(?<=[\w.,;:!?'\u2019\"\u201d])[*~]+(?![\w*~])")
+# Project Gutenberg's [Illustration: ...] and footnote markers ("hour.[1]", "word[*]"): not part of the story.
+_ILLUSTRATION = re.compile(r"\s*\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]")
+_FOOTNOTE_MARK = re.compile(r"(?<=[\w.,;:!?'\u2019\"\u201d)])\[(?:\d{1,3}|[*\u2020\u2021\u00a7]|[A-Z])\]")
+# £5 is "5 pounds" (an engine says "pound five"), $3.50 "3 dollars 50".
+_MONEY = re.compile(r"([\u00a3$\u20ac])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d\d))?(?!\d)")
+_UNITS = {"\u00a3": ("pound", "pounds"), "$": ("dollar", "dollars"), "\u20ac": ("euro", "euros")}
+# "3 p.m. on the 1st": a time of day, not the end of a sentence (an engine pauses and falls there).
+_TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.\s?[Mm]\.(?=(\s+\S)?)")
+_LATIN = {"e.g.": "for example", "i.e.": "that is", "E.g.": "For example", "I.e.": "That is"}
+_LATIN_ABBR = re.compile(r"(?<!\w)([Ee]\.g\.|[Ii]\.e\.)(?=[\s,;:)]|$)")
+_NUMBER_SIGN = re.compile(r"\b(No|no|Nos|nos)\.(?=\s*\d)")
+# Roman numerals an engine reads as "roman two": a chapter's number, a monarch's.
+_ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+_HEADING_NUMBER = re.compile(r"\b((?:CHAPTER|Chapter|chapter|BOOK|Book|PART|Part|VOLUME|Volume|Vol\.|ACT|Act|"
+                             r"SCENE|Scene|CANTO|Canto|SECTION|Section|STAVE|Stave|LETTER|Letter)\s+)(" + _ROMAN
+                             + r"|" + _ROMAN.lower() + r")\b(?![\w'\u2019])")
+# Only after a monarch's or a pope's name: "MD", "DC", "MIX" after other words are not numbers.
+_REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis Elizabeth Mary Victoria Anne Philip "
+                 "Frederick Peter Catherine Napoleon Pius Leo Gregory Innocent Benedict Paul Alexander Nicholas Ivan "
+                 "Ludwig Otto Friedrich Francis Ferdinand Alfonso Carlos Juan Pedro Gustav Gustavus Christian Haakon "
+                 "Olaf Harold Malcolm Robert David Stephen Rudolf Wilhelm Clement Urban Boniface Sixtus Felix Ramses "
+                 "Amenhotep Thutmose Ptolemy Antiochus Cleopatra Constantine Justinian Basil Michael Manuel Andronicus")
+_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + _ROMAN + r")\b(?![\w'\u2019-])")
+_WAR = re.compile(r"\b((?:World\s+)?War\s+)(I{1,3})\b(?![\w'\u2019-])")
+
+
+def read_aloud(text: str) -> str:
+    """`text` as a speech engine should be handed it: the words a listener should hear, nothing else."""
+    out = _ILLUSTRATION.sub("", text)
+    out = _FOOTNOTE_MARK.sub("", out)
+    out = _EMPHASIS.sub(r"\2", out)
+    out = _STRAY.sub("", out)
+    out = _MONEY.sub(_money, out)
+    out = _TIME_OF_DAY.sub(_time_of_day, out)
+    out = _LATIN_ABBR.sub(lambda m: _LATIN[m.group(1)], out)
+    out = _NUMBER_SIGN.sub(lambda m: "numbers" if m.group(1).lower() == "nos" else "number", out)
+    out = _HEADING_NUMBER.sub(lambda m: m.group(1) + str(roman_value(m.group(2).upper())), out)
+    out = _REGNAL.sub(lambda m: f"{m.group(1)}the {_ordinal(roman_value(m.group(2)))}", out)
+    out = _WAR.sub(lambda m: m.group(1) + str(roman_value(m.group(2))), out)
+    return out
+
+
+def roman_value(numeral: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+    total = 0
+    for here, after in zip(numeral, [*numeral[1:], ""]):
+        v = values[here]
+        total += -v if after and values[after] > v else v
+    return total
+
+
+def _money(m: re.Match) -> str:
+    one, many = _UNITS[m.group(1)]
+    amount = m.group(2)
+    cents = m.group(3)
+    words = f"{amount} {one if amount == '1' else many}"
+    return f"{words} {cents}" if cents and cents != "00" else words
+
+
+def _time_of_day(m: re.Match) -> str:
+    # Its full stop stays where a new sentence follows ("at 3 p.m. The sun ..."), and only there.
+    ends = m.group(2) is not None and m.group(2).strip()[:1].isupper()
+    return m.group(1).upper() + "M" + ("." if ends else "")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
