@@ -105,19 +105,16 @@ def markdown_document(text: str, name: str) -> Document:
             flush()
             in_comment = "-->" not in line
             continue
-        fence = _FENCE.match(line)
-        if fence:  # a code block: not read
-            flush()
-            mark = fence.group(1)
-            while i < len(lines) and not lines[i].strip().startswith(mark[0] * len(mark)):
-                i += 1
-            i += 1
+        if _FENCE.match(line):
+            # In a story a line of ~~~ (or ```) is a scene break, not a code fence: read as a fence, it would
+            # hide everything up to the next one (the rest of the book, when there is none) from the listener.
+            scene_break()
             continue
         if not line.strip():
             flush()
             continue
-        if line.startswith(("    ", "\t")) and not para:
-            continue  # an indented code block (never a paragraph's continuation)
+        # An indented line is a paragraph indented as a novel's are (a tab, four spaces), not a code block: read.
+        line = line.strip() if not para else line
         m = _ATX.match(line)
         if m:
             heading(len(m.group(1)), m.group(2) or "")

@@ -102,8 +102,22 @@ def test_markdown_blocks():
     assert doc.title == "My Story" and doc.meta == {"author": "Jo"}
     assert [(b.kind, b.text, b.level) for b in doc.blocks] == [
         (HEADING, "Part One", 1), (HEADING, "Chapter One", 1), (PARA, "It was late. Still late.", 0),
+        # A story has no code: a fence line is a scene break and what it holds is read, as is an indented line.
+        (BREAK, "* * *", 0), (PARA, "code();", 0), (BREAK, "* * *", 0), (PARA, "indented code", 0),
         (BREAK, "* * *", 0), (PARA, "A quote goes on.", 0), (PARA, "item one", 0), (PARA, "item two", 0),
         (HEADING, "Two", 2), (PARA, "End.", 0)]
+
+
+def test_a_tilde_scene_break_or_an_indented_paragraph_loses_nothing(tmp_path):
+    """~~~ alone (a fan fiction scene break) was read as a code fence with no end: the rest of the book was gone,
+    without a word; tab-indented paragraphs were skipped as code."""
+    path = tmp_path / "tilde.md"
+    path.write_text("# Story\n\n## Chapter 1\n\n\tShe left.\n\n~~~\n\n    He stayed.\n\n## Chapter 2\n\n"
+                    "Morning came.\n", encoding="utf-8")
+    book = load_book(path)
+    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
+    body = book.chapters[0].text[book.chapters[0].body_start:]
+    assert "She left." in body and "He stayed." in body and body.index("* * *") < body.index("He stayed.")
 
 
 def test_a_markdown_file_is_a_book_whose_headings_are_chapters(tmp_path):
