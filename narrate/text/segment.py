@@ -209,12 +209,12 @@ def _is_label(text: str, para_start: int, qs: int, inner: str) -> bool:
     words = inner.split()
     if not words or any(ch in inner for ch in "?!") or _tag_follows(text, qs + len(inner)):
         return False
-    letters = [ch for ch in inner if ch.isalpha()]
-    if len(letters) > 3 and all(ch.isupper() for ch in letters):
-        return True  # a heading or a sign: "THE BOTTOMS"
     before = text[max(para_start, qs - 60):qs - 1].rstrip()
     if not before or not before[-1].isalpha():
-        return False
+        return False  # opens the paragraph or a sentence: said, in capitals too ("I WILL NOT," he roared)
+    letters = [ch for ch in inner if ch.isalpha()]
+    if len(letters) > 3 and all(ch.isupper() for ch in letters):
+        return True  # a heading or a sign in the middle of a sentence: a board marked "THE BOTTOMS"
     m = _LAST_WORD.search(before)
     last = m.group(1) if m else ""
     if last.lower() == "called" and len(words) <= 3 and inner[:1].islower():

@@ -215,3 +215,10 @@ def test_a_dash_after_a_tag_opens_the_speech_again_and_is_not_said():
             "--What is your name?\n\n--Ann, she said. --And yours?\n")
     said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
     assert said == ["Hello,", "I live here.", "Do you?", "What is your name?", "Ann,", "And yours?"]
+
+
+def test_shouted_speech_in_capitals_is_speech_and_a_sign_mid_sentence_is_not():
+    text = ('\u201cI WILL NOT,\u201d he roared.\n\n"STOP THAT AT ONCE." Tom stood up.\n\n'
+            'They passed a board marked "THE BOTTOMS" and went on.\n')
+    said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
+    assert said == ["I WILL NOT,", "STOP THAT AT ONCE."]
