@@ -219,8 +219,8 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
             seen = request.headers.get(BOOK_VERSION)
             if seen is not None and seen != ws.version and (
                     request.method != "GET" or request.url.path.startswith("/api/chapters/")):
-                return JSONResponse({"error": "the book's chapters changed on disk (one added, removed or renamed): "
-                                              "the page shows them again; do it once more", "reload": True},
+                return JSONResponse({"error": "the book's chapters changed on disk (one edited, added, removed or "
+                                              "renamed): the page shows them again; do it once more", "reload": True},
                                     status_code=409)
             return await endpoint(request)
         return wrapped

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..attribution.scriptfile import USER_RULE, read_script_file, save_script
-from ..errors import InputError, NarrateError, VoiceMapError
+from ..errors import InputError, NarrateError
 from ..model import DIALOGUE, NARRATION, Book, Chapter, Script, Voice, VoiceMap
 from ..render.pipeline import RenderOptions, load_manifest, resolve_voices, script_book, script_path, write_scripts
 from ..render.plan import plan_chapter
@@ -31,10 +33,12 @@ _WORD = re.compile(r"\w")
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The bytes of the files one edit changed, as they were before it (None: the file did not exist)."""
+    """The bytes of the files one edit changed, as they were before it (None: the file did not exist), and as it
+    left them: undo puts them back only while they are so (not over a change made since outside the studio)."""
 
     label: str
     files: tuple[tuple[Path, bytes | None], ...]
+    after: tuple[bytes | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,12 @@ class Workspace:
 
     @property
     def version(self) -> str:
-        """The chapters as the studio numbers them: a page that shows other numbers must read them again."""
-        return hashlib.sha256("\n".join(c.slug for c in self.book.chapters).encode("utf-8")).hexdigest()[:16]
+        """The chapters as the studio numbers them, and their texts: a page that shows other numbers, or lines of
+        another text (a line's number is its place in its chapter's text), must read them again."""
+        h = hashlib.sha256()
+        for c in self.book.chapters:
+            h.update(c.slug.encode("utf-8") + b"\0" + hashlib.sha256(c.text.encode("utf-8")).digest())
+        return h.hexdigest()[:16]
 
     def refresh(self) -> bool:
         """Read the book again if its files changed since (a chapter edited, added or removed while the studio
@@ -138,13 +146,25 @@ class Workspace:
         return [self.script(c.index) for c in self.book.chapters]
 
     def voices(self) -> VoiceMap:
+        self._ensure_map()
         return resolve_voices(self.book, self.scripts(), self.render_options())
+
+    def _ensure_map(self) -> None:
+        with self.lock:
+            if not self.voices_path.is_file():
+                # Removed (or moved) while the studio runs: the map it edits is made again, as at its start.
+                log.warning("%s: not found; written again from the book's speakers", self.voices_path)
+                update_voice_map_file(self.voices_path, self.book.title, speaker_stats(self.scripts()),
+                                      language=self.book.language)
 
     # -- editing ------------------------------------------------------------------------------
 
-    def _remember(self, label: str, paths: list[Path]) -> None:
-        files = tuple((p, p.read_bytes() if p.is_file() else None) for p in paths)
-        self.undo_stack.append(Snapshot(label, files))
+    @contextlib.contextmanager
+    def _remembered(self, label: str, paths: list[Path]) -> Iterator[None]:
+        """Run an edit of `paths` as one undo step (none when it fails)."""
+        before = tuple((p, _bytes(p)) for p in paths)
+        yield
+        self.undo_stack.append(Snapshot(label, before, tuple(_bytes(p) for p in paths)))
         del self.undo_stack[:-UNDO_DEPTH]
 
     def _save(self, index: int, script: Script) -> None:
@@ -188,8 +208,8 @@ class Workspace:
         segments = list(script.segments)
         segments[segment] = changed
         path = script_path(self.book_dir, self.chapter(index))
-        self._remember(label, [path])
-        self._save(index, dataclasses.replace(script, segments=tuple(segments)))
+        with self._remembered(label, [path]):
+            self._save(index, dataclasses.replace(script, segments=tuple(segments)))
 
     def merge(self, old: str, new: str) -> None:
         """Rename `old` to `new`, or merge it into `new` when that speaker exists: an alias in the voice map."""
@@ -204,12 +224,8 @@ class Workspace:
                 raise InputError(f"{old!r} and {new!r} are already one speaker"
                                  + (f" ({same!r})" if same not in (old, new) else ""))
             voice = cast.speakers.get(cast.canonical(old)) or voice_of(self, old, cast)
-            self._remember(f"{old} -> {new}", [self.voices_path])
-            try:
+            with self._remembered(f"{old} -> {new}", [self.voices_path]):
                 merge_speaker(self.voices_path, old, new, voice)
-            except VoiceMapError:
-                self.undo_stack.pop()
-                raise
 
     def set_voice(self, speaker: str | None, voice: Voice) -> None:
         """Give `speaker` (None: the narrator) a new voice in the voice map."""
@@ -220,12 +236,9 @@ class Workspace:
         # An unknown voice is refused before anything is written, in the words of the table it was meant for.
         check_voices(VoiceMap(narrator=voice) if speaker is None else VoiceMap(speakers={speaker: voice}))
         with self.lock:
-            self._remember(f"voice of {speaker or 'the narrator'}", [self.voices_path])
-            try:
+            self._ensure_map()
+            with self._remembered(f"voice of {speaker or 'the narrator'}", [self.voices_path]):
                 set_voice(self.voices_path, speaker, voice)
-            except VoiceMapError:
-                self.undo_stack.pop()
-                raise
 
     def undo(self) -> str:
         """Put back the files the last edit changed; returns what was undone."""
@@ -234,13 +247,24 @@ class Workspace:
         with self.lock:
             if not self.undo_stack:
                 raise InputError("nothing to undo")
-            snap = self.undo_stack.pop()
+            snap = self.undo_stack[-1]
+            for (path, _), left in zip(snap.files, snap.after, strict=True):
+                if _bytes(path) != left:
+                    # Changed since, by hand or by `narrate script`: putting the old file back would lose that.
+                    self.undo_stack.clear()
+                    raise InputError(f"{path} changed outside the studio since \"{snap.label}\": not undone "
+                                     "(that would lose the change); the undo steps before it are dropped too")
+            self.undo_stack.pop()
             for path, content in snap.files:
                 if content is None:
                     path.unlink(missing_ok=True)
                 else:
                     write_atomic(path, content)
             return snap.label
+
+
+def _bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
 
 
 def check_name(name: object) -> str:

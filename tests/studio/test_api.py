@@ -101,6 +101,51 @@ def test_a_page_showing_old_chapter_numbers_cannot_change_a_line_by_them(client,
     assert moved.status_code == 200 and segment(workspace, 2, SUGAR)["speaker"] == "Tom"
 
 
+def test_a_page_showing_a_chapter_text_edited_since_cannot_change_a_line_by_its_old_number(client, workspace):
+    """A line's number is its place in its chapter's text: a sentence added on disk before it moves it. A page
+    that has not read the new text gets 409 (its edit would have changed another line), not a "saved"."""
+    version = client.get("/api/book").json()["version"]
+    headers = {**OWN, "x-narrate-book": version}
+    chapter = workspace.config.source / "01-the-kitchen.txt"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(
+        "Tom sat by the window.", 'Tom sat by the window.\n\n"Hey," Tom said.'), encoding="utf-8")
+    stale = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Anna"}, headers=headers)
+    assert stale.status_code == 409 and stale.json()["reload"], stale.text
+    book = client.get("/api/book").json()
+    lines = client.get("/api/chapters/1", headers={"x-narrate-book": book["version"]}).json()["lines"]
+    sugar = next(i for i, line in enumerate(lines) if line["text"] == "And the sugar?")
+    assert sugar != SUGAR and segment(workspace, 1, sugar)["speaker"] == "Tom"  # nothing was changed
+    done = client.put(f"/api/chapters/1/lines/{sugar}", json={"speaker": "Anna"},
+                      headers={**OWN, "x-narrate-book": book["version"]})
+    assert done.status_code == 200 and segment(workspace, 1, sugar)["speaker"] == "Anna"
+
+
+def test_undo_never_writes_over_a_change_made_outside_the_studio(client, workspace):
+    """Undo puts back whole files: after a hand edit of the voice map (or a script rewritten for a new text) it
+    would lose that edit. It refuses, and says so."""
+    assert client.put("/api/cast/voice", json={"speaker": "Anna", "engine": "espeak", "voice": "en-us+f4", "rate": 160, "pitch": 66}, headers=OWN).status_code == 200
+    text = workspace.voices_path.read_text(encoding="utf-8")
+    workspace.voices_path.write_text(text + "\n# my own note\n", encoding="utf-8")
+    r = client.post("/api/undo", headers=OWN)
+    assert r.status_code == 400 and "changed outside the studio" in r.json()["error"]
+    assert workspace.voices_path.read_text(encoding="utf-8").endswith("# my own note\n")
+    assert not client.get("/api/book").json()["can_undo"]
+    # Studio edits one after another undo one by one, as before.
+    for voice in ("en-us+f2", "en-us+f3"):
+        client.put("/api/cast/voice", json={"speaker": "Anna", "engine": "espeak", "voice": voice, "rate": 160, "pitch": 66}, headers=OWN)
+    assert client.post("/api/undo", headers=OWN).status_code == 200
+    assert client.post("/api/undo", headers=OWN).status_code == 200
+    assert workspace.voices_path.read_text(encoding="utf-8").endswith("# my own note\n")
+
+
+def test_a_voice_map_removed_while_the_studio_runs_is_made_again(client, workspace):
+    workspace.voices_path.unlink()
+    r = client.get("/api/cast")
+    assert r.status_code == 200, r.text
+    assert workspace.voices_path.is_file()
+    assert client.put("/api/cast/voice", json={"speaker": "Tom", "engine": "espeak", "voice": "en-us+m2", "rate": 160, "pitch": 40}, headers=OWN).status_code == 200
+
+
 def test_a_chapter_half_written_on_disk_leaves_the_studio_working_on_the_book_as_it_was(client, workspace,
                                                                                          monkeypatch):
     """A chapter file with a heading and no words yet: the studio keeps the book it had, says why, and tries
