@@ -157,6 +157,54 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
     assert not np.isnan(after["And the sugar?"][1])
 
 
+def test_on_a_phone_the_text_takes_the_width_and_a_line_can_be_tapped_and_fixed_from_the_keyboard(browser, tmp_path):
+    """375 px wide: three fixed columns left the text 48 px wide and the editor over the lines (no line could be
+    tapped). And without a mouse: Tab reaches the chapters, Enter opens one; Enter in the speaker box saves and
+    hands the keys back to the lines, Escape leaves it."""
+    from narrate.studio.app import make_studio, start_in_thread
+    from narrate.studio.workspace import StudioConfig, open_workspace
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    book = copy_book(DATA / "studio-book", tmp_path / "studio-book")
+    ws = open_workspace(StudioConfig(book, tmp_path / "out", None, tmp_path / "voices", jobs=1))
+    studio = start_in_thread(make_studio(ws))
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(studio.url)
+        page.wait_for_selector(f'.seg[data-i="{SUGAR}"]')
+        width = page.evaluate("document.querySelector('#lines').getBoundingClientRect().width")
+        assert width > 300, width
+        assert page.evaluate("document.documentElement.scrollWidth") <= 380  # no sideways scrolling
+        page.locator(f'.seg[data-i="{SUGAR}"]').scroll_into_view_if_needed()
+        page.tap(f'.seg[data-i="{SUGAR}"]', timeout=5000)
+        page.wait_for_selector(f'.seg.selected[data-i="{SUGAR}"]')
+        page.screenshot(path=str(SCREENSHOTS / "studio-phone.png"))
+
+        page.focus(".chapter >> nth=1")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".chapter.active >> text=2.")
+        page.focus(".chapter >> nth=0")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".chapter.active >> text=1.")
+        page.click(f'.seg[data-i="{SUGAR}"]')
+        page.fill("#speaker-input", "Anna")
+        page.press("#speaker-input", "Enter")
+        page.wait_for_selector(f'.seg[data-i="{SUGAR}"][title^="Anna"]')
+        assert page.evaluate("document.activeElement.id") == "lines"
+        page.keyboard.press("z")  # the keys work at once: undone
+        page.wait_for_selector(f'.seg[data-i="{SUGAR}"][title^="Tom"]')
+        page.focus("#merge-input")
+        page.keyboard.press("Escape")
+        assert page.evaluate("document.activeElement.id") == "lines"
+    except BaseException:
+        page.screenshot(path=str(SCREENSHOTS / "failure-phone.png"))
+        raise
+    finally:
+        context.close()
+        studio.stop()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _keep_screenshot_folder():
     yield

@@ -68,6 +68,12 @@ function renderChapters() {
       `<span class="badge ${status[0]}">${status[1]}</span></div>`;
     el.querySelector(".title").textContent = `${c.index}. ${c.title}`;
     el.addEventListener("click", () => openChapter(c.index));
+    // Reachable with Tab and opened with Enter or space, as a button is.
+    el.tabIndex = 0;
+    el.setAttribute("role", "button");
+    el.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.stopPropagation(); openChapter(c.index); }
+    });
     box.append(el);
   }
 }
@@ -340,7 +346,16 @@ $("#tab-cast").addEventListener("click", () => showTab("cast"));
 $("#undo-btn").addEventListener("click", undo);
 $("#render-btn").addEventListener("click", startRender);
 $("#speaker-set").addEventListener("click", () => setSpeaker($("#speaker-input").value));
-$("#speaker-input").addEventListener("keydown", (e) => { if (e.key === "Enter") setSpeaker(e.target.value); });
+// Enter applies and hands the keys back to the lines (arrows, 1-9, z work again at once); Escape just leaves.
+function backToLines() { $("#lines").focus({ preventScroll: true }); }
+$("#speaker-input").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") { setSpeaker(e.target.value); backToLines(); }
+  else if (e.key === "Escape") backToLines();
+});
+$("#merge-input").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") { mergeSpeaker(); backToLines(); }
+  else if (e.key === "Escape") backToLines();
+});
 $("#make-narration").addEventListener("click", () => edit({ kind: "narration" }));
 $("#make-dialogue").addEventListener("click", () => edit({ kind: "dialogue", speaker: $("#speaker-input").value.trim() || null }));
 $("#play-btn").addEventListener("click", togglePlay);
