@@ -22,6 +22,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")  # gone: "Bad\
 _BREAKS = re.compile(r"[\t\x0b\x0c\r\x1c-\x1f\x85]")  # spaces: "Chapter\x0c One" is Chapter One
 
 
+def full_title(title: str, subtitle: str | None) -> str:
+    """A chapter's title and subtitle as one line: "CHAPTER I." and "THE WEDDING" -> "CHAPTER I. THE WEDDING"."""
+    if not subtitle:
+        return title
+    return (title if title.endswith(("?", "!")) else title.rstrip(" .:")) + ". " + subtitle
+
+
 def display_text(text: str, *, lines: bool = False) -> str:
     """A title, name or description as tags, feeds and book.json may carry it: control characters
     (a bell or an escape sequence's ESC) are dropped, separators (a form feed from a text file) read

@@ -48,6 +48,7 @@ def chapters_command(source: Path, as_json: bool, all_documents: bool) -> None:
     chapters follow its EPUB 3 contents, else its EPUB 2 contents (NCX), else its headings, else its
     documents; front and back matter are left out unless --all.
     """
+    from ..model import full_title
     from ..text.reader import load_book
 
     book = load_book(source, all_documents=all_documents)
@@ -60,7 +61,7 @@ def chapters_command(source: Path, as_json: bool, all_documents: bool) -> None:
                f"cut by {', '.join(CUTS.get(c, c) for c in cuts)}")
     width = max(len(str(len(book.chapters))), 2)
     for c in data["chapters"]:
-        title = c["title"] + (f". {c['subtitle']}" if c["subtitle"] else "")
+        title = full_title(c["title"], c["subtitle"])
         click.echo(f"{c['index']:>{width}}  {title}  ({c['words']} words, {CUTS.get(c['source'], c['source'])})")
         for s in c["sections"]:
             click.echo(f"{'':>{width}}    - {s}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ..model import DIALOGUE, NARRATOR_SPEAKER, TITLE, Chapter, Line, Script, Voice, VoiceMap
+from ..model import DIALOGUE, NARRATOR_SPEAKER, TITLE, Chapter, Line, Script, Voice, VoiceMap, full_title
 from ..text.lexicon import Lexicon
 from ..text.reading import read_aloud
 
@@ -87,7 +87,7 @@ def plan_chapter(chapter: Chapter, script: Script, voices: VoiceMap,
     `pronouncer` (the book's [pronunciations] and the voices' own) sets each changed line's `spoken`.
     """
     genders = {c.name: c.gender for c in script.characters}
-    title_text = chapter.title + (f". {chapter.subtitle}" if chapter.subtitle else "")
+    title_text = full_title(chapter.title, chapter.subtitle)
     lines = [Line(TITLE, title_text, voices.narrator, None, -1, "head")]
     prev_para, prev_voice_owner = -1, None
     pending_scene = pending_beat = False

@@ -172,12 +172,27 @@ def _load_single(path: Path, keep_all: bool, markdown: bool) -> Book:
             (x.level for x in doc.blocks if x.kind == "heading"), default=0)]
         if len(tops) == 1 and doc.blocks and doc.blocks[0] is tops[0]:
             title = tops[0].text  # a page that opens with its one top heading: the book's title
-    title = title or title_from_stem(path.stem)
+    return _document_book(path, doc, title or title_from_stem(path.stem), keep_all)
+
+
+def _document_book(path: Path, doc: Document, title: str, keep_all: bool) -> Book:
     layout = Layout([doc], [None], keep_all, title)
     drafts = build_chapters(layout, [], title, str(path))
     meta = {"title": title, "author": doc.meta.get("author", ""), "language": doc.language,
             "description": doc.meta.get("description", "")}
     return _book(path, drafts, meta, None, keep_all)
+
+
+def load_plain_book(path: Path, text: str, keep_all: bool = False) -> Book | None:
+    """A .txt file that is a whole novel (several chapter headings, or Project Gutenberg's header and licence),
+    cut into its chapters without its title page, contents and licence; None for a single chapter."""
+    from .plain import plain_document
+
+    doc, chapters = plain_document(text, path.name)
+    gutenberg = any(b.matter == "licence" for b in doc.blocks)
+    if chapters < 2 and not gutenberg:
+        return None
+    return _document_book(path, doc, doc.title or title_from_stem(path.stem), keep_all)
 
 
 # -- the Book ---------------------------------------------------------------------------------

@@ -472,7 +472,7 @@ def document_blocks(root, name: str) -> Document:
     walker.walk(target)
     walker.finish()
     blocks = walker.blocks
-    _mark_boilerplate(blocks)
+    mark_boilerplate(blocks)
     _mark_link_lists(blocks)
     return Document(name, blocks, walker.anchors, title, language.strip(), meta)
 
@@ -481,7 +481,7 @@ _PG_START = re.compile(r"\*+\s*START OF TH(?:E|IS) PROJECT GUTENBERG", re.IGNORE
 _PG_END = re.compile(r"\*+\s*END OF TH(?:E|IS) PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.IGNORECASE)
 
 
-def _mark_boilerplate(blocks: list[Block]) -> None:
+def mark_boilerplate(blocks: list[Block]) -> None:
     """Project Gutenberg's header and licence, when only its text markers say where they are."""
     for i, b in enumerate(blocks):
         if "utenberg" not in b.text and "UTENBERG" not in b.text:

@@ -168,6 +168,13 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
         raise InputError(f"{source}: no such file or folder")
     if is_book_file(source) and source.is_file():
         return load_book_file(source, all_documents)
+    if source.is_file():
+        # A whole novel in one file (a Project Gutenberg .txt): its chapters, not one chapter of 20 hours.
+        from .books import load_plain_book
+
+        novel = load_plain_book(source, read_text(source), all_documents)
+        if novel is not None:
+            return novel
     if not source.is_dir():
         # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
         chapter = load_chapter(source, 1)

@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from ..model import full_title
 from .markup import BREAK, HEADING, MINOR_MATTER, Block, Document, is_chapter_title, is_part_title
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
 
 
 def _full_title(d: Draft) -> str:
-    return d.title + (f". {d.subtitle}" if d.subtitle else "")
+    return full_title(d.title, d.subtitle)
 
 
 def _fill(layout: Layout, d: Draft) -> None:
@@ -331,8 +332,11 @@ def heading_entries(layout: Layout, book_title: str) -> list[Entry] | None:
              if b.kind == HEADING and layout.readable[g] and norm(b.text) != title]
     if not heads:
         return None
-    # Headings right after another heading are its subtitle lines, not entries of their own.
-    firsts = [(g, b) for k, (g, b) in enumerate(heads) if k == 0 or heads[k - 1][0] != g - 1]
+    # Headings right after another heading are its subtitle lines, not entries of their own; but a chapter's
+    # heading right under a part's ("BOOK ONE" then "CHAPTER I") is the first chapter of that part.
+    firsts = [(g, b) for k, (g, b) in enumerate(heads) if k == 0 or heads[k - 1][0] != g - 1
+              or (is_part_title(heads[k - 1][1].text) and is_chapter_title(b.text)
+                  and not is_part_title(b.text))]
     levels = sorted({b.level for _, b in firsts})
     chapter_level = None
     for level in levels:

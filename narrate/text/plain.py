@@ -1,0 +1,172 @@
+"""A whole novel in one plain-text file (a Project Gutenberg .txt): its chapter headings, title page and licence."""
+
+from __future__ import annotations
+
+import re
+
+from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, mark_boilerplate
+
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred first second third fourth "
+    "fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth "
+    "seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth last")
+_WORD_NUMBER = r"(?:the\s+)?(?:" + "|".join(_NUMBER_WORDS.split()) + r")(?:[-\s](?:" + "|".join(
+    _NUMBER_WORDS.split()) + r"))?"
+_NUMBER = r"(?:[IVXLCDM]+|[ivxlcdm]+|\d{1,3}|" + _WORD_NUMBER + r")"
+# "CHAPTER I.", "CHAPTER I. THE WEDDING", "Chapter 1: Away", "CHAPTER THE FIRST", "Chapter Twenty-One"
+_CHAPTER_LINE = re.compile(r"^(?:CHAPTER|Chapter|CHAP\.|Chap\.|STAVE|Stave|LETTER|Letter)\s+" + _NUMBER
+                           + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$", re.IGNORECASE)
+_PART_LINE = re.compile(r"^(?:BOOK|Book|PART|Part|VOLUME|Volume|VOL\.|Vol\.)\s+" + _NUMBER
+                        + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$", re.IGNORECASE)
+_NAMED_LINE = re.compile(r"^(?:PREFACE|Preface|PROLOGUE|Prologue|EPILOGUE|Epilogue|INTRODUCTION|Introduction|"
+                         r"FOREWORD|Foreword|AFTERWORD|Afterword|CONCLUSION|Conclusion)\.?$")
+_BARE_NUMBER = re.compile(r"^(?:[IVXLC]{1,7}|\d{1,3})\.?$")
+_MATTER_LINE = re.compile(r"^(?:CONTENTS|Contents|TABLE OF CONTENTS|Table of Contents|FOOTNOTES|Footnotes|NOTES|"
+                          r"ILLUSTRATIONS|LIST OF ILLUSTRATIONS|List of Illustrations|INDEX)[.:]?$")
+_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-\u2022\u00b7+\u00a7\u2042\u2767]\s*)+$")
+_META = re.compile(r"^(Title|Author|Language|Translator):\s*(.+)$", re.MULTILINE)
+_PG_START = re.compile(r"^\*{3}\s*START OF TH(?:E|IS) PROJECT GUTENBERG.*$", re.IGNORECASE | re.MULTILINE)
+_BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
+_ILLUSTRATION = re.compile(r"^\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]$")
+_SMALL = frozenset("a an the of and or in on at to for by with from as but nor".split())
+_ROMAN_WORD = re.compile(r"^[IVXLCDM]+[.:]?$")
+TITLE_PAGE_WORDS = 300
+"""Text before a novel's first heading no longer than this is its title page (title, author, dedication)."""
+
+
+def _kind(line: str) -> tuple[int, str] | None:
+    """(level, how) when a one-line paragraph is a heading: 1 for a part, 2 for a chapter; None otherwise."""
+    if len(line) > 90:
+        return None
+    m = _PART_LINE.match(line)
+    if m and _title_ok(m.group("title")):
+        return 1, "part"
+    m = _CHAPTER_LINE.match(line)
+    if m and _title_ok(m.group("title")):
+        return 2, "chapter"
+    if _NAMED_LINE.match(line):
+        return 2, "named"
+    if _BARE_NUMBER.match(line):
+        return 2, "number"
+    return None
+
+
+def _title_ok(title: str | None) -> bool:
+    # "Chapter one of my life was hard, said he" is prose that starts with the words, not a heading.
+    return title is None or (len(title.split()) <= 12 and not title.rstrip().endswith((",", ";")))
+
+
+def _title_line(text: str) -> bool:
+    """A chapter's own title on the line after its number ("THE WEDDING"): short, no sentence."""
+    if "\n" in text or len(text) > 70 or text.endswith((",", ";", '"', "\u201d")):
+        return False
+    if text.isupper():
+        return True  # "A BOARDING SCHOOL.": set in capitals, a title even with its full stop
+    return not text.endswith((".", "?", "!")) and all(w[:1].isupper() for w in text.split() if len(w) > 3)
+
+
+def plain_document(text: str, name: str) -> tuple[Document, int]:
+    """The blocks of a plain-text book, and how many chapter headings it has (0 or 1: a single chapter)."""
+    meta = {}
+    start = _PG_START.search(text)
+    if start:
+        for m in _META.finditer(text[:start.start()]):
+            meta[m.group(1).lower()] = " ".join(m.group(2).split())
+    paragraphs = [p.strip("\n") for p in _BLANK.split(text.replace("\r\n", "\n"))]
+    paragraphs = [p for p in paragraphs if p.strip()]
+    blocks: list[Block] = []
+    kinds: list[tuple[int, str] | None] = []
+    for para in paragraphs:
+        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+        one = " ".join(lines)
+        kind = _kind(one) if len(lines) == 1 else None
+        if kind is None and len(lines) >= 2 and all(_kind(ln) for ln in lines):
+            # A contents list printed line by line: not read.
+            blocks.append(Block(PARA, one, matter="toc"))
+            kinds.append(None)
+            continue
+        if _ILLUSTRATION.match(one):
+            continue  # a picture's caption: not read
+        if _SCENE_BREAK.match(one):
+            blocks.append(Block(BREAK, SCENE_BREAK_TEXT))
+        elif _MATTER_LINE.match(one):
+            blocks.append(Block(HEADING, one.rstrip(".:"), 2))
+        elif kind is not None:
+            blocks.append(Block(HEADING, _title_case(one), kind[0]))
+        else:
+            blocks.append(Block(PARA, one))
+        kinds.append(kind)
+    # Bare numbers ("IV.") are headings only in a book numbered so throughout.
+    if sum(1 for k in kinds if k and k[1] == "number") < 3:
+        for i, k in enumerate(kinds):
+            if k and k[1] == "number":
+                blocks[i] = Block(PARA, blocks[i].text)
+                kinds[i] = None
+    _titles_after_numbers(blocks, kinds)
+    _contents_lists(blocks, kinds)
+    mark_boilerplate(blocks)
+    chapters = sum(1 for b, k in zip(blocks, kinds)
+                   if k and k[0] == 2 and k[1] != "title" and b.matter is None and b.kind == HEADING)
+    _title_page(blocks)
+    title = meta.get("title", "")
+    doc = Document(name, blocks, {}, title, _language(meta.get("language", "")), {
+        "author": meta.get("author", "")} if meta.get("author") else {})
+    return doc, chapters
+
+
+def _titles_after_numbers(blocks: list[Block], kinds: list) -> None:
+    """"CHAPTER I." then "THE WEDDING": the second line is the chapter's title, a heading with it."""
+    for i in range(len(blocks) - 1):
+        k = kinds[i]
+        if (k and k[1] in ("chapter", "number", "part") and blocks[i].kind == HEADING and kinds[i + 1] is None
+                and blocks[i + 1].kind == PARA and _title_line(blocks[i + 1].text)):
+            blocks[i + 1] = Block(HEADING, _title_case(blocks[i + 1].text), blocks[i].level)
+            kinds[i + 1] = (blocks[i].level, "title")
+
+
+def _contents_lists(blocks: list[Block], kinds: list) -> None:
+    """Chapter headings with no text before the next chapter heading are a contents list printed one entry per
+    paragraph ("CHAPTER I. THE WEDDING", "CHAPTER II. ..."), not chapters: not read, with a "Contents" above."""
+    heads = [i for i, k in enumerate(kinds) if k and k[0] == 2 and k[1] != "title"]
+    for a, b in zip(heads, heads[1:]):
+        if not any(blocks[j].kind == PARA and blocks[j].matter is None for j in range(a + 1, b)):
+            for j in range(a, b):
+                blocks[j].matter = "toc"
+                kinds[j] = None
+    for i, blk in enumerate(blocks):
+        if blk.kind == HEADING and _MATTER_LINE.match(blk.text) and re.match(r"(?i)(table of )?contents", blk.text):
+            blk.matter = "toc"
+
+
+def _title_page(blocks: list[Block]) -> None:
+    """What comes before the first heading, when short, is the title page (title, author, "VOLUME I"): not read."""
+    first = next((i for i, b in enumerate(blocks) if b.kind == HEADING and b.matter is None), None)
+    if first is None:
+        return
+    words = sum(len(b.text.split()) for b in blocks[:first] if b.matter is None)
+    if words <= TITLE_PAGE_WORDS:
+        for b in blocks[:first]:
+            b.matter = b.matter or "titlepage"
+
+
+def _title_case(text: str) -> str:
+    """A heading set in capitals as a title is written ("CHAPTER IV. MARTHA'S DAY" -> "Chapter IV. Martha's Day"):
+    podcast apps and players show it. Roman numerals stay as they are; other headings are left alone."""
+    if not text.isupper():
+        return text
+    words = text.split()
+    out = []
+    for k, w in enumerate(words):
+        if _ROMAN_WORD.match(w) and w.rstrip(".:") not in ("I",) or w.rstrip(".:") == "I" and k == 1:
+            out.append(w)
+        elif k and w.lower() in _SMALL and not out[-1].endswith((".", ":")):
+            out.append(w.lower())
+        else:
+            out.append(w[:1] + w[1:].lower())
+    return " ".join(out)
+
+
+def _language(name: str) -> str:
+    return {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
+            "portuguese": "pt", "dutch": "nl"}.get(name.strip().lower(), "")

@@ -1,0 +1,117 @@
+"""A whole novel in one .txt file (Project Gutenberg's): its chapters, without title page, contents or licence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from narrate.text.reader import load_book
+
+BODY = ("Emma Woodhouse, handsome, clever, and rich, with a comfortable home\nand happy disposition, seemed to "
+        "unite some of the best blessings\nof existence.[1] \"Poor Miss Taylor!\" said Emma.\n")
+GUTENBERG = f"""\ufeffThe Project Gutenberg eBook of Emma, by Jane Austen
+
+This eBook is for the use of anyone anywhere in the United States and
+most other parts of the world at no cost and with almost no restrictions.
+
+Title: Emma
+
+Author: Jane Austen
+
+Language: English
+
+*** START OF THE PROJECT GUTENBERG EBOOK EMMA ***
+
+
+
+
+EMMA
+
+By Jane Austen
+
+
+CONTENTS
+
+     I. THE WEDDING
+    II. THE WESTONS
+
+
+PREFACE
+
+A few words before the story begins, as the author wished them said.
+
+
+VOLUME I
+
+
+CHAPTER I.
+
+THE WEDDING
+
+{BODY}
+[Illustration: Emma at Hartfield]
+
+* * *
+
+Mr. Knightley came in. "Good evening," he said.
+
+
+CHAPTER II. THE WESTONS
+
+Mr. Weston was a native of Highbury, and born of a respectable family.
+
+
+FOOTNOTES:
+
+[1] A note about blessings.
+
+*** END OF THE PROJECT GUTENBERG EBOOK EMMA ***
+
+THE FULL PROJECT GUTENBERG LICENSE
+PLEASE READ THIS BEFORE YOU DISTRIBUTE OR USE THIS WORK
+"""
+
+
+def test_a_gutenberg_novel_in_one_file_is_its_chapters_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "pg158.txt"
+    path.write_text(GUTENBERG.replace("\n", "\r\n"), encoding="utf-8")
+    book = load_book(path)
+    assert (book.title, book.author, book.language) == ("Emma", "Jane Austen", "en")
+    assert [(c.title, c.subtitle) for c in book.chapters] == [
+        ("Preface", None), ("Volume I: Chapter I.", "The Wedding"), ("Chapter II. The Westons", None)]
+    text = "\n".join(c.text for c in book.chapters)
+    for unread in ("Gutenberg", "CONTENTS", "By Jane Austen", "Illustration", "A note about", "LICENSE", "EMMA\n"):
+        assert unread not in text, unread
+    one = book.chapters[1].text
+    assert "comfortable home and happy disposition" in one  # hard wraps are no paragraph breaks
+    assert "* * *" in one and "Mr. Knightley came in." in one
+
+
+def test_a_story_of_numbered_chapters_in_one_file_is_cut_and_a_single_chapter_is_not(tmp_path: Path) -> None:
+    two = tmp_path / "story.txt"
+    two.write_text('Chapter 1: Away\n\n"Go," said Rory.\n\nChapter 2\n\n"Stay," said Jess.\n', encoding="utf-8")
+    assert [c.title for c in load_book(two).chapters] == ["Chapter 1: Away", "Chapter 2"]
+    one = tmp_path / "04-chapter-4.txt"
+    one.write_text('Chapter 4\n\n"Go," said Rory. She meant chapter one of her life.\n', encoding="utf-8")
+    (chapter,) = load_book(one).chapters
+    assert chapter.title == "Chapter 4" and chapter.source == one
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("I.\n\nFirst words.\n\nII.\n\nSecond words.\n\nIII.\n\nThird words.\n", encoding="utf-8")
+    assert [c.title for c in load_book(numbers).chapters] == ["I.", "II.", "III."]
+    few = tmp_path / "few.txt"
+    few.write_text("I.\n\nFirst words.\n\nII.\n\nSecond words.\n", encoding="utf-8")
+    assert len(load_book(few).chapters) == 1  # two bare numbers could be anything: one chapter, as ever
+
+
+def test_a_gutenberg_novel_renders_chapter_by_chapter_without_its_licence(tmp_path: Path) -> None:
+    from narrate.render.pipeline import RenderOptions, render_book
+
+    path = tmp_path / "pg158.txt"
+    path.write_text(GUTENBERG, encoding="utf-8")
+    result = render_book(path, RenderOptions(out_dir=tmp_path / "out", voices_dir=tmp_path, jobs=1))
+    manifest = json.loads((result.book_dir / "book.json").read_text(encoding="utf-8"))
+    # The part's heading is said as the start of its first chapter's title, as in an EPUB.
+    assert [c["title"] for c in manifest["chapters"]] == ["Preface", "Volume I: Chapter I.", "Chapter II. The Westons"]
+    said = " ".join(s["text"] for c in manifest["chapters"] for s in c["segments"])
+    assert "Gutenberg" not in said and "Illustration" not in said
+    assert all((result.book_dir / c["file"]).stat().st_size > 1000 for c in manifest["chapters"])
