@@ -223,6 +223,7 @@ class _Walker:
         self.cell = False  # inside a table row: cells are joined with commas
         self.in_hgroup = False  # a heading group's paragraphs are lines of the heading
         self.note_targets: set[str] = set()  # ids the note references left out point at
+        self.ao3 = False  # an Archive of Our Own download: its preface, notes and afterword are not the story
 
     # A block's text so far has words: an anchor met now points at this block, not the next.
     def _buf_has_words(self) -> bool:
@@ -321,6 +322,8 @@ class _Walker:
             self.division = division
         block = tag in BLOCK_TAGS
         level = HEADING_TAGS.get(tag) or (self._heading_like(el, tag, classes, types) if tag in ("p", "div") else 0)
+        if self.ao3 and level and "heading" in classes:
+            self.matter = None  # a chapter's heading, inside the notes block ("meta group") that opens it
         if block:
             self.flush()
             if level:
@@ -395,6 +398,9 @@ class _Walker:
         return tag == "sup" and bool(_SUP_NOTE.match(_all_text(el)))
 
     def _matter(self, el, tag: str, classes: set[str], types: set[str]) -> str | None:
+        if self.ao3 and (el.get("id") in ("preface", "afterword") or {"meta", "group"} <= classes):
+            # Tags, summary, author's notes, "Chapter Notes", "Please drop by the Archive and comment": not read.
+            return "titlepage" if el.get("id") == "preface" else "notes"
         if types & MATTER_TYPES:
             return next(t for t in sorted(types) if t in MATTER_TYPES)
         if "copyright" in types:
@@ -469,12 +475,39 @@ def document_blocks(root, name: str) -> Document:
             break
     language = root.get("{http://www.w3.org/XML/1998/namespace}lang") or root.get("lang") or ""
     target = body if body is not None else root
+    if title.endswith(AO3_TITLE_END) or any(local_name(el.tag) == "div" and el.get("id") == "preface"
+                                            and "Archive of Our Own" in _all_text(el) for el in target):
+        walker.ao3 = True
+        title, meta = _ao3_meta(target, title, meta)
     walker.walk(target)
     walker.finish()
     blocks = walker.blocks
     mark_boilerplate(blocks)
     _mark_link_lists(blocks)
     return Document(name, blocks, walker.anchors, title, language.strip(), meta)
+
+
+AO3_TITLE_END = "[Archive of Our Own]"
+
+
+def _ao3_meta(body, title: str, meta: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """An Archive of Our Own work's title (its <h1>, not "Title - author - fandom [Archive of Our Own]"), author
+    (the byline's rel="author" links) and summary (the book's description)."""
+    meta = dict(meta)
+    h1 = next((el for el in body.iter() if local_name(el.tag) == "h1"), None)
+    if h1 is not None and clean_text(_all_text(h1)):
+        title = clean_text(_all_text(h1))
+    elif title.endswith(AO3_TITLE_END):
+        title = title[:-len(AO3_TITLE_END)].rsplit(" - ", 2)[0].strip()
+    authors = [clean_text(_all_text(a)) for a in body.iter() if local_name(a.tag) == "a" and a.get("rel") == "author"]
+    if authors:
+        meta["author"] = " & ".join(dict.fromkeys(a for a in authors if a))
+    labels = [el for el in body.iter() if local_name(el.tag) == "p" and clean_text(_all_text(el)) == "Summary"]
+    if labels:
+        nxt = labels[0].getnext()
+        if nxt is not None and local_name(nxt.tag) == "blockquote":
+            meta["description"] = clean_text(_all_text(nxt))
+    return title, meta
 
 
 _PG_START = re.compile(r"\*+\s*START OF TH(?:E|IS) PROJECT GUTENBERG", re.IGNORECASE)

@@ -1,0 +1,70 @@
+"""An Archive of Our Own download (HTML): the story's chapters, not its tags, notes or "drop by and comment"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from narrate.text.reader import load_book
+
+AO3 = """<!DOCTYPE html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"/>
+<title>Coffee and Other Emergencies - stars_hollow_fan - Gilmore Girls [Archive of Our Own]</title></head>
+<body>
+<div id="preface">
+  <p class="message"><b>Coffee and Other Emergencies</b><br/>Posted originally on the
+    <a href="http://archiveofourown.org/">Archive of Our Own</a> at <a href="http://archiveofourown.org/works/1">x</a>.</p>
+  <div class="meta">
+    <dl class="tags"><dt>Rating:</dt><dd><a href="#">General Audiences</a></dd>
+      <dt>Fandom:</dt><dd><a href="#">Gilmore Girls</a></dd>
+      <dt>Stats:</dt><dd>Published: 2021-03-04 Words: 412 Chapters: 2/2</dd></dl>
+    <h1>Coffee and Other Emergencies</h1>
+    <div class="byline">by <a rel="author" href="#">stars_hollow_fan</a>, <a rel="author" href="#">co_writer</a></div>
+    <p>Summary</p>
+    <blockquote class="userstuff"><p>Lorelai needs coffee. Luke has opinions.</p></blockquote>
+    <p>Notes</p>
+    <blockquote class="userstuff"><p>Thanks to my beta. Comments and kudos make my day!</p></blockquote>
+  </div>
+</div>
+<div id="chapters" class="userstuff">
+  <div class="meta group"><h2 class="heading">Chapter 1: Bottomless</h2>
+    <p>Chapter Notes</p><blockquote class="userstuff"><p>Set in season two. Sorry for the wait!</p></blockquote></div>
+  <div class="userstuff">
+    <p>The diner was empty except for Luke.</p>
+    <p>\u201cCoffee. Now. Please,\u201d Lorelai said.</p>
+  </div>
+  <div class="meta group"><p>Chapter End Notes</p>
+    <blockquote class="userstuff"><p>Next chapter: Friday night dinner. Leave a comment!</p></blockquote></div>
+  <div class="meta group"><h2 class="heading">Chapter 2: Gazpacho</h2></div>
+  <div class="userstuff"><p>\u201cRichard, the soup is cold,\u201d Emily said.</p></div>
+</div>
+<div id="afterword">
+  <div class="meta group"><p>End Notes</p><blockquote class="userstuff"><p>Find me on tumblr.</p></blockquote></div>
+  <p class="message">Please <a href="#">drop by the Archive and comment</a> to let the creator know if you enjoyed
+    their work!</p>
+</div>
+</body></html>
+"""
+
+
+def test_an_ao3_download_is_its_chapters_with_its_title_author_and_summary(tmp_path: Path) -> None:
+    path = tmp_path / "Coffee_and_Other_Emergencies.html"
+    path.write_text(AO3, encoding="utf-8")
+    book = load_book(path)
+    assert (book.title, book.author) == ("Coffee and Other Emergencies", "stars_hollow_fan & co_writer")
+    assert book.description == "Lorelai needs coffee. Luke has opinions."
+    assert [c.title for c in book.chapters] == ["Chapter 1: Bottomless", "Chapter 2: Gazpacho"]
+    text = "\n".join(c.text for c in book.chapters)
+    assert "The diner was empty" in text and "the soup is cold" in text
+    for unread in ("Rating", "General Audiences", "Summary", "beta", "Chapter Notes", "season two",
+                   "Leave a comment", "tumblr", "drop by the Archive", "Posted originally"):
+        assert unread not in text, unread
+
+
+def test_a_page_that_is_not_from_ao3_keeps_its_meta_blocks(tmp_path: Path) -> None:
+    """Only an AO3 download's preface and notes are left out: another page's "meta group" div is text."""
+    path = tmp_path / "story.html"
+    path.write_text('<html><head><title>Story</title></head><body><h1>Story</h1><h2>One</h2><div class="meta group">'
+                    "<p>It was a dark night.</p></div><p>First.</p><h2>Two</h2><p>Second.</p></body></html>",
+                    encoding="utf-8")
+    book = load_book(path)
+    assert "dark night" in "\n".join(c.text for c in book.chapters)
