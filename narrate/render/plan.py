@@ -10,7 +10,7 @@ from ..text.lexicon import Lexicon
 from ..text.reading import read_aloud
 
 # A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
-_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
+_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§\u2042\u2766\u2767\u2731\u273b\u2740\u2022]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
 _WORD = re.compile(r"\w")
 # The quotation marks a narration segment keeps at an edge next to a speech belong to that speech
 # ('Jess whispered "', '" He wiped away her tears'): book.json and the transcripts show the narration without

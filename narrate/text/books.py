@@ -167,11 +167,13 @@ def _load_single(path: Path, keep_all: bool, markdown: bool) -> Book:
         root = parse_markup(data, str(path), xml_first=path.suffix.lower() == ".xhtml")
         doc = document_blocks(root, path.name)
     title = doc.title
-    if not title:
-        tops = [b for b in doc.blocks if b.kind == "heading" and b.level == min(
-            (x.level for x in doc.blocks if x.kind == "heading"), default=0)]
-        if len(tops) == 1 and doc.blocks and doc.blocks[0] is tops[0]:
-            title = tops[0].text  # a page that opens with its one top heading: the book's title
+    tops = [b for b in doc.blocks if b.kind == "heading" and b.level == min(
+        (x.level for x in doc.blocks if x.kind == "heading"), default=0)]
+    if len(tops) == 1 and doc.blocks and doc.blocks[0] is tops[0] and len(tops) < sum(
+            b.kind == "heading" for b in doc.blocks):
+        # A page that opens with its one top heading, over others: that heading is the book's title (the page's
+        # <title> may say less, "Cafe" for "Cafe Stories"; taken as a chapter, it would swallow the first one).
+        title = tops[0].text
     return _document_book(path, doc, title or title_from_stem(path.stem), keep_all)
 
 

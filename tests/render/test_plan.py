@@ -65,3 +65,10 @@ def test_a_silent_turn_is_a_longer_pause_before_the_next_line():
     pacing = Pacing()
     beat = next(line for line in lines if line.text == "Jess?")
     assert pacing.before(beat) == 2 * pacing.speaker_ms > pacing.before(lines[-1])
+
+
+def test_ornaments_are_scene_breaks():
+    from narrate.render.plan import is_scene_break
+
+    assert all(is_scene_break(mark) for mark in ("* * *", "\u2042", "\u2767", "\u2766 \u2766", "\u2022 \u2022 \u2022"))
+    assert not is_scene_break("I.") and not is_scene_break("")

@@ -165,3 +165,11 @@ def test_the_body_of_a_note_whose_reference_is_left_out_is_not_read():
     body = ('<p>She slept<sup><a href="#n3">3</a></sup> at last.</p><p>Morning came.</p>'
             '<p id="n3" class="note">3. A light sleep.</p>')
     assert texts(body) == ["She slept at last.", "Morning came."]
+
+
+def test_an_html_page_whose_title_says_less_than_its_one_top_heading_keeps_its_chapters(tmp_path):
+    path = tmp_path / "two.html"
+    path.write_text("<html><head><title>Cafe</title></head><body><h1>Cafe Stories</h1><h2>Chapter 1</h2>"
+                    "<p>One two three.</p><h2>Chapter 2</h2><p>Four five six.</p></body></html>", encoding="utf-8")
+    book = load_book(path)
+    assert book.title == "Cafe Stories" and [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
