@@ -16,7 +16,16 @@ from ..errors import InputError, NarrateError
 from ..model import DIALOGUE, Voice
 from .listen import speak
 from .rendering import Renderer
-from .workspace import Workspace, cast_view, chapter_entry, chapter_lines, chapter_summaries, pending, voice_of
+from .workspace import (
+    StaleEdit,
+    Workspace,
+    cast_view,
+    chapter_entry,
+    chapter_lines,
+    chapter_summaries,
+    pending,
+    voice_of,
+)
 
 STATIC = {"studio.js": "text/javascript; charset=utf-8", "studio.css": "text/css; charset=utf-8"}
 MAX_BODY = 64 * 1024
@@ -144,7 +153,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
 
     async def set_voice(request: Request) -> Response:
         data = await _body(request)
-        unknown = set(data) - {"speaker", "engine", "voice", "rate", "pitch"}
+        unknown = set(data) - {"speaker", "engine", "voice", "rate", "pitch", "was"}
         if unknown:
             raise InputError(f"unknown field(s): {', '.join(sorted(unknown))}")
         speaker = data.get("speaker")
@@ -156,7 +165,13 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         rate, pitch = _int(data.get("rate"), "rate"), _int(data.get("pitch"), "pitch")
         if not 20 <= rate <= 1000 or not 0 <= pitch <= 100:
             raise InputError(f"rate must be 20-1000 and pitch 0-100, found {rate} and {pitch}")
-        await run_in_threadpool(ws.set_voice, speaker, Voice(engine, voice_id.strip(), rate, pitch))
+        was = data.get("was")
+        if was is not None and not isinstance(was, dict):
+            raise InputError(f"was must be an object (engine, voice, rate, pitch), found {was!r}")
+        try:
+            await run_in_threadpool(ws.set_voice, speaker, Voice(engine, voice_id.strip(), rate, pitch), was)
+        except StaleEdit as exc:
+            return JSONResponse({"error": str(exc), "reload": True}, status_code=409)
         return JSONResponse(await run_in_threadpool(cast_view, ws))
 
     async def preview(request: Request) -> Response:

@@ -227,8 +227,10 @@ class Workspace:
             with self._remembered(f"{old} -> {new}", [self.voices_path]):
                 merge_speaker(self.voices_path, old, new, voice)
 
-    def set_voice(self, speaker: str | None, voice: Voice) -> None:
-        """Give `speaker` (None: the narrator) a new voice in the voice map."""
+    def set_voice(self, speaker: str | None, voice: Voice, was: dict | None = None) -> None:
+        """Give `speaker` (None: the narrator) a new voice in the voice map. `was`: the voice the page showed
+        (engine, voice, rate, pitch); if it is not the one the map gives now (another tab's change, a hand edit),
+        nothing is written: StaleEdit."""
         from ..voices.casting import check_voices
 
         if speaker is not None:
@@ -237,6 +239,13 @@ class Workspace:
         check_voices(VoiceMap(narrator=voice) if speaker is None else VoiceMap(speakers={speaker: voice}))
         with self.lock:
             self._ensure_map()
+            if was is not None:
+                cast = self.voices()
+                now = _voice_dict(cast.narrator if speaker is None else cast.speakers.get(cast.canonical(speaker))
+                                  or voice_of(self, speaker, cast))
+                if {k: was.get(k) for k in now} != now:
+                    raise StaleEdit(f"the voice of {speaker or 'the narrator'} changed since this page showed it "
+                                    "(in another tab, or in the file): the page shows it again; do it once more")
             with self._remembered(f"voice of {speaker or 'the narrator'}", [self.voices_path]):
                 set_voice(self.voices_path, speaker, voice)
 
@@ -261,6 +270,10 @@ class Workspace:
                 else:
                     write_atomic(path, content)
             return snap.label
+
+
+class StaleEdit(InputError):
+    """An edit made on what the page showed, which is no longer so: refused (409), the page reads it again."""
 
 
 def _bytes(path: Path) -> bytes | None:

@@ -138,6 +138,25 @@ def test_undo_never_writes_over_a_change_made_outside_the_studio(client, workspa
     assert workspace.voices_path.read_text(encoding="utf-8").endswith("# my own note\n")
 
 
+def test_a_voice_saved_from_a_stale_page_does_not_undo_another_tab_s_change(client, workspace):
+    """Tab A gives Anna another voice; tab B, still showing the old row, changes her pitch: B's save would have
+    put the old voice back (it sends every field). It gets 409 instead; saved on the row as it is now, it lands."""
+    row = next(r for r in client.get("/api/cast").json()["rows"] if r["speaker"] == "Anna")
+    shown = {k: row[k] for k in ("engine", "voice", "rate", "pitch")}
+    tab_a = {**shown, "speaker": "Anna", "voice": "en-us+f4", "was": shown}
+    assert client.put("/api/cast/voice", json=tab_a, headers=OWN).status_code == 200
+    tab_b = {**shown, "speaker": "Anna", "pitch": 70, "was": shown}
+    stale = client.put("/api/cast/voice", json=tab_b, headers=OWN)
+    assert stale.status_code == 409 and stale.json()["reload"], stale.text
+    anna = load_voice_map(workspace.voices_path).speakers["Anna"]
+    assert (anna.voice, anna.pitch) == ("en-us+f4", shown["pitch"])
+    now = {**shown, "voice": "en-us+f4"}
+    assert client.put("/api/cast/voice", json={**now, "speaker": "Anna", "pitch": 70, "was": now},
+                      headers=OWN).status_code == 200
+    anna = load_voice_map(workspace.voices_path).speakers["Anna"]
+    assert (anna.voice, anna.pitch) == ("en-us+f4", 70)
+
+
 def test_a_voice_map_removed_while_the_studio_runs_is_made_again(client, workspace):
     workspace.voices_path.unlink()
     r = client.get("/api/cast")

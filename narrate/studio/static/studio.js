@@ -254,6 +254,8 @@ async function loadCast() {
   for (const row of cast.rows) {
     const tr = document.createElement("tr");
     tr.dataset.speaker = row.speaker ?? "";
+    // The voice as shown: the server refuses a save made over another tab's change (409) rather than undo it.
+    tr.dataset.was = JSON.stringify({ engine: row.engine, voice: row.voice, rate: row.rate, pitch: row.pitch });
     const name = document.createElement("td");
     name.textContent = row.speaker ?? "(narrator)";
     if (row.speaker) name.style.color = colour(row.speaker);
@@ -292,7 +294,7 @@ async function saveVoice(tr) {
   const v = (k) => tr.querySelector(`input[name=${k}]`).value;
   try {
     await api("PUT", "/api/cast/voice", { speaker: tr.dataset.speaker || null, engine: v("engine"), voice: v("voice"),
-      rate: parseInt(v("rate"), 10), pitch: parseInt(v("pitch"), 10) });
+      rate: parseInt(v("rate"), 10), pitch: parseInt(v("pitch"), 10), was: JSON.parse(tr.dataset.was) });
     await refreshAfterEdit();
     say("voice saved", true);
   } catch (e) { say(e.message); await loadCast(); }
