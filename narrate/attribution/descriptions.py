@@ -153,7 +153,9 @@ TAG_VERBS = (
 _VERBS = r"(?:" + "|".join(TAG_VERBS.split()) + r"|went on|broke in)"
 _DET = r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Mm]y|[Oo]ur|[Tt]heir|[Oo]ne|[Aa]nother)"
 _PHRASE = _DET + r"\s+(?:[A-Za-z][\w'\u2019-]*,?\s+){0,5}[A-Za-z][\w'\u2019-]*"
-_CLOSE = r"""[,!?\u2014-]*["\u201d\u2019']\s*"""
+# The end of a quotation before its tag: a closing mark, or in dialogue set with dashes, the comma itself
+# ("―Go away, said the old man.").
+_CLOSE = r"""(?:[,!?\u2014-]*["\u201d\u2019']|[,!?](?=\s+(?:said|asked|answered|replied|cried)\s))\s*"""
 _TAG_SUBJECTS = re.compile(
     # "returned, gravely, the old sergeant", "said, with a heavy sigh, the old man"
     _CLOSE + _VERBS + r"(?:\s*,\s*[a-z][a-z ]{0,40},)?\s+(?P<a>" + _PHRASE + r")"

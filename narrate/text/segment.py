@@ -267,7 +267,11 @@ _DASH_OPEN = re.compile(r"[ \t]*(?:--|\u2014|\u2015)[ \t]*(?=[A-Z])")
 _DASH_TAG = re.compile(
     r"(?<=[,.!?\u2026])\s+(?:(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?|he|she|I|they|we)\s+(?:[a-z]+ly\s+)?(?:"
     + "|".join(sorted(_SPEECH_LEADS)) + r"|answered|asked|called|cried|said)\b"
-    r"|(?:" + "|".join(sorted(_SPEECH_LEADS)) + r")\s+(?:he|she|I|[A-Z][a-z]+)\b)")
+    r"|(?:" + "|".join(sorted(_SPEECH_LEADS)) + r")\s+(?:he|she|I|[A-Z][a-z]+)\b"
+    # ", said the old man.", ", asked her mother from the kitchen.", ", the waiter said."
+    r"|(?:" + "|".join(sorted(_SPEECH_LEADS)) + r")\s+(?:the|a|an|his|her|their|my|our)\s+[a-z]"
+    r"|(?:the|his|her|their|my|our)\s+(?:[a-z]+\s+){0,2}[a-z]+\s+(?:" + "|".join(sorted(_SPEECH_LEADS))
+    + r")\b)")
 _SENTENCE_STOP = re.compile(r"[.!?\u2026](?=\s|$)")
 _PERSONAL = re.compile(r"\b(?:I|I'm|I'll|(?i:me|my|you|your|we|us|our))\b")
 _TRAILING_DASH = re.compile(r"(?:\s|--|\u2014|\u2015)+$")

@@ -1357,3 +1357,9 @@ def test_a_street_or_a_building_is_still_no_character():
 def test_accented_given_names_have_the_gender_of_their_plain_spelling(name, gender):
     text = f'"Closed," said {name}.\n\n"Not for me," Rory said.\n\n"Fine," {name} said.\n'
     assert {c.name: c.gender for c in discover_characters([text])}[name] == gender
+
+
+def test_a_described_speaker_of_dash_dialogue_is_found_as_in_quoted_dialogue():
+    text = ("\u2015Good evening, said Pedro.\n\n\u2015Good evening, answered Maria.\n\n"
+            "\u2015Who was that? asked her mother from the kitchen.\n")
+    assert _speakers(text) == ["Pedro", "Maria", "Mother"]

@@ -222,3 +222,12 @@ def test_shouted_speech_in_capitals_is_speech_and_a_sign_mid_sentence_is_not():
             'They passed a board marked "THE BOTTOMS" and went on.\n')
     said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
     assert said == ["I WILL NOT,", "STOP THAT AT ONCE."]
+
+
+def test_dash_dialogue_ends_its_speech_at_a_tag_with_a_described_speaker():
+    """'―Who was that? asked her mother from the kitchen.': the tag is narration, not said in a character's voice."""
+    text = ("\u2015Good evening, said Pedro.\n\n\u2015Good evening, answered Maria.\n\n"
+            "\u2015Who was that? asked her mother from the kitchen.\n\n\u2015Go away, said the old man.\n\n"
+            "\u2015Nothing, the waiter said. I saw nothing.\n")
+    said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
+    assert said == ["Good evening,", "Good evening,", "Who was that?", "Go away,", "Nothing,", "I saw nothing."]
