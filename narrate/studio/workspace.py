@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..attribution.scriptfile import USER_RULE, read_script_file, save_script
 from ..errors import InputError, NarrateError
-from ..model import DIALOGUE, NARRATION, Book, Chapter, Script, Voice, VoiceMap
+from ..model import DIALOGUE, NARRATION, NARRATOR_SPEAKER, Book, Chapter, Script, Voice, VoiceMap
 from ..render.pipeline import RenderOptions, load_manifest, resolve_voices, script_book, script_path, write_scripts
 from ..render.plan import plan_chapter
 from ..text.reader import load_book
@@ -181,10 +181,21 @@ class Workspace:
         """Make a line dialogue spoken by `speaker` (a known character or a new name)."""
         name = check_name(speaker)
         with self.lock:
+            name = self._known_form(name)
             script = self.script(index)
             seg = self._segment(script, index, segment)
             changed = dataclasses.replace(seg, kind=DIALOGUE, speaker=name, rule=USER_RULE, confidence=1.0)
             self._edit(index, script, segment, changed, f"chapter {index} line {segment}: speaker {name}")
+
+    def _known_form(self, name: str) -> str:
+        """`name` as the book or the voice map spells it, when it is one of theirs typed in another case ("rory"
+        for "Rory"): the same speaker, not a new one with a voice of its own."""
+        if name.casefold() == NARRATOR_SPEAKER.casefold():
+            return NARRATOR_SPEAKER
+        cast = self.voices()
+        known = [*speaker_stats(self.scripts()), *cast.speakers, *cast.aliases]
+        return next((k for k in known if k == name), None) or next(
+            (k for k in known if k.casefold() == name.casefold()), name)
 
     def set_kind(self, index: int, segment: int, kind: str, speaker: str | None = None) -> None:
         """Turn a line into narration, or into dialogue (by `speaker`, else its automatic speaker)."""
@@ -198,7 +209,8 @@ class Workspace:
             else:
                 auto = self.auto[index - 1].segments[segment] if segment < len(self.auto[index - 1].segments) \
                     else None
-                name = check_name(speaker) if speaker else (auto.speaker if auto and auto.speaker else None)
+                name = self._known_form(check_name(speaker)) if speaker else (
+                    auto.speaker if auto and auto.speaker else None)
                 if name is None:
                     raise InputError("a line turned into dialogue needs a speaker")
                 changed = dataclasses.replace(seg, kind=DIALOGUE, speaker=name, rule=USER_RULE, confidence=1.0)

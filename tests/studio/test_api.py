@@ -472,3 +472,13 @@ def test_render_from_the_page_renders_the_chosen_chapter_and_lines_get_their_tim
     client.app.state.renderer.wait(120)
     assert client.get("/api/render").json()["rendered"] == [1, 2]
     assert not any(c["stale"] for c in client.get("/api/book").json()["chapters"])
+
+
+def test_a_known_name_typed_in_another_case_is_that_speaker(client, workspace):
+    r = client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "anna"}, headers=OWN)
+    assert r.status_code == 200, r.text
+    assert segment(workspace, 1, SUGAR)["speaker"] == "Anna"
+    assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "NARRATOR"}, headers=OWN).status_code == 200
+    assert segment(workspace, 1, SUGAR)["speaker"] == "Narrator"
+    assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Annabel"}, headers=OWN).status_code == 200
+    assert segment(workspace, 1, SUGAR)["speaker"] == "Annabel"  # a new name stays new
