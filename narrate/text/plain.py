@@ -32,7 +32,9 @@ _ILLUSTRATION = re.compile(r"^\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]$")
 _SMALL = frozenset("a an the of and or in on at to for by with from as but nor".split())
 _ROMAN_WORD = re.compile(r"^[IVXLCDM]+[.:]?$")
 TITLE_PAGE_WORDS = 300
-"""Text before a novel's first heading no longer than this is its title page (title, author, dedication)."""
+"""Text before a novel's first heading no longer than this is its title page (title, author, dedication)..."""
+TITLE_LINE_WORDS = 15
+"""... when none of its paragraphs is longer than this ("EMMA", "By Jane Austen", "To my mother")."""
 
 
 def _kind(line: str) -> tuple[int, str] | None:
@@ -140,12 +142,14 @@ def _contents_lists(blocks: list[Block], kinds: list) -> None:
 
 
 def _title_page(blocks: list[Block]) -> None:
-    """What comes before the first heading, when short, is the title page (title, author, "VOLUME I"): not read."""
+    """What comes before the first heading is the title page (title, author, a dedication), not read, when it is
+    a few short lines; prose there (a prologue without a heading, a story's opening) is read."""
     first = next((i for i, b in enumerate(blocks) if b.kind == HEADING and b.matter is None), None)
     if first is None:
         return
-    words = sum(len(b.text.split()) for b in blocks[:first] if b.matter is None)
-    if words <= TITLE_PAGE_WORDS:
+    lines = [b for b in blocks[:first] if b.matter is None and b.kind == PARA]
+    if sum(len(b.text.split()) for b in lines) <= TITLE_PAGE_WORDS and all(
+            len(b.text.split()) <= TITLE_LINE_WORDS for b in lines):
         for b in blocks[:first]:
             b.matter = b.matter or "titlepage"
 

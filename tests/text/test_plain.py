@@ -115,3 +115,16 @@ def test_a_gutenberg_novel_renders_chapter_by_chapter_without_its_licence(tmp_pa
     said = " ".join(s["text"] for c in manifest["chapters"] for s in c["segments"])
     assert "Gutenberg" not in said and "Illustration" not in said
     assert all((result.book_dir / c["file"]).stat().st_size > 1000 for c in manifest["chapters"])
+
+
+def test_prose_before_the_first_heading_is_read_and_a_title_page_is_not(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    opening = "It was raining when the bus came, and nobody on it knew yet what the town would do to them. " * 4
+    story.write_text(f"{opening}\n\nChapter 1\n\nFirst words.\n\nChapter 2\n\nSecond words.\n", encoding="utf-8")
+    text = "\n".join(c.text for c in load_book(story).chapters)
+    assert "It was raining" in text
+    titled = tmp_path / "titled.txt"
+    titled.write_text("THE RAIN\n\nby A. Writer\n\nTo my mother\n\nChapter 1\n\nFirst words.\n\nChapter 2\n\n"
+                      "Second words.\n", encoding="utf-8")
+    text = "\n".join(c.text for c in load_book(titled).chapters)
+    assert "A. Writer" not in text and "To my mother" not in text and "First words." in text
