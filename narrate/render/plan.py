@@ -56,9 +56,10 @@ class Pronouncer:
         lexicon = self._by_voice.get(voice.pronunciations)
         if lexicon is None:
             lexicon = self._by_voice[voice.pronunciations] = Lexicon(voice.pronunciations).over(self.book)
-        # Read aloud first (emphasis marks, footnote signs, "p.m.", "Chapter II"), then the book's and the voice's
-        # own pronunciations, which have the last word.
-        said = lexicon.apply(read_aloud(text))
+        # The book's and the voice's own pronunciations first (an entry for "Henry V" or "p.m." must meet the text
+        # as written), then the text is read aloud (emphasis marks, footnote signs, "Chapter II") around what
+        # they put in: espeak phoneme blocks pass untouched.
+        said = read_aloud(lexicon.apply(text))
         return None if said == text else said
 
 

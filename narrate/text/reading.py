@@ -12,7 +12,8 @@ _STRAY = re.compile(r"(?<![\w*~])[*~]+(?=\w)|(?<=[\w.,;:!?'\u2019\"\u201d])[*~]+
 _ILLUSTRATION = re.compile(r"\s*\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]")
 _FOOTNOTE_MARK = re.compile(r"(?<=[\w.,;:!?'\u2019\"\u201d)])\[(?:\d{1,3}|[*\u2020\u2021\u00a7]|[A-Z])\]")
 # £5 is "5 pounds" (an engine says "pound five"), $3.50 "3 dollars 50".
-_MONEY = re.compile(r"([\u00a3$\u20ac])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d\d))?(?!\d)")
+_MONEY = re.compile(r"([\u00a3$\u20ac])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d)"
+                    r"(?:\s+(thousand|million|billion|trillion)\b)?")
 _UNITS = {"\u00a3": ("pound", "pounds"), "$": ("dollar", "dollars"), "\u20ac": ("euro", "euros")}
 # "3 p.m. on the 1st": a time of day, not the end of a sentence (an engine pauses and falls there).
 _TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.\s?[Mm]\.(?=(\s+\S)?)")
@@ -21,21 +22,46 @@ _LATIN_ABBR = re.compile(r"(?<!\w)([Ee]\.g\.|[Ii]\.e\.)(?=[\s,;:)]|$)")
 _NUMBER_SIGN = re.compile(r"\b(No|no|Nos|nos)\.(?=\s*\d)")
 # Roman numerals an engine reads as "roman two": a chapter's number, a monarch's.
 _ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
-_HEADING_NUMBER = re.compile(r"\b((?:CHAPTER|Chapter|chapter|BOOK|Book|PART|Part|VOLUME|Volume|Vol\.|ACT|Act|"
+# (A capital word before it: "In this chapter I shall relate" is a sentence; "Chapter I shall" too, below.)
+_HEADING_NUMBER = re.compile(r"\b((?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|Vol\.|ACT|Act|"
                              r"SCENE|Scene|CANTO|Canto|SECTION|Section|STAVE|Stave|LETTER|Letter)\s+)(" + _ROMAN
-                             + r"|" + _ROMAN.lower() + r")\b(?![\w'\u2019])")
+                             + r")\b(?![\w'\u2019])(?=(\s+[a-z])?)")
 # Only after a monarch's or a pope's name: "MD", "DC", "MIX" after other words are not numbers.
 _REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis Elizabeth Mary Victoria Anne Philip "
                  "Frederick Peter Catherine Napoleon Pius Leo Gregory Innocent Benedict Paul Alexander Nicholas Ivan "
                  "Ludwig Otto Friedrich Francis Ferdinand Alfonso Carlos Juan Pedro Gustav Gustavus Christian Haakon "
                  "Olaf Harold Malcolm Robert David Stephen Rudolf Wilhelm Clement Urban Boniface Sixtus Felix Ramses "
                  "Amenhotep Thutmose Ptolemy Antiochus Cleopatra Constantine Justinian Basil Michael Manuel Andronicus")
-_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + _ROMAN + r")\b(?![\w'\u2019-])")
-_WAR = re.compile(r"\b((?:World\s+)?War\s+)(I{1,3})\b(?![\w'\u2019-])")
+# Not a middle initial ("John D. Rockefeller", "James M. Barrie") nor the pronoun ("I told Peter I would").
+_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + _ROMAN + r")\b(?![\w'\u2019-])"
+                     r"(?=(\.\s+[A-Z])?)")
+_WAR = re.compile(r"\b(World\s+War\s+)(I{1,3})\b(?![\w'\u2019-])")
 
 
 def read_aloud(text: str) -> str:
-    """`text` as a speech engine should be handed it: the words a listener should hear, nothing else."""
+    """`text` as a speech engine should be handed it: the words a listener should hear, nothing else.
+    espeak phoneme blocks ("[[m'EdIk@l]]", from a pronunciation lexicon) pass through as they are."""
+    blocks = _PHONEMES.findall(text)
+    if blocks:
+        text = _PHONEMES.sub(lambda m, n=iter(range(len(blocks))): _HOLD.format(next(n)), text)
+    out = _read(text)
+    return _HELD.sub(lambda m: blocks[int(m.group(1))], out) if blocks else out
+
+
+_PHONEMES = re.compile(r"\[\[.*?\]\]")
+_HOLD = "\ue000{}z"  # reads as a word: "*[[...]]*" is still emphasis around it
+_HELD = re.compile("\ue000(\\d+)z")
+
+
+def _regnal(m: re.Match) -> str:
+    numeral = m.group(2)
+    # Not the pronoun ("I told Peter I would") nor a middle initial ("John D. Rockefeller").
+    if numeral == "I" or len(numeral) == 1 and m.group(3):
+        return m.group(0)
+    return f"{m.group(1)}the {_ordinal(roman_value(numeral))}"
+
+
+def _read(text: str) -> str:
     out = _ILLUSTRATION.sub("", text)
     out = _FOOTNOTE_MARK.sub("", out)
     out = _EMPHASIS.sub(r"\2", out)
@@ -44,8 +70,9 @@ def read_aloud(text: str) -> str:
     out = _TIME_OF_DAY.sub(_time_of_day, out)
     out = _LATIN_ABBR.sub(lambda m: _LATIN[m.group(1)], out)
     out = _NUMBER_SIGN.sub(lambda m: "numbers" if m.group(1).lower() == "nos" else "number", out)
-    out = _HEADING_NUMBER.sub(lambda m: m.group(1) + str(roman_value(m.group(2).upper())), out)
-    out = _REGNAL.sub(lambda m: f"{m.group(1)}the {_ordinal(roman_value(m.group(2)))}", out)
+    out = _HEADING_NUMBER.sub(lambda m: m.group(0) if m.group(2) == "I" and m.group(3) else
+                              m.group(1) + str(roman_value(m.group(2))), out)
+    out = _REGNAL.sub(_regnal, out)
     out = _WAR.sub(lambda m: m.group(1) + str(roman_value(m.group(2))), out)
     return out
 
@@ -61,10 +88,13 @@ def roman_value(numeral: str) -> int:
 
 def _money(m: re.Match) -> str:
     one, many = _UNITS[m.group(1)]
-    amount = m.group(2)
-    cents = m.group(3)
+    amount, decimals, scale = m.group(2), m.group(3), m.group(4)
+    if scale:  # "$1.5 billion": "1.5 billion dollars"
+        return f"{amount}{'.' + decimals if decimals else ''} {scale} {many}"
+    if decimals and len(decimals) != 2:
+        return f"{amount}.{decimals} {many}"
     words = f"{amount} {one if amount == '1' else many}"
-    return f"{words} {cents}" if cents and cents != "00" else words
+    return f"{words} {decimals}" if decimals and decimals != "00" else words
 
 
 def _time_of_day(m: re.Match) -> str:

@@ -210,11 +210,13 @@ def _is_label(text: str, para_start: int, qs: int, inner: str) -> bool:
     if not words or any(ch in inner for ch in "?!") or _tag_follows(text, qs + len(inner)):
         return False
     before = text[max(para_start, qs - 60):qs - 1].rstrip()
-    if not before or not before[-1].isalpha():
-        return False  # opens the paragraph or a sentence: said, in capitals too ("I WILL NOT," he roared)
     letters = [ch for ch in inner if ch.isalpha()]
     if len(letters) > 3 and all(ch.isupper() for ch in letters):
-        return True  # a heading or a sign in the middle of a sentence: a board marked "THE BOTTOMS"
+        # A heading or a sign: a board marked "THE BOTTOMS", the banner. "WELCOME HOME." But opening its
+        # paragraph, capitals are shouted ("I WILL NOT," he roared).
+        return bool(before)
+    if not before or not before[-1].isalpha():
+        return False
     m = _LAST_WORD.search(before)
     last = m.group(1) if m else ""
     if last.lower() == "called" and len(words) <= 3 and inner[:1].islower():
@@ -264,14 +266,15 @@ def _mentions_words(before: str) -> bool:
 # runs to the paragraph's end, or to a speech tag ("--Come up, Kinch, he said."); after the tag
 # the paragraph is speech again only if it still talks in the first or second person.
 _DASH_OPEN = re.compile(r"[ \t]*(?:--|\u2014|\u2015)[ \t]*(?=[A-Z])")
+_SAYING = "said|asked|answered|replied|cried|exclaimed|whispered|shouted|murmured|muttered|called|added|returned"
 _DASH_TAG = re.compile(
     r"(?<=[,.!?\u2026])\s+(?:(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?|he|she|I|they|we)\s+(?:[a-z]+ly\s+)?(?:"
     + "|".join(sorted(_SPEECH_LEADS)) + r"|answered|asked|called|cried|said)\b"
     r"|(?:" + "|".join(sorted(_SPEECH_LEADS)) + r")\s+(?:he|she|I|[A-Z][a-z]+)\b"
-    # ", said the old man.", ", asked her mother from the kitchen.", ", the waiter said."
-    r"|(?:" + "|".join(sorted(_SPEECH_LEADS)) + r")\s+(?:the|a|an|his|her|their|my|our)\s+[a-z]"
-    r"|(?:the|his|her|their|my|our)\s+(?:[a-z]+\s+){0,2}[a-z]+\s+(?:" + "|".join(sorted(_SPEECH_LEADS))
-    + r")\b)")
+    # ", said the old man.", ", asked her mother from the kitchen.", ", the waiter said." (verbs that only say:
+    # "the old dog went to sleep", "his father thought it was" go on with the speech)
+    r"|(?:" + _SAYING + r")\s+(?:the|a|an|his|her|their|my|our)\s+[a-z]"
+    r"|(?:the|his|her|their|my|our)\s+(?:[a-z]+\s+){0,2}[a-z]+\s+(?:" + _SAYING + r")(?=[\s,.;!?]))")
 _SENTENCE_STOP = re.compile(r"[.!?\u2026](?=\s|$)")
 _PERSONAL = re.compile(r"\b(?:I|I'm|I'll|(?i:me|my|you|your|we|us|our))\b")
 _TRAILING_DASH = re.compile(r"(?:\s|--|\u2014|\u2015)+$")

@@ -24,6 +24,13 @@ from narrate.text.reading import read_aloud, roman_value
     ("Henry VIII was king, then George III; World War II.", "Henry the 8th was king, then George the 3rd; World War 2."),
     ("Then I said: DC, MD, MIX and CV.", "Then I said: DC, MD, MIX and CV."),
     ("No more, Mr. Smith.", "No more, Mr. Smith."),
+    # Prose that only looks like numbers: initials, the pronoun, "chapter" in a sentence.
+    ("John D. Rockefeller met James M. Barrie.", "John D. Rockefeller met James M. Barrie."),
+    ("I told Peter I would come.", "I told Peter I would come."),
+    ("In this chapter I shall relate; Chapter I shall say.", "In this chapter I shall relate; Chapter I shall say."),
+    ("Before the War I lived there.", "Before the War I lived there."),
+    ("Louis XIV. The king and Henry V ruled.", "Louis the 14th. The king and Henry the 5th ruled."),
+    ("$1.5 billion, $5 million and \u00a32.5.", "1.5 billion dollars, 5 million dollars and 2.5 pounds."),
 ])
 def test_read_aloud(text: str, said: str) -> None:
     assert read_aloud(text) == said
@@ -33,10 +40,11 @@ def test_roman_values() -> None:
     assert [roman_value(n) for n in ("I", "IV", "IX", "XIV", "XL", "XC", "MCMXCIV")] == [1, 4, 9, 14, 40, 90, 1994]
 
 
-def test_every_line_is_read_aloud_before_the_lexicon_and_a_plain_one_is_left_alone() -> None:
+def test_the_lexicon_meets_the_text_as_written_and_the_rest_is_read_aloud_around_its_phonemes() -> None:
     voice = Voice("espeak", "en-us", 175, 50, pronunciations=(("medical", "[[m'EdIk@l]]"),))
-    pron = Pronouncer((("Emma", "Em-ma"),))
+    pron = Pronouncer((("Emma", "Em-ma"), ("Henry V", "Henry the Fifth")))
     assert pron.spoken("It's a *medical* emergency, Emma.", voice) == "It's a [[m'EdIk@l]] emergency, Em-ma."
+    assert pron.spoken("Henry V and Chapter II", voice) == "Henry the Fifth and Chapter 2"
     assert pron.spoken("Nothing to do here.", voice) is None
 
 
