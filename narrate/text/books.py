@@ -188,11 +188,13 @@ def _document_book(path: Path, doc: Document, title: str, keep_all: bool) -> Boo
 def load_plain_book(path: Path, text: str, keep_all: bool = False) -> Book | None:
     """A .txt file that is a whole novel (several chapter headings, or Project Gutenberg's header and licence),
     cut into its chapters without its title page, contents and licence; None for a single chapter."""
-    from .plain import plain_document
+    from .plain import opens_with_prose, plain_document
 
     doc, chapters = plain_document(text, path.name)
     gutenberg = any(b.matter == "licence" for b in doc.blocks)
-    if chapters < 2 and not gutenberg:
+    if not gutenberg and (chapters < 2 or opens_with_prose(doc)):
+        # One chapter, or a story whose opening comes before its first heading: read whole, as ever (cut at
+        # its headings, the opening would be a leftover of less than a page, and not read).
         return None
     return _document_book(path, doc, doc.title or title_from_stem(path.stem), keep_all)
 

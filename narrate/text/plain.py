@@ -11,14 +11,15 @@ _NUMBER_WORDS = (
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred first second third fourth "
     "fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth "
     "seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth last")
-_WORD_NUMBER = r"(?:the\s+)?(?:" + "|".join(_NUMBER_WORDS.split()) + r")(?:[-\s](?:" + "|".join(
-    _NUMBER_WORDS.split()) + r"))?"
-_NUMBER = r"(?:[IVXLCDM]+|[ivxlcdm]+|\d{1,3}|" + _WORD_NUMBER + r")"
+_WORD_NUMBER = r"(?i:(?:the\s+)?(?:" + "|".join(_NUMBER_WORDS.split()) + r")(?:[-\s](?:" + "|".join(
+    _NUMBER_WORDS.split()) + r"))?)"
+# Roman numerals in capitals only: "Letter I wrote" and "chapter mix" are sentences.
+_NUMBER = r"(?:[IVXLCDM]+|\d{1,3}|" + _WORD_NUMBER + r")"
 # "CHAPTER I.", "CHAPTER I. THE WEDDING", "Chapter 1: Away", "CHAPTER THE FIRST", "Chapter Twenty-One"
 _CHAPTER_LINE = re.compile(r"^(?:CHAPTER|Chapter|CHAP\.|Chap\.|STAVE|Stave|LETTER|Letter)\s+" + _NUMBER
-                           + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$", re.IGNORECASE)
+                           + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$")
 _PART_LINE = re.compile(r"^(?:BOOK|Book|PART|Part|VOLUME|Volume|VOL\.|Vol\.)\s+" + _NUMBER
-                        + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$", re.IGNORECASE)
+                        + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$")
 _NAMED_LINE = re.compile(r"^(?:PREFACE|Preface|PROLOGUE|Prologue|EPILOGUE|Epilogue|INTRODUCTION|Introduction|"
                          r"FOREWORD|Foreword|AFTERWORD|Afterword|CONCLUSION|Conclusion)\.?$")
 _BARE_NUMBER = re.compile(r"^(?:[IVXLC]{1,7}|\d{1,3})\.?$")
@@ -31,10 +32,8 @@ _BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
 _ILLUSTRATION = re.compile(r"^\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]$")
 _SMALL = frozenset("a an the of and or in on at to for by with from as but nor".split())
 _ROMAN_WORD = re.compile(r"^[IVXLCDM]+[.:]?$")
-TITLE_PAGE_WORDS = 300
-"""Text before a novel's first heading no longer than this is its title page (title, author, dedication)..."""
 TITLE_LINE_WORDS = 15
-"""... when none of its paragraphs is longer than this ("EMMA", "By Jane Austen", "To my mother")."""
+"""A title page's lines are no longer than this ("EMMA", "By Jane Austen", "To my mother")."""
 
 
 def _kind(line: str) -> tuple[int, str] | None:
@@ -55,8 +54,13 @@ def _kind(line: str) -> tuple[int, str] | None:
 
 
 def _title_ok(title: str | None) -> bool:
-    # "Chapter one of my life was hard, said he" is prose that starts with the words, not a heading.
-    return title is None or (len(title.split()) <= 12 and not title.rstrip().endswith((",", ";")))
+    # "Chapter one of my life was over." is prose that starts with the words, not a heading; "CHAPTER I. A
+    # BOARDING SCHOOL." in capitals is one.
+    if title is None:
+        return True
+    title = title.rstrip()
+    return len(title.split()) <= 12 and not title.endswith((",", ";")) and (
+        title.isupper() or not title.endswith((".", "!", "?")))
 
 
 def _title_line(text: str) -> bool:
@@ -99,12 +103,7 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
         else:
             blocks.append(Block(PARA, one))
         kinds.append(kind)
-    # Bare numbers ("IV.") are headings only in a book numbered so throughout.
-    if sum(1 for k in kinds if k and k[1] == "number") < 3:
-        for i, k in enumerate(kinds):
-            if k and k[1] == "number":
-                blocks[i] = Block(PARA, blocks[i].text)
-                kinds[i] = None
+    _bare_numbers(blocks, kinds)
     _titles_after_numbers(blocks, kinds)
     _contents_lists(blocks, kinds)
     mark_boilerplate(blocks)
@@ -115,6 +114,30 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
     doc = Document(name, blocks, {}, title, _language(meta.get("language", "")), {
         "author": meta.get("author", "")} if meta.get("author") else {})
     return doc, chapters
+
+
+def _bare_numbers(blocks: list[Block], kinds: list) -> None:
+    """Bare numbers ("IV.", "3.") are chapters in a book numbered so throughout (three or more, counting up from
+    one, each over text); under chapter headings they are sections; otherwise they are just text."""
+    at = [i for i, k in enumerate(kinds) if k and k[1] == "number"]
+    values = [_value(blocks[i].text) for i in at]
+    counted = len(at) >= 3 and values == list(range(1, len(at) + 1)) and all(
+        i + 1 < len(blocks) and blocks[i + 1].kind == PARA for i in at)
+    titled = any(k and k[1] == "chapter" for k in kinds)
+    for i in at:
+        if counted and titled:
+            blocks[i] = Block(HEADING, blocks[i].text, 3)
+            kinds[i] = (3, "number")
+        elif not counted:
+            blocks[i] = Block(PARA, blocks[i].text)
+            kinds[i] = None
+
+
+def _value(text: str) -> int:
+    from .reading import roman_value
+
+    number = text.rstrip(".")
+    return int(number) if number.isdigit() else roman_value(number)
 
 
 def _titles_after_numbers(blocks: list[Block], kinds: list) -> None:
@@ -141,17 +164,31 @@ def _contents_lists(blocks: list[Block], kinds: list) -> None:
             blk.matter = "toc"
 
 
+def opens_with_prose(doc: Document) -> bool:
+    """Does text a listener must hear come before the first heading (a story's opening, a prologue without a
+    title)? Not a title page's few short lines: "EMMA", "By Jane Austen", "To my mother"."""
+    for b in doc.blocks:
+        if b.kind == HEADING and b.matter is None:
+            return False
+        if b.kind == PARA and b.matter is None and not _title_page_line(b.text):
+            return True
+    return False
+
+
+def _title_page_line(text: str) -> bool:
+    return len(text.split()) <= TITLE_LINE_WORDS and not any(q in text for q in "\"\u201c\u201d'") and (
+        text.isupper() or not text.endswith((".", "!", "?")))
+
+
 def _title_page(blocks: list[Block]) -> None:
-    """What comes before the first heading is the title page (title, author, a dedication), not read, when it is
-    a few short lines; prose there (a prologue without a heading, a story's opening) is read."""
-    first = next((i for i, b in enumerate(blocks) if b.kind == HEADING and b.matter is None), None)
-    if first is None:
-        return
-    lines = [b for b in blocks[:first] if b.matter is None and b.kind == PARA]
-    if sum(len(b.text.split()) for b in lines) <= TITLE_PAGE_WORDS and all(
-            len(b.text.split()) <= TITLE_LINE_WORDS for b in lines):
-        for b in blocks[:first]:
-            b.matter = b.matter or "titlepage"
+    """The few short lines before the first heading or the first prose (title, author, a dedication) are the
+    title page: not read. Prose there (a story's opening) is."""
+    for b in blocks:
+        if b.matter is not None:
+            continue
+        if b.kind != PARA or not _title_page_line(b.text):
+            return
+        b.matter = "titlepage"
 
 
 def _title_case(text: str) -> str:

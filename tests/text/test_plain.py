@@ -128,3 +128,18 @@ def test_prose_before_the_first_heading_is_read_and_a_title_page_is_not(tmp_path
                       "Second words.\n", encoding="utf-8")
     text = "\n".join(c.text for c in load_book(titled).chapters)
     assert "A. Writer" not in text and "To my mother" not in text and "First words." in text
+
+
+def test_a_single_chapter_that_only_looks_numbered_stays_one_chapter(tmp_path: Path) -> None:
+    """Sections under one chapter heading, sentences that start with "Letter I" or "Chapter one", an opening
+    dialogue before the first heading: one chapter, read whole, as before."""
+    files = {
+        "sections.txt": "Chapter 4\n\nI\n\nFirst part of it.\n\nII\n\nSecond part.\n\nIII\n\nThird part.\n",
+        "letter.txt": "Letter I wrote to him was never answered.\n\nChapter one of my life was over.\n\nThen spring.\n",
+        "opening.txt": '"Wake up."\n\n"No."\n\nShe groaned.\n\nChapter 1\n\nFirst words.\n\nChapter 2\n\nSecond words.\n',
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        (chapter,) = load_book(path).chapters
+        assert chapter.text == text, name
