@@ -242,16 +242,12 @@ class _Handler(BaseHTTPRequestHandler):
         # No dot-files (temp files of atomic writes), no "." or ".." segments at all.
         if any(p.startswith(".") for p in parts):
             return None
-        # Nor a book's working files: book.json and the script files hold its whole text and where it lies on
-        # this disk, which no podcast app needs (with --allow-remote, the whole network could read them).
-        if parts and (parts[-1] == PRIVATE_MANIFEST or len(parts) >= 2 and parts[-2] == PRIVATE_FOLDER):
-            return None
         path = self._inside_root(self.server.root.joinpath(*parts))
         if path is not None and path.is_dir():
             path = self._inside_root(path / INDEX)
         elif text.endswith("/"):  # "file.mp3/" names a folder that does not exist
             return None
-        return path if path is not None and path.is_file() else None
+        return path if path is not None and path.is_file() and not _private(path) else None
 
     def _inside_root(self, path: Path) -> Path | None:
         try:
@@ -372,6 +368,14 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, *,
                             idle_timeout_s=idle_timeout_s, max_threads=max_threads)
     except OSError as exc:
         raise NarrateError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _private(path: Path) -> bool:
+    """A book's working files: book.json and its script files hold the book's whole text and where it lies on this
+    disk, which no podcast app needs (with --allow-remote, the whole network could read them)."""
+    if path.name.lower() == PRIVATE_MANIFEST:
+        return True
+    return path.parent.name.lower() == PRIVATE_FOLDER and (path.parent.parent / PRIVATE_MANIFEST).is_file()
 
 
 def served_feeds(root: Path, url: str) -> list[tuple[Path, str]]:

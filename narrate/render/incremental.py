@@ -301,14 +301,21 @@ def upgrade_fingerprints(manifest: dict, jobs: Sequence[ChapterJob], book: Book,
     of it, and whose audio is what its job makes now, made the one it has now; and its whole-book records
     with them, where they were up to date. Nothing is encoded again for the change of formula."""
     by_index = {job.chapter.index: job for job in jobs}
+    # A chapter renumbered since (one inserted before it) is found by what it says: its lines' texts.
+    by_text = {"\x1f".join(ln.text for ln in job.lines): job for job in jobs}
+    current = {job.fingerprint for job in jobs}
     entries = {e["index"]: e for e in listed_entries(manifest) if isinstance(e.get("index"), int)}
     upgraded = {}
     for index, entry in entries.items():
-        job = by_index.get(index)
-        if job is None or entry.get("fingerprint") == job.fingerprint or job.path.name != entry["file"]:
+        if entry.get("fingerprint") in current:
             continue
-        if entry.get("fingerprint") == former_fingerprint(entry, job.lines, options):
-            upgraded[index] = {**entry, "fingerprint": job.fingerprint}
+        segments = entry.get("segments")
+        said = "\x1f".join(str(seg.get("text")) for seg in segments if isinstance(seg, dict)) \
+            if isinstance(segments, list) else None
+        for job in dict.fromkeys(j for j in (by_index.get(index), by_text.get(said)) if j is not None):
+            if entry.get("fingerprint") == former_fingerprint(entry, job.lines, options):
+                upgraded[index] = {**entry, "fingerprint": job.fingerprint}
+                break
     if not upgraded:
         return manifest
     new = {id(entries[index]): entry for index, entry in upgraded.items()}

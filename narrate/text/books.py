@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Book, Chapter, SectionMark
-from .markup import Document, document_blocks, parse_markup
+from .markup import Document, document_blocks, is_chapter_title, parse_markup
 from .sources import (
     IMAGE_KINDS,
     IMAGE_MAGIC,
@@ -169,10 +169,11 @@ def _load_single(path: Path, keep_all: bool, markdown: bool) -> Book:
     title = doc.title
     tops = [b for b in doc.blocks if b.kind == "heading" and b.level == min(
         (x.level for x in doc.blocks if x.kind == "heading"), default=0)]
-    if len(tops) == 1 and doc.blocks and doc.blocks[0] is tops[0] and len(tops) < sum(
-            b.kind == "heading" for b in doc.blocks):
-        # A page that opens with its one top heading, over others: that heading is the book's title (the page's
-        # <title> may say less, "Cafe" for "Cafe Stories"; taken as a chapter, it would swallow the first one).
+    if len(tops) == 1 and doc.blocks and doc.blocks[0] is tops[0] and not is_chapter_title(tops[0].text) and (
+            not title or norm(tops[0].text).startswith(norm(title)) and len(tops) < sum(
+                b.kind == "heading" for b in doc.blocks)):
+        # A page that opens with its one top heading (not a chapter's) is the book's title when it has none, or
+        # when its <title> says less ("Cafe" for "Cafe Stories"; taken as a chapter, it swallowed the first one).
         title = tops[0].text
     return _document_book(path, doc, title or title_from_stem(path.stem), keep_all)
 

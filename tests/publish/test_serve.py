@@ -255,6 +255,12 @@ def test_a_books_working_files_are_not_served(server: NarrateHTTPServer, site: P
     for path in ("/book/book.json", "/book/script/01-a.json", "/book/script/", "/book/%62ook.json"):
         assert request(server, path)[0] == 404, path
     assert request(server, "/book/01-a.chapters.json")[0] == 200
+    # A book whose slug is "script" is served like any other; only a book's own script folder is private.
+    other = site / "script"
+    other.mkdir()
+    (other / "01-a.mp3").write_bytes(b"ID3")
+    (other / "book.json").write_text("{}")
+    assert request(server, "/script/01-a.mp3")[0] == 200 and request(server, "/script/book.json")[0] == 404
 
 
 def test_cli_serve_warns_of_a_feed_whose_episodes_are_not_where_it_serves_them(

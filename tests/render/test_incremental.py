@@ -493,3 +493,17 @@ def test_a_book_published_with_others_keeps_its_episode_urls_when_rendered_alone
     other = render_book(book, RenderOptions(out_dir=tmp_path / "out2", voices_dir=tmp_path / "none", jobs=1,
                                             base_url="http://127.0.0.1:8000/rooms/"))
     assert "http://127.0.0.1:8000/rooms/01-the-porch.mp3" in (other.book_dir / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_a_chapter_put_before_a_book_recorded_with_names_in_its_fingerprints_re_encodes_only_itself(
+        tmp_path, monkeypatch):
+    from narrate.render import fingerprint, pipeline
+
+    book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "audio_fingerprint",
+                  lambda lines, options: fingerprint.audio_fingerprint(lines, options, [ln.speaker for ln in lines]))
+        render_book(book, opts(tmp_path))
+    (book / "00-prologue.txt").write_text('Prologue\n\n"Hello," said Tom.\n', encoding="utf-8")
+    result = render_book(book, opts(tmp_path))
+    assert result.rendered == (1,) and result.retagged == (2, 3, 4)

@@ -173,3 +173,15 @@ def test_an_html_page_whose_title_says_less_than_its_one_top_heading_keeps_its_c
                     "<p>One two three.</p><h2>Chapter 2</h2><p>Four five six.</p></body></html>", encoding="utf-8")
     book = load_book(path)
     assert book.title == "Cafe Stories" and [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
+
+
+def test_an_html_page_keeps_its_title_when_its_one_top_heading_is_a_chapter_or_says_something_else(tmp_path):
+    path = tmp_path / "story.html"
+    path.write_text("<html><head><title>The Long Road</title></head><body><h1>Chapter 1: Departure</h1>"
+                    "<h2>Morning</h2><p>One two three.</p><h2>Evening</h2><p>Four five six.</p></body></html>",
+                    encoding="utf-8")
+    assert load_book(path).title == "The Long Road"
+    path.write_text("<html><head><title>The Long Road</title></head><body><h1>Stories</h1>"
+                    "<h2>One</h2><p>One two three.</p><h2>Two</h2><p>Four five six.</p></body></html>",
+                    encoding="utf-8")
+    assert load_book(path).title == "The Long Road"
