@@ -473,9 +473,6 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     rss = build_feed(manifest, book_dir, base_url, now)
-    problem = artwork_problem((book_dir / manifest.cover).read_bytes() if manifest.cover else None)
-    if problem:
-        log.warning("%s: %s", book_dir / FEED, problem)
     for chapter in manifest.chapters:
         doc = json.dumps(chapters_json(chapter), ensure_ascii=False, indent=2) + "\n"
         _write_changed(book_dir / f"{chapter.stem}.chapters.json", doc.encode("utf-8"))
@@ -487,6 +484,10 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     path = book_dir / FEED
     if _write_changed(path, xml + b"\n", _BUILD_DATE):
         log.info("wrote %s (%d episodes)", path, len(manifest.chapters))
+        # Said when the feed changes, not at every render that leaves it as it was.
+        problem = artwork_problem((book_dir / manifest.cover).read_bytes() if manifest.cover else None)
+        if problem:
+            log.warning("%s: %s", path, problem)
     return path
 
 

@@ -16,7 +16,7 @@ _MONEY = re.compile(r"([\u00a3$\u20ac])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d
                     r"(?:\s+(thousand|million|billion|trillion)\b)?")
 _UNITS = {"\u00a3": ("pound", "pounds"), "$": ("dollar", "dollars"), "\u20ac": ("euro", "euros")}
 # "3 p.m. on the 1st": a time of day, not the end of a sentence (an engine pauses and falls there).
-_TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.\s?[Mm]\.(?=(\s+\S)?)")
+_TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.[Mm]\.(?=([\"\u201d\u2019)\]]*)(\s+\S)?)")
 _LATIN = {"e.g.": "for example", "i.e.": "that is", "E.g.": "For example", "I.e.": "That is"}
 _LATIN_ABBR = re.compile(r"(?<!\w)([Ee]\.g\.|[Ii]\.e\.)(?=[\s,;:)]|$)")
 _NUMBER_SIGN = re.compile(r"\b(No|no|Nos|nos)\.(?=\s*\d)")
@@ -98,8 +98,9 @@ def _money(m: re.Match) -> str:
 
 
 def _time_of_day(m: re.Match) -> str:
-    # Its full stop stays where a new sentence follows ("at 3 p.m. The sun ..."), and only there.
-    ends = m.group(2) is not None and m.group(2).strip()[:1].isupper()
+    # Its full stop stays where a sentence ends ("at 3 p.m. The sun ...", 'at 3 p.m."', at the end), and only there.
+    after = m.group(3)
+    ends = bool(m.group(2)) or after is None or after.strip()[:1].isupper()
     return m.group(1).upper() + "M" + ("." if ends else "")
 
 

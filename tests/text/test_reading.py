@@ -31,6 +31,8 @@ from narrate.text.reading import read_aloud, roman_value
     ("Before the War I lived there.", "Before the War I lived there."),
     ("Louis XIV. The king and Henry V ruled.", "Louis the 14th. The king and Henry the 5th ruled."),
     ("$1.5 billion, $5 million and \u00a32.5.", "1.5 billion dollars, 5 million dollars and 2.5 pounds."),
+    ('"Come at 3 p.m." And he went at 5 p.m.', '"Come at 3 PM." And he went at 5 PM.'),
+    ("A. M. Smith came.", "A. M. Smith came."),
 ])
 def test_read_aloud(text: str, said: str) -> None:
     assert read_aloud(text) == said
