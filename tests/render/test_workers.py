@@ -176,7 +176,9 @@ def test_workers_reuse_freed_memory_instead_of_faulting_it_in_again():
 def test_an_interrupted_render_leaves_no_half_written_file(tmp_path):
     """Stopped while its workers write chapter MP3s (".<chapter>.mp3.<random>.part"), the render removes them
     before it exits: the folder holds finished chapters and nothing else of this render."""
-    src = _long_book(tmp_path / "book", chapters=4)
+    # Six chapters on two workers: each is encoded by its own chapter job (four would have their pieces encoded in
+    # parts beforehand, and then be spliced so fast that the poll below missed the .part files now and then).
+    src = _long_book(tmp_path / "book", chapters=6)
     env = dict(os.environ, NARRATE_CACHE_DIR=str(tmp_path / "cache"))
     book_dir = tmp_path / "out" / "book"
     proc = subprocess.Popen([sys.executable, "-m", "narrate", "render", str(src), "-o", str(tmp_path / "out"),
