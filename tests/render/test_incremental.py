@@ -428,21 +428,24 @@ def test_renaming_a_speaker_keeps_the_audio_and_names_them_anew_in_book_json_and
     assert render_book(book, opts(tmp_path, voices_path=voices)).rendered == (1, 2, 3)
 
 
+def _render_as_before(book, options, monkeypatch):
+    """Render as narrate did when speaker names were part of a chapter's audio fingerprint."""
+    from narrate.render import fingerprint, pipeline
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "audio_fingerprint",
+                  lambda lines, opts: fingerprint.audio_fingerprint(lines, opts, [ln.speaker for ln in lines]))
+        return render_book(book, options)
+
+
 def test_a_book_rendered_when_speaker_names_shaped_the_fingerprint_is_not_encoded_again(tmp_path, monkeypatch):
     """book.json files of earlier versions hold fingerprints with the speakers' names in them: those chapters, and
     the whole-book MP3 made from them, are kept (not encoded for a change of formula), also with a speaker renamed."""
-    from narrate.render import fingerprint, pipeline
-
-    def named(lines, options):  # the formula of earlier versions
-        return fingerprint.audio_fingerprint(lines, options, [ln.speaker for ln in lines])
-
     book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
     voices = tmp_path / "voices.toml"
     jess = 'voice = "en-us+m3"\nrate = 170\npitch = 30\n'
     voices.write_text(f"[speakers.Jess]\n{jess}", encoding="utf-8")
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "audio_fingerprint", named)
-        first = render_book(book, opts(tmp_path, voices_path=voices, single_file=True))
+    first = _render_as_before(book, opts(tmp_path, voices_path=voices, single_file=True), monkeypatch)
     whole = first.book_dir / "three-rooms.mp3"
     made = {p.name: p.stat().st_mtime_ns for p in first.book_dir.glob("*.mp3")}
     assert whole.name in made and len(made) == 4
@@ -460,14 +463,11 @@ def test_a_book_rendered_when_speaker_names_shaped_the_fingerprint_is_not_encode
 
 def test_the_studio_sees_no_chapter_waiting_in_a_book_rendered_when_names_shaped_the_fingerprint(
         tmp_path, monkeypatch):
-    from narrate.render import fingerprint, pipeline
+    from narrate.render import pipeline
     from narrate.text.reader import load_book
 
     book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "audio_fingerprint",
-                  lambda lines, options: fingerprint.audio_fingerprint(lines, options, [ln.speaker for ln in lines]))
-        render_book(book, opts(tmp_path))
+    _render_as_before(book, opts(tmp_path), monkeypatch)
     loaded = load_book(book)
     options = opts(tmp_path)
     scripts = pipeline.script_book(loaded, options.out_dir / loaded.slug, None)
@@ -497,13 +497,8 @@ def test_a_book_published_with_others_keeps_its_episode_urls_when_rendered_alone
 
 def test_a_chapter_put_before_a_book_recorded_with_names_in_its_fingerprints_re_encodes_only_itself(
         tmp_path, monkeypatch):
-    from narrate.render import fingerprint, pipeline
-
     book = copy_book(THREE_ROOMS, tmp_path / "three-rooms")
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "audio_fingerprint",
-                  lambda lines, options: fingerprint.audio_fingerprint(lines, options, [ln.speaker for ln in lines]))
-        render_book(book, opts(tmp_path))
+    _render_as_before(book, opts(tmp_path), monkeypatch)
     (book / "00-prologue.txt").write_text('Prologue\n\n"Hello," said Tom.\n', encoding="utf-8")
     result = render_book(book, opts(tmp_path))
     assert result.rendered == (1,) and result.retagged == (2, 3, 4)
