@@ -97,6 +97,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         speakers = [r["speaker"] for r in cast["rows"] if r["speaker"]]
         return JSONResponse({"title": ws.book.title, "author": ws.book.author, "chapters": chapters,
                              "speakers": speakers, "voices_file": cast["file"], "can_undo": bool(ws.undo_stack),
+                             "can_redo": bool(ws.redo_stack),
                              "render": renderer.state.to_dict(), "version": ws.version,
                              "warning": ws.source_problem})
 
@@ -189,7 +190,11 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
 
     async def undo(request: Request) -> Response:
         label = await run_in_threadpool(ws.undo)
-        return JSONResponse({"undone": label, "can_undo": bool(ws.undo_stack)})
+        return JSONResponse({"undone": label, "can_undo": bool(ws.undo_stack), "can_redo": bool(ws.redo_stack)})
+
+    async def redo(request: Request) -> Response:
+        label = await run_in_threadpool(ws.redo)
+        return JSONResponse({"redone": label, "can_undo": bool(ws.undo_stack), "can_redo": bool(ws.redo_stack)})
 
     async def render_status(request: Request) -> Response:
         return JSONResponse(renderer.state.to_dict())
@@ -222,6 +227,7 @@ def build_routes(ws: Workspace, renderer: Renderer) -> list[Route]:
         ("/api/cast/voice", set_voice, ["PUT"]),
         ("/api/cast/preview", preview, ["GET"]),
         ("/api/undo", undo, ["POST"]),
+        ("/api/redo", redo, ["POST"]),
         ("/api/render", render_status, ["GET"]),
         ("/api/render", render_start, ["POST"]),
     ]

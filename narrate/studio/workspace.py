@@ -64,6 +64,8 @@ class Workspace:
     """The automatic attribution of each chapter, kept so saved scripts record what the user changed."""
     voices_path: Path
     undo_stack: list[Snapshot] = field(default_factory=list)
+    redo_stack: list[Snapshot] = field(default_factory=list)
+    """Edits undone, to make again; a new edit clears it."""
     lock: threading.RLock = field(default_factory=threading.RLock)
     _read: dict[Path, tuple[tuple[int, int, int], Script]] = field(default_factory=dict, repr=False)
     """Scripts as last read, by the file's identity: one page asks for each several times."""
@@ -108,6 +110,7 @@ class Workspace:
                 self._read.clear()
                 if renumbered:
                     self.undo_stack.clear()
+                    self.redo_stack.clear()
             return True
 
     @property
@@ -165,6 +168,7 @@ class Workspace:
         before = tuple((p, _bytes(p)) for p in paths)
         yield
         self.undo_stack.append(Snapshot(label, before, tuple(_bytes(p) for p in paths)))
+        self.redo_stack.clear()
         del self.undo_stack[:-UNDO_DEPTH]
 
     def _save(self, index: int, script: Script) -> None:
@@ -262,25 +266,35 @@ class Workspace:
                 set_voice(self.voices_path, speaker, voice)
 
     def undo(self) -> str:
-        """Put back the files the last edit changed; returns what was undone."""
+        """Put back the files the last edit changed; returns what was undone (and can be redone)."""
+        return self._step(self.undo_stack, self.redo_stack, "undo", back=True)
+
+    def redo(self) -> str:
+        """Make again the last edit undone; returns what was redone."""
+        return self._step(self.redo_stack, self.undo_stack, "redo", back=False)
+
+    def _step(self, source: list[Snapshot], target: list[Snapshot], what: str, back: bool) -> str:
         from ..audio.export import write_atomic
 
         with self.lock:
-            if not self.undo_stack:
-                raise InputError("nothing to undo")
-            snap = self.undo_stack[-1]
-            for (path, _), left in zip(snap.files, snap.after, strict=True):
-                if _bytes(path) != left:
-                    # Changed since, by hand or by `narrate script`: putting the old file back would lose that.
-                    self.undo_stack.clear()
-                    raise InputError(f"{path} changed outside the studio since \"{snap.label}\": not undone "
-                                     "(that would lose the change); the undo steps before it are dropped too")
-            self.undo_stack.pop()
-            for path, content in snap.files:
+            if not source:
+                raise InputError(f"nothing to {what}")
+            snap = source[-1]
+            expected = snap.after if back else tuple(content for _, content in snap.files)
+            for (path, _), now in zip(snap.files, expected, strict=True):
+                if _bytes(path) != now:
+                    # Changed since, by hand or by `narrate script`: writing the other version would lose that.
+                    source.clear()
+                    raise InputError(f"{path} changed outside the studio since \"{snap.label}\": not {what}ne "
+                                     f"(that would lose the change); the {what} steps before it are dropped too")
+            source.pop()
+            wanted = tuple(content for _, content in snap.files) if back else snap.after
+            for (path, _), content in zip(snap.files, wanted, strict=True):
                 if content is None:
                     path.unlink(missing_ok=True)
                 else:
                     write_atomic(path, content)
+            target.append(snap)
             return snap.label
 
 

@@ -482,3 +482,22 @@ def test_a_known_name_typed_in_another_case_is_that_speaker(client, workspace):
     assert segment(workspace, 1, SUGAR)["speaker"] == "Narrator"
     assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Annabel"}, headers=OWN).status_code == 200
     assert segment(workspace, 1, SUGAR)["speaker"] == "Annabel"  # a new name stays new
+
+
+def test_redo_makes_an_undone_edit_again_until_a_new_edit(client, workspace):
+    before = script_file(workspace).read_bytes()
+    assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Anna"}, headers=OWN).status_code == 200
+    after = script_file(workspace).read_bytes()
+    assert client.post("/api/undo", headers=OWN).json()["can_redo"]
+    assert script_file(workspace).read_bytes() == before
+    r = client.post("/api/redo", headers=OWN)
+    assert r.status_code == 200 and "speaker Anna" in r.json()["redone"] and not r.json()["can_redo"]
+    assert script_file(workspace).read_bytes() == after
+    assert client.post("/api/undo", headers=OWN).status_code == 200
+    assert client.put(f"/api/chapters/1/lines/{SUGAR}", json={"speaker": "Tom"}, headers=OWN).status_code == 200
+    assert client.post("/api/redo", headers=OWN).json() == {"error": "nothing to redo"}  # a new edit: no redo
+    assert client.post("/api/undo", headers=OWN).status_code == 200
+    script_file(workspace).write_bytes(before + b"\n")  # changed by hand since
+    r = client.post("/api/redo", headers=OWN)
+    assert r.status_code == 400 and "changed outside the studio" in r.json()["error"]
+    assert script_file(workspace).read_bytes() == before + b"\n"

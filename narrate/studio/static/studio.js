@@ -50,6 +50,7 @@ async function loadBook() {
   $("#book-title").textContent = state.book.title;
   document.title = `${state.book.title}: narrate studio`;
   $("#undo-btn").disabled = !state.book.can_undo;
+  $("#redo-btn").disabled = !state.book.can_redo;
   if (state.book.warning) say(state.book.warning);
   renderChapters();
   renderSpeakerChoices();
@@ -87,7 +88,7 @@ function renderSpeakerChoices() {
     ...state.speakers.map((s) => Object.assign(document.createElement("option"), { value: s, textContent: s })));
   filter.value = state.speakers.includes(keep) ? keep : "";
   const keys = state.speakers.slice(0, 9).map((s, i) => `${i + 1} ${s}`).join(" · ");
-  $("#keys-help").textContent = `space play/pause · ↑↓ lines · ${keys} · n narration · d next doubtful · z undo`;
+  $("#keys-help").textContent = `space play/pause · ↑↓ lines · ${keys} · n narration · d next doubtful · z undo · y redo`;
 }
 
 async function openChapter(index, keepSelection = false) {
@@ -231,6 +232,14 @@ async function undo() {
   } catch (e) { say(e.message); }
 }
 
+async function redo() {
+  try {
+    const r = await api("POST", "/api/redo");
+    await refreshAfterEdit();
+    say(`redone: ${r.redone}`, true);
+  } catch (e) { say(e.message); }
+}
+
 async function mergeSpeaker() {
   const ln = state.lines[state.sel];
   const target = $("#merge-input").value.trim();
@@ -346,6 +355,7 @@ async function pollRender() {
 $("#tab-script").addEventListener("click", () => showTab("script"));
 $("#tab-cast").addEventListener("click", () => showTab("cast"));
 $("#undo-btn").addEventListener("click", undo);
+$("#redo-btn").addEventListener("click", redo);
 $("#render-btn").addEventListener("click", startRender);
 $("#speaker-set").addEventListener("click", () => setSpeaker($("#speaker-input").value));
 // Enter applies and hands the keys back to the lines (arrows, 1-9, z work again at once); Escape just leaves.
@@ -375,6 +385,7 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "n") edit({ kind: "narration" });
   else if (e.key === "d") step(1, true);
   else if (e.key === "z") undo();
+  else if (e.key === "y" || e.key === "Z") redo();
 });
 
 loadBook().then(() => state.book.chapters.length && openChapter(state.book.chapters[0].index))
