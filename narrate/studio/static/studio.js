@@ -303,7 +303,8 @@ async function saveVoice(tr) {
   const v = (k) => tr.querySelector(`input[name=${k}]`).value;
   try {
     await api("PUT", "/api/cast/voice", { speaker: tr.dataset.speaker || null, engine: v("engine"), voice: v("voice"),
-      rate: parseInt(v("rate"), 10), pitch: parseInt(v("pitch"), 10), was: JSON.parse(tr.dataset.was) });
+      // As typed: 12.7 is refused with a message rather than saved as 12 without a word.
+      rate: Number(v("rate")), pitch: Number(v("pitch")), was: JSON.parse(tr.dataset.was) });
     await refreshAfterEdit();
     say("voice saved", true);
   } catch (e) { say(e.message); await loadCast(); }
