@@ -121,6 +121,11 @@ def test_play_fix_a_speaker_rerender_and_hear_only_that_line_change(browser, tmp
         row.wait_for()
         page.screenshot(path=str(SCREENSHOTS / "studio-cast.png"))
         voice_map = ws.voices_path.read_text(encoding="utf-8")
+        row.locator('input[name="pitch"]').fill("12.7")  # refused with a message, not saved as 12
+        row.locator('input[name="pitch"]').press("Enter")
+        page.wait_for_function("() => document.querySelector('#message').textContent.includes('whole number')")
+        assert ws.voices_path.read_text(encoding="utf-8") == voice_map
+        row = page.locator('#cast-table tr[data-speaker="Anna"]')
         row.locator('input[name="pitch"]').fill("70")
         row.locator('input[name="pitch"]').press("Enter")
         page.wait_for_function("() => document.querySelector('#message').textContent === 'voice saved'")
