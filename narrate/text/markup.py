@@ -398,7 +398,7 @@ class _Walker:
         return tag == "sup" and bool(_SUP_NOTE.match(_all_text(el)))
 
     def _matter(self, el, tag: str, classes: set[str], types: set[str]) -> str | None:
-        if self.ao3 and (el.get("id") in ("preface", "afterword") or {"meta", "group"} <= classes):
+        if self.ao3 and (el.get("id") in ("preface", "afterword") or "meta" in classes):
             # Tags, summary, author's notes, "Chapter Notes", "Please drop by the Archive and comment": not read.
             return "titlepage" if el.get("id") == "preface" else "notes"
         if types & MATTER_TYPES:
@@ -506,7 +506,8 @@ def _ao3_meta(body, title: str, meta: dict[str, str]) -> tuple[str, dict[str, st
     if labels:
         nxt = labels[0].getnext()
         if nxt is not None and local_name(nxt.tag) == "blockquote":
-            meta["description"] = clean_text(_all_text(nxt))
+            paras = [clean_text(_all_text(p)) for p in nxt if local_name(p.tag) == "p"] or [clean_text(_all_text(nxt))]
+            meta["description"] = " ".join(p for p in paras if p)
     return title, meta
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, mark_boilerplate
+from .structure import MINOR_WORDS
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
@@ -29,9 +30,10 @@ _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-\u2022\u00b7+\u00a7\u2042\u2767]\s*)+
 _META = re.compile(r"^(Title|Author|Language|Translator):\s*(.+)$", re.MULTILINE)
 _PG_START = re.compile(r"^\*{3}\s*START OF TH(?:E|IS) PROJECT GUTENBERG.*$", re.IGNORECASE | re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
-_ILLUSTRATION = re.compile(r"^\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]$")
+_NOTE_OPEN = re.compile(r"^\[(?:Illustration|ILLUSTRATION|Footnote|FOOTNOTE|Sidenote|SIDENOTE|Transcriber|TRANSCRIBER|"
+                        r"Note|NOTE)\b")
 _SMALL = frozenset("a an the of and or in on at to for by with from as but nor".split())
-_ROMAN_WORD = re.compile(r"^[IVXLCDM]+[.:]?$")
+_ROMAN_WORD = re.compile(r"^(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})[.:]?$")
 TITLE_LINE_WORDS = 15
 """A title page's lines are no longer than this ("EMMA", "By Jane Austen", "To my mother")."""
 
@@ -60,7 +62,13 @@ def _title_ok(title: str | None) -> bool:
         return True
     title = title.rstrip()
     return len(title.split()) <= 12 and not title.endswith((",", ";")) and (
-        title.isupper() or not title.endswith((".", "!", "?")))
+        title.isupper() or not title.endswith((".", "!", "?")) or _title_cased(title))
+
+
+def _title_cased(text: str) -> bool:
+    """ "Where Is Tom?" is a title; "of my life was over." is a sentence: most longer words capitalised."""
+    long = [w for w in re.findall(r"[A-Za-z']+", text) if len(w) > 3]
+    return bool(long) and sum(w[0].isupper() for w in long) * 5 >= len(long) * 3
 
 
 def _title_line(text: str) -> bool:
@@ -83,6 +91,7 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
     paragraphs = [p for p in paragraphs if p.strip()]
     blocks: list[Block] = []
     kinds: list[tuple[int, str] | None] = []
+    skipping, depth = False, 0
     for para in paragraphs:
         lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
         one = " ".join(lines)
@@ -92,8 +101,12 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
             blocks.append(Block(PARA, one, matter="toc"))
             kinds.append(None)
             continue
-        if _ILLUSTRATION.match(one):
-            continue  # a picture's caption: not read
+        if skipping or _NOTE_OPEN.match(one):
+            # [Illustration: ...], [Footnote 2: ...], [Sidenote: ...], [Transcriber's Note: ...]: not the story;
+            # a caption may run over several paragraphs ("[Illustration: ..." / "[_Page 23_]]").
+            depth = (depth if skipping else 0) + one.count("[") - one.count("]")
+            skipping = depth > 0
+            continue
         if _SCENE_BREAK.match(one):
             blocks.append(Block(BREAK, SCENE_BREAK_TEXT))
         elif _MATTER_LINE.match(one):
@@ -103,12 +116,20 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
         else:
             blocks.append(Block(PARA, one))
         kinds.append(kind)
-    _bare_numbers(blocks, kinds)
+    gutenberg = start is not None
+    _bare_numbers(blocks, kinds, gutenberg)
     _titles_after_numbers(blocks, kinds)
     _contents_lists(blocks, kinds)
     mark_boilerplate(blocks)
     chapters = sum(1 for b, k in zip(blocks, kinds)
                    if k and k[0] == 2 and k[1] != "title" and b.matter is None and b.kind == HEADING)
+    if gutenberg and chapters >= 2:
+        # Between Gutenberg's header and the first heading: "Produced by ...", the title page, "AUTHOR OF ...",
+        # a dedication, an epigraph. Not the story.
+        for b in blocks:
+            if b.kind == HEADING and b.matter is None:
+                break
+            b.matter = b.matter or "titlepage"
     _title_page(blocks)
     title = meta.get("title", "")
     doc = Document(name, blocks, {}, title, _language(meta.get("language", "")), {
@@ -116,10 +137,16 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
     return doc, chapters
 
 
-def _bare_numbers(blocks: list[Block], kinds: list) -> None:
+def _bare_numbers(blocks: list[Block], kinds: list, gutenberg: bool) -> None:
     """Bare numbers ("IV.", "3.") are chapters in a book numbered so throughout (three or more, counting up from
     one, each over text); under chapter headings they are sections; otherwise they are just text."""
     at = [i for i, k in enumerate(kinds) if k and k[1] == "number"]
+    if not gutenberg and any(blocks[i].text[:1].isdigit() for i in at):
+        at_roman = [i for i in at if not blocks[i].text[:1].isdigit()]
+        for i in set(at) - set(at_roman):  # "1.", "2.": a story's scenes, numbered; read as they are
+            blocks[i] = Block(PARA, blocks[i].text)
+            kinds[i] = None
+        at = at_roman
     values = [_value(blocks[i].text) for i in at]
     counted = len(at) >= 3 and values == list(range(1, len(at) + 1)) and all(
         i + 1 < len(blocks) and blocks[i + 1].kind == PARA for i in at)
@@ -165,19 +192,23 @@ def _contents_lists(blocks: list[Block], kinds: list) -> None:
 
 
 def opens_with_prose(doc: Document) -> bool:
-    """Does text a listener must hear come before the first heading (a story's opening, a prologue without a
-    title)? Not a title page's few short lines: "EMMA", "By Jane Austen", "To my mother"."""
+    """Does a story's opening scene come before the first heading: dialogue ('"Wake up." "No."'), too short to be
+    kept as a chapter of its own (under MINOR_WORDS)? A title page, a dedication, a copyright line, a contents
+    list or an epigraph there are not (they are not read, as in an EPUB)."""
+    lead = []
     for b in doc.blocks:
         if b.kind == HEADING and b.matter is None:
-            return False
-        if b.kind == PARA and b.matter is None and not _title_page_line(b.text):
-            return True
-    return False
+            break
+        if b.kind == PARA and b.matter is None:
+            lead.append(b.text)
+    said = [t for t in lead if t[:1] in "\"\u201c"]
+    attributed = any(t.startswith(("\u2014", "--", "\u2013")) for t in lead)  # an epigraph's "-- Shakespeare"
+    return len(said) >= 2 and not attributed and sum(len(t.split()) for t in lead) < MINOR_WORDS
 
 
 def _title_page_line(text: str) -> bool:
-    return len(text.split()) <= TITLE_LINE_WORDS and not any(q in text for q in "\"\u201c\u201d'") and (
-        text.isupper() or not text.endswith((".", "!", "?")))
+    return len(text.split()) <= TITLE_LINE_WORDS and not any(q in text for q in "\"\u201c\u201d") and (
+        text.isupper() or not text.endswith((".", "!", "?")) or len(text.split()) <= 6)
 
 
 def _title_page(blocks: list[Block]) -> None:

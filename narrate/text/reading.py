@@ -9,7 +9,10 @@ _EMPHASIS = re.compile(r"(?<![\w*~])(\*{1,2}|~{1,2})(?=[^\s*~])([^*~\n]*?[^\s*~]
 # A marker left over (its partner in another sentence, or a lone "*" as a footnote sign): not said either.
 _STRAY = re.compile(r"(?<![\w*~])[*~]+(?=\w)|(?<=[\w.,;:!?'\u2019\"\u201d])[*~]+(?![\w*~])")
 # Project Gutenberg's [Illustration: ...] and footnote markers ("hour.[1]", "word[*]"): not part of the story.
-_ILLUSTRATION = re.compile(r"\s*\[(?:Illustration|ILLUSTRATION)\b[^\]]*\]")
+_ILLUSTRATION = re.compile(r"\s*\[(?:Illustration|ILLUSTRATION|Footnote|FOOTNOTE|Sidenote|SIDENOTE|"
+                           r"Transcriber|TRANSCRIBER)\b[^\]]*\]")
+# A word censored with asterisks ("sh*t", "f**king"): an engine spells out "asterisk"; the letters are said.
+_MASKED = re.compile(r"(?<=\w)\*+(?=\w)")
 _FOOTNOTE_MARK = re.compile(r"(?<=[\w.,;:!?'\u2019\"\u201d)])\[(?:\d{1,3}|[*\u2020\u2021\u00a7]|[A-Z])\]")
 # £5 is "5 pounds" (an engine says "pound five"), $3.50 "3 dollars 50".
 _MONEY = re.compile(r"([\u00a3$\u20ac])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d)"
@@ -19,13 +22,13 @@ _UNITS = {"\u00a3": ("pound", "pounds"), "$": ("dollar", "dollars"), "\u20ac": (
 _TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.[Mm]\.(?=([\"\u201d\u2019)\]]*)(\s+\S)?)")
 _LATIN = {"e.g.": "for example", "i.e.": "that is", "E.g.": "For example", "I.e.": "That is"}
 _LATIN_ABBR = re.compile(r"(?<!\w)([Ee]\.g\.|[Ii]\.e\.)(?=[\s,;:)]|$)")
-_NUMBER_SIGN = re.compile(r"\b(No|no|Nos|nos)\.(?=\s*\d)")
+_NUMBER_SIGN = re.compile(r"\b(No|Nos)\.(?=\s*\d)")  # "was no. 3 people came": lower case is the word no
 # Roman numerals an engine reads as "roman two": a chapter's number, a monarch's.
 _ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 # (A capital word before it: "In this chapter I shall relate" is a sentence; "Chapter I shall" too, below.)
 _HEADING_NUMBER = re.compile(r"\b((?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|Vol\.|ACT|Act|"
                              r"SCENE|Scene|CANTO|Canto|SECTION|Section|STAVE|Stave|LETTER|Letter)\s+)(" + _ROMAN
-                             + r")\b(?![\w'\u2019])(?=(\s+[a-z])?)")
+                             + r"|(?=[mdclxvi]{2})" + _ROMAN.lower() + r")\b(?![\w'\u2019])(?=(\s+[a-z])?)")
 # Only after a monarch's or a pope's name: "MD", "DC", "MIX" after other words are not numbers.
 _REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis Elizabeth Mary Victoria Anne Philip "
                  "Frederick Peter Catherine Napoleon Pius Leo Gregory Innocent Benedict Paul Alexander Nicholas Ivan "
@@ -55,10 +58,19 @@ _HELD = re.compile("\ue000(\\d+)z")
 
 def _regnal(m: re.Match) -> str:
     numeral = m.group(2)
-    # Not the pronoun ("I told Peter I would") nor a middle initial ("John D. Rockefeller").
-    if numeral == "I" or len(numeral) == 1 and m.group(3):
+    # One letter is a pronoun ("I told Peter I would"), an initial ("John D. Rockefeller", "Louis C.K.") or a
+    # name ("Malcolm X") more often than a king's number.
+    if len(numeral) == 1:
         return m.group(0)
     return f"{m.group(1)}the {_ordinal(roman_value(numeral))}"
+
+
+def _heading_number(m: re.Match) -> str:
+    numeral = m.group(2)
+    # "Chapter I shall" is a sentence; "Section C", "Part D" are letters: of one letter, only I, V and X count.
+    if numeral == "I" and m.group(3) or len(numeral) == 1 and numeral not in "IVX":
+        return m.group(0)
+    return m.group(1) + str(roman_value(numeral.upper()))
 
 
 def _read(text: str) -> str:
@@ -66,12 +78,12 @@ def _read(text: str) -> str:
     out = _FOOTNOTE_MARK.sub("", out)
     out = _EMPHASIS.sub(r"\2", out)
     out = _STRAY.sub("", out)
+    out = _MASKED.sub("", out)
     out = _MONEY.sub(_money, out)
     out = _TIME_OF_DAY.sub(_time_of_day, out)
     out = _LATIN_ABBR.sub(lambda m: _LATIN[m.group(1)], out)
     out = _NUMBER_SIGN.sub(lambda m: "numbers" if m.group(1).lower() == "nos" else "number", out)
-    out = _HEADING_NUMBER.sub(lambda m: m.group(0) if m.group(2) == "I" and m.group(3) else
-                              m.group(1) + str(roman_value(m.group(2))), out)
+    out = _HEADING_NUMBER.sub(_heading_number, out)
     out = _REGNAL.sub(_regnal, out)
     out = _WAR.sub(lambda m: m.group(1) + str(roman_value(m.group(2))), out)
     return out
@@ -98,9 +110,11 @@ def _money(m: re.Match) -> str:
 
 
 def _time_of_day(m: re.Match) -> str:
-    # Its full stop stays where a sentence ends ("at 3 p.m. The sun ...", 'at 3 p.m."', at the end), and only there.
+    # Its full stop stays where a sentence ends ("at 3 p.m. The sun ...", 'at 3 p.m."', at the end), and only there
+    # (not before a comma: "7:30 p.m., OK?").
+    rest = m.string[m.end():]
     after = m.group(3)
-    ends = bool(m.group(2)) or after is None or after.strip()[:1].isupper()
+    ends = bool(m.group(2)) or not rest.strip() or (after is not None and after.strip()[:1].isupper())
     return m.group(1).upper() + "M" + ("." if ends else "")
 
 

@@ -20,7 +20,7 @@ AO3 = """<!DOCTYPE html>
     <h1>Coffee and Other Emergencies</h1>
     <div class="byline">by <a rel="author" href="#">stars_hollow_fan</a>, <a rel="author" href="#">co_writer</a></div>
     <p>Summary</p>
-    <blockquote class="userstuff"><p>Lorelai needs coffee. Luke has opinions.</p></blockquote>
+    <blockquote class="userstuff"><p>Lorelai needs coffee.</p><p>Luke has opinions.</p></blockquote>
     <p>Notes</p>
     <blockquote class="userstuff"><p>Thanks to my beta. Comments and kudos make my day!</p></blockquote>
   </div>
@@ -32,7 +32,7 @@ AO3 = """<!DOCTYPE html>
     <p>The diner was empty except for Luke.</p>
     <p>\u201cCoffee. Now. Please,\u201d Lorelai said.</p>
   </div>
-  <div class="meta group"><p>Chapter End Notes</p>
+  <div class="meta" id="endnotes1"><p>Chapter End Notes</p>
     <blockquote class="userstuff"><p>Next chapter: Friday night dinner. Leave a comment!</p></blockquote></div>
   <div class="meta group"><h2 class="heading">Chapter 2: Gazpacho</h2></div>
   <div class="userstuff"><p>\u201cRichard, the soup is cold,\u201d Emily said.</p></div>

@@ -143,3 +143,42 @@ def test_a_single_chapter_that_only_looks_numbered_stays_one_chapter(tmp_path: P
         path.write_text(text, encoding="utf-8")
         (chapter,) = load_book(path).chapters
         assert chapter.text == text, name
+
+
+def test_novels_the_second_trial_found_collapsed_are_cut_into_their_chapters(tmp_path: Path) -> None:
+    """A title with an apostrophe, a dedication, a contents list of titles, "Chapter 1: Where Is Tom?": each made
+    a novel one chapter of everything."""
+    books = {
+        "apostrophe.txt": "THE PILGRIM'S TALE\n\nby Mary O'Brien\n\nFor my mother, who always believed in me.\n\n"
+                          "Chapter 1\n\nShe left at dawn.\n\nChapter 2\n\nShe came to the sea.\n",
+        "contents.txt": "THE LIGHTHOUSE\n\nCONTENTS\n\nThe Keeper\nThe Storm\n\nChapter 1: The Keeper\n\nHe kept it."
+                        "\n\nChapter 2: The Storm\n\nIt came.\n",
+        "asked.txt": "Chapter 1: Where Is Tom?\n\nTom was gone.\n\nChapter 2: Found Him!\n\nIn the barn.\n",
+    }
+    titles = {"apostrophe.txt": ["Chapter 1", "Chapter 2"], "contents.txt": ["Chapter 1: The Keeper",
+                                                                             "Chapter 2: The Storm"],
+              "asked.txt": ["Chapter 1: Where Is Tom?", "Chapter 2: Found Him!"]}
+    for name, text in books.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        book = load_book(path)
+        assert [c.title for c in book.chapters] == titles[name], name
+        said = "\n".join(c.text for c in book.chapters)
+        assert "believed in me" not in said and "The Keeper\nThe Storm" not in said
+
+
+def test_gutenberg_notes_front_matter_and_scene_numbers(tmp_path: Path) -> None:
+    pg = tmp_path / "pg.txt"
+    pg.write_text("Title: The Lighthouse\n\nAuthor: Mary Ann Smith\n\n*** START OF THE PROJECT GUTENBERG EBOOK X ***"
+                  "\n\nProduced by Jane Doe and the Online Distributed Proofreading Team\n\nTHE LIGHTHOUSE\n\n"
+                  "BY MARY ANN SMITH\n\nAUTHOR OF \"THE KEEPER'S DAUGHTER,\" ETC.\n\nCHAPTER I.\n\nThe lamp was lit."
+                  "\n\n[Illustration: \"COME HERE!\" SAID SHE.\n\n[_Page 23_]]\n\n[Footnote 2: In bloom in June.]\n\n"
+                  "CHAPTER II.\n\nThe storm came.\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\n", encoding="utf-8")
+    book = load_book(pg)
+    said = "\n".join(c.text for c in book.chapters)
+    assert [c.title for c in book.chapters] == ["Chapter I.", "Chapter II."]
+    for unread in ("Produced by", "BY MARY", "AUTHOR OF", "COME HERE", "Page 23", "In bloom"):
+        assert unread not in said, unread
+    fic = tmp_path / "scenes.txt"
+    fic.write_text("1.\n\nShe left.\n\n2.\n\nHe stayed.\n\n3.\n\nThey met.\n", encoding="utf-8")
+    assert len(load_book(fic).chapters) == 1  # a story's numbered scenes, not chapters
