@@ -398,7 +398,10 @@ class _Walker:
         return tag == "sup" and bool(_SUP_NOTE.match(_all_text(el)))
 
     def _matter(self, el, tag: str, classes: set[str], types: set[str]) -> str | None:
-        if self.ao3 and (el.get("id") in ("preface", "afterword") or "meta" in classes):
+        parent = el.getparent()
+        if self.ao3 and (el.get("id") in ("preface", "afterword") or "meta" in classes and parent is not None
+                         and parent.get("id") in ("chapters", "preface", "afterword")):
+            # (A "meta" block among the chapters: AO3's own notes; one inside a chapter's text is the story's.)
             # Tags, summary, author's notes, "Chapter Notes", "Please drop by the Archive and comment": not read.
             return "titlepage" if el.get("id") == "preface" else "notes"
         if types & MATTER_TYPES:

@@ -15,22 +15,23 @@ _NUMBER_WORDS = (
 _WORD_NUMBER = r"(?i:(?:the\s+)?(?:" + "|".join(_NUMBER_WORDS.split()) + r")(?:[-\s](?:" + "|".join(
     _NUMBER_WORDS.split()) + r"))?)"
 # Roman numerals in capitals only: "Letter I wrote" and "chapter mix" are sentences.
-_NUMBER = r"(?:[IVXLCDM]+|\d{1,3}|" + _WORD_NUMBER + r")"
+_NUMBER = r"(?:[IVXLCDM]+|[ivxlcdm]+(?=\.?$)|\d{1,3}|" + _WORD_NUMBER + r")"
 # "CHAPTER I.", "CHAPTER I. THE WEDDING", "Chapter 1: Away", "CHAPTER THE FIRST", "Chapter Twenty-One"
 _CHAPTER_LINE = re.compile(r"^(?:CHAPTER|Chapter|CHAP\.|Chap\.|STAVE|Stave|LETTER|Letter)\s+" + _NUMBER
                            + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$")
 _PART_LINE = re.compile(r"^(?:BOOK|Book|PART|Part|VOLUME|Volume|VOL\.|Vol\.)\s+" + _NUMBER
                         + r"\b\.?(?:\s*[.:\u2014\u2013-]?\s+(?P<title>\S.{0,78}))?$")
-_NAMED_LINE = re.compile(r"^(?:PREFACE|Preface|PROLOGUE|Prologue|EPILOGUE|Epilogue|INTRODUCTION|Introduction|"
+_NAMED_LINE = re.compile(r"^(?:THE |The )?(?:PREFACE|Preface|PROLOGUE|Prologue|EPILOGUE|Epilogue|INTRODUCTION|Introduction|"
                          r"FOREWORD|Foreword|AFTERWORD|Afterword|CONCLUSION|Conclusion)\.?$")
 _BARE_NUMBER = re.compile(r"^(?:[IVXLC]{1,7}|\d{1,3})\.?$")
 _MATTER_LINE = re.compile(r"^(?:CONTENTS|Contents|TABLE OF CONTENTS|Table of Contents|FOOTNOTES|Footnotes|NOTES|"
                           r"ILLUSTRATIONS|LIST OF ILLUSTRATIONS|List of Illustrations|INDEX)[.:]?$")
 _SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-\u2022\u00b7+\u00a7\u2042\u2767]\s*)+$")
+_PRODUCED = re.compile(r"(?i)^(?:produced by|e-?text prepared by|transcribed by|this e-?book was)\b")
 _META = re.compile(r"^(Title|Author|Language|Translator):\s*(.+)$", re.MULTILINE)
 _PG_START = re.compile(r"^\*{3}\s*START OF TH(?:E|IS) PROJECT GUTENBERG.*$", re.IGNORECASE | re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
-_NOTE_OPEN = re.compile(r"^\[(?:Illustration|ILLUSTRATION|Footnote|FOOTNOTE|Sidenote|SIDENOTE|Transcriber|TRANSCRIBER|"
+_NOTE_OPEN = re.compile(r"\[(?:Illustration|ILLUSTRATION|Footnote|FOOTNOTE|Sidenote|SIDENOTE|Transcriber|TRANSCRIBER|"
                         r"Note|NOTE)\b")
 _SMALL = frozenset("a an the of and or in on at to for by with from as but nor".split())
 _ROMAN_WORD = re.compile(r"^(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})[.:]?$")
@@ -91,7 +92,7 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
     paragraphs = [p for p in paragraphs if p.strip()]
     blocks: list[Block] = []
     kinds: list[tuple[int, str] | None] = []
-    skipping, depth = False, 0
+    paragraphs = _without_notes(paragraphs)
     for para in paragraphs:
         lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
         one = " ".join(lines)
@@ -100,12 +101,6 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
             # A contents list printed line by line: not read.
             blocks.append(Block(PARA, one, matter="toc"))
             kinds.append(None)
-            continue
-        if skipping or _NOTE_OPEN.match(one):
-            # [Illustration: ...], [Footnote 2: ...], [Sidenote: ...], [Transcriber's Note: ...]: not the story;
-            # a caption may run over several paragraphs ("[Illustration: ..." / "[_Page 23_]]").
-            depth = (depth if skipping else 0) + one.count("[") - one.count("]")
-            skipping = depth > 0
             continue
         if _SCENE_BREAK.match(one):
             blocks.append(Block(BREAK, SCENE_BREAK_TEXT))
@@ -125,16 +120,58 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
                    if k and k[0] == 2 and k[1] != "title" and b.matter is None and b.kind == HEADING)
     if gutenberg and chapters >= 2:
         # Between Gutenberg's header and the first heading: "Produced by ...", the title page, "AUTHOR OF ...",
-        # a dedication, an epigraph. Not the story.
+        # a dedication. Not the story; prose there (a preface under a heading of its own words) is read.
         for b in blocks:
             if b.kind == HEADING and b.matter is None:
                 break
-            b.matter = b.matter or "titlepage"
+            if b.kind == PARA and (_title_page_line(b.text) or _PRODUCED.match(b.text)):
+                b.matter = b.matter or "titlepage"
     _title_page(blocks)
     title = meta.get("title", "")
     doc = Document(name, blocks, {}, title, _language(meta.get("language", "")), {
         "author": meta.get("author", "")} if meta.get("author") else {})
     return doc, chapters
+
+
+def _without_notes(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without Project Gutenberg's bracketed notes ([Illustration: ...], [Footnote 2: ...],
+    [Sidenote: ...], [Transcriber's Note: ...]): only the note goes, the words around it stay. A caption may run
+    over two or three paragraphs ("[Illustration: ..." / "[_Page 23_]]"); a bracket never closed takes only its
+    own paragraph."""
+    out: list[str] = []
+    todo = list(paragraphs)
+    while todo:
+        para = todo.pop(0)
+        m = _NOTE_OPEN.search(para)
+        if m is None:
+            out.append(para)
+            continue
+        end = _closing([para, *todo], 0, m.start())
+        if end is None:  # never closed: this paragraph's note, from its bracket on
+            rest = para[:m.start()]
+        else:
+            last, close = end[0] - 1, end[1]
+            rest = para[:m.start()] + " " + ([para, *todo][last][close:])
+            del todo[:last]  # the paragraphs the note ran over
+        if rest.strip():
+            todo.insert(0, re.sub(r"[ \t]{2,}", " ", rest.strip()))  # again: it may hold another note
+    return out
+
+
+def _closing(paragraphs: list[str], k: int, at: int) -> tuple[int, int] | None:
+    """(index after the paragraph where the bracket opened at paragraphs[k][at] closes, offset just after its
+    "]"), looking two paragraphs on at most; None when it does not close."""
+    depth = 0
+    for j in range(k, min(k + 3, len(paragraphs))):
+        text = paragraphs[j]
+        for pos in range(at if j == k else 0, len(text)):
+            if text[pos] == "[":
+                depth += 1
+            elif text[pos] == "]":
+                depth -= 1
+                if depth == 0:
+                    return j + 1, pos + 1
+    return None
 
 
 def _bare_numbers(blocks: list[Block], kinds: list, gutenberg: bool) -> None:
@@ -201,25 +238,33 @@ def opens_with_prose(doc: Document) -> bool:
             break
         if b.kind == PARA and b.matter is None:
             lead.append(b.text)
-    said = [t for t in lead if t[:1] in "\"\u201c"]
+    said = [t for t in lead if t[:1] in "\"\u201c\u2018'"]
     attributed = any(t.startswith(("\u2014", "--", "\u2013")) for t in lead)  # an epigraph's "-- Shakespeare"
     return len(said) >= 2 and not attributed and sum(len(t.split()) for t in lead) < MINOR_WORDS
 
 
 def _title_page_line(text: str) -> bool:
+    # Not a quotation: double quotes anywhere, or a single one opening the line ("\u2018Wake up.\u2019"; an
+    # apostrophe inside, "THE PILGRIM\u2019S TALE", is a title's).
     return len(text.split()) <= TITLE_LINE_WORDS and not any(q in text for q in "\"\u201c\u201d") and (
+        text[:1] not in "'\u2018") and (
         text.isupper() or not text.endswith((".", "!", "?")) or len(text.split()) <= 6)
 
 
 def _title_page(blocks: list[Block]) -> None:
-    """The few short lines before the first heading or the first prose (title, author, a dedication) are the
-    title page: not read. Prose there (a story's opening) is."""
+    """The few short lines that open the text right before its first heading (title, author, a dedication) are
+    the title page: not read. Short lines that prose follows ("Rain." then the story) are its opening: read."""
+    lines = []
     for b in blocks:
         if b.matter is not None:
             continue
-        if b.kind != PARA or not _title_page_line(b.text):
-            return
-        b.matter = "titlepage"
+        if b.kind == PARA and _title_page_line(b.text):
+            lines.append(b)
+            continue
+        if b.kind == HEADING:
+            for line in lines:
+                line.matter = "titlepage"
+        return
 
 
 def _title_case(text: str) -> str:

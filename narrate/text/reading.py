@@ -12,14 +12,15 @@ _STRAY = re.compile(r"(?<![\w*~])[*~]+(?=\w)|(?<=[\w.,;:!?'\u2019\"\u201d])[*~]+
 _ILLUSTRATION = re.compile(r"\s*\[(?:Illustration|ILLUSTRATION|Footnote|FOOTNOTE|Sidenote|SIDENOTE|"
                            r"Transcriber|TRANSCRIBER)\b[^\]]*\]")
 # A word censored with asterisks ("sh*t", "f**king"): an engine spells out "asterisk"; the letters are said.
-_MASKED = re.compile(r"(?<=\w)\*+(?=\w)")
+_MASKED = re.compile(r"(?<=[A-Za-z])\*+(?=[A-Za-z])")  # not "2*3"
 _FOOTNOTE_MARK = re.compile(r"(?<=[\w.,;:!?'\u2019\"\u201d)])\[(?:\d{1,3}|[*\u2020\u2021\u00a7]|[A-Z])\]")
 # £5 is "5 pounds" (an engine says "pound five"), $3.50 "3 dollars 50".
 _MONEY = re.compile(r"([\u00a3$\u20ac])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\d)"
                     r"(?:\s+(thousand|million|billion|trillion)\b)?")
 _UNITS = {"\u00a3": ("pound", "pounds"), "$": ("dollar", "dollars"), "\u20ac": ("euro", "euros")}
 # "3 p.m. on the 1st": a time of day, not the end of a sentence (an engine pauses and falls there).
-_TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.[Mm]\.(?=([\"\u201d\u2019)\]]*)(\s+\S)?)")
+# "8:35 P. M." after a time: with a space too (never "A. M. Smith": no digit before).
+_TIME_OF_DAY = re.compile(r"(?<![A-Za-z.])([AaPp])\.(?:(?<=\d [AaPp]\.)\s)?[Mm]\.")
 _LATIN = {"e.g.": "for example", "i.e.": "that is", "E.g.": "For example", "I.e.": "That is"}
 _LATIN_ABBR = re.compile(r"(?<!\w)([Ee]\.g\.|[Ii]\.e\.)(?=[\s,;:)]|$)")
 _NUMBER_SIGN = re.compile(r"\b(No|Nos)\.(?=\s*\d)")  # "was no. 3 people came": lower case is the word no
@@ -58,9 +59,10 @@ _HELD = re.compile("\ue000(\\d+)z")
 
 def _regnal(m: re.Match) -> str:
     numeral = m.group(2)
-    # One letter is a pronoun ("I told Peter I would"), an initial ("John D. Rockefeller", "Louis C.K.") or a
-    # name ("Malcolm X") more often than a king's number.
-    if len(numeral) == 1:
+    # One letter: "I" is the pronoun ("I told Peter I would"), other letters are initials ("John D. Rockefeller",
+    # "Louis C.K.") or a name ("Malcolm X"), but V and X after a king's name are his number ("Henry V", "Pius X").
+    if len(numeral) == 1 and (numeral not in "VX" or m.group(1).startswith("Malcolm") or m.group(3)
+                              or m.string[m.end():m.end() + 1] == "."):
         return m.group(0)
     return f"{m.group(1)}the {_ordinal(roman_value(numeral))}"
 
@@ -110,11 +112,10 @@ def _money(m: re.Match) -> str:
 
 
 def _time_of_day(m: re.Match) -> str:
-    # Its full stop stays where a sentence ends ("at 3 p.m. The sun ...", 'at 3 p.m."', at the end), and only there
-    # (not before a comma: "7:30 p.m., OK?").
-    rest = m.string[m.end():]
-    after = m.group(3)
-    ends = bool(m.group(2)) or not rest.strip() or (after is not None and after.strip()[:1].isupper())
+    # Its full stop stays where a sentence ends ("at 3 p.m. The sun ...", '"at 3 p.m." And', at the end), and only
+    # there (not before a comma, "7:30 p.m., OK?", nor in brackets going on: "(at 10 a.m.) and").
+    rest = m.string[m.end():].lstrip("\"\u201d\u2019)]").lstrip()
+    ends = not rest or rest[:1].isupper()
     return m.group(1).upper() + "M" + ("." if ends else "")
 
 

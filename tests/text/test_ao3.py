@@ -30,6 +30,7 @@ AO3 = """<!DOCTYPE html>
     <p>Chapter Notes</p><blockquote class="userstuff"><p>Set in season two. Sorry for the wait!</p></blockquote></div>
   <div class="userstuff">
     <p>The diner was empty except for Luke.</p>
+    <div class="meta"><p>Her phone buzzed twice.</p></div>
     <p>\u201cCoffee. Now. Please,\u201d Lorelai said.</p>
   </div>
   <div class="meta" id="endnotes1"><p>Chapter End Notes</p>
@@ -55,6 +56,7 @@ def test_an_ao3_download_is_its_chapters_with_its_title_author_and_summary(tmp_p
     assert [c.title for c in book.chapters] == ["Chapter 1: Bottomless", "Chapter 2: Gazpacho"]
     text = "\n".join(c.text for c in book.chapters)
     assert "The diner was empty" in text and "the soup is cold" in text
+    assert "Her phone buzzed" in text  # a "meta" block inside the story's own text is the story
     for unread in ("Rating", "General Audiences", "Summary", "beta", "Chapter Notes", "season two",
                    "Leave a comment", "tumblr", "drop by the Archive", "Posted originally"):
         assert unread not in text, unread

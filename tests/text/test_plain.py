@@ -182,3 +182,23 @@ def test_gutenberg_notes_front_matter_and_scene_numbers(tmp_path: Path) -> None:
     fic = tmp_path / "scenes.txt"
     fic.write_text("1.\n\nShe left.\n\n2.\n\nHe stayed.\n\n3.\n\nThey met.\n", encoding="utf-8")
     assert len(load_book(fic).chapters) == 1  # a story's numbered scenes, not chapters
+
+
+def test_notes_go_and_the_words_around_them_stay(tmp_path: Path) -> None:
+    """A [Sidenote: ...] opening a paragraph took the paragraph; an [Illustration: ... never closed took the rest of
+    the book."""
+    path = tmp_path / "notes.txt"
+    path.write_text("CHAPTER I.\n\n[Sidenote: The king dies.] The king died in the spring.\n\n"
+                    "[Illustration: The diner at night\n\nShe ordered coffee.\n\nCHAPTER II.\n\nHe paid.\n\n"
+                    "CHAPTER III.\n\n\u2018Wake up.\u2019\n\nThe end came.\n", encoding="utf-8")
+    book = load_book(path)
+    said = "\n".join(c.text for c in book.chapters)
+    assert len(book.chapters) == 3 and "The king died in the spring." in said and "She ordered coffee." in said
+    assert "Sidenote" not in said and "diner at night" not in said
+    tom = tmp_path / "tom.txt"
+    tom.write_text("Chapter i.\n\nFirst words.\n\nChapter ii.\n\nSecond words.\n", encoding="utf-8")
+    assert [c.title for c in load_book(tom).chapters] == ["Chapter i.", "Chapter ii."]
+    opening = tmp_path / "british.txt"
+    opening.write_text("\u2018Wake up.\u2019\n\n\u2018No.\u2019\n\nChapter 1\n\nFirst.\n\nChapter 2\n\nSecond.\n",
+                       encoding="utf-8")
+    assert len(load_book(opening).chapters) == 1  # a short opening in single quotes keeps the story whole

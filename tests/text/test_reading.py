@@ -30,7 +30,11 @@ from narrate.text.reading import read_aloud, roman_value
     ("I told Peter I would come.", "I told Peter I would come."),
     ("In this chapter I shall relate; Chapter I shall say.", "In this chapter I shall relate; Chapter I shall say."),
     ("Before the War I lived there.", "Before the War I lived there."),
-    ("Louis XIV. The king and Henry V ruled.", "Louis the 14th. The king and Henry V ruled."),
+    ("Louis XIV. The king and Henry V ruled, Pius X too.", "Louis the 14th. The king and Henry the 5th ruled, "
+     "Pius the 10th too."),
+    ("Left Munich at 8:35 P. M., on 1st May; (at 10 a.m.) and on.", "Left Munich at 8:35 PM, on 1st May; (at 10 AM) "
+     "and on."),
+    ("It was 2*3 or so.", "It was 2*3 or so."),
     ("Malcolm X, Louis C.K., Michael C Hall; Section C, Part D; Act III, Scene ii.",
      "Malcolm X, Louis C.K., Michael C Hall; Section C, Part D; Act 3, Scene 2."),
     ("hour.[Footnote 2: In bloom.] Then [Sidenote: May] she", "hour. Then she"),
