@@ -15,6 +15,7 @@ AUDIO_FORMAT = "audio-3"  # audio-3: no sentence break (and pause) after "Mr.", 
 """Bump when narrate makes an unchanged chapter's samples differently (stitching, levelling,
 encoding), so chapters rendered before are encoded again. Tags are compared on their own."""
 
+
 def digest(material: object) -> str:
     blob = json.dumps(material, sort_keys=True, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:24]
@@ -81,4 +82,3 @@ def former_fingerprint(entry: dict, lines: Sequence[Line], options: RenderOption
         return None
     names = [ln.speaker if seg is None else seg.get("speaker") for ln, seg in zip(lines, aligned, strict=True)]
     return audio_fingerprint(lines, options, names)
-

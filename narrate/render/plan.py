@@ -8,9 +8,8 @@ import re
 from ..model import DIALOGUE, NARRATOR_SPEAKER, TITLE, Chapter, Line, Script, Voice, VoiceMap, full_title
 from ..text.lexicon import Lexicon
 from ..text.reading import read_aloud
+from ..text.segment import is_scene_break
 
-# A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo").
-_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·+§\u2042\u2766\u2767\u2731\u273b\u2740\u2022]\s*){1,}$|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
 _WORD = re.compile(r"\w")
 # The quotation marks a narration segment keeps at an edge next to a speech belong to that speech
 # ('Jess whispered "', '" He wiped away her tears'): book.json and the transcripts show the narration without
@@ -23,10 +22,6 @@ _TRAILING_MARKS = re.compile(r"(?:^|(?<=\s))" + _MARK + r"+\s*$")
 _SILENT_TURN = re.compile(r"^\s*" + _MARK + r"\s*(?:…|\.\s*\.\s*\.|[—–-])[\s.…—–?!-]*" + _MARK
                           + r"\s*$")
 
-
-
-def is_scene_break(text: str) -> bool:
-    return bool(_SCENE_BREAK.match(text)) and text.strip() != ""
 
 
 def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) -> Voice:
@@ -44,8 +39,8 @@ def voice_for(speaker: str | None, voices: VoiceMap, genders: dict[str, str]) ->
 
 
 class Pronouncer:
-    """What a line's voice is handed: its text read aloud (text.reading), then the book's lexicon with the voice's
-    own entries over it."""
+    """What a line's voice is handed: its text through the book's lexicon with the voice's own entries over it,
+    then read aloud (text.reading)."""
 
     def __init__(self, book_entries: tuple[tuple[str, str], ...] = ()) -> None:
         self.book = Lexicon(tuple(book_entries))

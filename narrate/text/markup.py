@@ -514,7 +514,8 @@ def _ao3_meta(body, title: str, meta: dict[str, str]) -> tuple[str, dict[str, st
     return title, meta
 
 
-_PG_START = re.compile(r"\*+\s*START OF TH(?:E|IS) PROJECT GUTENBERG", re.IGNORECASE)
+PG_START = re.compile(r"\*+\s*START OF TH(?:E|IS) PROJECT GUTENBERG", re.IGNORECASE)
+"""Project Gutenberg's line that ends its header ("*** START OF THE PROJECT GUTENBERG EBOOK EMMA ***")."""
 _PG_END = re.compile(r"\*+\s*END OF TH(?:E|IS) PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.IGNORECASE)
 
 
@@ -523,7 +524,7 @@ def mark_boilerplate(blocks: list[Block]) -> None:
     for i, b in enumerate(blocks):
         if "utenberg" not in b.text and "UTENBERG" not in b.text:
             continue  # most blocks: no need for the slower searches
-        if b.matter is None and _PG_START.search(b.text):
+        if b.matter is None and PG_START.search(b.text):
             for earlier in blocks[:i + 1]:
                 earlier.matter = earlier.matter or "licence"
         elif b.matter is None and _PG_END.search(b.text):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, mark_boilerplate
+from .markup import BREAK, HEADING, PARA, PG_START, SCENE_BREAK_TEXT, Block, Document, mark_boilerplate
+from .reading import ROMAN, roman_value
+from .segment import is_scene_break
+from .sources import LANGUAGE_NAMES
 from .structure import MINOR_WORDS
 
 _NUMBER_WORDS = (
@@ -26,15 +29,13 @@ _NAMED_LINE = re.compile(r"^(?:THE |The )?(?:PREFACE|Preface|PROLOGUE|Prologue|E
 _BARE_NUMBER = re.compile(r"^(?:[IVXLC]{1,7}|\d{1,3})\.?$")
 _MATTER_LINE = re.compile(r"^(?:CONTENTS|Contents|TABLE OF CONTENTS|Table of Contents|FOOTNOTES|Footnotes|NOTES|"
                           r"ILLUSTRATIONS|LIST OF ILLUSTRATIONS|List of Illustrations|INDEX)[.:]?$")
-_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-\u2022\u00b7+\u00a7\u2042\u2767]\s*)+$")
 _PRODUCED = re.compile(r"(?i)^(?:produced by|e-?text prepared by|transcribed by|this e-?book was)\b")
 _META = re.compile(r"^(Title|Author|Language|Translator):\s*(.+)$", re.MULTILINE)
-_PG_START = re.compile(r"^\*{3}\s*START OF TH(?:E|IS) PROJECT GUTENBERG.*$", re.IGNORECASE | re.MULTILINE)
 _BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
 _NOTE_OPEN = re.compile(r"\[(?:Illustration|ILLUSTRATION|Footnote|FOOTNOTE|Sidenote|SIDENOTE|Transcriber|TRANSCRIBER|"
                         r"Note|NOTE)\b")
 _SMALL = frozenset("a an the of and or in on at to for by with from as but nor".split())
-_ROMAN_WORD = re.compile(r"^(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})[.:]?$")
+_ROMAN_WORD = re.compile(r"^" + ROMAN + r"[.:]?$")
 TITLE_LINE_WORDS = 15
 """A title page's lines are no longer than this ("EMMA", "By Jane Austen", "To my mother")."""
 
@@ -84,7 +85,7 @@ def _title_line(text: str) -> bool:
 def plain_document(text: str, name: str) -> tuple[Document, int]:
     """The blocks of a plain-text book, and how many chapter headings it has (0 or 1: a single chapter)."""
     meta = {}
-    start = _PG_START.search(text)
+    start = PG_START.search(text)
     if start:
         for m in _META.finditer(text[:start.start()]):
             meta[m.group(1).lower()] = " ".join(m.group(2).split())
@@ -102,7 +103,7 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
             blocks.append(Block(PARA, one, matter="toc"))
             kinds.append(None)
             continue
-        if _SCENE_BREAK.match(one):
+        if is_scene_break(one):
             blocks.append(Block(BREAK, SCENE_BREAK_TEXT))
         elif _MATTER_LINE.match(one):
             blocks.append(Block(HEADING, one.rstrip(".:"), 2))
@@ -128,7 +129,7 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
                 b.matter = b.matter or "titlepage"
     _title_page(blocks)
     title = meta.get("title", "")
-    doc = Document(name, blocks, {}, title, _language(meta.get("language", "")), {
+    doc = Document(name, blocks, {}, title, LANGUAGE_NAMES.get(meta.get("language", "").strip().lower(), ""), {
         "author": meta.get("author", "")} if meta.get("author") else {})
     return doc, chapters
 
@@ -139,38 +140,39 @@ def _without_notes(paragraphs: list[str]) -> list[str]:
     over two or three paragraphs ("[Illustration: ..." / "[_Page 23_]]"); a bracket never closed takes only its
     own paragraph."""
     out: list[str] = []
-    todo = list(paragraphs)
-    while todo:
-        para = todo.pop(0)
-        m = _NOTE_OPEN.search(para)
-        if m is None:
+    k = 0
+    while k < len(paragraphs):
+        para, changed = paragraphs[k], False
+        k += 1
+        while (m := _NOTE_OPEN.search(para)) is not None:
+            changed = True
+            end = _closing([para, *paragraphs[k:k + 2]], m.start())
+            if end is None:  # never closed: this paragraph's note, from its bracket on
+                para = para[:m.start()]
+                break
+            last, close = end
+            tail = (para if last == 0 else paragraphs[k + last - 1])[close:]
+            k += last  # the paragraphs the note ran over
+            para = para[:m.start()] + " " + tail  # and again: it may hold another note
+        if changed:
+            para = re.sub(r"[ \t]{2,}", " ", para.strip())
+        if para.strip():
             out.append(para)
-            continue
-        end = _closing([para, *todo], 0, m.start())
-        if end is None:  # never closed: this paragraph's note, from its bracket on
-            rest = para[:m.start()]
-        else:
-            last, close = end[0] - 1, end[1]
-            rest = para[:m.start()] + " " + ([para, *todo][last][close:])
-            del todo[:last]  # the paragraphs the note ran over
-        if rest.strip():
-            todo.insert(0, re.sub(r"[ \t]{2,}", " ", rest.strip()))  # again: it may hold another note
     return out
 
 
-def _closing(paragraphs: list[str], k: int, at: int) -> tuple[int, int] | None:
-    """(index after the paragraph where the bracket opened at paragraphs[k][at] closes, offset just after its
-    "]"), looking two paragraphs on at most; None when it does not close."""
+def _closing(texts: list[str], at: int) -> tuple[int, int] | None:
+    """(index of the text in `texts` where the bracket opened at texts[0][at] closes, offset just after its
+    "]"); None when it does not close in them."""
     depth = 0
-    for j in range(k, min(k + 3, len(paragraphs))):
-        text = paragraphs[j]
-        for pos in range(at if j == k else 0, len(text)):
+    for j, text in enumerate(texts):
+        for pos in range(at if j == 0 else 0, len(text)):
             if text[pos] == "[":
                 depth += 1
             elif text[pos] == "]":
                 depth -= 1
                 if depth == 0:
-                    return j + 1, pos + 1
+                    return j, pos + 1
     return None
 
 
@@ -198,8 +200,6 @@ def _bare_numbers(blocks: list[Block], kinds: list, gutenberg: bool) -> None:
 
 
 def _value(text: str) -> int:
-    from .reading import roman_value
-
     number = text.rstrip(".")
     return int(number) if number.isdigit() else roman_value(number)
 
@@ -223,7 +223,7 @@ def _contents_lists(blocks: list[Block], kinds: list) -> None:
             for j in range(a, b):
                 blocks[j].matter = "toc"
                 kinds[j] = None
-    for i, blk in enumerate(blocks):
+    for blk in blocks:
         if blk.kind == HEADING and _MATTER_LINE.match(blk.text) and re.match(r"(?i)(table of )?contents", blk.text):
             blk.matter = "toc"
 
@@ -275,7 +275,7 @@ def _title_case(text: str) -> str:
     words = text.split()
     out = []
     for k, w in enumerate(words):
-        if _ROMAN_WORD.match(w) and w.rstrip(".:") not in ("I",) or w.rstrip(".:") == "I" and k == 1:
+        if _ROMAN_WORD.match(w):
             out.append(w)
         elif k and w.lower() in _SMALL and not out[-1].endswith((".", ":")):
             out.append(w.lower())
@@ -283,7 +283,3 @@ def _title_case(text: str) -> str:
             out.append(w[:1] + w[1:].lower())
     return " ".join(out)
 
-
-def _language(name: str) -> str:
-    return {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
-            "portuguese": "pt", "dutch": "nl"}.get(name.strip().lower(), "")

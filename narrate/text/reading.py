@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # *so*, **so**, ~so~ (fan fiction's emphasis; _so_ the engine text drops already): the words, not "asterisk".
 _EMPHASIS = re.compile(r"(?<![\w*~])(\*{1,2}|~{1,2})(?=[^\s*~])([^*~\n]*?[^\s*~])\1(?![\w*~])")
@@ -25,11 +26,12 @@ _LATIN = {"e.g.": "for example", "i.e.": "that is", "E.g.": "For example", "I.e.
 _LATIN_ABBR = re.compile(r"(?<!\w)([Ee]\.g\.|[Ii]\.e\.)(?=[\s,;:)]|$)")
 _NUMBER_SIGN = re.compile(r"\b(No|Nos)\.(?=\s*\d)")  # "was no. 3 people came": lower case is the word no
 # Roman numerals an engine reads as "roman two": a chapter's number, a monarch's.
-_ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+"""A Roman numeral in capitals (regex source), one letter at least."""
 # (A capital word before it: "In this chapter I shall relate" is a sentence; "Chapter I shall" too, below.)
 _HEADING_NUMBER = re.compile(r"\b((?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|Vol\.|ACT|Act|"
-                             r"SCENE|Scene|CANTO|Canto|SECTION|Section|STAVE|Stave|LETTER|Letter)\s+)(" + _ROMAN
-                             + r"|(?=[mdclxvi]{2})" + _ROMAN.lower() + r")\b(?![\w'\u2019])(?=(\s+[a-z])?)")
+                             r"SCENE|Scene|CANTO|Canto|SECTION|Section|STAVE|Stave|LETTER|Letter)\s+)(" + ROMAN
+                             + r"|(?=[mdclxvi]{2})" + ROMAN.lower() + r")\b(?![\w'\u2019])(?=(\s+[a-z])?)")
 # Only after a monarch's or a pope's name: "MD", "DC", "MIX" after other words are not numbers.
 _REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis Elizabeth Mary Victoria Anne Philip "
                  "Frederick Peter Catherine Napoleon Pius Leo Gregory Innocent Benedict Paul Alexander Nicholas Ivan "
@@ -37,31 +39,39 @@ _REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis E
                  "Olaf Harold Malcolm Robert David Stephen Rudolf Wilhelm Clement Urban Boniface Sixtus Felix Ramses "
                  "Amenhotep Thutmose Ptolemy Antiochus Cleopatra Constantine Justinian Basil Michael Manuel Andronicus")
 # Not a middle initial ("John D. Rockefeller", "James M. Barrie") nor the pronoun ("I told Peter I would").
-_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + _ROMAN + r")\b(?![\w'\u2019-])"
-                     r"(?=(\.\s+[A-Z])?)")
+_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + ROMAN + r")\b(?![\w'\u2019-])")
 _WAR = re.compile(r"\b(World\s+War\s+)(I{1,3})\b(?![\w'\u2019-])")
 
 
 def read_aloud(text: str) -> str:
     """`text` as a speech engine should be handed it: the words a listener should hear, nothing else.
     espeak phoneme blocks ("[[m'EdIk@l]]", from a pronunciation lexicon) pass through as they are."""
-    blocks = _PHONEMES.findall(text)
-    if blocks:
-        text = _PHONEMES.sub(lambda m, n=iter(range(len(blocks))): _HOLD.format(next(n)), text)
-    out = _read(text)
-    return _HELD.sub(lambda m: blocks[int(m.group(1))], out) if blocks else out
+    return around_phonemes(text, _read)
 
 
-_PHONEMES = re.compile(r"\[\[.*?\]\]")
-_HOLD = "\ue000{}z"  # reads as a word: "*[[...]]*" is still emphasis around it
+PHONEMES = re.compile(r"\[\[.*?\]\]")
+"""An espeak phoneme block, "[[r'o@ri]]": what a pronunciation lexicon puts in a line, to pass on untouched."""
+# A placeholder that reads as a word: "*[[...]]*" is still emphasis around it, "[[...]]'s" an apostrophe after a
+# name.
+_HOLD = "\ue000{}z"
 _HELD = re.compile("\ue000(\\d+)z")
+
+
+def around_phonemes(text: str, change: Callable[[str], str]) -> str:
+    """`change(text)` with the espeak phoneme blocks in it held aside (their apostrophes are stress marks, their
+    brackets no notes) and put back as they were."""
+    blocks = PHONEMES.findall(text)
+    if not blocks:
+        return change(text)
+    held = PHONEMES.sub(lambda m, n=iter(range(len(blocks))): _HOLD.format(next(n)), text)
+    return _HELD.sub(lambda m: blocks[int(m.group(1))], change(held))
 
 
 def _regnal(m: re.Match) -> str:
     numeral = m.group(2)
     # One letter: "I" is the pronoun ("I told Peter I would"), other letters are initials ("John D. Rockefeller",
     # "Louis C.K.") or a name ("Malcolm X"), but V and X after a king's name are his number ("Henry V", "Pius X").
-    if len(numeral) == 1 and (numeral not in "VX" or m.group(1).startswith("Malcolm") or m.group(3)
+    if len(numeral) == 1 and (numeral not in "VX" or m.group(1).startswith("Malcolm")
                               or m.string[m.end():m.end() + 1] == "."):
         return m.group(0)
     return f"{m.group(1)}the {_ordinal(roman_value(numeral))}"

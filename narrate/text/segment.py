@@ -39,6 +39,14 @@ _DOUBLE_RE = re.compile("[" + re.escape(DOUBLE_MARKS) + "]")
 _SINGLE_RE = re.compile("[" + re.escape(SINGLE_MARKS) + "]")
 _WORD_RE = re.compile(r"\w")
 _LAST_WORD = re.compile(r"(\w+)\W*$")
+# A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo", "\u2042", "\u2767").
+_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-\u2022\u00b7+\u00a7\u2042\u2766\u2767\u2731\u273b\u2740]\s*){1,}$"
+                          r"|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
+
+
+def is_scene_break(text: str) -> bool:
+    """Whether a paragraph's text is a scene break: marks only, no words."""
+    return bool(_SCENE_BREAK.match(text)) and text.strip() != ""
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:

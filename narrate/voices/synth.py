@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NarrateError
 from ..model import Voice
 from ..storage import is_remote, location
+from ..text.reading import PHONEMES, around_phonemes
 from .engines import get_engine
 
 if TYPE_CHECKING:  # audio code loads when a clip is made or read, not to plan a render
@@ -44,23 +45,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=\S)")
 _DASHES = re.compile(r"\s*(?:--+|—|–)\s*")
 
 
-_PHONEMES = re.compile(r"\[\[.*?\]\]")
-# A placeholder that reads as a word, so an apostrophe after a block ("[[...]]'s") is kept like one after a name.
-_HOLD = "\ue000{}z"
-_HELD = re.compile("\ue000(\\d+)z")
-
-
 def speakable(text: str) -> str:
     """Normalize text for a TTS engine: no quote marks or markup, single spaces.
 
     espeak phoneme blocks (``[[r'o@ri]]``, from the pronunciation lexicon) pass through untouched:
     their apostrophes are stress marks, not quotes.
     """
-    blocks = _PHONEMES.findall(text)
-    if blocks:
-        text = _PHONEMES.sub(lambda m, n=iter(range(len(blocks))): _HOLD.format(next(n)), text)
-    t = _normalize(text)
-    return _HELD.sub(lambda m: blocks[int(m.group(1))], t) if blocks else t
+    return around_phonemes(text, _normalize)
 
 
 def _normalize(text: str) -> str:
@@ -85,7 +76,7 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+)\.$")
 def _sentence_ends(text: str) -> list[re.Match]:
     """The breaks between sentences: none inside an espeak phoneme block ("[[h@w'aI? i]]" is one word), after a
     title ("Mr. Weston", "Dr.\nPerry": a pause there splits a name) or after an initial ("J. R. Hartley")."""
-    blocks = [m.span() for m in _PHONEMES.finditer(text)]
+    blocks = [m.span() for m in PHONEMES.finditer(text)]
     ends = []
     for m in _SENTENCE_END.finditer(text):
         if any(a < m.start() < b for a, b in blocks):
