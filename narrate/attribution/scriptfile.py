@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -169,11 +170,10 @@ class ScriptFile:
     def describe(self, index: int) -> str:
         """'FILE: segment N (line L): the correction (speaker "X") of “text”', for messages."""
         seg = self.script.segments[index]
-        line = f" (line {self.lines[index]})" if index < len(self.lines) else ""
         what = f'speaker "{seg.speaker}"' if seg.kind == DIALOGUE and seg.speaker else f'kind "{seg.kind}"'
         text = " ".join(seg.text.split())
         text = text if len(text) <= 60 else text[:59] + "…"
-        return f"{self.path}: segment {index}{line}: the correction ({what}) of “{text}”"
+        return f"{self.path}: {_segment_at(index, self.lines)}: the correction ({what}) of “{text}”"
 
 
 def read_script_file(path: Path, chapter_text: str | None = None) -> ScriptFile:
@@ -197,7 +197,7 @@ def read_script_file(path: Path, chapter_text: str | None = None) -> ScriptFile:
         lines = _segment_lines(raw)
         for n, item in enumerate(data["segments"]):
             if item.get("start") != cursor:
-                where = f" segment {n}" + (f" (line {lines[n]})" if n < len(lines) else "") + ":"
+                where = f" {_segment_at(n, lines)}:"
                 break
             cursor += len(pieces[n])
         else:
@@ -206,13 +206,19 @@ def read_script_file(path: Path, chapter_text: str | None = None) -> ScriptFile:
                 cursor = 0
                 for n, piece in enumerate(pieces):
                     if chapter_text[cursor:cursor + len(piece)] != piece:
-                        where = f" segment {n}" + (f" (line {lines[n]})" if n < len(lines) else "") + ":"
+                        where = f" {_segment_at(n, lines)}:"
                         break
                     cursor += len(piece)
         raise InputError(f'{path}:{where} the segments\' "text" was edited, or a segment removed or moved '
                          '(together they no longer give the text the script was written for); only "speaker" and '
                          '"kind" may be edited')
     return ScriptFile(path, _parse(path, raw, data, text), tuple(_segment_lines(raw)))
+
+
+def _segment_at(n: int, lines: Sequence[int]) -> str:
+    """"segment 4 (line 158)": where segment `n` is in its file, for messages (its line when the file has one per
+    segment)."""
+    return f"segment {n}" + (f" (line {lines[n]})" if n < len(lines) else "")
 
 
 def _parse(path: Path, raw: str, data: dict, text: str) -> Script:
@@ -223,7 +229,7 @@ def _parse(path: Path, raw: str, data: dict, text: str) -> Script:
     segments: list[Segment] = []
     cursor = 0
     for n, item in enumerate(data["segments"]):
-        where = f"{path}: segment {n}" + (f" (line {line_of[n]})" if n < len(line_of) else "")
+        where = f"{path}: {_segment_at(n, line_of)}"
         seg = _load_segment(where, item, text)
         if seg.start != cursor:
             raise _changed(where, "start", f"segments must follow each other without gaps; expected {cursor}, "

@@ -119,9 +119,10 @@ def _is_title_line(text: str, nonblank: list[re.Match]) -> bool:
     return all(w[0].isupper() for w in _TITLE_WORD.findall(first) if len(w) >= 4)
 
 
-def load_chapter(path: Path, index: int, width: int = 2) -> Chapter:
-    """Chapter `index` from a text file; its slug's number has `width` digits so files sort in order."""
-    text = read_text(path)
+def load_chapter(path: Path, index: int, width: int = 2, text: str | None = None) -> Chapter:
+    """Chapter `index` from a text file (`text`: the file's, when read already); its slug's number has `width`
+    digits so files sort in order."""
+    text = read_text(path) if text is None else text
     heading, subtitle, body_start = split_heading(text)
     if body_start >= len(text) or not _WORD.search(text[body_start:]):
         raise InputError(f"{path}: chapter has a heading but no words to read")
@@ -168,16 +169,18 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
         raise InputError(f"{source}: no such file or folder")
     if is_book_file(source) and source.is_file():
         return load_book_file(source, all_documents)
+    text = None
     if source.is_file():
         # A whole novel in one file (a Project Gutenberg .txt): its chapters, not one chapter of 20 hours.
         from .books import load_plain_book
 
-        novel = load_plain_book(source, read_text(source), all_documents)
+        text = read_text(source)
+        novel = load_plain_book(source, text, all_documents)
         if novel is not None:
             return novel
     if not source.is_dir():
         # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
-        chapter = load_chapter(source, 1)
+        chapter = load_chapter(source, 1, text=text)
         name, slug = title_from_stem(source.stem), slugify(source.stem, "book")
         if not source.is_file():
             # A pipe's name is a descriptor number ("/dev/fd/63"): the story's own heading names it.
