@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import InputError, NarrateError
+from .feed import MANIFEST
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ CONTENT_TYPES = {
     ".m4b": "audio/mp4",
 }
 INDEX = "feed.xml"
-PRIVATE_MANIFEST = "book.json"
 PRIVATE_FOLDER = "script"
+"""A book's folder of script files (render.pipeline.SCRIPT_DIR): not served."""
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -373,9 +374,9 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, *,
 def _private(path: Path) -> bool:
     """A book's working files: book.json and its script files hold the book's whole text and where it lies on this
     disk, which no podcast app needs (with --allow-remote, the whole network could read them)."""
-    if path.name.lower() == PRIVATE_MANIFEST:
+    if path.name.lower() == MANIFEST:
         return True
-    return path.parent.name.lower() == PRIVATE_FOLDER and (path.parent.parent / PRIVATE_MANIFEST).is_file()
+    return path.parent.name.lower() == PRIVATE_FOLDER and (path.parent.parent / MANIFEST).is_file()
 
 
 def served_feeds(root: Path, url: str) -> list[tuple[Path, str]]:

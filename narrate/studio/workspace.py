@@ -15,7 +15,15 @@ from pathlib import Path
 from ..attribution.scriptfile import USER_RULE, read_script_file, save_script
 from ..errors import InputError, NarrateError
 from ..model import DIALOGUE, NARRATION, NARRATOR_SPEAKER, Book, Chapter, Script, Voice, VoiceMap
-from ..render.pipeline import RenderOptions, load_manifest, resolve_voices, script_book, script_path, write_scripts
+from ..render.pipeline import (
+    RenderOptions,
+    book_text_digest,
+    load_manifest,
+    resolve_voices,
+    script_book,
+    script_path,
+    write_scripts,
+)
 from ..render.plan import plan_chapter
 from ..text.reader import load_book
 from ..voices.casting import speaker_stats, update_voice_map_file
@@ -74,15 +82,18 @@ class Workspace:
     source_problem: str | None = None
     """Why the book's files as they are now cannot be read (the studio shows the book as it was before)."""
     _reading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _version: tuple[Book, str] | None = field(default=None, repr=False)
 
     @property
     def version(self) -> str:
         """The chapters as the studio numbers them, and their texts: a page that shows other numbers, or lines of
-        another text (a line's number is its place in its chapter's text), must read them again."""
-        h = hashlib.sha256()
-        for c in self.book.chapters:
-            h.update(c.slug.encode("utf-8") + b"\0" + hashlib.sha256(c.text.encode("utf-8")).digest())
-        return h.hexdigest()[:16]
+        another text (a line's number is its place in its chapter's text), must read them again. Worked out once
+        per reading of the book (every request asks)."""
+        book = self.book
+        if self._version is None or self._version[0] is not book:
+            material = "\n".join(c.slug for c in book.chapters) + "\n" + book_text_digest(book)
+            self._version = (book, hashlib.sha256(material.encode("utf-8")).hexdigest()[:16])
+        return self._version[1]
 
     def refresh(self) -> bool:
         """Read the book again if its files changed since (a chapter edited, added or removed while the studio
@@ -157,8 +168,7 @@ class Workspace:
             if not self.voices_path.is_file():
                 # Removed (or moved) while the studio runs: the map it edits is made again, as at its start.
                 log.warning("%s: not found; written again from the book's speakers", self.voices_path)
-                update_voice_map_file(self.voices_path, self.book.title, speaker_stats(self.scripts()),
-                                      language=self.book.language)
+                _new_voice_map(self.voices_path, self.book, self.scripts())
 
     # -- editing ------------------------------------------------------------------------------
 
@@ -198,8 +208,9 @@ class Workspace:
             return NARRATOR_SPEAKER
         cast = self.voices()
         known = [*speaker_stats(self.scripts()), *cast.speakers, *cast.aliases]
-        return next((k for k in known if k == name), None) or next(
-            (k for k in known if k.casefold() == name.casefold()), name)
+        if name in known:
+            return name
+        return next((k for k in known if k.casefold() == name.casefold()), name)
 
     def set_kind(self, index: int, segment: int, kind: str, speaker: str | None = None) -> None:
         """Turn a line into narration, or into dialogue (by `speaker`, else its automatic speaker)."""
@@ -280,7 +291,8 @@ class Workspace:
             if not source:
                 raise InputError(f"nothing to {what}")
             snap = source[-1]
-            expected = snap.after if back else tuple(content for _, content in snap.files)
+            before = tuple(content for _, content in snap.files)
+            expected = snap.after if back else before
             for (path, _), now in zip(snap.files, expected, strict=True):
                 if _bytes(path) != now:
                     # Changed since, by hand or by `narrate script`: writing the other version would lose that.
@@ -288,7 +300,7 @@ class Workspace:
                     raise InputError(f"{path} changed outside the studio since \"{snap.label}\": not {what}ne "
                                      f"(that would lose the change); the {what} steps before it are dropped too")
             source.pop()
-            wanted = tuple(content for _, content in snap.files) if back else snap.after
+            wanted = before if back else snap.after
             for (path, _), content in zip(snap.files, wanted, strict=True):
                 if content is None:
                     path.unlink(missing_ok=True)
@@ -371,9 +383,13 @@ def open_workspace(config: StudioConfig) -> Workspace:
     book_dir = config.out_dir / book.slug
     voices_path = config.voices_path or config.voices_dir / f"{book.slug}.toml"
     if not voices_path.is_file():
-        scripts = [read_script_file(script_path(book_dir, c)).script for c in book.chapters]
-        update_voice_map_file(voices_path, book.title, speaker_stats(scripts), language=book.language)
+        _new_voice_map(voices_path, book, [read_script_file(script_path(book_dir, c)).script for c in book.chapters])
     return Workspace(config, book, auto, voices_path, source_state=state)
+
+
+def _new_voice_map(path: Path, book: Book, scripts: list[Script]) -> None:
+    """The voice map to edit, written as `narrate cast` writes one: the book's speakers, cast automatically."""
+    update_voice_map_file(path, book.title, speaker_stats(scripts), language=book.language)
 
 
 # -- views ------------------------------------------------------------------------------------

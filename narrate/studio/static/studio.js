@@ -224,21 +224,16 @@ async function refreshAfterEdit() {
 
 function setSpeaker(name) { if (name && name.trim()) edit({ speaker: name.trim() }); }
 
-async function undo() {
+// "undo" or "redo": the server answers {"undone": label} or {"redone": label}.
+async function undoOrRedo(what) {
   try {
-    const r = await api("POST", "/api/undo");
+    const r = await api("POST", `/api/${what}`);
     await refreshAfterEdit();
-    say(`undone: ${r.undone}`, true);
+    say(`${what}ne: ${r[what + "ne"]}`, true);
   } catch (e) { say(e.message); }
 }
-
-async function redo() {
-  try {
-    const r = await api("POST", "/api/redo");
-    await refreshAfterEdit();
-    say(`redone: ${r.redone}`, true);
-  } catch (e) { say(e.message); }
-}
+const undo = () => undoOrRedo("undo");
+const redo = () => undoOrRedo("redo");
 
 async function mergeSpeaker() {
   const ln = state.lines[state.sel];
