@@ -220,8 +220,7 @@ def test_a_dash_after_a_tag_opens_the_speech_again_and_is_not_said():
 def test_shouted_speech_in_capitals_is_speech_and_a_sign_mid_sentence_is_not():
     text = ('\u201cI WILL NOT,\u201d he roared.\n\n"STOP THAT AT ONCE." Tom stood up.\n\n'
             'They passed a board marked "THE BOTTOMS" and went on.\n')
-    said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
-    assert said == ["I WILL NOT,", "STOP THAT AT ONCE."]
+    assert dialogue(text) == ["I WILL NOT,", "STOP THAT AT ONCE."]
 
 
 def test_dash_dialogue_ends_its_speech_at_a_tag_with_a_described_speaker():
@@ -229,18 +228,16 @@ def test_dash_dialogue_ends_its_speech_at_a_tag_with_a_described_speaker():
     text = ("\u2015Good evening, said Pedro.\n\n\u2015Good evening, answered Maria.\n\n"
             "\u2015Who was that? asked her mother from the kitchen.\n\n\u2015Go away, said the old man.\n\n"
             "\u2015Nothing, the waiter said. I saw nothing.\n")
-    said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
-    assert said == ["Good evening,", "Good evening,", "Who was that?", "Go away,", "Nothing,", "I saw nothing."]
+    assert dialogue(text) == ["Good evening,", "Good evening,", "Who was that?", "Go away,", "Nothing,", "I saw nothing."]
 
 
 def test_dash_speech_goes_on_past_a_clause_with_a_verb_that_does_not_say():
     text = ("\u2014We waited all night, the old dog went to sleep at my feet.\n\n"
             "\u2014I know, his father thought it was a mistake too.\n\n\u2014Yes, said Tom.\n\n\u2014No, said Ann.\n")
-    said = [s.text for s in split_text(text) if s.kind == DIALOGUE]
-    assert said[:2] == ["We waited all night, the old dog went to sleep at my feet.",
-                        "I know, his father thought it was a mistake too."]
+    assert dialogue(text)[:2] == ["We waited all night, the old dog went to sleep at my feet.",
+                                  "I know, his father thought it was a mistake too."]
 
 
 def test_capitals_quoted_after_words_in_their_paragraph_are_a_sign_not_speech():
     for text in ('There was a board that said, "KEEP OUT."\n', 'He looked up at the banner. "WELCOME HOME."\n'):
-        assert not [s for s in split_text(text) if s.kind == DIALOGUE], text
+        assert dialogue(text) == [], text
