@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .numbers import read_numbers
+from .words import read_words
+
 # *so*, **so**, ~so~ (fan fiction's emphasis; _so_ the engine text drops already): the words, not "asterisk".
 _EMPHASIS = re.compile(r"(?<![\w*~])(\*{1,2}|~{1,2})(?=[^\s*~])([^*~\n]*?[^\s*~])\1(?![\w*~])")
 # A marker left over (its partner in another sentence, or a lone "*" as a footnote sign): not said either.
@@ -39,7 +42,20 @@ _REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis E
                  "Olaf Harold Malcolm Robert David Stephen Rudolf Wilhelm Clement Urban Boniface Sixtus Felix Ramses "
                  "Amenhotep Thutmose Ptolemy Antiochus Cleopatra Constantine Justinian Basil Michael Manuel Andronicus")
 # Not a middle initial ("John D. Rockefeller", "James M. Barrie") nor the pronoun ("I told Peter I would").
-_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + ROMAN + r")\b(?![\w'\u2019-])")
+_POSSESSIVE_OR_END = r"(?=['\u2019]s\b|(?![\w'\u2019-]))"  # "George III's", "George III."
+_REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + ROMAN + r")\b" + _POSSESSIVE_OR_END)
+# Any other name with a number of two letters or more ("Aegon II", "George III's", "Theoden II"): a ruler's
+# number, said as one; after a thing's name ("Episode IV", "Apollo XI", "Type II") a plain number. Only I, V, X:
+# "Washington DC", "Smith MD" are letters.
+_SMALL_ROMAN = r"(?=[XVI]{2})X{0,3}(?:IX|IV|V?I{0,3})"
+_NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+\s+)(" + _SMALL_ROMAN + r")" + _POSSESSIVE_OR_END)
+_THINGS = frozenset("""Episode Type Phase Mark Mk Apollo Gemini Appendix Annex Class Category Stage Level Grade Round
+    Bowl Game Tier Series Model Version Figure Table Plate Psalm Title Article Clause Rule Edition Form Year Day Week
+    Station Unit Sector Zone District Ward Corps Army Division Legion Fleet Squadron Battalion Brigade Regiment
+    Team War Number Star Rocky Jaws Saw Scream Alien Rambo Final Fantasy Street Fighter""".split())
+# "Henry I," "Elizabeth I's", "Edward I of England": the First (before a verb, "I" is the pronoun:
+# "told Henry I would").
+_REGNAL_FIRST = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)I(?=['\u2019]s\b|\s+of\s+[A-Z]|[,;:)])")
 _WAR = re.compile(r"\b(World\s+War\s+)(I{1,3})\b(?![\w'\u2019-])")
 
 
@@ -77,6 +93,13 @@ def _regnal(m: re.Match) -> str:
     return f"{m.group(1)}the {_ordinal(roman_value(numeral))}"
 
 
+def _name_number(m: re.Match) -> str:
+    value = roman_value(m.group(2))
+    if m.group(1).strip() in _THINGS:
+        return f"{m.group(1)}{value}"
+    return f"{m.group(1)}the {_ordinal(value)}"
+
+
 def _heading_number(m: re.Match) -> str:
     numeral = m.group(2)
     # "Chapter I shall" is a sentence; "Section C", "Part D" are letters: of one letter, only I, V and X count.
@@ -91,14 +114,17 @@ def _read(text: str) -> str:
     out = _EMPHASIS.sub(r"\2", out)
     out = _STRAY.sub("", out)
     out = _MASKED.sub("", out)
+    out = read_numbers(out)
     out = _MONEY.sub(_money, out)
     out = _TIME_OF_DAY.sub(_time_of_day, out)
     out = _LATIN_ABBR.sub(lambda m: _LATIN[m.group(1)], out)
     out = _NUMBER_SIGN.sub(lambda m: "numbers" if m.group(1).lower() == "nos" else "number", out)
     out = _HEADING_NUMBER.sub(_heading_number, out)
     out = _REGNAL.sub(_regnal, out)
+    out = _REGNAL_FIRST.sub(lambda m: m.group(1) + "the First", out)
     out = _WAR.sub(lambda m: m.group(1) + str(roman_value(m.group(2))), out)
-    return out
+    out = _NAME_NUMBER.sub(_name_number, out)
+    return read_words(out)
 
 
 def roman_value(numeral: str) -> int:
@@ -118,7 +144,7 @@ def _money(m: re.Match) -> str:
     if decimals and len(decimals) != 2:
         return f"{amount}.{decimals} {many}"
     words = f"{amount} {one if amount == '1' else many}"
-    return f"{words} {decimals}" if decimals and decimals != "00" else words
+    return f"{words} {int(decimals)}" if decimals and decimals != "00" else words  # "$1.05": "one dollar five"
 
 
 def _time_of_day(m: re.Match) -> str:

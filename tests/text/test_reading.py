@@ -20,7 +20,7 @@ from narrate.text.reading import read_aloud, roman_value
     ("It was 3:30 p.m. on the 1st. At 9 a.m. The sun rose.", "It was 3:30 PM on the 1st. At 9 AM. The sun rose."),
     ("e.g. this, i.e. that; No. 7 and Nos. 8", "for example this, that is that; number 7 and numbers 8"),
     ("The answer was no. 3 people came at 7:30 p.m., late.", "The answer was no. 3 people came at 7:30 PM, late."),
-    ("CHAPTER II. THE WEDDING", "CHAPTER 2. THE WEDDING"),
+    ("CHAPTER II. THE WEDDING", "CHAPTER 2. the wedding"),
     ("Act I, Scene IV; Book XII", "Act 1, Scene 4; Book 12"),
     ("Henry VIII was king, then George III; World War II.", "Henry the 8th was king, then George the 3rd; World War 2."),
     ("Then I said: DC, MD, MIX and CV.", "Then I said: DC, MD, MIX and CV."),

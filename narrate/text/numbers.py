@@ -1,0 +1,169 @@
+"""Reading aloud: years, clock times, ranges, fractions and units written as a narrator says them."""
+
+from __future__ import annotations
+
+import re
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_DECADES = {0: "hundreds", 10: "tens", 20: "twenties", 30: "thirties", 40: "forties", 50: "fifties",
+            60: "sixties", 70: "seventies", 80: "eighties", 90: "nineties"}
+
+# Digits that are part of a larger figure are not a number of their own: "1,850", "3.1850", "\ue0001z" (a held
+# phoneme block, see reading.around_phonemes).
+_START = r"(?<![\w\ue000,.$\u00a3\u20ac/:-])"
+_END = r"(?![\w,.:/-]\d|\d|[\w\u2019']\w)"
+_MONTHS = ("January February March April May June July August September October November December "
+           "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec").split()
+# A four-digit number is a year where it follows a word that dates ("in 1850", "the summer of 1999",
+# "May 5, 1890"), ends in "s" ("the 1920s"), carries an era, or is one end of a range of years; elsewhere it
+# is a count ("1999 people", "page 1850") and the engine says it as one.
+_YEAR_WORDS = ("in of since by until till from to year years summer winter spring autumn fall circa c. ca. about "
+               "around before after during early late between AD A.D.").split()
+_YEAR = r"(1(?!000)\d\d\d|20\d\d)"
+_BEFORE_YEAR = re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in _YEAR_WORDS + _MONTHS) + r")\.?"
+                          r"|\b(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,"
+                          r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(_MONTHS) + r")\.?,?"
+                          r"|\bmid-)\s*$", re.IGNORECASE)
+_YEAR_START = r"(?<![\w\ue000,.$\u00a3\u20ac/:])(?<!\d-)"
+_YEAR_RANGE = re.compile(_YEAR_START + _YEAR + r"\s*(?:\u2013|\u2014|-{1,2})\s*" + _YEAR + r"(?![\d,.]\d|\d|-\d)")
+_ERA = r"(?=(\s*(?:A\.?D\.?|B\.?C\.?E?\.?|C\.?E\.?)(?![a-z]))?)"  # "1066 AD", "300 B.C."
+_YEAR_CANDIDATE = re.compile(_YEAR_START + _YEAR + r"(s|\u2019s|'s)?(?!\d)(?![.,]\d)" + _ERA)
+_RANGE = re.compile(_START + r"(\d{1,4})\s*(?:\u2013|\u2014|-{1,2})\s*(\d{1,4})(?![\d,.]\d|\d|-\d)")
+_PHONE = re.compile(_START + r"(\d{3})-(\d{4})(?!\d|-\d)")
+_CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
+_DOT_CLOCK = re.compile(_START + r"(1[0-2]|0?[1-9])\.([0-5]\d)(?=\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock))")
+_MILITARY = re.compile(_START + r"([01]\d|2[0-3])([0-5]\d)(?=\s+hours\b)")
+_FRACTION = re.compile(_START + r"(\d{1,2})/(\d{1,2})(?![\d/])")
+_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"), 5: ("fifth", "fifths"),
+                 6: ("sixth", "sixths"), 7: ("seventh", "sevenths"), 8: ("eighth", "eighths"),
+                 9: ("ninth", "ninths"), 10: ("tenth", "tenths"), 12: ("twelfth", "twelfths"),
+                 16: ("sixteenth", "sixteenths")}
+# "5 km", "10kg", "a 9mm": the unit's name, not its letters (not "in", "m", "g": too often words or other units).
+_UNIT_NAMES = {"km": "kilometre", "kg": "kilogram", "cm": "centimetre", "mm": "millimetre", "ft": "foot",
+               "lb": "pound", "lbs": "pound", "oz": "ounce", "mph": "miles per hour", "kph": "kilometres per hour",
+               "km/h": "kilometres per hour", "yd": "yard", "yds": "yard", "mg": "milligram", "ml": "millilitre",
+               "kW": "kilowatt", "MHz": "megahertz", "GHz": "gigahertz"}
+_UNIT = re.compile(_START + r"(\d+(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in sorted(_UNIT_NAMES, key=len,
+                                                                                          reverse=True))
+                   + r")(?:\.(?=\s+[a-z]))?(?![\w/])")
+_FEET_INCHES = re.compile(_START + r"(\d)['\u2032\u2019](\d{1,2})(?:\"|\u2033|\u201d|'')(?!\w)")
+_CENTS = re.compile(r"([\u00a3$\u20ac])0\.(\d\d)(?!\d)")
+_DOUBLE_O = re.compile(_START + r"007\b")
+
+
+def two_digits(n: int) -> str:
+    """0-99 in words: "seven", "forty-two"."""
+    if n < 20:
+        return _ONES[n]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+def year_words(year: int, plural: bool = False) -> str:
+    """A year as it is said: 1999 "nineteen ninety-nine", 1905 "nineteen oh five", 1900 "nineteen hundred",
+    2005 "two thousand five", 2019 "twenty nineteen"; `plural` for its decade ("the nineteen twenties")."""
+    high, low = divmod(year, 100)
+    if plural and low % 10 == 0:
+        if 2000 <= year <= 2009:
+            return "two thousands"
+        return f"{two_digits(high)} {_DECADES[low]}"
+    if 2000 <= year <= 2009:
+        return "two thousand" + (f" {_ONES[low]}" if low else "") + ("s" if plural else "")
+    if low == 0:
+        said = f"{two_digits(high)} hundred"
+    elif low < 10:
+        said = f"{two_digits(high)} oh {_ONES[low]}"
+    else:
+        said = f"{two_digits(high)} {two_digits(low)}"
+    if plural:
+        said = said[:-1] + "ies" if said.endswith("y") else said + "s"
+    return said
+
+
+def _years(text: str) -> str:
+    out, last = [], 0
+    for m in _YEAR_CANDIDATE.finditer(text):
+        suffix, era = m.group(2), m.group(3)
+        before = text[max(0, m.start() - 40):m.start()]
+        after = text[m.end():m.end() + 12]
+        ranged = re.match(r"\s*(?:to|and|or)\s+" + _YEAR + r"\b", after)
+        listed = out and re.fullmatch(r"(?:\s*,)?\s*(?:and|or|to)?\s*", text[last:m.start()])  # "in 1914 and 1918"
+        if not (suffix == "s" or era or ranged or listed or _BEFORE_YEAR.search(before)):
+            continue
+        said = year_words(int(m.group(1)), plural=suffix == "s")
+        if suffix and suffix != "s":
+            said += "\u2019s"
+        out.append(text[last:m.start()] + said)
+        last = m.end()
+    return "".join(out) + text[last:]
+
+
+def _clock(m: re.Match) -> str:
+    hour, minute = m.group(1), int(m.group(2))
+    rest = m.string[m.end():m.end() + 12]
+    if hour.startswith("0") and len(hour) == 2 or int(hour) > 12:
+        return _twenty_four(hour, minute)
+    if minute == 0:
+        return hour if re.match(r"\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock|noon|midnight)", rest) else f"{hour} o'clock"
+    if minute < 10:
+        return f"{hour} oh {_ONES[minute]}"
+    return m.group(0)  # "3:30": an engine says "three thirty"
+
+
+def _twenty_four(hour: str, minute: int) -> str:
+    """"08:00", "0800 hours", "14:30": "oh eight hundred", "fourteen thirty"."""
+    said = "oh " + _ONES[int(hour)] if hour.startswith("0") else two_digits(int(hour))
+    return said + (" hundred" if minute == 0 else f" {'oh ' + _ONES[minute] if minute < 10 else two_digits(minute)}")
+
+
+def _fraction(m: re.Match) -> str:
+    top, bottom = int(m.group(1)), int(m.group(2))
+    if (top, bottom) == (24, 7):
+        return "twenty-four seven"
+    if top == bottom == 50:
+        return "fifty-fifty"
+    if bottom not in _DENOMINATORS or not 0 < top < bottom:
+        return m.group(0)
+    one, many = _DENOMINATORS[bottom]
+    return f"{_ONES[top] if top < 20 else top} {one if top == 1 else many}"
+
+
+def _unit(m: re.Match) -> str:
+    amount, unit = m.group(1), m.group(2)
+    name = _UNIT_NAMES[unit]
+    single = re.search(r"\b(?:an?|one)\s+$", m.string[max(0, m.start() - 4):m.start()], re.IGNORECASE)
+    if " per " in name or amount == "1" or single:  # "a 9mm": "a nine millimetre"
+        return f"{amount} {name}"
+    if name == "foot":
+        return f"{amount} feet"
+    return f"{amount} {name}s"
+
+
+def _feet_inches(m: re.Match) -> str:
+    feet, inches = m.group(1), m.group(2)
+    return f"{feet} foot {inches}"
+
+
+def _cents(m: re.Match) -> str:
+    cents = str(int(m.group(2)))
+    unit = "pence" if m.group(1) == "\u00a3" else "cents"
+    return f"{cents} {'penny' if cents == '1' and unit == 'pence' else 'cent' if cents == '1' else unit}"
+
+
+def read_numbers(text: str) -> str:
+    """Numbers as they are said (before money and the rest: "$0.50" is "50 cents", "1914-1918" two years)."""
+    out = _CENTS.sub(_cents, text)
+    out = _DOUBLE_O.sub("double oh seven", out)
+    out = _MILITARY.sub(lambda m: _twenty_four(m.group(1), int(m.group(2))), out)
+    out = _DOT_CLOCK.sub(r"\1:\2", out)
+    out = _CLOCK.sub(_clock, out)
+    out = _FEET_INCHES.sub(_feet_inches, out)
+    out = _YEAR_RANGE.sub(r"\1 to \2", out)
+    out = _years(out)
+    out = _PHONE.sub(lambda m: " ".join(m.group(1)) + ", " + " ".join(m.group(2)), out)
+    out = _RANGE.sub(r"\1 to \2", out)
+    out = _FRACTION.sub(_fraction, out)
+    out = _UNIT.sub(_unit, out)
+    return out

@@ -1,0 +1,128 @@
+"""Reading aloud: words an engine would spell letter by letter (interjections, shouting, abbreviations), respelt."""
+
+from __future__ import annotations
+
+import re
+
+# Interjections written without a vowel: an engine spells them ("Shh" as "ess aitch aitch"). Each becomes the
+# nearest word it says as a sound.
+_SOUNDS = [
+    (r"[Ss]+[Hh]+", "shush"),
+    (r"[Hh][Mm]+[Nn]?", "hmm"),
+    (r"(?:[Mm]+-?[Hh][Mm]+|[Mm][Hh][Mm]*|[Uu]h-[Hh][Mm]+)", "uh-huh"),
+    (r"[Mm]{2,}", "hmm"),
+    (r"(?:[Hh][Mm]+[Pp][Hh]|[Hh][Mm]+[Ff]|[Hh][Rr][Mm]+[Pp][Hh]|[Mm][Pp][Hh])", "humph"),
+    (r"[Gg][Rr]{2,}", "grur"),
+    (r"[Bb][Rr]{2,}", "brur"),
+    (r"[Zz]{3,}", "zuzz"),
+    (r"[Tt][Cc][Hh]", "tsk"),
+    (r"[Pp][Ff]{2,}[Tt]*", "pfuh"),
+    (r"[Pp][Ss]*[Hh]+", "pish"),
+    (r"[Hh]?[Nn]+[Gg]+[Hh]?", "ungh"),
+    (r"[Hh][Nn]{2,}", "hunh"),
+    (r"[Nn]{3,}", "unh"),
+]
+_SOUND = re.compile(r"(?<![\w'\u2019-])(?:" + "|".join(f"({p})" for p, _ in _SOUNDS) + r")(?![\w'\u2019]|-\w)")
+# A stammer: "W-what", "N-no", "I-I" (said as the word's start, then the word).
+_STAMMER = re.compile(r"(?<![\w'\u2019-])((?:[A-Za-z]{1,2}-)+)(?=(\w+))")
+# A letter held for effect: "Nooooo", "sooo", "Whaaat" (an engine says "noo-oo-oh"); not Roman numerals ("XXX").
+_HELD = re.compile(r"([a-z])\1{2,}|([ABE-HJ-KN-UWYZ])\2{2,}")
+# Words in capitals an engine spells when short ("STOP IT", "She said YES"): common words are said as words.
+# Acronyms stay as they are.
+_COMMON = frozenset("""a am an and any are as ask at bad be big boy but by can cat come cut dad day did die do does dog
+    done dont down eat end far fat few fly for fun get go god going gone good got guy had has hat he her hey hi him
+    his hit hot how i if in is it its job just keep kid kill kind know last late leave let lie like look lot love mad
+    make man may me mean mine mom more much mum must my new no nope not now of off oh ok okay old on one or our out
+    own pay please put ran real red run sad said saw say see she shut sit so some son stay stop such sure take tell
+    than that the them then there they this those too top try two up us use very wait want was way we well went were
+    what when who why will win with won yes yet you your yours""".split())
+_ACRONYMS = frozenset("""TV DNA FBI CIA NSA CEO USA UK EU UN ID OK BBC CNN NYPD LAPD MI5 MI6 NHS RAF IRA KGB GPS PC ATM
+    CD DVD DJ MC VIP ASAP RIP PS PM AM BC AD HQ IQ GP ER ICU""".split())
+_CAPS_WORD = re.compile(r"(?<![\w'\u2019])([A-Z]{2,}(?:['\u2019][A-Z]{1,2})?)(?![\w'\u2019])")
+# Abbreviations an engine reads as letters or as another word ("Capt." "capt", "Baker St." "Baker Saint").
+_TITLES = {"Capt": "Captain", "Col": "Colonel", "Gen": "General", "Lt": "Lieutenant", "Sgt": "Sergeant",
+           "Maj": "Major", "Cmdr": "Commander", "Adm": "Admiral", "Prof": "Professor", "Rev": "Reverend",
+           "Revd": "Reverend", "Hon": "Honourable", "Gov": "Governor", "Sen": "Senator", "Mt": "Mount",
+           "Ft": "Fort", "Messrs": "Messieurs", "Mme": "Madame", "Mlle": "Mademoiselle", "Ms": "Miz", "Fr": "Father",
+           "Cpl": "Corporal", "Pvt": "Private", "Insp": "Inspector", "Supt": "Superintendent", "Det": "Detective"}
+# Written without a full stop too ("Ms Smith", "Sgt Pepper"), but for words that are words of their own.
+_DOTLESS = frozenset("Ms Mme Mlle Capt Lt Sgt Prof Revd Mt Fr Cpl Pvt Supt Insp Cmdr Messrs".split())
+_TITLE = re.compile(r"\b(" + "|".join(_TITLES) + r")(\.?)(?=\s+(?:[A-Z]|\ue000))")
+_SAINT = re.compile(r"\bSt\.?(?=\s+[A-Z])")
+_STREET = re.compile(r"\b([A-Z][a-z]+) (St|Rd|Ave)(\.?)(?=[\s,;:!?)]|$)")
+_ROADS = {"St": "Street", "Rd": "Road", "Ave": "Avenue"}
+_SUFFIX = re.compile(r"\b([A-Z][a-z]+),?\s+(Jr|Sr)\.?(?!\w)(?!\s+[A-Z][a-z])")
+_VERSUS = re.compile(r"(?<=\s)vs\.?(?=\s)")
+_DEGREES = re.compile(r"\b(Ph|M|B)\.([ADS])\.(?=\W|$)|\bPhD\b")
+
+
+def _sound(m: re.Match) -> str:
+    said = next(word for (_, word), group in zip(_SOUNDS, m.groups(), strict=True) if group)
+    return said.capitalize() if m.group(0)[:1].isupper() else said
+
+
+def _stammer(m: re.Match) -> str:
+    starts, word = m.group(1).split("-")[:-1], m.group(2)
+    if any(not word.lower().startswith(s.lower()) for s in starts) or word == "I":
+        return m.group(0)
+    # "W-what": "wha, what" (the word up to its first vowel, then the word); "T-t-today": "to, to, today".
+    first = re.match(r"[^aeiouyAEIOUY]*[aeiouyAEIOUY]+", word)
+    return ((first.group(0) if first else word).lower() + ", ") * len(starts)
+
+
+def _held(m: re.Match) -> str:
+    return m.group(0)[0]
+
+
+def _wordlike(word: str) -> bool:
+    return word not in _ACRONYMS and bool(re.search(r"[AEIOUY]", word))
+
+
+def _caps(text: str) -> str:
+    words = list(_CAPS_WORD.finditer(text))
+    if not words:
+        return text
+    out, last = [], 0
+    for k, m in enumerate(words):
+        word = m.group(1)
+        # Shouting: capitals beside capitals ("DO IT NOW") are ordinary words; alone, only common ones.
+        near = [w for w in (words[k - 1] if k else None, words[k + 1] if k + 1 < len(words) else None)
+                if w is not None and _wordlike(w.group(1))
+                and re.fullmatch(r"[ ,'\u2019-]*", text[min(w.end(), m.end()):max(w.start(), m.start())])]
+        if not _wordlike(word):
+            continue
+        if not (near or word.lower().replace("\u2019", "").replace("'", "") in _COMMON):
+            continue
+        out.append(text[last:m.start()] + word.lower())
+        last = m.end()
+    return "".join(out) + text[last:]
+
+
+def read_words(text: str) -> str:
+    """Words respelt for an engine: interjections, stammers, held letters, shouting, abbreviations."""
+    out = _DEGREES.sub(_degree, text)
+    out = _TITLE.sub(_title, out)
+    out = _SAINT.sub("Saint", out)
+    out = _STREET.sub(_street, out)
+    out = _SUFFIX.sub(lambda m: m.group(1) + (" Junior" if m.group(2) == "Jr" else " Senior"), out)
+    out = _VERSUS.sub("versus", out)
+    out = _SOUND.sub(_sound, out)
+    out = _HELD.sub(_held, out)
+    out = _STAMMER.sub(_stammer, out)
+    return _caps(out)
+
+
+def _title(m: re.Match) -> str:
+    return _TITLES[m.group(1)] if m.group(2) or m.group(1) in _DOTLESS else m.group(0)
+
+
+def _street(m: re.Match) -> str:
+    # The stop stays where it may end a sentence ("on Baker St."), not before a comma.
+    ends = re.match(r"\s*(?:$|[\"'\u201d\u2019)]*\s+[A-Z])", m.string[m.end():m.end() + 8])
+    return f"{m.group(1)} {_ROADS[m.group(2)]}{m.group(3) if ends else ''}"
+
+
+def _degree(m: re.Match) -> str:
+    if m.group(0) == "PhD" or m.group(1) == "Ph":
+        return "P H D"
+    return f"{m.group(1)} {m.group(2)}"

@@ -1,0 +1,76 @@
+"""Reading aloud as a narrator says it: years, times, ranges, units, interjections, shouting, abbreviations."""
+
+from __future__ import annotations
+
+import pytest
+
+from narrate.text.numbers import year_words
+from narrate.text.reading import read_aloud
+from narrate.voices.synth import sentences
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    # Years where something dates them; counts and page numbers stay numbers.
+    ("It was in 1999, or 1850.", "It was in nineteen ninety-nine, or eighteen fifty."),
+    ("In the 1920s and the 1900s, in 2019 and in 2005.",
+     "In the nineteen twenties and the nineteen hundreds, in twenty nineteen and in two thousand five."),
+    ("There were 1999 people on page 1850.", "There were 1999 people on page 1850."),
+    ("He lived 1914-1918, from 1066 to 1087 and between 1914 and 1918.",
+     "He lived nineteen fourteen to nineteen eighteen, from ten sixty-six to ten eighty-seven and between "
+     "nineteen fourteen and nineteen eighteen."),
+    ("On May 5, 1890 and 5 May 1890, in the mid-1850s.",
+     "On May 5, eighteen ninety and 5 May eighteen ninety, in the mid-eighteen fifties."),
+    ("In 1500 AD. The year 1850's harvest; 1,850 men; 3.1850 and 555-1234.",
+     "In fifteen hundred AD. The year eighteen fifty\u2019s harvest; 1,850 men; 3.1850 and 5 5 5, 1 2 3 4."),
+    # Clock times.
+    ("At 10:00 she left; at 7:05, 10:30 a.m. and 12:00 noon; 9.30 pm; 0800 hours; 14:00.",
+     "At 10 o'clock she left; at 7 oh five, 10:30 AM and 12 noon; 9:30 pm; oh eight hundred hours; "
+     "fourteen hundred."),
+    # Ranges, fractions, units, cents.
+    ("pages 5\u201310, a score of 3-2; 24/7, 50/50, 3/4 of it, 1/2 and 12/05/1999.",
+     "pages 5 to 10, a score of 3 to 2; twenty-four seven, fifty-fifty, three quarters of it, one half and "
+     "12/05/1999."),
+    ("He was 6'2\" and ran 5 km, 10 kg, 5 ft tall, a 9mm, at 60 mph.",
+     "He was 6 foot 2 and ran 5 kilometres, 10 kilograms, 5 feet tall, a 9 millimetre, at 60 miles per hour."),
+    ("It cost $0.50, $1.05, \u00a30.20 and 007.", "It cost 50 cents, 1 dollar 5, 20 pence and double oh seven."),
+    # Interjections without a vowel (an engine spells them), stammers, held letters.
+    ("Shh, be quiet. Hm. Mmm, good. Mm-hmm. Hmph! Grrr. Zzzz. Pfft.",
+     "Shush, be quiet. Hmm. Hmm, good. Uh-huh. Humph! Grur. Zuzz. Pfuh."),
+    ("W-what? N-no. I-I can't. T-t-today. A T-shirt, an X-ray, e-mail.",
+     "wha, what? no, no. I-I can't. to, to, today. A T-shirt, an X-ray, e-mail."),
+    ("Nooooo! sooo good. Whaaat? NOOOO. Chapter III.", "No! so good. What? no. Chapter 3."),
+    # Shouting and emphasis in capitals: words, not letters; acronyms and names stay.
+    ("STOP IT! She said YES! I love you TOO. Call the FBI. Oh my GOD. JESS!",
+     "stop it! She said yes! I love you too. Call the FBI. Oh my god. JESS!"),
+    # Abbreviations.
+    ("Ms. Smith met Capt. Hook, Lt. Dan, Sgt Pepper, Prof. X and Col. Mustard on Mt. Doom.",
+     "Miz Smith met Captain Hook, Lieutenant Dan, Sergeant Pepper, Professor X and Colonel Mustard on Mount Doom."),
+    ("at Baker St., St. Paul's; Martin Luther King, Jr. said it vs. them; a Ph.D. thesis.",
+     "at Baker Street, Saint Paul's; Martin Luther King Junior said it versus them; a P H D thesis."),
+    ("Col and Gen went home.", "Col and Gen went home."),
+    # Numbers after other names: a ruler's, or a thing's.
+    ("George III's madness, Aegon II and Aerys II; Episode IV, Type II, Apollo XI; Henry I, Elizabeth I's "
+     "reign. I told Henry I would. Washington DC.",
+     "George the 3rd's madness, Aegon the 2nd and Aerys the 2nd; Episode 4, Type 2, Apollo 11; Henry the First, "
+     "Elizabeth the First's reign. I told Henry I would. Washington DC."),
+])
+def test_said_as_a_narrator_says_it(text: str, said: str) -> None:
+    assert read_aloud(text) == said
+
+
+def test_years_in_words() -> None:
+    assert [year_words(y) for y in (1999, 1905, 1900, 2000, 2005, 2019, 1066)] == [
+        "nineteen ninety-nine", "nineteen oh five", "nineteen hundred", "two thousand", "two thousand five",
+        "twenty nineteen", "ten sixty-six"]
+    assert [year_words(y, plural=True) for y in (1920, 1900, 2000, 2010)] == [
+        "nineteen twenties", "nineteen hundreds", "two thousands", "twenty tens"]
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("He went to the U.S. embassy, etc. and more. She stayed.", 2),
+    ("It was Jan. 5 and Fig. 3 showed it, a.k.a. the Boss. Then he left.", 2),
+    ("He left. She stayed. it went on.", 3),  # after a plain word, a lower-case start is still a sentence
+    ("Mr. Weston came. He sat.", 2),
+])
+def test_abbreviations_end_no_sentence(text: str, parts: int) -> None:
+    assert len(sentences(text)) == parts
