@@ -32,6 +32,10 @@ NOTE_TYPES = frozenset({"footnote", "endnote", "rearnote", "note"})
 NOTE_CLASSES = frozenset({"footnote", "fnote", "footnotes", "endnote", "endnotes", "note-text"})
 PAGE_CLASSES = frozenset({"pagenum", "pageno", "page-num", "page-number", "pagenumber", "page_number",
                           "pgnum", "pagebreak", "page-break-marker", "linenum"})
+# An illustration's caption (Project Gutenberg's <div class="figcenter"><img/><p class="caption">): not the story,
+# like <figcaption>.
+CAPTION_CLASSES = frozenset({"caption", "figcaption", "imgcaption", "img-caption", "fig-caption",
+                             "illustration-caption", "illocaption"})
 NOTEREF_CLASSES = frozenset({"fnanchor", "noteref", "footnote-ref", "footnoteref", "fn-ref", "fnref",
                              "footnote-link", "endnote-ref", "note-ref"})
 BOILERPLATE_IDS = frozenset({"pg-header", "pg-footer", "pg-smallprint"})
@@ -42,7 +46,8 @@ BLOCK_TAGS = frozenset("""html body div p section article main header footer asi
     h1 h2 h3 h4 h5 h6 hr br""".split())
 # Elements that can be a note's body, left out with the note reference pointing at them.
 NOTE_BODY_TAGS = frozenset("p div aside li dd dt section".split())
-# A page's <footer> holds its site's small print ("(c) 2024 ... All rights reserved. Privacy"), not the story.
+# A page's <footer> holds its site's small print ("(c) 2024 ... All rights reserved. Privacy"), not the story (a
+# letter's, inside its blockquote, holds its closing and signature: read, see _in_quotation).
 SKIP_TAGS = frozenset("""head script style title meta link svg math audio video object embed iframe noscript template
     button select textarea input rt rp canvas map area figcaption footer""".split())
 HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -57,8 +62,20 @@ _SMALLCAPS_CLASS = re.compile(r"^(?:small-?caps?|smcaps?|smallcap|sc|char-smallc
                               re.IGNORECASE)
 _NOTE_MARK = re.compile(r"^\s*[\[(]?(?:\d{1,4}|[*†‡§¶#]{1,3}|[a-z]|[ivxlc]{1,6})[\])]?\s*$", re.IGNORECASE)
 _SUP_NOTE = re.compile(r"^\s*[\[(]?(?:\d{1,4}|[*†‡§¶#]{1,3})[\])]?\s*$")
-_PART = re.compile(r"^\s*(?:part|book|volume|vol\.)\s+(?:\d+|[ivxlcdm]+|[a-z]+)\b", re.IGNORECASE)
-_CHAPTER = re.compile(r"^\s*(?:(?:chapter|chap\.)\s+(?:\d+|[ivxlcdm]+|[a-z]+(?:-[a-z]+)?)\b.*|prologue|epilogue)\s*$",
+# A heading's number: "4", "IV", "Twenty-One", "the First", "the Last" (not any word: "Part of her wanted to go",
+# "Chapter and verse, she thought", "Book it, then" are sentences).
+_CARDINAL = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+             r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)")
+_ORDINAL = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth"
+            r"|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth"
+            r"|fiftieth|last|final)")
+_HEAD_NUMBER = (r"(?:\d+|[ivxlcdm]+|" + _CARDINAL + r"(?:[- ]" + _CARDINAL + r")?|(?:the\s+)?(?:" + _CARDINAL
+                + r"[- ])?" + _ORDINAL + r")\b")
+# Then the end, a separator or a title in capitals ("Chapter 1 The Storm"); not a sentence going on in lower case
+# ("Part I wanted to go").
+_HEAD_AFTER = r"(?=\s*$|\s*[.:,;\u2014\u2013)-]|\s+(?-i:[A-Z\u00c0-\u00de\u2018\u201c\"'(\d]))"
+_PART = re.compile(r"^\s*(?:part|book|volume|vol\.)\s+" + _HEAD_NUMBER + _HEAD_AFTER, re.IGNORECASE)
+_CHAPTER = re.compile(r"^\s*(?:(?:chapter|chap\.)\s+" + _HEAD_NUMBER + _HEAD_AFTER + r".*|prologue|epilogue)\s*$",
                       re.IGNORECASE)
 _WORD = re.compile(r"\w")
 BR = "\x00"  # a line break inside a block, kept through whitespace collapsing
@@ -108,6 +125,27 @@ class Document:
 def words(text: str) -> int:
     """Number of words in `text` (whitespace-separated; a lone dash counts, which thresholds can bear)."""
     return len(text.split())
+
+
+_NOTES_HEADING = re.compile(r"^\s*(?:end|foot)?notes?\.?\s*$", re.IGNORECASE)
+
+
+def _opens_with_backlink(el) -> bool:
+    """Whether `el` starts with a linked note mark ("[1]", "1.", "*") and nothing before it: a note's body."""
+    if (el.text or "").strip():
+        return False
+    first = next(iter(el), None)
+    while first is not None and local_name(first.tag) in ("sup", "span", "b", "strong", "small") and \
+            not (first.text or "").strip():
+        first = next(iter(first), None)
+    return (first is not None and local_name(first.tag) == "a" and "#" in (first.get("href") or "")
+            and bool(_SUP_NOTE.match((_all_text(first) or "").rstrip(".")))
+            and len(_all_text(el).strip()) > len(_all_text(first).strip()))  # the note's words after the mark
+
+
+def _in_quotation(el) -> bool:
+    """Whether `el` is inside a blockquote (a letter quoted in a chapter, whose <footer> is "Yours ever, Agnes")."""
+    return any(local_name(a.tag) == "blockquote" for a in el.iterancestors())
 
 
 def is_part_title(text: str) -> bool:
@@ -223,6 +261,7 @@ class _Walker:
         self.cell = False  # inside a table row: cells are joined with commas
         self.in_hgroup = False  # a heading group's paragraphs are lines of the heading
         self.note_targets: set[str] = set()  # ids the note references left out point at
+        self.notes_left_out = False
         self.ao3 = False  # an Archive of Our Own download: its preface, notes and afterword are not the story
 
     # A block's text so far has words: an anchor met now points at this block, not the next.
@@ -251,8 +290,9 @@ class _Walker:
                 self.add_break()
             return
         level = self.heading
-        if not level and len(text) <= 80 and link_chars < 0.7 * len(text.replace(" ", "")):
-            # A paragraph that says "CHAPTER IV" or "Part Two" is a heading, whatever its markup.
+        if not level and len(text) <= 80 and link_chars < 0.3 * len(text.replace(" ", "")):
+            # A paragraph that says "CHAPTER IV" or "Part Two" is a heading, whatever its markup (but not a line of
+            # a table of contents: "<a>CHAPTER I.</a> The Lane" links to its chapter).
             level = 1 if is_part_title(text) and len(text) <= 60 else 2 if is_chapter_title(text) else 0
         if level:
             text = heading_text(text)
@@ -274,6 +314,9 @@ class _Walker:
 
     def finish(self) -> None:
         self.flush()
+        if self.notes_left_out:
+            # The notes' own heading ("Notes", "Endnotes") goes with them.
+            self.blocks = [b for b in self.blocks if not _NOTES_HEADING.match(b.text)]
         for ident in self.pending_ids:
             self.anchors.setdefault(ident, len(self.blocks))
         self.pending_ids = []
@@ -285,17 +328,21 @@ class _Walker:
         ident = el.get("id") or (el.get("name") if tag == "a" else None)
         classes = set((el.get("class") or "").lower().split())
         types = epub_types(el) if (el.get(EPUB_TYPE) or el.get("epub:type") or el.get("role")) else set()
-        if tag in SKIP_TAGS:
+        if tag in SKIP_TAGS and not (tag == "footer" and _in_quotation(el)):
             if ident:
                 self.add_id(ident)
             return
         if tag == "img" or tag == "image":
             self._image(el)
             return
-        if ident and ident in self.note_targets and tag in NOTE_BODY_TAGS:
+        if tag in NOTE_BODY_TAGS and (ident and ident in self.note_targets or _opens_with_backlink(el)):
             # The body of a note whose reference was left out ("<p id="n3" class="note">3. A light sleep.</p>"
-            # after "...slept<sup><a href="#n3">3</a></sup>"): not heard either.
-            self.add_id(ident)
+            # after "...slept<sup><a href="#n3">3</a></sup>"), or one that opens with a link back to it ("<p><a
+            # href="ch2.xhtml#r1">[1]</a> A light sleep.</p>", the notes file of a converted book): not heard either.
+            for inner in el.iter():
+                if local_name(inner.tag) and (inner.get("id") or inner.get("name")):
+                    self.add_id(inner.get("id") or inner.get("name"))
+            self.notes_left_out = True
             return
         note_ref = self._note_ref(el, tag, classes, types)
         if note_ref or self._not_read(classes, types):
@@ -386,7 +433,7 @@ class _Walker:
     def _not_read(classes: set[str], types: set[str]) -> bool:
         """Elements besides note references a listener should not hear: note bodies, page numbers, links back."""
         return bool(types & {"pagebreak", "biblioref", "backlink"} or classes & PAGE_CLASSES
-                    or types & NOTE_TYPES or classes & NOTE_CLASSES)
+                    or types & NOTE_TYPES or classes & NOTE_CLASSES or classes & CAPTION_CLASSES)
 
     @staticmethod
     def _note_ref(el, tag: str, classes: set[str], types: set[str]) -> bool:
@@ -537,7 +584,11 @@ def _mark_link_lists(blocks: list[Block]) -> None:
     """A run of three or more blocks that are mostly links is a table of contents printed in the text;
     a 'Contents' heading just before it goes with it."""
     def linky(b: Block) -> bool:
-        return b.kind != BREAK and b.link_chars >= 0.7 * len(b.text.replace(" ", ""))
+        chars = len(b.text.replace(" ", ""))
+        # Mostly links; or a chapter's number linked, with its title beside it ("<td><a>CHAPTER I.</a></td>
+        # <td>The Lane</td><td>17</td>", Project Gutenberg's tables of contents).
+        return b.kind != BREAK and (b.link_chars >= 0.7 * chars or b.link_chars >= 0.3 * chars and len(b.text) <= 120
+                                    and (is_chapter_title(b.text) or is_part_title(b.text)))
 
     i = 0
     while i < len(blocks):
