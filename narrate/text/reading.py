@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from .numbers import read_numbers
-from .words import read_words
+from .words import read_words, unmasked
 
 # *so*, **so**, ~so~ (fan fiction's emphasis; _so_ the engine text drops already): the words, not "asterisk".
 _EMPHASIS = re.compile(r"(?<![\w*~])(\*{1,2}|~{1,2})(?=[^\s*~])([^*~\n]*?[^\s*~])\1(?![\w*~])")
@@ -113,7 +113,7 @@ def _read(text: str) -> str:
     out = _FOOTNOTE_MARK.sub("", out)
     out = _EMPHASIS.sub(r"\2", out)
     out = _STRAY.sub("", out)
-    out = _MASKED.sub("", out)
+    out = _MASKED.sub("", unmasked(out))
     out = read_numbers(out)
     out = _MONEY.sub(_money, out)
     out = _TIME_OF_DAY.sub(_time_of_day, out)

@@ -56,6 +56,42 @@ _VERSUS = re.compile(r"(?<=\s)vs\.?(?=\s)")
 _DEGREES = re.compile(r"\b(Ph|M|B)\.([ADS])\.(?=\W|$)|\bPhD\b")
 
 
+# A word the writer masked ("f**k", "sh*t", Victorian "d\u2014\u2014d", "D\u2014n"): said as the word its letters
+# leave room for, as a narrator reads it; a mask no word fits keeps only its letters (reading._MASKED).
+_MASKABLE = """fuck fucking fucked fucker fuckers fucks motherfucker shit shits shitty shitting bullshit bitch bitches
+    bitching damn damned damnation goddamn goddamned hell ass asses asshole arse arsehole bastard bastards crap crappy
+    dick piss pissed cunt whore slut bloody bugger devil god christ jesus""".split()
+_STAR_MASK = re.compile(r"(?<![\w*])([A-Za-z]+(?:\*+[A-Za-z]*)+|\*+[A-Za-z]+)(?![\w*])")
+_DASH_MASK = re.compile(r"(?<![\w\u2014-])([A-Za-z])(?:\u2014+|-{2,})([a-z]{1,2})(?![\w\u2014-])")
+
+
+def _fits(masked: str, word: str, wild: str) -> bool:
+    return len(masked) == len(word) and all(m == wild or m == w for m, w in zip(masked.lower(), word, strict=True))
+
+
+def _dash_fits(first: str, last: str, word: str) -> bool:
+    return len(word) > len(last) + 1 and word[0] == first.lower() and word.endswith(last)
+
+
+def _cased(word: str, like: str) -> str:
+    return word.upper() if like.isupper() and len(like) > 1 else word.capitalize() if like[:1].isupper() else word
+
+
+def unmasked(text: str) -> str:
+    """Masked swearing said as the word it masks, where one word fits."""
+    def star(m: re.Match) -> str:
+        found = [w for w in _MASKABLE if _fits(m.group(1), w, "*")]
+        return _cased(found[0], m.group(1)) if len(found) == 1 else m.group(0)
+
+    def dash(m: re.Match) -> str:
+        found = [w for w in ("damned", "damn", "devil", "hell", "god", "bloody", "bastard", "blast", "blasted")
+                 if _dash_fits(m.group(1), m.group(2), w)]
+        return _cased(found[0], m.group(1)) if found else m.group(0)
+
+    out = _STAR_MASK.sub(star, text) if "*" in text else text
+    return _DASH_MASK.sub(dash, out) if "\u2014" in out or "--" in out else out
+
+
 def _sound(m: re.Match) -> str:
     said = next(word for (_, word), group in zip(_SOUNDS, m.groups(), strict=True) if group)
     return said.capitalize() if m.group(0)[:1].isupper() else said

@@ -13,7 +13,8 @@ from narrate.text.reading import read_aloud, roman_value
     ("It's a *medical* emergency.", "It's a medical emergency."),
     ("**Very** good, ~hello~ and ~~gone~~.", "Very good, hello and gone."),
     ("*He* said so.*", "He said so."),
-    ("f*ck that, sh*t and f**king", "fck that, sht and fking"),  # a censored word: its letters, no "asterisk"
+    ("f*ck that, sh*t and f**king", "fuck that, shit and fucking"),  # a censored word: the word, no "asterisk"
+    ("x**y and y*z", "xy and yz"),  # a mask no word fits: its letters
     ("hour.[1] Then [Illustration: Mary in the garden] she[*] left[A].", "hour. Then she left."),
     ("a list [1, 2] stays", "a list [1, 2] stays"),
     ("£5, $3.50, £1, $1,000.00 and €20.", "5 pounds, 3 dollars 50, 1 pound, 1,000 dollars and 20 euros."),

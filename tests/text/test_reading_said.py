@@ -48,6 +48,9 @@ from narrate.voices.synth import sentences
     ("at Baker St., St. Paul's; Martin Luther King, Jr. said it vs. them; a Ph.D. thesis.",
      "at Baker Street, Saint Paul's; Martin Luther King Junior said it versus them; a P H D thesis."),
     ("Col and Gen went home.", "Col and Gen went home."),
+    # Masked swearing: the word that fits the mask, as a narrator reads it.
+    ("What the f*ck, b***h! A**hole. I'll be d\u2014\u2014d! D\u2014n you. The d\u2014\u2014l! Mr. B\u2014\u2014, of the "
+     "town.", "What the fuck, bitch! Asshole. I'll be damned! Damn you. The devil! Mr. B\u2014\u2014, of the town."),
     # Numbers after other names: a ruler's, or a thing's.
     ("George III's madness, Aegon II and Aerys II; Episode IV, Type II, Apollo XI; Henry I, Elizabeth I's "
      "reign. I told Henry I would. Washington DC.",
