@@ -38,7 +38,9 @@ _COMMON = frozenset("""a am an and any are as ask at bad be big boy but by can c
     what when who why will win with won yes yet you your yours""".split())
 _ACRONYMS = frozenset("""TV DNA FBI CIA NSA CEO USA UK EU UN ID OK BBC CNN NYPD LAPD MI5 MI6 NHS RAF IRA KGB GPS PC ATM
     CD DVD DJ MC VIP ASAP RIP PS PM AM BC AD HQ IQ GP ER ICU""".split())
-_CAPS_WORD = re.compile(r"(?<![\w'\u2019])([A-Z]{2,}(?:['\u2019][A-Z]{1,2})?)(?![\w'\u2019])")
+_CAPS_WORD = re.compile(r"(?<!\w)(?<!\w['\u2019])([A-Z]{2,}(?:['\u2019][A-Z]{1,2})?|A)(?!\w)(?!['\u2019]\w)")
+# "MR. VILLARS", "THE REV. JOHN": a title's abbreviation in capitals is left for the engine to expand.
+_CAPS_ABBREVIATIONS = frozenset("mr mrs ms dr rev st capt col gen lt sgt prof messrs esq jr sr co ltd inc".split())
 # Abbreviations an engine reads as letters or as another word ("Capt." "capt", "Baker St." "Baker Saint").
 _TITLES = {"Capt": "Captain", "Col": "Colonel", "Gen": "General", "Lt": "Lieutenant", "Sgt": "Sergeant",
            "Maj": "Major", "Cmdr": "Commander", "Adm": "Admiral", "Prof": "Professor", "Rev": "Reverend",
@@ -99,7 +101,8 @@ def _sound(m: re.Match) -> str:
 
 def _stammer(m: re.Match) -> str:
     starts, word = m.group(1).split("-")[:-1], m.group(2)
-    if any(not word.lower().startswith(s.lower()) for s in starts) or word == "I":
+    # Not "ha-ha", "so-so": a word said twice.
+    if any(not word.lower().startswith(s.lower()) or s.lower() == word.lower() for s in starts) or word == "I":
         return m.group(0)
     # "W-what": "wha, what" (the word up to its first vowel, then the word); "T-t-today": "to, to, today".
     first = re.match(r"[^aeiouyAEIOUY]*[aeiouyAEIOUY]+", word)
@@ -125,9 +128,9 @@ def _caps(text: str) -> str:
         near = [w for w in (words[k - 1] if k else None, words[k + 1] if k + 1 < len(words) else None)
                 if w is not None and _wordlike(w.group(1))
                 and re.fullmatch(r"[ ,'\u2019-]*", text[min(w.end(), m.end()):max(w.start(), m.start())])]
-        if not _wordlike(word):
+        if not _wordlike(word) or text[m.end():m.end() + 1] == "." and word.lower() in _CAPS_ABBREVIATIONS:
             continue
-        if not (near or word.lower().replace("\u2019", "").replace("'", "") in _COMMON):
+        if not (near or word != "A" and word.lower().replace("\u2019", "").replace("'", "") in _COMMON):
             continue
         out.append(text[last:m.start()] + word.lower())
         last = m.end()

@@ -42,6 +42,9 @@ from narrate.voices.synth import sentences
     # Shouting and emphasis in capitals: words, not letters; acronyms and names stay.
     ("STOP IT! She said YES! I love you TOO. Call the FBI. Oh my GOD. JESS!",
      "stop it! She said yes! I love you too. Call the FBI. Oh my god. JESS!"),
+    ("'HASTE TO THE WEDDING' I TAKE A COUNTRY HOUSE. Plan A. LADY HOWARD TO THE REV. MR. VILLARS; DON'T GO.",
+     "'haste to the wedding' I take a country house. Plan A. lady howard to the REV. MR. VILLARS; don't go."),
+    ("the ha-ha, a so-so day", "the ha-ha, a so-so day"),
     # Abbreviations.
     ("Ms. Smith met Capt. Hook, Lt. Dan, Sgt Pepper, Prof. X and Col. Mustard on Mt. Doom.",
      "Miz Smith met Captain Hook, Lieutenant Dan, Sergeant Pepper, Professor X and Colonel Mustard on Mount Doom."),
