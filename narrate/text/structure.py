@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model import full_title
-from .markup import BREAK, HEADING, MINOR_MATTER, Block, Document, is_chapter_title, is_part_title
+from .markup import BREAK, HEADING, MINOR_MATTER, PARA, Block, Document, is_chapter_title, is_part_title
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,14 @@ def _is_part(layout: Layout, e: Entry, end: int) -> bool:
     return span / len(e.children) >= PART_CHILD_WORDS
 
 
+def _says_something(layout: Layout, start: int, end: int) -> bool:
+    """Whether a part's own text has a sentence ("London, the winter of 1887."), not only a subtitle ("The Boy"):
+    read, however short."""
+    return any(layout.readable[g] and layout.blocks[g].kind == PARA and
+               layout.blocks[g].text.rstrip("\"'\u201d\u2019)").endswith((".", "!", "?", "\u2026"))
+               for g in range(start, end))
+
+
 def _flatten(entries: list[Entry]) -> list[tuple[int, str]]:
     out = []
     for e in entries:
@@ -183,7 +191,7 @@ def plan_starts(layout: Layout, entries: list[Entry], cut: str) -> list[Draft]:
             if _is_part(layout, e, e_end) and not (chapter_level and e.part is None and not is_part_title(e.label)):
                 first = min(c.pos for c in e.children)
                 own = layout.body[max(first, e.pos)] - layout.body[e.pos]
-                if own >= PART_OWN_WORDS:
+                if own >= PART_OWN_WORDS or _says_something(layout, e.pos, first):
                     starts.append(Draft(e.pos, -1, e.label, cut))
                     walk(e.children, e_end, prefix)
                 else:

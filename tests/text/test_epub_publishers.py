@@ -61,3 +61,14 @@ def test_a_letters_closing_in_footer_is_read_and_a_caption_is_not(tmp_path):
     text = text_of(load(tmp_path, [("c1.xhtml", body)], [("Chapter 1", "c1.xhtml")]))
     assert "Yours ever," in text and "Agnes" in text
     assert "catch your death" not in text and "Plate II" not in text and "rights reserved" not in text
+
+
+def test_a_parts_own_sentence_is_read_however_short_and_a_bare_subtitle_goes_with_its_title(tmp_path):
+    docs = [("p1.xhtml", "<h1>Part One</h1><p>London, the winter of 1887.</p>"),
+            ("c1.xhtml", "<h2>Chapter 1</h2>" + paragraphs("Anna", 3)),
+            ("p2.xhtml", "<h1>Part Two</h1>"),
+            ("c2.xhtml", "<h2>Chapter 2</h2>" + paragraphs("Ben", 3))]
+    toc = [("Part One", "p1.xhtml", [("Chapter 1", "c1.xhtml")]), ("Part Two", "p2.xhtml", [("Chapter 2", "c2.xhtml")])]
+    book = load(tmp_path, docs, toc)
+    assert [c.title for c in book.chapters] == ["Part One", "Chapter 1", "Part Two: Chapter 2"]
+    assert "London, the winter of 1887." in book.chapters[0].text
