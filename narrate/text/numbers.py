@@ -51,6 +51,10 @@ _UNIT = re.compile(_START + r"(\d+(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u
 _FEET_INCHES = re.compile(_START + r"(\d)['\u2032\u2019](\d{1,2})(?:\"|\u2033|\u201d|'')(?!\w)")
 _CENTS = re.compile(r"([\u00a3$\u20ac])0\.(\d\d)(?!\d)")
 _DOUBLE_O = re.compile(_START + r"007\b")
+_VULGAR = {"\u00bd": ("a half", "half"), "\u00bc": ("a quarter", "quarter"), "\u00be": ("three quarters", None),
+           "\u2153": ("a third", "third"), "\u2154": ("two thirds", None)}
+_MIXED = re.compile(r"(\d)\s?([\u00bd\u00bc\u00be\u2153\u2154])")
+_VULGAR_BEFORE_A = re.compile(r"([\u00bd\u00bc\u2153])(?=\s+an?\b)")
 
 
 def two_digits(n: int) -> str:
@@ -155,6 +159,9 @@ def _cents(m: re.Match) -> str:
 def read_numbers(text: str) -> str:
     """Numbers as they are said (before money and the rest: "$0.50" is "50 cents", "1914-1918" two years)."""
     out = _CENTS.sub(_cents, text)
+    if any(v in out for v in _VULGAR):  # "1\u00bd" "one and a half", "\u00bd a cup" "half a cup"
+        out = _MIXED.sub(lambda m: f"{m.group(1)} and {_VULGAR[m.group(2)][0]}", out)
+        out = _VULGAR_BEFORE_A.sub(lambda m: _VULGAR[m.group(1)][1], out)
     out = _DOUBLE_O.sub("double oh seven", out)
     out = _MILITARY.sub(lambda m: _twenty_four(m.group(1), int(m.group(2))), out)
     out = _DOT_CLOCK.sub(r"\1:\2", out)

@@ -32,9 +32,9 @@ _HELD = re.compile(r"([a-z])\1{2,}|([ABE-HJ-KN-UWYZ])\2{2,}")
 _COMMON = frozenset("""a am an and any are as ask at bad be big boy but by can cat come cut dad day did die do does dog
     done dont down eat end far fat few fly for fun get go god going gone good got guy had has hat he her hey hi him
     his hit hot how i if in is it its job just keep kid kill kind know last late leave let lie like look lot love mad
-    make man may me mean mine mom more much mum must my new no nope not now of off oh ok okay old on one or our out
+    make man may me mean mine mom more much mum must my new no nope not now of off oh ok okay old on one our out
     own pay please put ran real red run sad said saw say see she shut sit so some son stay stop such sure take tell
-    than that the them then there they this those too top try two up us use very wait want was way we well went were
+    than that the them then there they this those too top try two up use very wait want was way we well went were
     what when who why will win with won yes yet you your yours""".split())
 _ACRONYMS = frozenset("""TV DNA FBI CIA NSA CEO USA UK EU UN ID OK BBC CNN NYPD LAPD MI5 MI6 NHS RAF IRA KGB GPS PC ATM
     CD DVD DJ MC VIP ASAP RIP PS PM AM BC AD HQ IQ GP ER ICU""".split())
@@ -55,6 +55,7 @@ _STREET = re.compile(r"\b([A-Z][a-z]+) (St|Rd|Ave)(\.?)(?=[\s,;:!?)]|$)")
 _ROADS = {"St": "Street", "Rd": "Road", "Ave": "Avenue"}
 _SUFFIX = re.compile(r"\b([A-Z][a-z]+),?\s+(Jr|Sr)\.?(?!\w)(?!\s+[A-Z][a-z])")
 _VERSUS = re.compile(r"(?<=\s)vs\.?(?=\s)")
+_THEM = re.compile(r"(?<!\w)['\u2019]em\b")  # "tell 'em": an engine says "em", a narrator "um"
 _DEGREES = re.compile(r"\b(Ph|M|B)\.([ADS])\.(?=\W|$)|\bPhD\b")
 
 
@@ -139,7 +140,8 @@ def _caps(text: str) -> str:
 
 def read_words(text: str) -> str:
     """Words respelt for an engine: interjections, stammers, held letters, shouting, abbreviations."""
-    out = _DEGREES.sub(_degree, text)
+    out = _THEM.sub("um", text)
+    out = _DEGREES.sub(_degree, out)
     out = _TITLE.sub(_title, out)
     out = _SAINT.sub("Saint", out)
     out = _STREET.sub(_street, out)
