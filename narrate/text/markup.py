@@ -71,9 +71,10 @@ _ORDINAL = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tent
             r"|fiftieth|last|final)")
 _HEAD_NUMBER = (r"(?:\d+|[ivxlcdm]+|" + _CARDINAL + r"(?:[- ]" + _CARDINAL + r")?|(?:the\s+)?(?:" + _CARDINAL
                 + r"[- ])?" + _ORDINAL + r")\b")
-# Then the end, a separator or a title in capitals ("Chapter 1 The Storm"); not a sentence going on in lower case
-# ("Part I wanted to go").
-_HEAD_AFTER = r"(?=\s*$|\s*[.:,;\u2014\u2013)-]|\s+(?-i:[A-Z\u00c0-\u00de\u2018\u201c\"'(\d]))"
+# Then the end, a separator ("~", "|", ":") or a title in capitals ("Chapter 1 The Storm"), "of 12", "continued";
+# not a sentence going on in lower case ("Part I wanted to go").
+_HEAD_AFTER = (r"(?=\s*$|\s*[^\w\s]|\s+(?-i:[A-Z\u00c0-\u00de\d])|\s+(?:of\s+(?:\d|" + _CARDINAL + r"\b)|and\s+a\s+half"
+               r"|continued|cont\b|part\s|pt\b))")
 _PART = re.compile(r"^\s*(?:part|book|volume|vol\.)\s+" + _HEAD_NUMBER + _HEAD_AFTER, re.IGNORECASE)
 _CHAPTER = re.compile(r"^\s*(?:(?:chapter|chap\.)\s+" + _HEAD_NUMBER + _HEAD_AFTER + r".*|prologue|epilogue)\s*$",
                       re.IGNORECASE)
@@ -138,9 +139,14 @@ def _opens_with_backlink(el) -> bool:
     while first is not None and local_name(first.tag) in ("sup", "span", "b", "strong", "small") and \
             not (first.text or "").strip():
         first = next(iter(first), None)
-    return (first is not None and local_name(first.tag) == "a" and "#" in (first.get("href") or "")
-            and bool(_SUP_NOTE.match((_all_text(first) or "").rstrip(".")))
-            and len(_all_text(el).strip()) > len(_all_text(first).strip()))  # the note's words after the mark
+    if first is None or local_name(first.tag) != "a":
+        return False
+    href = first.get("href") or ""
+    rest = _all_text(el).strip()[len(_all_text(first).strip()):].strip()
+    # A link into another document (the chapter the note belongs to), then the note's words: a sentence, or four
+    # words at least ("<a href="#toc">1</a> The Diner" is a heading that links back to the contents).
+    return ("#" in href and not href.startswith("#") and bool(_SUP_NOTE.match((_all_text(first) or "").rstrip(".")))
+            and (len(rest.split()) >= 4 or rest.endswith((".", "!", "?"))))
 
 
 def _in_quotation(el) -> bool:
@@ -261,7 +267,6 @@ class _Walker:
         self.cell = False  # inside a table row: cells are joined with commas
         self.in_hgroup = False  # a heading group's paragraphs are lines of the heading
         self.note_targets: set[str] = set()  # ids the note references left out point at
-        self.notes_left_out = False
         self.ao3 = False  # an Archive of Our Own download: its preface, notes and afterword are not the story
 
     # A block's text so far has words: an anchor met now points at this block, not the next.
@@ -314,9 +319,6 @@ class _Walker:
 
     def finish(self) -> None:
         self.flush()
-        if self.notes_left_out:
-            # The notes' own heading ("Notes", "Endnotes") goes with them.
-            self.blocks = [b for b in self.blocks if not _NOTES_HEADING.match(b.text)]
         for ident in self.pending_ids:
             self.anchors.setdefault(ident, len(self.blocks))
         self.pending_ids = []
@@ -342,7 +344,9 @@ class _Walker:
             for inner in el.iter():
                 if local_name(inner.tag) and (inner.get("id") or inner.get("name")):
                     self.add_id(inner.get("id") or inner.get("name"))
-            self.notes_left_out = True
+            self.flush()
+            if self.blocks and _NOTES_HEADING.match(self.blocks[-1].text):
+                self.blocks.pop()  # the notes' own heading ("Notes") goes with them
             return
         note_ref = self._note_ref(el, tag, classes, types)
         if note_ref or self._not_read(classes, types):

@@ -19,15 +19,19 @@ _MONTHS = ("January February March April May June July August September October 
 # A four-digit number is a year where it follows a word that dates ("in 1850", "the summer of 1999",
 # "May 5, 1890"), ends in "s" ("the 1920s"), carries an era, or is one end of a range of years; elsewhere it
 # is a count ("1999 people", "page 1850") and the engine says it as one.
-_YEAR_WORDS = ("in of since by until till from to year years summer winter spring autumn fall circa c. ca. about "
-               "around before after during early late between AD A.D.").split()
+# (Not "of", "to", "about": "a population of 1850 souls", "to 1200 feet", "about 1500 men" count.)
+_YEAR_WORDS = ("in since by until till from year years summer winter spring autumn fall circa c. ca. before after "
+               "during early late between AD A.D.").split()
 _YEAR = r"(1(?!000)\d\d\d|20\d\d)"
 _BEFORE_YEAR = re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in _YEAR_WORDS + _MONTHS) + r")\.?"
+                          r"|\b(?:year|summer|winter|spring|autumn|fall|end|beginning|middle|close|class|events)"
+                          r"\s+of"
                           r"|\b(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,"
                           r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(_MONTHS) + r")\.?,?"
                           r"|\bmid-)\s*$", re.IGNORECASE)
 _YEAR_START = r"(?<![\w\ue000,.$\u00a3\u20ac/:])(?<!\d-)"
-_YEAR_RANGE = re.compile(_YEAR_START + _YEAR + r"\s*(?:\u2013|\u2014|-{1,2})\s*" + _YEAR + r"(?![\d,.]\d|\d|-\d)")
+_YEAR_RANGE = re.compile(_YEAR_START + _YEAR + r"\s*(?:\u2013|\u2014|-{1,2})\s*(" + _YEAR[1:-1] + r"|\d\d)"
+                         r"(?![\d,.]\d|\d|-\d)")  # "1914-1918", "1914-18"
 _ERA = r"(?=(\s*(?:A\.?D\.?|B\.?C\.?E?\.?|C\.?E\.?)(?![a-z]))?)"  # "1066 AD", "300 B.C."
 _YEAR_CANDIDATE = re.compile(_YEAR_START + _YEAR + r"(s|\u2019s|'s)?(?!\d)(?![.,]\d)" + _ERA)
 _RANGE = re.compile(_START + r"(\d{1,4})\s*(?:\u2013|\u2014|-{1,2})\s*(\d{1,4})(?![\d,.]\d|\d|-\d)")
@@ -36,10 +40,8 @@ _CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
 _DOT_CLOCK = re.compile(_START + r"(1[0-2]|0?[1-9])\.([0-5]\d)(?=\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock))")
 _MILITARY = re.compile(_START + r"([01]\d|2[0-3])([0-5]\d)(?=\s+hours\b)")
 _FRACTION = re.compile(_START + r"(\d{1,2})/(\d{1,2})(?![\d/])")
-_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters"), 5: ("fifth", "fifths"),
-                 6: ("sixth", "sixths"), 7: ("seventh", "sevenths"), 8: ("eighth", "eighths"),
-                 9: ("ninth", "ninths"), 10: ("tenth", "tenths"), 12: ("twelfth", "twelfths"),
-                 16: ("sixteenth", "sixteenths")}
+# Halves, thirds and quarters only: "on 4/5", "9/10", "15/16" are as often dates and scores.
+_DENOMINATORS = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters")}
 # "5 km", "10kg", "a 9mm": the unit's name, not its letters (not "in", "m", "g": too often words or other units).
 _UNIT_NAMES = {"km": "kilometre", "kg": "kilogram", "cm": "centimetre", "mm": "millimetre", "ft": "foot",
                "lb": "pound", "lbs": "pound", "oz": "ounce", "mph": "miles per hour", "kph": "kilometres per hour",
@@ -102,6 +104,19 @@ def _years(text: str) -> str:
         out.append(text[last:m.start()] + said)
         last = m.end()
     return "".join(out) + text[last:]
+
+
+def _year_range(m: re.Match) -> str:
+    first, last = m.group(1), m.group(2)
+    if len(last) == 2:  # "1914-18": "nineteen fourteen to eighteen"
+        return f"{year_words(int(first))} to {two_digits(int(last)) if last[0] != '0' else 'oh ' + _ONES[int(last)]}"
+    return f"{first} to {last}"
+
+
+def _range(m: re.Match) -> str:
+    # "pages 5-10" is a range; "a 50-50 chance", "10-4", "won 3-2", "747-400" are numbers said one after the other.
+    a, b = m.group(1), m.group(2)
+    return f"{a} to {b}" if int(a) < int(b) else f"{a} {b}"
 
 
 def _clock(m: re.Match) -> str:
@@ -167,10 +182,10 @@ def read_numbers(text: str) -> str:
     out = _DOT_CLOCK.sub(r"\1:\2", out)
     out = _CLOCK.sub(_clock, out)
     out = _FEET_INCHES.sub(_feet_inches, out)
-    out = _YEAR_RANGE.sub(r"\1 to \2", out)
+    out = _YEAR_RANGE.sub(_year_range, out)
     out = _years(out)
     out = _PHONE.sub(lambda m: " ".join(m.group(1)) + ", " + " ".join(m.group(2)), out)
-    out = _RANGE.sub(r"\1 to \2", out)
+    out = _RANGE.sub(_range, out)
     out = _FRACTION.sub(_fraction, out)
     out = _UNIT.sub(_unit, out)
     return out

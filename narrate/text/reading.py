@@ -44,18 +44,13 @@ _REGNAL_NAMES = ("Henry Edward George William Charles James Richard John Louis E
 # Not a middle initial ("John D. Rockefeller", "James M. Barrie") nor the pronoun ("I told Peter I would").
 _POSSESSIVE_OR_END = r"(?=['\u2019]s\b|(?![\w'\u2019-]))"  # "George III's", "George III."
 _REGNAL = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)(" + ROMAN + r")\b" + _POSSESSIVE_OR_END)
-# Any other name with a number of two letters or more ("Aegon II", "George III's", "Theoden II"): a ruler's
-# number, said as one; after a thing's name ("Episode IV", "Apollo XI", "Type II") a plain number. Only I, V, X:
-# "Washington DC", "Smith MD" are letters.
+# Any other name with a number of two letters or more ("Episode IV", "Sonnet XVIII", "Aegon II"): the number.
+# Only I, V, X: "Washington DC", "Smith MD" are letters.
 _SMALL_ROMAN = r"(?=[XVI]{2})X{0,3}(?:IX|IV|V?I{0,3})"
 _NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+\s+)(" + _SMALL_ROMAN + r")" + _POSSESSIVE_OR_END)
-_THINGS = frozenset("""Episode Type Phase Mark Mk Apollo Gemini Appendix Annex Class Category Stage Level Grade Round
-    Bowl Game Tier Series Model Version Figure Table Plate Psalm Title Article Clause Rule Edition Form Year Day Week
-    Station Unit Sector Zone District Ward Corps Army Division Legion Fleet Squadron Battalion Brigade Regiment
-    Team War Number Star Rocky Jaws Saw Scream Alien Rambo Final Fantasy Street Fighter""".split())
 # "Henry I," "Elizabeth I's", "Edward I of England": the First (before a verb, "I" is the pronoun:
 # "told Henry I would").
-_REGNAL_FIRST = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)I(?=['\u2019]s\b|\s+of\s+[A-Z]|[,;:)])")
+_REGNAL_FIRST = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)I(?=['\u2019]s\b|\s+of\s+[A-Z])")
 _WAR = re.compile(r"\b(World\s+War\s+)(I{1,3})\b(?![\w'\u2019-])")
 
 
@@ -94,10 +89,9 @@ def _regnal(m: re.Match) -> str:
 
 
 def _name_number(m: re.Match) -> str:
-    value = roman_value(m.group(2))
-    if m.group(1).strip() in _THINGS:
-        return f"{m.group(1)}{value}"
-    return f"{m.group(1)}the {_ordinal(value)}"
+    # A plain number: "Sonnet 18", "Episode 4", and "Aegon 2" (a ruler the list of _REGNAL_NAMES does not know
+    # is better said so than "roman two"; "Vatican the Second" would be worse).
+    return f"{m.group(1)}{roman_value(m.group(2))}"
 
 
 def _heading_number(m: re.Match) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+ROMAN_LOWER = r"(?=[mdclxvi])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+
 # Interjections written without a vowel: an engine spells them ("Shh" as "ess aitch aitch"). Each becomes the
 # nearest word it says as a sound.
 _SOUNDS = [
@@ -17,25 +19,36 @@ _SOUNDS = [
     (r"[Zz]{3,}", "zuzz"),
     (r"[Tt][Cc][Hh]", "tsk"),
     (r"[Pp][Ff]{2,}[Tt]*", "pfuh"),
-    (r"[Pp][Ss]*[Hh]+", "pish"),
+    (r"[Pp][Ss]+[Hh]+", "pish"),
     (r"[Hh]?[Nn]+[Gg]+[Hh]?", "ungh"),
     (r"[Hh][Nn]{2,}", "hunh"),
     (r"[Nn]{3,}", "unh"),
 ]
-_SOUND = re.compile(r"(?<![\w'\u2019-])(?:" + "|".join(f"({p})" for p, _ in _SOUNDS) + r")(?![\w'\u2019]|-\w)")
+_SOUND_PATTERNS = [(re.compile(p), word) for p, word in _SOUNDS]
+# Candidates first: words without a vowel, three letters or more, or "Hm", "Sh", "Mm" (not "Ng", "pH", "HM": a
+# name, a symbol, initials).
+_VOWELLESS = re.compile(r"(?<![\w'\u2019-])(?:[^\W\daeiouyAEIOUY_]{3,}|Hm|hm|Sh|sh|Mm|mm|[Uu]h(?=-[Hh][Mm]))"
+                        r"(?:-[^\W\daeiouyAEIOUY_]+)?(?![\w'\u2019]|-\w)")
 # A stammer: "W-what", "N-no", "I-I" (said as the word's start, then the word).
-_STAMMER = re.compile(r"(?<![\w'\u2019-])((?:[A-Za-z]{1,2}-)+)(?=(\w+))")
-# A letter held for effect: "Nooooo", "sooo", "Whaaat" (an engine says "noo-oo-oh"); not Roman numerals ("XXX").
-_HELD = re.compile(r"([a-z])\1{2,}|([ABE-HJ-KN-UWYZ])\2{2,}")
+# The stammered start has no vowel: "re-read", "no-nonsense", "co-conspirators" are words.
+_STAMMER = re.compile(r"(?<![\w'\u2019-])((?:[B-DF-HJ-NP-TV-XZb-df-hj-np-tv-xz]{1,2}-)+)(?=(\w+))")
+_NOT_STAMMERS = frozenset({"d-day", "s-shaped", "u-shaped", "v-shaped", "l-shaped", "t-shaped", "x-ray"})
+# A letter held for effect: "Nooooo", "sooo", "Whaaat", "Goooood" (an engine says "noo-oo-oh"): the word with the
+# letter once, or twice where that makes a common word ("good", "soon", "see", "hello").
+_HELD_WORD = re.compile(r"(?<![\w'\u2019])[A-Za-z]*([A-Za-z])\1{2,}[A-Za-z]*(?![\w'\u2019])")
+_HELD = re.compile(r"([A-Za-z])\1{2,}")
+_DOUBLED = frozenset("""good soon too cool food boo see sweet shoot need feel keep moon noon zoo wee whee deep sleep free
+    three tree bee knee agree hello yell well all bell tell hell kill will still off stuff miss kiss less yes mess pass
+    boss loss cross bitch buzz jazz fizz hmm ooh aah baa""".split())
 # Words in capitals an engine spells when short ("STOP IT", "She said YES"): common words are said as words.
 # Acronyms stay as they are.
 _COMMON = frozenset("""a am an and any are as ask at bad be big boy but by can cat come cut dad day did die do does dog
     done dont down eat end far fat few fly for fun get go god going gone good got guy had has hat he her hey hi him
-    his hit hot how i if in is it its job just keep kid kill kind know last late leave let lie like look lot love mad
+    his hit hot how i if in is its job just keep kid kill kind know last late leave let lie like look lot love mad
     make man may me mean mine mom more much mum must my new no nope not now of off oh ok okay old on one our out
     own pay please put ran real red run sad said saw say see she shut sit so some son stay stop such sure take tell
     than that the them then there they this those too top try two up use very wait want was way we well went were
-    what when who why will win with won yes yet you your yours""".split())
+    what when why will win with won yes yet you your yours""".split())
 _ACRONYMS = frozenset("""TV DNA FBI CIA NSA CEO USA UK EU UN ID OK BBC CNN NYPD LAPD MI5 MI6 NHS RAF IRA KGB GPS PC ATM
     CD DVD DJ MC VIP ASAP RIP PS PM AM BC AD HQ IQ GP ER ICU""".split())
 _CAPS_WORD = re.compile(r"(?<!\w)(?<!\w['\u2019])([A-Z]{2,}(?:['\u2019][A-Z]{1,2})?|A)(?!\w)(?!['\u2019]\w)")
@@ -50,6 +63,9 @@ _TITLES = {"Capt": "Captain", "Col": "Colonel", "Gen": "General", "Lt": "Lieuten
 # Written without a full stop too ("Ms Smith", "Sgt Pepper"), but for words that are words of their own.
 _DOTLESS = frozenset("Ms Mme Mlle Capt Lt Sgt Prof Revd Mt Fr Cpl Pvt Supt Insp Cmdr Messrs".split())
 _TITLE = re.compile(r"\b(" + "|".join(_TITLES) + r")(\.?)(?=\s+(?:[A-Z]|\ue000))")
+# "Baker St. The next day": a street ending a sentence; "St. Paul", "Mount St. Helens": a saint.
+_STREET_END = re.compile(r"\b([A-Z][a-z]+) St\.(?=\s+(?:The|He|She|It|They|We|I|A|An|In|On|At|But|And|Then|There|"
+                         r"This|That|His|Her|My|Our|When|As|After|Before|Now|So)\b)")
 _SAINT = re.compile(r"\bSt\.?(?=\s+[A-Z])")
 _STREET = re.compile(r"\b([A-Z][a-z]+) (St|Rd|Ave)(\.?)(?=[\s,;:!?)]|$)")
 _ROADS = {"St": "Street", "Rd": "Road", "Ave": "Avenue"}
@@ -64,7 +80,11 @@ _DEGREES = re.compile(r"\b(Ph|M|B)\.([ADS])\.(?=\W|$)|\bPhD\b")
 _MASKABLE = """fuck fucking fucked fucker fuckers fucks motherfucker shit shits shitty shitting bullshit bitch bitches
     bitching damn damned damnation goddamn goddamned hell ass asses asshole arse arsehole bastard bastards crap crappy
     dick piss pissed cunt whore slut bloody bugger devil god christ jesus""".split()
-_STAR_MASK = re.compile(r"(?<![\w*])([A-Za-z]+(?:\*+[A-Za-z]*)+|\*+[A-Za-z]+)(?![\w*])")
+_STAR_MASK = re.compile(r"(?<![\w*])([A-Za-z*]*\*[A-Za-z*]*)(?![\w*])")  # one character class: no backtracking
+# "Lord B\u2014\u2014y", "Mr. B****y": a name the writer kept back, not a swear word.
+_TITLE_BEFORE = re.compile(r"\b(?:Lord|Lady|Mr|Mrs|Miss|Ms|Sir|Dame|Colonel|Col|Captain|Capt|General|Gen|Dr|Doctor|"
+                           r"Major|Duke|Duchess|Count|Countess|Baron|Baroness|Madame|Mme|St|Saint|Rev|Reverend|of|at|in)"
+                           r"\.?\s+$")
 _DASH_MASK = re.compile(r"(?<![\w\u2014-])([A-Za-z])(?:\u2014+|-{2,})([a-z]{1,2})(?![\w\u2014-])")
 
 
@@ -82,28 +102,39 @@ def _cased(word: str, like: str) -> str:
 
 def unmasked(text: str) -> str:
     """Masked swearing said as the word it masks, where one word fits."""
+    def kept_back(m: re.Match) -> bool:
+        # A capital after a title or mid-sentence is a name ("Lord B\u2014\u2014y", "we met B\u2014\u2014n"); at a
+        # sentence's start it is the word ("D\u2014n you!").
+        before = m.string[max(0, m.start() - 30):m.start()]
+        return bool(_TITLE_BEFORE.search(before)) or m.group(0)[:1].isupper() and bool(
+            re.search(r"[\w,;]\s+$", before))
+
     def star(m: re.Match) -> str:
         found = [w for w in _MASKABLE if _fits(m.group(1), w, "*")]
-        return _cased(found[0], m.group(1)) if len(found) == 1 else m.group(0)
+        return _cased(found[0], m.group(1)) if len(found) == 1 and not kept_back(m) else m.group(0)
 
     def dash(m: re.Match) -> str:
         found = [w for w in ("damned", "damn", "devil", "hell", "god", "bloody", "bastard", "blast", "blasted")
                  if _dash_fits(m.group(1), m.group(2), w)]
-        return _cased(found[0], m.group(1)) if found else m.group(0)
+        return _cased(found[0], m.group(1)) if found and not kept_back(m) else m.group(0)
 
     out = _STAR_MASK.sub(star, text) if "*" in text else text
     return _DASH_MASK.sub(dash, out) if "\u2014" in out or "--" in out else out
 
 
 def _sound(m: re.Match) -> str:
-    said = next(word for (_, word), group in zip(_SOUNDS, m.groups(), strict=True) if group)
-    return said.capitalize() if m.group(0)[:1].isupper() else said
+    token = m.group(0)
+    said = next((word for pattern, word in _SOUND_PATTERNS if pattern.fullmatch(token)), None)
+    # In capitals, only a held sound ("SHHH", "HMMM"): "MPH", "TCH" are abbreviations.
+    if said is None or token.isupper() and len(set(token)) == len(token):
+        return token
+    return said.capitalize() if token[:1].isupper() else said
 
 
 def _stammer(m: re.Match) -> str:
     starts, word = m.group(1).split("-")[:-1], m.group(2)
-    # Not "ha-ha", "so-so": a word said twice.
-    if any(not word.lower().startswith(s.lower()) or s.lower() == word.lower() for s in starts) or word == "I":
+    if any(not word.lower().startswith(s.lower()) or s.lower() == word.lower() for s in starts) or \
+            f"{starts[-1]}-{word}".lower() in _NOT_STAMMERS:
         return m.group(0)
     # "W-what": "wha, what" (the word up to its first vowel, then the word); "T-t-today": "to, to, today".
     first = re.match(r"[^aeiouyAEIOUY]*[aeiouyAEIOUY]+", word)
@@ -111,7 +142,13 @@ def _stammer(m: re.Match) -> str:
 
 
 def _held(m: re.Match) -> str:
-    return m.group(0)[0]
+    word = m.group(0)
+    if len(set(word.lower())) == 1 or re.fullmatch(ROMAN_LOWER, word) or word.isupper() and len(word) <= 4 and \
+            word.count(word[0]) == len(word) - 1:
+        return word  # "www", "KKK", "xiii", "AAA"
+    once = _HELD.sub(lambda h: h.group(1), word)
+    twice = _HELD.sub(lambda h: h.group(1) * 2, word)
+    return twice if twice.lower() in _DOUBLED and once.lower() not in ("so", "no") else once
 
 
 def _wordlike(word: str) -> bool:
@@ -143,12 +180,13 @@ def read_words(text: str) -> str:
     out = _THEM.sub("um", text)
     out = _DEGREES.sub(_degree, out)
     out = _TITLE.sub(_title, out)
+    out = _STREET_END.sub(r"\1 Street.", out)
     out = _SAINT.sub("Saint", out)
     out = _STREET.sub(_street, out)
     out = _SUFFIX.sub(lambda m: m.group(1) + (" Junior" if m.group(2) == "Jr" else " Senior"), out)
     out = _VERSUS.sub("versus", out)
-    out = _SOUND.sub(_sound, out)
-    out = _HELD.sub(_held, out)
+    out = _VOWELLESS.sub(_sound, out)
+    out = _HELD_WORD.sub(_held, out)
     out = _STAMMER.sub(_stammer, out)
     return _caps(out)
 
@@ -164,6 +202,7 @@ def _street(m: re.Match) -> str:
 
 
 def _degree(m: re.Match) -> str:
-    if m.group(0) == "PhD" or m.group(1) == "Ph":
-        return "P H D"
-    return f"{m.group(1)} {m.group(2)}"
+    said = "P H D" if m.group(0) == "PhD" or m.group(1) == "Ph" else f"{m.group(1)} {m.group(2)}"
+    # "She had a B.A. The next year": its stop ended the sentence too.
+    ends = m.group(0).endswith(".") and re.match(r"\s*(?:$|[\"'\u201d\u2019)]*\s+[A-Z])", m.string[m.end():m.end() + 8])
+    return said + ("." if ends else "")

@@ -70,8 +70,7 @@ def _normalize(text: str) -> str:
 # ("No.", "etc." and the like end sentences often enough to be left out.)
 _ABBREVIATIONS = frozenset("""mr mrs ms messrs mme mlle dr st mt prof rev revd hon capt col gen lt sgt maj cmdr adm
     gov sen jr sr esq fr vs""".split())
-_BEFORE_NUMBERS = frozenset("""jan feb mar apr jun jul aug sep sept oct nov dec fig figs approx no nos vol vols p pp
-    ch chap ed pt art sec para""".split())
+_BEFORE_NUMBERS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec fig figs approx vol vols pp chap".split())
 _BEFORE_LOWER = frozenset("etc approx cf viz ca incl esp misc ibid al dept govt inc ltd co bros".split())
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\.$")
 
@@ -92,7 +91,7 @@ def _sentence_ends(text: str) -> list[re.Match]:
                 and following.isupper()
                 # "the U.S. embassy", "etc. and more", "a.k.a. the Boss": an abbreviation's stop, with lower case
                 # going on; "Jan. 5", "Fig. 3", "approx. 10": a number after these is no new sentence either.
-                or following.islower() and (len(word.group(1)) == 1 or word.group(1).lower() in _BEFORE_LOWER
+                or following.islower() and (word.group(1).lower() in _BEFORE_LOWER
                                             or text[word.start() - 1:word.start()] == ".")
                 or following.isdigit() and word.group(1).lower() in _BEFORE_NUMBERS):
             continue

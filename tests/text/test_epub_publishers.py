@@ -72,3 +72,14 @@ def test_a_parts_own_sentence_is_read_however_short_and_a_bare_subtitle_goes_wit
     book = load(tmp_path, docs, toc)
     assert [c.title for c in book.chapters] == ["Part One", "Chapter 1", "Part Two: Chapter 2"]
     assert "London, the winter of 1887." in book.chapters[0].text
+
+
+def test_fan_fiction_headings_with_separators_and_headings_linked_to_the_contents_are_headings(tmp_path):
+    body = "".join(f'<p><a href="toc.xhtml#c{i}">{i}</a> The {t}</p><p>Chapter {i} ~ The {t}</p>' + paragraphs(t, 3)
+                   for i, t in ((1, "Diner"), (2, "Bridge"), (3, "Car")))
+    body += "<p>Notes</p><p>Her notes were on the table, and she read them twice before bed.</p>"
+    book = load(tmp_path, [("b.xhtml", body)])
+    assert [c.title for c in book.chapters] == ["Chapter 1 ~ The Diner", "Chapter 2 ~ The Bridge",
+                                                "Chapter 3 ~ The Car"]
+    assert "The Bridge\n" in book.chapters[0].text  # a linked number beside a title starts no note: read
+    assert "Notes\n" in book.chapters[2].text
