@@ -241,7 +241,10 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
         if label_matter and not layout.keep_all:
             continue
         if d is drafts[0] and d.start == 0 and d.end == first and not layout.keep_all and d.body_words < MINOR_WORDS:
-            continue  # leftovers before the first entry: a title page the markup did not name
+            if not _opening_prose(layout, d):
+                continue  # leftovers before the first entry: a title page the markup did not name
+            if not d.label and d.title in ("", layout.docs[layout.doc_of[d.start]].title):
+                d.title = "Opening"  # not "Chapter 1" twice in a player's list
         if not layout.keep_all and layout.book_title and d.label and d.body_words < MINOR_WORDS and \
                 not in_body and layout.book_title in (norm(d.label), norm(d.title)):
             continue  # the book's own title page
@@ -257,6 +260,22 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
         if d.prefix:
             d.title = f"{d.prefix}: {d.title}"
     return out
+
+
+_DEDICATION = re.compile(r"^(?:for|to|in memory|dedicated|this book)\b", re.IGNORECASE)
+
+
+def _opening_prose(layout: Layout, d: Draft) -> bool:
+    """Whether a short lead before the first chapter is the story's cold open ("The rain had not stopped for three
+    days, and nobody remembered a wetter June.") rather than a title page: a sentence of eight words or more, and
+    no dedication ("For my mother, ..."), copyright line or epigraph's attribution ("-- Emily Dickinson")."""
+    paras = [layout.blocks[g].text for g in range(d.start, d.end) if layout.readable[g]
+             and layout.blocks[g].kind == PARA]
+    if any(_COPYRIGHT.search(t) or _DEDICATION.match(t) or t.lstrip().startswith(("\u2014", "--", "\u2013"))
+           for t in paras):
+        return False
+    return any(len(t.split()) >= 8 and t.rstrip("\"'\u201d\u2019)").endswith((".", "!", "?", "\u2026"))
+               and t[:1] not in "\"\u201c\u2018'" for t in paras)
 
 
 def _full_title(d: Draft) -> str:
