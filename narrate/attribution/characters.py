@@ -182,6 +182,27 @@ def _norm(name: str) -> str:
     return " ".join(parts)
 
 
+# What a person does as the subject of a sentence's first words ("Kofi kept his eyes on the road.", "Kofi didn't
+# push."): a past tense, a present one of the common acting verbs, or a negated auxiliary.
+_ACTS = re.compile(r"\s+(?:[a-z]+ed|kept|took|went|came|saw|shook|stood|sat|ran|got|gave|made|felt|knew|thought|held|"
+                   r"told|left|leaned|leant|grinned|smiled|laughed|shrugged|nodded|sighed|caught|threw|bit|drew|"
+                   r"(?:did|was|had|could|would|does|is|has|ca|wo)n[\'\u2019]t|(?:say|ask|look|turn|keep|shake|grin|"
+                   r"lean|sigh|pull|take|nod|shrug|smile|laugh|walk|glance|stare|reach|hold|stand|sit)s)\b")
+
+
+_PERSONAL = re.compile(r"\b(?:he|she|his|her|him|hers|himself|herself)\b", re.IGNORECASE)
+_INDEFINITE = frozenset("""nothing nobody everyone everybody someone somebody something anything everything none few
+    several many most all both each neither either another anyone anybody""".split())
+
+
+def _acts_as_person(key: str, n: int, acts: Counter, lower_words: Counter) -> bool:
+    """A name heard only at sentence starts, not in the lists of given names ("Kofi", "Marisol"), is a person when it
+    acts there at least twice with "he"/"she" soon after ("Kofi didn't push. He watched the fields.") and is never an
+    ordinary lower-case word ("Nothing happened", "Later came")."""
+    return (len(key.split()) == 1 and acts[key] >= 2 and acts[key] * 2 >= n and not lower_words[key.lower()]
+            and key.lower() not in STOP_CAPS | OPENERS | _INDEFINITE)
+
+
 def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     """Find the named people across all texts, merge their aliases and guess their gender."""
     counts: Counter = Counter()
@@ -210,14 +231,17 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             key = _norm(name)
             if key.split()[0].lower() not in TITLES or len(key.split()) > 1:
                 tagged.add(key)
+    acts: Counter = Counter()
     for text, spoken in zip(texts, masks):
-        for start, _end, surface, initial in name_runs(text, tagged):
+        for start, end, surface, initial in name_runs(text, tagged):
             if spoken(start):
                 continue  # names said inside quotations are vocatives or hearsay, not evidence
             key = _norm(surface)
             if (_plain(key) in STOP_CAPS or key.lower() in TITLES) and key not in tagged:
                 continue
             counts[key] += 1
+            if initial and _ACTS.match(text, end) and _PERSONAL.search(text, end, end + 120):
+                acts[key] += 1
             display.setdefault(key, surface)
             if not initial:
                 mid[key] += 1
@@ -249,7 +273,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             continue
         if not titled and len(words) == 1 and lower_words[key.lower()] > n // 3:
             continue  # an ordinary word, capitalised ("Hope", "Will")
-        if not titled and mid[key] == 0 and key not in parts and (
+        if not titled and mid[key] == 0 and key not in parts and not _acts_as_person(key, n, acts, lower_words) and (
                 lower_words[key.lower()] or len(words) == 1 and _first_gender(key) == "unknown"
                 or len(words) > 1 and (lower_words[words[0].lower()] or words[0].lower() in STOP_CAPS | OPENERS)
                 and words[0].lower() not in _NAME_ADJECTIVES):
