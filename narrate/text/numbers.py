@@ -24,8 +24,8 @@ _YEAR_WORDS = ("in since by until till from year years summer winter spring autu
                "during early late between AD A.D.").split()
 _YEAR = r"(1(?!000)\d\d\d|20\d\d)"
 _BEFORE_YEAR = re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in _YEAR_WORDS + _MONTHS) + r")\.?"
-                          r"|\b(?:year|summer|winter|spring|autumn|fall|end|beginning|middle|close|class|events)"
-                          r"\s+of"
+                          r"|\b(?:year|summer|winter|spring|autumn|fall|season|end|beginning|middle|close|class|events)"
+                          r"\s+of|\b(?:it|year|date)\s+(?:was|is|had been)"
                           r"|\b(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?,"
                           r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(_MONTHS) + r")\.?,?"
                           r"|\bmid-)\s*$", re.IGNORECASE)
@@ -36,7 +36,7 @@ _ERA = r"(?=(\s*(?:A\.?D\.?|B\.?C\.?E?\.?|C\.?E\.?)(?![a-z]))?)"  # "1066 AD", "
 _YEAR_CANDIDATE = re.compile(_YEAR_START + _YEAR + r"(s|\u2019s|'s)?(?!\d)(?![.,]\d)" + _ERA)
 _RANGE = re.compile(_START + r"(\d{1,4})\s*(?:\u2013|\u2014|-{1,2})\s*(\d{1,4})(?![\d,.]\d|\d|-\d)")
 _PHONE = re.compile(_START + r"(\d{3})-(\d{4})(?!\d|-\d)")
-_CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
+_CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?![\d:])(?:\s?([AaPp][Mm])\b(?!\.))?")
 _DOT_CLOCK = re.compile(_START + r"(1[0-2]|0?[1-9])\.([0-5]\d)(?=\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock))")
 _MILITARY = re.compile(_START + r"([01]\d|2[0-3])([0-5]\d)(?=\s+hours\b)")
 _FRACTION = re.compile(_START + r"(\d{1,2})/(\d{1,2})(?![\d/])")
@@ -124,10 +124,17 @@ def _clock(m: re.Match) -> str:
     rest = m.string[m.end():m.end() + 12]
     if hour.startswith("0") and len(hour) == 2 or int(hour) > 12:
         return _twenty_four(hour, minute)
+    half = f" {m.group(3).upper()}" if m.group(3) else ""  # "7:05am", "7:05 am": "seven oh five A M"
     if minute == 0:
-        return hour if re.match(r"\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock|noon|midnight)", rest) else f"{hour} o'clock"
+        if half or re.match(r"\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock|noon|midnight|sharp|tonight|in the)", rest):
+            return hour + half
+        before = m.string[max(0, m.start() - 20):m.start()]
+        # "at 10:00", "it was 10:00": a time; "ran the mile in 4:00 flat", "2:00 left": minutes, said as the number.
+        timed = re.search(r"\b(?:at|by|until|till|before|after|since|from|around|about|past|was|is|it's|by)\s+$", before,
+                          re.IGNORECASE)
+        return f"{hour} o'clock" if timed else hour
     if minute < 10:
-        return f"{hour} oh {_ONES[minute]}"
+        return f"{hour} oh {_ONES[minute]}{half}"
     return m.group(0)  # "3:30": an engine says "three thirty"
 
 
@@ -139,6 +146,15 @@ def _twenty_four(hour: str, minute: int) -> str:
 
 def _fraction(m: re.Match) -> str:
     top, bottom = int(m.group(1)), int(m.group(2))
+    before = m.string[max(0, m.start() - 10):m.start()]
+    if re.search(r"\b(?:part|chapter|ch|pt|episode|book|vol)\.?\s+$", before, re.IGNORECASE):
+        return f"{top} of {bottom}"  # "Part 2/3": the second of three
+    if (top, bottom) == (1, 2) and re.match(r"\s+an?\b", m.string[m.end():m.end() + 4]):
+        return "half"  # "1/2 a bottle"
+    if bottom == 10 and top <= 10:
+        return f"{top} out of 10"  # "a 7/10"
+    if (top, bottom) == (9, 11):
+        return "nine eleven"
     if (top, bottom) == (24, 7):
         return "twenty-four seven"
     if top == bottom == 50:
@@ -152,7 +168,8 @@ def _fraction(m: re.Match) -> str:
 def _unit(m: re.Match) -> str:
     amount, unit = m.group(1), m.group(2)
     name = _UNIT_NAMES[unit]
-    single = re.search(r"\b(?:an?|one)\s+$", m.string[max(0, m.start() - 4):m.start()], re.IGNORECASE)
+    single = re.search(r"\b(?:an?|one|his|her|my|your|their|our|this|that)\s+$", m.string[max(0, m.start() - 7):m.start()],
+                       re.IGNORECASE)
     if " per " in name or amount == "1" or single:  # "a 9mm": "a nine millimetre"
         return f"{amount} {name}"
     if name == "foot":
@@ -171,14 +188,44 @@ def _cents(m: re.Match) -> str:
     return f"{cents} {'penny' if cents == '1' and unit == 'pence' else 'cent' if cents == '1' else unit}"
 
 
+# "$1.2M", "$500K", "45K likes", "2.3M views": thousand, million, billion (not "221B Baker Street", "3M").
+_SCALED = re.compile(r"([$\u00a3\u20ac])?(?<![\w.])(\d+(?:\.\d+)?)([KkMB]|bn)\b(?=(\s+[a-z]+)?)")
+_SCALES = {"K": "thousand", "k": "thousand", "M": "million", "B": "billion", "bn": "billion"}
+_CURRENCY = {"$": "dollars", "\u00a3": "pounds", "\u20ac": "euros"}
+_DECADE_APOSTROPHE = re.compile(r"(?<![\w.])(\d*0)['\u2019]s\b")  # "the 80's", "the 1960's": a plural, no "'s"
+_LEADING_ZERO_TIME = re.compile(_START + r"0(\d)([0-5]\d)(?!\d|[,.]\d)")  # "at 0600": "oh six hundred"
+_BARE_DECIMAL = re.compile(r"(?<![\w.,])\.(\d{2,3})\b")  # "a .45 round", "batting .312"
+_HOUSE = re.compile(r"\b(\d)(\d\d)([A-Z])\b")  # "221B Baker Street": "two twenty-one B"
+_HUNDREDTH = re.compile(r"\b([1-9])(00|000)th\b")  # "100th": "one hundredth" (an engine says "hundred th")
+_BY = re.compile(r"\b(\d+)x(\d+)\b")  # "a 4x100 relay"
+
+
+def _scaled(m: re.Match) -> str:
+    currency, amount, scale, noun = m.group(1), m.group(2), _SCALES[m.group(3)], m.group(4)
+    if currency:
+        return f"{amount} {scale} {_CURRENCY[currency]}"
+    return f"{amount} {scale}" if noun else m.group(0)
+
+
 def read_numbers(text: str) -> str:
     """Numbers as they are said (before money and the rest: "$0.50" is "50 cents", "1914-1918" two years)."""
+    if not any(c.isdigit() for c in text) and not any(v in text for v in _VULGAR):
+        return text
     out = _CENTS.sub(_cents, text)
+    out = _SCALED.sub(_scaled, out)
+    out = _DECADE_APOSTROPHE.sub(r"\1s", out)
+    out = _BARE_DECIMAL.sub(r"\1", out)
+    out = _HOUSE.sub(lambda m: f"{m.group(1)} {m.group(2)} {m.group(3)}", out)
+    out = _HUNDREDTH.sub(lambda m: f"{_ONES[int(m.group(1))]} {'hundredth' if m.group(2) == '00' else 'thousandth'}",
+                         out)
+    out = _BY.sub(r"\1 by \2", out)
+    out = re.sub(r"\b911\b", "nine one one", out)
     if any(v in out for v in _VULGAR):  # "1\u00bd" "one and a half", "\u00bd a cup" "half a cup"
         out = _MIXED.sub(lambda m: f"{m.group(1)} and {_VULGAR[m.group(2)][0]}", out)
         out = _VULGAR_BEFORE_A.sub(lambda m: _VULGAR[m.group(1)][1], out)
     out = _DOUBLE_O.sub("double oh seven", out)
     out = _MILITARY.sub(lambda m: _twenty_four(m.group(1), int(m.group(2))), out)
+    out = _LEADING_ZERO_TIME.sub(lambda m: _twenty_four("0" + m.group(1), int(m.group(2))), out)
     out = _DOT_CLOCK.sub(r"\1:\2", out)
     out = _CLOCK.sub(_clock, out)
     out = _FEET_INCHES.sub(_feet_inches, out)

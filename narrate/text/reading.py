@@ -89,6 +89,8 @@ def _regnal(m: re.Match) -> str:
 
 
 def _name_number(m: re.Match) -> str:
+    if set(m.group(2)) == {"X"}:
+        return m.group(0)  # "Love, Mum XX": kisses
     # A plain number: "Sonnet 18", "Episode 4", and "Aegon 2" (a ruler the list of _REGNAL_NAMES does not know
     # is better said so than "roman two"; "Vatican the Second" would be worse).
     return f"{m.group(1)}{roman_value(m.group(2))}"

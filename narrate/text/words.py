@@ -32,14 +32,15 @@ _VOWELLESS = re.compile(r"(?<![\w'\u2019-])(?:[^\W\daeiouyAEIOUY_]{3,}|Hm|hm|Sh|
 # A stammer: "W-what", "N-no", "I-I" (said as the word's start, then the word).
 # The stammered start has no vowel: "re-read", "no-nonsense", "co-conspirators" are words.
 _STAMMER = re.compile(r"(?<![\w'\u2019-])((?:[B-DF-HJ-NP-TV-XZb-df-hj-np-tv-xz]{1,2}-)+)(?=(\w+))")
-_NOT_STAMMERS = frozenset({"d-day", "s-shaped", "u-shaped", "v-shaped", "l-shaped", "t-shaped", "x-ray"})
+_NOT_STAMMERS = frozenset({"d-day", "s-shaped", "u-shaped", "v-shaped", "l-shaped", "t-shaped", "x-ray", "r-rated",
+                           "x-rated", "b-ball", "b-movie", "g-string", "k-pop", "t-rex"})
 # A letter held for effect: "Nooooo", "sooo", "Whaaat", "Goooood" (an engine says "noo-oo-oh"): the word with the
 # letter once, or twice where that makes a common word ("good", "soon", "see", "hello").
 _HELD_WORD = re.compile(r"(?<![\w'\u2019])[A-Za-z]*([A-Za-z])\1{2,}[A-Za-z]*(?![\w'\u2019])")
 _HELD = re.compile(r"([A-Za-z])\1{2,}")
 _DOUBLED = frozenset("""good soon too cool food boo see sweet shoot need feel keep moon noon zoo wee whee deep sleep free
     three tree bee knee agree hello yell well all bell tell hell kill will still off stuff miss kiss less yes mess pass
-    boss loss cross bitch buzz jazz fizz hmm ooh aah baa""".split())
+    boss loss cross bitch buzz jazz fizz hmm ooh aah baa woo whoo""".split())
 # Words in capitals an engine spells when short ("STOP IT", "She said YES"): common words are said as words.
 # Acronyms stay as they are.
 _COMMON = frozenset("""a am an and any are as ask at bad be big boy but by can cat come cut dad day did die do does dog
@@ -65,7 +66,7 @@ _DOTLESS = frozenset("Ms Mme Mlle Capt Lt Sgt Prof Revd Mt Fr Cpl Pvt Supt Insp 
 _TITLE = re.compile(r"\b(" + "|".join(_TITLES) + r")(\.?)(?=\s+(?:[A-Z]|\ue000))")
 # "Baker St. The next day": a street ending a sentence; "St. Paul", "Mount St. Helens": a saint.
 _STREET_END = re.compile(r"\b([A-Z][a-z]+) St\.(?=\s+(?:The|He|She|It|They|We|I|A|An|In|On|At|But|And|Then|There|"
-                         r"This|That|His|Her|My|Our|When|As|After|Before|Now|So)\b)")
+                         r"This|That|His|Her|My|Our|When|As|After|Before|Now|So|Nobody|No|Nothing|Mr|Mrs|Ms|Miss|Dr)\b)")
 _SAINT = re.compile(r"\bSt\.?(?=\s+[A-Z])")
 _STREET = re.compile(r"\b([A-Z][a-z]+) (St|Rd|Ave)(\.?)(?=[\s,;:!?)]|$)")
 _ROADS = {"St": "Street", "Rd": "Road", "Ave": "Avenue"}
@@ -146,13 +147,17 @@ def _held(m: re.Match) -> str:
     if len(set(word.lower())) == 1 or re.fullmatch(ROMAN_LOWER, word) or word.isupper() and len(word) <= 4 and \
             word.count(word[0]) == len(word) - 1:
         return word  # "www", "KKK", "xiii", "AAA"
+    if word.isupper() and _HELD.search(word).group(1) in "IVXLCDM":
+        return word  # "VIII", "WWIII": a Roman numeral, not a held letter
     once = _HELD.sub(lambda h: h.group(1), word)
     twice = _HELD.sub(lambda h: h.group(1) * 2, word)
     return twice if twice.lower() in _DOUBLED and once.lower() not in ("so", "no") else once
 
 
 def _wordlike(word: str) -> bool:
-    return word not in _ACRONYMS and bool(re.search(r"[AEIOUY]", word))
+    # Not an acronym, and a vowel other than a Roman numeral's I ("WWIII", "XIV").
+    return word not in _ACRONYMS and bool(re.search(r"[AEOUY]", word) or "I" in word and not re.search(
+        r"(?:I{2,3}|IV|VI{0,3}|IX|XI{0,3})$", word))
 
 
 def _caps(text: str) -> str:
@@ -166,7 +171,8 @@ def _caps(text: str) -> str:
         near = [w for w in (words[k - 1] if k else None, words[k + 1] if k + 1 < len(words) else None)
                 if w is not None and _wordlike(w.group(1))
                 and re.fullmatch(r"[ ,'\u2019-]*", text[min(w.end(), m.end()):max(w.start(), m.start())])]
-        if not _wordlike(word) or text[m.end():m.end() + 1] == "." and word.lower() in _CAPS_ABBREVIATIONS:
+        if not _wordlike(word) or text[m.end():m.end() + 1] == "." and word.lower() in _CAPS_ABBREVIATIONS \
+                or len(word) > 1 and re.fullmatch(r"X{0,3}(?:IX|IV|V?I{0,3})", word):  # "FANTASY VIII", "AN IV"
             continue
         if not (near or word != "A" and word.lower().replace("\u2019", "").replace("'", "") in _COMMON):
             continue
@@ -175,9 +181,64 @@ def _caps(text: str) -> str:
     return "".join(out) + text[last:]
 
 
+# Chat shorthand in fan fiction's texts and messages: what it stands for (an engine slurs "idk" into one word).
+_CHAT = {"idk": "I don't know", "ikr": "I know, right", "brb": "be right back", "tbh": "to be honest",
+         "btw": "by the way", "smh": "shaking my head", "imo": "in my opinion", "imho": "in my humble opinion",
+         "nvm": "never mind", "ttyl": "talk to you later", "gr8": "great", "l8r": "later", "b4": "before",
+         "2day": "today", "2nite": "tonight", "thx": "thanks", "ily": "I love you", "ilysm": "I love you so much",
+         "wyd": "what are you doing", "hbu": "how about you", "jk": "just kidding", "ur": "your", "u": "you",
+         "r": "are", "pls": "please", "plz": "please", "msg": "message", "fyi": "for your information"}
+_CHAT_WORD = re.compile(r"(?<![\w'\u2019.-])(" + "|".join(sorted(_CHAT, key=len, reverse=True)) + r")(?![\w'\u2019-])",
+                        re.IGNORECASE)
+# A lone "u" or "r" only beside other chat ("u ok?", "r u coming"), never "Section u", "r." in a list.
+_CHAT_SHORT = frozenset({"u", "r", "ur"})
+_AUTHORS_NOTE = re.compile(r"(?<!\w)A/N\b:?")
+# Emoji are named by an engine ("loudly crying face"); a heart drawn as "<3" is a heart.
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]+")
+_HEART = re.compile(r"(?<![\w<])<3+(?!\d)")
+_BULLET = re.compile(r"(?m)^[ \t]*[*\u2022\u00b7][ \t]+")
+_LINE_SLASH = re.compile(r"\s+/\s+")  # song lines run together: "little star / How I wonder"
+_WORD_SLASH = re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])")  # "he/she": "he or she"; "AC/DC": "AC DC"
+_IV = re.compile(r"\b(an\s+)IV\b|\bIV(?=\s+(?:drip|line|bag|pole|fluids?|antibiotics))")
+
+
+def _slash(m: re.Match) -> str:
+    text, at = m.string, m.start()
+    lower = text[at - 1].islower() and text[at + 1].islower()
+    return " or " if lower and not re.match(r"or\b", text[at + 1:at + 4]) else " "  # "he/she", "and/or"
+
+
+def _chat(m: re.Match) -> str:
+    word = m.group(1)
+    low = word.lower()
+    if low in _CHAT_SHORT:
+        # "r u ok?", "u there?": beside other chat; not "Section u", "Plan r".
+        before = re.search(r"(\w+)\s+$", m.string[max(0, m.start() - 12):m.start()])
+        after = re.match(r"\s+(\w+)", m.string[m.end():m.end() + 12])
+        if not word.islower() or not (before and before.group(1).lower() in _CHAT_NEIGHBOURS
+                                      or after and after.group(1).lower() in _CHAT_NEIGHBOURS):
+            return word
+    if low not in _CHAT_SHORT and not (word.islower() or word.isupper() or word[:1].isupper() and word[1:].islower()):
+        return word
+    said = _CHAT[low]
+    return said[:1].upper() + said[1:] if word[:1].isupper() else said
+
+
+_CHAT_NEIGHBOURS = frozenset("""u r ur ok okay k lol omg idk pls plz ya there coming doing going gonna wanna sure ready
+    free up home mad alive awake still serious thinking ever can will did do are were love miss""".split())
+
+
 def read_words(text: str) -> str:
-    """Words respelt for an engine: interjections, stammers, held letters, shouting, abbreviations."""
-    out = _THEM.sub("um", text)
+    """Words respelt for an engine: interjections, stammers, held letters, shouting, abbreviations, chat."""
+    out = _EMOJI.sub("", text) if re.search("[\U0001F000-\U0001FAFF\u2600-\u27BF]", text) else text
+    out = _HEART.sub(" heart ", out) if "<3" in out else out
+    out = _BULLET.sub("", out)
+    out = _AUTHORS_NOTE.sub("Author's note:", out)
+    out = _LINE_SLASH.sub(", ", out)
+    out = _WORD_SLASH.sub(_slash, out)
+    out = _IV.sub(lambda m: (m.group(1) or "") + "I V", out)
+    out = _CHAT_WORD.sub(_chat, out)
+    out = _THEM.sub("um", out)
     out = _DEGREES.sub(_degree, out)
     out = _TITLE.sub(_title, out)
     out = _STREET_END.sub(r"\1 Street.", out)

@@ -20,8 +20,8 @@ from narrate.voices.synth import sentences
      "nineteen fourteen and nineteen eighteen."),
     ("On May 5, 1890 and 5 May 1890, in the mid-1850s.",
      "On May 5, eighteen ninety and 5 May eighteen ninety, in the mid-eighteen fifties."),
-    ("In 1500 AD. The year 1850's harvest; 1,850 men; 3.1850 and 555-1234.",
-     "In fifteen hundred AD. The year eighteen fifty\u2019s harvest; 1,850 men; 3.1850 and 5 5 5, 1 2 3 4."),
+    ("In 1500 AD. The year 1851's harvest; 1,850 men; 3.1850 and 555-1234.",
+     "In fifteen hundred AD. The year eighteen fifty-one\u2019s harvest; 1,850 men; 3.1850 and 5 5 5, 1 2 3 4."),
     # Clock times.
     ("At 10:00 she left; at 7:05, 10:30 a.m. and 12:00 noon; 9.30 pm; 0800 hours; 14:00.",
      "At 10 o'clock she left; at 7 oh five, 10:30 AM and 12 noon; 9:30 pm; oh eight hundred hours; "
@@ -31,7 +31,23 @@ from narrate.voices.synth import sentences
      "pages 5 to 10, a score of 3 2; twenty-four seven, fifty-fifty, three quarters of it, one half and "
      "12/05/1999."),
     ("a 50-50 chance, 10-4, a 747-400, 1914-18; on 4/5 they scored 9/10.",
-     "a 50 50 chance, 10 4, a 747 400, nineteen fourteen to eighteen; on 4/5 they scored 9/10."),
+     "a 50 50 chance, 10 4, a 747 400, nineteen fourteen to eighteen; on 4/5 they scored 9 out of 10."),
+    # Found by a second listening round: times, counts, money, chat, lists.
+    ("7:05am, 7:05 am, 10:00 pm; at 10:00; ran the mile in 4:00 flat; at 0600; dial 911; the 100th time.",
+     "7 oh five AM, 7 oh five AM, 10 PM; at 10 o'clock; ran the mile in 4 flat; at oh six hundred; dial nine one "
+     "one; the one hundredth time."),
+    ("Part 2/3, 1/2 a bottle, a 7/10; $1.2M, $500K, 45K likes, 3M; the 80's, the 1960's; a .45; 221B Baker Street; "
+     "a 4x100 relay; his 9mm.",
+     "Part 2 of 3, half a bottle, a 7 out of 10; 1.2 million dollars, 500 thousand dollars, 45 thousand likes, 3M; "
+     "the 80s, the nineteen sixties; a 45; 2 21 B Baker Street; a 4 by 100 relay; his 9 millimetre."),
+    ("It was 1999. the Season of 1815.", "It was nineteen ninety-nine. the Season of eighteen fifteen."),
+    ("Henry the VIII, WWIII, FINAL FANTASY VIII; an R-rated movie; Woooo! Main St. Nobody saw. Love, Mum XX",
+     "Henry the VIII, WWIII, final fantasy VIII; an R-rated movie; Woo! Main Street. Nobody saw. Love, Mum XX"),
+    ("idk lol, ikr, brb, gr8, Thx, ILY, r u ok? Section u. A/N: thanks! I love you \U0001F62D <3",
+     "I don't know lol, I know, right, be right back, great, Thanks, I love you, are you ok? Section u. Author's "
+     "note: thanks! I love you   heart "),
+    ("* Bread\n* Milk; little star / How I wonder; he/she and/or AC/DC; an IV drip",
+     "Bread\nMilk; little star, How I wonder; he or she and or AC DC; an I V drip"),
     ("a population of 1850 souls, to 1200 feet, about 1500 men; the summer of 1999, since 1850.",
      "a population of 1850 souls, to 1200 feet, about 1500 men; the summer of nineteen ninety-nine, since "
      "eighteen fifty."),
