@@ -15,7 +15,8 @@ from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES, OPENERS, STOP_CAPS
 
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
 FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
-NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend sergeant corporal lieutenant inspector judge".split())
+NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend sergeant corporal lieutenant inspector judge detective officer "
+                            "agent constable deputy sheriff".split())
 TITLES = MALE_TITLES | FEMALE_TITLES | NEUTRAL_TITLES
 # Titles that go with a given name ("Sir Walter", "Lady Catherine") rather than a surname.
 GIVEN_NAME_TITLES = frozenset("sir lady dame lord".split())
@@ -301,6 +302,8 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         # "the Captain" of "Captain Hale", "the doctor" of "Dr. Archie": the named character.
         return any(w in named_words for w in TITLE_WORDS.get(head, (head,)))
 
+    out = _known_as(out, texts)
+    named_words = {w.rstrip(".").lower() for c in out for form in (c.name, *c.aliases) for w in form.split()}
     out += _called_only(texts, spans, named_words, counts, lower_words)
     subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
     taken = {c.name for c in out}
@@ -325,6 +328,42 @@ _NOT_CALLED = frozenset("""sir madam ma'am mister mistress master miss missus mo
     love doctor captain colonel major general sergeant professor judge parson nurse officer squire governor guv
     monsieur madame mademoiselle signor signora signore senor senora herr frau fraulein sire majesty highness
     excellency lordship ladyship reverence padre comrade citizen""".split())
+
+
+# "Priscilla Haas, who everyone called Cilla", "Margaret, known as Peggy", "Elizabeth ... Liz to her friends".
+_CALLED = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s*,?\s+(?:who(?:m)?\s+(?:everyone|everybody|people|they|we|"
+                     r"most people|her friends|his friends|the others)\s+called|(?:better\s+)?known\s+as|nicknamed|"
+                     r"called)\s+([A-Z][a-z]{2,})\b")
+
+
+def _known_as(chars: list[Character], texts: Sequence[str]) -> list[Character]:
+    """The characters with the short names they go by: a pet form of their given name said anywhere ("Liz" of
+    Elizabeth Adebayo, "Now, Liz, ..."), or one the narration gives them ("Priscilla Haas, who everyone called
+    Cilla"), when it fits one character only and is no character of its own."""
+    names = {form for c in chars for form in (c.name, *c.aliases)}
+    by_first: dict[str, list[int]] = defaultdict(list)
+    for k, c in enumerate(chars):
+        words = [w for w in c.name.split() if w.rstrip(".").lower() not in TITLES]
+        if words:
+            by_first[words[0].lower()].append(k)
+    extra: dict[int, list[str]] = defaultdict(list)
+    joined = "\n".join(texts)
+    for nick, fulls in NICKNAMES.items():
+        owners = {k for full in fulls for k in by_first.get(full, ())}
+        surface = nick.capitalize()
+        if len(owners) == 1 and surface not in names and re.search(r"\b" + surface + r"\b", joined):
+            extra[owners.pop()].append(surface)
+    merged: set[int] = set()
+    for m in _CALLED.finditer(joined):
+        full, nick = m.group(1), m.group(2)
+        owners = {k for k, c in enumerate(chars) if full in (c.name, *c.aliases) or c.name.startswith(full + " ")}
+        # The name they go by may have been found as a person of its own: it is this one.
+        own = [k for k, c in enumerate(chars) if c.name == nick and not c.aliases and k not in owners]
+        if len(owners) == 1 and (nick not in names or len(own) == 1):
+            extra[next(iter(owners))].append(nick)
+            merged.update(own)
+    return [replace(c, aliases=(*c.aliases, *dict.fromkeys(extra[k]))) if extra.get(k) else c
+            for k, c in enumerate(chars) if k not in merged]
 
 
 def _called_only(texts: Sequence[str], spans: list[list[tuple[int, int]]], named: set[str],

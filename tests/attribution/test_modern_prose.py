@@ -32,3 +32,30 @@ def test_a_name_that_only_starts_sentences_and_acts_is_a_character():
 def test_its_lines_are_its_own():
     lines = [s for s in script_text(DRIVE).segments if s.kind == DIALOGUE]
     assert [s.speaker for s in lines[:4]] == ["Marisol", "Marisol", "Kofi", "Marisol"]
+
+
+CASE = """Detective Javier Ruiz had been a cop for nineteen years.
+
+"It is motor oil," Ruiz said. "We just call it coffee."
+
+Elizabeth Adebayo smiled at him. "I brought my own."
+
+The lab was cold. Priscilla Haas, who everyone called Cilla, was waiting for him by the table.
+
+"You're going to love this, Javi," Cilla said.
+
+"The witness. Liz Adebayo. She said it was a copy," the detective said.
+
+Cilla raised an eyebrow. "Liz? You're on nickname terms with the witness now?"
+
+"Now, Liz, I think you might be a target," Ruiz said.
+"""
+
+
+def test_the_names_people_go_by_are_theirs():
+    chars = {c.name: c for c in discover_characters([CASE])}
+    assert "Liz" in chars["Elizabeth Adebayo"].aliases  # a pet form of her given name
+    assert "Cilla" in chars["Priscilla Haas"].aliases and "Cilla" not in chars  # "who everyone called Cilla"
+    assert "Detective Javier Ruiz" in chars["Ruiz"].aliases  # a detective's title, like an inspector's
+    lines = [s for s in script_text(CASE).segments if s.kind == DIALOGUE]
+    assert lines[4].speaker == "Ruiz"  # "the detective said": the detective the book has named
