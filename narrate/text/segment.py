@@ -188,8 +188,7 @@ def _is_speech(text: str, para_start: int, qs: int, qe: int) -> bool:
         return False
     if _HYPOTHETICAL.match(text, qe + 1):
         return False  # a sentence imagined, not said: "..." would sound extremely well
-    if _mentions_words(text[max(para_start, qs - 300):max(para_start, qs - 1)]) and not _tag_follows(text, qe) \
-            and not inner.rstrip().endswith(("?", "!")):  # "The detective wrote that down. "And which?"": asked
+    if _mentions_words(text[max(para_start, qs - 300):max(para_start, qs - 1)]) and not _tag_follows(text, qe):
         return False  # "... no word but flirtation could describe. "X and Y flirted."": words quoted as an example
     stripped = inner.rstrip()
     if _is_label(text, para_start, qs, stripped):
@@ -268,9 +267,7 @@ def _mentions_words(before: str) -> bool:
     body = before[:-1]
     cut = max(body.rfind("."), body.rfind("!"), body.rfind("?"), body.rfind('"'))
     sentence = body[cut + 1:]
-    # (Not someone writing something down as they listen: "The detective wrote that down.")
-    return bool(_WORDS_NOUN.search(sentence)) and not _SPEECH_VERB_RE.search(sentence) and \
-        not re.search(r"\b(?:wrote|written)\b[^.]*\bdown\b", sentence)
+    return bool(_WORDS_NOUN.search(sentence)) and not _SPEECH_VERB_RE.search(sentence)
 
 
 # Dialogue dashes (Joyce): a paragraph opening with a dash and a capital is a speech. The speech

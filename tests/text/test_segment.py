@@ -241,10 +241,3 @@ def test_dash_speech_goes_on_past_a_clause_with_a_verb_that_does_not_say():
 def test_capitals_quoted_after_words_in_their_paragraph_are_a_sign_not_speech():
     for text in ('There was a board that said, "KEEP OUT."\n', 'He looked up at the banner. "WELCOME HOME."\n'):
         assert dialogue(text) == [], text
-
-
-def test_a_question_after_someone_writes_something_down_is_speech_and_a_quoted_example_is_not():
-    text = ('The detective wrote that down. "And which did you think?"\n\n'
-            'She wrote it all down. "Was it blue?"\n\n'
-            'There was no word but flirtation to describe it. "They flirted."\n')
-    assert dialogue(text) == ["And which did you think?", "Was it blue?"]
