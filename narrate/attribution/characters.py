@@ -16,7 +16,7 @@ from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES, OPENERS, STOP_CAPS
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
 FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
 NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend sergeant corporal lieutenant inspector judge detective officer "
-                            "agent constable deputy sheriff".split())
+                            "constable deputy sheriff".split())  # (not "agent": the estate agent is no Agent Cole)
 TITLES = MALE_TITLES | FEMALE_TITLES | NEUTRAL_TITLES
 # Titles that go with a given name ("Sir Walter", "Lady Catherine") rather than a surname.
 GIVEN_NAME_TITLES = frozenset("sir lady dame lord".split())
@@ -184,11 +184,12 @@ def _norm(name: str) -> str:
 
 
 # What a person does as the subject of a sentence's first words ("Kofi kept his eyes on the road.", "Kofi didn't
-# push."): a past tense, a present one of the common acting verbs, or a negated auxiliary.
-_ACTS = re.compile(r"\s+(?:[a-z]+ed|kept|took|went|came|saw|shook|stood|sat|ran|got|gave|made|felt|knew|thought|held|"
-                   r"told|left|leaned|leant|grinned|smiled|laughed|shrugged|nodded|sighed|caught|threw|bit|drew|"
-                   r"(?:did|was|had|could|would|does|is|has|ca|wo)n[\'\u2019]t|(?:say|ask|look|turn|keep|shake|grin|"
-                   r"lean|sigh|pull|take|nod|shrug|smile|laugh|walk|glance|stare|reach|hold|stand|sit)s)\b")
+# push.", "Kofi shrugged."): a verb of a body or a mind, or a negated auxiliary.
+_ACTS = re.compile(r"\s+(?:kept|shook|stood|sat|knew|thought|told|leaned|leant|grinned|smiled|laughed|shrugged|"
+                   r"nodded|sighed|frowned|winced|blinked|glanced|stared|whispered|muttered|swallowed|hesitated|"
+                   r"(?:did|was|had|could|would|does|is|has|ca|wo)n[\'\u2019]t|(?:shake|grin|lean|sigh|nod|shrug|smile|"
+                   r"laugh|glance|stare|frown|wince|blink|whisper|mutter|swallow|hesitate)s)\b")
+# (Verbs only a person does: "London looked grey", "the town seemed smaller" are no one acting.)
 
 
 _PERSONAL = re.compile(r"\b(?:he|she|his|her|him|hers|himself|herself)\b", re.IGNORECASE)
@@ -330,10 +331,10 @@ _NOT_CALLED = frozenset("""sir madam ma'am mister mistress master miss missus mo
     excellency lordship ladyship reverence padre comrade citizen""".split())
 
 
-# "Priscilla Haas, who everyone called Cilla", "Margaret, known as Peggy", "Elizabeth ... Liz to her friends".
+# "Priscilla Haas, who everyone called Cilla", "Margaret, known as Peggy", "Margaret, nicknamed Peggy".
 _CALLED = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s*,?\s+(?:who(?:m)?\s+(?:everyone|everybody|people|they|we|"
-                     r"most people|her friends|his friends|the others)\s+called|(?:better\s+)?known\s+as|nicknamed|"
-                     r"called)\s+([A-Z][a-z]{2,})\b")
+                     r"most people|her friends|his friends|the others)\s+called|(?:better\s+)?known\s+as|nicknamed)"
+                     r"\s+([A-Z][a-z]{2,})\b")  # (not a bare "called": "Tom called Sarah to apologise")
 
 
 def _known_as(chars: list[Character], texts: Sequence[str]) -> list[Character]:
@@ -351,7 +352,10 @@ def _known_as(chars: list[Character], texts: Sequence[str]) -> list[Character]:
     for nick, fulls in NICKNAMES.items():
         owners = {k for full in fulls for k in by_first.get(full, ())}
         surface = nick.capitalize()
-        if len(owners) == 1 and surface not in names and re.search(r"\b" + surface + r"\b", joined):
+        # Not a word of the language too ("Will you...?", "the bill", "Pat it dry"): said in lower case anywhere.
+        # Said as a name: inside a sentence or called ("Now, Liz, ..."), not opening one ("Will you ...?").
+        if len(owners) == 1 and surface not in names and not re.search(r"\b" + nick + r"\b", joined) and \
+                re.search(r"[a-z,;]\s+" + surface + r"\b|\b" + surface + r"\s*[,!?]", joined):
             extra[owners.pop()].append(surface)
     merged: set[int] = set()
     for m in _CALLED.finditer(joined):

@@ -51,7 +51,7 @@ _UNIT = re.compile(_START + r"(\d+(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u
                                                                                           reverse=True))
                    + r")(?:\.(?=\s+[a-z]))?(?![\w/])")
 _FEET_INCHES = re.compile(_START + r"(\d)['\u2032\u2019](\d{1,2})(?:\"|\u2033|\u201d|'')(?!\w)")
-_CENTS = re.compile(r"([\u00a3$\u20ac])0\.(\d\d)(?!\d)")
+_CENTS = re.compile(r"([\u00a3$\u20ac])0?\.(\d\d)(?!\d)")  # "$0.50", "$.50"
 _DOUBLE_O = re.compile(_START + r"007\b")
 _VULGAR = {"\u00bd": ("a half", "half"), "\u00bc": ("a quarter", "quarter"), "\u00be": ("three quarters", None),
            "\u2153": ("a third", "third"), "\u2154": ("two thirds", None)}
@@ -96,6 +96,10 @@ def _years(text: str) -> str:
         after = text[m.end():m.end() + 12]
         ranged = re.match(r"\s*(?:to|and|or)\s+" + _YEAR + r"\b", after)
         listed = out and re.fullmatch(r"(?:\s*,)?\s*(?:and|or|to)?\s*", text[last:m.start()])  # "in 1914 and 1918"
+        if re.search(r"\b(?:it|year|date)\s+(?:was|is|had been)\s*$", before, re.IGNORECASE) and \
+                re.match(r"\s+[a-z]", after) and not re.match(r"\s+(?:when|and|but|in|on|at|before|after|again|then)\b",
+                                                            after):
+            continue  # "It was 1250 pounds in total": a count
         if not (suffix == "s" or era or ranged or listed or _BEFORE_YEAR.search(before)):
             continue
         said = year_words(int(m.group(1)), plural=suffix == "s")
@@ -129,10 +133,11 @@ def _clock(m: re.Match) -> str:
         if half or re.match(r"\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock|noon|midnight|sharp|tonight|in the)", rest):
             return hour + half
         before = m.string[max(0, m.start() - 20):m.start()]
-        # "at 10:00", "it was 10:00": a time; "ran the mile in 4:00 flat", "2:00 left": minutes, said as the number.
-        timed = re.search(r"\b(?:at|by|until|till|before|after|since|from|around|about|past|was|is|it's|by)\s+$", before,
-                          re.IGNORECASE)
-        return f"{hour} o'clock" if timed else hour
+        # "at 10:00", "the 6:00 train": a time; "ran the mile in 4:00 flat", "2:00 left", "the timer read 5:00":
+        # minutes, said as the number.
+        lasting = re.match(r"\s*(?:flat|left|remaining|to go|on the clock|minutes?|mins?)\b", rest) or \
+            re.search(r"\b(?:in|read|reads|showed|shows|ran|run|timer|clock)\s+$", before, re.IGNORECASE)
+        return hour if lasting else f"{hour} o'clock"
     if minute < 10:
         return f"{hour} oh {_ONES[minute]}{half}"
     return m.group(0)  # "3:30": an engine says "three thirty"
@@ -151,8 +156,9 @@ def _fraction(m: re.Match) -> str:
         return f"{top} of {bottom}"  # "Part 2/3": the second of three
     if (top, bottom) == (1, 2) and re.match(r"\s+an?\b", m.string[m.end():m.end() + 4]):
         return "half"  # "1/2 a bottle"
-    if bottom == 10 and top <= 10:
-        return f"{top} out of 10"  # "a 7/10"
+    if bottom == 10 and top <= 10 and not re.match(r"\s+of\b", m.string[m.end():m.end() + 4]) and \
+            re.search(r"\b(?:a|an|scored|rated|rate|gave|give|solid|was|is|it's|maybe)\s+$", before, re.IGNORECASE):
+        return f"{top} out of 10"  # "a 7/10", "rated it 9/10" (not "1/10 of the money", "on 3/10")
     if (top, bottom) == (9, 11):
         return "nine eleven"
     if (top, bottom) == (24, 7):
@@ -193,18 +199,27 @@ _SCALED = re.compile(r"([$\u00a3\u20ac])?(?<![\w.])(\d+(?:\.\d+)?)([KkMB]|bn)\b(
 _SCALES = {"K": "thousand", "k": "thousand", "M": "million", "B": "billion", "bn": "billion"}
 _CURRENCY = {"$": "dollars", "\u00a3": "pounds", "\u20ac": "euros"}
 _DECADE_APOSTROPHE = re.compile(r"(?<![\w.])(\d*0)['\u2019]s\b")  # "the 80's", "the 1960's": a plural, no "'s"
-_LEADING_ZERO_TIME = re.compile(_START + r"0(\d)([0-5]\d)(?!\d|[,.]\d)")  # "at 0600": "oh six hundred"
-_BARE_DECIMAL = re.compile(r"(?<![\w.,])\.(\d{2,3})\b")  # "a .45 round", "batting .312"
+# "at 0600", "by 0930": "oh six hundred" (not "PIN 0000", "call 0800").
+_LEADING_ZERO_TIME = re.compile(r"\b((?:at|by|until|till|before|after|since|from)\s+)0(\d)([0-5]\d)(?!\d|[,.]\d)",
+                                re.IGNORECASE)
+_BARE_DECIMAL = re.compile(r"(?<![\w.,$\u00a3\u20ac])\.(\d{2,3})\b")  # "a .45 round", "batting .312"
 _HOUSE = re.compile(r"\b(\d)(\d\d)([A-Z])\b")  # "221B Baker Street": "two twenty-one B"
 _HUNDREDTH = re.compile(r"\b([1-9])(00|000)th\b")  # "100th": "one hundredth" (an engine says "hundred th")
 _BY = re.compile(r"\b(\d+)x(\d+)\b")  # "a 4x100 relay"
+# The emergency number ("dial 911", "the 911 operator"), not "$911", "2,911" or a Porsche 911.
+_NINE_ONE_ONE = re.compile(r"\b((?:dial|dialed|dialled|call|called|ring|phone|the|to|a)\s+)911\b", re.IGNORECASE)
+
+
+# Counted things a "45K" or "2.3M" goes with ("a 5K race", "apartment 3B", "a 401k" are names).
+_COUNTED = frozenset("""likes views followers subscribers fans people words hits downloads comments reviews readers votes
+    plays streams copies users members visitors""".split())
 
 
 def _scaled(m: re.Match) -> str:
     currency, amount, scale, noun = m.group(1), m.group(2), _SCALES[m.group(3)], m.group(4)
     if currency:
         return f"{amount} {scale} {_CURRENCY[currency]}"
-    return f"{amount} {scale}" if noun else m.group(0)
+    return f"{amount} {scale}" if noun and noun.strip() in _COUNTED else m.group(0)
 
 
 def read_numbers(text: str) -> str:
@@ -219,13 +234,13 @@ def read_numbers(text: str) -> str:
     out = _HUNDREDTH.sub(lambda m: f"{_ONES[int(m.group(1))]} {'hundredth' if m.group(2) == '00' else 'thousandth'}",
                          out)
     out = _BY.sub(r"\1 by \2", out)
-    out = re.sub(r"\b911\b", "nine one one", out)
+    out = _NINE_ONE_ONE.sub(r"\1nine one one", out)
     if any(v in out for v in _VULGAR):  # "1\u00bd" "one and a half", "\u00bd a cup" "half a cup"
         out = _MIXED.sub(lambda m: f"{m.group(1)} and {_VULGAR[m.group(2)][0]}", out)
         out = _VULGAR_BEFORE_A.sub(lambda m: _VULGAR[m.group(1)][1], out)
     out = _DOUBLE_O.sub("double oh seven", out)
     out = _MILITARY.sub(lambda m: _twenty_four(m.group(1), int(m.group(2))), out)
-    out = _LEADING_ZERO_TIME.sub(lambda m: _twenty_four("0" + m.group(1), int(m.group(2))), out)
+    out = _LEADING_ZERO_TIME.sub(lambda m: m.group(1) + _twenty_four("0" + m.group(2), int(m.group(3))), out)
     out = _DOT_CLOCK.sub(r"\1:\2", out)
     out = _CLOCK.sub(_clock, out)
     out = _FEET_INCHES.sub(_feet_inches, out)

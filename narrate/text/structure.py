@@ -241,7 +241,10 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
         if label_matter and not layout.keep_all:
             continue
         if d is drafts[0] and d.start == 0 and d.end == first and not layout.keep_all and d.body_words < MINOR_WORDS:
-            if not _opening_prose(layout, d):
+            # Only where headings cut the text, in the first chapter's own document (a novel in one file): an
+            # EPUB's documents before its first chapter are front matter (a notice, a newsletter plea, "Also by").
+            if cut_before != "heading" or layout.doc_of[d.start] != layout.doc_of[min(first, len(layout.blocks) - 1)] \
+                    or not _opening_prose(layout, d):
                 continue  # leftovers before the first entry: a title page the markup did not name
             if not d.label and d.title in ("", layout.docs[layout.doc_of[d.start]].title):
                 d.title = "Opening"  # not "Chapter 1" twice in a player's list
@@ -263,6 +266,11 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
 
 
 _DEDICATION = re.compile(r"^(?:for|to|in memory|dedicated|this book)\b", re.IGNORECASE)
+# What precedes a story but is not it: a fan fiction's disclaimer and notes, a publisher's words, a blurb.
+_NOT_STORY = re.compile(r"^\W*(?:disclaimer|author'?s note|a/n|notes?\b|also by|translated|this is a (?:work of )?fiction|"
+                        r"all characters|any resemblance|warning|tw\b|cw\b|summary|rating|pairing|fandom|praise for|"
+                        r"published|first published|edited by|cover)|\b(?:i|we) (?:do not|don't) own\b|"
+                        r"[\u2014\u2013-]\s*(?:the\s+)?[A-Z][\w .&]+$", re.IGNORECASE)
 
 
 def _opening_prose(layout: Layout, d: Draft) -> bool:
@@ -271,8 +279,8 @@ def _opening_prose(layout: Layout, d: Draft) -> bool:
     no dedication ("For my mother, ..."), copyright line or epigraph's attribution ("-- Emily Dickinson")."""
     paras = [layout.blocks[g].text for g in range(d.start, d.end) if layout.readable[g]
              and layout.blocks[g].kind == PARA]
-    if any(_COPYRIGHT.search(t) or _DEDICATION.match(t) or t.lstrip().startswith(("\u2014", "--", "\u2013"))
-           for t in paras):
+    if any(_COPYRIGHT.search(t) or _DEDICATION.match(t) or _NOT_STORY.search(t.strip())
+           or t.lstrip().startswith(("\u2014", "--", "\u2013")) for t in paras):
         return False
     return any(len(t.split()) >= 8 and t.rstrip("\"'\u201d\u2019)").endswith((".", "!", "?", "\u2026"))
                and t[:1] not in "\"\u201c\u2018'" for t in paras)

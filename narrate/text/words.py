@@ -187,7 +187,9 @@ _CHAT = {"idk": "I don't know", "ikr": "I know, right", "brb": "be right back", 
          "nvm": "never mind", "ttyl": "talk to you later", "gr8": "great", "l8r": "later", "b4": "before",
          "2day": "today", "2nite": "tonight", "thx": "thanks", "ily": "I love you", "ilysm": "I love you so much",
          "wyd": "what are you doing", "hbu": "how about you", "jk": "just kidding", "ur": "your", "u": "you",
-         "r": "are", "pls": "please", "plz": "please", "msg": "message", "fyi": "for your information"}
+         "r": "are", "pls": "please", "plz": "please", "fyi": "for your information"}
+# In lower case only: "JK Rowling", "Imo State", "Ur of the Chaldees" are names.
+_CHAT_LOWER_ONLY = frozenset({"jk", "imo", "ur", "u", "r", "b4"})
 _CHAT_WORD = re.compile(r"(?<![\w'\u2019.-])(" + "|".join(sorted(_CHAT, key=len, reverse=True)) + r")(?![\w'\u2019-])",
                         re.IGNORECASE)
 # A lone "u" or "r" only beside other chat ("u ok?", "r u coming"), never "Section u", "r." in a list.
@@ -198,14 +200,15 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]+")
 _HEART = re.compile(r"(?<![\w<])<3+(?!\d)")
 _BULLET = re.compile(r"(?m)^[ \t]*[*\u2022\u00b7][ \t]+")
 _LINE_SLASH = re.compile(r"\s+/\s+")  # song lines run together: "little star / How I wonder"
-_WORD_SLASH = re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])")  # "he/she": "he or she"; "AC/DC": "AC DC"
+# "he/she": "he or she"; "AC/DC": "AC DC" (not "c/o", "n/a", nor a web address: "example.com/about").
+_WORD_SLASH = re.compile(r"(?<![\w./])([A-Za-z]{2,})/([A-Za-z]{2,})(?![\w/.])")
 _IV = re.compile(r"\b(an\s+)IV\b|\bIV(?=\s+(?:drip|line|bag|pole|fluids?|antibiotics))")
 
 
 def _slash(m: re.Match) -> str:
-    text, at = m.string, m.start()
-    lower = text[at - 1].islower() and text[at + 1].islower()
-    return " or " if lower and not re.match(r"or\b", text[at + 1:at + 4]) else " "  # "he/she", "and/or"
+    left, right = m.group(1), m.group(2)
+    joint = " or " if left.islower() and right.islower() and right != "or" else " "  # "he/she", "and/or"
+    return left + joint + right
 
 
 def _chat(m: re.Match) -> str:
@@ -218,7 +221,7 @@ def _chat(m: re.Match) -> str:
         if not word.islower() or not (before and before.group(1).lower() in _CHAT_NEIGHBOURS
                                       or after and after.group(1).lower() in _CHAT_NEIGHBOURS):
             return word
-    if low not in _CHAT_SHORT and not (word.islower() or word.isupper() or word[:1].isupper() and word[1:].islower()):
+    if not word.islower() and (low in _CHAT_LOWER_ONLY or not (word.isupper() or word[1:].islower())):
         return word
     said = _CHAT[low]
     return said[:1].upper() + said[1:] if word[:1].isupper() else said
@@ -230,7 +233,8 @@ _CHAT_NEIGHBOURS = frozenset("""u r ur ok okay k lol omg idk pls plz ya there co
 
 def read_words(text: str) -> str:
     """Words respelt for an engine: interjections, stammers, held letters, shouting, abbreviations, chat."""
-    out = _EMOJI.sub("", text) if re.search("[\U0001F000-\U0001FAFF\u2600-\u27BF]", text) else text
+    out = re.sub("[\u2665\u2764]\ufe0f?", " heart ", text) if re.search("[\u2665\u2764]", text) else text
+    out = _EMOJI.sub("", out) if re.search("[\U0001F000-\U0001FAFF\u2600-\u27BF]", out) else out
     out = _HEART.sub(" heart ", out) if "<3" in out else out
     out = _BULLET.sub("", out)
     out = _AUTHORS_NOTE.sub("Author's note:", out)

@@ -59,3 +59,16 @@ def test_the_names_people_go_by_are_theirs():
     assert "Detective Javier Ruiz" in chars["Ruiz"].aliases  # a detective's title, like an inspector's
     lines = [s for s in script_text(CASE).segments if s.kind == DIALOGUE]
     assert lines[4].speaker == "Ruiz"  # "the detective said": the detective the book has named
+
+
+def test_no_one_is_merged_or_made_up_by_a_phone_call_an_auxiliary_a_place_or_an_estate_agent():
+    text = ('"Where is everyone?" Sarah asked.\n\n"Out," said Tom.\n\nThat night Tom called Sarah to apologise.\n\n'
+            '"It\'s fine," Sarah said.\n\nWilliam Price came in. "Will you at least take my coat?" asked Anne.\n\n'
+            'London seemed smaller than she remembered. London looked grey and tired. She walked on.\n\n'
+            'Agent Cole showed his badge. The agent behind the desk looked up. "We don\'t get many visits," the agent '
+            'said.\n')
+    chars = {c.name: c for c in discover_characters([text])}
+    assert "Sarah" in chars and "Sarah" not in chars["Tom"].aliases  # "Tom called Sarah": he phoned her
+    assert "Will" not in chars["William Price"].aliases  # "Will you ...?" is no name
+    assert "London" not in chars
+    assert not any("Cole" in " ".join((c.name, *c.aliases)) and "the agent" in c.aliases for c in chars.values())

@@ -83,6 +83,15 @@ from narrate.voices.synth import sentences
      "England. I told Henry I would. I told Charles I, for one. Washington DC.",
      "George the 3rd's madness, Aegon 2; Episode 4, Sonnet 18, Vatican 2; Elizabeth the First's reign, Edward the "
      "First of England. I told Henry I would. I told Charles I, for one. Washington DC."),
+    # Found by a review of the second round: names, counts and addresses left as they are.
+    ("Disclaimer: JK Rowling owns everything. no MSG. Imo State.", "Disclaimer: JK Rowling owns everything. no MSG. "
+     "Imo State."),
+    ("apartment 3B with, a 5K race, his 401k; $911, 2,911 people, Porsche 911; It cost $.50.",
+     "apartment 3B with, a 5K race, his 401k; 911 dollars, 2,911 people, Porsche 911; It cost 50 cents."),
+    ("the 6:00 train, the timer read 5:00; PIN was 0000, call 0800; It was 1250 pounds in total.",
+     "the 6 o'clock train, the timer read 5; PIN was 0000, call 0800; It was 1250 pounds in total."),
+    ("Only 1/10 of the money, on 3/10; c/o the hotel, n/a, www.example.com/about; I \u2665 NY",
+     "Only 1/10 of the money, on 3/10; c/o the hotel, n/a, www.example.com/about; I  heart  NY"),
     # What the reading must leave alone.
     ("Goooood morning! Sooooon, Sweeeet, Coooool. Tooooo late. Helllllo. AAA batteries, the KKK, page xiii, "
      "www.example.com", "Good morning! Soon, Sweet, Cool. Too late. Hello. AAA batteries, the KKK, page xiii, "
