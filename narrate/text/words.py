@@ -73,6 +73,7 @@ _ROADS = {"St": "Street", "Rd": "Road", "Ave": "Avenue"}
 _SUFFIX = re.compile(r"\b([A-Z][a-z]+),?\s+(Jr|Sr)\.?(?!\w)(?!\s+[A-Z][a-z])")
 _VERSUS = re.compile(r"(?<=\s)vs\.?(?=\s)")
 _THEM = re.compile(r"(?<!\w)['\u2019]em\b")  # "tell 'em": an engine says "em", a narrator "um"
+_OW = re.compile(r"(?<![\w'\u2019-])([Oo])[Ww]+(?![\w'\u2019-])")  # "Ow!", "Owww": an engine says "oh"; "Ouw" is the cry
 _DEGREES = re.compile(r"\b(Ph|M|B)\.([ADS])\.(?=\W|$)|\bPhD\b")
 
 
@@ -243,6 +244,7 @@ def read_words(text: str) -> str:
     out = _IV.sub(lambda m: (m.group(1) or "") + "I V", out)
     out = _CHAT_WORD.sub(_chat, out)
     out = _THEM.sub("um", out)
+    out = _OW.sub(r"\1uw", out)
     out = _DEGREES.sub(_degree, out)
     out = _TITLE.sub(_title, out)
     out = _STREET_END.sub(r"\1 Street.", out)

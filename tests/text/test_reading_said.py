@@ -66,7 +66,8 @@ from narrate.voices.synth import sentences
     ("'HASTE TO THE WEDDING' I TAKE A COUNTRY HOUSE. Plan A. LADY HOWARD TO THE REV. MR. VILLARS; DON'T GO.",
      "'haste to the wedding' I take a country house. Plan A. lady howard to the REV. MR. VILLARS; don't go."),
     ("the ha-ha, a so-so day", "the ha-ha, a so-so day"),
-    ("The US Army; him OR me.", "The US Army; him OR me."),  # an acronym, and a word an engine says anyway
+    ("The US Army; him OR me.", "The US Army; him OR me."),
+    ("Ow! Owww, that hurt. A cow, how now.", "Ouw! Ouw, that hurt. A cow, how now."),  # an acronym, and a word an engine says anyway
     ("Add \u00bd a cup and 1\u00bd pints. Tell 'em, go get \u2019em.",
      "Add half a cup and 1 and a half pints. Tell um, go get um."),
     # Abbreviations.
