@@ -42,6 +42,7 @@ _MATTER_FILE = re.compile(
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved|\bisbn\b|first published|"
                         r"printed in|published by|library of congress", re.IGNORECASE)
 _NORM = re.compile(r"[\W_]+")
+_PAGE = re.compile(r"\s*\[?\d{1,4}\]?\s*")
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Layout:
                          for b, d in zip(self.blocks, self.doc_of, strict=True)]
         if not keep_all:
             self._minor_matter(doc_matter)
+            self._page_numbers()
         # Prefix sums: readable words, and readable words outside headings.
         self.words = [0]
         self.body = [0]
@@ -118,6 +120,20 @@ class Layout:
             if minor and sum(self.blocks[g].words for g in minor) >= MINOR_WORDS:
                 for g in minor:
                     self.readable[g] = True
+
+    def _page_numbers(self) -> None:
+        """Paragraphs that are a bare number, rising through the whole book ("12", "13", ... left by a PDF
+        conversion), are its printed page numbers: not read. Section numbers ("1", "2", "1", "2") start again."""
+        bare = [g for g, b in enumerate(self.blocks) if b.kind == PARA and self.readable[g] and _PAGE.fullmatch(b.text)]
+        values = [int(self.blocks[g].text.strip().strip("[]")) for g in bare]
+        if len(bare) < 3 or not all(a < b for a, b in zip(values, values[1:])):
+            return
+        # Pages come every few hundred words, or skip numbers (those before the text, or lost); sections numbered
+        # through a book are further apart and never skip.
+        gap = sum(b.words for b in self.blocks[bare[0]:bare[-1]]) / (len(bare) - 1)
+        if values[-1] >= 2 * len(values) or gap < 600:
+            for g in bare:
+                self.readable[g] = False
 
     def position(self, name: str, fragment: str) -> int | None:
         """Reading position of a link target, or None when it points at no document of the reading order."""

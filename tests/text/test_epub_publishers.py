@@ -83,3 +83,14 @@ def test_fan_fiction_headings_with_separators_and_headings_linked_to_the_content
                                                 "Chapter 3 ~ The Car"]
     assert "The Bridge\n" in book.chapters[0].text  # a linked number beside a title starts no note: read
     assert "Notes\n" in book.chapters[2].text
+
+
+def test_page_numbers_left_as_paragraphs_are_not_read_but_section_numbers_are(tmp_path):
+    docs = [(f"c{i}.xhtml", f"<h2>Chapter {i}</h2>" + paragraphs("Anna", 2, 10 * i) + f'<p class="calibre5">{11 * i}</p>'
+             + paragraphs("Anna", 2, 10 * i + 5)) for i in (1, 2, 3)]
+    text = text_of(load(tmp_path, docs, [(f"Chapter {i}", f"c{i}.xhtml") for i in (1, 2, 3)]))
+    assert not any(f"\n{11 * i}\n" in text for i in (1, 2, 3))
+    docs = [(f"c{i}.xhtml", f"<h2>Chapter {i}</h2><p>1</p>" + paragraphs("Anna", 2, 10 * i) + "<p>2</p>"
+             + paragraphs("Anna", 2, 10 * i + 5)) for i in (1, 2, 3)]
+    text = text_of(load(tmp_path, docs, [(f"Chapter {i}", f"c{i}.xhtml") for i in (1, 2, 3)]))
+    assert text.count("\n2\n") == 3
