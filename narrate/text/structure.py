@@ -126,8 +126,8 @@ class Layout:
         conversion), are its printed page numbers: not read. Section numbers ("1", "2", "1", "2") start again."""
         bare = [g for g, b in enumerate(self.blocks) if b.kind == PARA and self.readable[g] and _PAGE.fullmatch(b.text)]
         values = [int(self.blocks[g].text.strip().strip("[]")) for g in bare]
-        if len(bare) < 3 or not all(a < b for a, b in zip(values, values[1:])):
-            return
+        if len(bare) < 3 or not all(a < b for a, b in zip(values, values[1:])) or values == list(range(1, len(values) + 1)):
+            return  # (1, 2, 3 ...: a story's numbered sections)
         # Pages come every few hundred words, or skip numbers (those before the text, or lost); sections numbered
         # through a book are further apart and never skip.
         gap = sum(b.words for b in self.blocks[bare[0]:bare[-1]]) / (len(bare) - 1)
