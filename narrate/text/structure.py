@@ -126,7 +126,8 @@ class Layout:
         conversion), are its printed page numbers: not read. Section numbers ("1", "2", "1", "2") start again."""
         bare = [g for g, b in enumerate(self.blocks) if b.kind == PARA and self.readable[g] and _PAGE.fullmatch(b.text)]
         values = [int(self.blocks[g].text.strip().strip("[]")) for g in bare]
-        if len(bare) < 3 or not all(a < b for a, b in zip(values, values[1:])) or values == list(range(1, len(values) + 1)):
+        rising = all(a < b for a, b in zip(values, values[1:]))
+        if len(bare) < 3 or not rising or values == list(range(1, len(values) + 1)):
             return  # (1, 2, 3 ...: a story's numbered sections)
         # Pages come every few hundred words, or skip numbers (those before the text, or lost); sections numbered
         # through a book are further apart and never skip.
@@ -283,7 +284,8 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
 
 _DEDICATION = re.compile(r"^(?:for|to|in memory|dedicated|this book)\b", re.IGNORECASE)
 # What precedes a story but is not it: a fan fiction's disclaimer and notes, a publisher's words, a blurb.
-_NOT_STORY = re.compile(r"^\W*(?:disclaimer|author'?s note|a/n|notes?\b|also by|translated|this is a (?:work of )?fiction|"
+_NOT_STORY = re.compile(r"^\W*(?:disclaimer|author'?s note|a/n|notes?\b|also by|translated|"
+                        r"this is a (?:work of )?fiction|"
                         r"all characters|any resemblance|warning|tw\b|cw\b|summary|rating|pairing|fandom|praise for|"
                         r"published|first published|edited by|cover)|\b(?:i|we) (?:do not|don't) own\b|"
                         r"[\u2014\u2013-]\s*(?:the\s+)?[A-Z][\w .&]+$", re.IGNORECASE)
