@@ -297,14 +297,13 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
         name = ent.name
         aliases = tuple(sorted((display.get(n, n) for n in ent.names if n != name), key=lambda a: (-ent.names[_norm(a)], a)))
         out.append(Character(display.get(name, name), _entity_gender(ent), aliases))
+    out = _known_as(out, texts)
     named_words = {w.rstrip(".").lower() for c in out for form in (c.name, *c.aliases) for w in form.split()}
 
     def known(head: str) -> bool:
         # "the Captain" of "Captain Hale", "the doctor" of "Dr. Archie": the named character.
         return any(w in named_words for w in TITLE_WORDS.get(head, (head,)))
 
-    out = _known_as(out, texts)
-    named_words = {w.rstrip(".").lower() for c in out for form in (c.name, *c.aliases) for w in form.split()}
     out += _called_only(texts, spans, named_words, counts, lower_words)
     subjects = [s for text, spoken in zip(texts, masks) for s in tag_subjects(text, spoken)]
     taken = {c.name for c in out}

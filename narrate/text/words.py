@@ -199,6 +199,7 @@ _AUTHORS_NOTE = re.compile(r"(?<!\w)A/N\b:?")
 # Emoji are named by an engine ("loudly crying face"); a heart drawn as "<3" is a heart.
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]+")
 _HEART = re.compile(r"(?<![\w<])<3+(?!\d)")
+_HEART_SIGN = re.compile("[\u2665\u2764]\ufe0f?")  # "I \u2665 NY": said, before the other signs are dropped
 _BULLET = re.compile(r"(?m)^[ \t]*[*\u2022\u00b7][ \t]+")
 _LINE_SLASH = re.compile(r"\s+/\s+")  # song lines run together: "little star / How I wonder"
 # "he/she": "he or she"; "AC/DC": "AC DC" (not "c/o", "n/a", nor a web address: "example.com/about").
@@ -219,9 +220,9 @@ def _chat(m: re.Match) -> str:
         # "r u ok?", "u there?": beside other chat; not "Section u", "Plan r".
         before = re.search(r"(\w+)\s+$", m.string[max(0, m.start() - 12):m.start()])
         after = re.match(r"\s+(\w+)", m.string[m.end():m.end() + 12])
-        if not word.islower() or not (before and before.group(1).lower() in _CHAT_NEIGHBOURS
-                                      or after and after.group(1).lower() in _CHAT_NEIGHBOURS):
-            return word
+        if not (before and before.group(1).lower() in _CHAT_NEIGHBOURS
+                or after and after.group(1).lower() in _CHAT_NEIGHBOURS):
+            return word  # (in capitals, _CHAT_LOWER_ONLY below keeps it)
     if not word.islower() and (low in _CHAT_LOWER_ONLY or not (word.isupper() or word[1:].islower())):
         return word
     said = _CHAT[low]
@@ -234,8 +235,8 @@ _CHAT_NEIGHBOURS = frozenset("""u r ur ok okay k lol omg idk pls plz ya there co
 
 def read_words(text: str) -> str:
     """Words respelt for an engine: interjections, stammers, held letters, shouting, abbreviations, chat."""
-    out = re.sub("[\u2665\u2764]\ufe0f?", " heart ", text) if re.search("[\u2665\u2764]", text) else text
-    out = _EMOJI.sub("", out) if re.search("[\U0001F000-\U0001FAFF\u2600-\u27BF]", out) else out
+    out = _HEART_SIGN.sub(" heart ", text)
+    out = _EMOJI.sub("", out)
     out = _HEART.sub(" heart ", out) if "<3" in out else out
     out = _BULLET.sub("", out)
     out = _AUTHORS_NOTE.sub("Author's note:", out)
