@@ -33,8 +33,22 @@ def _quiet_dask() -> None:
     Workers of a local cluster are new processes that read their logging levels from the environment.
     """
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    # Importing distributed sets its loggers from its own defaults ("distributed.client": warning): after it.
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        pass  # open_cluster names the extra to install
+
     for name in DASK_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _hush_dask() -> None:
+    """After Ctrl-C the cluster is torn down with work cancelled on it: what Dask says of that ("Couldn't gather
+    keys") is expected, not an error to show, where its logs are quieted (not with -vv)."""
+    if logging.getLogger("distributed").level == logging.ERROR:
+        for name in DASK_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def connect(stack: contextlib.ExitStack, address: str, opts: RenderOptions, verbose: int,
@@ -135,7 +149,9 @@ def render_together(sources: list[Path], opts: RenderOptions, relay: ClusterRela
                         with display.lock:
                             display.clear()
                             click.echo(book_line(result, where))
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            _hush_dask()
         _stop_all(relay, pool, futures)
         raise
     finally:

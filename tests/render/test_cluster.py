@@ -442,3 +442,11 @@ def test_a_failing_chapter_on_a_local_cluster_is_one_line_without_dasks_report(t
     assert run.returncode == 1
     assert "Compute Failed" not in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert "02-the-diner.mp3" in run.stderr
+
+
+def test_dask_stays_quiet_after_its_own_logging_set_up():
+    """distributed sets "distributed.client" to WARNING when imported: quieting must outlast that."""
+    code = ("import logging; from narrate.cli.cluster import _quiet_dask; _quiet_dask(); import distributed; "
+            "print(logging.getLogger('distributed.client').level)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(logging.ERROR)
