@@ -41,6 +41,13 @@ _VOICE_AFTER = re.compile(r"\s*(?:An?|One)\s+(?P<words>(?:[a-z][\w-]*\s+){0,2}?[
 # A sentence whose subject is someone's eyes, face or voice: they act ("Her grave eyes met his").
 _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+){0,2}?(?:eyes|face|voice|hands?|lips|"
                        r"glance|gaze|cheeks|mouth|tone|brow|smile|look)\s+(?:[a-z]+ly\s+)?[a-z]+\b")
+# Someone brought in as the subject of the clause nearest the speech, who then speaks: "The door opened and
+# a uniformed officer leaned in.", "At the front of the room, a woman in a sequined blazer tapped it twice."
+_NEWCOMER_ACTS = re.compile(
+    r"(?:^|,\s+|\s+and\s+|\s+then\s+)(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w'\u2019-]*,?\s+){0,3}?[a-z][\w'\u2019-]*)"
+    r"(?:\s+(?:in|with|from|at|on|of|behind|beside|by)\s+(?:[\w'\u2019-]+\s+){0,3}?[\w'\u2019-]+)?\s+(?:[a-z]+ly\s+)?"
+    r"(?:[a-z]+ed|came|stood|sat|rose|ran|stuck|held|took|strode|swept|threw|put|got|broke|leant|knelt|bent|shook)\b")
+_LATER_CLAUSE = re.compile(r"[,;]\s+(?:and|but|then|so|while|as)\s|\s(?:and|then)\s+(?:I|he|she|[A-Z][a-z]+)\s")
 _JOINED_CLAUSE = re.compile(r"[,;]\s+(?:and|but|so|yet)\s+(?=(?:I|he|she|[A-Z][a-z]+)\s)")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
 _AHEAD = 1500  # how far past a chapter's first speech its speaker may be named
@@ -101,6 +108,9 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
                 speaker, kind = _actor(ctx, m.group("subj"), at, para_start)
                 if speaker and kind in ("name", "pronoun"):
                     return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))
+            newcomer = _newcomer_acting(ctx, body)
+            if newcomer:
+                return Decision(newcomer, "action-pronoun", 0.6)
         part = _OWN_PART.match(body) if k == 0 else None
         if part:
             # "Her grave eyes met his inquiringly.": she acts (in the sentence next to the quotation).
@@ -119,6 +129,18 @@ def action_subject(ctx: Context, narration: str, offset: int, from_end: bool, pa
             kind = "pronoun" if kind == "noun" else kind  # "The doctor bent down."
             return Decision(speaker, "action-" + kind, 0.7 if kind == "name" else 0.6, pronoun_of(m.group("subj")))
     return None
+
+
+def _newcomer_acting(ctx: Context, sentence: str) -> str | None:
+    """The described person a/an brings in as the subject of the sentence's last clause ("... and a nurse
+    poked her head in."), or None."""
+    last = None
+    for last in _NEWCOMER_ACTS.finditer(sentence):
+        pass
+    if last is None or _LATER_CLAUSE.search(sentence, last.end()):
+        return None
+    person = ctx.person_in(last.group("words"))
+    return ctx.described(person) if person else None
 
 
 def reported_speaker(ctx: Context, seg: Segment) -> str | None:

@@ -72,3 +72,30 @@ def test_no_one_is_merged_or_made_up_by_a_phone_call_an_auxiliary_a_place_or_an_
     assert "Will" not in chars["William Price"].aliases  # "Will you ...?" is no name
     assert "London" not in chars
     assert not any("Cole" in " ".join((c.name, *c.aliases)) and "the agent" in c.aliases for c in chars.values())
+
+
+WARD = """Maya sat by the bed. Her brother Tom was asleep, and she held his hand.
+
+"He's going to be fine," Maya said to herself.
+
+A nurse poked her head in. "Visiting hours are over."
+
+"Five more minutes?"
+
+The door opened and a uniformed officer leaned in. "Ms. Cole? We need a statement."
+
+Maya looked up. "Now?"
+
+At the end of the hall, a man in a grey suit waved at them. "Officer! Over here."
+
+A porter came in, and Maya stood up. "Is it time?"
+"""
+
+
+def test_someone_brought_in_acting_just_before_a_speech_speaks_it():
+    lines = [s for s in script_text(WARD).segments if s.kind == DIALOGUE]
+    got = [s.speaker for s in lines]
+    assert got[1] == "Nurse"  # not Tom, who is asleep, nor Maya
+    assert got[3] == "Uniformed Officer" and got[4] == "Maya"
+    assert got[5] == "Man"  # "a man in a grey suit waved": the phrase after the noun is his, not a new subject
+    assert got[6] == "Maya"  # the clause nearest the speech is hers
