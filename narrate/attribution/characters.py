@@ -681,6 +681,30 @@ def name_index(characters: Sequence[Character]) -> dict[str, str]:
     return index
 
 
+_SURNAME_TITLES = {"male": ("Mr",), "female": ("Mrs", "Ms", "Miss")}
+
+
+def with_titled_surnames(index: dict[str, str], characters: Sequence[Character]) -> dict[str, str]:
+    """`index` plus "Ms Adebayo" for Elizabeth Adebayo: a title of her gender before a surname no one else
+    bears, the form a speech calls her by though the narration never does. Forms already known keep theirs."""
+    bearers: dict[str, set[str]] = defaultdict(set)
+    for c in characters:
+        for form in (c.name, *c.aliases):
+            words = form.split()
+            if len(words) >= 2 and words[0].rstrip(".").lower() not in TITLES:
+                bearers[words[-1]].add(c.name)
+            elif len(words) == 1:
+                bearers[words[0]].add(c.name)  # "Adebayo" as someone's own name: no one's surname to give
+    out = dict(index)
+    for c in characters:
+        words = c.name.split()
+        if len(words) < 2 or c.gender not in _SURNAME_TITLES or bearers.get(words[-1]) != {c.name}:
+            continue
+        for title in _SURNAME_TITLES[c.gender]:
+            out.setdefault(f"{title} {words[-1]}", c.name)
+    return out
+
+
 def mention_regex(index: dict[str, str]) -> re.Pattern[str] | None:
     """A regex finding any known name form in text (longest first, dots/spaces flexible)."""
     if not index:

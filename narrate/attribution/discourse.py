@@ -15,6 +15,7 @@ from .characters import (
     mention_regex,
     name_index,
     nearest_before,
+    with_titled_surnames,
 )
 from .descriptions import (
     CHILD_NOUNS,
@@ -101,7 +102,8 @@ class Context:
     """Who has been mentioned and who has spoken, in order, for resolving references."""
 
     def __init__(self, text: str, segments: Sequence[Segment], characters: Sequence[Character]) -> None:
-        self.index = name_index([c for c in characters if not is_description(c)])
+        named = [c for c in characters if not is_description(c)]
+        self.index = with_titled_surnames(name_index(named), named)
         self.text = text
         self.gender: dict[str, Gender] = {c.name: c.gender for c in characters}
         self.gender[NARRATOR] = "unknown"

@@ -99,3 +99,23 @@ def test_someone_brought_in_acting_just_before_a_speech_speaks_it():
     assert got[3] == "Uniformed Officer" and got[4] == "Maya"
     assert got[5] == "Man"  # "a man in a grey suit waved": the phrase after the noun is his, not a new subject
     assert got[6] == "Maya"  # the clause nearest the speech is hers
+
+
+INTERVIEW = """Detective Javier Ruiz had been a cop for nineteen years. He rubbed his eyes. He had never seen a witness \
+bring her own coffee.
+
+"You don't mind, do you?" Elizabeth Adebayo set the mug on the table and sat down. "The stuff in your lobby looked like motor oil."
+
+"It is motor oil," Ruiz said. He pushed his own cup aside. "We just call it coffee."
+
+Ruiz opened his notebook. He read his notes twice.
+
+She smiled politely. She was younger than he'd expected, thirty at most.
+
+"Ms. Adebayo, you were the last person to see Dr. Mehta on Thursday night."
+"""
+
+
+def test_a_speech_calling_someone_by_title_and_surname_is_not_theirs():
+    lines = [s for s in script_text(INTERVIEW).segments if s.kind == DIALOGUE]
+    assert lines[-1].speaker == "Ruiz"  # "Ms. Adebayo" is Elizabeth Adebayo, called by the detective
