@@ -38,6 +38,7 @@ MALE_FIRST = frozenset(
     omar ibrahim abdul rajesh arjun ravi kenji hiroshi takeshi wei chen ethan jacob liam noah mason
     logan lucas aiden caleb dylan tyler ryan kyle justin brandon austin jason derek travis wesley
     clyde floyd lloyd elmer homer virgil luther chester lester wilbur orville cyrus amos eli enoch
+    thurston chauncey cornelius thaddeus winthrop prescott ellsworth
     """.split()
 )
 FEMALE_FIRST = frozenset(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..attribution.names import FEMALE_FIRST, MALE_FIRST, NICKNAMES
 from .numbers import read_numbers
 from .words import read_words, unmasked
 
@@ -51,6 +52,19 @@ _NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+\s+)(" + _SMALL_ROMAN + r")" + _POSSES
 # "Henry I," "Elizabeth I's", "Edward I of England": the First (before a verb, "I" is the pronoun:
 # "told Henry I would").
 _REGNAL_FIRST = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)I(?=['\u2019]s\b|\s+of\s+[A-Z])")
+# "Henry the VIII", "Louis the XIV's court": written with "the", the number is still an ordinal (an engine says
+# "the roman eight"). One letter only after a ruler's name: "Peter the I" is rare, "Thorpe the V" nothing at all.
+_THE_NUMERAL = re.compile(r"\b([A-Z][a-z]+)(\s+the\s+)(" + _SMALL_ROMAN + r"|[IVX])" + _POSSESSIVE_OR_END)
+_REGNAL_NAME_SET = frozenset(_REGNAL_NAMES.split())
+# A generation's number after a person's full name ("Thurston Howell III", "Henry Ford II", "Mr. Howell III"): "the
+# Third", as after a monarch's. Only II to IV (a family rarely gets further) and only where the words before are surely
+# a person's name (see _generation): "Street Fighter II", "Final Fantasy IV" are titles, said as numbers below.
+_NAME_WORD = r"[A-Z][a-z]+(?:[A-Z][a-z]+)?"  # "Howell", "McCoy"
+_GENERATION = re.compile(r"\b(" + _NAME_WORD + r"\s+)(II|III|IV)" + _POSSESSIVE_OR_END)
+_PERSON_TITLES = "Mr Mrs Ms Miss Dr Sir Dame Judge Senator Governor President Professor Reverend Rev Colonel Captain"
+_BEFORE_SURNAME = re.compile(r"(?:\b(" + "|".join(_PERSON_TITLES.split()) + r")\.?\s+)?(?:\b(" + _NAME_WORD
+                             + r")\s+)?(?:(?<![\w.])(" + _NAME_WORD + r"|[A-Z]\.)\s+)?$")
+_GIVEN_NAMES = MALE_FIRST | FEMALE_FIRST | frozenset(NICKNAMES)
 _WAR = re.compile(r"\b(World\s+War\s+)(I{1,3})\b(?![\w'\u2019-])")
 
 
@@ -88,6 +102,25 @@ def _regnal(m: re.Match) -> str:
     return f"{m.group(1)}the {_ordinal(roman_value(numeral))}"
 
 
+def _the_numeral(m: re.Match) -> str:
+    name, numeral = m.group(1), m.group(3)
+    if len(numeral) == 1 and name not in _REGNAL_NAME_SET:
+        return m.group(0)
+    value = roman_value(numeral)
+    return f"{name}{m.group(2)}{'First' if value == 1 else _ordinal(value)}"
+
+
+def _generation(m: re.Match) -> str:
+    # A person's name: a title before the surname ("Mr. Howell III"), a middle initial ("Thurston B. Howell III"), or
+    # a known given name among the two words before it ("Henry Ford II", "John Jacob Astor IV").
+    before = _BEFORE_SURNAME.search(m.string[max(0, m.start() - 40):m.start()])
+    title, first, second = before.groups() if before else (None, None, None)
+    given = any(w and w.lower() in _GIVEN_NAMES for w in (first, second))
+    if not (title or given or second and second.endswith(".")):
+        return m.group(0)
+    return f"{m.group(1)}the {_ordinal(roman_value(m.group(2)))}"
+
+
 def _name_number(m: re.Match) -> str:
     if set(m.group(2)) == {"X"}:
         return m.group(0)  # "Love, Mum XX": kisses
@@ -119,6 +152,8 @@ def _read(text: str) -> str:
     out = _REGNAL.sub(_regnal, out)
     out = _REGNAL_FIRST.sub(lambda m: m.group(1) + "the First", out)
     out = _WAR.sub(lambda m: m.group(1) + str(roman_value(m.group(2))), out)
+    out = _THE_NUMERAL.sub(_the_numeral, out)
+    out = _GENERATION.sub(_generation, out)
     out = _NAME_NUMBER.sub(_name_number, out)
     return read_words(out)
 

@@ -42,7 +42,7 @@ from narrate.voices.synth import sentences
      "the 80s, the nineteen sixties; a 45; 2 21 B Baker Street; a 4 by 100 relay; his 9 millimetre."),
     ("It was 1999. the Season of 1815.", "It was nineteen ninety-nine. the Season of eighteen fifteen."),
     ("Henry the VIII, WWIII, FINAL FANTASY VIII; an R-rated movie; Woooo! Main St. Nobody saw. Love, Mum XX",
-     "Henry the VIII, WWIII, final fantasy VIII; an R-rated movie; Woo! Main Street. Nobody saw. Love, Mum XX"),
+     "Henry the 8th, WWIII, final fantasy VIII; an R-rated movie; Woo! Main Street. Nobody saw. Love, Mum XX"),
     ("idk lol, ikr, brb, gr8, Thx, ILY, r u ok? Section u. A/N: thanks! I love you \U0001F62D <3",
      "I don't know lol, I know, right, be right back, great, Thanks, I love you, are you ok? Section u. Author's "
      "note: thanks! I love you   heart "),
@@ -84,6 +84,14 @@ from narrate.voices.synth import sentences
      "England. I told Henry I would. I told Charles I, for one. Washington DC.",
      "George the 3rd's madness, Aegon 2; Episode 4, Sonnet 18, Vatican 2; Elizabeth the First's reign, Edward the "
      "First of England. I told Henry I would. I told Charles I, for one. Washington DC."),
+    # A generation's number after a person's full name; titles of things keep a plain number.
+    ("Thurston Howell III came; Mr. Howell III's yacht, Henry Ford II, Thurston B. Howell III. Street Fighter II, "
+     "Super Bowl XL, Apollo XI, Part II, World War II.",
+     "Thurston Howell the 3rd came; Mr. Howell the 3rd's yacht, Henry Ford the 2nd, Thurston B. Howell the 3rd. "
+     "Street Fighter 2, Super Bowl XL, Apollo 11, Part 2, World War 2."),
+    # "the" before a ruler's number: an ordinal all the same (one letter only after a ruler's name).
+    ("Henry the VIII, Louis the XIV's court; Elizabeth the I; Jones the V.",
+     "Henry the 8th, Louis the 14th's court; Elizabeth the First; Jones the V."),
     # Found by a review of the second round: names, counts and addresses left as they are.
     ("Disclaimer: JK Rowling owns everything. no MSG. Imo State.", "Disclaimer: JK Rowling owns everything. no MSG. "
      "Imo State."),
