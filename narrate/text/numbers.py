@@ -37,7 +37,22 @@ _YEAR_CANDIDATE = re.compile(_YEAR_START + _YEAR + r"(s|\u2019s|'s)?(?!\d)(?![.,
 _RANGE = re.compile(_START + r"(\d{1,4})\s*(?:\u2013|\u2014|-{1,2})\s*(\d{1,4})(?![\d,.]\d|\d|-\d)")
 _PHONE = re.compile(_START + r"(\d{3})-(\d{4})(?!\d|-\d)")
 _CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?![\d:])(?:\s?([AaPp][Mm])\b(?!\.))?")
-_DOT_CLOCK = re.compile(_START + r"(1[0-2]|0?[1-9])\.([0-5]\d)(?=\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock))")
+# A British clock time with a stop, "10.45 tonight", "at 6.30": where the words around it tell a time of day (before
+# "pm", "tonight", "in the morning"; after "at", "by", "until"); elsewhere "10.45 metres", "pi is 3.14" are decimals.
+_DOT_TIME_AFTER = (r"\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock|tonight|tomorrow|(?:this|in\s+the)\s+(?:morning|afternoon|"
+                   r"evening)|at\s+night)")
+_DOT_CLOCK = re.compile(_START + r"(1[0-2]|0?[1-9])\.([0-5]\d)(?=" + _DOT_TIME_AFTER + ")")
+# (Not "rose by 2.50", "up from 3.15": a quantity; nor "at 2.50 each", "at 1.25 metres", "at 3.15 per cent": a price
+# or a measure.)
+_MEASURES = """per percent each apiece a an metres meters metre meter miles mile feet foot inches kilos kilograms grams
+    pounds dollars euros pence cents points degrees seconds minutes yards acres litres liters gallons tons tonnes km kg
+    cm mm m g lb lbs""".split()
+_DOT_CLOCK_AFTER_WORD = re.compile(
+    r"(?<!\bincreased )(?<!\bdecreased )(?<!\bmultiplied )(?<!\bdivided )(?<!\breduced )(?<!\brose )(?<!\bfell )"
+    r"(?<!\bgrew )(?<!\bup )(?<!\bdown )\b((?:[Aa]t|[Bb]y|[Uu]ntil|[Tt]ill|[Ff]rom|[Bb]efore|[Aa]fter|[Aa]round|"
+    r"[Ss]ince)\s+)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)(?!\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")
+# The other end of a span of them: "from 9.30 to 5.30".
+_DOT_CLOCK_SPAN = re.compile(r"(\d:[0-5]\d\s*(?:to|and|till|until|-|\u2013)\s*)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)")
 _MILITARY = re.compile(_START + r"([01]\d|2[0-3])([0-5]\d)(?=\s+hours\b)")
 _FRACTION = re.compile(_START + r"(\d{1,2})/(\d{1,2})(?![\d/])")
 # Halves, thirds and quarters only: "on 4/5", "9/10", "15/16" are as often dates and scores.
@@ -242,6 +257,8 @@ def read_numbers(text: str) -> str:
     out = _MILITARY.sub(lambda m: _twenty_four(m.group(1), int(m.group(2))), out)
     out = _LEADING_ZERO_TIME.sub(lambda m: m.group(1) + _twenty_four("0" + m.group(2), int(m.group(3))), out)
     out = _DOT_CLOCK.sub(r"\1:\2", out)
+    out = _DOT_CLOCK_AFTER_WORD.sub(r"\1\2:\3", out)
+    out = _DOT_CLOCK_SPAN.sub(r"\1\2:\3", out)
     out = _CLOCK.sub(_clock, out)
     out = _FEET_INCHES.sub(_feet_inches, out)
     out = _YEAR_RANGE.sub(_year_range, out)

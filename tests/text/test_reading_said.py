@@ -84,6 +84,10 @@ from narrate.voices.synth import sentences
      "England. I told Henry I would. I told Charles I, for one. Washington DC.",
      "George the 3rd's madness, Aegon 2; Episode 4, Sonnet 18, Vatican 2; Elizabeth the First's reign, Edward the "
      "First of England. I told Henry I would. I told Charles I, for one. Washington DC."),
+    # British clock times with a stop, where the words around tell a time; decimals, money and measures stay.
+    ("See you at 10.45 tonight, or by 6.30; open from 9.30 to 5.30. 10.45 metres, $10.45, pi is 3.14, sold at 2.50 "
+     "each, it rose by 2.50.", "See you at 10:45 tonight, or by 6:30; open from 9:30 to 5:30. 10.45 metres, 10 dollars "
+     "45, pi is 3.14, sold at 2.50 each, it rose by 2.50."),
     # A generation's number after a person's full name; titles of things keep a plain number.
     ("Thurston Howell III came; Mr. Howell III's yacht, Henry Ford II, Thurston B. Howell III. Street Fighter II, "
      "Super Bowl XL, Apollo XI, Part II, World War II.",
