@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -53,6 +54,10 @@ _DOT_CLOCK_AFTER_WORD = re.compile(
     r"[Ss]ince)\s+)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)(?!\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")
 # The other end of a span of them: "from 9.30 to 5.30".
 _DOT_CLOCK_SPAN = re.compile(r"(\d:[0-5]\d\s*(?:to|and|till|until|-|\u2013)\s*)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)")
+# An ISO date, "2024-03-15": "March fifteenth, twenty twenty-four" (an engine says "two thousand and twenty-four dash
+# zero three dash fifteen"); a month or day that cannot be is no date.
+_ISO_DATE = re.compile(_START + r"(1\d\d\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\w-]|[.:/]\d)")
+_ORDINALS = {1: "first", 2: "second", 3: "third", 5: "fifth", 8: "eighth", 9: "ninth", 12: "twelfth"}
 _MILITARY = re.compile(_START + r"([01]\d|2[0-3])([0-5]\d)(?=\s+hours\b)")
 _FRACTION = re.compile(_START + r"(\d{1,2})/(\d{1,2})(?![\d/])")
 # Halves, thirds and quarters only: "on 4/5", "9/10", "15/16" are as often dates and scores.
@@ -80,6 +85,24 @@ def two_digits(n: int) -> str:
         return _ONES[n]
     tens, ones = divmod(n, 10)
     return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+def ordinal_words(n: int) -> str:
+    """1-99 as an ordinal in words: "first", "twelfth", "twentieth", "thirty-first"."""
+    tens, ones = divmod(n, 10)
+    if n >= 20 and ones:
+        return f"{_TENS[tens]}-{ordinal_words(ones)}"
+    if n in _ORDINALS:
+        return _ORDINALS[n]
+    said = two_digits(n)
+    return said[:-1] + "ieth" if said.endswith("y") else said + "th"
+
+
+def _iso_date(m: re.Match) -> str:
+    year, month, day = (int(g) for g in m.groups())
+    if day > calendar.monthrange(year, month)[1]:
+        return m.group(0)  # "2023-02-29"
+    return f"{_MONTHS[month - 1]} {ordinal_words(day)}, {year_words(year)}"  # (not calendar.month_name: a locale's)
 
 
 def year_words(year: int, plural: bool = False) -> str:
@@ -242,6 +265,7 @@ def read_numbers(text: str) -> str:
     if not any(c.isdigit() for c in text) and not any(v in text for v in _VULGAR):
         return text
     out = _CENTS.sub(_cents, text)
+    out = _ISO_DATE.sub(_iso_date, out)
     out = _SCALED.sub(_scaled, out)
     out = _DECADE_APOSTROPHE.sub(r"\1s", out)
     out = _BARE_DECIMAL.sub(r"\1", out)

@@ -88,6 +88,10 @@ from narrate.voices.synth import sentences
     ("See you at 10.45 tonight, or by 6.30; open from 9.30 to 5.30. 10.45 metres, $10.45, pi is 3.14, sold at 2.50 "
      "each, it rose by 2.50.", "See you at 10:45 tonight, or by 6:30; open from 9:30 to 5:30. 10.45 metres, 10 dollars "
      "45, pi is 3.14, sold at 2.50 each, it rose by 2.50."),
+    # ISO dates, where the month and the day can be.
+    ("Filed 2024-03-15, due 1999-12-31; not 2023-02-29 nor 2024-13-01.",
+     "Filed March fifteenth, twenty twenty-four, due December thirty-first, nineteen ninety-nine; not 2023-02-29 "
+     "nor 2024-13-01."),
     # A generation's number after a person's full name; titles of things keep a plain number.
     ("Thurston Howell III came; Mr. Howell III's yacht, Henry Ford II, Thurston B. Howell III. Street Fighter II, "
      "Super Bowl XL, Apollo XI, Part II, World War II.",
