@@ -36,7 +36,11 @@ _YEAR_RANGE = re.compile(_YEAR_START + _YEAR + r"\s*(?:\u2013|\u2014|-{1,2})\s*(
 _ERA = r"(?=(\s*(?:A\.?D\.?|B\.?C\.?E?\.?|C\.?E\.?)(?![a-z]))?)"  # "1066 AD", "300 B.C."
 _YEAR_CANDIDATE = re.compile(_YEAR_START + _YEAR + r"(s|\u2019s|'s)?(?!\d)(?![.,]\d)" + _ERA)
 _RANGE = re.compile(_START + r"(\d{1,4})\s*(?:\u2013|\u2014|-{1,2})\s*(\d{1,4})(?![\d,.]\d|\d|-\d)")
-_PHONE = re.compile(_START + r"(\d{3})-(\d{4})(?!\d|-\d)")
+# A telephone number, "555-1234", "800-555-1234", "(800) 555-1234", "1-800-555-1234": its digits one by one, a pause
+# between groups.
+_PHONE = re.compile(_START + r"(?:(1)-(?=\d{3}-\d{3}-))?(?:\((\d{3})\)\s?|(\d{3})-(?=\d{3}-))?(\d{3})-(\d{4})(?!\d|-\d)")
+# (But "between 200-1000 men", "pages 100-1200" are ranges.)
+_RANGE_BEFORE = re.compile(r"\b(?:between|from|pages|pp\.?|some|about|around|roughly|approximately)\s+$", re.IGNORECASE)
 _CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?![\d:])(?:\s?([AaPp][Mm])\b(?!\.))?")
 # A British clock time with a stop, "10.45 tonight", "at 6.30": where the words around it tell a time of day (before
 # "pm", "tonight", "in the morning"; after "at", "by", "until"); elsewhere "10.45 metres", "pi is 3.14" are decimals.
@@ -153,6 +157,13 @@ def _year_range(m: re.Match) -> str:
     if len(last) == 2:  # "1914-18": "nineteen fourteen to eighteen"
         return f"{year_words(int(first))} to {two_digits(int(last)) if last[0] != '0' else 'oh ' + _ONES[int(last)]}"
     return f"{first} to {last}"
+
+
+def _phone(m: re.Match) -> str:
+    groups = [g for g in m.groups() if g]
+    if len(groups) == 2 and _RANGE_BEFORE.search(m.string[max(0, m.start() - 16):m.start()]):
+        return m.group(0)
+    return ", ".join(" ".join(g) for g in groups)
 
 
 def _range(m: re.Match) -> str:
@@ -287,7 +298,7 @@ def read_numbers(text: str) -> str:
     out = _FEET_INCHES.sub(_feet_inches, out)
     out = _YEAR_RANGE.sub(_year_range, out)
     out = _years(out)
-    out = _PHONE.sub(lambda m: " ".join(m.group(1)) + ", " + " ".join(m.group(2)), out)
+    out = _PHONE.sub(_phone, out)
     out = _RANGE.sub(_range, out)
     out = _FRACTION.sub(_fraction, out)
     out = _UNIT.sub(_unit, out)

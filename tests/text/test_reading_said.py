@@ -92,6 +92,9 @@ from narrate.voices.synth import sentences
     ("Filed 2024-03-15, due 1999-12-31; not 2023-02-29 nor 2024-13-01.",
      "Filed March fifteenth, twenty twenty-four, due December thirty-first, nineteen ninety-nine; not 2023-02-29 "
      "nor 2024-13-01."),
+    # Telephone numbers digit by digit, in their groups; a range of counts is not one.
+    ("Call 1-800-555-1234, (212) 555-0199 or 800-555-1234; between 200-1000 men.",
+     "Call 1, 8 0 0, 5 5 5, 1 2 3 4, 2 1 2, 5 5 5, 0 1 9 9 or 8 0 0, 5 5 5, 1 2 3 4; between 200 to 1000 men."),
     # A generation's number after a person's full name; titles of things keep a plain number.
     ("Thurston Howell III came; Mr. Howell III's yacht, Henry Ford II, Thurston B. Howell III. Street Fighter II, "
      "Super Bowl XL, Apollo XI, Part II, World War II.",
