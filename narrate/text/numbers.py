@@ -74,6 +74,14 @@ _UNIT_NAMES = {"km": "kilometre", "kg": "kilogram", "cm": "centimetre", "mm": "m
 _UNIT = re.compile(_START + r"(\d+(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in sorted(_UNIT_NAMES, key=len,
                                                                                           reverse=True))
                    + r")(?:\.(?=\s+[a-z]))?(?![\w/])")
+# "the 400m", "2m tall": metres where the "m" is written onto the number ("5 m" apart is as often a letter, "\u00a35m"
+# and "5m people" are millions: see _SCALED).
+_METRES = re.compile(_START + r"(\d+(?:\.\d+)?)(m)(?![\w/'\u2019]|-(?!(?:long|high|wide|tall|deep)\b))(?!\s+(?:people|dollars|pounds|euros|years|users|"
+                     r"viewers|votes|homes|jobs|likes|views|followers|copies|fans)\b)")
+# A number with "ers": "the 49ers", "the 76ers" (an engine says "forty-nine ers"), "a 49er".
+_NUMBER_ERS = re.compile(_START + r"([1-9][1-9])(ers?)\b")
+# A registry or serial number, "NCC-1701", "ISO-8601": its letters, then the number in pairs as a year is said.
+_SERIAL = re.compile(r"(?<![\w-])([A-Z]{2,4})-((?!0)\d{4})(?!\w|[.,:/-]\d)")
 _FEET_INCHES = re.compile(_START + r"(\d)['\u2032\u2019](\d{1,2})(?:\"|\u2033|\u201d|'')(?!\w)")
 _CENTS = re.compile(r"([\u00a3$\u20ac])0?\.(\d\d)(?!\d)")  # "$0.50", "$.50"
 _DOUBLE_O = re.compile(_START + r"007\b")
@@ -222,14 +230,19 @@ def _fraction(m: re.Match) -> str:
 
 def _unit(m: re.Match) -> str:
     amount, unit = m.group(1), m.group(2)
-    name = _UNIT_NAMES[unit]
+    name = "metre" if unit == "m" else _UNIT_NAMES[unit]
     single = re.search(r"\b(?:an?|one|his|her|my|your|their|our|this|that)\s+$", m.string[max(0, m.start() - 7):m.start()],
                        re.IGNORECASE)
-    if " per " in name or amount == "1" or single:  # "a 9mm": "a nine millimetre"
+    if " per " in name or amount == "1" or single or m.string[m.end():m.end() + 1] == "-":  # "a 9mm", "100m-long"
         return f"{amount} {name}"
     if name == "foot":
         return f"{amount} feet"
     return f"{amount} {name}s"
+
+
+def _number_ers(m: re.Match) -> str:
+    said = two_digits(int(m.group(1)))
+    return said + (m.group(2)[1:] if said.endswith("e") else m.group(2))  # "forty-niners", "seventy-sixers"
 
 
 def _feet_inches(m: re.Match) -> str:
@@ -244,8 +257,9 @@ def _cents(m: re.Match) -> str:
 
 
 # "$1.2M", "$500K", "45K likes", "2.3M views": thousand, million, billion (not "221B Baker Street", "3M").
-_SCALED = re.compile(r"([$\u00a3\u20ac])?(?<![\w.])(\d+(?:\.\d+)?)([KkMB]|bn)\b(?=(\s+[a-z]+)?)")
-_SCALES = {"K": "thousand", "k": "thousand", "M": "million", "B": "billion", "bn": "billion"}
+_SCALED = re.compile(r"([$\u00a3\u20ac])?(?<![\w.])(\d+(?:\.\d+)?)([KkMBm]|bn)\b(?=(\s+[a-z]+)?)")
+# ("\u00a35m", "5m people": "m" is a million after a currency sign or before a count; elsewhere metres, see _METRES.)
+_SCALES = {"K": "thousand", "k": "thousand", "M": "million", "m": "million", "B": "billion", "bn": "billion"}
 _CURRENCY = {"$": "dollars", "\u00a3": "pounds", "\u20ac": "euros"}
 _DECADE_APOSTROPHE = re.compile(r"(?<![\w.])(\d*0)['\u2019]s\b")  # "the 80's", "the 1960's": a plural, no "'s"
 # "at 0600", "by 0930": "oh six hundred" (not "PIN 0000", "call 0800").
@@ -296,10 +310,13 @@ def read_numbers(text: str) -> str:
     out = _DOT_CLOCK_SPAN.sub(r"\1\2:\3", out)
     out = _CLOCK.sub(_clock, out)
     out = _FEET_INCHES.sub(_feet_inches, out)
+    out = _SERIAL.sub(lambda m: f"{m.group(1)} {year_words(int(m.group(2)))}", out)
     out = _YEAR_RANGE.sub(_year_range, out)
     out = _years(out)
     out = _PHONE.sub(_phone, out)
     out = _RANGE.sub(_range, out)
     out = _FRACTION.sub(_fraction, out)
     out = _UNIT.sub(_unit, out)
+    out = _METRES.sub(_unit, out)
+    out = _NUMBER_ERS.sub(_number_ers, out)
     return out

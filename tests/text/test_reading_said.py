@@ -95,6 +95,11 @@ from narrate.voices.synth import sentences
     # Telephone numbers digit by digit, in their groups; a range of counts is not one.
     ("Call 1-800-555-1234, (212) 555-0199 or 800-555-1234; between 200-1000 men.",
      "Call 1, 8 0 0, 5 5 5, 1 2 3 4, 2 1 2, 5 5 5, 0 1 9 9 or 8 0 0, 5 5 5, 1 2 3 4; between 200 to 1000 men."),
+    # Numbers with "ers", metres written onto a number (a million after a currency sign), serial numbers.
+    ("The 49ers and the 76ers; a 49er. He ran the 400m, a 100m sprint by a 2m-high wall; \u00a35m and 5m people; the "
+     "NCC-1701 and ISO-8601.", "The forty-niners and the seventy-sixers; a forty-niner. He ran the 400 metres, a 100 "
+     "metre sprint by a 2 metre-high wall; 5 million pounds and 5 million people; the NCC seventeen oh one and ISO "
+     "eighty-six oh one."),
     # A generation's number after a person's full name; titles of things keep a plain number.
     ("Thurston Howell III came; Mr. Howell III's yacht, Henry Ford II, Thurston B. Howell III. Street Fighter II, "
      "Super Bowl XL, Apollo XI, Part II, World War II.",
