@@ -223,12 +223,16 @@ def _chat(m: re.Match) -> str:
         if not (before and before.group(1).lower() in _CHAT_NEIGHBOURS
                 or after and after.group(1).lower() in _CHAT_NEIGHBOURS):
             return word  # (in capitals, _CHAT_LOWER_ONLY below keeps it)
-    if not word.islower() and (low in _CHAT_LOWER_ONLY or not (word.isupper() or word[1:].islower())):
+    # "R u ok?": a capital at a sentence's start is still chat (beside other chat, as above); elsewhere "R", "U", "Ur"
+    # in capitals are names ("U Thant", "Ur of the Chaldees").
+    opens = low in _CHAT_SHORT and word[1:] == word[1:].lower() and _SENTENCE_START.search(m.string[:m.start()][-4:])
+    if not word.islower() and not opens and (low in _CHAT_LOWER_ONLY or not (word.isupper() or word[1:].islower())):
         return word
     said = _CHAT[low]
     return said[:1].upper() + said[1:] if word[:1].isupper() else said
 
 
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|^[\"'\u201c\u2018(]|\s[\"'\u201c\u2018(])$")
 _CHAT_NEIGHBOURS = frozenset("""u r ur ok okay k lol omg idk pls plz ya there coming doing going gonna wanna sure ready
     free up home mad alive awake still serious thinking ever can will did do are were love miss""".split())
 

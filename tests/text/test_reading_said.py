@@ -100,6 +100,8 @@ from narrate.voices.synth import sentences
      "NCC-1701 and ISO-8601.", "The forty-niners and the seventy-sixers; a forty-niner. He ran the 400 metres, a 100 "
      "metre sprint by a 2 metre-high wall; 5 million pounds and 5 million people; the NCC seventeen oh one and ISO "
      "eighty-six oh one."),
+    # Chat with a capital at a sentence's start; names in capitals stay.
+    ('R u ok? "U there?" Ur of the Chaldees, U Thant.', 'Are you ok? "You there?" Ur of the Chaldees, U Thant.'),
     # A generation's number after a person's full name; titles of things keep a plain number.
     ("Thurston Howell III came; Mr. Howell III's yacht, Henry Ford II, Thurston B. Howell III. Street Fighter II, "
      "Super Bowl XL, Apollo XI, Part II, World War II.",
