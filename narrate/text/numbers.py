@@ -55,9 +55,11 @@ _MEASURES = """per percent each apiece a an metres meters metre meter miles mile
 _DOT_CLOCK_AFTER_WORD = re.compile(
     r"(?<!\bincreased )(?<!\bdecreased )(?<!\bmultiplied )(?<!\bdivided )(?<!\breduced )(?<!\brose )(?<!\bfell )"
     r"(?<!\bgrew )(?<!\bup )(?<!\bdown )\b((?:[Aa]t|[Bb]y|[Uu]ntil|[Tt]ill|[Ff]rom|[Bb]efore|[Aa]fter|[Aa]round|"
-    r"[Ss]ince)\s+)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)(?!\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")
+    r"[Ss]ince)\s+)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)"
+    r"(?!(?:\s*(?:to|and|-|\u2013)\s*\d+(?:\.\d+)?)?\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")  # "from 1.20 to 1.45%"
 # The other end of a span of them: "from 9.30 to 5.30".
-_DOT_CLOCK_SPAN = re.compile(r"(\d:[0-5]\d\s*(?:to|and|till|until|-|\u2013)\s*)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)")
+_DOT_CLOCK_SPAN = re.compile(r"(\d:[0-5]\d\s*(?:to|and|till|until|-|\u2013)\s*)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)"
+                             r"(?!\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")
 # An ISO date, "2024-03-15": "March fifteenth, twenty twenty-four" (an engine says "two thousand and twenty-four dash
 # zero three dash fifteen"); a month or day that cannot be is no date.
 _ISO_DATE = re.compile(_START + r"(1\d\d\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?![\w-]|[.:/]\d)")

@@ -86,8 +86,8 @@ from narrate.voices.synth import sentences
      "First of England. I told Henry I would. I told Charles I, for one. Washington DC."),
     # British clock times with a stop, where the words around tell a time; decimals, money and measures stay.
     ("See you at 10.45 tonight, or by 6.30; open from 9.30 to 5.30. 10.45 metres, $10.45, pi is 3.14, sold at 2.50 "
-     "each, it rose by 2.50.", "See you at 10:45 tonight, or by 6:30; open from 9:30 to 5:30. 10.45 metres, 10 dollars "
-     "45, pi is 3.14, sold at 2.50 each, it rose by 2.50."),
+     "each, it rose by 2.50, from 1.20 to 1.45 per cent.", "See you at 10:45 tonight, or by 6:30; open from 9:30 to "
+     "5:30. 10.45 metres, 10 dollars 45, pi is 3.14, sold at 2.50 each, it rose by 2.50, from 1.20 to 1.45 per cent."),
     # ISO dates, where the month and the day can be.
     ("Filed 2024-03-15, due 1999-12-31; not 2023-02-29 nor 2024-13-01.",
      "Filed March fifteenth, twenty twenty-four, due December thirty-first, nineteen ninety-nine; not 2023-02-29 "
