@@ -162,11 +162,20 @@ def _years(text: str) -> str:
     return "".join(out) + text[last:]
 
 
+_BETWEEN = re.compile(r"\bbetween\s+$", re.IGNORECASE)
+
+
+def _to(m: re.Match) -> str:
+    """The word a range is said with: "between 1990 and 2000", else "1990 to 2000"."""
+    return "and" if _BETWEEN.search(m.string[max(0, m.start() - 9):m.start()]) else "to"
+
+
 def _year_range(m: re.Match) -> str:
     first, last = m.group(1), m.group(2)
     if len(last) == 2:  # "1914-18": "nineteen fourteen to eighteen"
-        return f"{year_words(int(first))} to {two_digits(int(last)) if last[0] != '0' else 'oh ' + _ONES[int(last)]}"
-    return f"{first} to {last}"
+        end = two_digits(int(last)) if last[0] != '0' else 'oh ' + _ONES[int(last)]
+        return f"{year_words(int(first))} {_to(m)} {end}"
+    return f"{first} {_to(m)} {last}"
 
 
 def _phone(m: re.Match) -> str:
@@ -179,7 +188,7 @@ def _phone(m: re.Match) -> str:
 def _range(m: re.Match) -> str:
     # "pages 5-10" is a range; "a 50-50 chance", "10-4", "won 3-2", "747-400" are numbers said one after the other.
     a, b = m.group(1), m.group(2)
-    return f"{a} to {b}" if int(a) < int(b) else f"{a} {b}"
+    return f"{a} {_to(m)} {b}" if int(a) < int(b) else f"{a} {b}"
 
 
 def _clock(m: re.Match) -> str:

@@ -30,6 +30,8 @@ from narrate.voices.synth import sentences
     ("pages 5\u201310, a score of 3-2; 24/7, 50/50, 3/4 of it, 1/2 and 12/05/1999.",
      "pages 5 to 10, a score of 3 2; twenty-four seven, fifty-fifty, three quarters of it, one half and "
      "12/05/1999."),
+    ("between 5-10 men, between 1990-2000 and between 1914-18.",
+     "between 5 and 10 men, between nineteen ninety and two thousand and between nineteen fourteen and eighteen."),
     ("a 50-50 chance, 10-4, a 747-400, 1914-18; on 4/5 they scored 9/10.",
      "a 50 50 chance, 10 4, a 747 400, nineteen fourteen to eighteen; on 4/5 they scored 9 out of 10."),
     # Found by a second listening round: times, counts, money, chat, lists.
@@ -94,7 +96,7 @@ from narrate.voices.synth import sentences
      "nor 2024-13-01."),
     # Telephone numbers digit by digit, in their groups; a range of counts is not one.
     ("Call 1-800-555-1234, (212) 555-0199 or 800-555-1234; between 200-1000 men.",
-     "Call 1, 8 0 0, 5 5 5, 1 2 3 4, 2 1 2, 5 5 5, 0 1 9 9 or 8 0 0, 5 5 5, 1 2 3 4; between 200 to 1000 men."),
+     "Call 1, 8 0 0, 5 5 5, 1 2 3 4, 2 1 2, 5 5 5, 0 1 9 9 or 8 0 0, 5 5 5, 1 2 3 4; between 200 and 1000 men."),
     # Numbers with "ers", metres written onto a number (a million after a currency sign), serial numbers.
     ("The 49ers and the 76ers; a 49er. He ran the 400m, a 100m sprint by a 2m-high wall; \u00a35m and 5m people; the "
      "NCC-1701 and ISO-8601.", "The forty-niners and the seventy-sixers; a forty-niner. He ran the 400 metres, a 100 "
