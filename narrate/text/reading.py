@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..attribution.names import FEMALE_FIRST, MALE_FIRST, NICKNAMES
+from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES
 from .numbers import read_numbers
 from .words import read_words, unmasked
 

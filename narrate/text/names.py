@@ -1,4 +1,4 @@
-"""Attribution data: given names with their gender, familiar forms, and capitalised words that are no names."""
+"""Given names with their gender, familiar forms, and capitalised words that are no names (for attribution and reading)."""
 
 from __future__ import annotations
 
