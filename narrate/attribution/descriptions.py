@@ -204,13 +204,21 @@ def owned_person(text: str, end: int) -> str | None:
 _NARRATED_SUBJECT = re.compile(
     r"(?:^|[.!?]['\"\u201d\u2019]?\s+|\n\s*)(?P<np>[Tt]he\s+(?:[a-z][a-z-]*\s+){0,2}?(?P<head>[a-z]+))"
     r"\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+|did\s+)?[a-z]+(?:ed|s)\b")
+# A first-person narrator's parent, acting: "My mother folds her napkin." (often never named: the family's other
+# members are, and "my brother" is one of them).
+_PARENTS = frozenset("mother father grandmother grandfather mama mamma papa ma pa mummy daddy granny".split())
+_MY_PARENT_SUBJECT = re.compile(
+    r"(?:^|[.!?]['\"\u201d\u2019]?\s+|\n\s*)(?P<np>[Mm]y\s+(?P<head>[a-z]+))"
+    r"\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+|did\s+|is\s+|has\s+)?[a-z]+(?:ed|s)\b")
 MIN_NARRATED = 2  # a described person must recur as a subject: one "The man nodded." is scenery
 
 
 def narrated_subjects(narration: str) -> list[str]:
     """Definite noun phrases naming a kind of person that open sentences of narration ("The girl
-    flushed.", "The old man shook his head."), as a speech tag's subject would be given."""
-    return [m.group("np") for m in _NARRATED_SUBJECT.finditer(narration) if m.group("head") in PERSON_HEADS]
+    flushed.", "The old man shook his head."), as a speech tag's subject would be given, and a
+    first-person narrator's parents ("My mother watches.")."""
+    return ([m.group("np") for m in _NARRATED_SUBJECT.finditer(narration) if m.group("head") in PERSON_HEADS]
+            + [m.group("np") for m in _MY_PARENT_SUBJECT.finditer(narration) if m.group("head") in _PARENTS])
 
 
 def discover_descriptions(subjects: Sequence[str], known: Callable[[str], bool],

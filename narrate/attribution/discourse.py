@@ -140,6 +140,7 @@ class Context:
                 bearer[title] = named[0]
         titled = re.compile(r"\b[Tt]he\s+(" + "|".join(bearer) + r")\b", re.IGNORECASE) if bearer else None
         found: list[tuple[int, str]] = []
+        own: set[int] = set()  # "my mother": the narrator's own, never an epithet for someone named
         acting: set[int] = set()  # names acting in narration of their own, not in a speech tag's paragraph
         spoken = {seg.paragraph for seg in segments if seg.kind == DIALOGUE}
         self._pronoun_subjects: dict[Gender, list[int]] = {"male": [], "female": []}
@@ -162,6 +163,8 @@ class Context:
                         acting.add(m.start())  # "At the juncture Moze returned.": its sentence's subject
             for m in described.finditer(text, seg.start, seg.end) if described else ():
                 found.append((m.start(), self.descriptions_by_key[" ".join(m.group(1).lower().split())]))
+                if m.group().split()[0].lower() in ("my", "our"):
+                    own.add(m.start())
             for m in titled.finditer(text, seg.start, seg.end) if titled else ():
                 found.append((m.start(), bearer[m.group(1).lower()]))
         found.sort()
@@ -176,7 +179,7 @@ class Context:
             at, last = last_named.get(g, (-10**9, ""))
             if n not in self.descriptions:
                 last_named[g] = (p, n)
-            elif (g != "unknown" and noun_gender(head) == g and p - at < _EPITHET_WINDOW
+            elif (g != "unknown" and noun_gender(head) == g and p - at < _EPITHET_WINDOW and p not in own
                   and not (head in CHILD_NOUNS and grown_up(last))):
                 # Only a noun that carries the gender itself: "the doctor", known as a man from
                 # the pronouns that follow him, is his own character, not an epithet.

@@ -119,3 +119,27 @@ She smiled politely. She was younger than he'd expected, thirty at most.
 def test_a_speech_calling_someone_by_title_and_surname_is_not_theirs():
     lines = [s for s in script_text(INTERVIEW).segments if s.kind == DIALOGUE]
     assert lines[-1].speaker == "Ruiz"  # "Ms. Adebayo" is Elizabeth Adebayo, called by the detective
+
+
+DINNER = """My mother has made the lasagne, which is how I know something is wrong. Tess has her phone face down beside \
+her plate.
+
+"Well, don't wait for it to get cold."
+
+I pour the wine. It is the wine Tess brought, which is better than the wine my mother buys.
+
+"So," I say. "Lasagne."
+
+"People cook on Tuesdays, Nell. It's allowed." She lifts her glass and sets it down without drinking.
+
+My mother folds her napkin in half, and then in half again.
+
+"I've had an offer on the house."
+"""
+
+
+def test_a_first_person_narrators_unnamed_mother_is_a_character_of_her_own():
+    chars = {c.name: c for c in discover_characters([DINNER])}
+    assert chars["Mother"].gender == "female"
+    lines = [s for s in script_text(DINNER).segments if s.kind == DIALOGUE]
+    assert lines[4].speaker == "Mother"  # "She lifts her glass": my mother, named last, not Tess
