@@ -16,7 +16,7 @@ from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects,
 MALE_TITLES = frozenset("mr sir lord captain colonel admiral general major master father king prince duke count baron brother uncle".split())
 FEMALE_TITLES = frozenset("mrs miss ms lady madam madame mistress dame sister aunt queen princess duchess countess mother".split())
 NEUTRAL_TITLES = frozenset("dr doctor professor rev reverend sergeant corporal lieutenant inspector judge detective officer "
-                            "constable deputy sheriff".split())  # (not "agent": the estate agent is no Agent Cole)
+                            "constable deputy sheriff superintendent sgt insp supt di ds dc dci pc wpc".split())  # (not "agent": the estate agent is no Agent Cole)
 TITLES = MALE_TITLES | FEMALE_TITLES | NEUTRAL_TITLES
 # Titles that go with a given name ("Sir Walter", "Lady Catherine") rather than a surname.
 GIVEN_NAME_TITLES = frozenset("sir lady dame lord".split())
@@ -558,9 +558,9 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
         if gender[k] != "unknown":
             # "Morel sat down. He ..." is Mr. Morel, not Mrs. Morel: the family's forms of the
             # surname's own gender (from its pronouns) are the ones it can be.
-            mine = [t for t in with_last if gender[find(t)] == gender[k] and _title_of(t) is not None]
-            if len(mine) == 1:
-                union(mine[0], k)
+            mine = {find(t) for t in with_last if gender[find(t)] == gender[k] and _title_of(t) is not None}
+            if len(mine) == 1:  # (one person, maybe under several forms: "DI Okafor", "DI Grace Okafor")
+                union(mine.pop(), k)
                 continue
             with_last = [t for t in with_last if gender[find(t)] in (gender[k], "unknown")]
         men = {find(t) for t in with_last if gender[find(t)] == "male"}
@@ -570,8 +570,11 @@ def _merge(keys: list[str], counts: Counter, form_gender: dict[str, Gender]) -> 
             union(men.pop(), k)
             continue
         if with_last:
-            best = max(with_last, key=lambda t: counts[t])
-            if counts[best] >= 2 * max([counts[t] for t in with_last if t != best] or [0]) or len(with_last) == 1:
+            heard: Counter = Counter()  # per person, whatever forms name them
+            for t in with_last:
+                heard[find(t)] += counts[t]
+            (best, most), *rest = heard.most_common()
+            if not rest or most >= 2 * rest[0][1]:
                 union(best, k)
             continue
         given = [t for t in titled if t.split()[0].rstrip(".").lower() in GIVEN_NAME_TITLES and t.split()[1] == k]

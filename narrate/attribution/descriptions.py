@@ -31,7 +31,10 @@ GENERIC_HEADS = frozenset(
     "man woman gentleman lady fellow person voice stranger figure speaker other one boy girl".split())
 # Titles and the words a narrator uses for them ("the doctor" is the chapter's Dr. Archie).
 TITLE_WORDS = {"doctor": ("dr", "doctor"), "dr": ("dr", "doctor"), "reverend": ("rev", "reverend"),
-               "professor": ("professor", "prof")}
+               "professor": ("professor", "prof"),
+               # British police ranks, written short before a name ("DI Okafor" is "the inspector").
+               "inspector": ("inspector", "insp", "di", "dci"), "sergeant": ("sergeant", "sgt", "ds"),
+               "constable": ("constable", "pc", "wpc", "dc"), "superintendent": ("superintendent", "supt")}
 _STOP = frozenset("""to with in at as who whom which that and but or from for on upon after before into
     looking turning with without of by while when whose""".split())
 _ADVERB = re.compile(r"^[a-z]+ly$")

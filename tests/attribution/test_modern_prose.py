@@ -143,3 +143,29 @@ def test_a_first_person_narrators_unnamed_mother_is_a_character_of_her_own():
     assert chars["Mother"].gender == "female"
     lines = [s for s in script_text(DINNER).segments if s.kind == DIALOGUE]
     assert lines[4].speaker == "Mother"  # "She lifts her glass": my mother, named last, not Tess
+
+
+INTERVIEW_ROOM = """DI Grace Okafor read the custody record twice. DS Hale leaned in the doorway. Okafor looked up at him.
+
+"He's asked for a solicitor," said DS Hale. "Duty one."
+
+Okafor closed the file. She stood and smoothed her jacket.
+
+"Say as little as possible," said DI Okafor. "Write things down."
+
+Hale nodded. He held the door for her.
+
+"Noted," said the inspector.
+
+"Ma'am," the sergeant said.
+"""
+
+
+def test_british_police_ranks_are_titles():
+    chars = {c.name: c for c in discover_characters([INTERVIEW_ROOM])}
+    assert "DI Okafor" in chars["Okafor"].aliases and "DI Grace Okafor" in chars["Okafor"].aliases  # one person
+    hale = next(c for c in chars.values() if "Hale" in (c.name, *c.aliases))
+    assert {"Hale", "DS Hale"} <= {hale.name, *hale.aliases}
+    assert not {"Inspector", "Sergeant"} & set(chars)  # "the inspector" is DI Okafor, no one of their own
+    lines = [s.speaker for s in script_text(INTERVIEW_ROOM).segments if s.kind == DIALOGUE]
+    assert lines == [hale.name, hale.name, "Okafor", "Okafor", "Okafor", hale.name]
