@@ -452,7 +452,8 @@ class Context:
         word = subj.split()[0].lower()
         if word in ("he", "she"):
             return self.pronoun(pos, "male" if word == "he" else "female", para_start, exclude), "pronoun"
-        if subj == "I":
+        if subj == "I" or word == "you" and len(subj.split()) == 1:
+            # "I said"; and in a story told in the second person, '"Sure," you say': the one it is told of.
             return NARRATOR, "pronoun"
         if word in ("we", "they"):
             return None, "none"

@@ -44,7 +44,7 @@ _TOLD = frozenset("told tells informed assured reminded".split())
 VERB_INVERTED = r"(?:" + "|".join(sorted(set(SPEECH_VERBS) - _TOLD, key=len, reverse=True)) + r")"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 NAME = r"(?:" + _TITLE + r"\.?\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*){0,2}"
-_PRON = r"(?:[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey|[Ss]omebody|[Ss]omeone|[Aa]nother(?=\s*[,.;:!?\u2014]))\b"
+_PRON = r"(?:[Hh]e|[Ss]he|I|[Yy]ou|[Ww]e|[Tt]hey|[Ss]omebody|[Ss]omeone|[Aa]nother(?=\s*[,.;:!?\u2014]))\b"
 # A noun phrase's words never run on into a relative clause ("another voice, which Margaret knew").
 _NP_WORD = r"(?!(?:which|who|whom|whose|that|where|when)\b)[a-z][\w'\u2019-]*"
 _NP = (r"(?:(?:[Hh]is|[Hh]er|[Tt]he|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+"

@@ -169,3 +169,21 @@ def test_british_police_ranks_are_titles():
     assert not {"Inspector", "Sergeant"} & set(chars)  # "the inspector" is DI Okafor, no one of their own
     lines = [s.speaker for s in script_text(INTERVIEW_ROOM).segments if s.kind == DIALOGUE]
     assert lines == [hale.name, hale.name, "Okafor", "Okafor", "Okafor", hale.name]
+
+
+MEETING = """Kwame drums his pen on the table. Delphine checks her phone.
+
+"We launched with Ledgerly," you say carefully. "It's on the website."
+
+"Nobody likes Ledgerly," Kwame says.
+
+"They don't want cool," you add. "They want it to be over."
+
+You look at Delphine. She shrugs.
+"""
+
+
+def test_you_in_a_second_person_story_is_the_narrator():
+    lines = [s.speaker for s in script_text(MEETING).segments if s.kind == DIALOGUE]
+    assert lines == ["Narrator", "Narrator", "Kwame", "Narrator", "Narrator"]
+    assert "You" not in {c.name for c in discover_characters([MEETING])}
