@@ -79,6 +79,20 @@ class Lexicon:
         return Lexicon((*self.entries, *kept))
 
 
+# A respelling's syllables joined by hyphens, some in capitals for stress ("GAL-ee-unz", "her-MY-oh-nee").
+_SYLLABLES = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)+\b")
+
+
+def _unstressed(respelling: str) -> str:
+    """A respelling with its stress capitals lowered: an engine spells a word in capitals letter by letter
+    ("GAL" as "G A L") and takes no stress from case. Capitalised words ("United States") are left."""
+    def lower(m: re.Match) -> str:
+        parts = m.group().split("-")
+        return m.group().lower() if any(len(p) > 1 and p.isupper() for p in parts) else m.group()
+
+    return _SYLLABLES.sub(lower, respelling)
+
+
 class LexiconProblem(ValueError):
     """A malformed [pronunciations] table: which key and what is wrong (the caller names the file)."""
 
@@ -106,5 +120,5 @@ def parse_lexicon(table: object) -> Lexicon:
         if folded in seen:
             raise LexiconProblem(key, f"the same word as {seen[folded]!r} (keys without inner capitals ignore case)")
         seen[folded] = key
-        entries.append((key.strip(), stripped))
+        entries.append((key.strip(), stripped if PHONEME_BLOCK.fullmatch(stripped) else _unstressed(stripped)))
     return Lexicon(tuple(entries))

@@ -18,14 +18,20 @@ def lex(**entries: str) -> Lexicon:
 def test_whole_words_any_case_for_plain_keys():
     rules = lex(Hermione="her-MY-oh-nee")
     assert rules.apply("Hermione, HERMIONE and hermione's cat") == \
-        "her-MY-oh-nee, her-MY-oh-nee and her-MY-oh-nee's cat"
+        "her-my-oh-nee, her-my-oh-nee and her-my-oh-nee's cat"
     assert rules.apply("Hermiones Hermionee xHermione") == "Hermiones Hermionee xHermione"
 
 
 def test_a_capital_after_the_first_letter_means_exactly_this_spelling():
     rules = lex(US="United States", McAlister="mack-AL-ister")
     assert rules.apply("The US and us.") == "The United States and us."
-    assert rules.apply("McAlister, MCALISTER, mcalister") == "mack-AL-ister, MCALISTER, mcalister"
+    assert rules.apply("McAlister, MCALISTER, mcalister") == "mack-al-ister, MCALISTER, mcalister"
+
+
+def test_stress_capitals_in_a_respelling_are_lowered():
+    # An engine spells "GAL" letter by letter and takes no stress from case; words of a phrase keep theirs.
+    rules = lex(Galleons="GAL-ee-unz", US="United States", Picard="Jean-Luc pi-KAR", Rory="[[r'O@ri]]")
+    assert rules.apply("Galleons, US, Picard, Rory") == "gal-ee-unz, United States, Jean-Luc pi-kar, [[r'O@ri]]"
 
 
 def test_longest_key_wins_and_replacements_are_not_looked_up_again():
