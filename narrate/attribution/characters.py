@@ -23,6 +23,9 @@ GIVEN_NAME_TITLES = frozenset("sir lady dame lord".split())
 
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Captain|Colonel|Admiral|General|Major|Master|Madam|Madame|Dame|Professor|Aunt|Uncle)"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+# A word of prose, not part of a handle, address or file name ("theo_k", "@theo", "theo.k@mail.com"): a name
+# seen in lower case there is still a name.
+_PROSE_WORD = re.compile(r"(?<![\w@./])[^\W\d_]+(?:['\u2019][^\W\d_]+)*(?![\w@]|\.\w)")
 _OBJECT_LEADS = frozenset("to with at of for by from on upon towards toward about than into like and".split())
 _CLAUSE_LEADS = frozenset("""and but when while as then that so because before after until if though till said
     cried replied returned asked answered observed added exclaimed rejoined continued whispered""".split())
@@ -218,7 +221,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     masks = [_dialogue_mask(sp) for sp in spans]
     narration = [_narration_only(text, sp) for text, sp in zip(texts, spans)]
     for text, spoken in zip(texts, masks):
-        for m in _WORD.finditer(text):
+        for m in _PROSE_WORD.finditer(text):
             w = m.group()
             if w.islower():
                 lower_words[w] += 1

@@ -187,3 +187,20 @@ def test_you_in_a_second_person_story_is_the_narrator():
     lines = [s.speaker for s in script_text(MEETING).segments if s.kind == DIALOGUE]
     assert lines == ["Narrator", "Narrator", "Kwame", "Narrator", "Narrator"]
     assert "You" not in {c.name for c in discover_characters([MEETING])}
+
+
+def test_a_name_in_a_lower_case_chat_handle_is_still_a_name():
+    chat = "theo_k: ur a menace jun\ntheo_k: a beautiful menace but still\n"
+    story = """Theo was already at our table when I got to the dining hall. He had two coffees in front of him.
+
+"Charger," he said, holding out his hand.
+
+I gave it to him. He gave me a coffee.
+
+Marcus dropped his tray next to mine. "Morning, lovebirds."
+
+"We are not—" I started.
+
+"—lovebirds," Theo finished. "Thank you, Marcus."
+"""
+    assert "Theo" in {c.name for c in discover_characters([chat, story])}
