@@ -16,7 +16,16 @@ from .discourse import NARRATOR, Context
 from .identities import name_described
 from .ranking import Evidence, Ranker, candidates, first_person_share, load_ranker
 from .tags import ENDS_READING, ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decision, has_word, tag_after, tag_before
-from .untagged import SILENT, action_subject, kept_silent, reported_speaker, untagged, untagged_candidates, vocatives
+from .untagged import (
+    SILENT,
+    action_subject,
+    kept_silent,
+    leaving,
+    reported_speaker,
+    untagged,
+    untagged_candidates,
+    vocatives,
+)
 
 __all__ = ["NARRATOR", "attribute", "discover_characters", "evidence", "load_ranker", "script_book", "script_text"]
 
@@ -77,6 +86,8 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 turns.clear()
                 addressed_before = set()
                 ctx.previous, ctx.addressed_prev = None, set()
+                ctx.absent = set()
+            ctx.absent |= leaving(ctx, segs[idxs[0]].text, para_start, para_start)
             prev_narration = segs[idxs[0]]
             body = segs[idxs[0]].text.rstrip()
             # A short paragraph of narration between two speeches is a turn of its own ("She assured
@@ -96,6 +107,9 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
             continue
         restarted = quiet > 0
         quiet = 0
+        for i in idxs:
+            if i < quotes[0] and segs[i].kind != DIALOGUE:
+                ctx.absent |= leaving(ctx, segs[i].text, segs[i].start, para_start)
         decisions: dict[int, Decision] = {}
         led: set[int] = set()
         lead_text = lead_in
@@ -157,6 +171,7 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                      or _nearest_decision(i, decisions) or default)
             out[i] = replace(segments[i], speaker=d.speaker, rule=d.rule, confidence=round(d.confidence, 2))
         last = out[quotes[-1]].speaker
+        ctx.absent -= {out[i].speaker for i in quotes}  # back, and speaking
         turns.append(last)
         ctx.spoke(last)
         addressed_before = addressed - {last}

@@ -118,6 +118,7 @@ class Context:
         self.previous: str | None = None  # speaker of the previous turn in this exchange
         self.current: str | None = None  # speaker a tag gave an earlier quotation of this paragraph
         self.addressed_prev: set[str] = set()  # named by vocative in the previous turn
+        self.absent: set[str] = set()  # who the narration saw leave this scene ("When he had gone, ...")
         self.narrated_turn = False  # a short narration paragraph without names came after the last speech
         self.last_quote_end = 0  # where the last dialogue paragraph's last quotation ended
         self.last_spoken = ""  # the words of the last dialogue paragraph's quotations

@@ -22,6 +22,11 @@ _ACTION = re.compile(r"(?:^|(?<=[.!?\u2026;]\s)|(?<=\n))\s*(?:(?:But|And|Then|So
 # One who leaves or falls asleep in the narration before a speech is not the one who speaks it.
 _GONE = re.compile(r"\b(?:went\s+(?:out|away|off)|left\s+(?:the|them|her|him|us)\b|departed|withdrew|disappeared|"
                    r"fell\s+asleep|was\s+gone|walked\s+(?:out|away|off))\b")
+# Someone leaving the scene, who speaks no more in it: "When he had gone, Ginny dropped into a chair.", "Mr. Pett
+# went out.", "She left the room."
+_LEAVES = re.compile(r"(?:^|(?<=[.!?;]\s)|\b(?:[Ww]hen|[Aa]fter|[Oo]nce|[Aa]s\s+soon\s+as)\s+)" + SUBJ
+                     + r"\s+(?:had\s+)?(?:gone(?=\s*[,.;])|left(?=\s*[,.;]|\s+the\s+(?:room|house|kitchen|office)\b)|"
+                     r"went\s+out|walked\s+out|stalked\s+out|stormed\s+out|hurried\s+out)")
 _SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + NAME + r")\s*[,!?]")
 _VOCATIVE_END = re.compile(r"(?:,\s*|\s+(?=(?:my\s+)?dear\s))(?:my\s+)?(?:dear\s+)?(" + NAME + r")\W*$")
@@ -141,6 +146,16 @@ def _newcomer_acting(ctx: Context, sentence: str) -> str | None:
         return None
     person = ctx.person_in(last.group("words"))
     return ctx.described(person) if person else None
+
+
+def leaving(ctx: Context, narration: str, offset: int, para_start: int) -> set[str]:
+    """The characters the narration sees leave ("When he had gone", "Draco went out")."""
+    gone = set()
+    for m in _LEAVES.finditer(narration):
+        who, kind = ctx.resolve(m.group("subj"), offset + m.start("subj"), para_start)
+        if who and kind in ("name", "pronoun"):
+            gone.add(who)
+    return gone
 
 
 def reported_speaker(ctx: Context, seg: Segment) -> str | None:
@@ -294,13 +309,13 @@ def untagged_candidates(ctx: Context, segs: list[Segment], idxs: list[int], quot
             # // Beth went to the door. // "No, Beth; ..."' Meg did not speak of Beth: not Meg).
             yield Decision(turns[-1], "continuation", 0.5)
     previous = turns[-1] if turns else None
-    reply_to = [n for n in addressed_before if n != previous and n not in addressed]
+    reply_to = [n for n in addressed_before if n != previous and n not in addressed and n not in ctx.absent]
     if previous and len(reply_to) == 1:
         yield Decision(reply_to[0], "vocative-reply", 0.6)
-    if len(turns) >= 2 and turns[-2] and turns[-2] != previous and turns[-2] not in addressed:
+    if len(turns) >= 2 and turns[-2] and turns[-2] != previous and turns[-2] not in addressed | ctx.absent:
         yield Decision(turns[-2], "turn-taking", 0.55)
-    exclude = set(addressed) | ({previous} if previous else set())
+    exclude = set(addressed) | ctx.absent | ({previous} if previous else set())
     for other in ctx.ranked(segs[first].start, exclude):
         yield Decision(other, "turn-taking" if previous else "salience", 0.4 if previous else 0.3)
-    if previous and previous not in addressed:
+    if previous and previous not in addressed | ctx.absent:
         yield Decision(previous, "continuation", 0.3)

@@ -204,3 +204,36 @@ Marcus dropped his tray next to mine. "Morning, lovebirds."
 "—lovebirds," Theo finished. "Thank you, Marcus."
 """
     assert "Theo" in {c.name for c in discover_characters([chat, story])}
+
+
+LAMP_ROOM = """Hermione bent over the log. She had been reading it all morning. Draco read over her shoulder. He \
+smelled of the sea. Hermione ignored him. She turned the page.
+
+"The last keeper was a Squib," said Draco.
+
+"How do you know that?" Hermione asked.
+
+"Because I read the log before you did," said Draco. He turned the page for her.
+
+Ginny came in shaking the rain off her coat. She looked from Hermione to Draco.
+
+"Oh, this is brilliant," said Ginny. "Harry owes me five Galleons."
+
+"Ginny!"
+
+Draco set down his cup. "I'll be in the lamp room," he said stiffly, "where people knock."
+
+When he had gone, Ginny dropped into a chair. "So. How long has that been going on?"
+
+"Nothing is going on."
+
+"He made you tea."
+
+"He made himself tea."
+"""
+
+
+def test_one_who_left_the_scene_speaks_no_more_in_it():
+    lines = [s.speaker for s in script_text(LAMP_ROOM).segments if s.kind == DIALOGUE]
+    assert "Draco" not in lines[-4:]  # he has gone: the two left talk
+    assert lines[-4] != lines[-3] and set(lines[-4:]) == {"Ginny", "Hermione"}
