@@ -3,7 +3,8 @@
 CommonMark's block structure as far as a listener needs it: ATX (`# Title`) and setext (underlined) headings,
 paragraphs, block quotes and list items read as paragraphs, thematic breaks as scene breaks, code blocks and
 HTML comments skipped; inline emphasis markers, code spans, links and images reduced to the words they show.
-A leading YAML front-matter block gives the book's title, author and language.
+A leading YAML front-matter block gives the book's title, author and language. A paragraph of one line that a
+plain-text book would take for a heading ("**Chapter One - New Girl**", "Chapter 2: Detention") is one here too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, clean_text
+from .plain import line_headings, line_kind
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -75,14 +77,24 @@ def markdown_document(text: str, name: str) -> Document:
     meta, i = front_matter(lines)
     blocks: list[Block] = []
     para: list[str] = []
+    kinds: dict[int, tuple[int, str]] = {}  # blocks that are one-line headings, as plain.line_kind reads them
+    nested = False  # the paragraph is a list item or a quotation: never a heading
     in_comment = False
 
     def flush() -> None:
+        nonlocal nested
         if para:
             content = inline_text("\n".join(para))
+            # "**Chapter 2 - Detention**" or "Chapter 2: Detention" alone on its line (the way fan fiction sites
+            # export chapters) is a heading as it is in a .txt; "**Stop.**" stays a line of the story.
+            kind = line_kind(content) if len(para) == 1 and not nested else None
             para.clear()
-            if re.search(r"\w", content):
+            if kind:
+                kinds[len(blocks)] = kind
+                blocks.append(Block(HEADING, content, kind[0]))
+            elif re.search(r"\w", content):
                 blocks.append(Block(PARA, content))
+        nested = False
 
     def heading(level: int, raw: str) -> None:
         flush()
@@ -132,6 +144,7 @@ def markdown_document(text: str, name: str) -> Document:
             continue
         quote = _QUOTE.match(line)
         if quote:
+            nested = True
             line = line[quote.end():]
             if not line.strip():
                 flush()
@@ -139,9 +152,11 @@ def markdown_document(text: str, name: str) -> Document:
         item = _LIST_ITEM.match(line)
         if item:
             flush()
+            nested = True
             line = line[item.end():]
         para.append(line.strip())
     flush()
+    line_headings(blocks, [kinds.get(k) for k in range(len(blocks))])
     while blocks and blocks[-1].kind == BREAK:
         blocks.pop()
     return Document(name, blocks, {}, meta.get("title", ""), meta.get("language", ""),

@@ -57,6 +57,14 @@ def _kind(line: str) -> tuple[int, str] | None:
     return None
 
 
+def line_kind(line: str) -> tuple[int, str] | None:
+    """(level, how) when a paragraph of one line reads as a heading in a plain-text book ("Chapter 1: New Girl",
+    "PART TWO", "Prologue"): 1 for a part, 2 for a chapter; None for anything else, bare numbers too ("IV.": only
+    a whole book numbered so makes them chapters)."""
+    kind = _kind(line)
+    return kind if kind and kind[1] != "number" else None
+
+
 def _title_ok(title: str | None) -> bool:
     # "Chapter one of my life was over." is prose that starts with the words, not a heading; "CHAPTER I. A
     # BOARDING SCHOOL." in capitals is one.
@@ -217,15 +225,28 @@ def _titles_after_numbers(blocks: list[Block], kinds: list) -> None:
 def _contents_lists(blocks: list[Block], kinds: list) -> None:
     """Chapter headings with no text before the next chapter heading are a contents list printed one entry per
     paragraph ("CHAPTER I. THE WEDDING", "CHAPTER II. ..."), not chapters: not read, with a "Contents" above."""
+    _heading_runs(blocks, kinds)
+    for blk in blocks:
+        if blk.kind == HEADING and _MATTER_LINE.match(blk.text) and re.match(r"(?i)(table of )?contents", blk.text):
+            blk.matter = "toc"
+
+
+def _heading_runs(blocks: list[Block], kinds: list) -> None:
+    """Chapter headings with no text between them are a contents list: not read."""
     heads = [i for i, k in enumerate(kinds) if k and k[0] == 2 and k[1] != "title"]
     for a, b in zip(heads, heads[1:]):
         if not any(blocks[j].kind == PARA and blocks[j].matter is None for j in range(a + 1, b)):
             for j in range(a, b):
                 blocks[j].matter = "toc"
                 kinds[j] = None
-    for blk in blocks:
-        if blk.kind == HEADING and _MATTER_LINE.match(blk.text) and re.match(r"(?i)(table of )?contents", blk.text):
-            blk.matter = "toc"
+
+
+def line_headings(blocks: list[Block], kinds: list) -> None:
+    """What a plain-text book makes of its one-line headings (`kinds`: from line_kind, None for other blocks),
+    for other sources whose paragraphs say "Chapter 1": a title line right after one is its title; several with
+    no text between are a contents list, not read."""
+    _titles_after_numbers(blocks, kinds)
+    _heading_runs(blocks, kinds)
 
 
 def opens_with_prose(doc: Document) -> bool:
