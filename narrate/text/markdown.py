@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, clean_text
-from .plain import line_headings, line_kind
+from .plain import line_headings, line_kind, title_byline
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -71,10 +71,23 @@ def front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
     return {}, 0
 
 
+def _shown_line(line: str) -> str:
+    """The words one line shows, as a heading's ("# Title") or a paragraph's."""
+    m = _ATX.match(line)
+    return inline_text((m.group(2) or "") if m else line.strip())
+
+
 def markdown_document(text: str, name: str) -> Document:
     """The blocks of a Markdown text, and its front matter as the document's meta."""
     lines = text.split("\n")
     meta, i = front_matter(lines)
+    header = title_byline(lines[i:], _shown_line)
+    header_end = i + header[2] if header else -1
+    if header:
+        # "# The Winter Court" / "*By: midnight_ravenclaw_77*" under it: the book's title and author (front matter
+        # says them first), not read.
+        meta.setdefault("title", header[0])
+        meta.setdefault("author", header[1])
     blocks: list[Block] = []
     para: list[str] = []
     kinds: dict[int, tuple[int, str]] = {}  # blocks that are one-line headings, as plain.line_kind reads them
@@ -107,7 +120,14 @@ def markdown_document(text: str, name: str) -> Document:
         if blocks and blocks[-1].kind != BREAK:
             blocks.append(Block(BREAK, SCENE_BREAK_TEXT))
 
+    def title_page() -> None:
+        flush()
+        for b in blocks:
+            b.matter = b.matter or "titlepage"
+
     while i < len(lines):
+        if i == header_end:
+            title_page()
         line = lines[i].rstrip("\r")
         i += 1
         if in_comment:
@@ -155,6 +175,8 @@ def markdown_document(text: str, name: str) -> Document:
             nested = True
             line = line[item.end():]
         para.append(line.strip())
+    if header_end == len(lines):
+        title_page()
     flush()
     line_headings(blocks, [kinds.get(k) for k in range(len(blocks))])
     while blocks and blocks[-1].kind == BREAK:

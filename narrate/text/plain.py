@@ -136,6 +136,14 @@ def plain_document(text: str, name: str) -> tuple[Document, int]:
             if b.kind == PARA and (_title_page_line(b.text) or _PRODUCED.match(b.text)):
                 b.matter = b.matter or "titlepage"
     _title_page(blocks)
+    header = None if gutenberg else title_byline(text.split("\n"))
+    if header:
+        # "The Winter Court" / "By: midnight_ravenclaw_77": the book's title and author, not the story.
+        upto = len([p for p in _BLANK.split("\n".join(text.split("\n")[:header[2]])) if p.strip()])
+        for b in blocks[:upto]:
+            b.matter = b.matter or "titlepage"
+        meta.setdefault("title", header[0])
+        meta.setdefault("author", header[1])
     title = meta.get("title", "")
     doc = Document(name, blocks, {}, title, LANGUAGE_NAMES.get(meta.get("language", "").strip().lower(), ""), {
         "author": meta.get("author", "")} if meta.get("author") else {})
@@ -304,3 +312,34 @@ def _title_case(text: str) -> str:
             out.append(w[:1] + w[1:].lower())
     return " ".join(out)
 
+
+
+_BYLINE = re.compile(r"^(?:by(?:\s*:\s*|\s+)|author\s*:\s*)(?P<author>\S.*)$", re.IGNORECASE)
+_NOT_NAME = frozenset("the a an this that these those my his her their our your its now then which way".split())
+
+
+def title_byline(lines: list[str], shown=str.strip) -> tuple[str, str, int] | None:
+    """(title, author, index of the line after the byline) when a text opens with a short title line and a
+    'By: X' / 'by X' / 'Author: X' line under it, as fan fiction is saved ("The Winter Court" / "By:
+    midnight_ravenclaw_77"); None otherwise. `shown` turns a raw line into the words it shows (Markdown's)."""
+    found = [(k, shown(ln)) for k, ln in enumerate(lines[:12]) if ln.strip()][:2]
+    if len(found) < 2:
+        return None
+    (_, title), (k, by) = found
+    m = _BYLINE.match(by)
+    if not m or _BYLINE.match(title) or not _header_title(title):
+        return None
+    author = m.group("author").strip()
+    words = author.split()
+    if (len(words) > 6 or len(author) > 60 or words[0].lower() in _NOT_NAME or not re.search(r"\w", author)
+            or author.endswith((",", ";", ":", "!", "?")) or "," in author
+            or author.endswith(".") and not re.search(r"\b[A-Z]\.$", author)):
+        return None  # "by the time I got home, it was dark." is the story
+    return title, author, k + 1
+
+
+def _header_title(text: str) -> bool:
+    # Short, no sentence, nobody speaking, no chapter heading ("Chapter 1" / "by the river" is a story's).
+    return (0 < len(text) <= 80 and len(text.split()) <= 12 and re.search(r"\w", text) is not None
+            and not text.endswith((".", ",", ";", ":")) and not any(q in text for q in "\"\u201c\u201d")
+            and text[:1] not in "'\u2018" and _kind(text) is None)

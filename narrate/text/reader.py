@@ -132,6 +132,26 @@ def load_chapter(path: Path, index: int, width: int = 2, text: str | None = None
                    body_start=body_start, slug=slug)
 
 
+def _byline(chapter: Chapter) -> tuple[str, str, Chapter] | None:
+    """(title, author, the chapter without them) when a one-chapter story opens with its title and a byline
+    ("The Winter Court" / "By: midnight_ravenclaw_77"): they name the book and are not read. A heading under
+    them ("Chapter 1") is the chapter's title; else the book's title is."""
+    from .plain import title_byline
+
+    lines = chapter.text.split("\n")
+    header = title_byline(lines)
+    if header is None:
+        return None
+    title, author, k = header
+    rest = chapter.text[len("\n".join(lines[:k])):].lstrip()
+    end = len(chapter.text) - len(rest)
+    heading, subtitle, start = split_heading(rest)
+    if not _WORD.search(chapter.text[end + start:]):
+        return None  # nothing after them: they are the story
+    return title, author, dataclasses.replace(chapter, title=heading or title, subtitle=subtitle,
+                                              body_start=end + start)
+
+
 def chapter_files(folder: Path, expected: Collection[str] = (BOOK_TOML,)) -> list[Path]:
     """The .txt files of a book folder in name order (natural: 2 before 10).
 
@@ -181,13 +201,16 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
     if not source.is_dir():
         # A file, or a pipe such as `<(cat ch.txt)` read once, as `narrate script` reads it.
         chapter = load_chapter(source, 1, text=text)
-        name, slug = title_from_stem(source.stem), slugify(source.stem, "book")
+        name, slug, author = title_from_stem(source.stem), slugify(source.stem, "book"), "Unknown"
+        header = _byline(chapter)
+        if header:
+            name, author, chapter = header
         if not source.is_file():
             # A pipe's name is a descriptor number ("/dev/fd/63"): the story's own heading names it.
-            name = split_heading(chapter.text)[0] or "Untitled"
+            name = (header and name) or split_heading(chapter.text)[0] or "Untitled"
             slug = slugify(name, "book")
             chapter = dataclasses.replace(chapter, title=name, slug=f"01-{slugify(name, 'chapter-1')}")
-        return Book(slug=slug, title=name, author="Unknown", chapters=(chapter,), source=source)
+        return Book(slug=slug, title=name, author=author, chapters=(chapter,), source=source)
     meta: dict = {}
     toml_path = source / BOOK_TOML
     if toml_path.exists():

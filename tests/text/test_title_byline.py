@@ -1,0 +1,71 @@
+"""A single-file story that opens with its title and a byline ("The Winter Court" / "By: ..."): they name the book."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from narrate.text.reader import load_book
+
+STORY = "Harry woke to the sound of someone hammering on his door.\n\n\"Harry! Get up!\" Ron said.\n"
+
+
+def test_a_fan_fiction_txt_gets_its_title_and_author_from_its_header_and_does_not_read_them() -> None:
+    book = load_book(DATA / "fanfic" / "ffn_winter_court.txt")
+    assert (book.title, book.author) == ("The Winter Court", "midnight_ravenclaw_77")
+    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
+    assert not any("midnight_ravenclaw_77" in c.text for c in book.chapters)
+
+
+@pytest.mark.parametrize("header", ["The Winter Court\nBy: midnight_ravenclaw_77\n\n",
+                                    "The Winter Court\n\nby midnight_ravenclaw_77\n\n",
+                                    "The Winter Court\nAuthor: midnight_ravenclaw_77\n\n"])
+def test_a_one_chapter_txt_with_a_header_is_titled_by_it_and_reads_only_the_story(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "ffn_winter_court.txt"
+    path.write_text(header + STORY, encoding="utf-8")
+    book = load_book(path)
+    assert (book.title, book.author) == ("The Winter Court", "midnight_ravenclaw_77")
+    (chapter,) = book.chapters
+    assert (chapter.title, chapter.subtitle) == ("The Winter Court", None)
+    assert chapter.text[chapter.body_start:] == STORY
+
+
+def test_a_chapter_heading_under_the_header_is_the_chapters_title(tmp_path: Path) -> None:
+    path = tmp_path / "oneshot.txt"
+    path.write_text("The Winter Court\nBy: someone\n\nChapter 1: Snow\n\n" + STORY, encoding="utf-8")
+    (chapter,) = load_book(path).chapters
+    assert chapter.title == "Chapter 1: Snow" and chapter.text[chapter.body_start:] == STORY
+
+
+def test_a_markdown_header_names_the_book_and_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "wc.md"
+    path.write_text("# The Winter Court\n\n*By: midnight_ravenclaw_77*\n\n**Chapter 1**\n\nHarry woke.\n\n"
+                    "**Chapter 2**\n\nRon woke.\n", encoding="utf-8")
+    book = load_book(path)
+    assert (book.title, book.author) == ("The Winter Court", "midnight_ravenclaw_77")
+    assert [c.text for c in book.chapters] == ["Chapter 1\n\nHarry woke.\n", "Chapter 2\n\nRon woke.\n"]
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_the_books_toml_title_and_author_win_over_the_header(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"wc{suffix}"
+    path.write_text("The Winter Court\nBy: someone\n\nChapter 1\n\nHarry woke.\n\nChapter 2\n\nRon woke.\n",
+                    encoding="utf-8")
+    path.with_suffix(".toml").write_text('title = "Winter"\nauthor = "M. R."\n', encoding="utf-8")
+    book = load_book(path)
+    assert (book.title, book.author) == ("Winter", "M. R.")
+
+
+@pytest.mark.parametrize("text", [
+    "Rain\nby the time I got home, it was dark.\n\nShe slept.",
+    "Chapter 1\nby the river\n\nShe slept.",
+    "\"Go,\" she said.\nby the door\n\nShe slept.",
+    "It was late. The snow fell.\nBy: nobody\n",
+    "The Winter Court\n\nShe said nothing, by her own account.\n",
+])
+def test_story_lines_are_no_byline(text: str) -> None:
+    from narrate.text.plain import title_byline
+
+    assert title_byline(text.split("\n")) is None
