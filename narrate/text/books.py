@@ -202,12 +202,13 @@ def load_plain_book(path: Path, text: str, keep_all: bool = False) -> Book | Non
 
 # -- the Book ---------------------------------------------------------------------------------
 
-def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_all: bool) -> Book:
-    if not drafts:
-        hint = "" if keep_all else " (front and back matter are left out; --all reads every document)"
-        raise InputError(f"{path}: no readable text{hint}")
+def stem_settings(path: Path) -> tuple[dict, Path]:
+    """The settings of a single-file book (`novel.md`, `story.txt`) from the .toml of the same name beside it
+    ({} without one), with its cover checked and resolved to a path; and that file's path."""
     toml_path = path.with_suffix(".toml")
-    settings = read_book_toml(toml_path) if toml_path.is_file() else {}
+    if toml_path == path or not toml_path.is_file():
+        return {}, toml_path
+    settings = read_book_toml(toml_path)
     if settings.get("cover"):
         cover = (toml_path.parent / settings["cover"]).resolve()
         if not cover.is_file():
@@ -215,6 +216,16 @@ def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_
         if cover.suffix.lower() not in IMAGE_MAGIC:
             raise InputError(f"{toml_path}: cover must be a .jpg or .png image")
         check_cover(cover, settings["cover"], toml_path)
+        settings["cover"] = cover
+    return settings, toml_path
+
+
+def _book(path: Path, drafts: list[Draft], meta: dict, cover: Path | None, keep_all: bool) -> Book:
+    if not drafts:
+        hint = "" if keep_all else " (front and back matter are left out; --all reads every document)"
+        raise InputError(f"{path}: no readable text{hint}")
+    settings, toml_path = stem_settings(path)
+    cover = settings.get("cover") or cover
     title = settings.get("title") or meta.get("title") or title_from_stem(path.stem)
     width = max(2, len(str(len(drafts))))
     chapters = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Book, Chapter
-from .books import BOOK_SUFFIXES, is_book_file, load_book_file
+from .books import BOOK_SUFFIXES, is_book_file, load_book_file, stem_settings
 from .sources import BOOK_TOML, IMAGE_MAGIC, check_cover, decode_text, read_book_toml, slugify, title_from_stem
 
 __all__ = ["BOOK_SUFFIXES", "BOOK_TOML", "TEXT_SUFFIXES", "chapter_files", "decode_text", "is_book_file", "load_book", "load_chapter", "read_text",
@@ -210,7 +210,14 @@ def load_book(source: Path, *, all_documents: bool = False) -> Book:
             name = (header and name) or split_heading(chapter.text)[0] or "Untitled"
             slug = slugify(name, "book")
             chapter = dataclasses.replace(chapter, title=name, slug=f"01-{slugify(name, 'chapter-1')}")
-        return Book(slug=slug, title=name, author=author, chapters=(chapter,), source=source)
+        # A .toml of the same name beside the file says what it says for an EPUB or a Markdown book.
+        settings, toml_path = stem_settings(source) if source.is_file() else ({}, None)
+        return Book(slug=slug, title=settings.get("title") or name, author=settings.get("author") or author,
+                    chapters=(chapter,), language=settings.get("language") or "en",
+                    description=settings.get("description") or "", cover=settings.get("cover"), source=source,
+                    pacing=dict(settings.get("pacing", {})),
+                    pronunciations=tuple(settings.get("pronunciations", ())),
+                    settings_file=toml_path if settings else None)
     meta: dict = {}
     toml_path = source / BOOK_TOML
     if toml_path.exists():

@@ -48,14 +48,15 @@ def test_a_markdown_header_names_the_book_and_is_not_read(tmp_path: Path) -> Non
     assert [c.text for c in book.chapters] == ["Chapter 1\n\nHarry woke.\n", "Chapter 2\n\nRon woke.\n"]
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".md"])
-def test_the_books_toml_title_and_author_win_over_the_header(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize("suffix, chapters", [(".txt", 2), (".md", 2), (".txt", 1)])
+def test_the_books_toml_title_and_author_win_over_the_header(tmp_path: Path, suffix: str, chapters: int) -> None:
     path = tmp_path / f"wc{suffix}"
-    path.write_text("The Winter Court\nBy: someone\n\nChapter 1\n\nHarry woke.\n\nChapter 2\n\nRon woke.\n",
-                    encoding="utf-8")
-    path.with_suffix(".toml").write_text('title = "Winter"\nauthor = "M. R."\n', encoding="utf-8")
+    story = "Chapter 1\n\nHarry woke.\n\nChapter 2\n\nRon woke.\n" if chapters == 2 else STORY
+    path.write_text("The Winter Court\nBy: someone\n\n" + story, encoding="utf-8")
+    path.with_suffix(".toml").write_text('title = "Winter"\nauthor = "M. R."\nlanguage = "en-GB"\n', encoding="utf-8")
     book = load_book(path)
-    assert (book.title, book.author) == ("Winter", "M. R.")
+    assert (book.title, book.author, book.language) == ("Winter", "M. R.", "en-GB")
+    assert len(book.chapters) == chapters and book.settings_file == path.with_suffix(".toml")
 
 
 @pytest.mark.parametrize("text", [
