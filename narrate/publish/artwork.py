@@ -39,11 +39,12 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def artwork_problem(data: bytes | None) -> str | None:
-    """What a podcast app would make of this cover (None: nothing wrong with it)."""
+def artwork_problem(data: bytes | None, settings: str = "book.toml") -> str | None:
+    """What a podcast app would make of this cover (None: nothing wrong with it); `settings` names the file where
+    the book's cover is set (book.toml in a book folder, `novel.toml` beside `novel.md`)."""
     if data is None:
         return ("no cover: podcast apps show a blank tile (Apple Podcasts refuses a feed without one); "
-                f"set cover in book.toml to a square JPEG or PNG of {APPLE_MIN_PX}-{APPLE_MAX_PX} px")
+                f"set cover in {settings} to a square JPEG or PNG of {APPLE_MIN_PX}-{APPLE_MAX_PX} px")
     size = image_size(data)
     if size is None:
         return None  # the cover was checked as an image when the book was read; its size is not for us to guess

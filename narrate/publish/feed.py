@@ -95,6 +95,8 @@ class Manifest:
     cover: str | None
     published: datetime | None
     chapters: tuple[ManifestChapter, ...]
+    source: str | None = None
+    """The folder or file the book was rendered from (None for a pipe, or a book.json written before)."""
 
 
 def load_manifest(book_dir: Path) -> Manifest:
@@ -169,6 +171,7 @@ def _parse_manifest(data: object) -> Manifest:
         cover=_relative_file(cover, "cover") if cover else None,
         published=published,
         chapters=tuple(sorted(chapters, key=lambda c: c.index)),
+        source=_str(data, "source", "", optional=True),
     )
 
 
@@ -485,10 +488,22 @@ def write_feed(book_dir: Path, base_url: str, *, now: datetime | None = None) ->
     if _write_changed(path, xml + b"\n", _BUILD_DATE):
         log.info("wrote %s (%d episodes)", path, len(manifest.chapters))
         # Said when the feed changes, not at every render that leaves it as it was.
-        problem = artwork_problem((book_dir / manifest.cover).read_bytes() if manifest.cover else None)
+        problem = artwork_problem((book_dir / manifest.cover).read_bytes() if manifest.cover else None,
+                                  _settings_file(manifest.source))
         if problem:
             log.warning("%s: %s", path, problem)
     return path
+
+
+def _settings_file(source: str | None) -> str:
+    """Where the settings of a book rendered from `source` go: book.toml in its folder, `<stem>.toml` beside a
+    single file (`novel.md` -> `novel.toml`)."""
+    if not source:
+        return "book.toml"
+    path = Path(source)
+    if path.is_file() or not path.is_dir() and path.suffix:
+        return str(path.with_suffix(".toml"))
+    return str(path / "book.toml")
 
 
 _BUILD_DATE = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 from pathlib import Path
@@ -61,3 +62,22 @@ def test_the_feed_warns_of_a_cover_apps_refuse_or_none(tmp_path: Path, caplog: p
     with caplog.at_level("WARNING"):
         write_feed(bare, "http://127.0.0.1:8000/b/")
     assert "no cover" in caplog.text
+
+
+@pytest.mark.parametrize("source, where", [("story.txt", "story.toml"), ("novel.md", "novel.toml"),
+                                           ("book", "book/book.toml"), (None, "book.toml")])
+def test_the_no_cover_warning_names_the_file_that_sets_the_cover(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                  source: str | None, where: str) -> None:
+    if source == "book":
+        (tmp_path / "book").mkdir()
+    elif source:
+        (tmp_path / source).write_text("Once.\n", encoding="utf-8")
+    bare = make_book(tmp_path / "out", cover=False)
+    if source:
+        manifest = json.loads((bare / "book.json").read_text(encoding="utf-8"))
+        manifest["source"] = str(tmp_path / source)
+        (bare / "book.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        write_feed(bare, "http://127.0.0.1:8000/b/")
+    expected = str(tmp_path / where) if source else where
+    assert f"set cover in {expected} to a square" in caplog.text
