@@ -13,6 +13,7 @@ import re
 
 from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, clean_text
 from .plain import line_headings, line_kind, title_byline
+from .segment import is_scene_break
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -105,6 +106,8 @@ def markdown_document(text: str, name: str) -> Document:
             if kind:
                 kinds[len(blocks)] = kind
                 blocks.append(Block(HEADING, content, kind[0]))
+            elif is_scene_break(content):
+                scene_break()  # a fan fiction's divider of letters ("-x-x-x-", "oOoOo"), no words
             elif re.search(r"\w", content):
                 blocks.append(Block(PARA, content))
         nested = False

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from .segment import is_scene_break
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 OPS_NS = "http://www.idpf.org/2007/ops"
@@ -289,9 +290,9 @@ class _Walker:
         ids = self.buf_ids
         self.buf_ids = []
         link_chars, self.link_chars = self.link_chars, 0
-        if not _WORD.search(text):
+        if not _WORD.search(text) or self.heading == 0 and is_scene_break(text):
             self.pending_ids.extend(ids)
-            if text and self.heading == 0 and _is_ornament(text):
+            if text and self.heading == 0 and (_is_ornament(text) or is_scene_break(text)):
                 self.add_break()
             return
         level = self.heading

@@ -39,14 +39,33 @@ _DOUBLE_RE = re.compile("[" + re.escape(DOUBLE_MARKS) + "]")
 _SINGLE_RE = re.compile("[" + re.escape(SINGLE_MARKS) + "]")
 _WORD_RE = re.compile(r"\w")
 _LAST_WORD = re.compile(r"(\w+)\W*$")
-# A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "oOo", "\u2042", "\u2767").
-_SCENE_BREAK = re.compile(r"^\s*(?:[*#~=_\-\u2022\u00b7+\u00a7\u2042\u2766\u2767\u2731\u273b\u2740]\s*){1,}$"
-                          r"|^\s*(?:o+O+o+|x+X+x+|O+o+O+|X+x+X+)\s*$")
+# A paragraph made only of these marks is a scene break ("* * *", "###", "~~~", "\u2042", "\u2767").
+_MARKS = "*#~=_\\-\u2022\u00b7+\u00a7\u2042\u2766\u2767\u2731\u273b\u2740"
+_SCENE_BREAK = re.compile(r"^\s*(?:[" + _MARKS + r"]\s*){1,}$")
+# Fan fiction's dividers of letters ("-x-x-x-", "oOoOoOo", "xXxXx", "o0o0o", "XoXoX", "~oOo~"): o, O, 0, x and X
+# with marks or dots between; see _is_letter_divider for when they are no word.
+_LETTER_DIVIDER = re.compile(r"^[\s." + _MARKS + r"]*(?:[oO0xX][\s." + _MARKS + r"]*){2,}$")
+_CASE_TURN = re.compile(r"(?<=[a-z0])(?=[A-Z])|(?<=[A-Z0])(?=[a-z])")
 
 
 def is_scene_break(text: str) -> bool:
-    """Whether a paragraph's text is a scene break: marks only, no words."""
-    return bool(_SCENE_BREAK.match(text)) and text.strip() != ""
+    """Whether a paragraph's text is a scene break: marks only, no words ("* * *", "~*~*~", "-x-x-x-", "oOoOo")."""
+    return text.strip() != "" and (bool(_SCENE_BREAK.match(text)) or _is_letter_divider(text.strip()))
+
+
+def _is_letter_divider(text: str) -> bool:
+    """A row of o's and x's that no one says: its letters turn case at least twice ("xXx", "OoO", "XoXoX"), mix o
+    with 0 ("o0o0o") or stand apart between marks ("-x-x-", "o.o.o"), three symbols or more. Kisses ("xxx",
+    "Xxx", "XOXO"), "Ooo" and "OOO" are words someone writes, and are read."""
+    if len(text) < 3 or not _LETTER_DIVIDER.match(text):
+        return False
+    letters = [c for c in text if c in "oO0xX"]
+    if not any(c in "oOxX" for c in letters):
+        return False  # "0-0-0": a score, a number
+    apart = re.search(r"[oO0xX][^oO0xX]*[^oO0xX\s][^oO0xX]*[oO0xX]", text) is not None
+    zeros = "0" in letters and any(c in "oO" for c in letters)
+    turns = sum(1 for a, b in zip(letters, letters[1:]) if a.isupper() != b.isupper() and "0" not in (a, b))
+    return apart or zeros or turns >= 2
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
