@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..model import full_title
 from .markup import BREAK, HEADING, MINOR_MATTER, PARA, Block, Document, is_chapter_title, is_part_title
+from .notes import author_notes, note_kind
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class Layout:
         if not keep_all:
             self._minor_matter(doc_matter)
             self._page_numbers()
+            self._author_notes()
         # Prefix sums: readable words, and readable words outside headings.
         self.words = [0]
         self.body = [0]
@@ -135,6 +137,27 @@ class Layout:
         if values[-1] >= 2 * len(values) or gap < 600:
             for g in bare:
                 self.readable[g] = False
+
+    def _author_notes(self) -> None:
+        """A fan fiction's author's notes, disclaimers and review pleas around each chapter's story are not read.
+        A chapter here is what a heading, a chapter's title line ("Chapter Two - Detention") or a new document
+        starts."""
+        run: list[int] = []
+        starts = set(self.doc_start)
+
+        def close() -> None:
+            paras = [None if self.blocks[g].kind == BREAK else self.blocks[g].text for g in run]
+            for k in author_notes(paras):
+                self.readable[run[k]] = False
+            run.clear()
+
+        for g, b in enumerate(self.blocks):
+            if b.kind == HEADING or g in starts or b.kind == PARA and len(b.text) <= 80 \
+                    and is_chapter_title(b.text):
+                close()
+            if b.kind != HEADING and self.readable[g]:
+                run.append(g)
+        close()
 
     def position(self, name: str, fragment: str) -> int | None:
         """Reading position of a link target, or None when it points at no document of the reading order."""
@@ -283,8 +306,9 @@ def close_drafts(layout: Layout, starts: list[Draft], cut_before: str = "documen
 
 
 _DEDICATION = re.compile(r"^(?:for|to|in memory|dedicated|this book)\b", re.IGNORECASE)
-# What precedes a story but is not it: a fan fiction's disclaimer and notes, a publisher's words, a blurb.
-_NOT_STORY = re.compile(r"^\W*(?:disclaimer|author'?s note|a/n|notes?\b|also by|translated|"
+# What precedes a story but is not it (besides a fan fiction's disclaimer, notes and pleas: notes.note_kind): a
+# publisher's words, a blurb, a fic's header.
+_NOT_STORY = re.compile(r"^\W*(?:notes?\b|also by|translated|"
                         r"this is a (?:work of )?fiction|"
                         r"all characters|any resemblance|warning|tw\b|cw\b|summary|rating|pairing|fandom|praise for|"
                         r"published|first published|edited by|cover)|\b(?:i|we) (?:do not|don't) own\b|"
@@ -297,7 +321,7 @@ def _opening_prose(layout: Layout, d: Draft) -> bool:
     no dedication ("For my mother, ..."), copyright line or epigraph's attribution ("-- Emily Dickinson")."""
     paras = [layout.blocks[g].text for g in range(d.start, d.end) if layout.readable[g]
              and layout.blocks[g].kind == PARA]
-    if any(_COPYRIGHT.search(t) or _DEDICATION.match(t) or _NOT_STORY.search(t.strip())
+    if any(_COPYRIGHT.search(t) or _DEDICATION.match(t) or note_kind(t) or _NOT_STORY.search(t.strip())
            or t.lstrip().startswith(("\u2014", "--", "\u2013")) for t in paras):
         return False
     return any(len(t.split()) >= 8 and t.rstrip("\"'\u201d\u2019)").endswith((".", "!", "?", "\u2026"))

@@ -43,3 +43,64 @@ def test_dividers_of_letters_in_markdown_and_html_are_scene_breaks() -> None:
     doc = document_blocks(parse_markup(xhtml("<p>One.</p><p>oOoOoOo</p><p>Two.</p><p>Ooooh.</p>").encode(), "t.xhtml"),
                           "t.xhtml")
     assert [b.kind for b in doc.blocks] == ["para", BREAK, "para", "para"]
+
+
+def _text(book) -> str:
+    return "\n".join(c.text for c in book.chapters)
+
+
+def test_author_notes_disclaimers_and_pleas_around_a_chapter_are_not_read_unless_all() -> None:
+    path = FANFIC / "ffn_winter_court.txt"
+    text = _text(load_book(path))
+    for unread in ("A/N", "Cliffhanger", "chocolate frogs", "Shout out", "Review please", "Disclaimer"):
+        assert unread not in text, unread
+    for story in ("Harry woke to the sound", "we would not be having this conversation", "Nobody answered.",
+                  "The corridor outside"):
+        assert story in text, story
+    kept = _text(load_book(path, all_documents=True))
+    assert "A/N: Cliffhanger!" in kept and "Review please!!" in kept
+
+
+def test_a_chapter_may_open_with_several_notes_and_the_story_after_them_is_read() -> None:
+    book = load_book(FANFIC / "ffn_disclaimer_in_chapter.txt")
+    one, two = (c.text[c.body_start:] for c in book.chapters)
+    assert one.startswith("Harry opened the letter.") and two.startswith("Hermione read the reply twice.")
+    assert "Disclaimer" not in one + two and "reviewed the prologue" not in one
+
+
+def test_a_markdown_chapter_loses_its_dedication_and_notes() -> None:
+    text = _text(load_book(FANFIC / "wattpad_bad_boy.md"))
+    for unread in ("Dedicated to", "10k reads", "500 votes"):
+        assert unread not in text, unread
+    assert "Ugh. First day at a new school." in text and "Who even IS this guy" in text
+
+
+def _chapter_paras(tmp_path, *paras: str, all_documents: bool = False) -> list[str]:
+    body = "\n\n".join(paras)
+    path = tmp_path / "fic.md"
+    path.write_text(f"# Fic\n\n## Chapter 1\n\n{body}\n\n## Chapter 2\n\nThe end came.\n", encoding="utf-8")
+    chapter = next(c for c in load_book(path, all_documents=all_documents).chapters if c.title == "Chapter 1")
+    return [p.strip() for p in chapter.text[chapter.body_start:].split("\n\n") if p.strip()]
+
+
+def test_an_authors_note_runs_on_with_its_chatty_paragraphs_until_the_story_begins(tmp_path) -> None:
+    paras = _chapter_paras(
+        tmp_path, "AN: thanks for 100 reviews", "Seriously you guys are the best, I can't believe it!!",
+        "Sorry for the wait, on with the chapter :)", "The castle was quiet that night.", "Nobody slept.")
+    assert paras == ["The castle was quiet that night.", "Nobody slept."]
+
+
+def test_an_authors_note_mid_chapter_goes_but_a_sentence_about_a_disclaimer_stays(tmp_path) -> None:
+    paras = _chapter_paras(
+        tmp_path, "The disclaimer on the form was in tiny print.", "I don't own a car, so I walked.",
+        "Author's Note: sorry, had to say this here.", "\"Please review!\" said the teacher.", "Ooooh.", "Xxx")
+    assert paras == ["The disclaimer on the form was in tiny print.", "I don't own a car, so I walked.",
+                     "\"Please review!\" said the teacher.", "Ooooh.", "Xxx"]
+
+
+def test_notes_at_a_chapters_start_and_end_go(tmp_path) -> None:
+    notes = ["Disclaimer: Still not mine.", "Author's Note: This one is for my sister.", "-x-x-x-"]
+    ends = ["A/N: Thanks for reading!", "Shout out to Guest who reviewed ch 1, you made my day!", "Please review!"]
+    paras = _chapter_paras(tmp_path, *notes, "It rained.", "It rained again.", *ends)
+    assert paras == ["It rained.", "It rained again."]
+    assert _chapter_paras(tmp_path, *notes, "It rained.", *ends, all_documents=True)[0] == notes[0]
