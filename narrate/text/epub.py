@@ -83,6 +83,8 @@ class Package:
     """Zip name (fragment dropped) -> landmark or guide type ("cover", "toc", "bodymatter", "text", ...)."""
     body_start: str | None = None
     """Zip name where the landmarks or the guide say the body text starts."""
+    ao3: bool = False
+    """An Archive of Our Own download (its publisher, or its address as identifier or source)."""
 
 
 class EpubArchive:
@@ -308,6 +310,8 @@ def _read_metadata(pkg: Package, opf, manifest: dict, props: dict) -> None:
             refines.get(e.get("id") or "", {}).get("role") or "aut"
         if name and role.lower() == "aut" and name not in pkg.authors:
             pkg.authors.append(name)
+    pkg.ao3 = any("Archive of Our Own" in _text(e) for e in dc("publisher")) or any(
+        "archiveofourown.org" in _text(e) for name in ("identifier", "source") for e in dc(name))
     langs = [_text(e) for e in dc("language") if _text(e)]
     pkg.language = langs[0] if langs else ""
     descs = [e for e in dc("description")]
@@ -422,6 +426,9 @@ def _read_ncx(archive: EpubArchive, name: str) -> list[TocNode]:
 def read_documents(pkg: Package, archive: EpubArchive) -> list[Document]:
     """Every spine document parsed into blocks, in reading order."""
     docs = []
+    # AO3's notes and afterword are known by its classes and ids (see markup._Walker._matter); in an EPUB split into
+    # a file per chapter, only the package or the preface's file says the work is AO3's, and all files follow.
+    ao3 = pkg.ao3
     for item in pkg.spine:
         data = archive.read(item.name)
         if not data.strip():
@@ -434,5 +441,6 @@ def read_documents(pkg: Package, archive: EpubArchive) -> list[Document]:
             log.warning("%s; read as an empty page", exc)
             docs.append(Document(item.name, [], {}))
             continue
-        docs.append(document_blocks(root, item.name))
+        docs.append(document_blocks(root, item.name, ao3))
+        ao3 = ao3 or docs[-1].ao3
     return docs

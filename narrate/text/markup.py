@@ -122,6 +122,8 @@ class Document:
     language: str = ""
     meta: dict[str, str] = field(default_factory=dict)
     """<meta name=...> values of an HTML page (author, description)."""
+    ao3: bool = False
+    """Read as a page of an Archive of Our Own work: its notes, preface and afterword are marked as matter."""
 
 
 def words(text: str) -> int:
@@ -511,8 +513,11 @@ def heading_text(text: str) -> str:
     return out
 
 
-def document_blocks(root, name: str) -> Document:
-    """Blocks and anchors of a parsed document (see parse_markup); front and back matter is marked, not dropped."""
+def document_blocks(root, name: str, ao3: bool = False) -> Document:
+    """Blocks and anchors of a parsed document (see parse_markup); front and back matter is marked, not dropped.
+
+    `ao3`: the document is a page of an Archive of Our Own work whatever it says itself (a chapter's file of an
+    EPUB split by calibre, whose preface is another file)."""
     walker = _Walker()
     body = None
     title = ""
@@ -530,8 +535,8 @@ def document_blocks(root, name: str) -> Document:
             break
     language = root.get("{http://www.w3.org/XML/1998/namespace}lang") or root.get("lang") or ""
     target = body if body is not None else root
-    if title.endswith(AO3_TITLE_END) or any(local_name(el.tag) == "div" and el.get("id") == "preface"
-                                            and "Archive of Our Own" in _all_text(el) for el in target):
+    if ao3 or title.endswith(AO3_TITLE_END) or any(local_name(el.tag) == "div" and el.get("id") == "preface"
+                                                   and "Archive of Our Own" in _all_text(el) for el in target):
         walker.ao3 = True
         title, meta = _ao3_meta(target, title, meta)
     walker.walk(target)
@@ -539,7 +544,7 @@ def document_blocks(root, name: str) -> Document:
     blocks = walker.blocks
     mark_boilerplate(blocks)
     _mark_link_lists(blocks)
-    return Document(name, blocks, walker.anchors, title, language.strip(), meta)
+    return Document(name, blocks, walker.anchors, title, language.strip(), meta, walker.ao3)
 
 
 AO3_TITLE_END = "[Archive of Our Own]"

@@ -1,10 +1,17 @@
-"""An Archive of Our Own download (HTML): the story's chapters, not its tags, notes or "drop by and comment"."""
+"""An Archive of Our Own download (HTML, EPUB): the story's chapters, not its tags, notes or "drop by and comment"."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
+from conftest import DATA
+from epub_fixtures import Epub
+
 from narrate.text.reader import load_book
+
+AO3_EPUB = DATA / "fanfic" / "ao3_lighthouse.epub"
+"""AO3's EPUB as calibre splits it: the preface, a file per chapter (its notes inside), the afterword."""
 
 AO3 = """<!DOCTYPE html>
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"/>
@@ -70,3 +77,31 @@ def test_a_page_that_is_not_from_ao3_keeps_its_meta_blocks(tmp_path: Path) -> No
                     encoding="utf-8")
     book = load_book(path)
     assert "dark night" in "\n".join(c.text for c in book.chapters)
+
+
+def _assert_only_the_story(book) -> None:
+    assert [c.title for c in book.chapters] == ["Chapter 1: Salt and Paper", "Chapter 2: The Keeper's Log",
+                                                "Chapter 3: Light"]
+    text = "\n".join(c.text for c in book.chapters)
+    assert "The lighthouse at Tern Point had not been lit" in text and "a fishing boat turned for home" in text
+    for unread in ("Chapter Notes", "kudos keep me going", "See the end of the chapter", "Chapter End Notes",
+                   "Warning for brief mention", "End Notes", "Works inspired", "drop by the Archive", "Preface"):
+        assert unread not in text, unread
+
+
+def test_an_ao3_epub_split_into_files_is_its_chapters_without_notes_or_afterword() -> None:
+    book = load_book(AO3_EPUB)
+    _assert_only_the_story(book)
+    assert (book.title, book.author) == ("The Lighthouse at Tern Point", "saltwater_quill")
+    everything = load_book(AO3_EPUB, all_documents=True)
+    assert "kudos keep me going" in "\n".join(c.text for c in everything.chapters)
+
+
+def test_an_ao3_epub_is_known_by_its_preface_when_its_package_does_not_say(tmp_path: Path) -> None:
+    with zipfile.ZipFile(AO3_EPUB) as zf:
+        names = sorted(n for n in zf.namelist() if n.endswith(".xhtml"))
+        docs = [(n, zf.read(n).decode("utf-8")) for n in names]
+    labels = ["Preface", "Chapter 1: Salt and Paper", "Chapter 2: The Keeper's Log", "Chapter 3: Light", "Afterword"]
+    epub = Epub(docs, title="The Lighthouse at Tern Point", authors=("saltwater_quill",),
+                toc=list(zip(labels, names, strict=True)))
+    _assert_only_the_story(load_book(epub.write(tmp_path / "lighthouse.epub")))
