@@ -103,7 +103,9 @@ def name_runs(text: str, names: frozenset[str] | set[str] = frozenset()) -> list
         j = start - 1
         while j >= 0 and text[j] in " \t\n\"'\u201c\u2018(":
             j -= 1
-        initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'"
+        # (After a blank line a paragraph starts, with a sentence: "Chapter 2: The Reply" above it ends none.)
+        initial = j < 0 or text[j] in ".!?:\u2026-\u2014\n" or text[start - 1:start] in "\"\u201c\u2018'" or \
+            text.count("\n", j + 1, start) >= 2
         words = [w for _, _, w in run]
         # Drop leading function words ("But Emma", "Poor Miss Taylor"),
         # and a word before a title ("Later Mr. Morel", "Then Captain Hale": a name starts at its title).
@@ -200,6 +202,26 @@ _INDEFINITE = frozenset("""nothing nobody everyone everybody someone somebody so
     several many most all both each neither either another anyone anybody""".split())
 
 
+# A sentence's subject goes on with its verb, not with an article or a pronoun ("Outside the rain fell", "Later she").
+_SUBJECT_ACTS = re.compile(r"\s+(?!(?:the|a|an|his|her|its|their|my|our|your|this|that|he|she|it|they|we|i|you|"
+                           r"there|then|of|and|or|to|in|on|at)\b)[a-z]+\b")
+# A speech tagged with a pronoun: "'He wants to meet us,' she said."
+_PRONOUN_TAG = re.compile(r"[,!?\u2026\u2014-][\"\u201d]\s+(?P<pronoun>he|she)\s+" + _TAG_VERBS + r"\b")
+
+
+def _opens_paragraph(text: str, start: int) -> bool:
+    """Whether text[start] opens the text or a paragraph (after a blank line), not a line of a wrapped one."""
+    j = start - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    if j < 0:
+        return True
+    k = j - 1
+    while k >= 0 and text[k] in " \t":
+        k -= 1
+    return text[j] == "\n" and (k < 0 or text[k] == "\n")
+
+
 def _acts_as_person(key: str, n: int, acts: Counter, lower_words: Counter) -> bool:
     """A name heard only at sentence starts, not in the lists of given names ("Kofi", "Marisol"), is a person when it
     acts there at least twice with "he"/"she" soon after ("Kofi didn't push. He watched the fields.") and is never an
@@ -237,6 +259,8 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             if key.split()[0].lower() not in TITLES or len(key.split()) > 1:
                 tagged.add(key)
     acts: Counter = Counter()
+    speaks: Counter = Counter()
+    said_by: dict[str, set[Gender]] = defaultdict(set)  # the pronouns that tag the speech of a paragraph it opens
     for text, spoken in zip(texts, masks):
         for start, end, surface, initial in name_runs(text, tagged):
             if spoken(start):
@@ -247,6 +271,11 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             counts[key] += 1
             if initial and _ACTS.match(text, end) and _PERSONAL.search(text, end, end + 120):
                 acts[key] += 1
+            tag = initial and _opens_paragraph(text, start) and _SUBJECT_ACTS.match(text, end) and \
+                _PRONOUN_TAG.search(text[end:text.find("\n", end) % (len(text) + 1)])
+            if tag:
+                speaks[key] += 1
+                said_by[key].add("female" if tag.group("pronoun").lower() == "she" else "male")
             display.setdefault(key, surface)
             if not initial:
                 mid[key] += 1
@@ -275,6 +304,12 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             continue
         if n == 1 and len(words) == 1 and not initial_only(key) and _first_gender(key) != "unknown":
             keep.append(key)  # a known given name, mentioned once ("I had not seen Martha")
+            continue
+        if len(words) == 1 and speaks[key] and not lower_words[key.lower()] and \
+                key.lower() not in STOP_CAPS | OPENERS | _INDEFINITE:
+            # The one name of a paragraph whose speech "she said" tags ("Hermione read the reply twice. 'He
+            # wants to meet us,' she said."): a person, though named once and only at a sentence's start.
+            keep.append(key)
             continue
         if not titled and len(words) == 1 and lower_words[key.lower()] > n // 3:
             continue  # an ordinary word, capitalised ("Hope", "Will")
@@ -317,7 +352,11 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     for text in texts:
         for m in _GENDER_TITLE.finditer(text):
             titled[m.group(2)].add(_title_gender(m.group(1).lower()))
-    return tuple(_titled_gender(c, titled) if c.gender == "unknown" else c for c in out)
+    out = [_titled_gender(c, titled) if c.gender == "unknown" else c for c in out]
+    # Still unknown: the pronoun that tags the speech of the paragraphs they open ("Hermione read the reply.
+    # 'He wants to meet us,' she said."), when it is always the same.
+    return tuple(replace(c, gender=next(iter(said_by[_norm(c.name)])))
+                 if c.gender == "unknown" and len(said_by.get(_norm(c.name), ())) == 1 else c for c in out)
 
 
 # A lone given name calling someone at a quotation's start or end, or between commas: "Thea, come here",

@@ -1363,3 +1363,15 @@ def test_a_described_speaker_of_dash_dialogue_is_found_as_in_quoted_dialogue():
     text = ("\u2015Good evening, said Pedro.\n\n\u2015Good evening, answered Maria.\n\n"
             "\u2015Who was that? asked her mother from the kitchen.\n")
     assert _speakers(text) == ["Pedro", "Maria", "Mother"]
+
+
+def test_a_name_said_once_opening_a_paragraph_whose_speech_she_said_tags_is_her():
+    """Not in the lists of given names, named once, at a sentence's start (under a heading that ends no sentence):
+    still the one person of a paragraph whose speech a pronoun tags, of that pronoun's gender."""
+    text = ("Chapter 2: The Reply\n\nHermione read the reply twice. \"He wants to meet us,\" she said.\n\n"
+            "\"Where?\" asked Harry.\n")
+    chars = {c.name: c.gender for c in discover_characters([text])}
+    assert chars.get("Hermione") == "female"
+    assert [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE] == ["Hermione", "Harry"]
+    # A word that opens such a paragraph but is no one's name is no character.
+    assert "Outside" not in {c.name for c in discover_characters(["Outside the rain fell. \"Come in,\" she said.\n"])}

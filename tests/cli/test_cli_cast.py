@@ -277,3 +277,16 @@ def test_say_without_a_book_is_the_default_narrator_and_reports_rate_and_pitch(e
     assert said.exit_code == 0, said.output
     assert said.output.strip() == "hello.wav: " + said.output.split(": ", 1)[1].strip()
     assert "of the narrator (en-gb-x-rp+m2, rate 165, pitch 62)" in said.output
+
+
+def test_a_disclaimer_at_a_chapters_start_is_no_character_and_hermione_speaks(env: Path) -> None:
+    """'Disclaimer: Still not mine.' under 'Chapter 2: The Reply' was cast as a character and took the lines of
+    Hermione, named once, at the start of the paragraph whose speech 'she said' tags."""
+    from conftest import DATA
+
+    book = DATA / "fanfic" / "ffn_disclaimer_in_chapter.txt"
+    rows = {line.split()[0]: line.split() for line in run("cast", str(book), "--dry-run").output.splitlines()[1:]}
+    assert "Disclaimer" not in rows and rows["Hermione"][1:3] == ["female", "2"], rows
+    script = CliRunner().invoke(main_cli, ["script", str(book)], catch_exceptions=False).output
+    said = [line.split(":", 1)[0].strip() for line in script.splitlines() if "\u201c" in line]
+    assert said == ["Harry", "Ron", "Hermione", "Harry", "Hermione"], script
