@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .chat import STAMP as CHAT_STAMP
 from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES
 from .numbers import read_numbers
 from .words import read_words, unmasked
@@ -138,7 +139,8 @@ def _heading_number(m: re.Match) -> str:
 
 
 def _read(text: str) -> str:
-    out = _ILLUSTRATION.sub("", text)
+    out = CHAT_STAMP.sub("", text)
+    out = _ILLUSTRATION.sub("", out)
     out = _FOOTNOTE_MARK.sub("", out)
     out = _EMPHASIS.sub(r"\2", out)
     out = _STRAY.sub("", out)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..model import DIALOGUE, NARRATION, Segment
+from .chat import chat_spans
 
 DOUBLE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
 SINGLE_MARKS = "'\u2018\u2019\u201a"
@@ -94,9 +95,12 @@ _ENDS_PARAGRAPH = tuple('.!?:"\u201d\u2019\'')
 
 
 def _unwrapped(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A long block of hard-wrapped lines with no blank line between its paragraphs (text copied
+    """A chat log's lines, each a paragraph; a long block of hard-wrapped lines with no blank line between its paragraphs (text copied
     from a scan or a PDF) split where a paragraph ends: after a line well short of the others
     that ends a sentence. A block of a few lines, or of lines all alike, stays one paragraph."""
+    chat = chat_spans(text, start, end)
+    if chat:
+        return chat  # a chat log: a message a paragraph
     block = text[start:end]
     lines = block.split("\n")
     if len(lines) < _MIN_WRAPPED_LINES:

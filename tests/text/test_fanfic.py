@@ -1,5 +1,5 @@
 """Fan fiction's own conventions: dividers of letters between scenes, author's notes and disclaimers around a
-chapter's story."""
+chapter's story, chat logs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from epub_fixtures import xhtml
 from narrate.text.markdown import markdown_document
 from narrate.text.markup import BREAK, SCENE_BREAK_TEXT, document_blocks, parse_markup
 from narrate.text.reader import load_book
-from narrate.text.segment import is_scene_break
+from narrate.text.reading import read_aloud
+from narrate.text.segment import is_scene_break, split_text
 
 FANFIC = DATA / "fanfic"
 
@@ -104,3 +105,31 @@ def test_notes_at_a_chapters_start_and_end_go(tmp_path) -> None:
     paras = _chapter_paras(tmp_path, *notes, "It rained.", "It rained again.", *ends)
     assert paras == ["It rained.", "It rained again."]
     assert _chapter_paras(tmp_path, *notes, "It rained.", *ends, all_documents=True)[0] == notes[0]
+
+
+CHAT = """It was two in the morning when my phone lit up for the ninth time.
+
+[02:04] theo_k: who took my charger
+[02:04] theo_k: i know one of u has it
+[02:05] priya.exe: not me
+[02:06] theo_k: CANT my phone is at 3%
+
+I typed "I have it, sorry" and then deleted it.
+
+[02:07] me: i have it. sorry. ill bring it to breakfast
+
+Dear Sir:
+I write to you about the charger.
+"""
+
+
+def test_a_chat_log_is_a_message_a_paragraph_read_without_its_timestamps():
+    segs = split_text(CHAT)
+    assert "".join(s.text for s in segs) == CHAT  # the chapter's text, all of it, in order
+    heard = [read_aloud(s.text).strip() for s in segs]
+    assert heard[1:5] == ["theo_k: who took my charger", "theo_k: i know one of u has it", "priya.exe: not me",
+                          "theo_k: CANT my phone is at 3%"]
+    assert len({s.paragraph for s in segs[1:5]}) == 4  # a pause between messages, as between paragraphs
+    assert "me: i have it. sorry. ill bring it to breakfast" in heard
+    assert "Dear Sir:\nI write to you about the charger." in heard  # a letter's salutation is no chat
+    assert read_aloud("At 10:30: the train.") == "At 10:30: the train."
