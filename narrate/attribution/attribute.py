@@ -19,6 +19,7 @@ from .tags import ENDS_READING, ENDS_SPEAKING, LEAD_IN_END, SPEECH_WORD, Decisio
 from .untagged import (
     SILENT,
     action_subject,
+    chat_sender,
     kept_silent,
     leaving,
     reported_speaker,
@@ -104,6 +105,13 @@ def _attribute(text: str, segments: Sequence[Segment], characters: Sequence[Char
                 ctx.previous, ctx.addressed_prev = told, set()
                 addressed_before = set()
                 ctx.narrated_turn = False
+            continue
+        if segs[quotes[0]].rule == "chat":
+            # A chat message ("theo_k: who took my charger"): its sender, whom the handle names; the talk in
+            # the room goes on around it as if it were narration.
+            sender = chat_sender(ctx, segs[quotes[0] - 1].text)
+            for i in quotes:
+                out[i] = replace(segments[i], speaker=sender, rule="chat", confidence=0.9)
             continue
         restarted = quiet > 0
         quiet = 0

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..model import Character, Gender
+from ..text.chat import senders, without_handles
 from ..text.names import FEMALE_FIRST, MALE_FIRST, NICKNAMES, OPENERS, STOP_CAPS
 from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects, noun_gender, tag_subjects
 
@@ -239,11 +240,12 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     display: dict[str, str] = {}
     lower_words: Counter = Counter()
     tagged: set[str] = set()
+    chatting = set().union(*(senders(text) for text in texts))  # "priya.exe: not me": Priya is someone
     spans = [_dialogue_spans(text) for text in texts]
     masks = [_dialogue_mask(sp) for sp in spans]
     narration = [_narration_only(text, sp) for text, sp in zip(texts, spans)]
     for text, spoken in zip(texts, masks):
-        for m in _PROSE_WORD.finditer(text):
+        for m in _PROSE_WORD.finditer(without_handles(text)):
             w = m.group()
             if w.islower():
                 lower_words[w] += 1
@@ -318,7 +320,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
                 or len(words) > 1 and (lower_words[words[0].lower()] or words[0].lower() in STOP_CAPS | OPENERS)
                 and words[0].lower() not in _NAME_ADJECTIVES):
             continue  # only ever starts sentences: "Well", "Perhaps", "Throughout Senior year she..."
-        if n < 2 and not titled and len(words) == 1 and key not in parts:
+        if n < 2 and not titled and len(words) == 1 and key not in parts and key not in chatting:
             continue
         if place[key] * 2 > n and not titled:
             continue

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ..model import DIALOGUE, Segment
+from ..text.chat import handle_name
 from .characters import lookup
-from .discourse import Context
+from .discourse import NARRATOR, Context
 from .tags import ABBREV_DOT, NAME, SPEECH_VERBS, SUBJ, Decision, has_word, pronoun_of
 from .tags import REPORTED as _REPORTED
 
@@ -156,6 +157,15 @@ def leaving(ctx: Context, narration: str, offset: int, para_start: int) -> set[s
         if who and kind in ("name", "pronoun"):
             gone.add(who)
     return gone
+
+
+def chat_sender(ctx: Context, handle: str) -> str:
+    """Who sent a chat message, from the narration before it ("[02:04] theo_k: "): the character the handle names
+    ("theo_k" is Theo), the narrator for "me", else someone named by the handle ("Priya.exe" -> "Priya")."""
+    name = handle_name(handle)
+    if name.lower() in ("me", "i", "myself"):
+        return NARRATOR
+    return lookup(ctx.index, name) or ctx.described([name.lower()])
 
 
 def reported_speaker(ctx: Context, seg: Segment) -> str | None:

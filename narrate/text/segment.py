@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..model import DIALOGUE, NARRATION, Segment
-from .chat import chat_spans
+from .chat import chat_messages, chat_spans
 
 DOUBLE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
 SINGLE_MARKS = "'\u2018\u2019\u201a"
@@ -363,7 +363,14 @@ def split_text(text: str) -> list[Segment]:
     # Has the chapter's narration begun (more than headings)? Not asked in a text that indents all
     # its paragraphs: there an indented opening is the story's.
     told = sum(_indented(text, ps, pe) for ps, pe in spans) * 2 > len(spans)
+    chats = chat_messages(text, spans)
     for number, (ps, pe) in enumerate(spans):
+        if number in chats:
+            # "theo_k: who took my charger": the handle is read as narration, the message in the sender's voice.
+            start = chats[number][1]
+            out += [Segment(NARRATION, ps, start, text[ps:start], number),
+                    Segment(DIALOGUE, start, pe, text[start:pe], number, rule="chat")]
+            continue
         cursor = ps
         dashed = dashes and _DASH_OPEN.match(text, ps, pe)
         # Indented lines before the story begins are an epigraph ("    'Wooed and married and a'.'"

@@ -237,3 +237,35 @@ def test_one_who_left_the_scene_speaks_no_more_in_it():
     lines = [s.speaker for s in script_text(LAMP_ROOM).segments if s.kind == DIALOGUE]
     assert "Draco" not in lines[-4:]  # he has gone: the two left talk
     assert lines[-4] != lines[-3] and set(lines[-4:]) == {"Ginny", "Hermione"}
+
+
+GROUP_CHAT = """Theo was already at our table when I got to the dining hall. He had two coffees in front of him.
+
+"Charger," Theo said, holding out his hand.
+
+Marcus dropped his tray next to mine. He grinned at us. "Morning, lovebirds," said Marcus.
+
+[02:04] theo_k: who took my charger
+[02:05] priya.exe: not me
+[02:05] marcus: go to sleep theo
+[02:07] me: i have it. sorry
+
+Note: the coffee was cold.
+"""
+
+
+def test_a_chat_message_is_its_senders_whom_the_handle_names():
+    segs = script_text(GROUP_CHAT).segments
+    chat = [(s.speaker, s.text.strip()) for s in segs if s.kind == DIALOGUE and s.rule == "chat"]
+    assert chat == [("Theo", "who took my charger"), ("Priya", "not me"), ("Marcus", "go to sleep theo"),
+                    ("Narrator", "i have it. sorry")]
+    assert all(s.kind != DIALOGUE for s in segs if "coffee was cold" in s.text)  # one "Note:" line is no chat
+    said = [s.speaker for s in segs if s.kind == DIALOGUE and s.rule != "chat"]
+    assert said == ["Theo", "Marcus"]
+
+
+def test_a_chat_handle_makes_its_sender_someone_of_the_story():
+    text = ("[02:05] priya.exe: not me\n[02:05] theo_k: go to sleep\n\n"
+            "My roommate rolled over in the other bed. \"What?\" Priya mumbled.\n")
+    assert "Priya" in {c.name for c in discover_characters([text])}
+    assert [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE][-1] == "Priya"

@@ -126,10 +126,13 @@ I write to you about the charger.
 def test_a_chat_log_is_a_message_a_paragraph_read_without_its_timestamps():
     segs = split_text(CHAT)
     assert "".join(s.text for s in segs) == CHAT  # the chapter's text, all of it, in order
-    heard = [read_aloud(s.text).strip() for s in segs]
+    by_paragraph: dict[int, str] = {}
+    for s in segs:
+        by_paragraph[s.paragraph] = by_paragraph.get(s.paragraph, "") + read_aloud(s.text)
+    heard = [" ".join(t.split()) for t in by_paragraph.values()]
+    # A paragraph each, so a pause between messages, as between paragraphs.
     assert heard[1:5] == ["theo_k: who took my charger", "theo_k: i know one of u has it", "priya.exe: not me",
                           "theo_k: CANT my phone is at 3%"]
-    assert len({s.paragraph for s in segs[1:5]}) == 4  # a pause between messages, as between paragraphs
     assert "me: i have it. sorry. ill bring it to breakfast" in heard
-    assert "Dear Sir:\nI write to you about the charger." in heard  # a letter's salutation is no chat
+    assert "Dear Sir: I write to you about the charger." in heard  # a letter's salutation is no chat
     assert read_aloud("At 10:30: the train.") == "At 10:30: the train."
