@@ -116,7 +116,10 @@ def _named_in(segs: list[Segment], described: set[str], index: dict[str, str], g
             called -= {reply.speaker}
             if len(called) == 1:
                 name = called.pop()
-                if first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name):
+                # Not one the narration named before as someone else there ("Orrin Vale had served three lords"
+                # while "the captain" talked: the captain is no Orrin, whatever a line given to the wrong one says).
+                if (first_line.get(name, 1 << 60) > t.start and agree(t.speaker, name)
+                        and not _narrated_before(segs, forms.get(name, (name,)), t.start)):
                     found[t.speaker] = (name, t.start)
     for k in range(1, len(turns)):
         # Called by a name, then answering: "turned to his son, saying, 'George, persuade them!'" //

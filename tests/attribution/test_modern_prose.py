@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from narrate.attribution.attribute import discover_characters, script_text
-from narrate.model import DIALOGUE
+from narrate.attribution.identities import name_described
+from narrate.model import DIALOGUE, NARRATION, Character, Segment
 
 DRIVE = """Marisol drove with both hands on the wheel.
 
@@ -269,3 +270,30 @@ def test_a_chat_handle_makes_its_sender_someone_of_the_story():
             "My roommate rolled over in the other bed. \"What?\" Priya mumbled.\n")
     assert "Priya" in {c.name for c in discover_characters([text])}
     assert [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE][-1] == "Priya"
+
+
+def _chapter(parts: list[tuple[str, str, str | None, int]]) -> list[Segment]:
+    """Segments from (kind, text, speaker, paragraph), laid end to end."""
+    segs, at = [], 0
+    for kind, text, speaker, paragraph in parts:
+        segs.append(Segment(kind, at, at + len(text), text, paragraph, speaker, "turn-taking" if speaker else None))
+        at += len(text)
+    return segs
+
+
+def test_a_described_speaker_is_not_renamed_after_someone_the_narration_named_apart():
+    # A line given to the captain by mistake, answered "..., Orrin": Orrin Vale, whom the narration brought in
+    # at the stove while the captain was on deck, is someone else; the captain stays the captain.
+    chapter = _chapter([
+        (NARRATION, "Lady Maren stood at the stern rail.\n\n", None, 0),
+        (DIALOGUE, "You'll catch your death out here, my lady,", "Captain", 1),
+        (NARRATION, " said the captain.\n\n", None, 1),
+        (NARRATION, "Below them, Orrin Vale was warming his feet at the stove.\n\n", None, 2),
+        (DIALOGUE, "Shut the door, shut the door,", "Captain", 3),
+        (NARRATION, " he said.\n\n", None, 3),
+        (DIALOGUE, "The river is already in, Orrin. It is in my boots.", "Lady Maren", 4),
+    ])
+    cast = (Character("Lady Maren", "female", ("Maren",)), Character("Orrin Vale", "male", ("Orrin",)),
+            Character("Captain", "unknown", ("captain", "the captain")))
+    name_described([chapter], cast)
+    assert [s.speaker for s in chapter if s.kind == DIALOGUE] == ["Captain", "Captain", "Lady Maren"]
