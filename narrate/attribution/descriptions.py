@@ -116,8 +116,8 @@ def parse(phrase: str) -> Description | None:
         rest.append(low)
         if len(rest) > 4:
             return None
-        if w[-1:] in ".;:!?":
-            break
+        if w[-1:] in ".;:!?" or w.endswith(",") and len(raw) == i + 2:
+            break  # "the old wizard, unconcerned": one word after a comma is how he said it, not who he is
     if not rest or rest[-1] in _NOT_HEADS or rest[-1] in DETERMINERS:
         return None
     if det in ("one", "another") and rest[0] == "of":

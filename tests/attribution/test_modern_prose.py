@@ -297,3 +297,10 @@ def test_a_described_speaker_is_not_renamed_after_someone_the_narration_named_ap
             Character("Captain", "unknown", ("captain", "the captain")))
     name_described([chapter], cast)
     assert [s.speaker for s in chapter if s.kind == DIALOGUE] == ["Captain", "Captain", "Lady Maren"]
+
+
+def test_one_word_after_a_comma_says_how_the_described_speaker_spoke_not_who_he_is():
+    from narrate.attribution.descriptions import parse
+
+    assert parse("the old wizard, unconcerned").words == ("old", "wizard")
+    assert parse("the old wizard").words == ("old", "wizard")
