@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..model import Character, Gender
-from ..text.chat import senders, without_handles
+from ..text.chat import senders, without_chat
 from ..text.names import FEMALE_FIRST, MALE_FIRST, NICKNAMES, OPENERS, STOP_CAPS
 from .descriptions import TITLE_WORDS, discover_descriptions, narrated_subjects, noun_gender, tag_subjects
 
@@ -245,7 +245,7 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
     masks = [_dialogue_mask(sp) for sp in spans]
     narration = [_narration_only(text, sp) for text, sp in zip(texts, spans)]
     for text, spoken in zip(texts, masks):
-        for m in _PROSE_WORD.finditer(without_handles(text)):
+        for m in _PROSE_WORD.finditer(without_chat(text)):
             w = m.group()
             if w.islower():
                 lower_words[w] += 1

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import re
 
+from .names import FEMALE_FIRST, MALE_FIRST, STOP_CAPS
+
 # "[02:04] theo_k: who took my charger", "theo_k: ur a menace", "11:48 PM - Sam: hi", "(9:15) Marcus: never".
 _STAMP = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?[\])]?[ \t]*(?:[-\u2013\u2014|>][ \t]*)?"
 _LINE = re.compile(r"[ \t]*(?:" + _STAMP + r")?@?[^\s:\[\]()\"\u201c\u201d*]{1,24}:[ \t]+\S[^\n]*")
-STAMP = re.compile(r"(?m)^[ \t]*" + _STAMP + r"(?=@?[^\s:\[\]()\"\u201c\u201d*][^\s:\[\]()\"\u201c\u201d]{0,23}:[ \t])")
+STAMP = re.compile(r"(?m)^[ \t]*" + _STAMP + r"(?=@?[^\s:\[\]()\"\u201c\u201d*][^\s:\[\]()\"\u201c\u201d]{0,23}:(?:[ \t]|$))")
 """A chat message's timestamp, at the start of its line: a listener would hear "oh two oh four" before each."""
 
 
 def chat_spans(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
     """(start, end) of each line of text[start:end] when it is a chat log, two or more lines each "handle:
-    message" (so that each message is heard as its own); None for any other block ("Dear Sir:" above a letter)."""
+    message" (so that each message is heard as its own); None for any other block ("Dear Sir:" above a letter,
+    "Milk: two pints" in a shopping list)."""
     block = text[start:end]
     lines = block.rstrip().split("\n")
     if len(lines) < 2 or not all(_LINE.fullmatch(line) for line in lines):
+        return None
+    found = [_HANDLE.match(line) for line in lines]
+    if not all(found) or not _is_log([m for m in found if m]):
         return None
     spans, at = [], start
     for line in lines[:-1]:
@@ -33,19 +39,53 @@ _LABELS = frozenset("""note notes nb ps pps edit update warning warnings summary
     author chapter part book fandom characters title words status beta series category language dedication""".split())
 
 
+def _handle(m: re.Match | None) -> re.Match | None:
+    """The match when it is a handle, not a label ("Note: ...")."""
+    return m if m and m.group("handle").lower().rstrip(".") not in _LABELS else None
+
+
+# Senders a phone shows by what they are to its owner.
+_KIN = frozenset("me mom mum dad mam mama papa nan gran grandma grandpa".split())
+
+
+def _is_log(found: list[re.Match]) -> bool:
+    """Whether neighbouring "word: text" lines are a chat log: a timestamp, a handle no one would write in a list
+    or a form ("theo_k", "priya.exe", "me", "@sam"), given names, or a sender heard twice. "Q:"/"A:",
+    "Milk: two pints", "Location: Hogwarts", "Monday: rain" are no chat."""
+    if any(m.group("stamp") for m in found):
+        return True
+    words = [m.group("handle").lstrip("@") for m in found]
+    if any(len(w) < 2 or w.lower() in STOP_CAPS and w.lower() not in _KIN for w in words):
+        return False  # "Q:"/"A:", weekdays and months
+    if any(m.group("handle")[:1] == "@" or w[:1].islower() or re.search(r"[_\d.]", w) for m, w in zip(found, words)):
+        return True
+    given = all(w.lower() in MALE_FIRST or w.lower() in FEMALE_FIRST or w.lower() in _KIN for w in words)
+    return given or len(set(words)) < len(words)
+
+
 def chat_messages(text: str, spans: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
     """For each paragraph (by number) that is a chat message, where its handle is and where its message starts:
-    a "handle: message" line among others like it, or with a timestamp of its own ("[02:07] me: i have it")."""
-    found = {}
-    lines = [(_HANDLE.match(text, ps, pe), ps, pe) for ps, pe in spans]
-    lines = [(m if m and m.group("handle").lower().rstrip(".") not in _LABELS else None, ps, pe) for m, ps, pe in lines]
-    for k, (m, ps, pe) in enumerate(lines):
-        if not m or "\n" in text[ps:pe].rstrip():
+    a "handle: message" line among others like it that make a chat log, or with a timestamp of its own."""
+    lines = [_handle(_HANDLE.match(text, ps, pe)) if "\n" not in text[ps:pe].rstrip() else None for ps, pe in spans]
+    return {k: (m.start("handle"), m.end()) for k, m in _logged(lines).items()}
+
+
+def _logged(found: list[re.Match | None]) -> dict[int, re.Match]:
+    """Of the handles on consecutive lines (None where a line is no "handle: message"), those of chat logs:
+    each run of neighbours that reads as a log, and a timestamped message alone."""
+    out, k = {}, 0
+    while k < len(found):
+        if not found[k]:
+            k += 1
             continue
-        beside = any(0 <= j < len(lines) and lines[j][0] for j in (k - 1, k + 1))
-        if beside or m.group("stamp"):
-            found[k] = (m.start("handle"), m.end())
-    return found
+        run = k
+        while run < len(found) and found[run]:
+            run += 1
+        group = found[k:run]
+        if len(group) > 1 and _is_log(group) or len(group) == 1 and group[0].group("stamp"):
+            out.update(zip(range(k, run), group))
+        k = run
+    return out
 
 
 def handle_name(line: str) -> str:
@@ -57,22 +97,22 @@ def handle_name(line: str) -> str:
     return word[:1].upper() + word[1:].lower() if word.islower() or word.isupper() else word
 
 
-_LINE_HANDLE = re.compile(r"(?m)^[ \t]*(?:" + _STAMP + r")?@?[^\s:\[\]()\"\u201c\u201d*]{1,24}:(?=[ \t]+\S)")
+def _chat_lines(text: str) -> list[tuple[int, int, re.Match]]:
+    """(start, end, handle) of each chat message line in `text` (blank lines between messages do not part them)."""
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    found = _logged([_handle(_HANDLE.match(text, s, e)) for s, e in lines])
+    return [(*lines[k], m) for k, m in sorted(found.items())]
 
 
-def without_handles(text: str) -> str:
-    """`text` with the handles that open lines blanked out ("marcus: go to sleep" is no lower-case "marcus" of
-    the prose), the same length."""
-    return _LINE_HANDLE.sub(lambda m: " " * len(m.group()), text)
+def without_chat(text: str) -> str:
+    """`text` with its chat messages blanked out, the same length: "marcus: go to sleep theo" is no lower-case
+    "marcus" or "theo" of the prose (chat is written in lower case)."""
+    out = list(text)
+    for start, end, _ in _chat_lines(text):
+        out[start:end] = " " * (end - start)
+    return "".join(out)
 
 
 def senders(text: str) -> set[str]:
     """The names chat logs in `text` give their senders ("theo_k" -> "Theo"; not "me"): people of the story."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    found = [_HANDLE.match(line) for line in lines]
-    found = [m if m and m.group("handle").lower().rstrip(".") not in _LABELS else None for m in found]
-    names = set()
-    for k, m in enumerate(found):
-        if m and (m.group("stamp") or any(0 <= j < len(found) and found[j] for j in (k - 1, k + 1))):
-            names.add(handle_name(m.group()))
-    return names - {"Me", "I"}
+    return {handle_name(m.group()) for _, _, m in _chat_lines(text)} - {"Me", "I"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .chat import chat_spans
 from .markup import BREAK, HEADING, PARA, SCENE_BREAK_TEXT, Block, Document, clean_text
 from .plain import line_headings, line_kind, title_byline
 from .segment import is_scene_break
@@ -98,6 +99,13 @@ def markdown_document(text: str, name: str) -> Document:
     def flush() -> None:
         nonlocal nested
         if para:
+            shown = "\n".join(inline_text(line) for line in para)
+            if not nested and chat_spans(shown, 0, len(shown)):
+                # A chat log: a message a paragraph, as in a .txt (joined, it would be one message).
+                blocks.extend(Block(PARA, line) for line in shown.split("\n") if line.strip())
+                para.clear()
+                nested = False
+                return
             content = inline_text("\n".join(para))
             # "**Chapter 2 - Detention**" or "Chapter 2: Detention" alone on its line (the way fan fiction sites
             # export chapters) is a heading as it is in a .txt; "**Stop.**" stays a line of the story.

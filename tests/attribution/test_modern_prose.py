@@ -304,3 +304,14 @@ def test_one_word_after_a_comma_says_how_the_described_speaker_spoke_not_who_he_
 
     assert parse("the old wizard, unconcerned").words == ("old", "wizard")
     assert parse("the old wizard").words == ("old", "wizard")
+
+
+def test_a_lower_case_name_inside_a_chat_message_does_not_unmake_the_name():
+    chat = "".join(f"marcus: {m}\n" for m in ["go to sleep theo", "theo", "theo pls", "theo i swear", "ok theo"])
+    story = """Theo was already at our table when I got to the dining hall. He had two coffees.
+
+"Charger," he said, holding out his hand. Theo smiled.
+
+Theo left.
+"""
+    assert "Theo" in {c.name for c in discover_characters([chat, story])}

@@ -7,6 +7,7 @@ import pytest
 from conftest import DATA
 from epub_fixtures import xhtml
 
+from narrate.model import DIALOGUE
 from narrate.text.markdown import markdown_document
 from narrate.text.markup import BREAK, SCENE_BREAK_TEXT, document_blocks, parse_markup
 from narrate.text.reader import load_book
@@ -136,3 +137,32 @@ def test_a_chat_log_is_a_message_a_paragraph_read_without_its_timestamps():
     assert "me: i have it. sorry. ill bring it to breakfast" in heard
     assert "Dear Sir: I write to you about the charger." in heard  # a letter's salutation is no chat
     assert read_aloud("At 10:30: the train.") == "At 10:30: the train."
+
+
+@pytest.mark.parametrize("block", ["Q: Where were you?\nA: Out.\nQ: Out where?\nA: Just out.",
+                                   "Milk: two pints\nEggs: a dozen\nBread: brown",
+                                   "Location: Hogwarts\nDate: 1 September",
+                                   "Monday: rain\nTuesday: more rain",
+                                   "Time: 9:15\nPlace: the pier"])
+def test_lines_of_a_list_a_form_or_an_interview_are_no_chat_log(block: str) -> None:
+    text = f"She read it twice.\n\n{block}\n\nThen she put it away.\n"
+    assert not [s for s in split_text(text) if s.rule == "chat"]
+    assert sum(s.kind == DIALOGUE for s in split_text(text)) == 0
+
+
+@pytest.mark.parametrize("block", ["Sam: u up\nMarcus: no", "Me: hi\nMom: call me", "Jun: ok\nKofi: ok\nJun: bye",
+                                   "11:48 PM - Sam: hi\n11:49 PM - Kofi: hey"])
+def test_chat_logs_whose_senders_are_capitalised_are_still_chat(block: str) -> None:
+    text = f"My phone buzzed.\n\n{block}\n\nI put it down.\n"
+    assert len([s for s in split_text(text) if s.rule == "chat"]) == len(block.split("\n"))
+
+
+def test_a_timestamp_before_a_handle_alone_is_not_read() -> None:
+    assert read_aloud("[02:04] theo_k:").strip() == "theo_k:"
+
+
+def test_a_chat_log_in_markdown_is_a_message_a_paragraph() -> None:
+    doc = markdown_document("# One\n\nMy phone lit up.\n\n**theo_k:** who took my charger\n"
+                            "priya.exe: not me\ntheo_k: *liar*\n\nI slept.\n", "one.md")
+    paras = [b.text for b in doc.blocks if b.kind == "para"]
+    assert paras == ["My phone lit up.", "theo_k: who took my charger", "priya.exe: not me", "theo_k: liar", "I slept."]
