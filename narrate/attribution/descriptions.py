@@ -212,7 +212,11 @@ _NARRATED_SUBJECT = re.compile(
 _PARENTS = frozenset("mother father grandmother grandfather mama mamma papa ma pa mummy daddy granny".split())
 _MY_PARENT_SUBJECT = re.compile(
     r"(?:^|[.!?]['\"\u201d\u2019]?\s+|\n\s*)(?P<np>[Mm]y\s+(?P<head>[a-z]+))"
-    r"\s+(?:[a-z]+ly\s+)?(?:had\s+|was\s+|did\s+|is\s+|has\s+)?[a-z]+(?:ed|s)\b")
+    # A life told, not a scene acted ("My mother died when I was six.", "My father used to say ..."): a
+    # parent who may not be there.
+    r"\s+(?!(?:always|never|once)\b)(?:[a-z]+ly\s+)?(?:had\s+|was\s+|did\s+|is\s+|has\s+)?"
+    r"(?!(?:died|used|passed|lived|worked|loved|raised|named|married|divorced|remarried|moved|owned|taught|believed|"
+    r"liked|hated|wanted|called|kept|grew|left|was|had)\b)[a-z]+(?:ed|s)\b")
 MIN_NARRATED = 2  # a described person must recur as a subject: one "The man nodded." is scenery
 
 

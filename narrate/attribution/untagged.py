@@ -26,7 +26,7 @@ _GONE = re.compile(r"\b(?:went\s+(?:out|away|off)|left\s+(?:the|them|her|him|us)
 # Someone leaving the scene, who speaks no more in it: "When he had gone, Ginny dropped into a chair.", "Mr. Pett
 # went out.", "She left the room."
 _LEAVES = re.compile(r"(?:^|(?<=[.!?;]\s)|\b(?:[Ww]hen|[Aa]fter|[Oo]nce|[Aa]s\s+soon\s+as)\s+)" + SUBJ
-                     + r"\s+(?:had\s+)?(?:gone(?=\s*[,.;])|left(?=\s*[,.;]|\s+the\s+(?:room|house|kitchen|office)\b)|"
+                     + r"\s+(?:had\s+)?(?:gone(?=\s*[,.;])|left(?=\s*[,.;]|\s+the\s+(?:room|house|kitchen|office)(?:\s*(?:[,.;!?]|$)|\s+(?:and|without|with|behind|for|to)\b))|"
                      r"went\s+out|walked\s+out|stalked\s+out|stormed\s+out|hurried\s+out)")
 _SENTENCES = re.compile(r"(?:[^.!?\u2026]|" + ABBREV_DOT + r")+(?:[.!?\u2026]+|$)")
 _VOCATIVE_START = re.compile(r"^\W*(?:(?:my\s+)?(?:dear|dearest)\s+)?(" + NAME + r")\s*[,!?]")
@@ -52,7 +52,14 @@ _OWN_PART = re.compile(r"(?:(?:But|And|Then)\s+)?([Hh]is|[Hh]er)\s+(?:[a-z]+\s+)
 _NEWCOMER_ACTS = re.compile(
     r"(?:^|,\s+|\s+and\s+|\s+then\s+)(?:[Aa]n?|[Aa]nother)\s+(?P<words>(?:[a-z][\w'\u2019-]*,?\s+){0,3}?[a-z][\w'\u2019-]*)"
     r"(?:\s+(?:in|with|from|at|on|of|behind|beside|by)\s+(?:[\w'\u2019-]+\s+){0,3}?[\w'\u2019-]+)?\s+(?:[a-z]+ly\s+)?"
-    r"(?:[a-z]+ed|came|stood|sat|rose|ran|stuck|held|took|strode|swept|threw|put|got|broke|leant|knelt|bent|shook)\b")
+    # Verbs of coming in, turning to the others, or making oneself heard: "a waiter dropped a glass" is a noise in
+    # the room, no one joining the talk.
+    r"(?:(?:appear|arriv|approach|enter|emerg|lean|pok|tapp|wav|call|clear|cough|look|glanc|turn|stepp|walk|hurri|"
+    r"rush|push|rais|lift|point|nodd|smil|grinn|frown|shout|yell|cri|interrupt|join|paus|stopp|pip|ask|add|signall|"
+    r"beckon|gestur|peer|popp|jump|sigh|laugh|chuckl|snort|scoff|wander|stagger|shov|elbow|lung|mov|sidl|"
+    r"stroll|march|storm|slipp|squeez|wait|stumbl|glar|star|blink|snapp|bark|roar|hiss|whisper|murmur|"
+    r"hand|offer|reach|shrugg|wink)ed|came|burst|stood|sat|rose|ran|stuck|held|took|strode|swept|put|got|leant|knelt|"
+    r"bent|shook|spoke|said|asked|called|cut|stepped|leaned)\b")
 _LATER_CLAUSE = re.compile(r"[,;]\s+(?:and|but|then|so|while|as)\s|\s(?:and|then)\s+(?:I|he|she|[A-Z][a-z]+)\s")
 _JOINED_CLAUSE = re.compile(r"[,;]\s+(?:and|but|so|yet)\s+(?=(?:I|he|she|[A-Z][a-z]+)\s)")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())

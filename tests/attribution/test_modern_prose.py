@@ -315,3 +315,49 @@ def test_a_lower_case_name_inside_a_chat_message_does_not_unmake_the_name():
 Theo left.
 """
     assert "Theo" in {c.name for c in discover_characters([chat, story])}
+
+
+def test_leaving_a_light_on_in_the_kitchen_is_not_leaving():
+    text = """Ana sat at the table. Ben stood at the sink.
+
+"Did you lock up?" said Ana.
+
+"I did," said Ben.
+
+Ben left the kitchen light on. Ana watched him.
+
+"Why is the light on?"
+
+"So the burglars can see what they're doing."
+"""
+    got = [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert got[-1] == "Ben"  # still in the kitchen, answering
+
+
+def test_a_stranger_making_a_noise_nearby_does_not_take_the_next_line():
+    text = """Ana and Ben sat at the window table of the cafe.
+
+"You're leaving, then," said Ana.
+
+"Tomorrow," said Ben.
+
+Behind them, a waiter dropped a glass. "You could have told me sooner."
+"""
+    got = [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert got[-1] == "Ana"
+
+
+def test_a_parent_the_narrator_only_remembers_is_no_one_in_the_scene():
+    text = """My mother died when I was six. My mother used to say the sea was a liar.
+
+Jess was waiting on the pier. She held two coffees.
+
+"You're late," she said.
+
+I took a coffee. "The bus was late."
+
+"The bus is always late," said Jess.
+"""
+    assert "Mother" not in {c.name for c in discover_characters([text])}
+    got = [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE]
+    assert got == ["Jess", "Narrator", "Jess"]
