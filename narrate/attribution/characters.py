@@ -210,6 +210,19 @@ _SUBJECT_ACTS = re.compile(r"\s+(?!(?:the|a|an|his|her|its|their|my|our|your|thi
 _PRONOUN_TAG = re.compile(r"[,!?\u2026\u2014-][\"\u201d]\s+(?P<pronoun>he|she)\s+" + _TAG_VERBS + r"\b")
 
 
+def _pronoun_tag_after(text: str, end: int) -> re.Match | None:
+    """The pronoun tagging a speech in the rest of the paragraph, or in a next paragraph that opens with a speech
+    ("Jess was waiting on the pier.\n\n'You're late,' she said.")."""
+    stop = text.find("\n", end) % (len(text) + 1)
+    tag = _PRONOUN_TAG.search(text, end, stop)
+    if tag or stop >= len(text):
+        return tag
+    nxt = re.compile(r"\s*[\"\u201c]").match(text, stop)
+    if not nxt:
+        return None
+    return _PRONOUN_TAG.search(text, nxt.end(), text.find("\n", nxt.end()) % (len(text) + 1))
+
+
 def _opens_paragraph(text: str, start: int) -> bool:
     """Whether text[start] opens the text or a paragraph (after a blank line), not a line of a wrapped one."""
     j = start - 1
@@ -274,10 +287,12 @@ def discover_characters(texts: Sequence[str]) -> tuple[Character, ...]:
             if initial and _ACTS.match(text, end) and _PERSONAL.search(text, end, end + 120):
                 acts[key] += 1
             tag = initial and _opens_paragraph(text, start) and _SUBJECT_ACTS.match(text, end) and \
-                _PRONOUN_TAG.search(text[end:text.find("\n", end) % (len(text) + 1)])
+                _pronoun_tag_after(text, end)
             if tag:
                 speaks[key] += 1
-                said_by[key].add("female" if tag.group("pronoun").lower() == "she" else "male")
+                if tag.start() < text.find("\n", end) % (len(text) + 1):
+                    # (A next paragraph's "she said" may be someone answering: no evidence of gender.)
+                    said_by[key].add("female" if tag.group("pronoun").lower() == "she" else "male")
             display.setdefault(key, surface)
             if not initial:
                 mid[key] += 1

@@ -361,3 +361,13 @@ I took a coffee. "The bus was late."
     assert "Mother" not in {c.name for c in discover_characters([text])}
     got = [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE]
     assert got == ["Jess", "Narrator", "Jess"]
+
+
+def test_a_name_met_once_before_a_she_said_is_someone():
+    text = """Jess was waiting on the pier. She held two coffees.
+
+"You're late," she said.
+
+I took a coffee. "The bus was late."
+"""
+    assert [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE] == ["Jess", "Narrator"]
