@@ -60,6 +60,9 @@ _NEWCOMER_ACTS = re.compile(
     r"stroll|march|storm|slipp|squeez|wait|stumbl|glar|star|blink|snapp|bark|roar|hiss|whisper|murmur|"
     r"hand|offer|reach|shrugg|wink)ed|came|burst|stood|sat|rose|ran|stuck|held|took|strode|swept|put|got|leant|knelt|"
     r"bent|shook|spoke|said|asked|called|cut|stepped|leaned)\b")
+# A voice heard just before a speech: "There was a rustle, and then a girl's voice, thin and frightened: ..."
+_NEWCOMER_VOICE = re.compile(r"(?:^|,\s+|\s+(?:and|then)\s+)(?:[Aa]n?|[Aa]nother)\s+"
+                             r"(?P<words>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)['\u2019]s\s+voice\b")
 _LATER_CLAUSE = re.compile(r"[,;]\s+(?:and|but|then|so|while|as)\s|\s(?:and|then)\s+(?:I|he|she|[A-Z][a-z]+)\s")
 _JOINED_CLAUSE = re.compile(r"[,;]\s+(?:and|but|so|yet)\s+(?=(?:I|he|she|[A-Z][a-z]+)\s)")
 _SPEECH_VERBS = frozenset(v for v in SPEECH_VERBS if v.isalpha())
@@ -150,6 +153,9 @@ def _newcomer_acting(ctx: Context, sentence: str) -> str | None:
     last = None
     for last in _NEWCOMER_ACTS.finditer(sentence):
         pass
+    for heard in _NEWCOMER_VOICE.finditer(sentence):
+        if last is None or heard.start() > last.start():
+            last = heard
     if last is None or _LATER_CLAUSE.search(sentence, last.end()):
         return None
     person = ctx.person_in(last.group("words"))

@@ -371,3 +371,13 @@ def test_a_name_met_once_before_a_she_said_is_someone():
 I took a coffee. "The bus was late."
 """
     assert [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE] == ["Jess", "Narrator"]
+
+
+def test_a_voice_heard_just_before_a_speech_is_its_speakers():
+    text = """Dana held the phone to her ear. Tomasz watched her.
+
+"Let me talk to her," Dana said.
+
+There was a long pause, a rustle, and then a girl's voice, thin and frightened: "Please, I just want to go home."
+"""
+    assert [s.speaker for s in script_text(text).segments if s.kind == DIALOGUE] == ["Dana", "Girl"]
