@@ -22,7 +22,7 @@ def chat_spans(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
     if len(lines) < 2 or not all(_LINE.fullmatch(line) for line in lines):
         return None
     found = [_HANDLE.match(line) for line in lines]
-    if not all(found) or not _is_log([m for m in found if m]):
+    if not all(found) or not all(_chat_run([m for m in found if m])):
         return None
     spans, at = [], start
     for line in lines[:-1]:
@@ -48,19 +48,42 @@ def _handle(m: re.Match | None) -> re.Match | None:
 _KIN = frozenset("me mom mum dad mam mama papa nan gran grandma grandpa".split())
 
 
-def _is_log(found: list[re.Match]) -> bool:
-    """Whether neighbouring "word: text" lines are a chat log: a timestamp, a handle no one would write in a list
-    or a form ("theo_k", "priya.exe", "me", "@sam"), given names, or a sender heard twice. "Q:"/"A:",
-    "Milk: two pints", "Location: Hogwarts", "Monday: rain" are no chat."""
-    if any(m.group("stamp") for m in found):
-        return True
-    words = [m.group("handle").lstrip("@") for m in found]
+def _handle_like(m: re.Match) -> bool:
+    """A handle as only a chat shows one: "@sam", "theo_k", "priya.exe", "me"."""
+    handle = m.group("handle")
+    return handle[:1] == "@" or handle[:1].islower() or bool(re.search(r"[_\d.]", handle))
+
+
+def _named(words: list[str]) -> bool:
+    """Whether capitalised words before colons are senders: given names ("Sam: u up"), or one heard twice."""
     if any(len(w) < 2 or w.lower() in STOP_CAPS and w.lower() not in _KIN for w in words):
         return False  # "Q:"/"A:", weekdays and months
-    if any(m.group("handle")[:1] == "@" or w[:1].islower() or re.search(r"[_\d.]", w) for m, w in zip(found, words)):
-        return True
     given = all(w.lower() in MALE_FIRST or w.lower() in FEMALE_FIRST or w.lower() in _KIN for w in words)
     return given or len(set(words)) < len(words)
+
+
+def _chat_run(found: list[re.Match]) -> list[bool]:
+    """Which of neighbouring "word: text" lines are chat: a timestamp's line, a handle only a chat shows ("theo_k",
+    "me") or one a timestamped line has, among other chat lines; and stretches of capitalised words that are
+    senders. "Q:"/"A:", "Milk: two pints", "Location: Hogwarts", "Monday: rain" are no chat."""
+    senders = {m.group("handle").lower() for m in found if m.group("stamp")}
+    like = [bool(m.group("stamp")) or _handle_like(m) or m.group("handle").lower() in senders for m in found]
+    out = like if sum(like) > 1 or senders else [False] * len(found)
+    out = list(out)
+    k = 0
+    while k < len(found):
+        if like[k]:
+            k += 1
+            continue
+        end = k
+        while end < len(found) and not like[end]:
+            end += 1
+        words = [m.group("handle").lstrip("@") for m in found[k:end]]
+        beside = any(out[j] for j in (k - 1, end) if 0 <= j < len(found))
+        if (len(words) > 1 or beside) and _named(words):
+            out[k:end] = [True] * (end - k)
+        k = end
+    return out
 
 
 def chat_messages(text: str, spans: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
@@ -82,8 +105,7 @@ def _logged(found: list[re.Match | None]) -> dict[int, re.Match]:
         while run < len(found) and found[run]:
             run += 1
         group = found[k:run]
-        if len(group) > 1 and _is_log(group) or len(group) == 1 and group[0].group("stamp"):
-            out.update(zip(range(k, run), group))
+        out.update((k + j, m) for j, (m, chat) in enumerate(zip(group, _chat_run(group))) if chat)
         k = run
     return out
 

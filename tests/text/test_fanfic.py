@@ -166,3 +166,10 @@ def test_a_chat_log_in_markdown_is_a_message_a_paragraph() -> None:
                             "priya.exe: not me\ntheo_k: *liar*\n\nI slept.\n", "one.md")
     paras = [b.text for b in doc.blocks if b.kind == "para"]
     assert paras == ["My phone lit up.", "theo_k: who took my charger", "priya.exe: not me", "theo_k: liar", "I slept."]
+
+
+def test_a_list_right_under_a_chat_log_is_no_chat() -> None:
+    text = "[02:04] theo_k: who took my charger\n\n[02:05] priya.exe: not me\n\nMilk: two pints\n\nEggs: a dozen\n\n" \
+           "theo_k: liar\n"
+    chat = [s.text for s in split_text(text) if s.rule == "chat"]
+    assert chat == ["who took my charger\n\n", "not me\n\n", "liar\n"]
