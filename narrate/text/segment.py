@@ -50,8 +50,24 @@ _CASE_TURN = re.compile(r"(?<=[a-z0])(?=[A-Z])|(?<=[A-Z0])(?=[a-z])")
 
 
 def is_scene_break(text: str) -> bool:
-    """Whether a paragraph's text is a scene break: marks only, no words ("* * *", "~*~*~", "-x-x-x-", "oOoOo")."""
-    return text.strip() != "" and (bool(_SCENE_BREAK.match(text)) or _is_letter_divider(text.strip()))
+    """Whether a paragraph's text is a scene break: marks only, no words ("* * *", "~*~*~", "-x-x-x-", "oOoOo").
+    Faces ("O.O", "o_O", "x.x", "-_-") and sign-offs ("XoXo") are someone's words, read."""
+    line = text.strip()
+    if not line:
+        return False
+    if _SCENE_BREAK.match(line):
+        # "-_-", "=_=": two eyes and a mouth drawn in marks, a reaction; "-*-", "___" and "~~~" divide.
+        return re.fullmatch(r"([^\w\s])_+\1", line) is None
+    if not _is_letter_divider(line):
+        return False
+    letters = [c for c in line if c in "oO0xX"]
+    marks = [c for c in line if not c.isspace() and c not in "oO0xX"]
+    if len(letters) < 3 and len(marks) < 3:
+        return False  # "O.O", "o_O", "x.x": a face; a divider repeats its unit thrice ("oOo", "-o-o-", "* x * x *")
+    kinds = {c.lower().replace("0", "o") for c in letters}
+    # Hugs and kisses ("XoXo", "xOxOxO") sign off a letter; a divider of x's and o's reads the same both ways
+    # ("XoXoX", "~xOx~"), as it is typed to sit centred between scenes.
+    return kinds != {"x", "o"} or letters == letters[::-1]
 
 
 def _is_letter_divider(text: str) -> bool:

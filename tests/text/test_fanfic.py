@@ -29,6 +29,18 @@ def test_kisses_and_cries_of_o_and_x_are_read(words: str) -> None:
     assert not is_scene_break(words)
 
 
+@pytest.mark.parametrize("divider", ["oOoOo", "xXx", "~*~*~", "***", "* * *", "ooOOoo", "-o-o-o-", "+++", "o.o.o",
+                                     "x-x-x", "___", "-*-"])
+def test_a_divider_repeats_its_unit_three_times_or_more(divider: str) -> None:
+    assert is_scene_break(divider)
+
+
+@pytest.mark.parametrize("face", ["XoXo", "xOxO", "XoXoXo", "xoxoxo", "O.O", "o_O", "O_o", "x.x", "X_X", "o.O", "0_0",
+                                  "-_-", "=_=", "*_*"])
+def test_faces_and_sign_offs_of_o_and_x_are_read(face: str) -> None:
+    assert not is_scene_break(face)
+
+
 def test_dividers_of_letters_in_a_txt_book_are_scene_breaks_and_kisses_are_read() -> None:
     book = load_book(FANFIC / "ffn_winter_court.txt")
     text = "\n".join(c.text for c in book.chapters)
