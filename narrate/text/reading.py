@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from .chat import STAMP as CHAT_STAMP
-from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES
+from .names import FEMALE_FIRST, MALE_FIRST, NICKNAMES, OPENERS, STOP_CAPS
 from .numbers import read_numbers
 from .words import read_words, unmasked
 
@@ -55,7 +55,15 @@ _NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+\s+)(" + _SMALL_ROMAN + r")" + _POSSES
 _REGNAL_FIRST = re.compile(r"\b((?:" + "|".join(_REGNAL_NAMES.split()) + r")\s+)I(?=['\u2019]s\b|\s+of\s+[A-Z])")
 # "Henry the VIII", "Louis the XIV's court": written with "the", the number is still an ordinal (an engine says
 # "the roman eight"). One letter only after a ruler's name: "Peter the I" is rare, "Thorpe the V" nothing at all.
-_THE_NUMERAL = re.compile(r"\b([A-Z][a-z]+)(\s+the\s+)(" + _SMALL_ROMAN + r"|[IVX])" + _POSSESSIVE_OR_END)
+# After any other word it must be a name (see _the_numeral): "Check the IV line", "Watch the IV drip" are a drip.
+_THE_NUMERAL = re.compile(r"\b([A-Z][a-z]+)(\s+the\s+)(" + _SMALL_ROMAN + r"|[IVX])" + _POSSESSIVE_OR_END
+                          + r"(?=(?:\s+([a-z]+))?)")
+# Mid-sentence: after a word or a comma (a capital there is a name's); after a stop, a quote or a colon it may be
+# any word opening a sentence ("Check the IV", "Turn the IV off").
+_MID_SENTENCE = re.compile(r"[\w,;]\s+$")
+# Words that go on a sentence after a name, never a noun the numeral qualifies: "Aegon the III died", "... the III was".
+_CLAUSE_WORD = re.compile(r"(?:was|is|had|has|and|or|of|who|whose|would|could|did|said|himself|herself|"
+                          r"[a-z]{2,}(?<!e)ed)")
 _REGNAL_NAME_SET = frozenset(_REGNAL_NAMES.split())
 # A generation's number after a person's full name ("Thurston Howell III", "Henry Ford II", "Mr. Howell III"): "the
 # Third", as after a monarch's. Only II to IV (a family rarely gets further) and only where the words before are surely
@@ -104,9 +112,15 @@ def _regnal(m: re.Match) -> str:
 
 
 def _the_numeral(m: re.Match) -> str:
-    name, numeral = m.group(1), m.group(3)
-    if len(numeral) == 1 and name not in _REGNAL_NAME_SET:
-        return m.group(0)
+    name, numeral, word_after = m.group(1), m.group(3), m.group(4)
+    if name not in _REGNAL_NAME_SET:
+        # Not a ruler's: only a person's name makes it a number, a given name or a capital mid-sentence, and no
+        # common word ("when Aegon the III died", not "Behind the IV stand"); nor before a noun the numeral qualifies
+        # ("gave Tom the IV bag": the intravenous line).
+        named = name.lower() not in STOP_CAPS | OPENERS and (
+            name.lower() in _GIVEN_NAMES or _MID_SENTENCE.search(m.string[max(0, m.start() - 10):m.start()]))
+        if len(numeral) == 1 or not named or word_after and not _CLAUSE_WORD.fullmatch(word_after):
+            return m.group(0)
     value = roman_value(numeral)
     return f"{name}{m.group(2)}{'First' if value == 1 else _ordinal(value)}"
 

@@ -139,6 +139,22 @@ def test_said_as_a_narrator_says_it(text: str, said: str) -> None:
     assert read_aloud(text) == said
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    # A ruler's name, or a person's mid-sentence, before "the" and a numeral: an ordinal.
+    ("Henry the VIII was king.", "Henry the 8th was king."),
+    ("Louis the XIV's court", "Louis the 14th's court"),
+    ("when Aegon the III died, under Aegon the III, peace", "when Aegon the 3rd died, under Aegon the 3rd, peace"),
+    # An intravenous line: a verb opening a sentence, no name, or the numeral before a noun it qualifies.
+    ("Check the IV line.", "Check the I V line."),
+    ("She checked the IV alarm.", "She checked the IV alarm."),
+    ("Watch the IV drip.", "Watch the I V drip."),
+    ("Behind the IV stand. Turn the IV off.", "Behind the IV stand. Turn the IV off."),
+    ("She gave Tom the IV bag.", "She gave Tom the I V bag."),
+])
+def test_the_before_a_numeral_is_a_ruler_only_after_a_name(text: str, said: str) -> None:
+    assert read_aloud(text) == said
+
+
 def test_a_long_mask_takes_no_time() -> None:
     assert read_aloud("f" + "*" * 60 + "_ and on") == "f" + "*" * 60 + "_ and on"  # no catastrophic backtracking
 
