@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .markup import BREAK, HEADING, PARA, PG_START, SCENE_BREAK_TEXT, Block, Document, mark_boilerplate
 from .reading import ROMAN, roman_value
@@ -314,14 +315,27 @@ def _title_case(text: str) -> str:
 
 
 
-_BYLINE = re.compile(r"^(?:by(?:\s*:\s*|\s+)|author\s*:\s*)(?P<author>\S.*)$", re.IGNORECASE)
+_BYLINE = re.compile(r"^(?:(?:written\s+)?by(?:\s*:\s*|\s+)|author\s*:\s*)(?P<author>\S.*)$", re.IGNORECASE)
 _NOT_NAME = frozenset("the a an this that these those my his her their our your its now then which way".split())
+# Words a sentence is made of and no name has: "By midnight the snow had", "by then it was over".
+_SENTENCE_WORDS = frozenset("""a an the this that these those my his her their our your its it he she they we i you me
+    him us them who what which was were is are am be been being had has have do did does will would could should can
+    may might must shall not no or but nor so yet if then than when while as at in on of to from for with into onto
+    upon over under after before about through until since there here now all some every each just only still even
+    also very too up down out off away back again time way""".split())
+# Lower-case words of a name: "Daphne du Maurier", "Ludwig van Beethoven".
+_PARTICLES = frozenset("de du da di del della der den van von la le bin ibn al el y".split())
+_AND = frozenset(("and", "&"))
+BYLINE_WORDS = 5
+"""A byline's author has at most this many words ("J. R. R. Tolkien", "Terry Pratchett and Neil Gaiman")."""
+# A header's field under the byline, in the same paragraph: "Rated: T", "Summary: ...", "Fandom: Harry Potter".
+_FIELD = re.compile(r"^[A-Z][A-Za-z' ]{0,24}:\s*\S")
 
 
-def title_byline(lines: list[str], shown=str.strip) -> tuple[str, str, int] | None:
+def title_byline(lines: list[str], shown: Callable[[str], str] = str.strip) -> tuple[str, str, int] | None:
     """(title, author, index of the line after the byline) when a text opens with a short title line and a
-    'By: X' / 'by X' / 'Author: X' line under it, as fan fiction is saved ("The Winter Court" / "By:
-    midnight_ravenclaw_77"); None otherwise. `shown` turns a raw line into the words it shows (Markdown's)."""
+    'By: X' / 'by X' / 'written by X' / 'Author: X' line under it, as fan fiction is saved ("The Winter Court" /
+    "By: midnight_ravenclaw_77"); None otherwise. `shown` turns a raw line into the words it shows (Markdown's)."""
     found = [(k, shown(ln)) for k, ln in enumerate(lines[:12]) if ln.strip()][:2]
     if len(found) < 2:
         return None
@@ -330,12 +344,46 @@ def title_byline(lines: list[str], shown=str.strip) -> tuple[str, str, int] | No
     if not m or _BYLINE.match(title) or not _header_title(title):
         return None
     author = m.group("author").strip()
-    words = author.split()
-    if (len(words) > 6 or len(author) > 60 or words[0].lower() in _NOT_NAME or not re.search(r"\w", author)
-            or author.endswith((",", ";", ":", "!", "?")) or "," in author
-            or author.endswith(".") and not re.search(r"\b[A-Z]\.$", author)):
-        return None  # "by the time I got home, it was dark." is the story
+    if not _name_like(author) or not _ends_paragraph(lines, k, shown):
+        return None  # "By midnight the snow had" / "covered the road": the story's first sentence
     return title, author, k + 1
+
+
+def _name_like(author: str) -> bool:
+    """Does a byline's rest read as a name or a handle ("Jane Doe", "J. R. Hartley", "some_ao3_user", "jane doe"),
+    not as the rest of a sentence ("the time I got home, it was dark.", "midnight the snow had")?"""
+    words = author.split()
+    if (len(words) > BYLINE_WORDS or len(author) > 60 or words[0].lower() in _NOT_NAME
+            or not re.search(r"\w", author) or author.endswith((",", ";", ":", "!", "?")) or "," in author
+            or author.endswith(".") and not re.search(r"\b[A-Z]\.$", author)):
+        return False
+    joined = [w for w in words if w.lower() in _AND]
+    names = [w for w in words if w.lower() not in _AND]
+    if joined and (words[0] in joined or words[-1] in joined or not all(_proper(w) for w in names)):
+        return False  # "Terry Pratchett and Neil Gaiman" are two; "midnight and dawn" is a phrase
+    plain = [w for w in names if not _proper(w) and w not in _PARTICLES]
+    if any(w.lower() in _SENTENCE_WORDS for w in plain):
+        return False
+    # A name written in lower case is all lower case ("jane doe"); a few lower-case words among capitalised ones
+    # ("Morning came", "midnight Harry") are a sentence.
+    return not plain or len(plain) == len(names)
+
+
+def _proper(word: str) -> bool:
+    """A word written as a name's ("Jane", "J.", "O'Neil") or a handle's ("some_ao3_user", "xXLunaXx", "r2d2")."""
+    return word[:1].isupper() or bool(re.search(r"[\d_@]|[a-z][A-Z]", word))
+
+
+def _ends_paragraph(lines: list[str], k: int, shown: Callable[[str], str]) -> bool:
+    """Does the byline at lines[k] end its paragraph (or run on only into a header's fields or a chapter heading),
+    not a sentence wrapped onto the next line?"""
+    after = shown(lines[k + 1]) if k + 1 < len(lines) else ""
+    if not after.strip() or _FIELD.match(after) or _kind(after) is not None:
+        return True
+    if after[:1].islower():
+        return False  # "By midnight the snow had" / "covered the road ..."
+    # A text of blank-line paragraphs: a line under the byline is its paragraph's; one paragraph a line: its own.
+    return not any(not ln.strip() for ln in lines)
 
 
 def _header_title(text: str) -> bool:

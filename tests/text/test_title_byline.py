@@ -65,8 +65,38 @@ def test_the_books_toml_title_and_author_win_over_the_header(tmp_path: Path, suf
     "\"Go,\" she said.\nby the door\n\nShe slept.",
     "It was late. The snow fell.\nBy: nobody\n",
     "The Winter Court\n\nShe said nothing, by her own account.\n",
+    "The Long Night\n\nBy midnight the snow had\ncovered the road and nobody came.\n\nShe slept.",
+    "The Long Night\n\nBy morning\nthe snow had gone.\n\nShe slept.",
+    "The Long Night\n\nBy Morning\nThe snow had gone. Nobody came.\n\nShe slept.",
+    "The Long Night\n\nBy midnight the snow had covered the road\n\nShe slept.",
+    "The Long Night\nBy then it was over\n",
+    "The Long Night\nby the old mill and the river\n",
+    "The Long Night\nBy sunset we were home\n",
 ])
 def test_story_lines_are_no_byline(text: str) -> None:
     from narrate.text.plain import title_byline
 
     assert title_byline(text.split("\n")) is None
+
+
+@pytest.mark.parametrize("byline, author", [("by Jane Doe", "Jane Doe"), ("By J. R. Hartley", "J. R. Hartley"),
+                                            ("by some_ao3_user", "some_ao3_user"), ("written by X", "X"),
+                                            ("Written by: Daphne du Maurier", "Daphne du Maurier"),
+                                            ("by Terry Pratchett and Neil Gaiman", "Terry Pratchett and Neil Gaiman"),
+                                            ("by jane doe", "jane doe"), ("By Will Self", "Will Self"),
+                                            ("by xXLunaLovesSnorkacksXx", "xXLunaLovesSnorkacksXx")])
+def test_a_byline_is_a_short_name_on_a_line_of_its_own(byline: str, author: str) -> None:
+    from narrate.text.plain import title_byline
+
+    for text in (f"The Long Night\n{byline}\n\nBy midnight the snow had\ncovered the road.",
+                 f"The Long Night\n\n{byline}\n\nShe slept.", f"The Long Night\n{byline}\nRated: T\n\nShe slept."):
+        assert title_byline(text.split("\n")) == ("The Long Night", author, 2 if text.count("\n\n") == 1 else 3), text
+
+
+def test_a_story_opening_by_a_time_keeps_its_first_words_and_has_no_author(tmp_path: Path) -> None:
+    path = tmp_path / "long_night.txt"
+    story = "By midnight the snow had\ncovered the road.\n\nNobody came.\n"
+    path.write_text("The Long Night\n\n" + story, encoding="utf-8")
+    book = load_book(path)
+    assert book.author != "midnight the snow had"
+    assert "By midnight the snow had" in "\n".join(c.text for c in book.chapters)
