@@ -6,24 +6,53 @@ from __future__ import annotations
 import re
 
 from .markup import is_chapter_title
+from .names import STOP_CAPS
 
 NOTE, DISCLAIMER, PLEA, DEDICATION = "note", "disclaimer", "plea", "dedication"
 
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
 _LEAD = r"^[^\w" + _QUOTES + r"]*"  # "(A/N", "**A/N", "[AN:", "~Disclaimer": marks, not a speech's quote
 _SEP = r"\s*[:\-\u2013\u2014.!)\]]"
-# "A/N:", "A.N.", "AN:" (only with its colon: "An hour later"), "Author's Note", "Authors note".
-_NOTE = re.compile(_LEAD + r"(?:a\s?/\s?n\b|a\.\s?n\.|an(?=" + _SEP + r")|authou?r'?s'?\s+notes?\b|author\s+notes?\b)",
+# "A/N:", "A.N.", "AN:" (only with its colon: "An-mei", "An—an apple", "AN ENORMOUS crash" are a story's),
+# "Author's Note", "Authors note".
+_NOTE = re.compile(_LEAD + r"(?:a\s?/\s?n\b|a\.\s?n\.|an\s*:|authou?r'?s'?\s+notes?\b|author\s+notes?\b)",
                    re.IGNORECASE)
 # Only these are taken for a note in the middle of a chapter: no story says "A/N" ("AN: hi" is a chat log's).
 _NOTE_ANYWHERE = re.compile(_LEAD + r"(?:a\s?/\s?n\b|a\.\s?n\.|authou?r'?s'?\s+notes?" + _SEP + ")", re.IGNORECASE)
-# "Disclaimer: I don't own Harry Potter.", "Disclaimer - still not mine", "I do not own Naruto": not a sentence
-# that only mentions one ("Disclaimers were his trade", "I don't own a car, so I walked").
+# "Disclaimer: I don't own Harry Potter.", "Disclaimer - still not mine", "Standard disclaimer applies": not a
+# sentence that only mentions one ("Disclaimers were his trade").
 _DISCLAIMER = re.compile(
-    _LEAD + r"(?:(?:standard|usual|the\s+usual)\s+)?disclaimers?(?:" + _SEP + r"|\s+applies|\s*$)"
-    r"|" + _LEAD + r"(?:(?:sadly|unfortunately|obviously|still|nope|no)[\s,.!]+)?(?:i|we)\s+(?:still\s+)?"
-    r"(?:do\s+not|don'?t|dont|do\s+n't)\s+(?:own|claim)\s+(?:anything|any\s+of|(?:the\s+)?characters|this|these"
-    r"|(?-i:[A-Z]))", re.IGNORECASE)
+    _LEAD + r"(?:(?:standard|usual|the\s+usual)\s+)?disclaimers?(?:" + _SEP + r"|\s+applies|\s*$)", re.IGNORECASE)
+_CAPS = r"(?-i:[A-Z])[\w.'\u2019-]*"  # a word written as a name's: "Harry", "J.K.", "Rowling's"
+_NAMED = _CAPS + r"(?:\s+(?:of\s+)?(?:the\s+)?" + _CAPS + r")*"  # "Harry Potter", "Lord of the Rings", "J.K. Rowling"
+# "I don't own ..." / "We do not claim ...", after "Sadly," or "Obviously" as a writer says it.
+_DISOWN = (_LEAD + r"(?:(?:sadly|unfortunately|obviously|still|nope|no)[\s,.!]+)?(?:i|we)\s+(?:still\s+)?"
+           r"(?:do\s+not|don'?t|dont|do\s+n't)\s+(?:own|claim)\s+(?:the\s+rights\s+to\s+)?")
+# A franchise's name ends the thing disowned ("Harry Potter or any of its characters", "Naruto."); a thing of
+# someone's follows a name in a story ("I don't own Jake's car").
+_OWN_NAME_END = (r"(?![\w'\u2019-])(?!\s+(?!(?:or|and|nor|in|at|but|though|sadly|either|whatsoever|because|it|that|"
+                 r"which|so|as|characters?|etc)\b)(?-i:[a-z]))")
+# What only a disclaimer disowns: a franchise or its maker ("Harry Potter", "Naruto", "Marvel"), its characters,
+# or anything but the writer's own ("anything you recognise", "anything except my OCs").
+_DISOWNED = re.compile(
+    _DISOWN + r"(?:(?:the\s+)?" + _NAMED + _OWN_NAME_END
+    + r"|(?:any\s+of\s+)?(?:the|these|its|his|her|their)?\s*(?:characters?|franchise|series|anime|manga|rights)\b"
+    r"|anything\s+(?:you\s+recogni[sz]e|(?:related|associated)\s+(?:to|with))"
+    r"|anything,?\s+(?:except|but|save|other\s+than|apart\s+from|besides)\s+(?:the\s+|my\s+|this\s+)?"
+    r"(?:plot|story|storyline|ocs?|original|idea|own)\b)", re.IGNORECASE)
+# "I don't own anything.": a disclaimer only as the whole paragraph, or with more of one after it ("... All rights
+# go to Marvel."); "I don't own anything. Everything I had burned." and "I don't own it." are a story's.
+_DISOWNED_ALL = re.compile(_DISOWN + r"(?:anything|any\s+of\s+(?:this|it))\s*[.!]*(?:\s+|$)", re.IGNORECASE)
+# "All rights belong to J.K. Rowling", "Naruto belongs to Masashi Kishimoto", "Harry Potter and all related
+# characters belong to ...", "Everything belongs to its rightful owners": the maker named, the sentence done.
+_OWNED = re.compile(
+    _LEAD + r"(?:(?:all\s+)?(?:rights|(?:the\s+)?characters|credit)|everything|it\s+all|all\s+of\s+(?:this|it)|"
+    + _NAMED + r"(?:,?\s+(?:and|&)\s+(?:all\s+)?(?:related|its|their|the|other)?\s*(?:characters|" + _NAMED
+    + r"))?)\s+(?:belongs?|goes|go|(?:is|are)\s+(?:owned\s+by|reserved\s+to))\s+(?:to\s+)?(?:(?:the|their|its)\s+"
+    r"(?:rightful\s+|respective\s+)*(?:owners?|creators?|authors?)|" + _NAMED + r")\s*(?:[.!,;]|$)",
+    re.IGNORECASE)
+# A closing quote after a speech's last mark: somebody speaking ('We don't own anything anymore," said Mum.').
+_SPOKEN = re.compile(r"[,.!?\u2026\u2014-](?:[\"\u201d]|\u2019(?!s\b))")
 # A whole paragraph that asks for reviews, votes or comments ("Review please!! \u2193\u2193\u2193", "Please R&R").
 _PLEA = re.compile(
     _LEAD + r"(?:please\s+)?(?:review|r\s?&\s?r|read\s+(?:and|&|n)\s+review|vote|comment|leave\s+a\s+(?:review|"
@@ -35,6 +64,15 @@ _CHATTY = re.compile(r"\b(?:you\s+guys|guys|review(?:s|ed|ers?|ing)?|shout[- ]?o
                      r"updating|chapters?|fics?|"
                      r"readers?|lol|omg|thanks|thank\s+you|beta|kudos|comments?|follows?|favou?rites?|hiatus|"
                      r"wattpad|tumblr|ao3|enjoy)\b|!!|[:;]-?[)D(P]|<3", re.IGNORECASE)
+# Speech in a paragraph: double quotes, or a single curly one opening it.
+_SPEECH = re.compile("[\"\u201c\u201d\u00ab\u00bb\u201e]|(?:^|\\s)\u2018")
+# A writer speaking to readers, never a story's narration: "you guys", "u", "lol", "!!", ":)", "<3".
+_ADDRESS = re.compile(r"\b(?:you|u|ya|y'?all|guys|lol|omg)\b|!!|[:;]-?[)D(P]|<3", re.IGNORECASE)
+_PAST = (r"(?:was|were|had|\w{2,}ed|said|went|came|took|made|got|saw|knew|thought|felt|found|gave|told|left|ran|sat|"
+         r"stood|heard|began|brought|kept|held|wrote|read|fell|woke|spoke|rose|stayed|put|set|let)")
+# Someone in the past tense: "Harry read", "she thanked", "the roads were" (a name, he, she, they, or "the" thing).
+_NARRATION = re.compile(r"(?:^|(?<=[\s(]))(?:[Hh]e|[Ss]he|[Tt]hey|(?P<name>[A-Z][a-z]+)|[Tt]he\s+[a-z]+)\s+" + _PAST
+                        + r"\b")
 RUN_ON = 2
 """An author's note runs on for at most this many paragraphs after the one that says it is one."""
 
@@ -48,7 +86,7 @@ def note_kind(text: str) -> str | None:
         return None
     if _NOTE.match(text):
         return NOTE
-    if _DISCLAIMER.match(text):
+    if _DISCLAIMER.match(text) or _disclaims(text):
         return DISCLAIMER
     if len(text.split()) <= 12 and _PLEA.match(text):
         return PLEA
@@ -57,9 +95,32 @@ def note_kind(text: str) -> str | None:
     return None
 
 
+def _disclaims(text: str) -> bool:
+    """Does a paragraph disown the story's world as a writer does ("I don't own Harry Potter", "All rights belong
+    to J.K. Rowling"), not as a story's someone says he owns nothing ("I don't own this house, but ...")?"""
+    if _SPOKEN.search(text):
+        return False
+    if _DISOWNED.match(text) or _OWNED.match(text):
+        return True
+    m = _DISOWNED_ALL.match(text)
+    rest = text[m.end():] if m else ""
+    return m is not None and (not rest or _disclaims(rest))
+
+
 def _chatty(text: str) -> bool:
-    """A paragraph of a writer talking to readers: chatty words, and nobody speaking in quotes."""
-    return not any(q in text for q in "\"\u201c\u201d") and bool(_CHATTY.search(text))
+    """A paragraph of a writer talking to readers, that an author's note runs on with: chatty words, nobody speaking
+    in quotes, and no story told in it ("Thanks to the storm, the roads were closed.", "Harry read the chapter
+    twice.") unless it speaks to the readers ("you guys", ":)", "!!") too."""
+    if _SPEECH.search(text) or not _CHATTY.search(text):
+        return False
+    return _ADDRESS.search(text) is not None or not _narrates(text)
+
+
+def _narrates(text: str) -> bool:
+    """Does a paragraph tell of someone in the past tense ("Harry read", "she thanked", "the roads were")? A writer's
+    own "I" and "we", and "it was", do not count: they are a note's ("It was so fun to write!")."""
+    return any(m.group("name") is None or m.group("name").lower() not in STOP_CAPS  # "Thanks", "Sorry": no one
+               for m in _NARRATION.finditer(text))
 
 
 def author_notes(paras: list[str | None]) -> set[int]:

@@ -120,6 +120,52 @@ def test_notes_at_a_chapters_start_and_end_go(tmp_path) -> None:
     assert _chapter_paras(tmp_path, *notes, "It rained.", *ends, all_documents=True)[0] == notes[0]
 
 
+@pytest.mark.parametrize("story", [
+    "I don't own this house, but I've lived in it for ten years.",
+    "\"We don't own anything anymore,\" said Mum.",
+    "We don't own anything anymore, Mum said, and we never will.",
+    "I don't own anything. Everything I had burned with the house.",
+    "An-mei Hsu was born in Kweilin before the war.",
+    "An\u2014an apple, she thought. That was all it was.",
+    "AN ENORMOUS crash woke the whole street.",
+    "Harry belongs to Ginny now, whatever anyone says.",
+    "The house belongs to Mr. Dursley.",
+    "I don't own Jake's car, but I drive it most days.",
+    "I don't own it.",
+    "\u2018We don't own anything anymore,\u2019 Mum said.",
+])
+def test_story_that_opens_or_closes_a_chapter_like_a_note_is_read(tmp_path, story: str) -> None:
+    from narrate.text.notes import note_kind
+
+    assert note_kind(story) is None
+    assert _chapter_paras(tmp_path, story, "It rained.", story) == [story, "It rained.", story]
+
+
+@pytest.mark.parametrize("note", [
+    "I don't own Harry Potter.", "Sadly, I do not own Naruto or any of its characters.", "Disclaimer: not mine.",
+    "I don't own the characters, only the plot.", "I don't own anything.", "I don't own anything you recognise.",
+    "I don't own anything except my OCs.", "All rights belong to J.K. Rowling.",
+    "Harry Potter and all related characters belong to J.K. Rowling.", "Naruto belongs to Masashi Kishimoto.",
+    "Everything belongs to Rick Riordan, I'm just playing in his world.", "AN: hi", "A/N thanks!",
+    "Author's Note: this one is short.", "(A/N: sorry!)", "I don't own anything. All rights go to Marvel.",
+    "I don't own Marvel characters.", "We don't own the Lord of the Rings in any way.", "I don't own Naruto",
+])
+def test_notes_and_disclaimers_have_their_shape(note: str) -> None:
+    from narrate.text.notes import note_kind
+
+    assert note_kind(note) is not None
+
+
+def test_story_after_an_authors_note_is_read_though_it_says_thanks_or_chapter(tmp_path) -> None:
+    story = ["Thanks to the storm, the roads were closed for a week.", "Harry read the chapter twice, then the review.",
+             "\"Thanks for the comments,\" said Ginny.", "It rained."]
+    paras = _chapter_paras(tmp_path, "A/N: Short one today, sorry!", *story)
+    assert paras == story
+    for end in (["She read the chapter again, and thanked her sister."],
+                ["Thanks to the storm, the roads were closed.", "Tom updated the chapter list and left."]):
+        assert _chapter_paras(tmp_path, "It rained.", "A/N: sorry, had to say this here.", *end) == ["It rained.", *end]
+
+
 CHAT = """It was two in the morning when my phone lit up for the ninth time.
 
 [02:04] theo_k: who took my charger
