@@ -76,10 +76,9 @@ _UNIT_NAMES = {"km": "kilometre", "kg": "kilogram", "cm": "centimetre", "mm": "m
 _UNIT = re.compile(_START + r"(\d+(?:\.\d+)?)\s?(" + "|".join(re.escape(u) for u in sorted(_UNIT_NAMES, key=len,
                                                                                           reverse=True))
                    + r")(?:\.(?=\s+[a-z]))?(?![\w/])")
-# "the 400m", "2m tall": metres where the "m" is written onto the number ("5 m" apart is as often a letter, "\u00a35m"
-# and "5m people" are millions: see _SCALED).
-_METRES = re.compile(_START + r"(\d+(?:\.\d+)?)(m)(?![\w/'\u2019]|-(?!(?:long|high|wide|tall|deep)\b))(?!\s+(?:people|dollars|pounds|euros|years|users|"
-                     r"viewers|votes|homes|jobs|likes|views|followers|copies|fans)\b)")
+# "the 400m", "2m tall": metres where the "m" is written onto the number and the words around it measure (see
+# _m_sense: "a 40m deal", "made 5m last year" are millions, a bare "40m" either; "5 m" apart is as often a letter).
+_METRES = re.compile(_START + r"(\d+(?:\.\d+)?)(m)(?![\w/'\u2019]|-(?!(?:long|high|wide|tall|deep)\b))")
 # A number with "ers": "the 49ers", "the 76ers" (an engine says "forty-nine ers"), "a 49er".
 _NUMBER_ERS = re.compile(_START + r"([1-9][1-9])(ers?)\b")
 # A registry or serial number, "NCC-1701", "ISO-8601": its letters, then the number in pairs as a year is said.
@@ -269,7 +268,8 @@ def _cents(m: re.Match) -> str:
 
 # "$1.2M", "$500K", "45K likes", "2.3M views": thousand, million, billion (not "221B Baker Street", "3M").
 _SCALED = re.compile(r"([$\u00a3\u20ac])?(?<![\w.])(\d+(?:\.\d+)?)([KkMBm]|bn)\b(?=(\s+[a-z]+)?)")
-# ("\u00a35m", "5m people": "m" is a million after a currency sign or before a count; elsewhere metres, see _METRES.)
+# ("\u00a35m", "5m people", "made 5m": "m" is a million after a currency sign or in a sum's words; metres in a
+# length's, see _m_sense.)
 _SCALES = {"K": "thousand", "k": "thousand", "M": "million", "m": "million", "B": "billion", "bn": "billion"}
 _CURRENCY = {"$": "dollars", "\u00a3": "pounds", "\u20ac": "euros"}
 _DECADE_APOSTROPHE = re.compile(r"(?<![\w.])(\d*0)['\u2019]s\b")  # "the 80's", "the 1960's": a plural, no "'s"
@@ -284,16 +284,71 @@ _BY = re.compile(r"\b(\d+)x(\d+)\b")  # "a 4x100 relay"
 _NINE_ONE_ONE = re.compile(r"\b((?:dial|dialed|dialled|call|called|ring|phone|the|to|a)\s+)911\b", re.IGNORECASE)
 
 
-# Counted things a "45K" or "2.3M" goes with ("a 5K race", "apartment 3B", "a 401k" are names).
+# Counted things and sums a "45K", "2.3M" or "5m" goes with ("a 5K race", "apartment 3B", "a 401k" are names).
 _COUNTED = frozenset("""likes views followers subscribers fans people words hits downloads comments reviews readers votes
-    plays streams copies users members visitors""".split())
+    plays streams copies users members visitors units sales customers listeners viewers voters residents homes
+    households jobs workers employees tourists passengers barrels shares tonnes tons years dollars pounds euros deal
+    deals contract budget revenue profit profits loss losses debt fine fee bid bonus salary payout settlement
+    investment funding grant loan valuation turnover jackpot prize""".split())
+_QUANTIFIERS = (r"(?:(?:about|almost|nearly|over|around|some|roughly|just|only|another|an\s+extra|a\s+further|"
+                r"an\s+estimated|more\s+than|less\s+than|up\s+to|at\s+least)\s+)*")
+# A sum the words before tell: "made 5m", "worth 40m", "a budget of 3m", "raised over 2m".
+_SUM_BEFORE = re.compile(r"\b(?:made|makes?|making|earn(?:ed|s|ing)?|rais(?:ed|es?|ing)|lost|los(?:es?|ing)|worth|"
+                         r"paid|pay(?:s|ing)?|costs?|spen[dt]|spending|owed?|owes|won|wins?|sold|sells?|bought|buy|"
+                         r"invest(?:ed)?|valued|priced|fined|borrowed|charged|generated|saved|collected|donated|"
+                         r"(?:budget|revenues?|profits?|loss(?:es)?|turnover|debt|fine|fee|bid|offer|salary|sales|"
+                         r"value|price|population|audience|cost)\s+of)\s+" + _QUANTIFIERS + "$", re.IGNORECASE)
+# ... or after: "5m last year", "5m a year", "5m in revenue".
+_SUM_AFTER = re.compile(r"\s+(?:(?:last|this|next|a|per|each|every)\s+(?:year|month|week|season)|annually|"
+                        r"in\s+(?:revenue|sales|funding|profits?|cash|debt|damages|compensation|investment|assets|"
+                        r"donations|wages|fees))\b")
+# A length: a race, a drop, a height ("the 100m sprint", "a 50m pool", "2m-high") ...
+_LENGTH_AFTER = re.compile(r"(?:-|\s+)(?:sprints?|races?|dash|hurdles|relay|freestyle|backstroke|breaststroke|"
+                           r"butterfly|medley|finals?|heats?|record|title|champion|gold|event|runner|sprinter|"
+                           r"swimmer|pool|drops?|fall|plunge|dive|cliff|wall|tower|mast|yacht|waves?|tunnel|rope|"
+                           r"cable|ladder|hole|shaft|radius|gap|stretch|high|tall|wide|deep|long|thick|underwater|"
+                           r"inland|offshore|square|in\s+(?:length|height|depth|diameter|width|circumference))\b")
+# ... a body moving it ("ran 400m", "swam the 50m", "a depth of 10m") ...
+_LENGTH_BEFORE = re.compile(r"\b(?:ran|run|runs|running|swam|swim|swims|swimming|sprinted|walked|walk|jumped|jump|"
+                            r"leapt|leaped|threw|throw|thrown|dived|dove|fell|fall|falls|falling|dropped|plunged|"
+                            r"sank|climbed|climb|measured|measuring|measures|(?:depth|height|length|distance|width|"
+                            r"altitude|range)\s+of)\s+(?:(?:the|a|an)\s+)?" + _QUANTIFIERS + "$", re.IGNORECASE)
+# ... a place it is from ("10m from the door", "5m away"), weaker than a sum's words ("raised 5m from investors") ...
+_LENGTH_PLACE = re.compile(r"\s+(?:away|off|ahead|behind|above|below|beneath|under|up|down|from|across|along|"
+                           r"into|short)\b")
+# ... or a race by its name: "won the 100m.", "in the 400m" (not any "the 40m.": "paid the 40m." is a sum).
+_EVENT = re.compile(r"\b(?:won|wins?|winning|in|entered|enters?|for)\s+the\s+$", re.IGNORECASE)
+_EVENT_END = re.compile(r"\s*(?:[.,;:!?)\"\u201d\u2019]|$)")
+
+
+def _m_sense(text: str, start: int, end: int) -> str | None:
+    """What a lower-case "m" written onto a number means, by the words around it: "million" ("a 40m deal", "made 5m
+    last year"), "metres" ("the 100m sprint", "ran 400m", "10m from the door"), or None where nothing tells (a bare
+    "40m" is as often money in news as a length in a story: it is left as written)."""
+    before, after = text[max(0, start - 40):start], text[end:end + 40]
+    noun = re.match(r"\s+([a-z]+)", after)
+    if noun and noun.group(1) in _COUNTED:  # the noun it counts or sizes tells most: "a 40m deal", "a 50m pool"
+        return "million"
+    if _LENGTH_AFTER.match(after):
+        return "metres"
+    if _SUM_AFTER.match(after) or _SUM_BEFORE.search(before):
+        return "million"
+    event = _EVENT.search(before) and _EVENT_END.match(after)
+    return "metres" if _LENGTH_BEFORE.search(before) or _LENGTH_PLACE.match(after) or event else None
 
 
 def _scaled(m: re.Match) -> str:
     currency, amount, scale, noun = m.group(1), m.group(2), _SCALES[m.group(3)], m.group(4)
     if currency:
         return f"{amount} {scale} {_CURRENCY[currency]}"
-    return f"{amount} {scale}" if noun and noun.strip() in _COUNTED else m.group(0)
+    if m.group(3) == "m":
+        return f"{amount} {scale}" if _m_sense(m.string, m.start(), m.end()) == "million" else m.group(0)
+    counted = noun and noun.strip() in _COUNTED or _SUM_BEFORE.search(m.string[max(0, m.start() - 40):m.start()])
+    return f"{amount} {scale}" if counted else m.group(0)
+
+
+def _metres(m: re.Match) -> str:
+    return _unit(m) if _m_sense(m.string, m.start(), m.end()) == "metres" else m.group(0)
 
 
 def read_numbers(text: str) -> str:
@@ -328,6 +383,6 @@ def read_numbers(text: str) -> str:
     out = _RANGE.sub(_range, out)
     out = _FRACTION.sub(_fraction, out)
     out = _UNIT.sub(_unit, out)
-    out = _METRES.sub(_unit, out)
+    out = _METRES.sub(_metres, out)
     out = _NUMBER_ERS.sub(_number_ers, out)
     return out

@@ -155,6 +155,24 @@ def test_the_before_a_numeral_is_a_ruler_only_after_a_name(text: str, said: str)
     assert read_aloud(text) == said
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    # "m" written onto a number: a million where the words count or pay ...
+    ("a 40m deal, 3.5m units; they made 5m last year.", "a 40 million deal, 3.5 million units; they made 5 million "
+     "last year."),
+    ("It was worth 40m. They raised 5m from investors.", "It was worth 40 million. They raised 5 million from "
+     "investors."),
+    # ... metres where they measure, race or move ...
+    ("the 100m sprint, a 50m pool, she ran 400m; a 10m drop, 10m from the door; she won the 100m.",
+     "the 100 metres sprint, a 50 metre pool, she ran 400 metres; a 10 metre drop, 10 metres from the door; she won "
+     "the 100 metres."),
+    # ... and neither where nothing tells: left as written.
+    ("40m", "40m"),
+    ("They finally paid the 40m.", "They finally paid the 40m."),
+])
+def test_m_after_a_number_is_metres_or_a_million_by_its_context(text: str, said: str) -> None:
+    assert read_aloud(text) == said
+
+
 def test_a_long_mask_takes_no_time() -> None:
     assert read_aloud("f" + "*" * 60 + "_ and on") == "f" + "*" * 60 + "_ and on"  # no catastrophic backtracking
 
