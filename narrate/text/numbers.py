@@ -57,6 +57,33 @@ _DOT_CLOCK_AFTER_WORD = re.compile(
     r"(?<!\bgrew )(?<!\bup )(?<!\bdown )\b((?:[Aa]t|[Bb]y|[Uu]ntil|[Tt]ill|[Ff]rom|[Bb]efore|[Aa]fter|[Aa]round|"
     r"[Ss]ince)\s+)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)"
     r"(?!(?:\s*(?:to|and|-|\u2013)\s*\d+(?:\.\d+)?)?\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")  # "from 1.20 to 1.45%"
+# A market's or a rate's words in the clause before ("the euro traded at 1.18", "shares closed at 1.25") or after it
+# ("1.18 against the dollar", "9.58s", "1.25, up 2%"): a decimal, whatever the word before it.
+_QUANTITY_BEFORE = re.compile(r"\b(?:trad(?:ed|es?|ing)|settled|settles?|shares?|stocks?|index|indices|markets?|"
+                              r"currenc(?:y|ies)|euros?|dollars?|pounds?|sterling|yen|yuan|francs?|roubles?|rupees?|"
+                              r"pesos?|bitcoin|prices?|priced|rates?|yields?|bonds?|oil|gold|inflation|interest|"
+                              r"mortgages?|GDP|growth|unemployment|odds|ratio|average|valued|quoted|pegged|Dow|FTSE|"
+                              r"Nasdaq|Nikkei|futures|exchange|clocked|timed|measured|weighed|scored|rated|ranked)\b",
+                              re.IGNORECASE)
+_QUANTITY_AFTER = re.compile(r"\s?(?:s|secs?)\b|\s+(?:against|versus|vs\b|a\s+share|per\s+share|times|higher|lower|"
+                             r"cents?|pence)\b|\s*,?\s+(?:up|down)\s+[\d.]")
+# A race's: a decimal unless the words tell a time ("ran the race at 9.58", but "the race starts at 2.30").
+_RACE = re.compile(r"\b(?:race|laps?|sprint|record)\b", re.IGNORECASE)
+# Words that make it a time of day: a meeting, a train, a meal, waking and leaving ("meet me at 10.30") ...
+_TIME_BEFORE = re.compile(r"\b(?:meet|meeting|met|see\s+you|trains?|bus|coach|ferry|flight|plane|dinner|lunch|"
+                          r"breakfast|supper|appointment|alarm|woke|wake|arriv(?:e|es|ed|ing)|left|leav(?:e|es|ing)|"
+                          r"start(?:s|ed)?|began|begins?|ends?|ended|opens?|opened|closes?|closed|curfew|class|lesson|"
+                          r"shift|service|mass|show|party|home|back)\b", re.IGNORECASE)
+# ... or a clause going on after it with its subject, or a day's part ("at 9.15 she left", "at 6.47 that morning").
+_TIME_AFTER = re.compile(r"\s*,?\s+(?:(?:I|he|she|we|they|you|it|there|the|his|her|my|our|their|[A-Z][a-z]+)\s+[a-z]"
+                         r"|sharp\b|precisely\b|exactly\b|on\s+the\s+dot\b|(?:that|next|every|each|on|in\s+the)\s+"
+                         r"(?:morning|afternoon|evening|night|day|[A-Z][a-z]+day)\b)")
+# A departure or an event by its time: "the 8.15 train", "an 8.30 meeting", "the 6.10 from Paddington".
+_DOT_CLOCK_BEFORE_NOUN = re.compile(r"\b((?:[Tt]he|[Aa]n?|his|her|my|our|their|that|this|its)\s+)(2[0-3]|1\d|0?[1-9])"
+                                    r"\.([0-5]\d)(?=\s+(?:(?:trains?|bus|coach|ferry|flight|plane|boat|service|sailing|"
+                                    r"departure|arrival|express|shuttle|tram|sleeper|show|performance|screening|"
+                                    r"meeting|appointment|news|bulletin|mass|class|lecture|kick-?off)\b|(?:from|to)\s+"
+                                    r"[A-Z]))")
 # The other end of a span of them: "from 9.30 to 5.30".
 _DOT_CLOCK_SPAN = re.compile(r"(\d:[0-5]\d\s*(?:to|and|till|until|-|\u2013)\s*)(2[0-3]|1\d|0?[1-9])\.([0-5]\d)(?![\d.,]?\d)"
                              r"(?!\s*(?:%|(?:" + "|".join(_MEASURES) + r")\b))")
@@ -208,6 +235,35 @@ def _clock(m: re.Match) -> str:
     if minute < 10:
         return f"{hour} oh {_ONES[minute]}{half}"
     return m.group(0)  # "3:30": an engine says "three thirty"
+
+
+def _clause_before(m: re.Match) -> str:
+    """The words of a match's clause before it ("It cost two pounds. At 7.30 ...": only "At ")."""
+    return re.split(r"[.!?;]\s", m.string[max(0, m.start() - 50):m.start()])[-1]
+
+
+def _quantity(m: re.Match) -> bool:
+    """Whether the words around a dot number make it a market's or a rate's figure."""
+    return bool(_QUANTITY_BEFORE.search(_clause_before(m)) or _QUANTITY_AFTER.match(m.string, m.end()))
+
+
+def _dot_clock(m: re.Match) -> str:
+    # "am", "pm", "o'clock" make any number a time; "tonight", "this morning" not one a market trades at.
+    if _quantity(m) and not re.match(r"\s*(?:[AaPp]\.?\s?[Mm]\b|o['\u2019]clock)", m.string[m.end():]):
+        return m.group(0)
+    return f"{m.group(1)}:{m.group(2)}"
+
+
+def _dot_clock_after_word(m: re.Match) -> str:
+    if _quantity(m):
+        return m.group(0)
+    # "by", "until", "before" are a time's words; "at", "around", "from" as much a price's or a rate's: a time where
+    # other words say so or on the five minutes a time is told by ("at 7.30", not "at 1.18"; "at 6.47 she woke").
+    weak = m.group(1).split()[0].lower() in ("at", "around", "from")
+    told = _TIME_BEFORE.search(_clause_before(m)) or _TIME_AFTER.match(m.string, m.end())
+    if not told and (_RACE.search(_clause_before(m)) or weak and int(m.group(3)) % 5):
+        return m.group(0)
+    return f"{m.group(1)}{m.group(2)}:{m.group(3)}"
 
 
 def _twenty_four(hour: str, minute: int) -> str:
@@ -371,8 +427,9 @@ def read_numbers(text: str) -> str:
     out = _DOUBLE_O.sub("double oh seven", out)
     out = _MILITARY.sub(lambda m: _twenty_four(m.group(1), int(m.group(2))), out)
     out = _LEADING_ZERO_TIME.sub(lambda m: m.group(1) + _twenty_four("0" + m.group(2), int(m.group(3))), out)
-    out = _DOT_CLOCK.sub(r"\1:\2", out)
-    out = _DOT_CLOCK_AFTER_WORD.sub(r"\1\2:\3", out)
+    out = _DOT_CLOCK.sub(_dot_clock, out)
+    out = _DOT_CLOCK_AFTER_WORD.sub(_dot_clock_after_word, out)
+    out = _DOT_CLOCK_BEFORE_NOUN.sub(r"\1\2:\3", out)
     out = _DOT_CLOCK_SPAN.sub(r"\1\2:\3", out)
     out = _CLOCK.sub(_clock, out)
     out = _FEET_INCHES.sub(_feet_inches, out)

@@ -173,6 +173,21 @@ def test_m_after_a_number_is_metres_or_a_million_by_its_context(text: str, said:
     assert read_aloud(text) == said
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    # A market's, a rate's or a race's figure after "at" is a decimal ...
+    ("The euro traded at 1.18 against the dollar; the index settled at 1.33.",
+     "The euro traded at 1.18 against the dollar; the index settled at 1.33."),
+    ("He ran the race at 9.58. Shares closed at 1.25.", "He ran the race at 9.58. Shares closed at 1.25."),
+    # ... a British time of day where the words tell one.
+    ("Meet me at 10.30, at 7.30 tonight or at 6.45 am; the 8.15 train.",
+     "Meet me at 10:30, at 7:30 tonight or at 6:45 am; the 8:15 train."),
+    ("At 9.15 she left. At 6.47 the phone rang. The race starts at 2.30.",
+     "At 9:15 she left. At 6:47 the phone rang. The race starts at 2:30."),
+])
+def test_a_dot_number_is_a_time_only_where_the_words_tell_one(text: str, said: str) -> None:
+    assert read_aloud(text) == said
+
+
 def test_a_long_mask_takes_no_time() -> None:
     assert read_aloud("f" + "*" * 60 + "_ and on") == "f" + "*" * 60 + "_ and on"  # no catastrophic backtracking
 
